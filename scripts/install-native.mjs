@@ -1,0 +1,100 @@
+// Builds faiss-node's native addon from its npm sources against Debian's libfaiss-dev.
+//
+// faiss-node 0.5.1's own install script downloads a prebuilt binary or clones faiss from GitHub;
+// neither is reachable here, so package.json's "allowScripts" skips it and this postinstall step
+// compiles src/faiss.cc with node-gyp instead. It is idempotent: an addon that already loads is
+// left alone. Plain JavaScript on purpose: it must run before anything else is known to work.
+import { spawnSync } from "node:child_process";
+import { copyFileSync, existsSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const faissDir = join(root, "node_modules", "faiss-node");
+const addon = join(faissDir, "build", "Release", "faiss-node.node");
+const aptPackages = ["libfaiss-dev", "libopenblas-openmp-dev"];
+const aptCommand = `apt-get update && apt-get install -y ${aptPackages.join(" ")}`;
+
+const log = (line) => console.log(`[palmline install] ${line}`);
+const fail = (line) => {
+  console.error(`[palmline install] ${line}`);
+  process.exit(1);
+};
+
+const addonWorks = () => {
+  if (!existsSync(addon)) return false;
+  // Load in a child so a broken build cannot take this process down with it.
+  const probe = spawnSync(
+    process.execPath,
+    ["-e", `const f=require(${JSON.stringify(faissDir)});const i=new f.IndexFlatIP(2);i.add([1,0]);process.exit(i.search([1,0],1).labels[0]===0?0:1)`],
+    { stdio: "ignore" },
+  );
+  return probe.status === 0;
+};
+
+const systemLibrariesPresent = () =>
+  existsSync("/usr/include/faiss/Index.h") &&
+  ["libfaiss.a", "libfaiss.so"].some((f) => existsSync(`/usr/lib/x86_64-linux-gnu/${f}`) || existsSync(`/usr/lib/${f}`) || existsSync(`/usr/lib/aarch64-linux-gnu/${f}`)) &&
+  ["/usr/lib/x86_64-linux-gnu/libopenblas.so", "/usr/lib/aarch64-linux-gnu/libopenblas.so", "/usr/lib/x86_64-linux-gnu/libblas.so", "/usr/lib/aarch64-linux-gnu/libblas.so"].some(existsSync);
+
+const installSystemLibraries = () => {
+  const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
+  const hasApt = spawnSync("sh", ["-c", "command -v apt-get"], { stdio: "ignore" }).status === 0;
+  if (!isRoot || !hasApt) {
+    fail(`faiss-node needs ${aptPackages.join(" and ")}; ${!hasApt ? "apt-get is not available" : "this install is not running as root"}. Run as root: ${aptCommand}`);
+  }
+  log(`installing ${aptPackages.join(", ")} with apt-get`);
+  const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
+  const tryInstall = () => spawnSync("apt-get", ["install", "-y", "-q", ...aptPackages], { stdio: "inherit", env }).status === 0;
+  if (!tryInstall()) {
+    // A fresh machine often has no package lists yet.
+    spawnSync("apt-get", ["update", "-q"], { stdio: "inherit", env });
+    if (!tryInstall()) fail(`apt-get could not install ${aptPackages.join(" ")}. Run as root: ${aptCommand}`);
+  }
+};
+
+// node-gyp must not download headers (no network): use the pinned Node's own headers shipped in
+// the `node` package, else the system's. N-API keeps the addon ABI-stable across both.
+const nodeHeadersDir = () => {
+  const candidates = [
+    join(root, "node_modules", "node", "node_modules", `node-${process.platform}-${process.arch}`),
+    join(root, "node_modules", `node-${process.platform}-${process.arch}`),
+    process.env.npm_config_nodedir,
+    "/usr",
+  ].filter(Boolean);
+  const found = candidates.find((dir) => existsSync(join(dir, "include", "node", "common.gypi")));
+  if (!found) fail("no Node.js headers found for node-gyp (looked in the pinned `node` package and /usr/include/node). Reinstall with `npm ci`.");
+  return found;
+};
+
+if (!existsSync(join(faissDir, "src", "faiss.cc"))) {
+  log("faiss-node is not installed; nothing to build");
+  process.exit(0);
+}
+if (addonWorks()) {
+  log("faiss-node addon already built and working");
+  process.exit(0);
+}
+if (!systemLibrariesPresent()) installSystemLibraries();
+
+for (const file of ["binding.gyp", "palmline-faiss-compat.h"]) {
+  copyFileSync(join(root, "native", "faiss-node", file), join(faissDir, file));
+}
+const require = createRequire(import.meta.url);
+const nodeGyp = require.resolve("node-gyp/bin/node-gyp.js");
+log("compiling faiss-node against the system libfaiss (about a minute)");
+const headers = nodeHeadersDir();
+const build = spawnSync(process.execPath, [nodeGyp, "rebuild", `--nodedir=${headers}`, "--jobs=2"], {
+  cwd: faissDir,
+  encoding: "utf8",
+  maxBuffer: 64 * 1024 * 1024,
+  env: { ...process.env, npm_config_nodedir: headers },
+});
+if (build.status !== 0) {
+  // The compiler is chatty with warnings; only a failure deserves its output.
+  console.error(`${build.stdout ?? ""}${build.stderr ?? ""}`.split("\n").slice(-40).join("\n"));
+  fail(`node-gyp could not build faiss-node (output above). Check that ${aptPackages.join(" and ")} are installed: ${aptCommand}`);
+}
+if (!addonWorks()) fail("faiss-node was built but does not load; remove node_modules and run `npm ci` again");
+log(`faiss-node built: ${addon}`);
