@@ -1,0 +1,39 @@
+// Protocol versions.
+//
+// Compatibility rule: a peer speaks every version in [MIN_SUPPORTED_VERSION, PROTOCOL_VERSION].
+// At connect the initiator offers its range inside the signed handshake and the responder picks
+// the highest version both support; with no overlap the session closes with UnsupportedVersion.
+// Within one version, changes are additive only: new message types (each tagged with the version
+// that introduced it, and never sent on a session that negotiated an older one) and new optional
+// fields (decoders drop keys they do not know). Anything else (removing or retyping a field,
+// changing the handshake or frame layout) needs a new version, and MIN_SUPPORTED_VERSION is raised
+// only once no deployed peer needs the old one.
+//
+// Changelog
+//   1: handshake (XX-like, signed transcript), XChaCha20-Poly1305 frames with rekey, catalogue of
+//      provisioning, session, heartbeat, error, identification, enrollment, payment, gate,
+//      deletion, expiry and replication messages.
+import { UnsupportedVersion } from "./errors.ts";
+
+export const PROTOCOL_VERSION = 1;
+export const MIN_SUPPORTED_VERSION = 1;
+
+export interface VersionRange {
+  readonly min: number;
+  readonly max: number;
+}
+
+export const SUPPORTED_VERSIONS: VersionRange = Object.freeze({ min: MIN_SUPPORTED_VERSION, max: PROTOCOL_VERSION });
+
+/** The highest version both ranges contain, or UnsupportedVersion when they do not overlap. */
+export const negotiate = (local: VersionRange, remote: VersionRange): number | UnsupportedVersion => {
+  const valid = (r: VersionRange) => Number.isInteger(r.min) && Number.isInteger(r.max) && r.min >= 0 && r.min <= r.max;
+  if (!valid(remote)) return new UnsupportedVersion({ reason: `peer offered an invalid range ${remote.min}..${remote.max}` });
+  const chosen = Math.min(local.max, remote.max);
+  if (chosen < Math.max(local.min, remote.min)) {
+    return new UnsupportedVersion({
+      reason: `peer speaks ${remote.min}..${remote.max}, this side ${local.min}..${local.max}`,
+    });
+  }
+  return chosen;
+};
