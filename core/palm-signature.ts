@@ -3,7 +3,7 @@
 // the FAISS shards search on and what the match threshold is calibrated against.
 import { InvalidSignature } from "./errors.ts";
 
-export const SIGNATURE_DIMENSION = 256;
+export const SIGNATURE_DIMENSION = 2560;
 
 export type PalmSignature = Float32Array & { readonly __brand: "PalmSignature" };
 

@@ -1,0 +1,190 @@
+// Locates the palm in a full-hand frame from the hand's shape and returns a region normalised
+// for rotation and scale: the classic finger-valley construction (as in Zhang et al.'s PolyU
+// ROI), found from the silhouette's radial profile around the palm centre.
+//
+// palm centre = deepest point of the silhouette (distance transform), radius R = its depth;
+// radial profile r(theta) from the centre -> runs where r > 1.45 R are the forearm (widest), the
+// thumb and four fingers; the minima of r between neighbouring fingers are the three valleys.
+// The line from the index/middle valley to the ring/little valley fixes the ROI's axis and scale.
+import type { PalmFrame } from "../../hardware/palm-sensor.ts";
+import { PoorQuality } from "./capture-errors.ts";
+import { segmentHand, type HandSilhouette } from "./hand-silhouette.ts";
+import type { PalmRoi } from "./roi-sampler.ts";
+
+export interface ImagePoint {
+  readonly x: number;
+  readonly y: number;
+}
+
+export interface PalmLocation {
+  readonly roi: PalmRoi;
+  /** The three valleys between the four fingers, in order round the hand, full-resolution pixels. */
+  readonly valleys: readonly [ImagePoint, ImagePoint, ImagePoint];
+  readonly palmCentre: ImagePoint;
+  /** Radius of the largest disc inside the hand, full-resolution pixels. */
+  readonly palmRadius: number;
+  readonly silhouette: HandSilhouette;
+}
+
+/** ROI geometry in units of the palm radius R (the largest disc inside the hand, which does not
+ *  change when the fingers spread, unlike the distance between valleys): centre at `offset * R`
+ *  from the midpoint of the outer valleys towards the wrist, side `side * R`. Fitted on synthetic
+ *  hands so the ROI covers the central palm (docs/biometrics.md). */
+export const ROI_GEOMETRY = { offset: 1.036, side: 1.479 } as const;
+
+const RAYS = 360;
+const FINGER_REACH = 1.45;
+/** Rays (degrees) between neighbouring fingers' runs; the thumb stands further off. */
+const MAX_FINGER_GAP = 30;
+
+const distanceTransform = (s: HandSilhouette): Float32Array => {
+  // Two-pass chamfer (3-4) distance to the nearest background pixel, in mask pixels.
+  const { mask, width: w, height: h } = s;
+  const d = new Float32Array(w * h);
+  const big = 1e9;
+  for (let i = 0; i < w * h; i++) d[i] = mask[i] === 1 ? big : 0;
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const i = y * w + x;
+      if (d[i] === 0) continue;
+      let v = d[i]!;
+      if (x > 0) v = Math.min(v, d[i - 1]! + 3);
+      if (y > 0) {
+        v = Math.min(v, d[i - w]! + 3);
+        if (x > 0) v = Math.min(v, d[i - w - 1]! + 4);
+        if (x < w - 1) v = Math.min(v, d[i - w + 1]! + 4);
+      } else v = Math.min(v, 3);
+      if (x === 0 || x === w - 1) v = Math.min(v, 3);
+      d[i] = v;
+    }
+  }
+  for (let y = h - 1; y >= 0; y--) {
+    for (let x = w - 1; x >= 0; x--) {
+      const i = y * w + x;
+      if (d[i] === 0) continue;
+      let v = d[i]!;
+      if (x < w - 1) v = Math.min(v, d[i + 1]! + 3);
+      if (y < h - 1) {
+        v = Math.min(v, d[i + w]! + 3);
+        if (x < w - 1) v = Math.min(v, d[i + w + 1]! + 4);
+        if (x > 0) v = Math.min(v, d[i + w - 1]! + 4);
+      }
+      d[i] = v;
+    }
+  }
+  for (let i = 0; i < w * h; i++) d[i] = d[i]! / 3;
+  return d;
+};
+
+interface Run {
+  readonly start: number;
+  readonly end: number; // inclusive, may exceed RAYS (wraps)
+}
+
+const radialProfile = (s: HandSilhouette, cx: number, cy: number): Float32Array => {
+  const { mask, width: w, height: h } = s;
+  const r = new Float32Array(RAYS);
+  const limit = Math.hypot(w, h);
+  for (let a = 0; a < RAYS; a++) {
+    const theta = (2 * Math.PI * a) / RAYS;
+    const dx = Math.cos(theta) * 0.5, dy = Math.sin(theta) * 0.5;
+    let x = cx, y = cy, dist = 0;
+    for (; dist < limit; dist += 0.5, x += dx, y += dy) {
+      const ix = Math.round(x), iy = Math.round(y);
+      if (ix < 0 || iy < 0 || ix >= w || iy >= h) break;
+      if (mask[iy * w + ix] === 0) break;
+    }
+    r[a] = dist;
+  }
+  return r;
+};
+
+const runsAbove = (r: Float32Array, level: number): Run[] => {
+  // Start scanning at a ray below the level so no run is split by the wrap-around.
+  let origin = -1;
+  for (let a = 0; a < RAYS; a++) if (r[a]! <= level) (origin = a), (a = RAYS);
+  if (origin < 0) return [];
+  const runs: Run[] = [];
+  let start = -1;
+  for (let k = 1; k <= RAYS; k++) {
+    const a = origin + k;
+    const above = r[a % RAYS]! > level;
+    if (above && start < 0) start = a;
+    if (!above && start >= 0) {
+      runs.push({ start, end: a - 1 });
+      start = -1;
+    }
+  }
+  // Silhouette jaggies make the profile flicker across the level: close tiny gaps, drop slivers.
+  const merged: Run[] = [];
+  for (const run of runs) {
+    const last = merged[merged.length - 1];
+    if (last !== undefined && run.start - last.end <= 3) merged[merged.length - 1] = { start: last.start, end: run.end };
+    else merged.push(run);
+  }
+  return merged.filter((r) => r.end - r.start >= 2);
+};
+
+const gapBetween = (a: Run, b: Run): number => (((b.start - a.end) % RAYS) + RAYS) % RAYS;
+
+export const locatePalm = (frame: PalmFrame): PalmLocation => {
+  const s = segmentHand(frame.visible, frame.width, frame.height);
+  const dt = distanceTransform(s);
+  let best = 0, bestAt = 0;
+  for (let i = 0; i < dt.length; i++) if (dt[i]! > best) (best = dt[i]!), (bestAt = i);
+  const cx = bestAt % s.width, cy = Math.floor(bestAt / s.width);
+  const radius = best;
+  if (radius * s.factor < 20) throw new PoorQuality({ reason: "palm-too-small", detail: `palm radius ${(radius * s.factor).toFixed(0)} px` });
+  const profile = radialProfile(s, cx, cy);
+  const runs = runsAbove(profile, FINGER_REACH * radius);
+  if (runs.length < 5) {
+    throw new PoorQuality({ reason: "fingers-not-apart", detail: `found ${runs.length} hand extremities, need the forearm and four fingers` });
+  }
+  // The forearm is the widest extremity; order the rest going round from it.
+  let forearm = 0;
+  for (let i = 1; i < runs.length; i++) {
+    if (runs[i]!.end - runs[i]!.start > runs[forearm]!.end - runs[forearm]!.start) forearm = i;
+  }
+  const digits = [...runs.slice(forearm + 1), ...runs.slice(0, forearm)];
+  let fingers: Run[];
+  if (digits.length === 5) {
+    // The thumb sits at one end of the sequence, set apart from the index by a wide gap.
+    fingers = gapBetween(digits[0]!, digits[1]!) > gapBetween(digits[3]!, digits[4]!) ? digits.slice(1) : digits.slice(0, 4);
+  } else if (digits.length === 4 && digits.slice(1).every((d, k) => gapBetween(digits[k]!, d) < MAX_FINGER_GAP)) {
+    // The thumb is hidden (occluded or tucked): four close extremities are the fingers. Which end
+    // is the index does not matter for the ROI, which uses only the two outer valleys.
+    fingers = digits;
+  } else {
+    throw new PoorQuality({ reason: "fingers-not-apart", detail: `found ${digits.length} digits, expected the thumb and four fingers` });
+  }
+  const valleys: ImagePoint[] = [];
+  for (let k = 0; k < 3; k++) {
+    const a = fingers[k]!, b = fingers[k + 1]!;
+    // Fingers are in ray order: walk the gap from one to the next.
+    const [from, to] = [a, b];
+    let minR = Infinity, minAt = 0;
+    for (let t = from.end + 1; t < from.end + 1 + gapBetween(from, to); t++) {
+      const rr = profile[t % RAYS]!;
+      if (rr < minR) (minR = rr), (minAt = t % RAYS);
+    }
+    const theta = (2 * Math.PI * minAt) / RAYS;
+    valleys.push({ x: (cx + minR * Math.cos(theta) + 0.5) * s.factor, y: (cy + minR * Math.sin(theta) + 0.5) * s.factor });
+  }
+  const [v1, v2, v3] = valleys as [ImagePoint, ImagePoint, ImagePoint];
+  const ex = v3.x - v1.x, ey = v3.y - v1.y;
+  const d = Math.hypot(ex, ey);
+  const centre = { x: (cx + 0.5) * s.factor, y: (cy + 0.5) * s.factor };
+  // Normal to the baseline, pointing from the fingers to the wrist (towards the palm centre).
+  let nx = -ey / d, ny = ex / d;
+  const mx = (v1.x + v3.x) / 2, my = (v1.y + v3.y) / 2;
+  if ((centre.x - mx) * nx + (centre.y - my) * ny < 0) (nx = -nx), (ny = -ny);
+  const r = radius * s.factor;
+  const roi: PalmRoi = {
+    centreX: mx + nx * ROI_GEOMETRY.offset * r,
+    centreY: my + ny * ROI_GEOMETRY.offset * r,
+    side: ROI_GEOMETRY.side * r,
+    // The ROI's y axis points to the wrist: fingers up, for both hands.
+    angle: Math.atan2(-nx, ny),
+  };
+  return { roi, valleys: [v1, v2, v3], palmCentre: centre, palmRadius: radius * s.factor, silhouette: s };
+};

@@ -1,0 +1,135 @@
+// Frame -> palm signature, on the scanner: frame checks -> palm localisation from the hand's shape
+// (rotation- and scale-normalised ROI) -> quality gate on the palm -> liveness (when the frame has
+// NIR) -> signature model in onnxruntime-node. Working buffers are zeroed after every extraction;
+// pixels are never written anywhere but memory.
+import * as ort from "onnxruntime-node";
+import { fileURLToPath } from "node:url";
+import type { PalmFrame } from "../../hardware/palm-sensor.ts";
+import { toPalmSignature, type PalmSignature } from "../../core/palm-signature.ts";
+import { checkFrameShape, measureQuality, requireQuality } from "./frame-quality.ts";
+import { sampleRoi, wholeImageRoi, type PalmRoi } from "./roi-sampler.ts";
+import { locatePalm } from "./palm-localiser.ts";
+import { PoorQuality, PresentationAttackSuspected } from "./capture-errors.ts";
+import { assessLiveness, LIVENESS_THRESHOLD, type LivenessAssessment } from "./liveness-check.ts";
+import {
+  DEFAULT_MODEL_PATH,
+  MODEL_INPUT_NIR,
+  MODEL_INPUT_VISIBLE,
+  MODEL_OUTPUT_SIGNATURE,
+  ROI_SIZE,
+} from "./signature-model-contract.ts";
+
+/** How frames are framed: full hands that need localising, or palm crops used whole. */
+export type PalmFraming = "hand" | "palm-crop";
+
+/** Which channels feed the model: both when the frame has NIR ("fused"), or only one. */
+export type ModelChannels = "fused" | "visible" | "nir";
+
+export interface SignatureExtractorOptions {
+  readonly framing?: PalmFraming;
+  readonly channels?: ModelChannels;
+  /** Check liveness on frames that have a NIR channel (default true). */
+  readonly liveness?: boolean;
+}
+
+/** Share of the ROI that must lie on the hand for the palm to count as wholly in view. */
+const MIN_ROI_ON_HAND = 0.97;
+
+export class SignatureExtractor {
+  readonly #session: ort.InferenceSession;
+  readonly #framing: PalmFraming;
+  readonly #liveness: boolean;
+  readonly #channels: ModelChannels;
+  readonly #visible = new Float32Array(ROI_SIZE * ROI_SIZE);
+  readonly #nir = new Float32Array(ROI_SIZE * ROI_SIZE);
+
+  private constructor(session: ort.InferenceSession, options: SignatureExtractorOptions) {
+    this.#session = session;
+    this.#framing = options.framing ?? "hand";
+    this.#liveness = options.liveness ?? true;
+    this.#channels = options.channels ?? "fused";
+  }
+
+  static async load(modelPath: string | URL = DEFAULT_MODEL_PATH, options: SignatureExtractorOptions = {}): Promise<SignatureExtractor> {
+    const path = modelPath instanceof URL ? fileURLToPath(modelPath) : modelPath;
+    // One intra-op thread: the latency budget is set for one core, and scanners run other work.
+    const session = await ort.InferenceSession.create(path, {
+      intraOpNumThreads: 1,
+      interOpNumThreads: 1,
+      graphOptimizationLevel: "all",
+    });
+    return new SignatureExtractor(session, options);
+  }
+
+  /** Fails with InvalidFrame or PoorQuality when the frame cannot give a trustworthy signature. */
+  async extract(frame: PalmFrame): Promise<PalmSignature> {
+    checkFrameShape(frame);
+    try {
+      const roi = this.#framing === "hand" ? this.#locate(frame) : wholeImageRoi(frame.width, frame.height);
+      sampleRoi(frame.visible, frame.width, frame.height, roi, ROI_SIZE, this.#visible);
+      requireQuality(measureQuality(this.#visible, ROI_SIZE, ROI_SIZE));
+      if (frame.nir !== undefined) {
+        sampleRoi(frame.nir, frame.width, frame.height, roi, ROI_SIZE, this.#nir);
+        if (this.#liveness) {
+          const live = assessLiveness(this.#visible, this.#nir, ROI_SIZE);
+          if (live.score < LIVENESS_THRESHOLD) throw new PresentationAttackSuspected({ score: live.score, tell: live.tell });
+        }
+      } else this.#nir.fill(0);
+      // A zero input contributes a zero block to the signature: the other channel alone decides.
+      if (this.#channels === "visible") this.#nir.fill(0);
+      if (this.#channels === "nir") this.#visible.fill(0);
+      const dims = [1, 1, ROI_SIZE, ROI_SIZE];
+      const result = await this.#session.run({
+        [MODEL_INPUT_VISIBLE]: new ort.Tensor("float32", this.#visible, dims),
+        [MODEL_INPUT_NIR]: new ort.Tensor("float32", this.#nir, dims),
+      });
+      const output = result[MODEL_OUTPUT_SIGNATURE];
+      if (output === undefined) throw new Error(`model has no '${MODEL_OUTPUT_SIGNATURE}' output`);
+      return toPalmSignature(output.data as Float32Array, output.data.length);
+    } finally {
+      this.#visible.fill(0);
+      this.#nir.fill(0);
+    }
+  }
+
+  /** Liveness of a frame on its own (for PAD evaluation); undefined without a NIR channel. */
+  assessLiveness(frame: PalmFrame): LivenessAssessment | undefined {
+    checkFrameShape(frame);
+    if (frame.nir === undefined) return undefined;
+    try {
+      const roi = this.#framing === "hand" ? this.#locate(frame) : wholeImageRoi(frame.width, frame.height);
+      sampleRoi(frame.visible, frame.width, frame.height, roi, ROI_SIZE, this.#visible);
+      sampleRoi(frame.nir, frame.width, frame.height, roi, ROI_SIZE, this.#nir);
+      return assessLiveness(this.#visible, this.#nir, ROI_SIZE);
+    } finally {
+      this.#visible.fill(0);
+      this.#nir.fill(0);
+    }
+  }
+
+  #locate(frame: PalmFrame): PalmRoi {
+    const location = locatePalm(frame);
+    const { roi, silhouette: s } = location;
+    // The palm is wholly in view when the ROI's samples fall on the hand, inside the frame.
+    const cos = Math.cos(roi.angle), sin = Math.sin(roi.angle);
+    let on = 0, total = 0;
+    for (let j = -4; j <= 4; j++) {
+      for (let i = -4; i <= 4; i++) {
+        const lx = (i / 8) * roi.side, ly = (j / 8) * roi.side;
+        const x = Math.floor((roi.centreX + lx * cos - ly * sin) / s.factor);
+        const y = Math.floor((roi.centreY + lx * sin + ly * cos) / s.factor);
+        total++;
+        if (x >= 0 && y >= 0 && x < s.width && y < s.height && s.mask[y * s.width + x] === 1) on++;
+      }
+    }
+    s.mask.fill(0);
+    if (on / total < MIN_ROI_ON_HAND) {
+      throw new PoorQuality({ reason: "palm-not-in-view", detail: `${Math.round((100 * on) / total)}% of the palm region is on the hand` });
+    }
+    return roi;
+  }
+
+  async close(): Promise<void> {
+    await this.#session.release();
+  }
+}
