@@ -1,0 +1,104 @@
+// The region's network face: one HTTP server for /healthz and /region (the public identity a
+// device pins), upgraded to WebSocket for device sessions. Every WebSocket goes through the
+// secure channel before any message reaches a handler; there is no plaintext path.
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { WebSocketServer, type WebSocket } from "ws";
+import {
+  acceptResponderChannel,
+  CloseCode,
+  DEFAULT_MAX_FRAME_BYTES,
+  PROTOCOL_VERSION,
+  type IdentityKeyPair,
+  type PeerAdmission,
+} from "../../protocol/index.ts";
+import type { DeviceDirectory } from "../registry/device-directory.ts";
+import { runDeviceSession, type DeviceSession, type DeviceSessionDependencies } from "../session/device-session.ts";
+
+/**
+ * ws cuts off anything above maxPayload with its own close code, before the secure channel sees
+ * it. One byte more than the channel's frame limit lets an oversized frame reach the channel,
+ * which closes with the protocol's named OversizedFrame code instead.
+ */
+const WEBSOCKET_MAX_PAYLOAD = DEFAULT_MAX_FRAME_BYTES + 1;
+
+export interface RegionServerOptions extends DeviceSessionDependencies {
+  readonly host: string;
+  readonly port: number;
+  readonly regionId: string;
+  readonly identity: IdentityKeyPair;
+  readonly devices: DeviceDirectory;
+  readonly status: () => Record<string, unknown>;
+}
+
+export interface RegionServer {
+  readonly url: string;
+  readonly httpUrl: string;
+  readonly sessions: ReadonlySet<DeviceSession>;
+  close(): Promise<void>;
+}
+
+export const startRegionServer = async (options: RegionServerOptions): Promise<RegionServer> => {
+  const sessions = new Set<DeviceSession>();
+  const sockets = new Set<WebSocket>();
+
+  const respond = (res: ServerResponse, status: number, body: unknown) => {
+    res.writeHead(status, { "content-type": "application/json", "cache-control": "no-store" });
+    res.end(JSON.stringify(body));
+  };
+  const http = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const path = (req.url ?? "/").split("?")[0];
+    if (req.method === "GET" && path === "/healthz") return respond(res, 200, { status: "ok", regionId: options.regionId, ...options.status() });
+    if (req.method === "GET" && path === "/region") {
+      return respond(res, 200, {
+        regionId: options.regionId,
+        identityPublicKey: Buffer.from(options.identity.publicKey).toString("base64"),
+        protocolVersion: PROTOCOL_VERSION,
+      });
+    }
+    respond(res, 404, { error: "not found" });
+  });
+  const wss = new WebSocketServer({ server: http, maxPayload: WEBSOCKET_MAX_PAYLOAD });
+
+  const admitPeer = (peerPublicKey: Uint8Array): PeerAdmission => {
+    const standing = options.devices.standing(peerPublicKey);
+    if (standing.kind === "active") return { kind: "admit" };
+    if (standing.kind === "revoked") return { kind: "refuse", code: CloseCode.DeviceRevoked, reason: "device revoked" };
+    return { kind: "provisioning-only" };
+  };
+
+  wss.on("connection", (socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+    acceptResponderChannel(socket, { identity: options.identity, admitPeer }).then(
+      (channel) => {
+        const standing = options.devices.standing(channel.peerPublicKey);
+        const session = runDeviceSession(channel, channel.admission, standing.kind === "active" ? standing.deviceId : undefined, options);
+        sessions.add(session);
+        void channel.closed.then(() => sessions.delete(session));
+      },
+      // The channel has already closed the socket with the matching close code.
+      (error: unknown) => options.log(`handshake refused: ${error instanceof Error ? error.message : String(error)}`),
+    );
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    http.once("error", reject);
+    http.listen(options.port, options.host, () => resolve());
+  });
+  const { port } = http.address() as AddressInfo;
+  const hostForUrl = options.host.includes(":") ? `[${options.host}]` : options.host;
+
+  return {
+    url: `ws://${hostForUrl}:${port}`,
+    httpUrl: `http://${hostForUrl}:${port}`,
+    sessions,
+    async close() {
+      for (const socket of sockets) socket.close(CloseCode.ServerShutdown, "region node shutting down");
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+      for (const socket of sockets) socket.terminate();
+      http.closeAllConnections();
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+    },
+  };
+};

@@ -1,0 +1,43 @@
+// Runs `palmline cloud` as a real child process, as an operator would, and reads the one JSON
+// line it prints when it is listening.
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+
+export const repoRoot = join(import.meta.dirname, "..", "..");
+export const cliEntry = join(repoRoot, "cli", "main.ts");
+
+export interface RegionProcess {
+  readonly child: ChildProcess;
+  readonly url: string;
+  readonly httpUrl: string;
+  readonly identityPublicKey: Uint8Array;
+  readonly output: string[];
+  /** Resolves with the exit code (or the signal's name) once the process has ended. */
+  readonly exited: Promise<number | string>;
+}
+
+export const startRegionProcess = (dataDir: string, extraArgs: string[] = []): Promise<RegionProcess> => {
+  const child = spawn(process.execPath, [cliEntry, "cloud", "--port", "0", "--data", dataDir, ...extraArgs], { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] });
+  const output: string[] = [];
+  const exited = new Promise<number | string>((resolve) => child.once("exit", (code, signal) => resolve(code ?? signal ?? "unknown")));
+  child.stderr!.on("data", (d: Buffer) => output.push(d.toString()));
+  return new Promise((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout! });
+    lines.on("line", (line) => {
+      output.push(line);
+      if (!line.startsWith("{")) return;
+      const parsed = JSON.parse(line) as { event?: string; url: string; httpUrl: string; identityPublicKey: string };
+      if (parsed.event === "listening") {
+        resolve({ child, url: parsed.url, httpUrl: parsed.httpUrl, identityPublicKey: new Uint8Array(Buffer.from(parsed.identityPublicKey, "base64")), output, exited });
+      }
+    });
+    void exited.then((code) => reject(new Error(`palmline cloud exited (${code}) before listening:\n${output.join("\n")}`)));
+  });
+};
+
+export const issueProvisioningCode = (dataDir: string): string => {
+  const run = spawnSync(process.execPath, [cliEntry, "provision-code", "--data", dataDir, "--json"], { cwd: repoRoot, encoding: "utf8" });
+  if (run.status !== 0) throw new Error(`provision-code failed: ${run.stderr}`);
+  return (JSON.parse(run.stdout) as { code: string }).code;
+};
