@@ -1,0 +1,152 @@
+// A scanner's secure link to its region: a WebSocket, the secure-channel handshake against the
+// pinned region key, provisioning with a one-time code the first time, then request/response by
+// request id. Every request has a deadline; a closed link fails what is still waiting.
+import { WebSocket } from "ws";
+import { Data } from "effect";
+import { systemClock, type Clock } from "../core/clock.ts";
+import { newRequestId } from "../core/ids.ts";
+import { openInitiatorChannel, type SecureChannel, type WireMessage } from "../protocol/index.ts";
+import type { DeviceCredentials } from "./device-credentials.ts";
+
+export class RegionUnavailable extends Data.TaggedError("RegionUnavailable")<{ readonly reason: string }> {
+  override get message() {
+    return `region unavailable: ${this.reason}`;
+  }
+}
+
+export class RegionRefused extends Data.TaggedError("RegionRefused")<{ readonly code: string; readonly reason: string }> {
+  override get message() {
+    return `region refused the request (${this.code}): ${this.reason}`;
+  }
+}
+
+type Reply<T extends WireMessage["type"]> = Extract<WireMessage, { type: T }>;
+
+export interface RegionLinkOptions {
+  readonly credentials: DeviceCredentials;
+  /** Needed only the first time, while the region does not know this device yet. */
+  readonly provisioningCode?: string;
+  readonly clock?: Clock;
+  readonly requestTimeoutMs?: number;
+}
+
+export class RegionLink {
+  readonly deviceId: string;
+  readonly templatePublicKey: Uint8Array;
+  readonly #channel: SecureChannel;
+  readonly #clock: Clock;
+  readonly #timeoutMs: number;
+  readonly #pending = new Map<string, { resolve: (m: WireMessage) => void; reject: (e: unknown) => void }>();
+  #closed: { code: number; reason: string } | undefined;
+
+  private constructor(channel: SecureChannel, ready: Reply<"session.ready">, clock: Clock, timeoutMs: number) {
+    this.#channel = channel;
+    this.deviceId = ready.deviceId;
+    this.templatePublicKey = ready.templatePublicKey;
+    this.#clock = clock;
+    this.#timeoutMs = timeoutMs;
+    channel.onMessage((m) => this.#dispatch(m));
+    void channel.closed.then((closed) => {
+      this.#closed = closed;
+      for (const [, p] of this.#pending) p.reject(new RegionUnavailable({ reason: `link closed (${closed.code} ${closed.reason})` }));
+      this.#pending.clear();
+    });
+  }
+
+  static async connect(options: RegionLinkOptions): Promise<RegionLink> {
+    const clock = options.clock ?? systemClock;
+    const timeoutMs = options.requestTimeoutMs ?? 5_000;
+    const socket = new WebSocket(options.credentials.regionUrl);
+    await new Promise<void>((resolve, reject) => {
+      socket.once("open", () => resolve());
+      socket.once("error", (e) => reject(new RegionUnavailable({ reason: e.message })));
+    });
+    const channel = await openInitiatorChannel(socket, {
+      identity: options.credentials.identity,
+      pinnedResponderKey: options.credentials.pinnedRegionKey,
+      clock,
+    });
+    // The region speaks first: session.ready for a known device, nothing for a new one.
+    const ready = await new Promise<Reply<"session.ready">>((resolve, reject) => {
+      const timer = clock.setTimeout(() => reject(new RegionUnavailable({ reason: "no session.ready from the region" })), timeoutMs);
+      let provisioningSent = false;
+      const sendProvisioning = () => {
+        if (provisioningSent) return;
+        provisioningSent = true;
+        if (options.provisioningCode === undefined) {
+          clock.clearTimeout(timer);
+          reject(new RegionRefused({ code: "NotProvisioned", reason: "this device is not provisioned and has no one-time code" }));
+          channel.close(1000, "not provisioned");
+          return;
+        }
+        channel.send({ type: "provision.request", requestId: newRequestId(), oneTimeCode: options.provisioningCode, deviceName: options.credentials.deviceName });
+      };
+      channel.onMessage((m) => {
+        if (m.type === "session.ready") {
+          clock.clearTimeout(timer);
+          resolve(m);
+        } else if (m.type === "provision.result" && m.outcome === "refused") {
+          clock.clearTimeout(timer);
+          reject(new RegionRefused({ code: "ProvisioningRefused", reason: m.reason ?? "refused" }));
+          channel.close(1000, "provisioning refused");
+        } else if (m.type === "error" && m.code === "NotProvisioned") sendProvisioning();
+      });
+      void channel.closed.then((c) => {
+        clock.clearTimeout(timer);
+        reject(new RegionUnavailable({ reason: `closed during setup (${c.code} ${c.reason})` }));
+      });
+      // A provisioned device hears session.ready at once; a new one asks with its code.
+      if (options.provisioningCode !== undefined) sendProvisioning();
+      else channel.send({ type: "heartbeat", sentAt: clock.now() });
+    });
+    return new RegionLink(channel, ready, clock, timeoutMs);
+  }
+
+  get isOpen(): boolean {
+    return this.#closed === undefined;
+  }
+
+  identify(sealedSignature: Uint8Array): Promise<Reply<"identify.result">> {
+    return this.#request({ type: "identify.request", requestId: newRequestId(), sealedSignature }, "identify.result");
+  }
+
+  enroll(sealedSignatures: readonly Uint8Array[]): Promise<Reply<"enroll.result">> {
+    return this.#request({ type: "enroll.request", requestId: newRequestId(), sealedSignatures: [...sealedSignatures] }, "enroll.result");
+  }
+
+  close(): void {
+    this.#channel.close(1000, "device shutting down");
+  }
+
+  #request<T extends WireMessage["type"]>(message: WireMessage & { requestId: string }, expect: T): Promise<Reply<T>> {
+    if (this.#closed !== undefined) return Promise.reject(new RegionUnavailable({ reason: "link is closed" }));
+    return new Promise<Reply<T>>((resolve, reject) => {
+      const timer = this.#clock.setTimeout(() => {
+        this.#pending.delete(message.requestId);
+        reject(new RegionUnavailable({ reason: `no answer to ${message.type} within ${this.#timeoutMs} ms` }));
+      }, this.#timeoutMs);
+      this.#pending.set(message.requestId, {
+        resolve: (reply) => {
+          this.#clock.clearTimeout(timer);
+          if (reply.type === expect) resolve(reply as Reply<T>);
+          else if (reply.type === "error") reject(new RegionRefused({ code: reply.code, reason: reply.message }));
+          else reject(new RegionRefused({ code: "UnexpectedReply", reason: `expected ${expect}, got ${reply.type}` }));
+        },
+        reject: (e) => {
+          this.#clock.clearTimeout(timer);
+          reject(e);
+        },
+      });
+      this.#channel.send(message);
+    });
+  }
+
+  #dispatch(message: WireMessage): void {
+    const requestId = "requestId" in message ? message.requestId : undefined;
+    if (typeof requestId !== "string") return;
+    const pending = this.#pending.get(requestId);
+    if (pending === undefined) return;
+    this.#pending.delete(requestId);
+    pending.resolve(message);
+  }
+}
