@@ -1,0 +1,66 @@
+// `palmline cloud`: one regional node, running until SIGINT or SIGTERM.
+import { Cause, Effect, Exit, Fiber } from "effect";
+import { regionNodeLayer, RegionNode } from "../../cloud/region-node.ts";
+import { helpText, parseCommand, parsePort, parsePositiveInt, type CommandSpec } from "../command-line.ts";
+
+export const cloudCommand = {
+  name: "cloud",
+  summary: "start a regional cloud node (WebSocket sessions for scanners, /healthz over HTTP)",
+  usage: "palmline cloud [--port P] [--host H] [--data DIR] [--region NAME] [--shards N]",
+  options: {
+    port: { type: "string" },
+    host: { type: "string" },
+    data: { type: "string" },
+    region: { type: "string" },
+    shards: { type: "string" },
+  },
+  optionHelp: {
+    port: "TCP port for WebSocket and HTTP (default 7400; 0 picks a free one)",
+    host: "address to listen on (default 127.0.0.1)",
+    data: "data directory: registry database and region keys (default .data/region)",
+    region: "region name, unique among peered regions (default local)",
+    shards: "number of FAISS shards (default 2)",
+  },
+} as const satisfies CommandSpec<Record<string, { type: "string" | "boolean" }>>;
+
+const timestamp = () => new Date().toISOString();
+
+export const runCloud = async (argv: readonly string[]): Promise<number> => {
+  const { values } = parseCommand(cloudCommand, argv);
+  if (values.help) {
+    console.log(helpText(cloudCommand));
+    return 0;
+  }
+  const settings = {
+    regionId: values.region ?? "local",
+    dataDir: values.data ?? ".data/region",
+    host: values.host ?? "127.0.0.1",
+    port: parsePort(values.port, 7400),
+    shardCount: parsePositiveInt("shards", values.shards, 2, 256),
+    now: () => Date.now(),
+    log: (line: string) => console.log(`${timestamp()} ${line}`),
+  };
+  const program = Effect.gen(function* () {
+    const node = yield* RegionNode;
+    // One machine-readable line, so scripts and tests can find the address and the pinned key.
+    console.log(JSON.stringify({ event: "listening", url: node.url, httpUrl: node.httpUrl, regionId: node.regionId, identityPublicKey: Buffer.from(node.identityPublicKey).toString("base64") }));
+    return yield* Effect.never;
+  }).pipe(Effect.provide(regionNodeLayer(settings)));
+  const fiber = Effect.runFork(program);
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return; // a repeated signal (terminal and launcher both send one) is the same request
+    stopping = true;
+    settings.log(`${signal}: shutting down`);
+    void Effect.runPromise(Fiber.interrupt(fiber));
+  };
+  process.on("SIGINT", () => stop("SIGINT"));
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  const exit = await Effect.runPromise(Fiber.await(fiber));
+  if (Exit.isFailure(exit) && !Cause.hasInterruptsOnly(exit.cause)) {
+    console.error(`palmline cloud: ${Cause.pretty(exit.cause).split("\n")[0]}`);
+    return 1;
+  }
+  settings.log("region node stopped");
+  return 0;
+};

@@ -1,0 +1,182 @@
+// `palmline demo` (what `npm start` runs): a regional node and a simulated store with two scanner
+// agents — an enrollment kiosk and a checkout lane — talking over encrypted WebSocket sessions.
+// Synthetic people enroll at the kiosk, then come back to the checkout; strangers who never
+// enrolled come too. Every decision is printed with its latency. `--once` runs the script and
+// exits 0 only if every decision was right; otherwise shoppers keep coming until Ctrl-C.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startRegionNode } from "../../cloud/region-node.ts";
+import { systemClock } from "../../core/clock.ts";
+import { createDeviceCredentials } from "../../edge/device-credentials.ts";
+import { RegionLink } from "../../edge/region-link.ts";
+import { ScannerAgent } from "../../edge/scanner-agent.ts";
+import type { ScanOutcome, ScannerMode } from "../../edge/scanner-agent-machine.ts";
+import { SignatureExtractor } from "../../edge/biometrics/signature-extractor.ts";
+import { SimulatedPalmSensor, type SimulatedHand } from "../../hardware/simulated-palm-sensor.ts";
+import { helpText, parseCommand, parsePort, parsePositiveInt, type CommandSpec } from "../command-line.ts";
+
+export const demoCommand = {
+  name: "demo",
+  summary: "run a region node and a simulated store: enroll synthetic palms, then identify them",
+  usage: "palmline demo [--once] [--people N] [--strangers N] [--data DIR] [--port P] [--interval-ms MS]",
+  options: {
+    once: { type: "boolean" },
+    people: { type: "string" },
+    strangers: { type: "string" },
+    data: { type: "string" },
+    port: { type: "string" },
+    "interval-ms": { type: "string" },
+  },
+  optionHelp: {
+    once: "run the scripted enrollments and identifications, then exit (0 only if all were right)",
+    people: "how many synthetic people enroll (default 6)",
+    strangers: "how many never-enrolled people try the checkout (default 4)",
+    data: "region data directory to keep (default: a temporary one, removed at exit)",
+    port: "region port (default 0: any free port)",
+    "interval-ms": "pause between shoppers after the script, without --once (default 2000)",
+  },
+} as const satisfies CommandSpec<Record<string, { type: "string" | "boolean" }>>;
+
+interface Step {
+  readonly who: string;
+  readonly expected: string;
+  readonly outcome: ScanOutcome;
+  readonly right: boolean;
+}
+
+const describeOutcome = (o: ScanOutcome, names: ReadonlyMap<string, string>): string => {
+  switch (o.kind) {
+    case "enrolled":
+      return `enrolled as ${o.identityId}`;
+    case "already-enrolled":
+      return "refused: already enrolled";
+    case "identified":
+      return `identified ${names.get(o.identityId) ?? o.identityId} (score ${o.score.toFixed(3)})`;
+    case "not-identified":
+      return `not identified (best score ${o.score.toFixed(3)})`;
+    case "failed":
+      return `failed: ${o.reason}`;
+  }
+};
+
+const latency = (o: ScanOutcome) => ("latencyMs" in o ? `${o.latencyMs.toFixed(1).padStart(7)} ms` : "       -  ");
+
+export const runDemo = async (argv: readonly string[]): Promise<number> => {
+  const { values } = parseCommand(demoCommand, argv);
+  if (values.help) {
+    console.log(helpText(demoCommand));
+    return 0;
+  }
+  const people = parsePositiveInt("people", values.people, 6, 500);
+  const strangers = parsePositiveInt("strangers", values.strangers, 4, 500);
+  const intervalMs = parsePositiveInt("interval-ms", values["interval-ms"], 2_000, 3_600_000);
+  const scratch = mkdtempSync(join(tmpdir(), "palmline-demo-"));
+  const dataDir = values.data ?? join(scratch, "region");
+  const log = (line: string) => console.log(`  region | ${line}`);
+  // Listen for Ctrl-C from the start, so a stop at any moment ends in the same clean shutdown.
+  let stopping = false;
+  const stopped = new Promise<void>((resolve) => {
+    const stop = () => {
+      stopping = true;
+      resolve();
+    };
+    process.on("SIGINT", stop);
+    process.on("SIGTERM", stop);
+  });
+
+  console.log("palmline demo: one region, one store (enrollment kiosk + checkout lane)\n");
+  const node = await startRegionNode({ regionId: "demo", dataDir, host: "127.0.0.1", port: parsePort(values.port, 0), shardCount: 2, now: () => Date.now(), log });
+  const extractors: SignatureExtractor[] = [];
+  const agents: ScannerAgent[] = [];
+  const links: RegionLink[] = [];
+  const shutdown = async () => {
+    for (const a of agents) a.stop();
+    for (const l of links) l.close();
+    for (const e of extractors) await e.close();
+    await node.close();
+    rmSync(scratch, { recursive: true, force: true });
+  };
+
+  try {
+    const startAgent = async (name: string, mode: ScannerMode, sensorSeed: number) => {
+      const credentials = await createDeviceCredentials({ regionUrl: node.url, pinnedRegionKey: node.identityPublicKey, deviceName: name });
+      const link = await RegionLink.connect({ credentials, provisioningCode: node.issueProvisioningCode() });
+      links.push(link);
+      const sensor = new SimulatedPalmSensor({ seed: sensorSeed });
+      // Each scanner runs its own model session, as separate devices would.
+      const extractor = await SignatureExtractor.load();
+      extractors.push(extractor);
+      const agent = new ScannerAgent({ name, mode, sensor, extractor, link, clock: systemClock });
+      agents.push(agent);
+      console.log(`  store  | ${name} provisioned as ${link.deviceId}, session encrypted, region key pinned`);
+      return { agent, sensor };
+    };
+    const kiosk = await startAgent("kiosk-1", "enrollment", 101);
+    const checkout = await startAgent("checkout-1", "identification", 202);
+
+    const names = new Map<string, string>();
+    const steps: Step[] = [];
+    const scan = async (lane: { agent: ScannerAgent; sensor: SimulatedPalmSensor }, hand: SimulatedHand) => {
+      lane.sensor.present(hand);
+      const outcome = await lane.agent.presentHand();
+      lane.sensor.present(undefined);
+      lane.agent.withdrawHand();
+      return outcome;
+    };
+    const record = (who: string, expected: string, outcome: ScanOutcome, right: boolean) => {
+      steps.push({ who, expected, outcome, right });
+      console.log(`  ${right ? "ok  " : "WRONG"} | ${who.padEnd(14)} ${latency(outcome)}  ${describeOutcome(outcome, names)}${right ? "" : `  (expected ${expected})`}`);
+    };
+
+    console.log("\nenrollment kiosk: 3 captures per palm, sealed to the region, duplicate-checked");
+    const enrolled = new Map<number, string>();
+    for (let i = 1; i <= people && !stopping; i++) {
+      const who = `person ${i}`;
+      const outcome = await scan(kiosk, { subjectSeed: i, side: "right" });
+      if (outcome.kind === "enrolled") {
+        enrolled.set(i, outcome.identityId);
+        names.set(outcome.identityId, who);
+      }
+      record(who, "enrolled", outcome, outcome.kind === "enrolled");
+    }
+    const again = await scan(kiosk, { subjectSeed: 1, side: "right" });
+    record("person 1 again", "already enrolled", again, again.kind === "already-enrolled");
+
+    console.log("\ncheckout lane: a new capture of each enrolled palm, then strangers");
+    for (const [i, identityId] of enrolled) {
+      if (stopping) break;
+      const outcome = await scan(checkout, { subjectSeed: i, side: "right" });
+      record(`person ${i}`, `identified as ${identityId}`, outcome, outcome.kind === "identified" && outcome.identityId === identityId);
+    }
+    for (let s = 1; s <= strangers && !stopping; s++) {
+      const outcome = await scan(checkout, { subjectSeed: 10_000 + s, side: "right" });
+      record(`stranger ${s}`, "not identified", outcome, outcome.kind === "not-identified");
+    }
+
+    if (stopping) {
+      console.log("\nstopped before the script finished: closing sessions, region node and database");
+      return 130;
+    }
+    const wrong = steps.filter((s) => !s.right).length;
+    console.log(`\n${steps.length - wrong} of ${steps.length} decisions right; ${node.enrolledCount()} identities enrolled in region "${node.regionId}"`);
+    if (values.once) return wrong === 0 ? 0 : 1;
+
+    console.log(`\nshoppers keep coming to the checkout every ${intervalMs} ms; Ctrl-C stops everything`);
+    let visitor = 0;
+    while (!stopping) {
+      visitor++;
+      const regular = visitor % 3 !== 0 && enrolled.size > 0;
+      const seed = regular ? [...enrolled.keys()][visitor % enrolled.size]! : 20_000 + visitor;
+      const outcome = await scan(checkout, { subjectSeed: seed, side: "right" });
+      const expectedId = enrolled.get(seed);
+      const right = expectedId !== undefined ? outcome.kind === "identified" && outcome.identityId === expectedId : outcome.kind === "not-identified";
+      record(regular ? `person ${seed}` : `stranger ${visitor}`, expectedId ?? "not identified", outcome, right);
+      await Promise.race([stopped, new Promise((r) => setTimeout(r, intervalMs))]);
+    }
+    console.log("\nstopping: closing sessions, region node and database");
+    return 0;
+  } finally {
+    await shutdown();
+  }
+};

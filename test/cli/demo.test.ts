@@ -1,0 +1,35 @@
+// The demo `npm start` runs, as a real process: the scripted run is all right, and Ctrl-C on the
+// continuous run shuts everything down cleanly.
+import { spawn, spawnSync } from "node:child_process";
+import { createInterface } from "node:readline";
+import { expect, test } from "vitest";
+import { cliEntry, repoRoot } from "../support/region-process.ts";
+
+test("the scripted demo enrolls, identifies and rejects strangers, all correctly", () => {
+  const run = spawnSync(process.execPath, [cliEntry, "demo", "--once", "--people", "5", "--strangers", "3"], { cwd: repoRoot, encoding: "utf8", timeout: 120_000 });
+  expect(run.stderr).toBe("");
+  expect(run.status).toBe(0);
+  expect(run.stdout.match(/ok {3}\| person \d+ +[\d.]+ ms +enrolled as id_/g)).toHaveLength(5);
+  expect(run.stdout).toMatch(/ok {3}\| person 1 again .*already enrolled/);
+  expect(run.stdout.match(/ok {3}\| person \d+ +[\d.]+ ms +identified person \d+/g)).toHaveLength(5);
+  expect(run.stdout.match(/ok {3}\| stranger \d+ +[\d.]+ ms +not identified/g)).toHaveLength(3);
+  expect(run.stdout).toContain("14 of 14 decisions right");
+}, 150_000);
+
+test("Ctrl-C stops the running demo cleanly with exit code 0", async () => {
+  const child = spawn(process.execPath, [cliEntry, "demo", "--people", "2", "--strangers", "1", "--interval-ms", "200"], { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] });
+  const lines: string[] = [];
+  const exited = new Promise<number | string | null>((resolve) => child.once("exit", (code, signal) => resolve(code ?? signal)));
+  child.stderr.on("data", (d: Buffer) => lines.push(`stderr: ${d.toString()}`));
+  await new Promise<void>((resolve, reject) => {
+    createInterface({ input: child.stdout }).on("line", (line) => {
+      lines.push(line);
+      if (line.includes("Ctrl-C stops everything")) resolve();
+    });
+    void exited.then(() => reject(new Error(`demo exited early:\n${lines.join("\n")}`)));
+  });
+  child.kill("SIGINT");
+  const code = await exited;
+  expect(code, lines.join("\n")).toBe(0);
+  expect(lines.join("\n")).toContain("stopping: closing sessions, region node and database");
+}, 150_000);
