@@ -5,7 +5,9 @@
 //   RegionNodeConfig -> RegionStorage (SQLite registry, keys) -> RegionIndex (FAISS shards)
 //                                                              -> RegionNode (WebSocket + HTTP)
 import { Context, Effect, Layer, ManagedRuntime } from "effect";
+import type { Clock } from "../core/clock.ts";
 import { HybridLogicalClock } from "../core/hybrid-logical-clock.ts";
+import type { DeviceId } from "../core/ids.ts";
 import { SIGNATURE_DIMENSION } from "../core/palm-signature.ts";
 import { PalmIdentifier } from "./identification/palm-identifier.ts";
 import { DeviceDirectory } from "./registry/device-directory.ts";
@@ -23,7 +25,8 @@ export interface RegionNodeSettings {
   readonly host: string;
   readonly port: number;
   readonly shardCount: number;
-  readonly now: () => number;
+  /** Wall time and timers for everything in the node; tests pass a ManualClock. */
+  readonly clock: Clock;
   readonly log: (line: string) => void;
 }
 
@@ -43,6 +46,8 @@ export interface RegionNodeHandle {
   readonly identityPublicKey: Uint8Array;
   readonly enrolledCount: () => number;
   readonly issueProvisioningCode: () => string;
+  /** Marks the device revoked and closes its live sessions immediately. */
+  readonly revokeDevice: (deviceId: DeviceId) => boolean;
   readonly server: RegionServer;
 }
 
@@ -58,7 +63,7 @@ const RegionStorageLive = Layer.effect(
       Effect.sync(() => openRegistryDatabase(config.dataDir)),
       (database) => Effect.sync(() => database.close()),
     );
-    const hlc = new HybridLogicalClock(config.regionId, config.now);
+    const hlc = new HybridLogicalClock(config.regionId, () => config.clock.now());
     return {
       keyring,
       registry: new IdentityRegistry({ db, vault: new IdentityVault(sodium, keyring.storageKey), hlc, regionId: config.regionId }),
@@ -89,7 +94,7 @@ const RegionNodeServerLive = Layer.effect(
     const config = yield* RegionNodeConfig;
     const { keyring, registry, devices } = yield* RegionStorage;
     const { shards } = yield* RegionIndex;
-    const identifier = new PalmIdentifier({ registry, shards, now: config.now });
+    const identifier = new PalmIdentifier({ registry, shards, now: () => config.clock.now() });
     const server = yield* Effect.acquireRelease(
       Effect.promise(() =>
         startRegionServer({
@@ -97,10 +102,11 @@ const RegionNodeServerLive = Layer.effect(
           port: config.port,
           regionId: config.regionId,
           identity: keyring.identity,
+          clock: config.clock,
           devices,
           identifier,
           templateKeys: keyring.template,
-          now: config.now,
+          now: () => config.clock.now(),
           log: config.log,
           status: () => ({ enrolled: registry.liveCount(), indexed: shards.size }),
         }),
@@ -114,7 +120,13 @@ const RegionNodeServerLive = Layer.effect(
       httpUrl: server.httpUrl,
       identityPublicKey: keyring.identity.publicKey,
       enrolledCount: () => registry.liveCount(),
-      issueProvisioningCode: () => devices.issueProvisioningCode(config.now()),
+      issueProvisioningCode: () => devices.issueProvisioningCode(config.clock.now()),
+      revokeDevice: (deviceId: DeviceId) => {
+        const known = devices.revoke(deviceId, config.clock.now());
+        const closed = server.revokeDevice(deviceId);
+        if (known || closed > 0) config.log(`device ${deviceId} revoked; ${closed} live session(s) closed`);
+        return known;
+      },
       server,
     };
   }),

@@ -33,6 +33,8 @@ export interface RegionLinkOptions {
 export class RegionLink {
   readonly deviceId: string;
   readonly templatePublicKey: Uint8Array;
+  /** Resolves with the close code and reason once the session has ended, from either side. */
+  readonly closed: Promise<{ readonly code: number; readonly reason: string }>;
   readonly #channel: SecureChannel;
   readonly #clock: Clock;
   readonly #timeoutMs: number;
@@ -45,6 +47,7 @@ export class RegionLink {
     this.templatePublicKey = ready.templatePublicKey;
     this.#clock = clock;
     this.#timeoutMs = timeoutMs;
+    this.closed = channel.closed;
     channel.onMessage((m) => this.#dispatch(m));
     void channel.closed.then((closed) => {
       this.#closed = closed;

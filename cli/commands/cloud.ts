@@ -1,6 +1,7 @@
 // `palmline cloud`: one regional node, running until SIGINT or SIGTERM.
 import { Cause, Effect, Exit, Fiber } from "effect";
 import { regionNodeLayer, RegionNode } from "../../cloud/region-node.ts";
+import { systemClock } from "../../core/clock.ts";
 import { helpText, parseCommand, parsePort, parsePositiveInt, type CommandSpec } from "../command-line.ts";
 
 export const cloudCommand = {
@@ -37,7 +38,7 @@ export const runCloud = async (argv: readonly string[]): Promise<number> => {
     host: values.host ?? "127.0.0.1",
     port: parsePort(values.port, 7400),
     shardCount: parsePositiveInt("shards", values.shards, 2, 256),
-    now: () => Date.now(),
+    clock: systemClock,
     log: (line: string) => console.log(`${timestamp()} ${line}`),
   };
   const program = Effect.gen(function* () {

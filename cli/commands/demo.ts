@@ -86,7 +86,7 @@ export const runDemo = async (argv: readonly string[]): Promise<number> => {
   });
 
   console.log("palmline demo: one region, one store (enrollment kiosk + checkout lane)\n");
-  const node = await startRegionNode({ regionId: "demo", dataDir, host: "127.0.0.1", port: parsePort(values.port, 0), shardCount: 2, now: () => Date.now(), log });
+  const node = await startRegionNode({ regionId: "demo", dataDir, host: "127.0.0.1", port: parsePort(values.port, 0), shardCount: 2, clock: systemClock, log });
   const extractors: SignatureExtractor[] = [];
   const agents: ScannerAgent[] = [];
   const links: RegionLink[] = [];

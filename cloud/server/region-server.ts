@@ -8,10 +8,14 @@ import {
   acceptResponderChannel,
   CloseCode,
   DEFAULT_MAX_FRAME_BYTES,
+  PeerRateLimits,
+  PeerSessions,
   PROTOCOL_VERSION,
   type IdentityKeyPair,
   type PeerAdmission,
 } from "../../protocol/index.ts";
+import type { Clock } from "../../core/clock.ts";
+import type { DeviceId } from "../../core/ids.ts";
 import type { DeviceDirectory } from "../registry/device-directory.ts";
 import { runDeviceSession, type DeviceSession, type DeviceSessionDependencies } from "../session/device-session.ts";
 
@@ -22,7 +26,14 @@ import { runDeviceSession, type DeviceSession, type DeviceSessionDependencies } 
  */
 const WEBSOCKET_MAX_PAYLOAD = DEFAULT_MAX_FRAME_BYTES + 1;
 
+/**
+ * Frames one device may send across all of its sessions: a scanner makes a few requests a
+ * second at most, so reconnecting in a loop or opening parallel sessions gains nothing.
+ */
+export const PER_DEVICE_RATE_LIMIT = { capacity: 200, refillPerSecond: 50 } as const;
+
 export interface RegionServerOptions extends DeviceSessionDependencies {
+  readonly clock: Clock;
   readonly host: string;
   readonly port: number;
   readonly regionId: string;
@@ -35,12 +46,16 @@ export interface RegionServer {
   readonly url: string;
   readonly httpUrl: string;
   readonly sessions: ReadonlySet<DeviceSession>;
+  /** Closes every live session of the device at once; its next handshake is refused too. */
+  revokeDevice(deviceId: DeviceId): number;
   close(): Promise<void>;
 }
 
 export const startRegionServer = async (options: RegionServerOptions): Promise<RegionServer> => {
   const sessions = new Set<DeviceSession>();
   const sockets = new Set<WebSocket>();
+  const channels = new PeerSessions();
+  const perDevice = new PeerRateLimits(options.clock, PER_DEVICE_RATE_LIMIT);
 
   const respond = (res: ServerResponse, status: number, body: unknown) => {
     res.writeHead(status, { "content-type": "application/json", "cache-control": "no-store" });
@@ -70,8 +85,14 @@ export const startRegionServer = async (options: RegionServerOptions): Promise<R
   wss.on("connection", (socket) => {
     sockets.add(socket);
     socket.on("close", () => sockets.delete(socket));
-    acceptResponderChannel(socket, { identity: options.identity, admitPeer }).then(
+    acceptResponderChannel(socket, {
+      identity: options.identity,
+      admitPeer,
+      clock: options.clock,
+      sharedRateLimits: (peer) => [perDevice.bucketFor(peer)],
+    }).then(
       (channel) => {
+        channels.add(channel);
         const standing = options.devices.standing(channel.peerPublicKey);
         const session = runDeviceSession(channel, channel.admission, standing.kind === "active" ? standing.deviceId : undefined, options);
         sessions.add(session);
@@ -93,6 +114,11 @@ export const startRegionServer = async (options: RegionServerOptions): Promise<R
     url: `ws://${hostForUrl}:${port}`,
     httpUrl: `http://${hostForUrl}:${port}`,
     sessions,
+    revokeDevice(deviceId) {
+      const revoked = [...sessions].filter((s) => s.deviceId === deviceId);
+      for (const session of revoked) session.revoke();
+      return revoked.length;
+    },
     async close() {
       for (const socket of sockets) socket.close(CloseCode.ServerShutdown, "region node shutting down");
       await new Promise<void>((resolve) => wss.close(() => resolve()));
