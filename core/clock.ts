@@ -58,6 +58,13 @@ export class ManualClock implements Clock {
     this.#timers.delete(handle.id);
   }
 
+  /** When the earliest pending timer is due, if any. */
+  nextDeadline(): number | undefined {
+    let earliest: number | undefined;
+    for (const t of this.#timers.values()) if (earliest === undefined || t.at < earliest) earliest = t.at;
+    return earliest;
+  }
+
   advance(ms: number): void {
     const target = this.#now + ms;
     for (;;) {
