@@ -105,7 +105,9 @@ export class InspectionHub {
         actor.status = snapshot.status ?? "active";
         actor.value = snapshot.value;
         actor.context = redactForInspection(snapshot.context);
-        if (actor.status === "stopped") {
+        // A finished child (an invoked promise) has nothing more to show; its parent's timeline
+        // keeps what it returned.
+        if (actor.status === "stopped" || (actor.status !== "active" && actor.parentSessionId !== undefined)) {
           this.#actors.delete(ref.sessionId);
           this.#commands.delete(ref.sessionId);
         }

@@ -1,7 +1,7 @@
 // What the inspector may show of an actor's context. Biometric and card material never leaves
 // the process through it: fields whose names say they hold such data are replaced, and raw bytes
 // are shown only as their length.
-const SENSITIVE_FIELD = /signature|sealed|capture|template|biometric|pixel|frame|pan\b|card|cvv|phone|token|secret|key/i;
+const SENSITIVE_FIELD = /signature|sealed|template|biometric|pixel|image|frame\b|^pan$|card|cvv|phone|token|secret|privatekey|datakey/i;
 const MAX_DEPTH = 6;
 const MAX_ITEMS = 50;
 

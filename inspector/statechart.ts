@@ -18,6 +18,9 @@ const describeNode = (node: AnyStateNode): StatechartNode => {
   for (const [event, list] of node.transitions) {
     const targets = list.flatMap((t: { target?: readonly AnyStateNode[] | undefined }) => (t.target ?? []).map((s) => s.key));
     if (event.startsWith("xstate.after.")) delays.push(event.replace(/^xstate\.after\.([^.]+)\..*$/, "$1"));
+    // An invoked actor finishing or failing is drawn as "done" / "error", the way people say it.
+    else if (event.startsWith("xstate.done.actor.")) transitions.push({ event: "done", targets: [...new Set(targets)] });
+    else if (event.startsWith("xstate.error.actor.")) transitions.push({ event: "error", targets: [...new Set(targets)] });
     else if (!event.startsWith("xstate.")) transitions.push({ event, targets: [...new Set(targets)] });
   }
   const initial = node.initial?.target?.[0]?.key;
