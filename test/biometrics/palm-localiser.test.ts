@@ -52,3 +52,37 @@ test("the ROI is centred on the palm centre to within 0.15 palm half-widths", ()
     expect(Math.abs(l.v - 0.05)).toBeLessThan(0.15);
   }
 });
+
+// Hands with something held against the palm's side or wrist (a quarter of captures): the
+// occluder shrinks or swells the silhouette there, which must not move or rescale the ROI.
+const occluded = (() => {
+  const out: { acquired: boolean; sideUnits: number; v: number }[] = [];
+  let work: HandFrameWorkspace | undefined;
+  for (let s = 0; s < 40 && out.length < 60; s++) {
+    const side = s % 2 === 0 ? "right" : "left";
+    const pattern = palmPatternFor(43_000 + s, side);
+    const texture = renderIdentityTexture(pattern);
+    work ??= new HandFrameWorkspace(640, 480, texture.visible.length);
+    for (let c = 0; c < 12 && out.length < 60; c++) {
+      const { frame, conditions: k } = renderHandFrame(pattern, handShapeFor(43_000 + s, side), texture, s * 53 + c, "live", work, 0);
+      if (k.occluder === undefined) continue;
+      try {
+        const { roi } = locatePalm(frame);
+        const dx = (roi.centreX - k.centreX) / k.scale, dy = (roi.centreY - k.centreY) / k.scale;
+        out.push({ acquired: true, sideUnits: roi.side / k.scale, v: dx * Math.sin(k.rotation) - dy * Math.cos(k.rotation) });
+      } catch {
+        out.push({ acquired: false, sideUnits: NaN, v: NaN });
+      }
+    }
+  }
+  return out;
+})();
+
+test("the palm is located in at least 95 percent of captures with an occluder", () => {
+  expect(occluded.length).toBe(60);
+  expect(occluded.filter((o) => o.acquired).length).toBeGreaterThanOrEqual(57);
+});
+
+test("an occluder changes the ROI's side by less than 8 percent", () => {
+  for (const o of occluded.filter((x) => x.acquired)) expect(Math.abs(o.sideUnits / 1.6 - 1)).toBeLessThan(0.08);
+});

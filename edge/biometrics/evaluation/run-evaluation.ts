@@ -11,11 +11,14 @@ import type { PalmFrame } from "../../../hardware/palm-sensor.ts";
 import { SimulatedPalmSensor, type PresentationAttack } from "../../../hardware/simulated-palm-sensor.ts";
 import { decodeImage } from "../../../hardware/image/decode-image.ts";
 import type { PalmSignature } from "../../../core/palm-signature.ts";
-import { dPrime, detCurve, equalErrorRate, operatingPointAtFmr } from "../../../core/verification-metrics.ts";
+import { dPrime, detCurve, equalErrorRate, falseMatchRate, falseNonMatchRate, operatingPointAtFmr } from "../../../core/verification-metrics.ts";
 import { apcer, bpcer, thresholdAtBpcer } from "../../../core/presentation-attack-metrics.ts";
 import { SignatureExtractor, type ModelChannels, type PalmFraming } from "../signature-extractor.ts";
 import { LIVENESS_THRESHOLD } from "../liveness-check.ts";
 import { compareAll } from "./score-matrix.ts";
+import { rerankWithFineScore } from "./fine-rerank.ts";
+import { FINE_MATCH_THRESHOLD, FINE_SHORTLIST_THRESHOLD } from "../../../core/fine-palm-comparison.ts";
+import { MATCH_THRESHOLD } from "../../../core/match-threshold.ts";
 import { listDataset } from "./dataset-folder.ts";
 import { drawDetCurve } from "./det-plot.ts";
 
@@ -93,6 +96,8 @@ interface Acquisition {
 }
 
 const WARM_UP = 20;
+/** First-stage candidates per probe that the fine comparison re-ranks for identification. */
+const RERANK_CANDIDATES = 3;
 
 const percentile = (sorted: readonly number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN;
 
@@ -136,7 +141,7 @@ const reportVerification = async (title: string, a: Acquisition, det: string | u
   log(`  subjects ${a.subjectCount}, images ${a.attempts}, acquired ${a.signatures.length}`);
   for (const [reason, n] of a.failures) log(`  failed to acquire: ${reason} x${n}`);
   const t0 = performance.now();
-  const c = await compareAll(a.signatures, a.subjects);
+  const c = await compareAll(a.signatures, a.subjects, { shortlist: FINE_SHORTLIST_THRESHOLD, candidates: RERANK_CANDIDATES });
   const genuine = Float64Array.from(c.genuine).sort();
   const impostors = c.impostors.sort();
   log(`  comparisons: ${genuine.length} genuine, ${impostors.length} impostor (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
@@ -159,6 +164,18 @@ const reportVerification = async (title: string, a: Acquisition, det: string | u
     const l = a.latenciesMs.slice(WARM_UP).sort((x, y) => x - y);
     log(`  frame -> signature: p50 ${percentile(l, 0.5).toFixed(2)} ms, p99 ${percentile(l, 0.99).toFixed(2)} ms over ${l.length} frames after ${WARM_UP} warm-up (one intra-op thread)`);
   }
+  const t1 = performance.now();
+  const fine = rerankWithFineScore(a.signatures, a.subjects, c, impostors, FINE_SHORTLIST_THRESHOLD);
+  const fineEer = equalErrorRate(fine.genuine, fine.impostors);
+  const fine3 = operatingPointAtFmr(fine.genuine, fine.impostors, 1e-3);
+  const fine4 = operatingPointAtFmr(fine.genuine, fine.impostors, 1e-4);
+  const fineRank1 = c.rank1Probes === 0 ? NaN : fine.rank1Hits / c.rank1Probes;
+  log(`  re-ranked (pairs with cosine >= ${FINE_SHORTLIST_THRESHOLD} re-scored by finePalmScore, top ${RERANK_CANDIDATES} per probe; ${fine.rescored} fine comparisons, ${((performance.now() - t1) / 1000).toFixed(1)} s):`);
+  log(`    EER ${pct(fineEer.eer)} at score ${fineEer.threshold.toFixed(4)}`);
+  log(`    FNMR ${pct(fine3.fnmr)} at FMR 1e-3 (threshold ${fine3.threshold.toFixed(4)})`);
+  log(`    FNMR ${pct(fine4.fnmr)} at FMR 1e-4 (threshold ${fine4.threshold.toFixed(4)}; deployed FINE_MATCH_THRESHOLD ${FINE_MATCH_THRESHOLD}: FMR ${falseMatchRate(fine.impostors, FINE_MATCH_THRESHOLD).toExponential(2)}, FNMR ${pct(falseNonMatchRate(fine.genuine, FINE_MATCH_THRESHOLD))})`);
+  log(`    rank-1 identification ${pct(fineRank1)}`);
+  log(`  first stage at deployed MATCH_THRESHOLD ${MATCH_THRESHOLD}: FMR ${falseMatchRate(impostors, MATCH_THRESHOLD).toExponential(2)}, FNMR ${pct(falseNonMatchRate(genuine, MATCH_THRESHOLD))}`);
   if (det !== undefined) {
     writeFileSync(det, drawDetCurve(detCurve(genuine, impostors), eer.eer));
     log(`  DET curve written to ${det}`);
@@ -175,6 +192,14 @@ const reportVerification = async (title: string, a: Acquisition, det: string | u
       fnmrAtFmr1e4: fixed(at4.fnmr, 8),
       rank1: fixed(rank1),
       dPrime: fixed(dp, 4),
+      reranked: {
+        shortlist: FINE_SHORTLIST_THRESHOLD,
+        candidates: RERANK_CANDIDATES,
+        eer: fixed(fineEer.eer, 8),
+        fnmrAtFmr1e3: fixed(fine3.fnmr, 8),
+        fnmrAtFmr1e4: fixed(fine4.fnmr, 8),
+        rank1: fixed(fineRank1),
+      },
     }),
   );
   return 0;
