@@ -5,7 +5,7 @@
 // compiles src/faiss.cc with node-gyp instead. It is idempotent: an addon that already loads is
 // left alone. Plain JavaScript on purpose: it must run before anything else is known to work.
 import { spawnSync } from "node:child_process";
-import { copyFileSync, existsSync } from "node:fs";
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -27,7 +27,7 @@ const addonWorks = () => {
   // Load in a child so a broken build cannot take this process down with it.
   const probe = spawnSync(
     process.execPath,
-    ["-e", `const f=require(${JSON.stringify(faissDir)});const i=new f.IndexFlatIP(2);i.add([1,0]);process.exit(i.search([1,0],1).labels[0]===0?0:1)`],
+    ["-e", `const f=require(${JSON.stringify(faissDir)});const i=new f.IndexFlatIP(2);i.addFloat32(new Float32Array([1,0]));const m=f.Index.fromFactory(2,"IDMap,Flat",0);m.addWithIdsFloat32(new Float32Array([1,0]),new Float64Array([7]));process.exit(m.searchFloat32(new Float32Array([1,0]),1).labels[0]===7&&i.searchFloat32(new Float32Array([1,0]),1).labels[0]===0?0:1)`],
     { stdio: "ignore" },
   );
   return probe.status === 0;
@@ -78,9 +78,36 @@ if (addonWorks()) {
 }
 if (!systemLibrariesPresent()) installSystemLibraries();
 
-for (const file of ["binding.gyp", "palmline-faiss-compat.h"]) {
+for (const file of ["binding.gyp", "palmline-faiss-compat.h", "palmline-index-methods.inc"]) {
   copyFileSync(join(root, "native", "faiss-node", file), join(faissDir, file));
 }
+
+// palmline's patch: its own methods (native/faiss-node/palmline-index-methods.inc) spliced into
+// faiss-node's IndexBase, and the class constructors made per-thread, because every worker
+// thread that loads the addon runs its Init again and a process-wide reference would point into
+// another thread's heap. Always applied to the pristine source, so it is idempotent; each
+// anchor must match exactly once, so an upgraded faiss-node fails loudly instead of silently.
+const source = join(faissDir, "src", "faiss.cc");
+const pristine = `${source}.orig`;
+if (!existsSync(pristine)) copyFileSync(source, pristine);
+const splice = (text, anchor, replacement) => {
+  const count = text.split(anchor).length - 1;
+  if (count !== 1) fail(`faiss-node patch: expected one "${anchor.split("\n")[0]}" in src/faiss.cc, found ${count}`);
+  return text.replace(anchor, replacement);
+};
+let patched = readFileSync(pristine, "utf8");
+patched = splice(patched, "#include <faiss/impl/IDSelector.h>\n", "#include <faiss/impl/IDSelector.h>\n#include <faiss/AutoTune.h>\n#include <omp.h>\n#include <vector>\n");
+patched = splice(
+  patched,
+  "protected:\n  std::unique_ptr<faiss::Index> index_;\n  inline static Napi::FunctionReference *constructor;",
+  '#include "../palmline-index-methods.inc"\n\nprotected:\n  std::unique_ptr<faiss::Index> index_;\n  inline static thread_local Napi::FunctionReference *constructor;',
+);
+for (const cls of ["Index", "IndexFlatL2", "IndexFlatIP"]) {
+  const anchor = `InstanceMethod("toBuffer", &${cls}::toBuffer),`;
+  const added = ["addFloat32", "addWithIdsFloat32", "trainFloat32", "searchFloat32", "setParameter"].map((m) => `InstanceMethod("${m}", &${cls}::${m}),`);
+  patched = splice(patched, anchor, [anchor, ...added, `StaticMethod("setThreads", &${cls}::setThreads),`].join("\n      "));
+}
+writeFileSync(source, patched);
 const require = createRequire(import.meta.url);
 const nodeGyp = require.resolve("node-gyp/bin/node-gyp.js");
 log("compiling faiss-node against the system libfaiss (about a minute)");

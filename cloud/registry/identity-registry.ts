@@ -11,7 +11,11 @@ export const TEMPLATE_FIELD = "palm_template";
 export interface EnrolledTemplate {
   readonly identityId: IdentityId;
   readonly template: PalmSignature;
+  /** The identity's row in the registry: rows only ever get larger ids, so it orders enrollment. */
+  readonly rowid: number;
 }
+
+type TemplateRow = { id: string; rowid: number; wrapped: Uint8Array; value: Uint8Array };
 
 export class IdentityRegistry {
   readonly #db: DatabaseSync;
@@ -28,25 +32,48 @@ export class IdentityRegistry {
 
   /** Persists a new identity and its template in one transaction. */
   enroll(identityId: IdentityId, template: PalmSignature, nowMs: number): void {
-    const dataKey = this.#vault.newDataKey();
-    const stamp = encodeHlc(this.#hlc.now());
-    const ciphertext = this.#vault.encryptField(identityId, TEMPLATE_FIELD, dataKey, signatureToBytes(template));
-    this.#transaction(() => {
-      this.#db
-        .prepare("INSERT INTO identities (identity_id, origin_region, created_hlc, last_seen_ms, wrapped_data_key) VALUES (?, ?, ?, ?, ?)")
-        .run(identityId, this.#regionId, stamp, nowMs, this.#vault.wrapDataKey(identityId, dataKey));
-      this.#db
-        .prepare("INSERT INTO identity_fields (identity_id, field, hlc, value) VALUES (?, ?, ?, ?)")
-        .run(identityId, TEMPLATE_FIELD, stamp, ciphertext);
-    });
-    dataKey.fill(0);
+    this.enrollMany([{ identityId, template }], nowMs);
   }
 
-  /** Raises last-seen (a max-register: an older time never lowers it). */
+  /** Persists many identities in one transaction (bulk import; one fsync for the lot). */
+  enrollMany(entries: readonly { identityId: IdentityId; template: PalmSignature }[], nowMs: number): void {
+    const sealed = entries.map(({ identityId, template }) => {
+      const dataKey = this.#vault.newDataKey();
+      const row = {
+        identityId,
+        stamp: encodeHlc(this.#hlc.now()),
+        ciphertext: this.#vault.encryptField(identityId, TEMPLATE_FIELD, dataKey, signatureToBytes(template)),
+        wrapped: this.#vault.wrapDataKey(identityId, dataKey),
+      };
+      dataKey.fill(0);
+      return row;
+    });
+    this.#transaction(() => {
+      const identity = this.#db.prepare("INSERT INTO identities (identity_id, origin_region, created_hlc, last_seen_ms, wrapped_data_key) VALUES (?, ?, ?, ?, ?)");
+      const field = this.#db.prepare("INSERT INTO identity_fields (identity_id, field, hlc, value) VALUES (?, ?, ?, ?)");
+      for (const row of sealed) {
+        identity.run(row.identityId, this.#regionId, row.stamp, nowMs, row.wrapped);
+        field.run(row.identityId, TEMPLATE_FIELD, row.stamp, row.ciphertext);
+      }
+    });
+  }
+
+  /**
+   * Raises last-seen (a max-register: an older time never lowers it). Committed without waiting
+   * for fsync (synchronous=NORMAL for this one statement; WAL keeps it atomic): it is written on
+   * every identification, a fsync each would cap identifications at the disk's flush rate, and a
+   * last-seen lost to a power cut only delays a two-year expiry by seconds. The next
+   * synchronous=FULL commit (any enrollment) makes it durable too.
+   */
   recordSeen(identityId: IdentityId, nowMs: number): void {
-    this.#db
-      .prepare("UPDATE identities SET last_seen_ms = MAX(last_seen_ms, ?) WHERE identity_id = ? AND deleted_hlc IS NULL")
-      .run(nowMs, identityId);
+    this.#db.exec("PRAGMA synchronous = NORMAL");
+    try {
+      this.#db
+        .prepare("UPDATE identities SET last_seen_ms = MAX(last_seen_ms, ?) WHERE identity_id = ? AND deleted_hlc IS NULL")
+        .run(nowMs, identityId);
+    } finally {
+      this.#db.exec("PRAGMA synchronous = FULL");
+    }
   }
 
   isLive(identityId: string): boolean {
@@ -61,22 +88,74 @@ export class IdentityRegistry {
     return row.n;
   }
 
-  /** Every live identity with its decrypted template, in enrollment order. */
-  *liveTemplates(): Generator<EnrolledTemplate> {
+  /** The largest registry row id so far: the watermark an index snapshot records it covers. */
+  watermark(): number {
+    const row = this.#db.prepare("SELECT COALESCE(MAX(rowid), 0) AS w FROM identities").get() as { w: number };
+    return row.w;
+  }
+
+  /** Every live identity with its decrypted template, in enrollment order, after a watermark. */
+  *liveTemplates(afterRowid = 0): Generator<EnrolledTemplate> {
     const rows = this.#db
       .prepare(
-        `SELECT i.identity_id AS id, i.wrapped_data_key AS wrapped, f.value AS value
+        `SELECT i.identity_id AS id, i.rowid AS rowid, i.wrapped_data_key AS wrapped, f.value AS value
            FROM identities i JOIN identity_fields f ON f.identity_id = i.identity_id AND f.field = ?
-          WHERE i.deleted_hlc IS NULL ORDER BY i.rowid`,
+          WHERE i.deleted_hlc IS NULL AND i.rowid > ? ORDER BY i.rowid`,
       )
-      .iterate(TEMPLATE_FIELD) as Iterable<{ id: string; wrapped: Uint8Array; value: Uint8Array }>;
-    for (const row of rows) {
-      const dataKey = this.#vault.unwrapDataKey(row.id, row.wrapped);
-      const plain = this.#vault.decryptField(row.id, TEMPLATE_FIELD, dataKey, row.value);
-      dataKey.fill(0);
-      yield { identityId: row.id as IdentityId, template: signatureFromBytes(plain) };
-      plain.fill(0);
+      .iterate(TEMPLATE_FIELD, afterRowid) as Iterable<TemplateRow>;
+    for (const row of rows) yield this.#open(row);
+  }
+
+  /** Live identities' templates (decrypted), in the order asked; deleted or unknown ids are left out. */
+  templatesOf(identityIds: readonly string[]): EnrolledTemplate[] {
+    const query = this.#db.prepare(
+      `SELECT i.identity_id AS id, i.rowid AS rowid, i.wrapped_data_key AS wrapped, f.value AS value
+         FROM identities i JOIN identity_fields f ON f.identity_id = i.identity_id AND f.field = ?
+        WHERE i.identity_id = ? AND i.deleted_hlc IS NULL`,
+    );
+    const out: EnrolledTemplate[] = [];
+    for (const id of identityIds) {
+      const row = query.get(TEMPLATE_FIELD, id) as TemplateRow | undefined;
+      if (row !== undefined) out.push(this.#open(row));
     }
+    return out;
+  }
+
+  /** Live templates at random rows (training samples for a learned index); reads only those rows. */
+  sampleTemplates(count: number, random: () => number = Math.random): EnrolledTemplate[] {
+    const top = this.watermark();
+    const live = this.liveCount();
+    if (live <= count) return [...this.liveTemplates()];
+    const query = this.#db.prepare(
+      `SELECT i.identity_id AS id, i.rowid AS rowid, i.wrapped_data_key AS wrapped, f.value AS value
+         FROM identities i JOIN identity_fields f ON f.identity_id = i.identity_id AND f.field = ?
+        WHERE i.rowid = ? AND i.deleted_hlc IS NULL`,
+    );
+    const picked = new Set<number>();
+    const out: EnrolledTemplate[] = [];
+    for (let attempts = 0; out.length < count && attempts < count * 20; attempts++) {
+      const rowid = 1 + Math.floor(random() * top);
+      if (picked.has(rowid)) continue;
+      picked.add(rowid);
+      const row = query.get(TEMPLATE_FIELD, rowid) as TemplateRow | undefined;
+      if (row !== undefined) out.push(this.#open(row));
+    }
+    return out;
+  }
+
+  /** Every live identity id (no decryption): what the shards must hold, no more and no less. */
+  liveIdentityIds(): IdentityId[] {
+    const rows = this.#db.prepare("SELECT identity_id AS id FROM identities WHERE deleted_hlc IS NULL").all() as { id: string }[];
+    return rows.map((r) => r.id as IdentityId);
+  }
+
+  #open(row: TemplateRow): EnrolledTemplate {
+    const dataKey = this.#vault.unwrapDataKey(row.id, row.wrapped);
+    const plain = this.#vault.decryptField(row.id, TEMPLATE_FIELD, dataKey, row.value);
+    dataKey.fill(0);
+    const template = signatureFromBytes(plain, plain.byteLength / 4);
+    plain.fill(0);
+    return { identityId: row.id as IdentityId, template, rowid: row.rowid };
   }
 
   #transaction(work: () => void): void {

@@ -1,44 +1,144 @@
 // The region's shards. An identity lives in exactly one shard, chosen by a hash of its id, so any
-// node rebuilding from the registry puts it in the same place. Identification scatters a probe to
-// every shard and gathers the best candidates.
+// node rebuilding from the registry puts it in the same place. Each shard is a ShardActor on its
+// own worker thread; identification scatters a probe to every shard and gathers the best
+// candidates.
 import { createHash } from "node:crypto";
 import type { IdentityId } from "../../core/ids.ts";
-import type { PalmSignature } from "../../core/palm-signature.ts";
-import { SignatureShard, type ShardCandidate } from "./signature-shard.ts";
+import type { IndexLayout } from "./index-layout.ts";
+import { ShardActor } from "./shard-actor.ts";
+import type { ShardCandidate, ShardSnapshotFiles } from "./signature-shard.ts";
+
+export type { ShardCandidate } from "./signature-shard.ts";
 
 export const shardOf = (identityId: string, shardCount: number): number =>
   createHash("sha256").update(identityId).digest().readUInt32BE(0) % shardCount;
 
-export class ShardSet {
-  readonly shards: readonly SignatureShard[];
+export interface IndexedTemplate {
+  readonly identityId: IdentityId;
+  readonly template: Float32Array;
+}
 
-  constructor(options: { shardCount: number; dimension: number }) {
-    if (!Number.isInteger(options.shardCount) || options.shardCount < 1) throw new RangeError("shardCount must be a positive integer");
-    this.shards = Array.from({ length: options.shardCount }, () => new SignatureShard(options.dimension));
+export class ShardSet {
+  readonly layout: IndexLayout;
+  readonly dimension: number;
+  readonly #actors: readonly ShardActor[];
+  /** Identities per shard, kept here so gauges need no round trip to the workers. */
+  readonly #shardSizes: number[];
+  /** Called after every add or remove that changed the index (the snapshot policy listens). */
+  onChange: (changed: number) => void = () => {};
+
+  private constructor(actors: readonly ShardActor[], layout: IndexLayout, dimension: number, sizes: readonly number[]) {
+    this.#actors = actors;
+    this.layout = layout;
+    this.dimension = dimension;
+    this.#shardSizes = [...sizes];
+  }
+
+  static #spawn(shardCount: number): ShardActor[] {
+    if (!Number.isInteger(shardCount) || shardCount < 1) throw new RangeError("shardCount must be a positive integer");
+    return Array.from({ length: shardCount }, () => new ShardActor());
+  }
+
+  /** Empty shards. A layout that needs training is trained once (in the first worker) on the samples. */
+  static async create(options: { shardCount: number; dimension: number; layout: IndexLayout; trainingSamples?: Float32Array }): Promise<ShardSet> {
+    const actors = ShardSet.#spawn(options.shardCount);
+    try {
+      const trained = options.trainingSamples === undefined ? undefined : await actors[0]!.train(options.layout, options.dimension, options.trainingSamples);
+      await Promise.all(actors.map((a) => a.create(options.layout, options.dimension, trained)));
+    } catch (error) {
+      await Promise.all(actors.map((a) => a.close()));
+      throw error;
+    }
+    return new ShardSet(actors, options.layout, options.dimension, actors.map(() => 0));
+  }
+
+  /** Shards loaded from snapshot files, one pair per shard. */
+  static async load(options: { dimension: number; layout: IndexLayout; files: readonly ShardSnapshotFiles[] }): Promise<ShardSet> {
+    const actors = ShardSet.#spawn(options.files.length);
+    try {
+      const sizes = await Promise.all(actors.map((a, i) => a.load(options.layout, options.files[i]!)));
+      return new ShardSet(actors, options.layout, options.dimension, sizes);
+    } catch (error) {
+      await Promise.all(actors.map((a) => a.close()));
+      throw error;
+    }
+  }
+
+  get shardCount(): number {
+    return this.#actors.length;
   }
 
   get size(): number {
-    return this.shards.reduce((n, s) => n + s.size, 0);
+    return this.#shardSizes.reduce((n, s) => n + s, 0);
   }
 
-  add(entries: Iterable<{ identityId: IdentityId; template: PalmSignature }>): void {
-    const perShard = this.shards.map(() => [] as { identityId: IdentityId; template: PalmSignature }[]);
-    for (const e of entries) perShard[shardOf(e.identityId, this.shards.length)]!.push(e);
-    perShard.forEach((batch, i) => this.shards[i]!.add(batch));
+  get shardSizes(): readonly number[] {
+    return this.#shardSizes;
   }
 
-  remove(identityId: IdentityId): boolean {
-    return this.shards[shardOf(identityId, this.shards.length)]!.remove(identityId);
+  async add(entries: readonly IndexedTemplate[]): Promise<number> {
+    const perShard = this.#actors.map(() => [] as IndexedTemplate[]);
+    for (const e of entries) {
+      if (e.template.length !== this.dimension) throw new RangeError(`template has ${e.template.length} values, shards expect ${this.dimension}`);
+      perShard[shardOf(e.identityId, this.#actors.length)]!.push(e);
+    }
+    const added = await Promise.all(
+      perShard.map((batch, i) => {
+        if (batch.length === 0) return 0;
+        const packed = new Float32Array(batch.length * this.dimension);
+        batch.forEach((e, row) => packed.set(e.template, row * this.dimension));
+        return this.#actors[i]!.add(
+          batch.map((e) => e.identityId),
+          packed,
+        );
+      }),
+    );
+    added.forEach((n, i) => (this.#shardSizes[i]! += n));
+    const total = added.reduce((n, a) => n + a, 0);
+    if (total > 0) this.onChange(total);
+    return total;
   }
 
-  has(identityId: IdentityId): boolean {
-    return this.shards[shardOf(identityId, this.shards.length)]!.has(identityId);
+  async remove(identityIds: readonly IdentityId[]): Promise<number> {
+    const perShard = this.#actors.map(() => [] as IdentityId[]);
+    for (const id of identityIds) perShard[shardOf(id, this.#actors.length)]!.push(id);
+    const removed = await Promise.all(perShard.map((ids, i) => (ids.length === 0 ? 0 : this.#actors[i]!.remove(ids))));
+    removed.forEach((n, i) => (this.#shardSizes[i]! -= n));
+    const total = removed.reduce((n, r) => n + r, 0);
+    if (total > 0) this.onChange(total);
+    return total;
   }
 
-  search(probe: PalmSignature, k: number): ShardCandidate[] {
-    return this.shards
-      .flatMap((s) => s.search(probe, k))
+  /** The k best candidates over every shard, best first (by the index's own score). */
+  async search(probe: Float32Array, k: number): Promise<ShardCandidate[]> {
+    const perShard = await Promise.all(this.#actors.map((a) => a.search(probe, k)));
+    return perShard
+      .flat()
       .sort((a, b) => b.score - a.score)
       .slice(0, k);
+  }
+
+  async identityIds(): Promise<IdentityId[]> {
+    return (await Promise.all(this.#actors.map((a) => a.identityIds()))).flat();
+  }
+
+  async has(identityId: IdentityId): Promise<boolean> {
+    return (await this.#actors[shardOf(identityId, this.#actors.length)]!.identityIds()).includes(identityId);
+  }
+
+  /** Writes every shard's files; returns how many identities they hold. */
+  async snapshot(files: readonly ShardSnapshotFiles[]): Promise<number> {
+    if (files.length !== this.#actors.length) throw new RangeError("one pair of snapshot files per shard");
+    const counts = await Promise.all(this.#actors.map((a, i) => a.snapshot(files[i]!)));
+    return counts.reduce((n, c) => n + c, 0);
+  }
+
+  /** Resident memory of the process (every worker shares it). */
+  memory(): Promise<number> {
+    return this.#actors[0]!.memory();
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.#actors.map((a) => a.close()));
   }
 }

@@ -1,74 +1,153 @@
-// One shard: an exact inner-product FAISS index over a partition of the region's templates.
+// One shard: a faiss index over a partition of the region's templates, and the map from faiss
+// label to identity. Lives inside a ShardActor's worker thread (or in-process in tests).
 //
-// faiss-node 0.5.1 has no add_with_ids, so FAISS labels are positions; the shard keeps the map
-// from position to identity, and a removed identity becomes a tombstoned position that search
-// skips until the shard is compacted (rebuilt without it). Exact search is the foundation's
-// choice; the million-identity issue picks the index type by measurement.
-import faiss from "faiss-node";
+// Labels are the shard's own sequence numbers, given to faiss with add_with_ids (palmline's
+// faiss-node patch), so removing an identity removes its entry from the index for real and no
+// label is ever reused: no tombstones to skip at search time, nothing to compact.
+import { closeSync, fsyncSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import type { IdentityId } from "../../core/ids.ts";
-import type { PalmSignature } from "../../core/palm-signature.ts";
+import { faiss, METRIC_INNER_PRODUCT, type FaissIndex } from "./faiss-index.ts";
+import type { IndexLayout } from "./index-layout.ts";
 
 export interface ShardCandidate {
   readonly identityId: IdentityId;
+  /** Similarity in the index's space: exact cosine for flat layouts, approximate otherwise. */
   readonly score: number;
 }
 
+export interface ShardSnapshotFiles {
+  readonly indexFile: string;
+  readonly labelsFile: string;
+}
+
+const fsyncFile = (path: string): void => {
+  const fd = openSync(path, "r");
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+};
+
 export class SignatureShard {
   readonly dimension: number;
-  #index: faiss.IndexFlatIP;
-  #identities: IdentityId[] = [];
-  readonly #positions = new Map<IdentityId, number>();
-  readonly #tombstones = new Set<number>();
+  readonly layout: IndexLayout;
+  readonly #index: FaissIndex;
+  /** faiss label -> identity; undefined where an identity was removed. */
+  readonly #identities: (IdentityId | undefined)[];
+  readonly #labels = new Map<IdentityId, number>();
 
-  constructor(dimension: number) {
-    this.dimension = dimension;
-    this.#index = new faiss.IndexFlatIP(dimension);
+  private constructor(index: FaissIndex, layout: IndexLayout, identities: (IdentityId | undefined)[]) {
+    this.#index = index;
+    this.layout = layout;
+    this.dimension = index.getDimension();
+    this.#identities = identities;
+    identities.forEach((id, label) => {
+      if (id !== undefined) this.#labels.set(id, label);
+    });
+    if (layout.nprobe > 0) index.setParameter("nprobe", layout.nprobe);
+  }
+
+  /** An empty shard; a layout that needs training takes an already trained, empty index. */
+  static create(layout: IndexLayout, dimension: number, trained?: Uint8Array): SignatureShard {
+    const index = trained !== undefined ? faiss.Index.fromBuffer(Buffer.from(trained.buffer, trained.byteOffset, trained.byteLength)) : faiss.Index.fromFactory(dimension, layout.description, METRIC_INNER_PRODUCT);
+    if (!index.isTrained()) throw new Error(`index "${layout.description}" needs training before it can hold templates`);
+    return new SignatureShard(index, layout, []);
+  }
+
+  /** Trains a layout on sample templates (row-major) and returns the trained, empty index. */
+  static train(layout: IndexLayout, dimension: number, samples: Float32Array): Uint8Array {
+    const index = faiss.Index.fromFactory(dimension, layout.description, METRIC_INNER_PRODUCT);
+    if (!index.isTrained()) index.trainFloat32(samples);
+    return new Uint8Array(index.toBuffer());
+  }
+
+  static load(layout: IndexLayout, files: ShardSnapshotFiles): SignatureShard {
+    const index = faiss.Index.read(files.indexFile);
+    const identities = (JSON.parse(readFileSync(files.labelsFile, "utf8")) as (IdentityId | null)[]).map((id) => id ?? undefined);
+    return new SignatureShard(index, layout, identities);
   }
 
   get size(): number {
-    return this.#identities.length - this.#tombstones.size;
+    return this.#labels.size;
   }
 
   has(identityId: IdentityId): boolean {
-    return this.#positions.has(identityId);
+    return this.#labels.has(identityId);
   }
 
-  add(entries: readonly { identityId: IdentityId; template: PalmSignature }[]): void {
-    const fresh = entries.filter((e) => !this.#positions.has(e.identityId));
-    if (fresh.length === 0) return;
-    const flat = new Array<number>(fresh.length * this.dimension);
-    fresh.forEach((e, row) => {
-      if (e.template.length !== this.dimension) throw new RangeError(`template has ${e.template.length} values, shard expects ${this.dimension}`);
-      for (let i = 0; i < this.dimension; i++) flat[row * this.dimension + i] = e.template[i]!;
+  /** Adds templates (row-major, one per id); ids already present are skipped. Returns how many were added. */
+  add(identityIds: readonly IdentityId[], templates: Float32Array): number {
+    if (templates.length !== identityIds.length * this.dimension) throw new RangeError(`expected ${identityIds.length} templates of ${this.dimension} values`);
+    const keep: number[] = [];
+    const seen = new Set<IdentityId>();
+    identityIds.forEach((id, row) => {
+      if (!this.#labels.has(id) && !seen.has(id)) {
+        seen.add(id);
+        keep.push(row);
+      }
     });
-    this.#index.add(flat);
-    for (const e of fresh) {
-      this.#positions.set(e.identityId, this.#identities.length);
-      this.#identities.push(e.identityId);
+    if (keep.length === 0) return 0;
+    const vectors = keep.length === identityIds.length ? templates : new Float32Array(keep.length * this.dimension);
+    const labels = new Float64Array(keep.length);
+    keep.forEach((row, i) => {
+      if (vectors !== templates) vectors.set(templates.subarray(row * this.dimension, (row + 1) * this.dimension), i * this.dimension);
+      labels[i] = this.#identities.length + i;
+    });
+    this.#index.addWithIdsFloat32(vectors, labels);
+    for (const row of keep) {
+      const id = identityIds[row]!;
+      this.#labels.set(id, this.#identities.length);
+      this.#identities.push(id);
     }
+    return keep.length;
   }
 
-  remove(identityId: IdentityId): boolean {
-    const position = this.#positions.get(identityId);
-    if (position === undefined) return false;
-    this.#positions.delete(identityId);
-    this.#tombstones.add(position);
-    return true;
+  /** Removes identities from the index; returns how many it held. */
+  remove(identityIds: readonly IdentityId[]): number {
+    const labels: number[] = [];
+    for (const id of identityIds) {
+      const label = this.#labels.get(id);
+      if (label === undefined) continue;
+      labels.push(label);
+      this.#labels.delete(id);
+      this.#identities[label] = undefined;
+    }
+    if (labels.length > 0) this.#index.removeIds(labels);
+    return labels.length;
   }
 
-  /** The k best live candidates, best first. */
-  search(probe: PalmSignature, k: number): ShardCandidate[] {
-    const total = this.#identities.length;
-    if (total === 0 || k <= 0) return [];
-    // Ask for enough extra rows to see past tombstoned positions.
-    const want = Math.min(total, k + this.#tombstones.size);
-    const { distances, labels } = this.#index.search(Array.from(probe), want);
-    const out: ShardCandidate[] = [];
-    for (let i = 0; i < labels.length && out.length < k; i++) {
-      const label = labels[i]!;
-      if (label < 0 || this.#tombstones.has(label)) continue;
-      out.push({ identityId: this.#identities[label]!, score: distances[i]! });
-    }
-    return out;
+  /** The k best candidates, best first. */
+  search(probe: Float32Array, k: number): ShardCandidate[] {
+    return this.searchMany(probe, k)[0] ?? [];
+  }
+
+  /** Several probes (row-major) in one faiss call, which shares the coarse search among them. */
+  searchMany(probes: Float32Array, k: number): ShardCandidate[][] {
+    const nq = probes.length / this.dimension;
+    if (this.#labels.size === 0 || k <= 0) return Array.from({ length: nq }, () => []);
+    const kk = Math.min(k, this.#labels.size);
+    const { distances, labels } = this.#index.searchFloat32(probes, kk);
+    return Array.from({ length: nq }, (_, q) => {
+      const out: ShardCandidate[] = [];
+      for (let i = q * kk; i < (q + 1) * kk; i++) {
+        const label = labels[i]!;
+        const identityId = label >= 0 ? this.#identities[label] : undefined;
+        if (identityId !== undefined) out.push({ identityId, score: distances[i]! });
+      }
+      return out;
+    });
+  }
+
+  identityIds(): IdentityId[] {
+    return [...this.#labels.keys()];
+  }
+
+  /** Writes the index and its label map to the given files and flushes them to disk. */
+  writeSnapshot(files: ShardSnapshotFiles): void {
+    this.#index.write(files.indexFile);
+    writeFileSync(files.labelsFile, JSON.stringify(this.#identities.map((id) => id ?? null)));
+    fsyncFile(files.indexFile);
+    fsyncFile(files.labelsFile);
   }
 }

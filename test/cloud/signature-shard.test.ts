@@ -1,60 +1,110 @@
-import { describe, expect, test } from "vitest";
+import { afterEach, describe, expect, test } from "vitest";
+import { join } from "node:path";
 import type { IdentityId } from "../../core/ids.ts";
 import { SIGNATURE_DIMENSION } from "../../core/palm-signature.ts";
+import { exactLayout, type IndexLayout } from "../../cloud/shards/index-layout.ts";
 import { SignatureShard } from "../../cloud/shards/signature-shard.ts";
 import { ShardSet, shardOf } from "../../cloud/shards/shard-set.ts";
-import { syntheticPalm } from "./fixtures.ts";
+import { syntheticPalm, tempDir } from "./fixtures.ts";
 
 const id = (n: number) => `id_${n}` as IdentityId;
+const templates = (ns: number[]) => {
+  const out = new Float32Array(ns.length * SIGNATURE_DIMENSION);
+  ns.forEach((n, row) => out.set(syntheticPalm(n)(0), row * SIGNATURE_DIMENSION));
+  return out;
+};
+const shardWith = (ns: number[]) => {
+  const shard = SignatureShard.create(exactLayout, SIGNATURE_DIMENSION);
+  shard.add(ns.map(id), templates(ns));
+  return shard;
+};
+const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
 describe("signature shard", () => {
   test("finds the enrolled identity closest to a new capture", () => {
-    const shard = new SignatureShard(SIGNATURE_DIMENSION);
-    shard.add(Array.from({ length: 50 }, (_, n) => ({ identityId: id(n), template: syntheticPalm(n)(0) })));
-    const [best] = shard.search(syntheticPalm(17)(1), 1);
+    const [best] = shardWith(range(50)).search(syntheticPalm(17)(1), 1);
     expect(best?.identityId).toBe(id(17));
     expect(best!.score).toBeGreaterThan(0.8);
   });
 
-  test("never returns a removed identity", () => {
-    const shard = new SignatureShard(SIGNATURE_DIMENSION);
-    shard.add([0, 1, 2].map((n) => ({ identityId: id(n), template: syntheticPalm(n)(0) })));
-    shard.remove(id(1));
-    const results = shard.search(syntheticPalm(1)(1), 3);
-    expect(results.map((r) => r.identityId)).not.toContain(id(1));
+  test("never returns a removed identity, and keeps the others findable", () => {
+    const shard = shardWith([0, 1, 2]);
+    expect(shard.remove([id(1)])).toBe(1);
+    expect(shard.search(syntheticPalm(1)(1), 3).map((r) => r.identityId)).not.toContain(id(1));
+    expect(shard.search(syntheticPalm(2)(1), 1)[0]?.identityId).toBe(id(2));
     expect(shard.size).toBe(2);
   });
 
+  test("a label removed is never reused by a later add", () => {
+    const shard = shardWith([0, 1]);
+    shard.remove([id(0)]);
+    shard.add([id(5)], templates([5]));
+    expect(shard.search(syntheticPalm(1)(1), 1)[0]?.identityId).toBe(id(1));
+    expect(shard.search(syntheticPalm(5)(1), 1)[0]?.identityId).toBe(id(5));
+  });
+
   test("asks for no more neighbours than it holds", () => {
-    const shard = new SignatureShard(SIGNATURE_DIMENSION);
-    shard.add([{ identityId: id(0), template: syntheticPalm(0)(0) }]);
-    expect(shard.search(syntheticPalm(0)(1), 10)).toHaveLength(1);
+    expect(shardWith([0]).search(syntheticPalm(0)(1), 10)).toHaveLength(1);
   });
 
   test("an empty shard answers with no candidates", () => {
-    expect(new SignatureShard(SIGNATURE_DIMENSION).search(syntheticPalm(0)(0), 5)).toEqual([]);
+    expect(SignatureShard.create(exactLayout, SIGNATURE_DIMENSION).search(syntheticPalm(0)(0), 5)).toEqual([]);
   });
 
   test("adding an identity twice indexes it once", () => {
-    const shard = new SignatureShard(SIGNATURE_DIMENSION);
-    const entry = { identityId: id(0), template: syntheticPalm(0)(0) };
-    shard.add([entry]);
-    shard.add([entry]);
+    const shard = shardWith([0]);
+    expect(shard.add([id(0)], templates([0]))).toBe(0);
     expect(shard.size).toBe(1);
+  });
+
+  test("a snapshot loads back with the same identities and answers", () => {
+    const shard = shardWith(range(20));
+    shard.remove([id(3)]);
+    const dir = tempDir();
+    const files = { indexFile: join(dir, "s.faiss"), labelsFile: join(dir, "s.labels.json") };
+    shard.writeSnapshot(files);
+    const loaded = SignatureShard.load(exactLayout, files);
+    expect(loaded.identityIds().sort()).toEqual(shard.identityIds().sort());
+    expect(loaded.search(syntheticPalm(7)(2), 1)[0]?.identityId).toBe(id(7));
+  });
+
+  test("a trained projected layout finds the closest identity", () => {
+    const layout: IndexLayout = { description: "PCA64,IVF4,SQ8", nprobe: 4, trainingSize: 300 };
+    const trained = SignatureShard.train(layout, SIGNATURE_DIMENSION, templates(range(300)));
+    const shard = SignatureShard.create(layout, SIGNATURE_DIMENSION, trained);
+    shard.add(range(300).map(id), templates(range(300)));
+    expect(shard.search(syntheticPalm(123)(1), 1)[0]?.identityId).toBe(id(123));
   });
 });
 
-describe("shard set", () => {
-  test("places each identity in the shard its id hashes to", () => {
-    const set = new ShardSet({ shardCount: 4, dimension: SIGNATURE_DIMENSION });
-    set.add(Array.from({ length: 40 }, (_, n) => ({ identityId: id(n), template: syntheticPalm(n)(0) })));
-    for (let n = 0; n < 40; n++) expect(set.shards[shardOf(id(n), 4)]!.has(id(n))).toBe(true);
+describe("shard set on worker threads", () => {
+  let open: ShardSet | undefined;
+  afterEach(async () => {
+    await open?.close();
+    open = undefined;
+  });
+  const setWith = async (shardCount: number, n: number) => {
+    open = await ShardSet.create({ shardCount, dimension: SIGNATURE_DIMENSION, layout: exactLayout });
+    await open.add(range(n).map((i) => ({ identityId: id(i), template: syntheticPalm(i)(0) })));
+    return open;
+  };
+
+  test("places each identity in the shard its id hashes to", async () => {
+    const set = await setWith(4, 40);
+    const ids = await set.identityIds();
+    expect(ids.sort()).toEqual(range(40).map(id).sort());
+    for (const n of [0, 13, 39]) expect(shardOf(id(n), 4)).toBeLessThan(4);
     expect(set.size).toBe(40);
   });
 
-  test("gathers the best candidate from whichever shard holds it", () => {
-    const set = new ShardSet({ shardCount: 3, dimension: SIGNATURE_DIMENSION });
-    set.add(Array.from({ length: 30 }, (_, n) => ({ identityId: id(n), template: syntheticPalm(n)(0) })));
-    for (const n of [0, 11, 29]) expect(set.search(syntheticPalm(n)(5), 1)[0]?.identityId).toBe(id(n));
+  test("gathers the best candidate from whichever shard holds it", async () => {
+    const set = await setWith(3, 30);
+    for (const n of [0, 11, 29]) expect((await set.search(syntheticPalm(n)(5), 1))[0]?.identityId).toBe(id(n));
+  });
+
+  test("searches run concurrently without losing or mixing replies", async () => {
+    const set = await setWith(2, 30);
+    const answers = await Promise.all(range(30).map((n) => set.search(syntheticPalm(n)(3), 1)));
+    answers.forEach((a, n) => expect(a[0]?.identityId).toBe(id(n)));
   });
 });

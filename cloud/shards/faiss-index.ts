@@ -1,0 +1,36 @@
+// The native boundary: faiss-node as patched at install (native/faiss-node/palmline-index-methods.inc).
+// faiss-node's own typings know only the number[] methods; this is the typed view the shards use.
+import { createRequire } from "node:module";
+
+export interface FaissSearchResult {
+  readonly distances: Float32Array;
+  /** faiss labels as doubles; -1 marks an empty slot. */
+  readonly labels: Float64Array;
+}
+
+export interface FaissIndex {
+  ntotal(): number;
+  getDimension(): number;
+  isTrained(): boolean;
+  addWithIdsFloat32(vectors: Float32Array, ids: Float64Array): void;
+  trainFloat32(vectors: Float32Array): void;
+  searchFloat32(queries: Float32Array, k: number): FaissSearchResult;
+  setParameter(name: string, value: number): void;
+  removeIds(ids: number[]): number;
+  write(path: string): void;
+  toBuffer(): Buffer;
+}
+
+interface FaissModule {
+  readonly Index: {
+    fromFactory(dimension: number, description: string, metric: number): FaissIndex;
+    read(path: string): FaissIndex;
+    fromBuffer(buffer: Buffer): FaissIndex;
+    setThreads(count: number): void;
+  };
+}
+
+/** faiss::MetricType: signatures are L2-normalised, so inner product is cosine. */
+export const METRIC_INNER_PRODUCT = 0;
+
+export const faiss = createRequire(import.meta.url)("faiss-node") as FaissModule;

@@ -1,0 +1,155 @@
+// Bringing the region's shards up, and keeping their snapshot fresh.
+//
+// Shards are derived from the registry. At start: load the latest snapshot, replay the registry
+// rows after its watermark, then check the shards against the registry's live ids (adding what is
+// missing, removing what is not live), so whatever moment a kill happened at, the index ends up
+// holding exactly the live registry. No usable snapshot (first start, corrupt files, a dimension
+// or layout class that no longer fits): rebuild from the registry, then snapshot.
+import { join } from "node:path";
+import type { EnrolledTemplate, IdentityRegistry } from "../registry/identity-registry.ts";
+import { chooseIndexLayout, exactLayout, type IndexLayout } from "./index-layout.ts";
+import { ShardSet } from "./shard-set.ts";
+import { readSnapshotManifest, writeSnapshot } from "./shard-snapshot.ts";
+
+const BATCH = 2_048;
+/** Index changes after which a fresh snapshot is written, so replay at start stays short. */
+export const SNAPSHOT_EVERY = 20_000;
+
+export interface ShardStartReport {
+  readonly source: "snapshot" | "rebuild";
+  readonly replayed: number;
+  readonly repairedMissing: number;
+  readonly repairedExtra: number;
+  readonly ms: number;
+}
+
+export interface RegionShards {
+  readonly shards: ShardSet;
+  readonly report: ShardStartReport;
+  /** Writes a snapshot now (one at a time; a call during one waits for it and writes another). */
+  snapshot(): Promise<void>;
+  /** Final snapshot, then the workers stop. */
+  close(): Promise<void>;
+}
+
+const PROGRESS_EVERY = 100_000;
+
+const addStream = async (shards: ShardSet, templates: Iterable<EnrolledTemplate>, log: (line: string) => void): Promise<number> => {
+  let added = 0;
+  let read = 0;
+  let batch: EnrolledTemplate[] = [];
+  let inFlight: Promise<number> | undefined;
+  for (const t of templates) {
+    batch.push(t);
+    if (++read % PROGRESS_EVERY === 0) log(`indexing from the registry: ${read} templates read`);
+    if (batch.length < BATCH) continue;
+    // One batch in the workers while the next is decrypted here.
+    added += (await inFlight) ?? 0;
+    inFlight = shards.add(batch);
+    batch = [];
+  }
+  added += (await inFlight) ?? 0;
+  if (batch.length > 0) added += await shards.add(batch);
+  return added;
+};
+
+const rebuild = async (registry: IdentityRegistry, shardCount: number, dimension: number, layout: IndexLayout, log: (line: string) => void): Promise<ShardSet> => {
+  let trainingSamples: Float32Array | undefined;
+  if (layout.trainingSize > 0) {
+    log(`training ${layout.description} on ${layout.trainingSize} sampled templates`);
+    const samples = registry.sampleTemplates(layout.trainingSize);
+    trainingSamples = new Float32Array(samples.length * dimension);
+    samples.forEach((s, i) => trainingSamples!.set(s.template, i * dimension));
+  }
+  const shards = await ShardSet.create({ shardCount, dimension, layout, ...(trainingSamples === undefined ? {} : { trainingSamples }) });
+  await addStream(shards, registry.liveTemplates(), log);
+  return shards;
+};
+
+const isExact = (layout: IndexLayout) => layout.description === exactLayout.description;
+
+export const openRegionShards = async (options: {
+  registry: IdentityRegistry;
+  dataDir: string;
+  shardCount: number;
+  dimension: number;
+  log: (line: string) => void;
+  snapshotEvery?: number;
+  /** Overrides the layout chosen by size when the shards are (re)built (benchmarks compare layouts). */
+  layout?: IndexLayout;
+}): Promise<RegionShards> => {
+  const { registry, shardCount, dimension, log } = options;
+  const dir = join(options.dataDir, "index");
+  const started = performance.now();
+  const manifest = readSnapshotManifest(dir);
+  const live = registry.liveCount();
+  const wanted = options.layout ?? chooseIndexLayout(live, shardCount, dimension);
+  let shards: ShardSet | undefined;
+  let replayed = 0;
+  let watermark = 0;
+  if (manifest !== undefined && manifest.dimension === dimension && manifest.shards.length === shardCount && isExact(manifest.layout) === isExact(wanted)) {
+    try {
+      watermark = registry.watermark();
+      shards = await ShardSet.load({ dimension, layout: manifest.layout, files: manifest.shards });
+      replayed = await addStream(shards, registry.liveTemplates(manifest.watermark), log);
+    } catch (error) {
+      log(`index snapshot unusable (${error instanceof Error ? error.message : String(error)}); rebuilding from the registry`);
+      await shards?.close();
+      shards = undefined;
+    }
+  }
+  const source = shards === undefined ? "rebuild" : "snapshot";
+  if (shards === undefined) {
+    watermark = registry.watermark();
+    shards = await rebuild(registry, shardCount, dimension, wanted, log);
+  }
+  // The check: the shards must hold exactly the registry's live identities.
+  const registryIds = registry.liveIdentityIds();
+  const liveSet = new Set<string>(registryIds);
+  const indexed = await shards.identityIds();
+  const indexedSet = new Set<string>(indexed);
+  const extra = indexed.filter((id) => !liveSet.has(id));
+  const missing = registryIds.filter((id) => !indexedSet.has(id));
+  if (extra.length > 0) await shards.remove(extra);
+  if (missing.length > 0) {
+    for (let i = 0; i < missing.length; i += BATCH) await shards.add(registry.templatesOf(missing.slice(i, i + BATCH)));
+  }
+  const report: ShardStartReport = { source, replayed, repairedMissing: missing.length, repairedExtra: extra.length, ms: performance.now() - started };
+  log(
+    `index ready from ${source}: ${shards.size} identities in ${shardCount} shards (${shards.layout.description}), replayed ${replayed}, repaired +${missing.length}/-${extra.length} (${report.ms.toFixed(0)} ms)`,
+  );
+
+  const open = shards;
+  let running: Promise<void> = Promise.resolve();
+  const snapshot = (): Promise<void> => {
+    running = running.then(async () => {
+      await writeSnapshot(dir, open, registry.watermark());
+    });
+    return running;
+  };
+  if (source === "rebuild" || replayed + missing.length + extra.length > 0) {
+    // Written in the background at the watermark read before the shards were filled; serving starts now.
+    const covered = watermark;
+    running = running.then(async () => {
+      await writeSnapshot(dir, open, covered);
+    });
+    running.catch((error: unknown) => log(`index snapshot failed: ${String(error)}`));
+  }
+  let changes = 0;
+  const every = options.snapshotEvery ?? SNAPSHOT_EVERY;
+  open.onChange = (changed) => {
+    changes += changed;
+    if (changes < every) return;
+    changes = 0;
+    snapshot().catch((error: unknown) => log(`index snapshot failed: ${String(error)}`));
+  };
+  return {
+    shards: open,
+    report,
+    snapshot,
+    close: async () => {
+      await snapshot().catch((error: unknown) => log(`index snapshot failed: ${String(error)}`));
+      await open.close();
+    },
+  };
+};

@@ -1,0 +1,87 @@
+// A shard as an actor: a worker thread owning one SignatureShard, driven by messages. The caller
+// gets promises; the event loop never waits on a faiss search, and shards search in parallel.
+import { Worker } from "node:worker_threads";
+import type { IdentityId } from "../../core/ids.ts";
+import type { IndexLayout } from "./index-layout.ts";
+import type { ShardEnvelope, ShardReplies, ShardReplyEnvelope, ShardRequest } from "./shard-messages.ts";
+import type { ShardCandidate, ShardSnapshotFiles } from "./signature-shard.ts";
+
+type Pending = { resolve: (value: never) => void; reject: (error: Error) => void };
+
+export class ShardActor {
+  readonly #worker: Worker;
+  readonly #pending = new Map<number, Pending>();
+  #next = 1;
+  #failure: Error | undefined;
+
+  constructor() {
+    this.#worker = new Worker(new URL("./shard-worker.ts", import.meta.url));
+    this.#worker.on("message", (reply: ShardReplyEnvelope) => {
+      const pending = this.#pending.get(reply.id);
+      if (pending === undefined) return;
+      this.#pending.delete(reply.id);
+      if (reply.ok) pending.resolve(reply.value as never);
+      else pending.reject(new Error(reply.error));
+    });
+    const failAll = (error: Error) => {
+      this.#failure = error;
+      for (const p of this.#pending.values()) p.reject(error);
+      this.#pending.clear();
+    };
+    this.#worker.on("error", failAll);
+    this.#worker.on("exit", (code) => failAll(new Error(`shard worker exited (${code})`)));
+  }
+
+  #ask<Op extends ShardRequest["op"]>(request: Extract<ShardRequest, { op: Op }>, transfer: ArrayBuffer[] = []): Promise<ShardReplies[Op]> {
+    if (this.#failure !== undefined) return Promise.reject(this.#failure);
+    const id = this.#next++;
+    return new Promise<ShardReplies[Op]>((resolve, reject) => {
+      this.#pending.set(id, { resolve: resolve as (value: never) => void, reject });
+      const envelope: ShardEnvelope = { id, request };
+      this.#worker.postMessage(envelope, transfer);
+    });
+  }
+
+  create(layout: IndexLayout, dimension: number, trained?: Uint8Array): Promise<number> {
+    return this.#ask<"create">(trained === undefined ? { op: "create", layout, dimension } : { op: "create", layout, dimension, trained });
+  }
+
+  load(layout: IndexLayout, files: ShardSnapshotFiles): Promise<number> {
+    return this.#ask<"load">({ op: "load", layout, files });
+  }
+
+  /** Trains the layout on samples (transferred: the caller's buffer is detached). */
+  train(layout: IndexLayout, dimension: number, samples: Float32Array): Promise<Uint8Array> {
+    return this.#ask<"train">({ op: "train", layout, dimension, samples }, [samples.buffer as ArrayBuffer]);
+  }
+
+  /** Adds templates (transferred: the caller's buffer is detached). */
+  add(identityIds: readonly IdentityId[], templates: Float32Array): Promise<number> {
+    return this.#ask<"add">({ op: "add", identityIds, templates }, [templates.buffer as ArrayBuffer]);
+  }
+
+  remove(identityIds: readonly IdentityId[]): Promise<number> {
+    return this.#ask<"remove">({ op: "remove", identityIds });
+  }
+
+  search(probe: Float32Array, k: number): Promise<ShardCandidate[]> {
+    return this.#ask<"search">({ op: "search", probe, k });
+  }
+
+  identityIds(): Promise<IdentityId[]> {
+    return this.#ask<"identityIds">({ op: "identityIds" });
+  }
+
+  snapshot(files: ShardSnapshotFiles): Promise<number> {
+    return this.#ask<"snapshot">({ op: "snapshot", files });
+  }
+
+  /** The process's RSS as seen from the worker (one process: the same for every shard). */
+  memory(): Promise<number> {
+    return this.#ask<"memory">({ op: "memory" });
+  }
+
+  async close(): Promise<void> {
+    await this.#worker.terminate();
+  }
+}

@@ -1,0 +1,72 @@
+// kill -9 at random moments of enrollment (and of snapshot writing, which runs every few
+// enrollments here) must never leave the index and the registry disagreeing after a restart.
+import { spawn } from "node:child_process";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { describe, expect, test } from "vitest";
+import type { IdentityId } from "../../core/ids.ts";
+import { SIGNATURE_DIMENSION } from "../../core/palm-signature.ts";
+import { PalmIdentifier } from "../../cloud/identification/palm-identifier.ts";
+import { openRegionShards } from "../../cloud/shards/region-shards.ts";
+import { readSnapshotManifest } from "../../cloud/shards/shard-snapshot.ts";
+import { repoRoot } from "../support/region-process.ts";
+import { openTestRegistry, seededRandom, syntheticPalm, tempDir } from "./fixtures.ts";
+
+const ROUNDS = 12;
+
+/** Runs the enrolling child until it has printed `ready`, then kills it -9 after `afterMs` more. */
+const enrollUntilKilled = (dataDir: string, seed: number, afterMs: number) =>
+  new Promise<{ acknowledged: { id: IdentityId; seed: number }[] }>((resolve) => {
+    const child = spawn(process.execPath, [join(repoRoot, "test", "support", "enrolling-node.ts"), dataDir, String(seed), "4"], { stdio: ["ignore", "pipe", "inherit"] });
+    const acknowledged: { id: IdentityId; seed: number }[] = [];
+    createInterface({ input: child.stdout }).on("line", (line) => {
+      if (line === "ready") setTimeout(() => child.kill("SIGKILL"), afterMs);
+      const [word, id, s] = line.split(" ");
+      if (word === "enrolled") acknowledged.push({ id: id as IdentityId, seed: Number(s) });
+    });
+    child.once("exit", () => resolve({ acknowledged }));
+  });
+
+describe("index crash consistency", () => {
+  test("after kill -9 at random points, the restarted index holds exactly the live registry", { timeout: 120_000 }, async () => {
+    const dataDir = tempDir();
+    const random = seededRandom(2026);
+    const acknowledged: { id: IdentityId; seed: number }[] = [];
+    let snapshotsLoaded = 0;
+    for (let round = 0; round < ROUNDS; round++) {
+      const run = await enrollUntilKilled(dataDir, 1_000 * (round + 1), Math.floor(random() * 600));
+      acknowledged.push(...run.acknowledged);
+
+      const { registry, db } = await openTestRegistry(dataDir);
+      const hadSnapshot = readSnapshotManifest(join(dataDir, "index")) !== undefined;
+      const region = await openRegionShards({ registry, dataDir, shardCount: 2, dimension: SIGNATURE_DIMENSION, log: () => {} });
+      try {
+        // An index entry is only ever added after its registry commit, so a snapshot never holds one the registry lacks.
+        expect(region.report.repairedExtra).toBe(0);
+        if (hadSnapshot) {
+          expect(region.report.source).toBe("snapshot");
+          snapshotsLoaded++;
+        }
+        const live = registry.liveIdentityIds().sort();
+        expect((await region.shards.identityIds()).sort()).toEqual(live);
+        for (const { id } of acknowledged) expect(live).toContain(id);
+      } finally {
+        await region.close();
+        db.close();
+      }
+    }
+    expect(acknowledged.length).toBeGreaterThan(ROUNDS);
+    expect(snapshotsLoaded).toBeGreaterThan(ROUNDS / 2);
+
+    // Every acknowledged enrollment is found again by a fresh capture.
+    const { registry, db } = await openTestRegistry(dataDir);
+    const region = await openRegionShards({ registry, dataDir, shardCount: 2, dimension: SIGNATURE_DIMENSION, log: () => {} });
+    try {
+      const identifier = new PalmIdentifier({ registry, shards: region.shards, now: () => 1_000 });
+      for (const { id, seed } of acknowledged) expect(await identifier.identify(syntheticPalm(seed)(7))).toMatchObject({ outcome: "match", identityId: id });
+    } finally {
+      await region.close();
+      db.close();
+    }
+  });
+});
