@@ -1,19 +1,24 @@
 // Decides who a palm belongs to, and whether a new palm may enroll.
 //
-// Identification: scatter the probe to every shard, gather the best candidates, accept the best
-// one only if its similarity clears the calibrated threshold (core/match-threshold.ts).
+// Identification: scatter the probe to every shard, gather the best candidates by the index's own
+// (possibly approximate) score, then re-rank those few against their full templates read from
+// the registry with the match rule (match-rule.ts: cosine shortlist, then the finer comparison),
+// and accept the best only if it clears the rule's calibrated threshold. The registry read also
+// drops any candidate that is no longer live.
 // Enrollment: at least three captures must agree with each other (one hand, not several), their
 // mean becomes the template, and a palm that already matches a live identity is refused as a
-// duplicate.
+// duplicate. Enrollments run one at a time, so two kiosks enrolling the same palm at once cannot
+// both pass the duplicate check.
 import { AlreadyEnrolled, InvalidSignature } from "../../core/errors.ts";
 import { newIdentityId, type IdentityId } from "../../core/ids.ts";
-import { MATCH_THRESHOLD } from "../../core/match-threshold.ts";
-import { averageSignatures, similarity, type PalmSignature } from "../../core/palm-signature.ts";
+import { averageSignatures, type PalmSignature } from "../../core/palm-signature.ts";
 import type { IdentityRegistry } from "../registry/identity-registry.ts";
 import type { ShardSet } from "../shards/shard-set.ts";
+import { cosineMatchRule, twoStageMatchRule, type MatchRule } from "./match-rule.ts";
 
 export const MIN_ENROLLMENT_CAPTURES = 3;
-const CANDIDATES = 5;
+/** Candidates re-ranked exactly per identification (see docs/architecture.md for the measurement). */
+export const RERANK_CANDIDATES = 16;
 
 export type IdentificationDecision =
   | { readonly outcome: "match"; readonly identityId: IdentityId; readonly score: number }
@@ -22,28 +27,68 @@ export type IdentificationDecision =
 export class PalmIdentifier {
   readonly #registry: IdentityRegistry;
   readonly #shards: ShardSet;
-  readonly #threshold: number;
+  readonly #rule: MatchRule;
   readonly #now: () => number;
+  readonly #candidates: number;
+  readonly #observe: (outcome: IdentificationDecision["outcome"], seconds: number) => void;
+  #enrolling: Promise<unknown> = Promise.resolve();
 
-  constructor(options: { registry: IdentityRegistry; shards: ShardSet; now: () => number; threshold?: number }) {
+  /** `threshold` alone selects a plain cosine rule (for signatures without the model's layout). */
+  constructor(options: {
+    registry: IdentityRegistry;
+    shards: ShardSet;
+    now: () => number;
+    rule?: MatchRule;
+    threshold?: number;
+    candidates?: number;
+    /** Told of every identification's outcome and cloud-side latency (metrics). */
+    observe?: (outcome: IdentificationDecision["outcome"], seconds: number) => void;
+  }) {
+    this.#observe = options.observe ?? (() => {});
     this.#registry = options.registry;
     this.#shards = options.shards;
     this.#now = options.now;
-    this.#threshold = options.threshold ?? MATCH_THRESHOLD;
+    this.#rule = options.rule ?? (options.threshold !== undefined ? cosineMatchRule(options.threshold) : twoStageMatchRule);
+    this.#candidates = options.candidates ?? RERANK_CANDIDATES;
   }
 
-  identify(probe: PalmSignature): IdentificationDecision {
-    const best = this.#shards.search(probe, CANDIDATES).find((c) => this.#registry.isLive(c.identityId));
-    if (best === undefined || best.score < this.#threshold) return { outcome: "no-match", score: best?.score ?? 0 };
-    this.#registry.recordSeen(best.identityId, this.#now());
-    return { outcome: "match", identityId: best.identityId, score: best.score };
+  async identify(probe: PalmSignature): Promise<IdentificationDecision> {
+    const started = performance.now();
+    const best = await this.#bestMatch(probe);
+    const decision: IdentificationDecision =
+      best === undefined || best.score < this.#rule.accept ? { outcome: "no-match", score: best?.score ?? 0 } : { outcome: "match", identityId: best.identityId, score: best.score };
+    if (decision.outcome === "match") this.#registry.recordSeen(decision.identityId, this.#now());
+    this.#observe(decision.outcome, (performance.now() - started) / 1000);
+    return decision;
+  }
+
+  /** The closest live identity by the match rule among the index's best candidates, matching or not. */
+  closest(probe: PalmSignature): Promise<{ identityId: IdentityId; score: number } | undefined> {
+    return this.#bestMatch(probe);
+  }
+
+  async #bestMatch(probe: PalmSignature): Promise<{ identityId: IdentityId; score: number } | undefined> {
+    const candidates = await this.#shards.search(probe, this.#candidates);
+    let best: { identityId: IdentityId; score: number } | undefined;
+    for (const { identityId, template } of this.#registry.templatesOf(candidates.map((c) => c.identityId))) {
+      const score = this.#rule.score(probe, template);
+      template.fill(0);
+      if (best === undefined || score > best.score) best = { identityId, score };
+    }
+    return best;
   }
 
   /**
    * Registry first, index second: a crash between the two leaves a registry record that the
    * next start indexes, never an index entry without a record.
    */
-  enroll(captures: readonly PalmSignature[]): IdentityId {
+  enroll(captures: readonly PalmSignature[]): Promise<IdentityId> {
+    const next = this.#enrolling.then(() => this.#enrollNow(captures));
+    this.#enrolling = next.catch(() => undefined);
+    return next;
+  }
+
+  async #enrollNow(captures: readonly PalmSignature[]): Promise<IdentityId> {
     if (captures.length < MIN_ENROLLMENT_CAPTURES) {
       throw new InvalidSignature({ reason: `enrollment needs ${MIN_ENROLLMENT_CAPTURES} captures, got ${captures.length}` });
     }
@@ -52,11 +97,11 @@ export class PalmIdentifier {
       throw new InvalidSignature({ reason: "the captures do not show the same palm" });
     }
     const template = averageSignatures(agreeing);
-    const duplicate = this.#shards.search(template, CANDIDATES).find((c) => c.score >= this.#threshold && this.#registry.isLive(c.identityId));
-    if (duplicate !== undefined) throw new AlreadyEnrolled({ identityId: duplicate.identityId, score: duplicate.score });
+    const duplicate = await this.#bestMatch(template);
+    if (duplicate !== undefined && duplicate.score >= this.#rule.accept) throw new AlreadyEnrolled({ identityId: duplicate.identityId, score: duplicate.score });
     const identityId = newIdentityId();
     this.#registry.enroll(identityId, template, this.#now());
-    this.#shards.add([{ identityId, template }]);
+    await this.#shards.add([{ identityId, template }]);
     return identityId;
   }
 
@@ -67,7 +112,7 @@ export class PalmIdentifier {
    */
   #largestAgreeingSet(captures: readonly PalmSignature[]): PalmSignature[] {
     const n = captures.length;
-    const pair = captures.map((a) => captures.map((b) => similarity(a, b)));
+    const pair = captures.map((a) => captures.map((b) => this.#rule.score(a, b)));
     let best: number[] = [];
     let bestScore = -Infinity;
     // Enrollment sends a handful of captures (the wire caps it at 10), so every subset is cheap.
@@ -79,7 +124,7 @@ export class PalmIdentifier {
       for (let x = 0; x < members.length && agrees; x++) {
         for (let y = x + 1; y < members.length; y++) {
           const score = pair[members[x]!]![members[y]!]!;
-          if (score < this.#threshold) {
+          if (score < this.#rule.accept) {
             agrees = false;
             break;
           }
