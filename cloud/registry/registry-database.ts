@@ -36,6 +36,46 @@ const MIGRATIONS: readonly string[] = [
      expires_ms INTEGER NOT NULL,
      used_ms    INTEGER
    ) STRICT;`,
+  // Payments, by idempotency key: a retried or re-driven authorization finds its first attempt.
+  // Third-party checkouts are recorded without amount (palmline never learns it).
+  `CREATE TABLE payments (
+     idempotency_key  TEXT PRIMARY KEY,      -- device id + the device's key
+     identity_id      TEXT,
+     merchant_id      TEXT NOT NULL,
+     amount_minor     INTEGER,
+     currency         TEXT,
+     state            TEXT NOT NULL,         -- authorizing | approved | declined | no-match | failed | captured | voided | refunded
+     authorization_id TEXT UNIQUE,
+     reason           TEXT,
+     created_ms       INTEGER NOT NULL,
+     updated_ms       INTEGER NOT NULL
+   ) STRICT;
+   CREATE INDEX payments_identity ON payments (identity_id, state);
+   -- A keyed hash of the phone number, so an operator can find an identity by phone while the
+   -- number itself stays encrypted in identity_fields.
+   CREATE TABLE phone_index (
+     phone_hash  TEXT PRIMARY KEY,
+     identity_id TEXT NOT NULL
+   ) STRICT;
+   CREATE TABLE entitlements (
+     entitlement_id TEXT PRIMARY KEY,
+     identity_id    TEXT NOT NULL,
+     kind           TEXT NOT NULL,           -- ticket | badge
+     venue_id       TEXT NOT NULL,           -- event venue or workplace site
+     label          TEXT NOT NULL,
+     valid_from_ms  INTEGER NOT NULL,
+     valid_until_ms INTEGER NOT NULL,
+     entries_allowed INTEGER,                -- NULL: unlimited
+     entries_used   INTEGER NOT NULL DEFAULT 0,
+     schedule       TEXT,                    -- badges: JSON weekly windows
+     revoked_ms     INTEGER
+   ) STRICT;
+   CREATE INDEX entitlements_identity ON entitlements (identity_id, venue_id);
+   CREATE TABLE deletion_requests (
+     identity_id  TEXT PRIMARY KEY,
+     requested_ms INTEGER NOT NULL,
+     completed_ms INTEGER
+   ) STRICT;`,
 ];
 
 export const openRegistryDatabase = (dataDir: string): DatabaseSync => {

@@ -1,6 +1,7 @@
 // One device's session on the region: decrypted messages in, decisions out. Every request gets
 // exactly one answer; a bad request gets a typed error answer and the session carries on, while
 // the node keeps serving everyone else.
+import { Data } from "effect";
 import { createActor } from "xstate";
 import { AlreadyEnrolled, InvalidSignature } from "../../core/errors.ts";
 import type { DeviceId } from "../../core/ids.ts";
@@ -16,7 +17,9 @@ import {
 import type { PalmIdentifier } from "../identification/palm-identifier.ts";
 import type { DeviceDirectory } from "../registry/device-directory.ts";
 import { ProvisioningRefused } from "../registry/device-directory.ts";
+import type { InspectHook } from "../sagas/saga-actor-options.ts";
 import { deviceSessionMachine } from "./device-session-machine.ts";
+import type { RegionFlows } from "./region-flows.ts";
 
 export interface DeviceSessionDependencies {
   readonly identifier: PalmIdentifier;
@@ -24,6 +27,16 @@ export interface DeviceSessionDependencies {
   readonly templateKeys: TemplateKeyPair;
   readonly now: () => number;
   readonly log: (line: string) => void;
+  /** Enrollment with card and phone, payments, gates, deletion; absent in a bare identifier node. */
+  readonly flows?: RegionFlows;
+  /** The inspector's hook for session actors, when one is attached. */
+  readonly inspectSessions?: InspectHook;
+}
+
+export class FlowUnavailable extends Data.TaggedError("FlowUnavailable")<{ readonly reason: string }> {
+  override get message() {
+    return this.reason;
+  }
 }
 
 const describe = (error: unknown): { code: string; message: string } =>
@@ -37,8 +50,11 @@ export const runDeviceSession = (
   deviceId: DeviceId | undefined,
   deps: DeviceSessionDependencies,
 ) => {
+  const peerKeyHex = Buffer.from(channel.peerPublicKey).toString("hex");
   const actor = createActor(deviceSessionMachine, {
-    input: { peerKeyHex: Buffer.from(channel.peerPublicKey).toString("hex"), deviceId: admission.kind === "admit" ? deviceId : undefined },
+    input: { peerKeyHex, deviceId: admission.kind === "admit" ? deviceId : undefined },
+    systemId: `session:${deviceId ?? `new-device-${peerKeyHex.slice(0, 8)}`}`,
+    ...(deps.inspectSessions !== undefined ? { inspect: deps.inspectSessions } : {}),
   }).start();
   let currentDevice = admission.kind === "admit" ? deviceId : undefined;
 
@@ -48,6 +64,11 @@ export const runDeviceSession = (
 
   const openAll = (sealed: readonly Uint8Array[]): Promise<PalmSignature[]> =>
     Promise.all(sealed.map((s) => openSealedSignature(s, deps.templateKeys)));
+
+  const requireFlows = (): RegionFlows => {
+    if (deps.flows === undefined) throw new FlowUnavailable({ reason: "this region node does not run checkout, gate or deletion flows" });
+    return deps.flows;
+  };
 
   const handle = async (message: WireMessage): Promise<void> => {
     const state = actor.getSnapshot().value;
@@ -72,20 +93,29 @@ export const runDeviceSession = (
     switch (message.type) {
       case "identify.request": {
         const [probe] = await openAll([message.sealedSignature]);
-        const decision = deps.identifier.identify(probe!);
+        const decision = await deps.identifier.identify(probe!);
+        probe!.fill(0);
+        const loyaltyCard = decision.outcome === "match" ? deps.flows?.profiles.read(decision.identityId).loyaltyCard : undefined;
         channel.send({
           type: "identify.result",
           requestId: message.requestId,
           outcome: decision.outcome,
           ...(decision.outcome === "match" ? { identityId: decision.identityId } : {}),
           score: decision.score,
+          ...(loyaltyCard !== undefined ? { loyaltyCard } : {}),
         });
         break;
       }
       case "enroll.request": {
+        if (deps.flows !== undefined) {
+          const result = await deps.flows.enrollment.enroll(message);
+          if (result.outcome === "enrolled") deps.log(`enrolled ${result.identityId} from device ${currentDevice}`);
+          channel.send({ type: "enroll.result", requestId: message.requestId, ...result });
+          break;
+        }
         try {
           const captures = await openAll(message.sealedSignatures);
-          const identityId = deps.identifier.enroll(captures);
+          const identityId = await deps.identifier.enroll(captures);
           deps.log(`enrolled ${identityId} from device ${currentDevice}`);
           channel.send({ type: "enroll.result", requestId: message.requestId, outcome: "enrolled", identityId });
         } catch (error) {
@@ -95,6 +125,43 @@ export const runDeviceSession = (
             channel.send({ type: "enroll.result", requestId: message.requestId, outcome: "rejected", reason: error.reason });
           } else throw error;
         }
+        break;
+      }
+      case "phone.verify.request": {
+        const flows = requireFlows();
+        await flows.phones.sendCode(message.number);
+        channel.send({ type: "phone.verify.result", requestId: message.requestId, outcome: "sent" });
+        break;
+      }
+      case "payment.authorize.request": {
+        const result = await requireFlows().payments.authorize(currentDevice!, message);
+        channel.send({ type: "payment.authorize.result", requestId: message.requestId, ...result });
+        break;
+      }
+      case "payment.settle.request": {
+        const flows = requireFlows();
+        const result = await flows.payments.settle(currentDevice!, message);
+        channel.send({ type: "payment.settle.result", requestId: message.requestId, ...result });
+        // A settled payment may be the last thing a pending deletion waited for.
+        if (result.outcome !== "failed") await flows.deletions.settlePending();
+        break;
+      }
+      case "payment.credential.request": {
+        const result = await requireFlows().payments.credential(currentDevice!, message);
+        channel.send({ type: "payment.credential.result", requestId: message.requestId, ...result });
+        break;
+      }
+      case "gate.entry.request": {
+        const result = await requireFlows().gates.enter(currentDevice!, message);
+        channel.send({ type: "gate.entry.result", requestId: message.requestId, ...result });
+        break;
+      }
+      case "gate.passage":
+        requireFlows().gates.passage(currentDevice!, message);
+        break;
+      case "deletion.request": {
+        const result = await requireFlows().deletions.request(message);
+        channel.send({ type: "deletion.result", requestId: message.requestId, ...result });
         break;
       }
       case "heartbeat":

@@ -25,6 +25,8 @@ export const EnrollRequest = Schema.Struct({
   sealedSignatures: Schema.Array(SealedSignature).check(Schema.isBetweenLength(1, MAX_ENROLL_CAPTURES)),
   phone: Schema.optionalKey(EnrollPhone),
   card: Schema.optionalKey(EnrollCard),
+  /** A store loyalty card number to link; returned at checkout and on a loyalty lookup. */
+  loyaltyCard: Schema.optionalKey(Label),
 });
 export type EnrollRequest = typeof EnrollRequest.Type;
 

@@ -1,6 +1,6 @@
 // Identification: a device sends one sealed signature; the region answers match or no-match.
 import { Schema } from "effect";
-import { IdentityId, RequestId, Score, SealedSignature } from "./wire-fields.ts";
+import { IdentityId, Label, RequestId, SealedSignature } from "./wire-fields.ts";
 
 export const IdentifyRequest = Schema.Struct({
   type: Schema.Literal("identify.request"),
@@ -15,6 +15,8 @@ export const IdentifyResult = Schema.Struct({
   outcome: Schema.Literals(["match", "no-match"]),
   identityId: Schema.optionalKey(IdentityId),
   score: Schema.Finite,
+  /** A loyalty lookup: the card linked to the identity, when there is one. */
+  loyaltyCard: Schema.optionalKey(Label),
 });
 export type IdentifyResult = typeof IdentifyResult.Type;
 

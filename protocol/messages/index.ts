@@ -9,6 +9,7 @@ import { gateMessages } from "./gate.ts";
 import { heartbeatMessages } from "./heartbeat.ts";
 import { identificationMessages } from "./identification.ts";
 import { paymentMessages } from "./payment.ts";
+import { phoneVerificationMessages } from "./phone-verification.ts";
 import { provisioningMessages } from "./provisioning.ts";
 import { replicationMessages } from "./replication.ts";
 import { sessionMessages } from "./session.ts";
@@ -21,6 +22,7 @@ export * from "./gate.ts";
 export * from "./heartbeat.ts";
 export * from "./identification.ts";
 export * from "./payment.ts";
+export * from "./phone-verification.ts";
 export * from "./provisioning.ts";
 export * from "./replication.ts";
 export * from "./session.ts";
@@ -33,6 +35,7 @@ export const WireMessage = Schema.Union([
   ...errorMessages,
   ...identificationMessages,
   ...enrollmentMessages,
+  ...phoneVerificationMessages,
   ...paymentMessages,
   ...gateMessages,
   ...deletionMessages,
@@ -65,6 +68,8 @@ export const MESSAGE_CATALOGUE: { readonly [T in WireMessageType]: MessageEntry 
   "identify.result": entry("region", "device"),
   "enroll.request": entry("device", "device"),
   "enroll.result": entry("region", "device"),
+  "phone.verify.request": entry("device", "device"),
+  "phone.verify.result": entry("region", "device"),
   "payment.authorize.request": entry("device", "device"),
   "payment.authorize.result": entry("region", "device"),
   "payment.settle.request": entry("device", "device"),

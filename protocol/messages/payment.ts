@@ -32,6 +32,8 @@ export const PaymentAuthorizeResult = Schema.Struct({
   identityId: Schema.optionalKey(IdentityId),
   cardBrand: Schema.optionalKey(Label),
   cardLast4: Schema.optionalKey(Schema.String.check(Schema.isPattern(/^[0-9]{4}$/))),
+  /** The loyalty card linked to the identity, shown with the receipt. */
+  loyaltyCard: Schema.optionalKey(Label),
   reason: Schema.optionalKey(Reason),
 });
 export type PaymentAuthorizeResult = typeof PaymentAuthorizeResult.Type;
@@ -77,6 +79,7 @@ export const PaymentCredentialResult = Schema.Struct({
   requestId: RequestId,
   outcome: Schema.Literals(["issued", "no-match", "refused"]),
   credential: Schema.optionalKey(PaymentCredential),
+  loyaltyCard: Schema.optionalKey(Label),
   reason: Schema.optionalKey(Reason),
 });
 export type PaymentCredentialResult = typeof PaymentCredentialResult.Type;

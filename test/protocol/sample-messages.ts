@@ -28,6 +28,8 @@ export const SAMPLE_MESSAGES: { readonly [T in WireMessageType]: WireMessageOf<T
     card: { processorToken: "tok_visa_4242", brand: "visa", last4: "4242", expiryMonth: 12, expiryYear: 2030 },
   },
   "enroll.result": { type: "enroll.result", requestId: "rq_4", outcome: "already-enrolled", identityId: "id_xyz", reason: "palm already enrolled" },
+  "phone.verify.request": { type: "phone.verify.request", requestId: "rq_40", number: "+4915112345678" },
+  "phone.verify.result": { type: "phone.verify.result", requestId: "rq_40", outcome: "sent" },
   "payment.authorize.request": {
     type: "payment.authorize.request",
     requestId: "rq_5",

@@ -1,0 +1,106 @@
+// The personal fields of an identity beyond its template: card on file (processor token, brand,
+// last4, expiry), phone, loyalty card. Each is a last-writer-wins register in identity_fields,
+// encrypted with the identity's own data key, so deletion shreds them with the template.
+import type { DatabaseSync } from "node:sqlite";
+import { encodeHlc, type HybridLogicalClock } from "../../core/hybrid-logical-clock.ts";
+import type { IdentityVault } from "../storage/identity-vault.ts";
+
+export interface CardReference {
+  readonly paymentToken: string;
+  readonly brand: string;
+  readonly last4: string;
+  readonly expiryMonth: number;
+  readonly expiryYear: number;
+}
+
+export interface IdentityProfileFields {
+  readonly card?: CardReference;
+  readonly phone?: string;
+  readonly loyaltyCard?: string;
+}
+
+const FIELDS = { card: "card", phone: "phone", loyaltyCard: "loyalty_card" } as const;
+
+export class IdentityProfiles {
+  readonly #db: DatabaseSync;
+  readonly #vault: IdentityVault;
+  readonly #hlc: HybridLogicalClock;
+  readonly #phoneHash: (phone: string) => string;
+
+  constructor(options: { db: DatabaseSync; vault: IdentityVault; hlc: HybridLogicalClock; phoneHash: (phone: string) => string }) {
+    this.#db = options.db;
+    this.#vault = options.vault;
+    this.#hlc = options.hlc;
+    this.#phoneHash = options.phoneHash;
+  }
+
+  /** Writes the given fields in one transaction; a field written later with a newer stamp wins. */
+  write(identityId: string, fields: IdentityProfileFields): void {
+    const dataKey = this.#dataKey(identityId);
+    if (dataKey === undefined) throw new Error(`identity ${identityId} is not live`);
+    const stamp = encodeHlc(this.#hlc.now());
+    const upsert = this.#db.prepare(
+      `INSERT INTO identity_fields (identity_id, field, hlc, value) VALUES (?, ?, ?, ?)
+       ON CONFLICT (identity_id, field) DO UPDATE SET hlc = excluded.hlc, value = excluded.value WHERE excluded.hlc > identity_fields.hlc`,
+    );
+    this.#db.exec("BEGIN IMMEDIATE");
+    try {
+      for (const [name, field] of Object.entries(FIELDS) as [keyof IdentityProfileFields, string][]) {
+        const value = fields[name];
+        if (value === undefined) continue;
+        const plain = new TextEncoder().encode(JSON.stringify(value));
+        upsert.run(identityId, field, stamp, this.#vault.encryptField(identityId, field, dataKey, plain));
+        plain.fill(0);
+      }
+      if (fields.phone !== undefined) {
+        this.#db.prepare("INSERT OR REPLACE INTO phone_index (phone_hash, identity_id) VALUES (?, ?)").run(this.#phoneHash(fields.phone), identityId);
+      }
+      this.#db.exec("COMMIT");
+    } catch (error) {
+      this.#db.exec("ROLLBACK");
+      throw error;
+    } finally {
+      dataKey.fill(0);
+    }
+  }
+
+  /** Clears one field: a newer register holding nothing, so the clearing wins like any write. */
+  clear(identityId: string, name: keyof IdentityProfileFields): void {
+    this.#db
+      .prepare(
+        `INSERT INTO identity_fields (identity_id, field, hlc, value) VALUES (?, ?, ?, NULL)
+         ON CONFLICT (identity_id, field) DO UPDATE SET hlc = excluded.hlc, value = NULL WHERE excluded.hlc > identity_fields.hlc`,
+      )
+      .run(identityId, FIELDS[name], encodeHlc(this.#hlc.now()));
+    if (name === "phone") this.#db.prepare("DELETE FROM phone_index WHERE identity_id = ?").run(identityId);
+  }
+
+  read(identityId: string): IdentityProfileFields {
+    const dataKey = this.#dataKey(identityId);
+    if (dataKey === undefined) return {};
+    try {
+      const rows = this.#db.prepare("SELECT field, value FROM identity_fields WHERE identity_id = ?").all(identityId) as { field: string; value: Uint8Array | null }[];
+      const out: Record<string, unknown> = {};
+      for (const [name, field] of Object.entries(FIELDS)) {
+        const row = rows.find((r) => r.field === field);
+        if (row?.value == null) continue;
+        out[name] = JSON.parse(new TextDecoder().decode(this.#vault.decryptField(identityId, field, dataKey, row.value)));
+      }
+      return out as IdentityProfileFields;
+    } finally {
+      dataKey.fill(0);
+    }
+  }
+
+  findByPhone(phone: string): string | undefined {
+    const row = this.#db.prepare("SELECT identity_id AS id FROM phone_index WHERE phone_hash = ?").get(this.#phoneHash(phone)) as { id: string } | undefined;
+    return row?.id;
+  }
+
+  #dataKey(identityId: string): Uint8Array | undefined {
+    const row = this.#db.prepare("SELECT wrapped_data_key AS wrapped FROM identities WHERE identity_id = ? AND deleted_hlc IS NULL").get(identityId) as
+      | { wrapped: Uint8Array | null }
+      | undefined;
+    return row?.wrapped == null ? undefined : this.#vault.unwrapDataKey(identityId, row.wrapped);
+  }
+}

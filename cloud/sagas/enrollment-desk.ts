@@ -1,0 +1,66 @@
+// Runs an enrollment saga for each kiosk submission, with the region's real steps.
+import { createActor, fromPromise, toPromise } from "xstate";
+import type { Clock } from "../../core/clock.ts";
+import { averageSignatures, type PalmSignature } from "../../core/palm-signature.ts";
+import { openSealedSignature, type EnrollRequest, type EnrollResult, type TemplateKeyPair } from "../../protocol/index.ts";
+import type { PalmIdentifier } from "../identification/palm-identifier.ts";
+import type { ProcessorAdapter } from "../payments/processor-adapter.ts";
+import type { PhoneVerifier } from "../phone/phone-verifier.ts";
+import type { IdentityProfiles } from "../registry/identity-profile.ts";
+import { enrollmentSaga } from "./enrollment-saga.ts";
+import { sagaActorOptions, type InspectHook } from "./saga-actor-options.ts";
+
+export interface EnrollmentDeskOptions {
+  readonly identifier: PalmIdentifier;
+  readonly profiles: IdentityProfiles;
+  readonly processor: ProcessorAdapter | undefined;
+  readonly phones: PhoneVerifier;
+  readonly templateKeys: TemplateKeyPair;
+  readonly clock: Clock;
+  readonly inspect?: InspectHook;
+}
+
+export class EnrollmentDesk {
+  readonly #o: EnrollmentDeskOptions;
+
+  constructor(options: EnrollmentDeskOptions) {
+    this.#o = options;
+  }
+
+  async enroll(request: EnrollRequest): Promise<Omit<EnrollResult, "type" | "requestId">> {
+    const { identifier, profiles, processor, phones, templateKeys, clock } = this.#o;
+    const captures: PalmSignature[] = await Promise.all(request.sealedSignatures.map((s) => openSealedSignature(s, templateKeys)));
+    try {
+      const machine = enrollmentSaga.provide({
+        actors: {
+          checkDuplicate: fromPromise(async () => (await identifier.identify(averageSignatures(captures))).outcome === "match"),
+          verifyPhone: fromPromise(async () => request.phone === undefined || phones.verify(request.phone.number, request.phone.verificationCode)),
+          tokeniseCard: fromPromise(async ({ signal }) => {
+            if (request.card === undefined) return undefined;
+            if (processor === undefined) throw new Error("no payment processor is configured");
+            return processor.tokenizeCard(request.card.processorToken, signal);
+          }),
+          persist: fromPromise(async ({ input }) => {
+            const identityId = await identifier.enroll(captures);
+            profiles.write(identityId, {
+              ...(input.card !== undefined ? { card: { paymentToken: input.card.paymentToken, brand: input.card.brand, last4: input.card.last4, expiryMonth: input.card.expiryMonth, expiryYear: input.card.expiryYear } } : {}),
+              ...(request.phone !== undefined ? { phone: request.phone.number } : {}),
+              ...(request.loyaltyCard !== undefined ? { loyaltyCard: request.loyaltyCard } : {}),
+            });
+            return identityId;
+          }),
+        },
+      });
+      const actor = createActor(machine, sagaActorOptions(clock, this.#o.inspect, `enrollment:${request.requestId}`));
+      actor.start();
+      const output = await toPromise(actor);
+      return output.outcome === "enrolled"
+        ? { outcome: "enrolled", identityId: output.identityId }
+        : output.outcome === "already-enrolled"
+          ? { outcome: "already-enrolled", reason: "this palm is already enrolled" }
+          : { outcome: "rejected", reason: output.reason };
+    } finally {
+      for (const c of captures) c.fill(0);
+    }
+  }
+}

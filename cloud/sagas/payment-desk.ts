@@ -1,0 +1,210 @@
+// Runs payment sagas for device sessions and the operator API, and makes them exactly-once:
+// the ledger row for an idempotency key is written before the processor hears of it; a retry of
+// the same key joins the attempt still running, answers from the ledger once it has ended, or,
+// after a node restart left it "authorizing", re-drives it with the same key, which the
+// processor answers with the authorization it already made.
+import { createActor, fromPromise, toPromise } from "xstate";
+import type { Clock } from "../../core/clock.ts";
+import type { PaymentAuthorizeRequest, PaymentAuthorizeResult, PaymentCredentialRequest, PaymentCredentialResult, PaymentSettleRequest, PaymentSettleResult } from "../../protocol/index.ts";
+import type { ProcessorAdapter } from "../payments/processor-adapter.ts";
+import type { IdentityProfiles } from "../registry/identity-profile.ts";
+import type { PaymentLedger, PaymentRecord } from "../registry/payment-ledger.ts";
+import type { PalmLookup } from "./palm-lookup.ts";
+import { paymentSaga, type PaymentSagaInput, type PaymentSagaOutput } from "./payment-saga.ts";
+import { sagaActorOptions, type InspectHook } from "./saga-actor-options.ts";
+
+type AuthorizeAnswer = Omit<PaymentAuthorizeResult, "type" | "requestId">;
+type CredentialAnswer = Omit<PaymentCredentialResult, "type" | "requestId">;
+type SettleAnswer = Omit<PaymentSettleResult, "type" | "requestId">;
+
+/** How long a third-party credential can be redeemed: one checkout, not a stored card. */
+export const CREDENTIAL_TTL_MS = 120_000;
+
+export interface PaymentDeskOptions {
+  readonly ledger: PaymentLedger;
+  readonly profiles: IdentityProfiles;
+  readonly processor: ProcessorAdapter;
+  readonly lookup: PalmLookup;
+  readonly clock: Clock;
+  readonly inspect?: InspectHook;
+  readonly log: (line: string) => void;
+  /** Merchants run by the operator; everyone else is third-party and gets credentials only. */
+  readonly firstPartyMerchants: ReadonlySet<string>;
+}
+
+const reasonOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+export class PaymentDesk {
+  readonly #o: PaymentDeskOptions;
+  readonly #running = new Map<string, Promise<AuthorizeAnswer>>();
+
+  constructor(options: PaymentDeskOptions) {
+    this.#o = options;
+  }
+
+  authorize(deviceId: string, request: PaymentAuthorizeRequest): Promise<AuthorizeAnswer> {
+    // Keys are per device: two lanes can never collide, and one cannot replay another's key.
+    const key = `${deviceId}:${request.idempotencyKey}`;
+    const running = this.#running.get(key);
+    if (running !== undefined) return running;
+    const attempt = this.#authorizeOnce(key, request).finally(() => this.#running.delete(key));
+    this.#running.set(key, attempt);
+    return attempt;
+  }
+
+  async #authorizeOnce(key: string, request: PaymentAuthorizeRequest): Promise<AuthorizeAnswer> {
+    const { ledger, clock } = this.#o;
+    if (!this.#o.firstPartyMerchants.has(request.merchantId)) {
+      return { outcome: "failed", reason: "a third-party merchant asks for a payment credential; palmline does not take its amounts" };
+    }
+    const previous = ledger.find(key);
+    if (previous !== undefined) {
+      if (previous.merchantId !== request.merchantId || previous.amountMinor !== request.amount.amountMinor || previous.currency !== request.amount.currency) {
+        return { outcome: "failed", reason: "idempotency key reused for a different payment" };
+      }
+      if (previous.state !== "authorizing") return this.#answerFromLedger(previous);
+      this.#o.log(`payment ${request.idempotencyKey}: re-driving an attempt left in flight`);
+    } else {
+      ledger.begin({ idempotencyKey: key, merchantId: request.merchantId, amountMinor: request.amount.amountMinor, currency: request.amount.currency }, clock.now());
+    }
+    const output = await this.#runSaga(
+      { kind: "authorize", idempotencyKey: key, merchantId: request.merchantId, amountMinor: request.amount.amountMinor, currency: request.amount.currency },
+      request.sealedSignature,
+    );
+    const now = clock.now();
+    switch (output.outcome) {
+      case "approved":
+        ledger.update(key, { state: "approved", identityId: output.payer.identityId, authorizationId: output.authorizationId }, now);
+        return this.#approved(output.payer.identityId, output.authorizationId, output.payer.card, output.payer.loyaltyCard);
+      case "declined":
+        ledger.update(key, { state: "declined", identityId: output.payer.identityId, authorizationId: output.authorizationId, reason: output.reason }, now);
+        return { outcome: "declined", identityId: output.payer.identityId, reason: output.reason };
+      case "no-match":
+        ledger.update(key, { state: "no-match" }, now);
+        return { outcome: "no-match" };
+      case "credential-issued":
+        return { outcome: "failed", reason: "unexpected credential" };
+      case "failed": {
+        // A processor failure leaves the attempt "authorizing", so the device's retry re-drives it
+        // with the same key; anything decided before the processor was asked is final.
+        const beforeProcessor = output.payer === undefined || output.payer.card === undefined;
+        if (beforeProcessor) ledger.update(key, { state: "failed", reason: output.reason }, now);
+        return { outcome: "failed", reason: output.reason };
+      }
+    }
+  }
+
+  async credential(deviceId: string, request: PaymentCredentialRequest): Promise<CredentialAnswer> {
+    const output = await this.#runSaga({ kind: "credential", merchantId: request.merchantId }, request.sealedSignature);
+    if (output.outcome === "no-match") return { outcome: "no-match" };
+    if (output.outcome !== "credential-issued") return { outcome: "refused", reason: "reason" in output ? output.reason : "refused" };
+    // Where, not what: the ledger learns the merchant and the identity, never an amount.
+    const key = `${deviceId}:credential:${request.requestId}`;
+    this.#o.ledger.begin({ idempotencyKey: key, merchantId: request.merchantId, amountMinor: null, currency: null }, this.#o.clock.now());
+    this.#o.ledger.update(key, { state: "credential-issued", identityId: output.payer.identityId }, this.#o.clock.now());
+    return {
+      outcome: "issued",
+      credential: { token: new TextEncoder().encode(output.token), merchantId: request.merchantId, expiresAt: output.expiresAt },
+      ...(output.payer.loyaltyCard !== undefined ? { loyaltyCard: output.payer.loyaltyCard } : {}),
+    };
+  }
+
+  async settle(deviceId: string, request: PaymentSettleRequest): Promise<SettleAnswer> {
+    const record = this.#o.ledger.byAuthorization(request.authorizationId);
+    const base = { authorizationId: request.authorizationId };
+    if (record === undefined || !record.idempotencyKey.startsWith(`${deviceId}:`)) return { ...base, outcome: "failed", reason: "unknown authorization" };
+    const done = request.action === "capture" ? "captured" : "voided";
+    if (record.state === done) return { ...base, outcome: done };
+    if (record.state !== "approved") return { ...base, outcome: "failed", reason: `the payment is ${record.state}` };
+    try {
+      if (request.action === "capture") await this.#o.processor.capture(request.authorizationId, request.amount?.amountMinor);
+      else await this.#o.processor.void(request.authorizationId);
+    } catch (error) {
+      return { ...base, outcome: "failed", reason: reasonOf(error) };
+    }
+    this.#o.ledger.update(record.idempotencyKey, { state: done }, this.#o.clock.now());
+    return { ...base, outcome: done };
+  }
+
+  async refund(authorizationId: string, amountMinor?: number): Promise<{ outcome: "refunded" | "failed"; reason?: string }> {
+    const record = this.#o.ledger.byAuthorization(authorizationId);
+    if (record === undefined || record.state !== "captured") return { outcome: "failed", reason: "only captured payments can be refunded" };
+    try {
+      await this.#o.processor.refund(authorizationId, amountMinor);
+    } catch (error) {
+      return { outcome: "failed", reason: reasonOf(error) };
+    }
+    this.#o.ledger.update(record.idempotencyKey, { state: "refunded" }, this.#o.clock.now());
+    return { outcome: "refunded" };
+  }
+
+  #runSaga(input: PaymentSagaInput, sealedSignature: Uint8Array): Promise<PaymentSagaOutput> {
+    const { processor, lookup, clock } = this.#o;
+    const machine = paymentSaga.provide({
+      actors: {
+        identify: fromPromise(() => lookup(sealedSignature)),
+        authorize: fromPromise(async ({ input: { payer }, signal }) => {
+          if (input.kind !== "authorize") throw new Error("not an authorization");
+          this.#o.ledger.update(input.idempotencyKey, { state: "authorizing", identityId: payer.identityId }, clock.now());
+          return processor.authorize(
+            { idempotencyKey: input.idempotencyKey, paymentToken: payer.card!.paymentToken, merchantId: input.merchantId, amountMinor: input.amountMinor, currency: input.currency },
+            signal,
+          );
+        }),
+        reverse: fromPromise(async ({ signal }) => {
+          // Asking again with the same key returns whatever the first call made (or makes it now),
+          // which is then voided. A reversal that fails leaves the row "authorizing", so the
+          // device's retry with the same key settles it.
+          if (input.kind !== "authorize") return;
+          const record = this.#o.ledger.find(input.idempotencyKey);
+          const card = record?.identityId != null ? this.#o.profiles.read(record.identityId).card : undefined;
+          if (card === undefined) return;
+          const made = await processor.authorize(
+            { idempotencyKey: input.idempotencyKey, paymentToken: card.paymentToken, merchantId: input.merchantId, amountMinor: input.amountMinor, currency: input.currency },
+            signal,
+          );
+          if (made.status === "approved") await processor.void(made.authorizationId);
+          this.#o.ledger.update(input.idempotencyKey, { state: "voided", authorizationId: made.authorizationId, reason: "reversed after a processor failure" }, clock.now());
+        }),
+        issueCredential: fromPromise(async ({ input: { payer } }) => {
+          const expiresAt = clock.now() + CREDENTIAL_TTL_MS;
+          const { token } = await processor.issueMerchantCredential({ paymentToken: payer.card!.paymentToken, merchantId: input.merchantId, expiresAt });
+          return { token, expiresAt };
+        }),
+      },
+    });
+    const actor = createActor(machine, { input, ...sagaActorOptions(clock, this.#o.inspect, input.kind === "authorize" ? `payment:${input.idempotencyKey}` : `credential:${input.merchantId}`) });
+    actor.start();
+    return toPromise(actor);
+  }
+
+  #answerFromLedger(record: PaymentRecord): AuthorizeAnswer {
+    switch (record.state) {
+      case "approved":
+      case "captured":
+      case "refunded":
+      case "voided":
+        if (record.authorizationId !== null && record.identityId !== null && record.state !== "voided") {
+          const profile = this.#o.profiles.read(record.identityId);
+          return this.#approved(record.identityId, record.authorizationId, profile.card, profile.loyaltyCard);
+        }
+        return { outcome: "failed", reason: record.reason ?? "voided" };
+      case "declined":
+        return { outcome: "declined", ...(record.identityId !== null ? { identityId: record.identityId } : {}), reason: record.reason ?? "declined" };
+      case "no-match":
+        return { outcome: "no-match" };
+      default:
+        return { outcome: "failed", reason: record.reason ?? "failed" };
+    }
+  }
+
+  #approved(identityId: string, authorizationId: string, card: { brand: string; last4: string } | undefined, loyaltyCard: string | undefined): AuthorizeAnswer {
+    return {
+      outcome: "approved",
+      authorizationId,
+      identityId,
+      ...(card !== undefined ? { cardBrand: card.brand, cardLast4: card.last4 } : {}),
+      ...(loyaltyCard !== undefined ? { loyaltyCard } : {}),
+    };
+  }
+}

@@ -1,0 +1,100 @@
+// The business flows a device session can reach, grouped so the session (and the server that
+// creates sessions) depend on one thing, and built here from the node's storage and index. A
+// node without a payment processor still identifies, enrolls without a card and runs gates.
+import { createHash } from "node:crypto";
+import type { DatabaseSync } from "node:sqlite";
+import type { Clock } from "../../core/clock.ts";
+import type { HybridLogicalClock } from "../../core/hybrid-logical-clock.ts";
+import type { TemplateKeyPair } from "../../protocol/index.ts";
+import { EntitlementBook } from "../entitlements/entitlement-book.ts";
+import type { PalmIdentifier } from "../identification/palm-identifier.ts";
+import { HttpProcessorAdapter } from "../payments/http-processor-adapter.ts";
+import type { ProcessorAdapter } from "../payments/processor-adapter.ts";
+import { PhoneVerifier, type SmsGateway } from "../phone/phone-verifier.ts";
+import { IdentityDeletion } from "../registry/identity-deletion.ts";
+import { IdentityProfiles } from "../registry/identity-profile.ts";
+import { PaymentLedger } from "../registry/payment-ledger.ts";
+import { DeletionDesk, type ShardRemoval } from "../sagas/deletion-desk.ts";
+import { EnrollmentDesk } from "../sagas/enrollment-desk.ts";
+import { GateDesk } from "../sagas/gate-desk.ts";
+import { LogSmsGateway } from "../portal/log-sms-gateway.ts";
+import { palmLookup } from "../sagas/palm-lookup.ts";
+import { PaymentDesk } from "../sagas/payment-desk.ts";
+import type { InspectHook } from "../sagas/saga-actor-options.ts";
+import { IdentityVault } from "../storage/identity-vault.ts";
+import type sodiumModule from "libsodium-wrappers";
+
+export interface RegionFlows {
+  readonly enrollment: EnrollmentDesk;
+  readonly payments: PaymentDesk;
+  readonly gates: GateDesk;
+  readonly deletions: DeletionDesk;
+  readonly phones: PhoneVerifier;
+  readonly profiles: IdentityProfiles;
+  readonly entitlements: EntitlementBook;
+  readonly ledger: PaymentLedger;
+  readonly sms: SmsGateway;
+}
+
+export interface RegionFlowsOptions {
+  readonly db: DatabaseSync;
+  readonly sodium: typeof sodiumModule;
+  readonly storageKey: Uint8Array;
+  readonly hlc: HybridLogicalClock;
+  readonly identifier: PalmIdentifier;
+  readonly shards: ShardRemoval;
+  readonly templateKeys: TemplateKeyPair;
+  readonly clock: Clock;
+  readonly log: (line: string) => void;
+  /** The payment processor's base URL; without one, card enrollment and payments are refused. */
+  readonly processorUrl?: string;
+  readonly firstPartyMerchants?: readonly string[];
+  readonly sms?: SmsGateway;
+  /** The inspector's hook for saga actors, when one is attached. */
+  readonly inspectSagas?: InspectHook;
+}
+
+/** Merchants the operator runs itself unless configured otherwise. */
+export const DEFAULT_FIRST_PARTY_MERCHANTS = ["palmline-store"] as const;
+
+const unconfiguredProcessor = (): ProcessorAdapter => {
+  const refuse = async (): Promise<never> => {
+    throw new Error("no payment processor is configured for this region");
+  };
+  return { tokenizeCard: refuse, authorize: refuse, capture: refuse, void: refuse, refund: refuse, issueMerchantCredential: refuse };
+};
+
+export const createRegionFlows = (o: RegionFlowsOptions): RegionFlows => {
+  // A keyed hash of phone numbers: findable by the operator, not reversible from the database.
+  const phoneKey = createHash("sha256").update(o.storageKey).update("palmline phone index").digest();
+  const phoneHash = (phone: string) => createHash("sha256").update(phoneKey).update(phone).digest("hex");
+  const profiles = new IdentityProfiles({ db: o.db, vault: new IdentityVault(o.sodium, o.storageKey), hlc: o.hlc, phoneHash });
+  const ledger = new PaymentLedger(o.db);
+  const processor = o.processorUrl !== undefined ? new HttpProcessorAdapter(o.processorUrl) : unconfiguredProcessor();
+  // Without a carrier configured, one-time codes go to the node's log (the local SMS adapter).
+  const sms = o.sms ?? new LogSmsGateway(o.log);
+  const phones = new PhoneVerifier(sms, o.clock);
+  const lookup = palmLookup({ identifier: o.identifier, profiles, templateKeys: o.templateKeys });
+  const entitlements = new EntitlementBook(o.db);
+  const inspect = o.inspectSagas !== undefined ? { inspect: o.inspectSagas } : {};
+  return {
+    profiles,
+    ledger,
+    phones,
+    sms,
+    entitlements,
+    enrollment: new EnrollmentDesk({ identifier: o.identifier, profiles, processor: o.processorUrl !== undefined ? processor : undefined, phones, templateKeys: o.templateKeys, clock: o.clock, ...inspect }),
+    payments: new PaymentDesk({
+      ledger,
+      profiles,
+      processor,
+      lookup,
+      clock: o.clock,
+      log: o.log,
+      ...inspect,
+      firstPartyMerchants: new Set(o.firstPartyMerchants ?? DEFAULT_FIRST_PARTY_MERCHANTS),
+    }),
+    gates: new GateDesk({ book: entitlements, lookup, clock: o.clock, ...inspect }),
+    deletions: new DeletionDesk({ deletion: new IdentityDeletion(o.db, o.hlc), ledger, shards: o.shards, lookup, clock: o.clock, log: o.log }),
+  };
+};
