@@ -28,6 +28,8 @@ export interface RegionLinkOptions {
   readonly provisioningCode?: string;
   readonly clock?: Clock;
   readonly requestTimeoutMs?: number;
+  /** Sees every message this device sends, just before it is encrypted (tests, the inspector). */
+  readonly tap?: (message: WireMessage) => void;
 }
 
 export class RegionLink {
@@ -39,10 +41,13 @@ export class RegionLink {
   readonly #clock: Clock;
   readonly #timeoutMs: number;
   readonly #pending = new Map<string, { resolve: (m: WireMessage) => void; reject: (e: unknown) => void }>();
+  readonly #heartbeats = new Map<number, () => void>();
+  readonly #tap: ((message: WireMessage) => void) | undefined;
   #closed: { code: number; reason: string } | undefined;
 
-  private constructor(channel: SecureChannel, ready: Reply<"session.ready">, clock: Clock, timeoutMs: number) {
+  private constructor(channel: SecureChannel, ready: Reply<"session.ready">, clock: Clock, timeoutMs: number, tap?: (message: WireMessage) => void) {
     this.#channel = channel;
+    this.#tap = tap;
     this.deviceId = ready.deviceId;
     this.templatePublicKey = ready.templatePublicKey;
     this.#clock = clock;
@@ -102,7 +107,7 @@ export class RegionLink {
       if (options.provisioningCode !== undefined) sendProvisioning();
       else channel.send({ type: "heartbeat", sentAt: clock.now() });
     });
-    return new RegionLink(channel, ready, clock, timeoutMs);
+    return new RegionLink(channel, ready, clock, timeoutMs, options.tap);
   }
 
   get isOpen(): boolean {
@@ -113,8 +118,58 @@ export class RegionLink {
     return this.#request({ type: "identify.request", requestId: newRequestId(), sealedSignature }, "identify.result");
   }
 
-  enroll(sealedSignatures: readonly Uint8Array[]): Promise<Reply<"enroll.result">> {
-    return this.#request({ type: "enroll.request", requestId: newRequestId(), sealedSignatures: [...sealedSignatures] }, "enroll.result");
+  enroll(
+    sealedSignatures: readonly Uint8Array[],
+    extras: Pick<Extract<WireMessage, { type: "enroll.request" }>, "phone" | "card" | "loyaltyCard"> = {},
+  ): Promise<Reply<"enroll.result">> {
+    return this.#request({ type: "enroll.request", requestId: newRequestId(), sealedSignatures: [...sealedSignatures], ...extras }, "enroll.result");
+  }
+
+  verifyPhone(number: string): Promise<Reply<"phone.verify.result">> {
+    return this.#request({ type: "phone.verify.request", requestId: newRequestId(), number }, "phone.verify.result");
+  }
+
+  /** First-party checkout; the same idempotency key on a retry never charges twice. */
+  authorize(request: Omit<Extract<WireMessage, { type: "payment.authorize.request" }>, "type" | "requestId">): Promise<Reply<"payment.authorize.result">> {
+    return this.#request({ type: "payment.authorize.request", requestId: newRequestId(), ...request }, "payment.authorize.result");
+  }
+
+  settle(request: Omit<Extract<WireMessage, { type: "payment.settle.request" }>, "type" | "requestId">): Promise<Reply<"payment.settle.result">> {
+    return this.#request({ type: "payment.settle.request", requestId: newRequestId(), ...request }, "payment.settle.result");
+  }
+
+  /** Third-party checkout: no amount, no basket; a credential bound to the merchant comes back. */
+  requestCredential(request: Omit<Extract<WireMessage, { type: "payment.credential.request" }>, "type" | "requestId">): Promise<Reply<"payment.credential.result">> {
+    return this.#request({ type: "payment.credential.request", requestId: newRequestId(), ...request }, "payment.credential.result");
+  }
+
+  enterGate(request: Omit<Extract<WireMessage, { type: "gate.entry.request" }>, "type" | "requestId">): Promise<Reply<"gate.entry.result">> {
+    return this.#request({ type: "gate.entry.request", requestId: newRequestId(), ...request }, "gate.entry.result");
+  }
+
+  reportPassage(report: Omit<Extract<WireMessage, { type: "gate.passage" }>, "type">): void {
+    if (this.#closed === undefined) this.#send({ type: "gate.passage", ...report });
+  }
+
+  requestDeletion(sealedSignature: Uint8Array): Promise<Reply<"deletion.result">> {
+    return this.#request({ type: "deletion.request", requestId: newRequestId(), sealedSignature, confirmed: true }, "deletion.result");
+  }
+
+  /** Round trip of a heartbeat, in ms on the link's clock; rejects when no ack comes in time. */
+  heartbeat(): Promise<number> {
+    if (this.#closed !== undefined) return Promise.reject(new RegionUnavailable({ reason: "link is closed" }));
+    const sentAt = this.#clock.now();
+    return new Promise((resolve, reject) => {
+      const timer = this.#clock.setTimeout(() => {
+        this.#heartbeats.delete(sentAt);
+        reject(new RegionUnavailable({ reason: "no heartbeat ack" }));
+      }, this.#timeoutMs);
+      this.#heartbeats.set(sentAt, () => {
+        this.#clock.clearTimeout(timer);
+        resolve(this.#clock.now() - sentAt);
+      });
+      this.#send({ type: "heartbeat", sentAt });
+    });
   }
 
   close(): void {
@@ -140,11 +195,21 @@ export class RegionLink {
           reject(e);
         },
       });
-      this.#channel.send(message);
+      this.#send(message);
     });
   }
 
+  #send(message: WireMessage): void {
+    this.#tap?.(message);
+    this.#channel.send(message);
+  }
+
   #dispatch(message: WireMessage): void {
+    if (message.type === "heartbeat.ack") {
+      this.#heartbeats.get(message.sentAt)?.();
+      this.#heartbeats.delete(message.sentAt);
+      return;
+    }
     const requestId = "requestId" in message ? message.requestId : undefined;
     if (typeof requestId !== "string") return;
     const pending = this.#pending.get(requestId);

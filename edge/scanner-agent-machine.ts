@@ -1,8 +1,7 @@
 // What a scanner does, as an XState machine a developer can read, watch and drive.
 //
 //   idle --HAND_PRESENTED--> capturing --(enough captures)--> submitting --> showingResult --> idle
-//                               |  ^ (enrollment: one more capture;            ^
-//                               |  |  a frame that failed quality: try again)  |
+//                               |  ^ (enrollment: one more capture)            ^
 //                               +--+-- HAND_WITHDRAWN / failure ---------------+
 //
 // The actions that touch hardware and the network are injected as promise actors, so the same
@@ -21,8 +20,6 @@ export type ScanOutcome =
 export interface ScannerAgentContext {
   readonly mode: ScannerMode;
   readonly capturesNeeded: number;
-  /** Captures that failed the quality gate in this flow; the person is asked to hold again. */
-  readonly rejectedCaptures: number;
   /** Captures already sealed to the region; ciphertexts only, cleared when the flow ends. */
   readonly sealedCaptures: readonly Uint8Array[];
   readonly startedAt: number;
@@ -34,15 +31,10 @@ export type ScannerAgentEvent = { type: "HAND_PRESENTED"; at: number } | { type:
 
 /** One more than the region's minimum of three agreeing captures, so one poor capture is tolerated. */
 export const ENROLLMENT_CAPTURES = 4;
-/** Quality rejections tolerated in one flow before the scanner gives up and says why. */
-export const MAX_REJECTED_CAPTURES = 4;
+
 export const RESULT_DISPLAY_MS = 1_500;
 
 const errorText = (error: unknown) => (error instanceof Error ? error.message : String(error));
-
-// A blurred or badly lit frame is worth another try; a suspected artefact is not.
-const isRetryableCapture = (error: unknown) =>
-  typeof error === "object" && error !== null && "_tag" in error && (error._tag === "PoorQuality" || error._tag === "InvalidFrame");
 
 export const scannerAgentMachine = setup({
   types: {
@@ -65,7 +57,6 @@ export const scannerAgentMachine = setup({
   context: ({ input }) => ({
     mode: input.mode,
     capturesNeeded: input.mode === "enrollment" ? ENROLLMENT_CAPTURES : 1,
-    rejectedCaptures: 0,
     sealedCaptures: [],
     startedAt: 0,
     lastOutcome: undefined,
@@ -73,7 +64,7 @@ export const scannerAgentMachine = setup({
   initial: "idle",
   states: {
     idle: {
-      entry: assign({ sealedCaptures: [], rejectedCaptures: 0 }),
+      entry: assign({ sealedCaptures: [] }),
       on: { HAND_PRESENTED: { target: "capturing", actions: assign({ startedAt: ({ event }) => event.at }) } },
     },
     capturing: {
@@ -88,15 +79,8 @@ export const scannerAgentMachine = setup({
           },
           { target: "submitting", actions: assign({ sealedCaptures: ({ context, event }) => [...context.sealedCaptures, event.output] }) },
         ],
-        onError: [
-          {
-            guard: ({ context, event }) => isRetryableCapture(event.error) && context.rejectedCaptures < MAX_REJECTED_CAPTURES,
-            target: "capturing",
-            reenter: true,
-            actions: assign({ rejectedCaptures: ({ context }) => context.rejectedCaptures + 1 }),
-          },
-          { target: "showingResult", actions: assign({ lastOutcome: ({ event }) => ({ kind: "failed", reason: errorText(event.error) }) }) },
-        ],
+        // The capture step already retried what is worth retrying (palm-capture.ts).
+        onError: { target: "showingResult", actions: assign({ lastOutcome: ({ event }) => ({ kind: "failed", reason: errorText(event.error) }) }) },
       },
       on: { HAND_WITHDRAWN: { target: "showingResult", actions: assign({ lastOutcome: { kind: "failed", reason: "hand withdrawn" } }) } },
     },

@@ -1,11 +1,11 @@
 // A scanner agent: the scanner machine bound to its sensor, the signature extractor and the
-// region link. Pixels and clear signatures live only inside one capture step and are zeroed
-// before it returns; what leaves the step is a signature sealed to the region's template key.
+// region link. Capturing is palm-capture.ts's job (retries, zeroed pixels); what reaches the
+// machine is a signature sealed to the region's template key.
 import { createActor, fromPromise, waitFor, type Actor, type InspectionEvent } from "xstate";
 import { systemClock, type Clock } from "../core/clock.ts";
 import type { PalmSensor } from "../hardware/palm-sensor.ts";
-import { sealSignature } from "../protocol/index.ts";
 import type { SignatureExtractor } from "./biometrics/signature-extractor.ts";
+import { captureSealedSignature } from "./palm-capture.ts";
 import type { RegionLink } from "./region-link.ts";
 import { scannerAgentMachine, type ScanOutcome, type ScannerMode } from "./scanner-agent-machine.ts";
 
@@ -31,20 +31,7 @@ export class ScannerAgent {
     const { sensor, extractor, link } = options;
     const machine = scannerAgentMachine.provide({
       actors: {
-        captureSealedSignature: fromPromise(async () => {
-          const frame = await sensor.capture();
-          try {
-            const signature = await extractor.extract(frame);
-            try {
-              return await sealSignature(signature, link.templatePublicKey);
-            } finally {
-              signature.fill(0);
-            }
-          } finally {
-            frame.visible.fill(0);
-            frame.nir?.fill(0);
-          }
-        }),
+        captureSealedSignature: fromPromise(async ({ signal }) => captureSealedSignature(sensor, extractor, link.templatePublicKey, signal)),
         submit: fromPromise<ScanOutcome, { mode: ScannerMode; sealedCaptures: readonly Uint8Array[]; startedAt: number }>(async ({ input }) => {
           if (input.mode === "enrollment") {
             const result = await link.enroll(input.sealedCaptures);
@@ -65,7 +52,7 @@ export class ScannerAgent {
     });
     this.actor = createActor(machine, {
       input: { mode: options.mode },
-      clock: { setTimeout: (fn, ms) => clock.setTimeout(fn, ms), clearTimeout: (handle) => clock.clearTimeout(handle) },
+      clock,
       ...(options.inspect !== undefined ? { inspect: options.inspect } : {}),
       systemId: options.name,
     });
@@ -74,7 +61,9 @@ export class ScannerAgent {
 
   /** A hand arrives: runs the whole flow and resolves with what the display shows. */
   async presentHand(): Promise<ScanOutcome> {
-    await waitFor(this.actor, (s) => s.matches("idle"), { timeout: 30_000 });
+    // No deadline here: on a paused (simulated) clock the previous result may stay up for as long
+    // as the developer looks at it.
+    await waitFor(this.actor, (s) => s.matches("idle"), { timeout: Infinity });
     this.actor.send({ type: "HAND_PRESENTED", at: this.#clock.now() });
     const shown = await waitFor(this.actor, (s) => s.matches("showingResult"), { timeout: 30_000 });
     return shown.context.lastOutcome ?? { kind: "failed", reason: "no outcome" };

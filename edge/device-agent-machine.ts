@@ -1,0 +1,135 @@
+// A scanner's connection to its region, as an XState machine:
+//
+//   booting --credentials--> connecting --ok--> online (heartbeats) --link lost / no ack--> offline
+//      |                        |   ^                                                        |
+//      | none                   |   +------------- backoff with jitter ----------------------+
+//      v                        | not provisioned / refused
+//   unprovisioned --PROVISION-->+---------------> unprovisioned | revoked
+//
+// The link itself is held in context (it is a socket, nothing personal). Connecting, heartbeats
+// and the wait for the link to drop are injected promise actors.
+import { assign, fromPromise, setup } from "xstate";
+
+export interface ConnectedLink {
+  readonly deviceId: string;
+  close(): void;
+}
+
+export interface DeviceAgentContext<L extends ConnectedLink = ConnectedLink> {
+  readonly provisioningCode: string | undefined;
+  readonly link: L | undefined;
+  /** Consecutive failed connection attempts: the backoff grows with it. */
+  readonly attempts: number;
+  readonly lastError: string | undefined;
+  readonly heartbeatRttMs: number | undefined;
+  readonly provisioned: boolean;
+  /** Jitter source, injected so tests are deterministic. */
+  readonly random: () => number;
+}
+
+export type DeviceAgentEvent = { type: "PROVISION"; code: string } | { type: "SHUTDOWN" };
+
+export const HEARTBEAT_INTERVAL_MS = 10_000;
+export const CONNECT_TIMEOUT_MS = 10_000;
+export const BACKOFF_BASE_MS = 250;
+export const BACKOFF_MAX_MS = 30_000;
+
+/** Exponential backoff with "equal jitter": half fixed, half random, so a fleet spreads out. */
+export const backoffDelay = (attempts: number, random: () => number) => {
+  const ceiling = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** Math.max(0, attempts - 1));
+  return Math.round(ceiling / 2 + (random() * ceiling) / 2);
+};
+
+const errorTag = (error: unknown) => (typeof error === "object" && error !== null && "_tag" in error ? String(error._tag) : undefined);
+const errorCode = (error: unknown) => (typeof error === "object" && error !== null && "code" in error ? String(error.code) : undefined);
+const errorText = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+export const deviceAgentMachine = setup({
+  types: {
+    context: {} as DeviceAgentContext,
+    events: {} as DeviceAgentEvent,
+    input: {} as { provisioned: boolean; provisioningCode?: string; random: () => number },
+  },
+  actors: {
+    connect: fromPromise<ConnectedLink, { provisioningCode: string | undefined }>(async () => {
+      throw new Error("connect must be provided");
+    }),
+    heartbeat: fromPromise<number, { link: ConnectedLink }>(async () => {
+      throw new Error("heartbeat must be provided");
+    }),
+    linkClosed: fromPromise<void, { link: ConnectedLink }>(async () => {
+      throw new Error("linkClosed must be provided");
+    }),
+  },
+  delays: {
+    heartbeatInterval: HEARTBEAT_INTERVAL_MS,
+    connectTimeout: CONNECT_TIMEOUT_MS,
+    backoff: ({ context }) => backoffDelay(context.attempts, context.random),
+  },
+  actions: {
+    closeLink: ({ context }) => context.link?.close(),
+  },
+}).createMachine({
+  id: "deviceAgent",
+  context: ({ input }) => ({
+    provisioningCode: input.provisioningCode,
+    link: undefined,
+    attempts: 0,
+    lastError: undefined,
+    heartbeatRttMs: undefined,
+    provisioned: input.provisioned,
+    random: input.random,
+  }),
+  initial: "booting",
+  states: {
+    booting: {
+      always: [{ guard: ({ context }) => context.provisioningCode !== undefined, target: "connecting" }, { guard: ({ context }) => context.provisioned, target: "connecting" }, { target: "unprovisioned" }],
+    },
+    unprovisioned: {
+      on: { PROVISION: { target: "connecting", actions: assign({ provisioningCode: ({ event }) => event.code }) } },
+    },
+    connecting: {
+      invoke: {
+        src: "connect",
+        input: ({ context }) => ({ provisioningCode: context.provisioningCode }),
+        onDone: { target: "online", actions: assign({ link: ({ event }) => event.output, attempts: 0, lastError: undefined, provisioningCode: undefined, provisioned: true }) },
+        onError: [
+          {
+            guard: ({ event }) => errorTag(event.error) === "RegionRefused" && (errorCode(event.error) === "NotProvisioned" || errorCode(event.error) === "ProvisioningRefused"),
+            target: "unprovisioned",
+            actions: assign({ lastError: ({ event }) => errorText(event.error), provisioningCode: undefined }),
+          },
+          {
+            guard: ({ event }) => /\(4201 /.test(errorText(event.error)),
+            target: "revoked",
+            actions: assign({ lastError: ({ event }) => errorText(event.error) }),
+          },
+          { target: "offline", actions: assign({ lastError: ({ event }) => errorText(event.error), attempts: ({ context }) => context.attempts + 1 }) },
+        ],
+      },
+      after: { connectTimeout: { target: "offline", actions: assign({ lastError: "connection timed out", attempts: ({ context }) => context.attempts + 1 }) } },
+    },
+    online: {
+      invoke: { src: "linkClosed", input: ({ context }) => ({ link: context.link! }), onDone: { target: "offline", actions: assign({ lastError: "link closed", attempts: 1 }) } },
+      exit: ["closeLink", assign({ link: undefined })],
+      initial: "waiting",
+      states: {
+        waiting: { after: { heartbeatInterval: "beating" } },
+        beating: {
+          invoke: {
+            src: "heartbeat",
+            input: ({ context }) => ({ link: context.link! }),
+            onDone: { target: "waiting", actions: assign({ heartbeatRttMs: ({ event }) => event.output }) },
+            onError: { target: "#deviceAgent.offline", actions: assign({ lastError: "heartbeat not acknowledged", attempts: 1 }) },
+          },
+        },
+      },
+    },
+    offline: {
+      after: { backoff: "connecting" },
+    },
+    revoked: { type: "final" },
+    stopped: { type: "final" },
+  },
+  on: { SHUTDOWN: { target: ".stopped" } },
+});

@@ -1,0 +1,111 @@
+// A checkout lane: the checkout machine bound to the palm sensor, the signature extractor, the
+// display and the device agent's link. A request that loses its link waits for the agent to
+// reconnect and is sent again with the same idempotency key, so the region charges once.
+import { createActor, fromPromise, type Actor } from "xstate";
+import type { Display } from "../../hardware/display.ts";
+import type { PalmSensor } from "../../hardware/palm-sensor.ts";
+import type { SignatureExtractor } from "../biometrics/signature-extractor.ts";
+import type { DeviceAgent } from "../device-agent.ts";
+import { captureSealedSignature } from "../palm-capture.ts";
+import type { RegionLink } from "../region-link.ts";
+import { checkoutMachine, type MerchantKind } from "./checkout-machine.ts";
+import type { FlowResult } from "./flow-result.ts";
+import { describeFlowState, whenShowingResult } from "./flow-driver.ts";
+
+export interface CheckoutLaneOptions {
+  /** How long a result stays on the display before the next person (default RESULT_SHOWN_MS). */
+  readonly resultShownMs?: number;
+  readonly agent: DeviceAgent;
+  readonly sensor: PalmSensor;
+  readonly extractor: SignatureExtractor;
+  readonly display: Display;
+  readonly merchantId: string;
+  readonly merchantKind: MerchantKind;
+}
+
+const isUnavailable = (error: unknown) => typeof error === "object" && error !== null && "_tag" in error && error._tag === "RegionUnavailable";
+
+/** Sends a request on the current link; a dropped link is retried on the next one until aborted. */
+export const onEveryLink = async <T>(agent: DeviceAgent, signal: AbortSignal, request: (link: RegionLink) => Promise<T>): Promise<T> => {
+  for (;;) {
+    if (signal.aborted) throw new Error("cancelled");
+    const link = await agent.online();
+    try {
+      return await request(link);
+    } catch (error) {
+      if (!isUnavailable(error) || signal.aborted) throw error;
+    }
+  }
+};
+
+const money = (amountMinor: number, currency: string) => `${(amountMinor / 100).toFixed(2)} ${currency}`;
+
+export class CheckoutLane {
+  readonly actor: Actor<typeof checkoutMachine>;
+  readonly #agent: DeviceAgent;
+
+  constructor(options: CheckoutLaneOptions) {
+    const { agent, sensor, extractor, display, merchantId } = options;
+    this.#agent = agent;
+    const clock = agent.clock;
+    const machine = checkoutMachine.provide({
+      ...(options.resultShownMs !== undefined ? { delays: { resultShown: options.resultShownMs } } : {}),
+      actors: {
+        capture: fromPromise(async ({ signal }) => captureSealedSignature(sensor, extractor, (await agent.online()).templatePublicKey, signal)),
+        authorize: fromPromise(async ({ input, signal }): Promise<FlowResult> => {
+          const answer = await onEveryLink(agent, signal, (link) =>
+            link.authorize({ idempotencyKey: input.idempotencyKey, merchantId, amount: input.amount, sealedSignature: input.sealed }),
+          );
+          const latencyMs = clock.now() - input.handAt;
+          if (answer.outcome === "no-match") return { kind: "not-identified", text: "Palm not recognised: pay another way", latencyMs };
+          if (answer.outcome === "declined") return { kind: "declined", text: `Declined: ${answer.reason ?? "by the bank"}`, latencyMs };
+          if (answer.outcome !== "approved" || answer.authorizationId === undefined) return { kind: "failed", text: `Payment failed: ${answer.reason ?? "unknown"}`, latencyMs };
+          const authorizationId = answer.authorizationId;
+          await onEveryLink(agent, signal, (link) => link.settle({ authorizationId, action: "capture" }));
+          const card = answer.cardBrand !== undefined ? ` ${answer.cardBrand.toUpperCase()} ****${answer.cardLast4 ?? ""}` : "";
+          const loyalty = answer.loyaltyCard !== undefined ? `, loyalty ${answer.loyaltyCard}` : "";
+          return { kind: "approved", text: `Approved ${money(input.amount.amountMinor, input.amount.currency)}${card}${loyalty}`, latencyMs, handoff: { authorizationId } };
+        }),
+        requestCredential: fromPromise(async ({ input, signal }): Promise<FlowResult> => {
+          const answer = await onEveryLink(agent, signal, (link) => link.requestCredential({ merchantId, merchantNonce: input.merchantNonce, sealedSignature: input.sealed }));
+          const latencyMs = clock.now() - input.handAt;
+          if (answer.outcome === "no-match") return { kind: "not-identified", text: "Palm not recognised: pay another way", latencyMs };
+          if (answer.outcome !== "issued" || answer.credential === undefined) return { kind: "failed", text: `Refused: ${answer.reason ?? "unknown"}`, latencyMs };
+          const c = answer.credential;
+          const loyalty = answer.loyaltyCard !== undefined ? `, loyalty ${answer.loyaltyCard}` : "";
+          return {
+            kind: "credential-issued",
+            text: `Palm accepted: finishing payment${loyalty}`,
+            latencyMs,
+            handoff: { token: new TextDecoder().decode(c.token), merchantId: c.merchantId, expiresAt: c.expiresAt },
+          };
+        }),
+      },
+    });
+    this.actor = createActor(machine, {
+      input: { merchantKind: options.merchantKind },
+      ...agent.flowActorOptions("checkout"),
+    });
+    this.actor.subscribe((s) => display.show(describeFlowState(s.value, s.context.result)));
+    this.actor.start();
+  }
+
+  /** The POS starts a checkout; the third-party POS passes its per-checkout nonce. */
+  begin(amountMinor: number, currency: string, merchantNonce?: Uint8Array): void {
+    this.actor.send({ type: "CHECKOUT", amountMinor, currency, ...(merchantNonce !== undefined ? { merchantNonce } : {}) });
+  }
+
+  /** The hand is over the scanner: resolves with what the display shows at the end. */
+  presentHand(): Promise<FlowResult> {
+    this.actor.send({ type: "HAND_PRESENTED", at: this.#agent.clock.now() });
+    return whenShowingResult(this.actor);
+  }
+
+  withdrawHand(): void {
+    this.actor.send({ type: "HAND_WITHDRAWN" });
+  }
+
+  stop(): void {
+    this.actor.stop();
+  }
+}

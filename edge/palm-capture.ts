@@ -1,0 +1,42 @@
+// One palm capture as the flows use it: frame -> signature (quality, ROI, liveness, ONNX) ->
+// sealed to the region's template key. Pixels and the clear signature are zeroed before it
+// returns; a blurred or badly lit frame is retried a few times. A frame judged not live gets one
+// second look (a live hand at a bad angle can fail once; a print or replica fails every time).
+import type { PalmSensor } from "../hardware/palm-sensor.ts";
+import { sealSignature } from "../protocol/index.ts";
+import type { SignatureExtractor } from "./biometrics/signature-extractor.ts";
+
+/** Quality rejections tolerated per capture before the flow gives up and says why. */
+export const MAX_QUALITY_RETRIES = 4;
+/** Second looks after a frame judged not live, per capture. */
+export const MAX_LIVENESS_RETRIES = 1;
+
+const isSuspectedAttack = (error: unknown) => typeof error === "object" && error !== null && "_tag" in error && error._tag === "PresentationAttackSuspected";
+
+const isRetryable = (error: unknown) =>
+  typeof error === "object" && error !== null && "_tag" in error && (error._tag === "PoorQuality" || error._tag === "InvalidFrame");
+
+export const captureSealedSignature = async (sensor: PalmSensor, extractor: SignatureExtractor, templatePublicKey: Uint8Array, signal?: AbortSignal): Promise<Uint8Array> => {
+  let livenessRetries = 0;
+  for (let attempt = 0; ; attempt++) {
+    if (signal?.aborted === true) throw new Error("capture cancelled");
+    const frame = await sensor.capture();
+    try {
+      const signature = await extractor.extract(frame);
+      try {
+        return await sealSignature(signature, templatePublicKey);
+      } finally {
+        signature.fill(0);
+      }
+    } catch (error) {
+      if (isSuspectedAttack(error) && livenessRetries < MAX_LIVENESS_RETRIES) {
+        livenessRetries++;
+        continue;
+      }
+      if (!isRetryable(error) || attempt >= MAX_QUALITY_RETRIES) throw error;
+    } finally {
+      frame.visible.fill(0);
+      frame.nir?.fill(0);
+    }
+  }
+};

@@ -1,0 +1,170 @@
+// `npm run bench -- checkout`: hand over the scanner -> approved on the display, with N enrolled
+// (default 100,000) and D checkout lanes busy at once (default 20), on this machine.
+//
+// The background identities are synthetic signatures from the real model's fitted distribution
+// (signature-distribution.ts), written through the real registry; the payers are simulated palms
+// enrolled through the real path with cards in the processor simulator's vault. Each lane is a
+// real device agent with its own ONNX extractor, over its own encrypted WebSocket, running the
+// checkout machine: capture -> seal -> region (identify, authorize at the processor) -> capture
+// of the payment -> receipt. Progress on stderr; one JSON line on stdout.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { availableParallelism } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { startProcessorSimulator } from "../../cloud/payments/processor-simulator.ts";
+import { startRegionNode } from "../../cloud/region-node.ts";
+import { IdentityRegistry } from "../../cloud/registry/identity-registry.ts";
+import { openRegistryDatabase } from "../../cloud/registry/registry-database.ts";
+import { IdentityVault } from "../../cloud/storage/identity-vault.ts";
+import { loadOrCreateRegionKeyring } from "../../cloud/storage/region-keyring.ts";
+import { sodiumReady } from "../../cloud/storage/sodium.ts";
+import { systemClock } from "../../core/clock.ts";
+import { HybridLogicalClock } from "../../core/hybrid-logical-clock.ts";
+import { newIdentityId, type IdentityId } from "../../core/ids.ts";
+import type { PalmSignature } from "../../core/palm-signature.ts";
+import { SignatureExtractor } from "../../edge/biometrics/signature-extractor.ts";
+import { DeviceAgent } from "../../edge/device-agent.ts";
+import { CheckoutLane } from "../../edge/flows/checkout-lane.ts";
+import { whenState } from "../../edge/flows/flow-driver.ts";
+import { captureSealedSignature } from "../../edge/palm-capture.ts";
+import { CardVaultClient } from "../../edge/payments/card-vault-client.ts";
+import { SimulatedDisplay } from "../../hardware/display.ts";
+import { SimulatedPalmSensor } from "../../hardware/simulated-palm-sensor.ts";
+import { captureOf, fitSignatureDistribution, identityCentre } from "./signature-distribution.ts";
+
+const progress = (line: string) => process.stderr.write(`[checkout ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
+const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0;
+
+export const runCheckoutBench = async (argv: string[]) => {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      enrolled: { type: "string", default: "100000" },
+      devices: { type: "string", default: "20" },
+      checkouts: { type: "string", default: "10" },
+      payers: { type: "string", default: "40" },
+      shards: { type: "string", default: "2" },
+    },
+  });
+  const enrolled = Number(values.enrolled);
+  const devices = Number(values.devices);
+  const perLane = Number(values.checkouts);
+  const payerCount = Number(values.payers);
+  const dataDir = mkdtempSync(join(tmpdir(), "palmline-bench-checkout-"));
+  progress(`enrolled=${enrolled} devices=${devices} checkouts/lane=${perLane} payers=${payerCount}`);
+
+  // 1. Background identities, through the real registry (templates encrypted per identity).
+  const dist = await fitSignatureDistribution({ palms: 60, capturesPerPalm: 4, isotropicShare: 0.25, progress });
+  const sodium = await sodiumReady;
+  const keyring = await loadOrCreateRegionKeyring(dataDir);
+  const db = openRegistryDatabase(dataDir);
+  const registry = new IdentityRegistry({ db, vault: new IdentityVault(sodium, keyring.storageKey), hlc: new HybridLogicalClock("bench", Date.now), regionId: "bench" });
+  let t = performance.now();
+  for (let from = 0; from < enrolled; from += 10_000) {
+    const entries: { identityId: IdentityId; template: PalmSignature }[] = [];
+    for (let i = from; i < Math.min(enrolled, from + 10_000); i++) entries.push({ identityId: newIdentityId(), template: captureOf(dist, identityCentre(dist, i), i, 3) });
+    registry.enrollMany(entries, Date.now());
+    progress(`fill: ${Math.min(enrolled, from + 10_000)}/${enrolled}`);
+  }
+  db.close();
+  const fillMs = performance.now() - t;
+
+  // 2. The node (shards rebuilt from the registry) and the processor simulator.
+  const processor = await startProcessorSimulator();
+  t = performance.now();
+  const node = await startRegionNode({ regionId: "bench", dataDir, host: "127.0.0.1", port: 0, shardCount: Number(values.shards), clock: systemClock, log: () => {}, processorUrl: processor.url });
+  const startMs = performance.now() - t;
+  progress(`node listening after ${(startMs / 1000).toFixed(1)} s with ${node.enrolledCount()} enrolled`);
+
+  const agents: DeviceAgent[] = [];
+  const extractors: SignatureExtractor[] = [];
+  const device = async (name: string) => {
+    const agent = new DeviceAgent({ deviceName: name, stateDir: join(dataDir, "devices", name), region: { url: node.url, identityPublicKey: node.identityPublicKey }, provisioningCode: node.issueProvisioningCode() });
+    agents.push(agent);
+    await agent.online();
+    const extractor = await SignatureExtractor.load();
+    extractors.push(extractor);
+    return { agent, extractor };
+  };
+
+  // 3. Payers enrolled through the real path, with cards in the processor's vault.
+  const enroller = await device("enroller");
+  const link = await enroller.agent.online();
+  const vault = new CardVaultClient(processor.url);
+  const payers: number[] = [];
+  for (let p = 0; p < payerCount; p++) {
+    const seed = 70_000 + p;
+    const sensor = new SimulatedPalmSensor({ seed: seed * 3 });
+    sensor.present({ subjectSeed: seed, side: "right" });
+    try {
+      const sealed = [];
+      for (let i = 0; i < 4; i++) sealed.push(await captureSealedSignature(sensor, enroller.extractor, link.templatePublicKey));
+      const card = await vault.vault({ pan: "4242424242424242", expiryMonth: 12, expiryYear: 2031 });
+      const result = await link.enroll(sealed, { card: { processorToken: card.vaultToken, brand: card.brand, last4: card.last4, expiryMonth: card.expiryMonth, expiryYear: card.expiryYear } });
+      if (result.outcome === "enrolled") payers.push(seed);
+    } catch (error) {
+      progress(`payer ${seed} not enrolled: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  progress(`${payers.length} payers enrolled`);
+
+  // 4. D lanes, all busy: each serves its shoppers back to back.
+  const lanes = await Promise.all(
+    Array.from({ length: devices }, async (_, i) => {
+      const { agent, extractor } = await device(`lane-${i + 1}`);
+      const sensor = new SimulatedPalmSensor({ seed: 5_000 + i });
+      return { lane: new CheckoutLane({ agent, sensor, extractor, display: new SimulatedDisplay(), merchantId: "palmline-store", merchantKind: "first-party", resultShownMs: 0 }), sensor, index: i };
+    }),
+  );
+  const latencies: number[] = [];
+  // Sealed capture -> approved: the region's share (identify, authorize, capture) plus the wire.
+  const regionLatencies: number[] = [];
+  const outcomes: Record<string, number> = {};
+  t = performance.now();
+  await Promise.all(
+    lanes.map(async ({ lane, sensor, index }) => {
+      for (let c = 0; c < perLane; c++) {
+        await whenState(lane.actor, "idle");
+        lane.begin(100 + c, "EUR");
+        sensor.present({ subjectSeed: payers[(index * perLane + c) % payers.length]!, side: "right" });
+        const started = performance.now();
+        let sealedAt = 0;
+        const sub = lane.actor.subscribe((s) => {
+          if (s.value === "authorizing" && sealedAt === 0) sealedAt = performance.now();
+        });
+        const result = await lane.presentHand();
+        const ms = performance.now() - started;
+        sub.unsubscribe();
+        if (result.kind === "approved" && sealedAt > 0) regionLatencies.push(performance.now() - sealedAt);
+        outcomes[result.kind] = (outcomes[result.kind] ?? 0) + 1;
+        if (result.kind === "approved") latencies.push(ms);
+      }
+    }),
+  );
+  const wallMs = performance.now() - t;
+  latencies.sort((a, b) => a - b);
+  regionLatencies.sort((a, b) => a - b);
+  const report = {
+    bench: "checkout",
+    enrolled: node.enrolledCount(),
+    devices,
+    checkouts: devices * perLane,
+    outcomes,
+    handToApprovedMs: { p50: Number(percentile(latencies, 0.5).toFixed(1)), p90: Number(percentile(latencies, 0.9).toFixed(1)), p99: Number(percentile(latencies, 0.99).toFixed(1)), max: Number((latencies.at(-1) ?? 0).toFixed(1)) },
+    sealedToApprovedMs: { p50: Number(percentile(regionLatencies, 0.5).toFixed(1)), p99: Number(percentile(regionLatencies, 0.99).toFixed(1)) },
+    cpus: availableParallelism(),
+    checkoutsPerSecond: Number(((latencies.length * 1000) / wallMs).toFixed(1)),
+    fillSeconds: Number((fillMs / 1000).toFixed(1)),
+    nodeStartSeconds: Number((startMs / 1000).toFixed(1)),
+    targetP99Ms: 300,
+  };
+  for (const l of lanes) l.lane.stop();
+  for (const a of agents) a.stop();
+  for (const e of extractors) await e.close();
+  await node.close();
+  await processor.close();
+  rmSync(dataDir, { recursive: true, force: true });
+  console.log(JSON.stringify(report));
+  return report;
+};
