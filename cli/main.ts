@@ -3,6 +3,9 @@
 import { runCloud, cloudCommand } from "./commands/cloud.ts";
 import { runDemo, demoCommand } from "./commands/demo.ts";
 import { runProvisionCode, provisionCodeCommand } from "./commands/provision-code.ts";
+import { runStore, storeCommand } from "./commands/store.ts";
+import { gateCommand, runGate } from "./commands/gate.ts";
+import { kioskCommand, runKiosk } from "./commands/kiosk.ts";
 import { UsageError } from "./command-line.ts";
 
 interface Subcommand {
@@ -14,6 +17,9 @@ const subcommands: Record<string, Subcommand> = {
   demo: { summary: demoCommand.summary, run: runDemo },
   cloud: { summary: cloudCommand.summary, run: runCloud },
   "provision-code": { summary: provisionCodeCommand.summary, run: runProvisionCode },
+  store: { summary: storeCommand.summary, run: runStore },
+  gate: { summary: gateCommand.summary, run: runGate },
+  kiosk: { summary: kioskCommand.summary, run: runKiosk },
   eval: {
     summary: "measure palm-recognition accuracy on a dataset or on synthetic subjects",
     run: async (argv) => (await import("../edge/biometrics/evaluation/run-evaluation.ts")).runEvaluation([...argv]),

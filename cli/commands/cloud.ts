@@ -7,13 +7,15 @@ import { helpText, parseCommand, parsePort, parsePositiveInt, type CommandSpec }
 export const cloudCommand = {
   name: "cloud",
   summary: "start a regional cloud node (WebSocket sessions for scanners, /healthz over HTTP)",
-  usage: "palmline cloud [--port P] [--host H] [--data DIR] [--region NAME] [--shards N]",
+  usage: "palmline cloud [--port P] [--host H] [--data DIR] [--region NAME] [--shards N] [--processor URL] [--operator-token T]",
   options: {
     port: { type: "string" },
     host: { type: "string" },
     data: { type: "string" },
     region: { type: "string" },
     shards: { type: "string" },
+    processor: { type: "string" },
+    "operator-token": { type: "string" },
   },
   optionHelp: {
     port: "TCP port for WebSocket and HTTP (default 7400; 0 picks a free one)",
@@ -21,6 +23,8 @@ export const cloudCommand = {
     data: "data directory: registry database and region keys (default .data/region)",
     region: "region name, unique among peered regions (default local)",
     shards: "number of FAISS shards (default 2)",
+    processor: "payment processor base URL (e.g. the simulator's); without it card payments are refused",
+    "operator-token": "bearer token required on the operator API under /api/",
   },
 } as const satisfies CommandSpec<Record<string, { type: "string" | "boolean" }>>;
 
@@ -40,6 +44,8 @@ export const runCloud = async (argv: readonly string[]): Promise<number> => {
     shardCount: parsePositiveInt("shards", values.shards, 2, 256),
     clock: systemClock,
     log: (line: string) => console.log(`${timestamp()} ${line}`),
+    ...(values.processor !== undefined ? { processorUrl: values.processor } : {}),
+    ...(values["operator-token"] !== undefined ? { operatorToken: values["operator-token"] } : {}),
   };
   const program = Effect.gen(function* () {
     const node = yield* RegionNode;

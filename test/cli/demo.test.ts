@@ -1,5 +1,6 @@
-// The demo `npm start` runs, as a real process: the scripted run is all right, and Ctrl-C on the
-// continuous run shuts everything down cleanly.
+// The demo `npm start` runs, as a real process: the scripted run (identification, then card
+// enrollment, checkout first- and third-party, a gate and a deletion) is all right, and Ctrl-C on
+// the continuous run shuts everything down cleanly.
 import { spawn, spawnSync } from "node:child_process";
 import { createInterface } from "node:readline";
 import { expect, test } from "vitest";
@@ -13,7 +14,17 @@ test("the scripted demo enrolls, identifies and rejects strangers, all correctly
   expect(run.stdout).toMatch(/ok {3}\| person 1 again .*already enrolled/);
   expect(run.stdout.match(/ok {3}\| person \d+ +[\d.]+ ms +identified person \d+/g)).toHaveLength(5);
   expect(run.stdout.match(/ok {3}\| stranger \d+ +[\d.]+ ms +not identified/g)).toHaveLength(3);
-  expect(run.stdout).toContain("14 of 14 decisions right");
+  // Card enrollment, first- and third-party checkout, a gate and a deletion request, on the same node.
+  expect(run.stdout.match(/ok {3}\| (Ada|Bo) +[\d.]+ ms +Enrolled: pay with your palm/g)).toHaveLength(2);
+  expect(run.stdout).toMatch(/ok {3}\| Ada +[\d.]+ ms +Approved 12\.99 EUR VISA \*{4}4242, loyalty LOY-ADA-501/);
+  expect(run.stdout).toMatch(/ok {3}\| Bo +[\d.]+ ms +Declined: card_declined/);
+  expect(run.stdout).toMatch(/ok {3}\| Ada +[\d.]+ ms +Palm accepted/);
+  expect(run.stdout).toMatch(/ok {3}\| cafe redeems .*approved/);
+  expect(run.stdout).toMatch(/ok {3}\| Ada +[\d.]+ ms +Welcome: Cup final/);
+  expect(run.stdout).toMatch(/ok {3}\| Bo +[\d.]+ ms +Entry denied/);
+  expect(run.stdout).toMatch(/ok {3}\| Ada +[\d.]+ ms +Your palm identity has been deleted/);
+  expect(run.stdout).toMatch(/ok {3}\| Ada again +[\d.]+ ms +Palm not recognised/);
+  expect(run.stdout).toContain("24 of 24 decisions right");
 }, 150_000);
 
 test("Ctrl-C stops the running demo cleanly with exit code 0", async () => {

@@ -1,0 +1,114 @@
+// `palmline gate --devices N`: a venue with N turnstiles. Seeded simulated fans enroll at a
+// kiosk; the operator grants tickets through the node's HTTP API (valid, expired) and badges;
+// fans and strangers come to the gates. A live status line per gate; `--once --json` for scripts.
+import { GateLane } from "../../edge/flows/gate-lane.ts";
+import { whenState } from "../../edge/flows/flow-driver.ts";
+import { SimulatedDisplay } from "../../hardware/display.ts";
+import { SimulatedGateRelay } from "../../hardware/gate-relay.ts";
+import { SimulatedPalmSensor } from "../../hardware/simulated-palm-sensor.ts";
+import { helpText, parseCommand, parsePositiveInt, type CommandSpec } from "../command-line.ts";
+import { simulatedPeople, startSite, StatusBoard, stopSignal, summary, type Decision } from "../simulated-site.ts";
+
+export const gateCommand = {
+  name: "gate",
+  summary: "simulate a venue: fans enroll, get tickets through the operator API, and enter by palm at N gates",
+  usage: "palmline gate [--devices N] [--people N] [--visitors N] [--seed S] [--once] [--json]",
+  options: {
+    devices: { type: "string" },
+    people: { type: "string" },
+    visitors: { type: "string" },
+    seed: { type: "string" },
+    once: { type: "boolean" },
+    json: { type: "boolean" },
+  },
+  optionHelp: {
+    devices: "gates (default 2)",
+    people: "simulated fans who enroll first (default 6; every third holds an expired ticket)",
+    visitors: "visitors per gate with --once (default 4)",
+    seed: "seed for the simulated crowd (default 1)",
+    once: "serve the visitors, then exit (0 only if every decision was right)",
+    json: "print one JSON summary instead of status lines",
+  },
+} as const satisfies CommandSpec<Record<string, { type: "string" | "boolean" }>>;
+
+const VENUE = "stadium";
+const HOUR = 3_600_000;
+
+export const runGate = async (argv: readonly string[]): Promise<number> => {
+  const { values } = parseCommand(gateCommand, argv);
+  if (values.help) {
+    console.log(helpText(gateCommand));
+    return 0;
+  }
+  const gatesWanted = parsePositiveInt("devices", values.devices, 2, 64);
+  const people = simulatedPeople(parsePositiveInt("people", values.people, 6, 500), parsePositiveInt("seed", values.seed, 1) + 7);
+  const visitors = parsePositiveInt("visitors", values.visitors, 4, 100_000);
+  const json = values.json === true;
+  const signal = stopSignal();
+  // A scripted run moves on quickly; a watched one leaves each result on screen a moment.
+  const site = await startSite({ quiet: true, resultShownMs: values.once ? 100 : 1_500 });
+  const board = new StatusBoard(!json);
+  const decisions: Decision[] = [];
+  const record = (d: Decision) => {
+    decisions.push(d);
+    board.decision(d);
+  };
+  try {
+    const kiosk = await site.kiosk("kiosk-1");
+    board.track("kiosk-1", () => `${kiosk.agent.status()} | ${kiosk.display.current}`);
+    board.start();
+    const fans: { seed: number; name: string; admitted: boolean }[] = [];
+    for (const [i, person] of people.entries()) {
+      if (signal.stopping()) break;
+      const result = await kiosk.enroll(person);
+      record({ device: "kiosk-1", who: person.name, expected: "enrolled", result, right: result.kind === "enrolled" });
+      if (result.kind !== "enrolled") continue;
+      const expired = i % 3 === 2;
+      const now = Date.now();
+      // The operator's API, by phone number: the operator never handles palm data.
+      const response = await fetch(`${site.node.httpUrl}/api/entitlements`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ phone: person.phone, kind: "ticket", venueId: VENUE, label: `Season ticket, row ${i + 1}`, validFrom: expired ? now - 48 * HOUR : now - HOUR, validUntil: expired ? now - 24 * HOUR : now + 24 * HOUR, entries: null }),
+      });
+      if (response.status !== 201) throw new Error(`granting a ticket failed: HTTP ${response.status}`);
+      fans.push({ seed: person.seed, name: person.name, admitted: !expired });
+    }
+    const gates = await Promise.all(
+      Array.from({ length: gatesWanted }, async (_, i) => {
+        const name = `gate-${i + 1}`;
+        const { agent, extractor } = await site.device(name);
+        const sensor = new SimulatedPalmSensor({ seed: 300 + i });
+        const display = new SimulatedDisplay();
+        const relay = new SimulatedGateRelay();
+        const lane = new GateLane({ agent, sensor, extractor, relay, display, venueId: VENUE, gateId: name, ...site.resultShown });
+        site.stops.push(() => lane.stop());
+        board.track(name, () => `${agent.status()} | ${relay.openings} opened | ${display.current}`);
+        return { name, index: i, lane, sensor };
+      }),
+    );
+    const runGateLoop = async (g: (typeof gates)[number]) => {
+      for (let v = 0; values.once ? v < visitors : true; v++) {
+        if (signal.stopping()) return;
+        const stranger = v % 4 === 3 || fans.length === 0;
+        const fan = stranger ? undefined : fans[(v * gatesWanted + g.index) % fans.length]!;
+        await whenState(g.lane.actor, "idle");
+        g.sensor.present({ subjectSeed: fan?.seed ?? 80_000 + v * 64 + g.index, side: "right" });
+        const result = await g.lane.presentHand();
+        g.sensor.present(undefined);
+        const expected = fan === undefined ? "not-identified" : fan.admitted ? "open" : "denied";
+        record({ device: g.name, who: fan?.name ?? `stranger ${v + 1}`, expected, result, right: result.kind === expected });
+        if (!values.once) await Promise.race([signal.stopped, new Promise((r) => setTimeout(r, 1_000))]);
+      }
+    };
+    await Promise.all(gates.map(runGateLoop));
+    board.stop();
+    const totals = summary(decisions);
+    if (json) console.log(JSON.stringify({ command: "gate", gates: gatesWanted, fans: fans.length, ...totals }));
+    else console.log(`\n${totals.right} of ${totals.decisions} decisions right; p50 ${totals.p50Ms} ms, p99 ${totals.p99Ms} ms (hand -> answer)`);
+    return totals.wrong === 0 ? 0 : 1;
+  } finally {
+    board.stop();
+    await site.close();
+  }
+};

@@ -1,0 +1,186 @@
+// What `palmline store`, `gate` and `kiosk` share: a region node and the processor simulator in
+// this process, device agents provisioned over real encrypted WebSockets, seeded simulated
+// people, enrollment through a real kiosk flow, and a live status line per device.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startProcessorSimulator } from "../cloud/payments/processor-simulator.ts";
+import { SimulatedSmsGateway } from "../cloud/phone/phone-verifier.ts";
+import { startRegionNode } from "../cloud/region-node.ts";
+import { systemClock } from "../core/clock.ts";
+import { SignatureExtractor } from "../edge/biometrics/signature-extractor.ts";
+import { DeviceAgent } from "../edge/device-agent.ts";
+import { EnrollmentKiosk } from "../edge/flows/enrollment-kiosk.ts";
+import { whenState } from "../edge/flows/flow-driver.ts";
+import type { FlowResult } from "../edge/flows/flow-result.ts";
+import { CardVaultClient } from "../edge/payments/card-vault-client.ts";
+import { SimulatedCardReader } from "../hardware/card-reader.ts";
+import { SimulatedDisplay } from "../hardware/display.ts";
+import { SimulatedKeypad } from "../hardware/keypad.ts";
+import { SimulatedPalmSensor, type PresentationAttack } from "../hardware/simulated-palm-sensor.ts";
+
+/** Luhn-valid test cards; the simulator declines the second. */
+export const GOOD_CARD = "4242424242424242";
+export const DECLINING_CARD = "4000000000000002";
+
+export interface SimulatedPerson {
+  readonly seed: number;
+  readonly name: string;
+  readonly pan: string;
+  readonly phone: string;
+  readonly loyaltyCard: string | undefined;
+}
+
+/** Deterministic people from a seed: the same seed gives the same crowd. */
+export const simulatedPeople = (count: number, seed: number): SimulatedPerson[] =>
+  Array.from({ length: count }, (_, i) => {
+    const s = seed * 1_000 + i + 1;
+    return {
+      seed: s,
+      name: `person ${i + 1}`,
+      pan: i % 5 === 4 ? DECLINING_CARD : GOOD_CARD,
+      phone: `+4915${String(10_000_000 + s).slice(-8)}`,
+      loyaltyCard: i % 2 === 0 ? `LOY-${s}` : undefined,
+    };
+  });
+
+export interface Decision {
+  readonly device: string;
+  readonly who: string;
+  readonly expected: string;
+  readonly result: FlowResult;
+  readonly right: boolean;
+}
+
+export const startSite = async (options: { dataDir?: string; quiet: boolean; resultShownMs?: number }) => {
+  const scratch = mkdtempSync(join(tmpdir(), "palmline-site-"));
+  const processor = await startProcessorSimulator();
+  const sms = new SimulatedSmsGateway();
+  const node = await startRegionNode({
+    regionId: "site",
+    dataDir: options.dataDir ?? join(scratch, "region"),
+    host: "127.0.0.1",
+    port: 0,
+    shardCount: 2,
+    clock: systemClock,
+    log: options.quiet ? () => {} : (line) => console.log(`  region | ${line}`),
+    processorUrl: processor.url,
+    sms,
+  });
+  const extractors: SignatureExtractor[] = [];
+  const resultShown = options.resultShownMs !== undefined ? { resultShownMs: options.resultShownMs } : {};
+  const agents: DeviceAgent[] = [];
+  const stops: (() => void)[] = [];
+
+  const device = async (name: string) => {
+    const agent = new DeviceAgent({ deviceName: name, stateDir: join(scratch, "devices", name), region: { url: node.url, identityPublicKey: node.identityPublicKey }, provisioningCode: node.issueProvisioningCode() });
+    agents.push(agent);
+    await agent.online();
+    const extractor = await SignatureExtractor.load();
+    extractors.push(extractor);
+    return { agent, extractor };
+  };
+
+  const kiosk = async (name: string) => {
+    const { agent, extractor } = await device(name);
+    const sensor = new SimulatedPalmSensor({ seed: 101 });
+    const cardReader = new SimulatedCardReader();
+    const keypad = new SimulatedKeypad();
+    const display = new SimulatedDisplay();
+    const k = new EnrollmentKiosk({ agent, sensor, extractor, cardReader, keypad, display, vault: new CardVaultClient(processor.url), ...resultShown });
+    stops.push(() => k.stop());
+    /** A simulated person walks through the kiosk: card, phone, the code from their SMS, palm. */
+    const enroll = async (person: SimulatedPerson, twist: { wrongCode?: boolean; attack?: PresentationAttack } = {}): Promise<FlowResult> => {
+      await whenState(k.actor, "idle");
+      const done = k.start(person.loyaltyCard);
+      cardReader.insert({ pan: person.pan, expiryMonth: 12, expiryYear: 2031 });
+      keypad.type(person.phone);
+      await whenState(k.actor, "enteringCode");
+      const code = sms.lastCodeFor(person.phone) ?? "000000";
+      keypad.type(twist.wrongCode === true ? (code === "000000" ? "111111" : "000000") : code);
+      await Promise.race([whenState(k.actor, "awaitingPalm"), done]);
+      sensor.present({ subjectSeed: person.seed, side: "right", ...(twist.attack !== undefined ? { attack: twist.attack } : {}) });
+      k.presentHand();
+      const result = await done;
+      sensor.present(undefined);
+      return result;
+    };
+    return { agent, display, enroll, actor: k.actor };
+  };
+
+  const close = async () => {
+    for (const stop of stops) stop();
+    for (const a of agents) a.stop();
+    for (const e of extractors) await e.close();
+    await node.close();
+    await processor.close();
+    rmSync(scratch, { recursive: true, force: true });
+  };
+
+  return { node, processor, sms, device, kiosk, stops, close, resultShown };
+};
+
+export type Site = Awaited<ReturnType<typeof startSite>>;
+
+/** A live status line per device on a terminal; plain decision lines otherwise. */
+export class StatusBoard {
+  readonly #lines = new Map<string, () => string>();
+  readonly #tty: boolean;
+  readonly #enabled: boolean;
+  #drawn = 0;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(enabled: boolean) {
+    this.#enabled = enabled;
+    this.#tty = enabled && process.stdout.isTTY === true;
+  }
+
+  track(name: string, line: () => string): void {
+    this.#lines.set(name, line);
+  }
+
+  start(): void {
+    if (this.#tty) this.#timer = setInterval(() => this.draw(), 200);
+  }
+
+  /** A decision: on a terminal the board redraws; in a pipe each decision is one line. */
+  decision(d: Decision): void {
+    if (!this.#enabled) return;
+    if (this.#tty) return this.draw();
+    const latency = d.result.latencyMs !== undefined ? `${d.result.latencyMs.toFixed(0).padStart(5)} ms` : "       -";
+    console.log(`  ${d.right ? "ok  " : "WRONG"} | ${d.device.padEnd(10)} ${d.who.padEnd(12)} ${latency}  ${d.result.text}${d.right ? "" : `  (expected ${d.expected})`}`);
+  }
+
+  draw(): void {
+    if (!this.#tty) return;
+    if (this.#drawn > 0) process.stdout.write(`\x1b[${this.#drawn}A`);
+    for (const [name, line] of this.#lines) process.stdout.write(`\x1b[2K  ${name.padEnd(10)} | ${line()}\n`);
+    this.#drawn = this.#lines.size;
+  }
+
+  stop(): void {
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+    this.draw();
+  }
+}
+
+/** Resolves on SIGINT/SIGTERM; `stopping()` tells loops to finish. */
+export const stopSignal = () => {
+  let stopping = false;
+  const stopped = new Promise<void>((resolve) => {
+    const stop = () => {
+      stopping = true;
+      resolve();
+    };
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+  });
+  return { stopped, stopping: () => stopping };
+};
+
+export const summary = (decisions: readonly Decision[]) => {
+  const wrong = decisions.filter((d) => !d.right);
+  const latencies = decisions.map((d) => d.result.latencyMs).filter((l): l is number => l !== undefined).sort((a, b) => a - b);
+  const p = (q: number) => (latencies.length === 0 ? 0 : latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!);
+  return { decisions: decisions.length, right: decisions.length - wrong.length, wrong: wrong.length, p50Ms: p(0.5), p99Ms: p(0.99) };
+};
