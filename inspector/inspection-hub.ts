@@ -54,6 +54,8 @@ interface InspectedActor {
 }
 
 const TIMELINE_LENGTH = 100;
+/** Finished top-level actors (a saga that completed, a closed session) kept for a look afterwards. */
+const FINISHED_KEPT = 25;
 const GROUP_PREFIXES: readonly [string, ActorGroup][] = [
   ["device:", "devices"],
   ["session:", "sessions"],
@@ -68,6 +70,7 @@ const parentOf = (ref: InspectableRef): InspectableRef | undefined => ref._paren
 
 export class InspectionHub {
   readonly #actors = new Map<string, InspectedActor>();
+  readonly #finished: string[] = [];
   readonly #commands = new Map<string, ActorCommand[]>();
   readonly #listeners = new Set<(sessionId: string) => void>();
   readonly #now: () => number;
@@ -109,7 +112,9 @@ export class InspectionHub {
         // keeps what it returned.
         if (actor.status === "stopped" || (actor.status !== "active" && actor.parentSessionId !== undefined)) {
           this.#actors.delete(ref.sessionId);
-          this.#commands.delete(ref.sessionId);
+        } else if (actor.status !== "active" && !this.#finished.includes(ref.sessionId)) {
+          this.#finished.push(ref.sessionId);
+          while (this.#finished.length > FINISHED_KEPT) this.#actors.delete(this.#finished.shift()!);
         }
         this.#changed(ref.sessionId);
         break;

@@ -40,6 +40,8 @@ const $ = (tag, attrs = {}, ...children) => {
 };
 let state = { actors: [], clock: null, title: "" };
 let selected = null;
+// What the last "send event" answered; kept here because the stream redraws the forms.
+let lastSendResult = { sessionId: null, text: "" };
 const GROUPS = ["system", "devices", "sessions", "shards", "sagas"];
 const valueText = (v) => v === undefined ? "" : typeof v === "string" ? v : JSON.stringify(v);
 const activeIds = (rootId, value) => {
@@ -95,13 +97,14 @@ const renderMain = () => {
     const select = $("select", { name: "type", "data-testid": "event-type" }, ...actor.acceptedEvents.map((e) => $("option", { value: e }, e)));
     const payload = $("textarea", { name: "payload", rows: "2", "data-testid": "event-payload" });
     payload.value = "{}";
-    const result = $("span", { class: "status", "data-testid": "event-result" });
+    const result = $("span", { class: "status", "data-testid": "event-result" }, lastSendResult.sessionId === actor.sessionId ? lastSendResult.text : "");
+    const showResult = (text) => { lastSendResult = { sessionId: actor.sessionId, text }; result.textContent = text; };
     controls.append($("form", { "data-testid": "send-event", onsubmit: async (e) => {
       e.preventDefault();
       let extra = {};
-      try { extra = JSON.parse(payload.value || "{}"); } catch { result.textContent = "payload is not JSON"; return; }
+      try { extra = JSON.parse(payload.value || "{}"); } catch { showResult("payload is not JSON"); return; }
       const res = await post("/api/actors/" + encodeURIComponent(actor.sessionId) + "/events", { ...extra, type: select.value });
-      result.textContent = res.ok ? "sent " + select.value : "refused: " + (await res.json()).error;
+      showResult(res.ok ? "sent " + select.value : "refused: " + (await res.json()).error);
     } }, $("label", {}, "send event"), select, $("label", {}, "payload (JSON)"), payload, $("button", { class: "action", type: "submit" }, "Send"), result));
   }
   for (const command of actor.commands) {

@@ -17,6 +17,7 @@ import {
 import type { Clock } from "../../core/clock.ts";
 import type { DeviceId } from "../../core/ids.ts";
 import type { DeviceDirectory } from "../registry/device-directory.ts";
+import type { OperatorApi } from "./operator-api.ts";
 import { runDeviceSession, type DeviceSession, type DeviceSessionDependencies } from "../session/device-session.ts";
 
 /**
@@ -40,6 +41,10 @@ export interface RegionServerOptions extends DeviceSessionDependencies {
   readonly identity: IdentityKeyPair;
   readonly devices: DeviceDirectory;
   readonly status: () => Record<string, unknown>;
+  /** The operator's JSON API under /api/ (entitlements, loyalty cards, refunds). */
+  readonly api?: OperatorApi;
+  /** More HTTP routes (portal, metrics); each answers true when the request was its own. */
+  readonly routes?: readonly ((req: IncomingMessage, res: ServerResponse) => boolean)[];
 }
 
 export interface RegionServer {
@@ -71,6 +76,33 @@ export const startRegionServer = async (options: RegionServerOptions): Promise<R
         protocolVersion: PROTOCOL_VERSION,
       });
     }
+    if (options.api !== undefined && path?.startsWith("/api/") === true) {
+      const api = options.api;
+      const chunks: Buffer[] = [];
+      let size = 0;
+      req.on("data", (c: Buffer) => {
+        size += c.length;
+        if (size <= 64 * 1024) chunks.push(c);
+      });
+      req.on("end", () => {
+        let body: Record<string, unknown> = {};
+        try {
+          if (size > 64 * 1024) return respond(res, 413, { error: "body too large" });
+          if (chunks.length > 0) body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as Record<string, unknown>;
+        } catch {
+          return respond(res, 400, { error: "invalid JSON" });
+        }
+        api(req, path, body).then(
+          (answer) => (answer === undefined ? respond(res, 404, { error: "not found" }) : respond(res, answer[0], answer[1])),
+          (error: unknown) => {
+            options.log(`operator API ${req.method} ${path} failed: ${error instanceof Error ? error.message : String(error)}`);
+            respond(res, 500, { error: "internal error" });
+          },
+        );
+      });
+      return;
+    }
+    for (const route of options.routes ?? []) if (route(req, res)) return;
     respond(res, 404, { error: "not found" });
   });
   const wss = new WebSocketServer({ server: http, maxPayload: WEBSOCKET_MAX_PAYLOAD });

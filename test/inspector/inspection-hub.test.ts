@@ -84,3 +84,14 @@ describe("redaction for inspection", () => {
     });
   });
 });
+
+describe("inspection hub, finished actors", () => {
+  test("keeps a finished top-level actor for a look afterwards, and only the most recent ones", () => {
+    const hub = new InspectionHub();
+    const oneShot = createMachine({ id: "saga", initial: "done", states: { done: { type: "final" } } });
+    for (let i = 0; i < 30; i++) createActor(oneShot, { inspect: hub.inspectAs("sagas") }).start();
+    const finished = hub.actors().filter((a) => a.group === "sagas");
+    expect(finished).toHaveLength(25);
+    expect(finished.every((a) => a.status === "done")).toBe(true);
+  });
+});

@@ -1,0 +1,40 @@
+// What a region node reports on /metrics (Prometheus text): live device sessions, identifications
+// by outcome and their latency, enrollments, and the size of each shard. Replication lag joins
+// when regions replicate.
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { Counter, Gauge, Histogram, MetricRegistry } from "./metric-registry.ts";
+
+const LATENCY_BUCKETS_SECONDS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];
+
+export class RegionMetrics {
+  readonly registry = new MetricRegistry();
+  readonly identifications = this.registry.register(new Counter("palmline_identifications_total", "Identifications decided by the region, by outcome."));
+  readonly identificationSeconds = this.registry.register(
+    new Histogram("palmline_identification_seconds", "Cloud-side identification latency: scatter, gather, re-rank, decide.", LATENCY_BUCKETS_SECONDS),
+  );
+  readonly enrollments = this.registry.register(new Counter("palmline_enrollments_total", "Enrollment attempts by outcome."));
+
+  /** Registers the gauges, read from the node's parts when scraped; called once they exist. */
+  watch(sources: { sessions: () => number; shardSizes: () => readonly number[]; enrolled: () => number }): void {
+    this.registry.register(new Gauge("palmline_device_sessions", "Device sessions open on this node.", () => [{ labels: {}, value: sources.sessions() }]));
+    this.registry.register(new Gauge("palmline_enrolled_identities", "Live identities in the registry.", () => [{ labels: {}, value: sources.enrolled() }]));
+    this.registry.register(
+      new Gauge("palmline_shard_identities", "Identities indexed per shard.", () => sources.shardSizes().map((value, shard) => ({ labels: { shard: String(shard) }, value }))),
+    );
+  }
+
+  recordIdentification(outcome: string, seconds: number): void {
+    this.identifications.inc({ outcome });
+    this.identificationSeconds.observe(seconds);
+  }
+
+  /** The GET /metrics route. */
+  route(): (req: IncomingMessage, res: ServerResponse) => boolean {
+    return (req, res) => {
+      if (req.method !== "GET" || (req.url ?? "").split("?")[0] !== "/metrics") return false;
+      res.writeHead(200, { "content-type": "text/plain; version=0.0.4; charset=utf-8", "cache-control": "no-store" });
+      res.end(this.registry.render());
+      return true;
+    };
+  }
+}

@@ -1,0 +1,52 @@
+// The portal's view of one region: what the registry, the profile registers, the ledger and the
+// entitlement book hold about a person, and the two things they may do there (unlink the card,
+// delete everything). Reads decrypt with the person's own data key and return no card number,
+// no token and nothing biometric.
+import type { DatabaseSync } from "node:sqlite";
+import { decodeHlc } from "../../core/hybrid-logical-clock.ts";
+import type { RegionFlows } from "../session/region-flows.ts";
+import type { PersonView, PortalDeletionOutcome, PortalDirectory } from "./portal-directory.ts";
+
+export class RegionPortalDirectory implements PortalDirectory {
+  readonly #db: DatabaseSync;
+  readonly #flows: RegionFlows;
+
+  constructor(db: DatabaseSync, flows: RegionFlows) {
+    this.#db = db;
+    this.#flows = flows;
+  }
+
+  identityByPhone(phone: string): string | undefined {
+    return this.#flows.profiles.findByPhone(phone);
+  }
+
+  view(identityId: string): PersonView | undefined {
+    const row = this.#db.prepare("SELECT created_hlc AS created, last_seen_ms AS lastSeen FROM identities WHERE identity_id = ? AND deleted_hlc IS NULL").get(identityId) as
+      | { created: string; lastSeen: number }
+      | undefined;
+    if (row === undefined) return undefined;
+    const profile = this.#flows.profiles.read(identityId);
+    const pending = this.#db.prepare("SELECT 1 AS yes FROM deletion_requests WHERE identity_id = ? AND completed_ms IS NULL").get(identityId) !== undefined;
+    return {
+      enrolledAt: decodeHlc(row.created).wallMs,
+      lastSeenAt: row.lastSeen,
+      card: profile.card === undefined ? undefined : { brand: profile.card.brand, last4: profile.card.last4, expiryMonth: profile.card.expiryMonth, expiryYear: profile.card.expiryYear },
+      loyaltyCard: profile.loyaltyCard,
+      entitlements: this.#flows.entitlements.forIdentity(identityId).map((e) => ({
+        description: `${e.kind === "ticket" ? "Ticket" : "Badge"}: ${e.label} at ${e.venueId}${e.entriesAllowed !== null ? `, ${e.entriesAllowed - e.entriesUsed} of ${e.entriesAllowed} entries left` : ""}`,
+        validUntil: e.validUntil,
+      })),
+      openTransactions: this.#flows.ledger.openFor(identityId).map((p) => ({ reference: p.idempotencyKey.split(":").at(-1) ?? "", merchant: p.merchantId, authorizedAt: p.createdMs })),
+      deletionPending: pending,
+    };
+  }
+
+  async unlinkCard(identityId: string): Promise<void> {
+    this.#flows.profiles.clear(identityId, "card");
+  }
+
+  async requestDeletion(identityId: string): Promise<PortalDeletionOutcome> {
+    const outcome = await this.#flows.deletions.deleteOrDefer(identityId);
+    return outcome.outcome === "pending" ? { outcome: "pending", openTransactions: outcome.openTransactions ?? 0 } : { outcome: "deleted" };
+  }
+}

@@ -1,0 +1,63 @@
+// A provisioned device that sends well-formed but hostile requests gets a typed error answer for
+// each; its session and everyone else's keep working.
+import { afterEach, expect, test } from "vitest";
+import { WebSocket } from "ws";
+import { startRegionNode } from "../../cloud/region-node.ts";
+import { systemClock } from "../../core/clock.ts";
+import { createDeviceCredentials } from "../../edge/device-credentials.ts";
+import { RegionLink } from "../../edge/region-link.ts";
+import { openInitiatorChannel, sealSignature, type WireMessage } from "../../protocol/index.ts";
+import { SIGNATURE_DIMENSION } from "../../core/palm-signature.ts";
+import { syntheticPalm, tempDir } from "./fixtures.ts";
+
+// The size of a real sealed signature (crypto_box_seal adds 48 bytes), so the schema lets it
+// through and the region itself has to find out that it does not open.
+const garbageSealedSignature = (fill: number) => new Uint8Array(SIGNATURE_DIMENSION * 4 + 48).fill(fill);
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+const setup = async () => {
+  const node = await startRegionNode({ regionId: "t", dataDir: tempDir(), host: "127.0.0.1", port: 0, shardCount: 1, clock: systemClock, log: () => {} });
+  cleanups.push(() => node.close());
+  const credentials = await createDeviceCredentials({ regionUrl: node.url, pinnedRegionKey: node.identityPublicKey, deviceName: "lane" });
+  const provisioning = await RegionLink.connect({ credentials, provisioningCode: node.issueProvisioningCode() });
+  const templatePublicKey = provisioning.templatePublicKey;
+  provisioning.close();
+  await provisioning.closed;
+  const socket = new WebSocket(node.url);
+  const channel = await openInitiatorChannel(socket, { identity: credentials.identity, pinnedResponderKey: node.identityPublicKey });
+  cleanups.push(() => channel.close(1000, "done"));
+  const replies: WireMessage[] = [];
+  const waiters: ((m: WireMessage) => void)[] = [];
+  channel.onMessage((m) => {
+    const waiter = waiters.shift();
+    if (waiter) waiter(m);
+    else replies.push(m);
+  });
+  const next = () => new Promise<WireMessage>((resolve) => (replies.length > 0 ? resolve(replies.shift()!) : waiters.push(resolve)));
+  expect((await next()).type).toBe("session.ready");
+  return { node, channel, next, templatePublicKey };
+};
+
+test("a sealed signature that does not open gets a typed error for that request", async () => {
+  const { channel, next } = await setup();
+  channel.send({ type: "identify.request", requestId: "rq_garbage", sealedSignature: garbageSealedSignature(7) });
+  expect(await next()).toMatchObject({ type: "error", requestId: "rq_garbage", code: "SealedSignatureInvalid" });
+});
+
+test("the session keeps answering after a bad request", async () => {
+  const { channel, next, templatePublicKey } = await setup();
+  channel.send({ type: "identify.request", requestId: "rq_bad", sealedSignature: garbageSealedSignature(0) });
+  await next();
+  channel.send({ type: "identify.request", requestId: "rq_good", sealedSignature: await sealSignature(syntheticPalm(1)(0), templatePublicKey) });
+  expect(await next()).toMatchObject({ type: "identify.result", requestId: "rq_good", outcome: "no-match" });
+});
+
+test("a message only a region sends is answered as unexpected, not acted on", async () => {
+  const { channel, next } = await setup();
+  channel.send({ type: "heartbeat.ack", sentAt: 1 });
+  expect(await next()).toMatchObject({ type: "error", code: "UnexpectedMessage" });
+});
