@@ -7,6 +7,8 @@ import { join } from "node:path";
 import { startProcessorSimulator } from "../cloud/payments/processor-simulator.ts";
 import { SimulatedSmsGateway } from "../cloud/phone/phone-verifier.ts";
 import { startRegionNode } from "../cloud/region-node.ts";
+import { InspectionHub } from "../inspector/inspection-hub.ts";
+import { startInspectorServer } from "../inspector/inspector-server.ts";
 import { systemClock } from "../core/clock.ts";
 import { SignatureExtractor } from "../edge/biometrics/signature-extractor.ts";
 import { DeviceAgent } from "../edge/device-agent.ts";
@@ -52,8 +54,9 @@ export interface Decision {
   readonly right: boolean;
 }
 
-export const startSite = async (options: { dataDir?: string; quiet: boolean; resultShownMs?: number }) => {
+export const startSite = async (options: { dataDir?: string; quiet: boolean; resultShownMs?: number; inspectorPort?: number; title?: string }) => {
   const scratch = mkdtempSync(join(tmpdir(), "palmline-site-"));
+  const inspection = options.inspectorPort !== undefined ? new InspectionHub() : undefined;
   const processor = await startProcessorSimulator();
   const sms = new SimulatedSmsGateway();
   const node = await startRegionNode({
@@ -66,14 +69,17 @@ export const startSite = async (options: { dataDir?: string; quiet: boolean; res
     log: options.quiet ? () => {} : (line) => console.log(`  region | ${line}`),
     processorUrl: processor.url,
     sms,
+    ...(inspection !== undefined ? { inspection } : {}),
   });
+  const inspector =
+    inspection !== undefined ? await startInspectorServer({ hub: inspection, title: `palmline inspector — ${options.title ?? "site"}`, port: options.inspectorPort ?? 0 }) : undefined;
   const extractors: SignatureExtractor[] = [];
   const resultShown = options.resultShownMs !== undefined ? { resultShownMs: options.resultShownMs } : {};
   const agents: DeviceAgent[] = [];
   const stops: (() => void)[] = [];
 
   const device = async (name: string) => {
-    const agent = new DeviceAgent({ deviceName: name, stateDir: join(scratch, "devices", name), region: { url: node.url, identityPublicKey: node.identityPublicKey }, provisioningCode: node.issueProvisioningCode() });
+    const agent = new DeviceAgent({ deviceName: name, stateDir: join(scratch, "devices", name), region: { url: node.url, identityPublicKey: node.identityPublicKey }, provisioningCode: node.issueProvisioningCode(), ...(inspection !== undefined ? { inspect: inspection.inspectAs("devices") } : {}) });
     agents.push(agent);
     await agent.online();
     const extractor = await SignatureExtractor.load();
@@ -112,12 +118,13 @@ export const startSite = async (options: { dataDir?: string; quiet: boolean; res
     for (const stop of stops) stop();
     for (const a of agents) a.stop();
     for (const e of extractors) await e.close();
+    await inspector?.close();
     await node.close();
     await processor.close();
     rmSync(scratch, { recursive: true, force: true });
   };
 
-  return { node, processor, sms, device, kiosk, stops, close, resultShown };
+  return { node, processor, sms, device, kiosk, stops, close, resultShown, inspectorUrl: inspector?.url };
 };
 
 export type Site = Awaited<ReturnType<typeof startSite>>;

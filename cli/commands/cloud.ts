@@ -2,12 +2,14 @@
 import { Cause, Effect, Exit, Fiber } from "effect";
 import { regionNodeLayer, RegionNode } from "../../cloud/region-node.ts";
 import { systemClock } from "../../core/clock.ts";
+import { InspectionHub } from "../../inspector/inspection-hub.ts";
+import { startInspectorServer } from "../../inspector/inspector-server.ts";
 import { helpText, parseCommand, parsePort, parsePositiveInt, type CommandSpec } from "../command-line.ts";
 
 export const cloudCommand = {
   name: "cloud",
   summary: "start a regional cloud node (WebSocket sessions for scanners, /healthz over HTTP)",
-  usage: "palmline cloud [--port P] [--host H] [--data DIR] [--region NAME] [--shards N] [--processor URL] [--operator-token T]",
+  usage: "palmline cloud [--port P] [--host H] [--data DIR] [--region NAME] [--shards N] [--processor URL] [--operator-token T] [--inspector-port P]",
   options: {
     port: { type: "string" },
     host: { type: "string" },
@@ -16,6 +18,7 @@ export const cloudCommand = {
     shards: { type: "string" },
     processor: { type: "string" },
     "operator-token": { type: "string" },
+    "inspector-port": { type: "string" },
   },
   optionHelp: {
     port: "TCP port for WebSocket and HTTP (default 7400; 0 picks a free one)",
@@ -25,6 +28,7 @@ export const cloudCommand = {
     shards: "number of FAISS shards (default 2)",
     processor: "payment processor base URL (e.g. the simulator's); without it card payments are refused",
     "operator-token": "bearer token required on the operator API under /api/",
+    "inspector-port": "serve the inspector (sessions, sagas) on 127.0.0.1 at this port (0: any free port)",
   },
 } as const satisfies CommandSpec<Record<string, { type: "string" | "boolean" }>>;
 
@@ -36,6 +40,8 @@ export const runCloud = async (argv: readonly string[]): Promise<number> => {
     console.log(helpText(cloudCommand));
     return 0;
   }
+  const inspectorPort = values["inspector-port"] !== undefined ? parsePort(values["inspector-port"], 0) : undefined;
+  const inspection = inspectorPort !== undefined ? new InspectionHub() : undefined;
   const settings = {
     regionId: values.region ?? "local",
     dataDir: values.data ?? ".data/region",
@@ -46,13 +52,22 @@ export const runCloud = async (argv: readonly string[]): Promise<number> => {
     log: (line: string) => console.log(`${timestamp()} ${line}`),
     ...(values.processor !== undefined ? { processorUrl: values.processor } : {}),
     ...(values["operator-token"] !== undefined ? { operatorToken: values["operator-token"] } : {}),
+    ...(inspection !== undefined ? { inspection } : {}),
   };
   const program = Effect.gen(function* () {
     const node = yield* RegionNode;
+    if (inspection !== undefined) {
+      // Loopback only, whatever --host says: the inspector can send events into live actors.
+      const inspector = yield* Effect.acquireRelease(
+        Effect.promise(() => startInspectorServer({ hub: inspection, title: `palmline inspector — region ${node.regionId}`, port: inspectorPort ?? 0 })),
+        (server) => Effect.promise(() => server.close()),
+      );
+      console.log(JSON.stringify({ event: "inspector", url: inspector.url }));
+    }
     // One machine-readable line, so scripts and tests can find the address and the pinned key.
     console.log(JSON.stringify({ event: "listening", url: node.url, httpUrl: node.httpUrl, regionId: node.regionId, identityPublicKey: Buffer.from(node.identityPublicKey).toString("base64") }));
     return yield* Effect.never;
-  }).pipe(Effect.provide(regionNodeLayer(settings)));
+  }).pipe(Effect.scoped, Effect.provide(regionNodeLayer(settings)));
   const fiber = Effect.runFork(program);
   let stopping = false;
   const stop = (signal: string) => {

@@ -6,13 +6,13 @@ import { whenState } from "../../edge/flows/flow-driver.ts";
 import { SimulatedDisplay } from "../../hardware/display.ts";
 import { SimulatedGateRelay } from "../../hardware/gate-relay.ts";
 import { SimulatedPalmSensor } from "../../hardware/simulated-palm-sensor.ts";
-import { helpText, parseCommand, parsePositiveInt, type CommandSpec } from "../command-line.ts";
+import { helpText, parseCommand, parsePositiveInt, type CommandSpec, parsePort } from "../command-line.ts";
 import { simulatedPeople, startSite, StatusBoard, stopSignal, summary, type Decision } from "../simulated-site.ts";
 
 export const gateCommand = {
   name: "gate",
   summary: "simulate a venue: fans enroll, get tickets through the operator API, and enter by palm at N gates",
-  usage: "palmline gate [--devices N] [--people N] [--visitors N] [--seed S] [--once] [--json]",
+  usage: "palmline gate [--devices N] [--people N] [--visitors N] [--seed S] [--once] [--json] [--inspector-port P]",
   options: {
     devices: { type: "string" },
     people: { type: "string" },
@@ -20,6 +20,7 @@ export const gateCommand = {
     seed: { type: "string" },
     once: { type: "boolean" },
     json: { type: "boolean" },
+    "inspector-port": { type: "string" },
   },
   optionHelp: {
     devices: "gates (default 2)",
@@ -28,6 +29,7 @@ export const gateCommand = {
     seed: "seed for the simulated crowd (default 1)",
     once: "serve the visitors, then exit (0 only if every decision was right)",
     json: "print one JSON summary instead of status lines",
+    "inspector-port": "serve the inspector (devices, sessions, sagas) on 127.0.0.1 at this port (0: any free port)",
   },
 } as const satisfies CommandSpec<Record<string, { type: "string" | "boolean" }>>;
 
@@ -46,7 +48,14 @@ export const runGate = async (argv: readonly string[]): Promise<number> => {
   const json = values.json === true;
   const signal = stopSignal();
   // A scripted run moves on quickly; a watched one leaves each result on screen a moment.
-  const site = await startSite({ quiet: true, resultShownMs: values.once ? 100 : 1_500 });
+  const site = await startSite({
+    quiet: true,
+    resultShownMs: values.once ? 100 : 1_500,
+    title: "gate",
+    ...(values["inspector-port"] !== undefined ? { inspectorPort: parsePort(values["inspector-port"], 0) } : {}),
+  });
+  // With --json, stdout carries only the summary.
+  if (site.inspectorUrl !== undefined) (json ? console.error : console.log)(`inspector: ${site.inspectorUrl}`);
   const board = new StatusBoard(!json);
   const decisions: Decision[] = [];
   const record = (d: Decision) => {

@@ -1,24 +1,26 @@
 // `palmline kiosk`: an enrollment kiosk with seeded simulated people: card, phone, the code
 // from their SMS, four palm captures. Some type the wrong code, some hold up a printed photo,
 // and the first person comes back (already enrolled). `--once --json` for scripts.
-import { helpText, parseCommand, parsePositiveInt, type CommandSpec } from "../command-line.ts";
+import { helpText, parseCommand, parsePositiveInt, type CommandSpec, parsePort } from "../command-line.ts";
 import { simulatedPeople, startSite, StatusBoard, stopSignal, summary, type Decision } from "../simulated-site.ts";
 
 export const kioskCommand = {
   name: "kiosk",
   summary: "simulate an enrollment kiosk: card, phone code and palm, with mistakes and a spoof",
-  usage: "palmline kiosk [--people N] [--seed S] [--once] [--json]",
+  usage: "palmline kiosk [--people N] [--seed S] [--once] [--json] [--inspector-port P]",
   options: {
     people: { type: "string" },
     seed: { type: "string" },
     once: { type: "boolean" },
     json: { type: "boolean" },
+    "inspector-port": { type: "string" },
   },
   optionHelp: {
     people: "simulated people (default 6; every fourth types a wrong code, every fifth holds up a photo)",
     seed: "seed for the simulated crowd (default 1)",
     once: "enroll everyone once, then exit (0 only if every decision was right)",
     json: "print one JSON summary instead of status lines",
+    "inspector-port": "serve the inspector (devices, sessions, sagas) on 127.0.0.1 at this port (0: any free port)",
   },
 } as const satisfies CommandSpec<Record<string, { type: "string" | "boolean" }>>;
 
@@ -33,7 +35,14 @@ export const runKiosk = async (argv: readonly string[]): Promise<number> => {
   const json = values.json === true;
   const signal = stopSignal();
   // A scripted run moves on quickly; a watched one leaves each result on screen a moment.
-  const site = await startSite({ quiet: true, resultShownMs: values.once ? 100 : 1_500 });
+  const site = await startSite({
+    quiet: true,
+    resultShownMs: values.once ? 100 : 1_500,
+    title: "kiosk",
+    ...(values["inspector-port"] !== undefined ? { inspectorPort: parsePort(values["inspector-port"], 0) } : {}),
+  });
+  // With --json, stdout carries only the summary.
+  if (site.inspectorUrl !== undefined) (json ? console.error : console.log)(`inspector: ${site.inspectorUrl}`);
   const board = new StatusBoard(!json);
   const decisions: Decision[] = [];
   try {

@@ -7,13 +7,13 @@ import { CheckoutLane } from "../../edge/flows/checkout-lane.ts";
 import { whenState } from "../../edge/flows/flow-driver.ts";
 import { SimulatedDisplay } from "../../hardware/display.ts";
 import { SimulatedPalmSensor } from "../../hardware/simulated-palm-sensor.ts";
-import { helpText, parseCommand, parsePositiveInt, type CommandSpec } from "../command-line.ts";
+import { helpText, parseCommand, parsePositiveInt, type CommandSpec, parsePort } from "../command-line.ts";
 import { DECLINING_CARD, simulatedPeople, startSite, StatusBoard, stopSignal, summary, type Decision } from "../simulated-site.ts";
 
 export const storeCommand = {
   name: "store",
   summary: "simulate a store: people enroll at a kiosk, then pay by palm at N checkout lanes",
-  usage: "palmline store [--devices N] [--people N] [--shoppers N] [--seed S] [--once] [--json]",
+  usage: "palmline store [--devices N] [--people N] [--shoppers N] [--seed S] [--once] [--json] [--inspector-port P]",
   options: {
     devices: { type: "string" },
     people: { type: "string" },
@@ -21,6 +21,7 @@ export const storeCommand = {
     seed: { type: "string" },
     once: { type: "boolean" },
     json: { type: "boolean" },
+    "inspector-port": { type: "string" },
   },
   optionHelp: {
     devices: "checkout lanes (default 2; every third lane is a third-party merchant)",
@@ -29,6 +30,7 @@ export const storeCommand = {
     seed: "seed for the simulated crowd (default 1)",
     once: "serve the shoppers, then exit (0 only if every decision was right)",
     json: "print one JSON summary instead of status lines",
+    "inspector-port": "serve the inspector (devices, sessions, sagas) on 127.0.0.1 at this port (0: any free port)",
   },
 } as const satisfies CommandSpec<Record<string, { type: "string" | "boolean" }>>;
 
@@ -44,7 +46,14 @@ export const runStore = async (argv: readonly string[]): Promise<number> => {
   const json = values.json === true;
   const signal = stopSignal();
   // A scripted run moves on quickly; a watched one leaves each result on screen a moment.
-  const site = await startSite({ quiet: true, resultShownMs: values.once ? 100 : 1_500 });
+  const site = await startSite({
+    quiet: true,
+    resultShownMs: values.once ? 100 : 1_500,
+    title: "store",
+    ...(values["inspector-port"] !== undefined ? { inspectorPort: parsePort(values["inspector-port"], 0) } : {}),
+  });
+  // With --json, stdout carries only the summary.
+  if (site.inspectorUrl !== undefined) (json ? console.error : console.log)(`inspector: ${site.inspectorUrl}`);
   const board = new StatusBoard(!json);
   const decisions: Decision[] = [];
   const record = (d: Decision) => {

@@ -1,6 +1,6 @@
-// What a region node reports on /metrics (Prometheus text): live device sessions, identifications
-// by outcome and their latency, enrollments, and the size of each shard. Replication lag joins
-// when regions replicate.
+// What a region node reports on /metrics (Prometheus text): live device sessions, live
+// identities, identifications by outcome and their latency, and the size of each shard.
+// Replication lag joins when regions replicate.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Counter, Gauge, Histogram, MetricRegistry } from "./metric-registry.ts";
 
@@ -12,7 +12,6 @@ export class RegionMetrics {
   readonly identificationSeconds = this.registry.register(
     new Histogram("palmline_identification_seconds", "Cloud-side identification latency: scatter, gather, re-rank, decide.", LATENCY_BUCKETS_SECONDS),
   );
-  readonly enrollments = this.registry.register(new Counter("palmline_enrollments_total", "Enrollment attempts by outcome."));
 
   /** Registers the gauges, read from the node's parts when scraped; called once they exist. */
   watch(sources: { sessions: () => number; shardSizes: () => readonly number[]; enrolled: () => number }): void {

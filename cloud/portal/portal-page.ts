@@ -5,7 +5,7 @@ const STYLE = `
   body { margin: 0; } header { background: #1d2330; color: #fff; padding: 14px 24px; font-size: 18px; font-weight: 600; }
   main { max-width: 640px; margin: 24px auto; padding: 0 16px; display: grid; gap: 16px; }
   section { background: #fff; border: 1px solid #d8dce3; border-radius: 8px; padding: 16px 18px; }
-  h2 { font-size: 15px; margin: 0 0 10px; } p { margin: 6px 0; font-size: 14px; line-height: 1.45; }
+  h2 { font-size: 15px; margin: 18px 0 8px; } section > h2:first-child { margin-top: 0; } p { margin: 6px 0; font-size: 14px; line-height: 1.45; }
   label { display: block; font-size: 13px; color: #4a5263; margin: 8px 0 4px; }
   input { font: inherit; font-size: 15px; padding: 7px 9px; border: 1px solid #b9c0cc; border-radius: 5px; width: 100%; box-sizing: border-box; }
   button { font: inherit; font-size: 14px; border: 0; border-radius: 5px; padding: 8px 14px; margin-top: 10px; cursor: pointer; background: #3a62d8; color: #fff; }
@@ -32,7 +32,7 @@ async function loadAccount() {
   show("sign-in", false); show("account", true);
   $("enrolled-at").textContent = date(v.enrolledAt);
   $("last-seen").textContent = date(v.lastSeenAt);
-  $("card").textContent = v.card ? v.card.brand + " ending " + v.card.last4 + ", expires " + String(v.card.expiryMonth).padStart(2, "0") + "/" + v.card.expiryYear : "no card linked";
+  $("card").textContent = v.card ? v.card.brand.toUpperCase() + " ending " + v.card.last4 + ", expires " + String(v.card.expiryMonth).padStart(2, "0") + "/" + v.card.expiryYear : "no card linked";
   $("loyalty").textContent = v.loyaltyCard ?? "none";
   $("unlink").hidden = !v.card;
   list("entitlements", v.entitlements.map((e) => e.description + (e.validUntil ? " (until " + date(e.validUntil) + ")" : "")), "none");
@@ -78,7 +78,7 @@ export const portalPage = (): string => `<!doctype html>
   <h2>Tickets and badges</h2><ul id="entitlements"></ul>
   <h2>Open payments</h2><ul id="open-transactions"></ul>
   <h2>Delete everything</h2>
-  <p class="rule">Deleting removes your palm signature from every scanner region and destroys the key that encrypts your data, so no copy can be read again. If you have payments that are authorized but not yet settled, we record your request and finish deleting as soon as the last one settles.</p>
+  <p class="rule">Deleting removes your palm signature from palmline&#39;s index and destroys the key that encrypts your data, so no copy of it, backups included, can be read again. If you have payments that are authorized but not yet settled, we record your request and finish deleting as soon as the last one settles.</p>
   <label><input type="checkbox" id="confirm-delete" style="width:auto"> I want palmline to delete my palm identity and everything linked to it</label>
   <button id="delete" class="danger">Delete my palm identity</button><p id="delete-message" class="message"></p>
   <button id="sign-out" class="plain">Sign out</button></section>

@@ -2,7 +2,8 @@
 // non-zero exit for bad input.
 import { spawnSync } from "node:child_process";
 import { describe, expect, test } from "vitest";
-import { cliEntry, repoRoot } from "../support/region-process.ts";
+import { cliEntry, repoRoot, startRegionProcess } from "../support/region-process.ts";
+import { tempDir } from "../cloud/fixtures.ts";
 
 const palmline = (...args: string[]) => spawnSync(process.execPath, [cliEntry, ...args], { cwd: repoRoot, encoding: "utf8", timeout: 20_000 });
 
@@ -45,3 +46,16 @@ describe("palmline command line", () => {
     expect(run.stderr).toMatch(/no region data in \/nonexistent\/palmline/);
   });
 });
+
+test("cloud --inspector-port serves the inspector page on loopback and says where", async () => {
+  const region = await startRegionProcess(tempDir(), ["--inspector-port", "0"]);
+  try {
+    const line = region.output.find((l) => l.includes('"event":"inspector"'));
+    const { url } = JSON.parse(line!) as { url: string };
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+    expect(await (await fetch(url)).text()).toContain("palmline inspector — region local");
+  } finally {
+    region.child.kill("SIGTERM");
+    await region.exited;
+  }
+}, 60_000);
