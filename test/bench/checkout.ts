@@ -103,6 +103,7 @@ export const runCheckoutBench = async (argv: string[]) => {
       const card = await vault.vault({ pan: "4242424242424242", expiryMonth: 12, expiryYear: 2031 });
       const result = await link.enroll(sealed, { card: { processorToken: card.vaultToken, brand: card.brand, last4: card.last4, expiryMonth: card.expiryMonth, expiryYear: card.expiryYear } });
       if (result.outcome === "enrolled") payers.push(seed);
+      else progress(`payer ${seed} not enrolled: ${result.outcome}${result.reason !== undefined ? ` (${result.reason})` : ""}`);
     } catch (error) {
       progress(`payer ${seed} not enrolled: ${error instanceof Error ? error.message : String(error)}`);
     }
