@@ -14,6 +14,7 @@ import { startInspectorServer } from "../../inspector/inspector-server.ts";
 import { SimulatedClock } from "../../inspector/simulated-clock.ts";
 import { startProcessorSimulator } from "../../cloud/payments/processor-simulator.ts";
 import { SimulatedSmsGateway } from "../../cloud/phone/phone-verifier.ts";
+import { maskPhoneNumber } from "../../cloud/portal/log-sms-gateway.ts";
 import type { FlowResult } from "../../edge/flows/flow-result.ts";
 import { runDemoFlows } from "../demo-flows.ts";
 import { systemClock } from "../../core/clock.ts";
@@ -97,7 +98,8 @@ export const runDemo = async (argv: readonly string[]): Promise<number> => {
 
   console.log("palmline demo: one region, one store (enrollment kiosk + checkout lane), then card enrollment, checkout, a gate and a deletion\n");
   const processor = await startProcessorSimulator();
-  const sms = new SimulatedSmsGateway();
+  // Scripted people read their codes from the outbox; a person at the portal reads them here.
+  const sms = new SimulatedSmsGateway((number, text) => console.log(`  sms    | to ${maskPhoneNumber(number)}: ${text}`));
   // One inspector for everything in this process: the node's sessions and sagas, the store's devices.
   const inspection = new InspectionHub();
   // The scanners run on a clock the inspector can pause and step; the node keeps real time.

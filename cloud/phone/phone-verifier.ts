@@ -8,12 +8,19 @@ export interface SmsGateway {
   send(number: string, text: string): Promise<void>;
 }
 
-/** The simulated gateway: messages land in an outbox, newest last. */
+/** The simulated gateway: messages land in an outbox, newest last, and optionally a log too. */
 export class SimulatedSmsGateway implements SmsGateway {
   readonly outbox: { number: string; text: string }[] = [];
+  readonly #echo: ((number: string, text: string) => void) | undefined;
+
+  /** `echo` also shows each message, e.g. so a person trying the demo can read their code. */
+  constructor(echo?: (number: string, text: string) => void) {
+    this.#echo = echo;
+  }
 
   async send(number: string, text: string): Promise<void> {
     this.outbox.push({ number, text });
+    this.#echo?.(number, text);
   }
 
   lastCodeFor(number: string): string | undefined {
