@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { startProcessorSimulator } from "../cloud/payments/processor-simulator.ts";
 import { SimulatedSmsGateway } from "../cloud/phone/phone-verifier.ts";
 import { startRegionNode } from "../cloud/region-node.ts";
+import { parsePort } from "./command-line.ts";
 import { InspectionHub } from "../inspector/inspection-hub.ts";
 import { startInspectorServer } from "../inspector/inspector-server.ts";
 import { systemClock } from "../core/clock.ts";
@@ -190,4 +191,26 @@ export const summary = (decisions: readonly Decision[]) => {
   const latencies = decisions.map((d) => d.result.latencyMs).filter((l): l is number => l !== undefined).sort((a, b) => a - b);
   const p = (q: number) => (latencies.length === 0 ? 0 : latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!);
   return { decisions: decisions.length, right: decisions.length - wrong.length, wrong: wrong.length, p50Ms: p(0.5), p99Ms: p(0.99) };
+};
+
+/**
+ * What `palmline store`, `gate` and `kiosk` open with: the site, announced inspector, status board
+ * and the decision log. A scripted run (--once) moves on quickly; a watched one leaves each result
+ * on screen a moment. With --json, stdout carries only the summary.
+ */
+export const openSiteRun = async (options: { title: string; once: boolean; json: boolean; inspectorPort: string | undefined }) => {
+  const site = await startSite({
+    quiet: true,
+    resultShownMs: options.once ? 100 : 1_500,
+    title: options.title,
+    ...(options.inspectorPort !== undefined ? { inspectorPort: parsePort(options.inspectorPort, 0) } : {}),
+  });
+  if (site.inspectorUrl !== undefined) (options.json ? console.error : console.log)(`inspector: ${site.inspectorUrl}`);
+  const board = new StatusBoard(!options.json);
+  const decisions: Decision[] = [];
+  const record = (d: Decision) => {
+    decisions.push(d);
+    board.decision(d);
+  };
+  return { site, board, decisions, record };
 };

@@ -6,8 +6,8 @@ import { whenState } from "../../edge/flows/flow-driver.ts";
 import { SimulatedDisplay } from "../../hardware/display.ts";
 import { SimulatedGateRelay } from "../../hardware/gate-relay.ts";
 import { SimulatedPalmSensor } from "../../hardware/simulated-palm-sensor.ts";
-import { helpText, parseCommand, parsePositiveInt, type CommandSpec, parsePort } from "../command-line.ts";
-import { simulatedPeople, startSite, StatusBoard, stopSignal, summary, type Decision } from "../simulated-site.ts";
+import { helpText, parseCommand, parsePositiveInt, type CommandSpec } from "../command-line.ts";
+import { simulatedPeople, stopSignal, summary, openSiteRun } from "../simulated-site.ts";
 
 export const gateCommand = {
   name: "gate",
@@ -47,21 +47,7 @@ export const runGate = async (argv: readonly string[]): Promise<number> => {
   const visitors = parsePositiveInt("visitors", values.visitors, 4, 100_000);
   const json = values.json === true;
   const signal = stopSignal();
-  // A scripted run moves on quickly; a watched one leaves each result on screen a moment.
-  const site = await startSite({
-    quiet: true,
-    resultShownMs: values.once ? 100 : 1_500,
-    title: "gate",
-    ...(values["inspector-port"] !== undefined ? { inspectorPort: parsePort(values["inspector-port"], 0) } : {}),
-  });
-  // With --json, stdout carries only the summary.
-  if (site.inspectorUrl !== undefined) (json ? console.error : console.log)(`inspector: ${site.inspectorUrl}`);
-  const board = new StatusBoard(!json);
-  const decisions: Decision[] = [];
-  const record = (d: Decision) => {
-    decisions.push(d);
-    board.decision(d);
-  };
+  const { site, board, decisions, record } = await openSiteRun({ title: "gate", once: values.once === true, json, inspectorPort: values["inspector-port"] });
   try {
     const kiosk = await site.kiosk("kiosk-1");
     board.track("kiosk-1", () => `${kiosk.agent.status()} | ${kiosk.display.current}`);

@@ -1,8 +1,8 @@
 // `palmline kiosk`: an enrollment kiosk with seeded simulated people: card, phone, the code
 // from their SMS, four palm captures. Some type the wrong code, some hold up a printed photo,
 // and the first person comes back (already enrolled). `--once --json` for scripts.
-import { helpText, parseCommand, parsePositiveInt, type CommandSpec, parsePort } from "../command-line.ts";
-import { simulatedPeople, startSite, StatusBoard, stopSignal, summary, type Decision } from "../simulated-site.ts";
+import { helpText, parseCommand, parsePositiveInt, type CommandSpec } from "../command-line.ts";
+import { simulatedPeople, stopSignal, summary, openSiteRun } from "../simulated-site.ts";
 
 export const kioskCommand = {
   name: "kiosk",
@@ -34,17 +34,7 @@ export const runKiosk = async (argv: readonly string[]): Promise<number> => {
   const seed = parsePositiveInt("seed", values.seed, 1);
   const json = values.json === true;
   const signal = stopSignal();
-  // A scripted run moves on quickly; a watched one leaves each result on screen a moment.
-  const site = await startSite({
-    quiet: true,
-    resultShownMs: values.once ? 100 : 1_500,
-    title: "kiosk",
-    ...(values["inspector-port"] !== undefined ? { inspectorPort: parsePort(values["inspector-port"], 0) } : {}),
-  });
-  // With --json, stdout carries only the summary.
-  if (site.inspectorUrl !== undefined) (json ? console.error : console.log)(`inspector: ${site.inspectorUrl}`);
-  const board = new StatusBoard(!json);
-  const decisions: Decision[] = [];
+  const { site, board, decisions } = await openSiteRun({ title: "kiosk", once: values.once === true, json, inspectorPort: values["inspector-port"] });
   try {
     const kiosk = await site.kiosk("kiosk-1");
     board.track("kiosk-1", () => `${kiosk.agent.status()} | ${site.node.enrolledCount()} enrolled | ${kiosk.display.current}`);

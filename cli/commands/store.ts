@@ -7,8 +7,8 @@ import { CheckoutLane } from "../../edge/flows/checkout-lane.ts";
 import { whenState } from "../../edge/flows/flow-driver.ts";
 import { SimulatedDisplay } from "../../hardware/display.ts";
 import { SimulatedPalmSensor } from "../../hardware/simulated-palm-sensor.ts";
-import { helpText, parseCommand, parsePositiveInt, type CommandSpec, parsePort } from "../command-line.ts";
-import { DECLINING_CARD, simulatedPeople, startSite, StatusBoard, stopSignal, summary, type Decision } from "../simulated-site.ts";
+import { helpText, parseCommand, parsePositiveInt, type CommandSpec } from "../command-line.ts";
+import { DECLINING_CARD, simulatedPeople, stopSignal, summary, openSiteRun } from "../simulated-site.ts";
 
 export const storeCommand = {
   name: "store",
@@ -45,21 +45,7 @@ export const runStore = async (argv: readonly string[]): Promise<number> => {
   const shoppers = parsePositiveInt("shoppers", values.shoppers, 4, 100_000);
   const json = values.json === true;
   const signal = stopSignal();
-  // A scripted run moves on quickly; a watched one leaves each result on screen a moment.
-  const site = await startSite({
-    quiet: true,
-    resultShownMs: values.once ? 100 : 1_500,
-    title: "store",
-    ...(values["inspector-port"] !== undefined ? { inspectorPort: parsePort(values["inspector-port"], 0) } : {}),
-  });
-  // With --json, stdout carries only the summary.
-  if (site.inspectorUrl !== undefined) (json ? console.error : console.log)(`inspector: ${site.inspectorUrl}`);
-  const board = new StatusBoard(!json);
-  const decisions: Decision[] = [];
-  const record = (d: Decision) => {
-    decisions.push(d);
-    board.decision(d);
-  };
+  const { site, board, decisions, record } = await openSiteRun({ title: "store", once: values.once === true, json, inspectorPort: values["inspector-port"] });
   try {
     const kiosk = await site.kiosk("kiosk-1");
     board.track("kiosk-1", () => `${kiosk.agent.status()} | ${kiosk.display.current}`);
