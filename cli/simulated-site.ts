@@ -13,6 +13,7 @@ import { startInspectorServer } from "../inspector/inspector-server.ts";
 import { systemClock } from "../core/clock.ts";
 import { SignatureExtractor } from "../edge/biometrics/signature-extractor.ts";
 import { DeviceAgent } from "../edge/device-agent.ts";
+import type { DeviceMode } from "../edge/device-mode.ts";
 import { EnrollmentKiosk } from "../edge/flows/enrollment-kiosk.ts";
 import { whenState } from "../edge/flows/flow-driver.ts";
 import type { FlowResult } from "../edge/flows/flow-result.ts";
@@ -79,8 +80,16 @@ export const startSite = async (options: { dataDir?: string; quiet: boolean; res
   const agents: DeviceAgent[] = [];
   const stops: (() => void)[] = [];
 
-  const device = async (name: string) => {
-    const agent = new DeviceAgent({ deviceName: name, stateDir: join(scratch, "devices", name), region: { url: node.url, identityPublicKey: node.identityPublicKey }, provisioningCode: node.issueProvisioningCode(), ...(inspection !== undefined ? { inspect: inspection.inspectAs("devices") } : {}) });
+  /** A device set up for one mode: its flow binding refuses any other (edge/device-mode.ts). */
+  const device = async (name: string, mode: DeviceMode) => {
+    const agent = new DeviceAgent({
+      deviceName: name,
+      stateDir: join(scratch, "devices", name),
+      mode,
+      region: { url: node.url, identityPublicKey: node.identityPublicKey },
+      provisioningCode: node.issueProvisioningCode(),
+      ...(inspection !== undefined ? { inspect: inspection.inspectAs("devices") } : {}),
+    });
     agents.push(agent);
     await agent.online();
     const extractor = await SignatureExtractor.load();
@@ -89,7 +98,7 @@ export const startSite = async (options: { dataDir?: string; quiet: boolean; res
   };
 
   const kiosk = async (name: string) => {
-    const { agent, extractor } = await device(name);
+    const { agent, extractor } = await device(name, "enrollment-kiosk");
     const sensor = new SimulatedPalmSensor({ seed: 101 });
     const cardReader = new SimulatedCardReader();
     const keypad = new SimulatedKeypad();
@@ -130,21 +139,57 @@ export const startSite = async (options: { dataDir?: string; quiet: boolean; res
 
 export type Site = Awaited<ReturnType<typeof startSite>>;
 
+/** What a device's status line shows: its mode, its link, a counter and its display. */
+export interface DeviceStatus {
+  readonly name: string;
+  readonly mode: string | undefined;
+  readonly link: string;
+  readonly detail?: string;
+  readonly display: string;
+}
+
+/** One device's status line: `lane-1     | checkout | online (3 ms) | 2 served | Approved ...`. */
+export const statusLine = (s: DeviceStatus): string =>
+  [`  ${s.name.padEnd(10)}`, s.mode ?? "any flow", s.link, ...(s.detail !== undefined ? [s.detail] : []), s.display].join(" | ");
+
+/**
+ * A redraw of the board on a terminal: back up over the lines drawn last time, then each line
+ * cleared and written again, so every device keeps one line updated in place.
+ */
+export const boardFrame = (lines: readonly string[], previouslyDrawn: number): string =>
+  (previouslyDrawn > 0 ? `\x1b[${previouslyDrawn}A` : "") + lines.map((l) => `\x1b[2K${l}\n`).join("");
+
+/** One decision as one line, for a pipe or a log. */
+export const decisionLine = (d: Decision): string => {
+  const latency = d.result.latencyMs !== undefined ? `${d.result.latencyMs.toFixed(0).padStart(5)} ms` : "       -";
+  return `  ${d.right ? "ok  " : "WRONG"} | ${d.device.padEnd(10)} ${d.who.padEnd(12)} ${latency}  ${d.result.text}${d.right ? "" : `  (expected ${d.expected})`}`;
+};
+
+/** Where the board writes: stdout, or anything with the same two members. */
+export interface BoardOutput {
+  readonly isTTY?: boolean;
+  write(text: string): unknown;
+}
+
 /** A live status line per device on a terminal; plain decision lines otherwise. */
 export class StatusBoard {
-  readonly #lines = new Map<string, () => string>();
+  readonly #devices = new Map<string, () => DeviceStatus>();
   readonly #tty: boolean;
   readonly #enabled: boolean;
+  readonly #out: BoardOutput;
   #drawn = 0;
+  #stopped = false;
   #timer: NodeJS.Timeout | undefined;
 
-  constructor(enabled: boolean) {
+  constructor(enabled: boolean, out: BoardOutput = process.stdout) {
     this.#enabled = enabled;
-    this.#tty = enabled && process.stdout.isTTY === true;
+    this.#out = out;
+    this.#tty = enabled && out.isTTY === true;
   }
 
-  track(name: string, line: () => string): void {
-    this.#lines.set(name, line);
+  /** A device on the board; `detail` is the device's own counter ("3 served"). */
+  track(name: string, agent: { readonly mode: string | undefined; status(): string }, display: { readonly current: string }, detail?: () => string): void {
+    this.#devices.set(name, () => ({ name, mode: agent.mode, link: agent.status(), ...(detail !== undefined ? { detail: detail() } : {}), display: display.current }));
   }
 
   start(): void {
@@ -155,18 +200,20 @@ export class StatusBoard {
   decision(d: Decision): void {
     if (!this.#enabled) return;
     if (this.#tty) return this.draw();
-    const latency = d.result.latencyMs !== undefined ? `${d.result.latencyMs.toFixed(0).padStart(5)} ms` : "       -";
-    console.log(`  ${d.right ? "ok  " : "WRONG"} | ${d.device.padEnd(10)} ${d.who.padEnd(12)} ${latency}  ${d.result.text}${d.right ? "" : `  (expected ${d.expected})`}`);
+    this.#out.write(`${decisionLine(d)}\n`);
   }
 
   draw(): void {
     if (!this.#tty) return;
-    if (this.#drawn > 0) process.stdout.write(`\x1b[${this.#drawn}A`);
-    for (const [name, line] of this.#lines) process.stdout.write(`\x1b[2K  ${name.padEnd(10)} | ${line()}\n`);
-    this.#drawn = this.#lines.size;
+    const lines = [...this.#devices.values()].map((status) => statusLine(status()));
+    this.#out.write(boardFrame(lines, this.#drawn));
+    this.#drawn = lines.length;
   }
 
+  /** A last redraw, once: a second stop must not back up over what was printed after the board. */
   stop(): void {
+    if (this.#stopped) return;
+    this.#stopped = true;
     if (this.#timer !== undefined) clearInterval(this.#timer);
     this.draw();
   }

@@ -9,6 +9,7 @@
 // The link itself is held in context (it is a socket, nothing personal). Connecting, heartbeats
 // and the wait for the link to drop are injected promise actors.
 import { assign, fromPromise, setup } from "xstate";
+import type { DeviceMode } from "./device-mode.ts";
 
 export interface ConnectedLink {
   readonly deviceId: string;
@@ -23,11 +24,13 @@ export interface DeviceAgentContext<L extends ConnectedLink = ConnectedLink> {
   readonly lastError: string | undefined;
   readonly heartbeatRttMs: number | undefined;
   readonly provisioned: boolean;
+  /** What the device is set up for (kept in its device.json); shown in snapshots and the inspector. */
+  readonly mode: DeviceMode | undefined;
   /** Jitter source, injected so tests are deterministic. */
   readonly random: () => number;
 }
 
-export type DeviceAgentEvent = { type: "PROVISION"; code: string } | { type: "SHUTDOWN" };
+export type DeviceAgentEvent = { type: "PROVISION"; code: string } | { type: "SET_MODE"; mode: DeviceMode } | { type: "SHUTDOWN" };
 
 export const HEARTBEAT_INTERVAL_MS = 10_000;
 export const CONNECT_TIMEOUT_MS = 10_000;
@@ -48,7 +51,7 @@ export const deviceAgentMachine = setup({
   types: {
     context: {} as DeviceAgentContext,
     events: {} as DeviceAgentEvent,
-    input: {} as { provisioned: boolean; provisioningCode?: string; random: () => number },
+    input: {} as { provisioned: boolean; provisioningCode?: string; mode?: DeviceMode; random: () => number },
   },
   actors: {
     connect: fromPromise<ConnectedLink, { provisioningCode: string | undefined }>(async () => {
@@ -78,6 +81,7 @@ export const deviceAgentMachine = setup({
     lastError: undefined,
     heartbeatRttMs: undefined,
     provisioned: input.provisioned,
+    mode: input.mode,
     random: input.random,
   }),
   initial: "booting",
@@ -131,5 +135,9 @@ export const deviceAgentMachine = setup({
     revoked: { type: "final" },
     stopped: { type: "final" },
   },
-  on: { SHUTDOWN: { target: ".stopped" } },
+  on: {
+    SHUTDOWN: { target: ".stopped" },
+    // The agent has already written the new mode to device.json; the machine only shows it.
+    SET_MODE: { actions: assign({ mode: ({ event }) => event.mode }) },
+  },
 });

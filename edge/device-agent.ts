@@ -5,6 +5,7 @@ import { createActor, fromPromise, type Actor, type InspectionEvent } from "xsta
 import { systemClock, type Clock } from "../core/clock.ts";
 import { createDeviceCredentials, loadDeviceCredentials, saveDeviceCredentials, type DeviceCredentials } from "./device-credentials.ts";
 import { deviceAgentMachine } from "./device-agent-machine.ts";
+import { DeviceModeMismatch, type DeviceMode } from "./device-mode.ts";
 import { RegionLink, RegionUnavailable } from "./region-link.ts";
 import type { WireMessage } from "../protocol/index.ts";
 
@@ -15,6 +16,8 @@ export interface DeviceAgentOptions {
   /** Needed when the device has no credentials yet. */
   readonly region?: { readonly url: string; readonly identityPublicKey: Uint8Array };
   readonly provisioningCode?: string;
+  /** Sets (and keeps in device.json) what the device is for; absent keeps the mode it has. */
+  readonly mode?: DeviceMode;
   readonly clock?: Clock;
   readonly random?: () => number;
   readonly requestTimeoutMs?: number;
@@ -28,19 +31,35 @@ export class DeviceAgent {
   readonly deviceName: string;
   readonly #clock: Clock;
   readonly #inspect: ((event: InspectionEvent) => void) | undefined;
+  readonly #stateDir: string;
+  #credentials: DeviceCredentials | undefined;
+  #mode: DeviceMode | undefined;
 
   constructor(options: DeviceAgentOptions) {
     this.deviceName = options.deviceName;
+    this.#stateDir = options.stateDir;
     const clock = (this.#clock = options.clock ?? systemClock);
     this.#inspect = options.inspect;
-    let credentials: DeviceCredentials | undefined = loadDeviceCredentials(options.stateDir);
+    this.#credentials = loadDeviceCredentials(options.stateDir);
+    this.#mode = options.mode ?? this.#credentials?.mode;
+    if (this.#credentials !== undefined && this.#credentials.mode !== this.#mode) {
+      this.#credentials = { ...this.#credentials, mode: this.#mode! };
+      saveDeviceCredentials(options.stateDir, this.#credentials);
+    }
     const machine = deviceAgentMachine.provide({
       actors: {
         connect: fromPromise(async ({ input }) => {
+          let credentials = this.#credentials;
           if (credentials === undefined) {
             if (options.region === undefined) throw new RegionUnavailable({ reason: "no region configured" });
-            credentials = await createDeviceCredentials({ regionUrl: options.region.url, pinnedRegionKey: options.region.identityPublicKey, deviceName: options.deviceName });
+            credentials = await createDeviceCredentials({
+              regionUrl: options.region.url,
+              pinnedRegionKey: options.region.identityPublicKey,
+              deviceName: options.deviceName,
+              ...(this.#mode !== undefined ? { mode: this.#mode } : {}),
+            });
             saveDeviceCredentials(options.stateDir, credentials);
+            this.#credentials = credentials;
           }
           return RegionLink.connect({
             credentials,
@@ -58,7 +77,8 @@ export class DeviceAgent {
     });
     this.actor = createActor(machine, {
       input: {
-        provisioned: credentials !== undefined,
+        provisioned: this.#credentials !== undefined,
+        ...(this.#mode !== undefined ? { mode: this.#mode } : {}),
         ...(options.provisioningCode !== undefined ? { provisioningCode: options.provisioningCode } : {}),
         random: options.random ?? Math.random,
       },
@@ -93,6 +113,29 @@ export class DeviceAgent {
     const s = this.actor.getSnapshot();
     const state = typeof s.value === "string" ? s.value : Object.keys(s.value)[0] ?? "?";
     return state === "online" && s.context.heartbeatRttMs !== undefined ? `online (${s.context.heartbeatRttMs} ms)` : state;
+  }
+
+  /** What the device is set up for; undefined on a device nobody has set a mode on. */
+  get mode(): DeviceMode | undefined {
+    return this.#mode;
+  }
+
+  /** Sets the device's mode: written to device.json (when it has one yet) and shown in its snapshot. */
+  setMode(mode: DeviceMode): void {
+    this.#mode = mode;
+    if (this.#credentials !== undefined && this.#credentials.mode !== mode) {
+      this.#credentials = { ...this.#credentials, mode };
+      saveDeviceCredentials(this.#stateDir, this.#credentials);
+    }
+    this.actor.send({ type: "SET_MODE", mode });
+  }
+
+  /**
+   * Called by a flow binding before it runs: a device set up for another flow refuses with
+   * DeviceModeMismatch. A device with no mode set runs any flow.
+   */
+  requireMode(wanted: DeviceMode): void {
+    if (this.#mode !== undefined && this.#mode !== wanted) throw new DeviceModeMismatch({ deviceName: this.deviceName, mode: this.#mode, wanted });
   }
 
   /**

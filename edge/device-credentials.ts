@@ -1,8 +1,10 @@
-// What a scanner keeps on its own disk: its Ed25519 identity key and the region it is pinned to.
-// Nothing personal: no images, no signatures, no card data, ever.
+// What a scanner keeps on its own disk: its Ed25519 identity key, the region it is pinned to and
+// its mode (edge/device-mode.ts says why the mode lives here). Nothing personal: no images, no
+// signatures, no card data, ever.
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { generateIdentityKeyPair, type IdentityKeyPair } from "../protocol/index.ts";
+import { isDeviceMode, type DeviceMode } from "./device-mode.ts";
 
 export interface DeviceCredentials {
   readonly identity: IdentityKeyPair;
@@ -10,16 +12,19 @@ export interface DeviceCredentials {
   readonly pinnedRegionKey: Uint8Array;
   readonly regionUrl: string;
   readonly deviceName: string;
+  /** What the device is set up for; a device with none set runs any flow (a bench rig, a demo). */
+  readonly mode?: DeviceMode;
 }
 
 const b64 = (b: Uint8Array) => Buffer.from(b).toString("base64");
 const unb64 = (s: string) => new Uint8Array(Buffer.from(s, "base64"));
 
-export const createDeviceCredentials = async (options: { regionUrl: string; pinnedRegionKey: Uint8Array; deviceName: string }): Promise<DeviceCredentials> => ({
+export const createDeviceCredentials = async (options: { regionUrl: string; pinnedRegionKey: Uint8Array; deviceName: string; mode?: DeviceMode }): Promise<DeviceCredentials> => ({
   identity: await generateIdentityKeyPair(),
   pinnedRegionKey: options.pinnedRegionKey,
   regionUrl: options.regionUrl,
   deviceName: options.deviceName,
+  ...(options.mode !== undefined ? { mode: options.mode } : {}),
 });
 
 export const saveDeviceCredentials = (stateDir: string, credentials: DeviceCredentials): void => {
@@ -33,6 +38,7 @@ export const saveDeviceCredentials = (stateDir: string, credentials: DeviceCrede
       pinnedRegionKey: b64(credentials.pinnedRegionKey),
       publicKey: b64(credentials.identity.publicKey),
       secretKey: b64(credentials.identity.secretKey),
+      ...(credentials.mode !== undefined ? { mode: credentials.mode } : {}),
     }),
     { mode: 0o600 },
   );
@@ -48,5 +54,7 @@ export const loadDeviceCredentials = (stateDir: string): DeviceCredentials | und
     regionUrl: String(raw.regionUrl),
     pinnedRegionKey: unb64(String(raw.pinnedRegionKey)),
     identity: { publicKey: unb64(String(raw.publicKey)), secretKey: unb64(String(raw.secretKey)) },
+    // An unknown mode in the file (a newer build's?) is dropped rather than trusted.
+    ...(isDeviceMode(raw.mode) ? { mode: raw.mode } : {}),
   };
 };

@@ -50,7 +50,7 @@ export const runGate = async (argv: readonly string[]): Promise<number> => {
   const { site, board, decisions, record } = await openSiteRun({ title: "gate", once: values.once === true, json, inspectorPort: values["inspector-port"] });
   try {
     const kiosk = await site.kiosk("kiosk-1");
-    board.track("kiosk-1", () => `${kiosk.agent.status()} | ${kiosk.display.current}`);
+    board.track("kiosk-1", kiosk.agent, kiosk.display);
     board.start();
     const fans: { seed: number; name: string; admitted: boolean }[] = [];
     for (const [i, person] of people.entries()) {
@@ -72,13 +72,13 @@ export const runGate = async (argv: readonly string[]): Promise<number> => {
     const gates = await Promise.all(
       Array.from({ length: gatesWanted }, async (_, i) => {
         const name = `gate-${i + 1}`;
-        const { agent, extractor } = await site.device(name);
+        const { agent, extractor } = await site.device(name, "gate");
         const sensor = new SimulatedPalmSensor({ seed: 300 + i });
         const display = new SimulatedDisplay();
         const relay = new SimulatedGateRelay();
         const lane = new GateLane({ agent, sensor, extractor, relay, display, venueId: VENUE, gateId: name, ...site.resultShown });
         site.stops.push(() => lane.stop());
-        board.track(name, () => `${agent.status()} | ${relay.openings} opened | ${display.current}`);
+        board.track(name, agent, display, () => `${relay.openings} opened`);
         return { name, index: i, lane, sensor };
       }),
     );

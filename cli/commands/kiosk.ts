@@ -37,7 +37,7 @@ export const runKiosk = async (argv: readonly string[]): Promise<number> => {
   const { site, board, decisions } = await openSiteRun({ title: "kiosk", once: values.once === true, json, inspectorPort: values["inspector-port"] });
   try {
     const kiosk = await site.kiosk("kiosk-1");
-    board.track("kiosk-1", () => `${kiosk.agent.status()} | ${site.node.enrolledCount()} enrolled | ${kiosk.display.current}`);
+    board.track("kiosk-1", kiosk.agent, kiosk.display, () => `${site.node.enrolledCount()} enrolled`);
     board.start();
     for (let round = 0; !signal.stopping(); round++) {
       const people = simulatedPeople(count, seed + round * 101);

@@ -48,7 +48,7 @@ export const runStore = async (argv: readonly string[]): Promise<number> => {
   const { site, board, decisions, record } = await openSiteRun({ title: "store", once: values.once === true, json, inspectorPort: values["inspector-port"] });
   try {
     const kiosk = await site.kiosk("kiosk-1");
-    board.track("kiosk-1", () => `${kiosk.agent.status()} | ${kiosk.display.current}`);
+    board.track("kiosk-1", kiosk.agent, kiosk.display);
     board.start();
     const enrolled: typeof people = [];
     for (const person of people) {
@@ -61,13 +61,13 @@ export const runStore = async (argv: readonly string[]): Promise<number> => {
       Array.from({ length: lanesWanted }, async (_, i) => {
         const name = `lane-${i + 1}`;
         const thirdParty = i % 3 === 2;
-        const { agent, extractor } = await site.device(name);
+        const { agent, extractor } = await site.device(name, "checkout");
         const sensor = new SimulatedPalmSensor({ seed: 200 + i });
         const display = new SimulatedDisplay();
         const lane = new CheckoutLane({ agent, sensor, extractor, display, merchantId: thirdParty ? "m_partner_cafe" : "palmline-store", merchantKind: thirdParty ? "third-party" : "first-party", ...site.resultShown });
         site.stops.push(() => lane.stop());
         let served = 0;
-        board.track(name, () => `${agent.status()} | ${served} served | ${display.current}`);
+        board.track(name, agent, display, () => `${served} served`);
         return { name, index: i, lane, sensor, thirdParty, served: () => served, bump: () => served++ };
       }),
     );
@@ -78,8 +78,10 @@ export const runStore = async (argv: readonly string[]): Promise<number> => {
       await whenState(l.lane.actor, "idle");
       l.lane.begin(amountMinor, "EUR", l.thirdParty ? randomBytes(16) : undefined);
       l.sensor.present({ subjectSeed: person?.seed ?? 90_000 + visitor * 64 + l.index, side: "right" });
-      const result = await l.lane.presentHand();
+      await l.lane.presentHand();
       l.sensor.present(undefined);
+      // The receipt shows on approval; the decision is what the lane ends with once settled.
+      const result = await l.lane.settled();
       l.bump();
       const expected = person === undefined ? "not-identified" : l.thirdParty ? "credential-issued" : person.pan === DECLINING_CARD ? "declined" : "approved";
       record({ device: l.name, who: person?.name ?? `stranger ${visitor + 1}`, expected, result, right: result.kind === expected });

@@ -1,6 +1,8 @@
 // A checkout lane: the checkout machine bound to the palm sensor, the signature extractor, the
 // display and the device agent's link. A request that loses its link waits for the agent to
-// reconnect and is sent again with the same idempotency key, so the region charges once.
+// reconnect and is sent again with the same idempotency key, so the region charges once. The
+// receipt shows on approval; the capture follows while it is on the display.
+import { Data } from "effect";
 import { createActor, fromPromise, type Actor } from "xstate";
 import type { Display } from "../../hardware/display.ts";
 import type { PalmSensor } from "../../hardware/palm-sensor.ts";
@@ -38,6 +40,13 @@ export const onEveryLink = async <T>(agent: DeviceAgent, signal: AbortSignal, re
   }
 };
 
+/** The authorization was approved but the money could not be taken. */
+export class PaymentNotCaptured extends Data.TaggedError("PaymentNotCaptured")<{ readonly reason: string; readonly released: boolean }> {
+  override get message() {
+    return `${this.reason}; ${this.released ? "nothing was charged, pay another way" : "please see staff"}`;
+  }
+}
+
 const money = (amountMinor: number, currency: string) => `${(amountMinor / 100).toFixed(2)} ${currency}`;
 
 export class CheckoutLane {
@@ -46,6 +55,7 @@ export class CheckoutLane {
 
   constructor(options: CheckoutLaneOptions) {
     const { agent, sensor, extractor, display, merchantId } = options;
+    agent.requireMode("checkout");
     this.#agent = agent;
     const clock = agent.clock;
     const machine = checkoutMachine.provide({
@@ -61,10 +71,16 @@ export class CheckoutLane {
           if (answer.outcome === "declined") return { kind: "declined", text: `Declined: ${answer.reason ?? "by the bank"}`, latencyMs };
           if (answer.outcome !== "approved" || answer.authorizationId === undefined) return { kind: "failed", text: `Payment failed: ${answer.reason ?? "unknown"}`, latencyMs };
           const authorizationId = answer.authorizationId;
-          await onEveryLink(agent, signal, (link) => link.settle({ authorizationId, action: "capture" }));
           const card = answer.cardBrand !== undefined ? ` ${answer.cardBrand.toUpperCase()} ****${answer.cardLast4 ?? ""}` : "";
           const loyalty = answer.loyaltyCard !== undefined ? `, loyalty ${answer.loyaltyCard}` : "";
           return { kind: "approved", text: `Approved ${money(input.amount.amountMinor, input.amount.currency)}${card}${loyalty}`, latencyMs, handoff: { authorizationId } };
+        }),
+        capturePayment: fromPromise(async ({ input, signal }) => {
+          const captured = await onEveryLink(agent, signal, (link) => link.settle({ authorizationId: input.authorizationId, action: "capture" }));
+          if (captured.outcome === "captured") return;
+          // Not captured: release the hold instead of leaving it on the payer's card.
+          const voided = await onEveryLink(agent, signal, (link) => link.settle({ authorizationId: input.authorizationId, action: "void" })).catch(() => undefined);
+          throw new PaymentNotCaptured({ reason: captured.reason ?? captured.outcome, released: voided?.outcome === "voided" });
         }),
         requestCredential: fromPromise(async ({ input, signal }): Promise<FlowResult> => {
           const answer = await onEveryLink(agent, signal, (link) => link.requestCredential({ merchantId, merchantNonce: input.merchantNonce, sealedSignature: input.sealed }));
@@ -92,6 +108,7 @@ export class CheckoutLane {
 
   /** The POS starts a checkout; the third-party POS passes its per-checkout nonce. */
   begin(amountMinor: number, currency: string, merchantNonce?: Uint8Array): void {
+    this.#agent.requireMode("checkout"); // the mode may have changed since the lane was set up
     this.actor.send({ type: "CHECKOUT", amountMinor, currency, ...(merchantNonce !== undefined ? { merchantNonce } : {}) });
   }
 
@@ -99,6 +116,24 @@ export class CheckoutLane {
   presentHand(): Promise<FlowResult> {
     this.actor.send({ type: "HAND_PRESENTED", at: this.#agent.clock.now() });
     return whenShowingResult(this.actor);
+  }
+
+  /**
+   * Resolves with the final result once the payment is settled: the receipt once captured, or
+   * the failure that replaced it. (presentHand resolves as soon as the receipt shows.)
+   */
+  settled(): Promise<FlowResult> {
+    return new Promise((resolve) => {
+      const check = () => {
+        const s = this.actor.getSnapshot();
+        if (s.matches({ showingResult: "shown" }) && s.context.result !== undefined) return resolve(s.context.result), true;
+        return false;
+      };
+      if (check()) return;
+      const sub = this.actor.subscribe(() => {
+        if (check()) sub.unsubscribe();
+      });
+    });
   }
 
   withdrawHand(): void {

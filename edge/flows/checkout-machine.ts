@@ -4,8 +4,14 @@
 //                                         | timeout/CANCEL       | withdrawn/failed    | timeout/failed
 //                                         +----------------------+---------------------+--> showingResult
 //
+//   showingResult: approved --> capturingPayment --captured--> shown --> idle
+//                  otherwise ------------------------------->  shown     (capture failed: the
+//                                                                          result becomes "failed")
+//
 // First-party lanes authorize the amount through the region (with one idempotency key per
-// checkout, reused on every retry) and capture it; third-party lanes ask only for a credential
+// checkout, reused on every retry); the receipt is on the display the moment the authorization
+// is approved, and the capture runs while it is shown, so the payer never waits for it. A capture
+// that fails replaces the receipt with the failure. Third-party lanes ask only for a credential
 // bound to the merchant and the POS's nonce, so the amount never leaves the lane.
 import { randomUUID } from "node:crypto";
 import { assign, fromPromise, setup } from "xstate";
@@ -37,6 +43,14 @@ export interface CheckoutRequest {
   readonly handAt: number;
 }
 
+/** An approved payment whose capture failed: the receipt gives way to the failure. */
+const notCaptured = (approved: FlowResult | undefined, reason: string): FlowResult => ({
+  kind: "failed",
+  text: `Payment not completed: ${reason}`,
+  ...(approved?.latencyMs !== undefined ? { latencyMs: approved.latencyMs } : {}),
+  ...(approved?.handoff !== undefined ? { handoff: approved.handoff } : {}),
+});
+
 /** Long enough for the device to reconnect and retry with the same key after a dropped link. */
 export const AUTHORIZATION_TIMEOUT_MS = 25_000;
 
@@ -56,9 +70,15 @@ export const checkoutMachine = setup({
     requestCredential: fromPromise<FlowResult, { sealed: Uint8Array; merchantNonce: Uint8Array; handAt: number }>(async () => {
       throw new Error("requestCredential must be provided");
     }),
+    capturePayment: fromPromise<void, { authorizationId: string; amount: { readonly amountMinor: number; readonly currency: string } }>(async () => {
+      throw new Error("capturePayment must be provided");
+    }),
   },
-  delays: { palmWait: PALM_WAIT_MS, captureTimeout: CAPTURE_TIMEOUT_MS, authorizationTimeout: AUTHORIZATION_TIMEOUT_MS, resultShown: RESULT_SHOWN_MS },
-  guards: { thirdParty: ({ context }) => context.merchantKind === "third-party" },
+  delays: { palmWait: PALM_WAIT_MS, captureTimeout: CAPTURE_TIMEOUT_MS, authorizationTimeout: AUTHORIZATION_TIMEOUT_MS, paymentCaptureTimeout: AUTHORIZATION_TIMEOUT_MS, resultShown: RESULT_SHOWN_MS },
+  guards: {
+    thirdParty: ({ context }) => context.merchantKind === "third-party",
+    approvedUncaptured: ({ context }) => context.result?.kind === "approved" && typeof context.result.handoff?.authorizationId === "string",
+  },
 }).createMachine({
   id: "checkout",
   context: ({ input }) => ({ merchantKind: input.merchantKind, amount: undefined, merchantNonce: undefined, idempotencyKey: undefined, sealed: undefined, handAt: 0, result: undefined }),
@@ -117,8 +137,24 @@ export const checkoutMachine = setup({
     },
     showingResult: {
       entry: assign({ sealed: undefined }),
-      after: { resultShown: "idle" },
-      on: { CHECKOUT: { target: "awaitingPalm", actions: assign({ amount: ({ event }) => ({ amountMinor: event.amountMinor, currency: event.currency }), merchantNonce: ({ event }) => event.merchantNonce, idempotencyKey: () => `co-${randomUUID()}`, result: undefined }) } },
+      initial: "deciding",
+      states: {
+        deciding: { always: [{ guard: "approvedUncaptured", target: "capturingPayment" }, { target: "shown" }] },
+        // The receipt is already on the display; the next checkout waits for this to finish.
+        capturingPayment: {
+          invoke: {
+            src: "capturePayment",
+            input: ({ context }) => ({ authorizationId: String(context.result!.handoff!.authorizationId), amount: context.amount! }),
+            onDone: "shown",
+            onError: { target: "shown", actions: assign({ result: ({ context, event }) => notCaptured(context.result, String((event.error as Error)?.message ?? event.error)) }) },
+          },
+          after: { paymentCaptureTimeout: { target: "shown", actions: assign({ result: ({ context }) => notCaptured(context.result, "no answer from the bank") }) } },
+        },
+        shown: {
+          after: { resultShown: "#checkout.idle" },
+          on: { CHECKOUT: { target: "#checkout.awaitingPalm", actions: assign({ amount: ({ event }) => ({ amountMinor: event.amountMinor, currency: event.currency }), merchantNonce: ({ event }) => event.merchantNonce, idempotencyKey: () => `co-${randomUUID()}`, result: undefined }) } },
+        },
+      },
     },
   },
 });

@@ -31,6 +31,7 @@ export class EnrollmentKiosk {
 
   constructor(options: EnrollmentKioskOptions) {
     const { agent, sensor, extractor, cardReader, keypad, display, vault } = options;
+    agent.requireMode("enrollment-kiosk");
     this.#agent = agent;
     const clock = agent.clock;
     const machine = enrollmentMachine.provide({
@@ -72,6 +73,7 @@ export class EnrollmentKiosk {
 
   /** Starts an enrollment; resolves with the result shown at the end. */
   start(loyaltyCard?: string): Promise<FlowResult> {
+    this.#agent.requireMode("enrollment-kiosk");
     this.actor.send({ type: "START", ...(loyaltyCard !== undefined ? { loyaltyCard } : {}) });
     return whenShowingResult(this.actor);
   }

@@ -20,8 +20,11 @@ const PROMPTS: Readonly<Record<string, string>> = {
   requesting: "Sending your request...",
 };
 
+/** The top-level state's name ("showingResult" for { showingResult: "capturingPayment" }). */
+export const topState = (value: unknown): string => (typeof value === "string" ? value : Object.keys(value as object)[0] ?? "");
+
 export const describeFlowState = (value: unknown, result: FlowResult | undefined): string => {
-  const state = typeof value === "string" ? value : Object.keys(value as object)[0] ?? "";
+  const state = topState(value);
   if (state === "showingResult" && result !== undefined) return result.text;
   return PROMPTS[state] ?? state;
 };
@@ -30,7 +33,7 @@ export const describeFlowState = (value: unknown, result: FlowResult | undefined
 export const whenShowingResult = (actor: AnyActorRef): Promise<FlowResult> =>
   new Promise((resolve) => {
     const check = (snapshot: { value: unknown; context: { result?: FlowResult } }) => {
-      if (snapshot.value === "showingResult" && snapshot.context.result !== undefined) {
+      if (topState(snapshot.value) === "showingResult" && snapshot.context.result !== undefined) {
         resolve(snapshot.context.result);
         return true;
       }

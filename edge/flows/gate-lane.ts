@@ -29,6 +29,7 @@ export class GateLane {
 
   constructor(options: GateLaneOptions) {
     const { agent, sensor, extractor, relay, display, venueId, gateId } = options;
+    agent.requireMode("gate");
     this.#agent = agent;
     const clock = agent.clock;
     const machine = gateMachine.provide({
@@ -59,6 +60,7 @@ export class GateLane {
   }
 
   presentHand(): Promise<FlowResult> {
+    this.#agent.requireMode("gate");
     this.actor.send({ type: "HAND_PRESENTED", at: this.#agent.clock.now() });
     return whenShowingResult(this.actor);
   }

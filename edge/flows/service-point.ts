@@ -27,6 +27,7 @@ export class ServicePoint {
 
   constructor(options: ServicePointOptions) {
     const { agent, sensor, extractor, keypad, display } = options;
+    agent.requireMode("service-point");
     this.#agent = agent;
     const clock = agent.clock;
     const capture = fromPromise<Uint8Array>(async ({ signal }) => captureSealedSignature(sensor, extractor, (await agent.online()).templatePublicKey, signal));
@@ -69,6 +70,7 @@ export class ServicePoint {
 
   /** The person asks for deletion and holds the hand over; resolves with the answer shown. */
   async requestDeletion(): Promise<FlowResult> {
+    this.#agent.requireMode("service-point");
     this.deletion.send({ type: "START" });
     await whenState(this.deletion, "awaitingPalm");
     this.deletion.send({ type: "HAND_PRESENTED", at: this.#agent.clock.now() });
@@ -76,6 +78,7 @@ export class ServicePoint {
   }
 
   lookupLoyalty(): Promise<FlowResult> {
+    this.#agent.requireMode("service-point");
     this.lookup.send({ type: "HAND_PRESENTED", at: this.#agent.clock.now() });
     return whenShowingResult(this.lookup);
   }

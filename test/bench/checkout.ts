@@ -7,6 +7,9 @@
 // real device agent with its own ONNX extractor, over its own encrypted WebSocket, running the
 // checkout machine: capture -> seal -> region (identify, authorize at the processor) -> capture
 // of the payment -> receipt. Progress on stderr; one JSON line on stdout.
+//
+// --pace-ms N: each lane starts its next checkout N ms after the previous one began (a customer
+// every N ms per lane; later if the lane is still busy). 0, the default, is back to back.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { availableParallelism } from "node:os";
@@ -45,14 +48,17 @@ export const runCheckoutBench = async (argv: string[]) => {
       checkouts: { type: "string", default: "10" },
       payers: { type: "string", default: "40" },
       shards: { type: "string", default: "2" },
+      "pace-ms": { type: "string", default: "0" },
     },
   });
+  const paceMs = Number(values["pace-ms"]);
+  if (!Number.isFinite(paceMs) || paceMs < 0) throw new Error(`--pace-ms must be a number of milliseconds >= 0, not ${values["pace-ms"]}`);
   const enrolled = Number(values.enrolled);
   const devices = Number(values.devices);
   const perLane = Number(values.checkouts);
   const payerCount = Number(values.payers);
   const dataDir = mkdtempSync(join(tmpdir(), "palmline-bench-checkout-"));
-  progress(`enrolled=${enrolled} devices=${devices} checkouts/lane=${perLane} payers=${payerCount}`);
+  progress(`enrolled=${enrolled} devices=${devices} checkouts/lane=${perLane} payers=${payerCount} pace=${paceMs > 0 ? `${paceMs} ms` : "back to back"}`);
 
   // 1. Background identities, through the real registry (templates encrypted per identity).
   const dist = await fitSignatureDistribution({ palms: 60, capturesPerPalm: 4, isotropicShare: 0.25, progress });
@@ -124,11 +130,20 @@ export const runCheckoutBench = async (argv: string[]) => {
   // Sealed capture -> approved: the region's share (identify, authorize, capture) plus the wire.
   const regionLatencies: number[] = [];
   const outcomes: Record<string, number> = {};
+  /** Paced checkouts that began later than their slot because the lane was still busy. */
+  let lateStarts = 0;
   t = performance.now();
   await Promise.all(
     lanes.map(async ({ lane, sensor, index }) => {
+      let nextSlot = 0;
       for (let c = 0; c < perLane; c++) {
         await whenState(lane.actor, "idle");
+        if (paceMs > 0) {
+          const wait = nextSlot - performance.now();
+          if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+          else if (c > 0 && wait < -1) lateStarts++;
+          nextSlot = performance.now() + paceMs;
+        }
         lane.begin(100 + c, "EUR");
         sensor.present({ subjectSeed: payers[(index * perLane + c) % payers.length]!, side: "right" });
         const started = performance.now();
@@ -153,6 +168,7 @@ export const runCheckoutBench = async (argv: string[]) => {
     enrolled: node.enrolledCount(),
     devices,
     checkouts: devices * perLane,
+    pacing: paceMs > 0 ? { paceMs, perLane: `a customer every ${paceMs} ms`, lateStarts } : { paceMs: 0, perLane: "back to back" },
     outcomes,
     handToApprovedMs: { p50: Number(percentile(latencies, 0.5).toFixed(1)), p90: Number(percentile(latencies, 0.9).toFixed(1)), p99: Number(percentile(latencies, 0.99).toFixed(1)), max: Number((latencies.at(-1) ?? 0).toFixed(1)) },
     sealedToApprovedMs: { p50: Number(percentile(regionLatencies, 0.5).toFixed(1)), p99: Number(percentile(regionLatencies, 0.99).toFixed(1)) },

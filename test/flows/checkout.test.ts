@@ -36,8 +36,57 @@ test("an enrolled palm pays a first-party checkout: authorized, captured, receip
   expect(result.text).toContain("VISA ****4242");
   expect(result.text).toContain("LOY-ALICE-7");
   expect(display.history).toContain("Hold your palm over the scanner");
+  expect((await l.settled()).kind).toBe("approved");
   const charge = (await store.charges()).find((c) => c.authorizationId === result.handoff?.authorizationId);
   expect(charge).toMatchObject({ state: "captured", amountMinor: 1299, merchantId: "palmline-store" });
+  l.stop();
+});
+
+/** A display that notes, at the moment the receipt appears, what the processor holds for it. */
+class WatchedDisplay extends SimulatedDisplay {
+  readonly onReceipt: ((text: string) => void)[] = [];
+  override show(text: string): void {
+    if (text.startsWith("Approved") && this.current !== text) for (const f of this.onReceipt) f(text);
+    super.show(text);
+  }
+}
+
+test("the receipt is on the display as soon as the authorization is approved, before the capture", async () => {
+  const { agent } = await store.device("lane-receipt");
+  const sensor = new SimulatedPalmSensor({ seed: 77 });
+  const display = new WatchedDisplay();
+  const l = new CheckoutLane({ agent, sensor, extractor: store.extractor, display, merchantId: "palmline-store", merchantKind: "first-party" });
+  const atReceipt: string[] = [];
+  display.onReceipt.push(() => {
+    for (const a of store.processor.authorizations.values()) if (a.amountMinor === 2_345) atReceipt.push(a.state);
+  });
+  l.begin(2_345, "EUR");
+  sensor.present(hand(ALICE));
+  const receipt = await l.presentHand();
+  expect(receipt.text).toMatch(/^Approved 23\.45 EUR VISA \*{4}4242, loyalty LOY-ALICE-7$/);
+  // Authorized and not yet captured when the person saw the receipt; captured afterwards.
+  expect(atReceipt).toEqual(["authorized"]);
+  expect((await l.settled()).kind).toBe("approved");
+  expect([...store.processor.authorizations.values()].find((a) => a.amountMinor === 2_345)?.state).toBe("captured");
+  l.stop();
+});
+
+test("a capture that fails after the receipt replaces it with the failure and releases the hold", async () => {
+  const { agent } = await store.device("lane-capture-fails");
+  const sensor = new SimulatedPalmSensor({ seed: 78 });
+  const display = new WatchedDisplay();
+  const l = new CheckoutLane({ agent, sensor, extractor: store.extractor, display, merchantId: "palmline-store", merchantKind: "first-party" });
+  // The processor's next request after the receipt (the capture) fails.
+  display.onReceipt.push(() => (store.processor.faults.failBefore = 1));
+  l.begin(2_346, "EUR");
+  sensor.present(hand(ALICE));
+  expect((await l.presentHand()).kind).toBe("approved");
+  const final = await l.settled();
+  expect(final.kind).toBe("failed");
+  expect(final.text).toMatch(/^Payment not completed: .*nothing was charged, pay another way$/);
+  expect(display.current).toBe(final.text);
+  expect([...store.processor.authorizations.values()].find((a) => a.amountMinor === 2_346)?.state).toBe("voided");
+  expect(store.node.flows.ledger.byAuthorization(String(final.handoff?.authorizationId))?.state).toBe("voided");
   l.stop();
 });
 

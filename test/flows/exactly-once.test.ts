@@ -83,7 +83,9 @@ test(`a node killed mid-authorization charges exactly once after recovery (${ROU
     region = await startRegionProcess(dataDir, ["--processor", processor.url, "--port", port]);
     outputs.push(region.output);
 
-    const result = await shown;
+    expect((await shown).kind).toBe("approved");
+    // The receipt shows on approval; the capture follows while it is on the display.
+    const result = await lane.settled();
     expect(result.kind, result.text).toBe("approved");
     const charges = ((await json("/v1/authorizations")).authorizations as { amountMinor: number; state: string }[]).filter((a) => a.amountMinor === amountMinor);
     expect(charges).toHaveLength(1);
