@@ -3,6 +3,7 @@
 // encrypted with the identity's own data key, so deletion shreds them with the template.
 import type { DatabaseSync } from "node:sqlite";
 import { encodeHlc, type HybridLogicalClock } from "../../core/hybrid-logical-clock.ts";
+import { DataKeyStore } from "../storage/data-key-store.ts";
 import type { IdentityVault } from "../storage/identity-vault.ts";
 
 export interface CardReference {
@@ -21,17 +22,26 @@ export interface IdentityProfileFields {
 
 const FIELDS = { card: "card", phone: "phone", loyaltyCard: "loyalty_card" } as const;
 
+/** The phone register's field name: replication decrypts it to keep each region's phone index. */
+export const PHONE_FIELD = FIELDS.phone;
+
+/** A profile field's plaintext, as written: JSON of the value. */
+export const encodeProfileValue = (value: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(value));
+export const decodeProfileValue = (plain: Uint8Array): unknown => JSON.parse(new TextDecoder().decode(plain));
+
 export class IdentityProfiles {
   readonly #db: DatabaseSync;
   readonly #vault: IdentityVault;
   readonly #hlc: HybridLogicalClock;
   readonly #phoneHash: (phone: string) => string;
+  readonly #keys: DataKeyStore;
 
   constructor(options: { db: DatabaseSync; vault: IdentityVault; hlc: HybridLogicalClock; phoneHash: (phone: string) => string }) {
     this.#db = options.db;
     this.#vault = options.vault;
     this.#hlc = options.hlc;
     this.#phoneHash = options.phoneHash;
+    this.#keys = new DataKeyStore({ db: options.db, vault: options.vault });
   }
 
   /** Writes the given fields in one transaction; a field written later with a newer stamp wins. */
@@ -48,11 +58,13 @@ export class IdentityProfiles {
       for (const [name, field] of Object.entries(FIELDS) as [keyof IdentityProfileFields, string][]) {
         const value = fields[name];
         if (value === undefined) continue;
-        const plain = new TextEncoder().encode(JSON.stringify(value));
+        const plain = encodeProfileValue(value);
         upsert.run(identityId, field, stamp, this.#vault.encryptField(identityId, field, dataKey, plain));
         plain.fill(0);
       }
       if (fields.phone !== undefined) {
+        // A new number replaces the identity's old one in the index.
+        this.#db.prepare("DELETE FROM phone_index WHERE identity_id = ?").run(identityId);
         this.#db.prepare("INSERT OR REPLACE INTO phone_index (phone_hash, identity_id) VALUES (?, ?)").run(this.#phoneHash(fields.phone), identityId);
       }
       this.#db.exec("COMMIT");
@@ -84,7 +96,7 @@ export class IdentityProfiles {
       for (const [name, field] of Object.entries(FIELDS)) {
         const row = rows.find((r) => r.field === field);
         if (row?.value == null) continue;
-        out[name] = JSON.parse(new TextDecoder().decode(this.#vault.decryptField(identityId, field, dataKey, row.value)));
+        out[name] = decodeProfileValue(this.#vault.decryptField(identityId, field, dataKey, row.value));
       }
       return out as IdentityProfileFields;
     } finally {
@@ -97,10 +109,9 @@ export class IdentityProfiles {
     return row?.id;
   }
 
+  /** The live identity's data key (the caller zeroes it); undefined once deleted. */
   #dataKey(identityId: string): Uint8Array | undefined {
-    const row = this.#db.prepare("SELECT wrapped_data_key AS wrapped FROM identities WHERE identity_id = ? AND deleted_hlc IS NULL").get(identityId) as
-      | { wrapped: Uint8Array | null }
-      | undefined;
-    return row?.wrapped == null ? undefined : this.#vault.unwrapDataKey(identityId, row.wrapped);
+    const live = this.#db.prepare("SELECT 1 AS live FROM identities WHERE identity_id = ? AND deleted_hlc IS NULL").get(identityId) !== undefined;
+    return live ? this.#keys.key(identityId) : undefined;
   }
 }

@@ -4,6 +4,7 @@ import type { DatabaseSync } from "node:sqlite";
 import { encodeHlc, type HybridLogicalClock } from "../../core/hybrid-logical-clock.ts";
 import type { IdentityId } from "../../core/ids.ts";
 import { signatureFromBytes, signatureToBytes, type PalmSignature } from "../../core/palm-signature.ts";
+import { DataKeyStore } from "../storage/data-key-store.ts";
 import type { IdentityVault } from "../storage/identity-vault.ts";
 
 export const TEMPLATE_FIELD = "palm_template";
@@ -22,40 +23,51 @@ export class IdentityRegistry {
   readonly #vault: IdentityVault;
   readonly #hlc: HybridLogicalClock;
   readonly #regionId: string;
+  readonly #keys: DataKeyStore;
 
   constructor(options: { db: DatabaseSync; vault: IdentityVault; hlc: HybridLogicalClock; regionId: string }) {
     this.#db = options.db;
     this.#vault = options.vault;
     this.#hlc = options.hlc;
     this.#regionId = options.regionId;
+    this.#keys = new DataKeyStore({ db: options.db, vault: options.vault });
   }
 
-  /** Persists a new identity and its template in one transaction. */
+  /** Persists a new identity and its template: its data key first, then the identity in one transaction. */
   enroll(identityId: IdentityId, template: PalmSignature, nowMs: number): void {
     this.enrollMany([{ identityId, template }], nowMs);
   }
 
-  /** Persists many identities in one transaction (bulk import; one fsync for the lot). */
+  /**
+   * Persists many identities (bulk import): their data keys in one commit, then the identities in
+   * another, so a crash between the two leaves only orphan keys (swept at the next open), never an
+   * identity without its key. An id already enrolled is refused before anything is written.
+   */
   enrollMany(entries: readonly { identityId: IdentityId; template: PalmSignature }[], nowMs: number): void {
-    const sealed = entries.map(({ identityId, template }) => {
-      const dataKey = this.#vault.newDataKey();
-      const row = {
-        identityId,
-        stamp: encodeHlc(this.#hlc.now()),
-        ciphertext: this.#vault.encryptField(identityId, TEMPLATE_FIELD, dataKey, signatureToBytes(template)),
-        wrapped: this.#vault.wrapDataKey(identityId, dataKey),
-      };
-      dataKey.fill(0);
-      return row;
-    });
-    this.#transaction(() => {
-      const identity = this.#db.prepare("INSERT INTO identities (identity_id, origin_region, created_hlc, last_seen_ms, wrapped_data_key) VALUES (?, ?, ?, ?, ?)");
-      const field = this.#db.prepare("INSERT INTO identity_fields (identity_id, field, hlc, value) VALUES (?, ?, ?, ?)");
-      for (const row of sealed) {
-        identity.run(row.identityId, this.#regionId, row.stamp, nowMs, row.wrapped);
-        field.run(row.identityId, TEMPLATE_FIELD, row.stamp, row.ciphertext);
-      }
-    });
+    const keys = entries.map(({ identityId }) => ({ identityId, dataKey: this.#vault.newDataKey() }));
+    const sealed = entries.map(({ identityId, template }, i) => ({
+      identityId,
+      stamp: encodeHlc(this.#hlc.now()),
+      ciphertext: this.#vault.encryptField(identityId, TEMPLATE_FIELD, keys[i]!.dataKey, signatureToBytes(template)),
+    }));
+    try {
+      this.#keys.store(keys);
+    } finally {
+      for (const { dataKey } of keys) dataKey.fill(0);
+    }
+    try {
+      this.#transaction(() => {
+        const identity = this.#db.prepare("INSERT INTO identities (identity_id, origin_region, created_hlc, last_seen_ms) VALUES (?, ?, ?, ?)");
+        const field = this.#db.prepare("INSERT INTO identity_fields (identity_id, field, hlc, value) VALUES (?, ?, ?, ?)");
+        for (const row of sealed) {
+          identity.run(row.identityId, this.#regionId, row.stamp, nowMs);
+          field.run(row.identityId, TEMPLATE_FIELD, row.stamp, row.ciphertext);
+        }
+      });
+    } catch (error) {
+      this.#keys.destroy(keys.map((k) => k.identityId));
+      throw error;
+    }
   }
 
   /**
@@ -69,8 +81,9 @@ export class IdentityRegistry {
     this.#db.exec("PRAGMA synchronous = NORMAL");
     try {
       this.#db
-        .prepare("UPDATE identities SET last_seen_ms = MAX(last_seen_ms, ?) WHERE identity_id = ? AND deleted_hlc IS NULL")
-        .run(nowMs, identityId);
+        // Only a rise is a change: an unchanged last-seen must not enter the replication feed.
+        .prepare("UPDATE identities SET last_seen_ms = ? WHERE identity_id = ? AND deleted_hlc IS NULL AND last_seen_ms < ?")
+        .run(nowMs, identityId, nowMs);
     } finally {
       this.#db.exec("PRAGMA synchronous = FULL");
     }
@@ -98,8 +111,9 @@ export class IdentityRegistry {
   *liveTemplates(afterRowid = 0): Generator<EnrolledTemplate> {
     const rows = this.#db
       .prepare(
-        `SELECT i.identity_id AS id, i.rowid AS rowid, i.wrapped_data_key AS wrapped, f.value AS value
+        `SELECT i.identity_id AS id, i.rowid AS rowid, k.wrapped AS wrapped, f.value AS value
            FROM identities i JOIN identity_fields f ON f.identity_id = i.identity_id AND f.field = ?
+                             JOIN keys.data_keys k ON k.identity_id = i.identity_id
           WHERE i.deleted_hlc IS NULL AND i.rowid > ? ORDER BY i.rowid`,
       )
       .iterate(TEMPLATE_FIELD, afterRowid) as Iterable<TemplateRow>;
@@ -109,8 +123,9 @@ export class IdentityRegistry {
   /** Live identities' templates (decrypted), in the order asked; deleted or unknown ids are left out. */
   templatesOf(identityIds: readonly string[]): EnrolledTemplate[] {
     const query = this.#db.prepare(
-      `SELECT i.identity_id AS id, i.rowid AS rowid, i.wrapped_data_key AS wrapped, f.value AS value
+      `SELECT i.identity_id AS id, i.rowid AS rowid, k.wrapped AS wrapped, f.value AS value
          FROM identities i JOIN identity_fields f ON f.identity_id = i.identity_id AND f.field = ?
+                           JOIN keys.data_keys k ON k.identity_id = i.identity_id
         WHERE i.identity_id = ? AND i.deleted_hlc IS NULL`,
     );
     const out: EnrolledTemplate[] = [];
@@ -127,8 +142,9 @@ export class IdentityRegistry {
     const live = this.liveCount();
     if (live <= count) return [...this.liveTemplates()];
     const query = this.#db.prepare(
-      `SELECT i.identity_id AS id, i.rowid AS rowid, i.wrapped_data_key AS wrapped, f.value AS value
+      `SELECT i.identity_id AS id, i.rowid AS rowid, k.wrapped AS wrapped, f.value AS value
          FROM identities i JOIN identity_fields f ON f.identity_id = i.identity_id AND f.field = ?
+                           JOIN keys.data_keys k ON k.identity_id = i.identity_id
         WHERE i.rowid = ? AND i.deleted_hlc IS NULL`,
     );
     const picked = new Set<number>();

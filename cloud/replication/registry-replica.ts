@@ -1,0 +1,406 @@
+// The registry as one replica of the federation's CRDT (DESIGN.md, "Registry as a CRDT"): what
+// this region has changed since a point in its feed, the merge of records received from other
+// regions, digests for anti-entropy, tombstone pruning, and what it knows of its peers.
+//
+// The feed is ordered by identities.change_seq, which SQLite triggers raise from one region-wide
+// counter on every change (registry-database.ts), so no write path can leave a change out of it.
+// Records travel whole (state, not operations): receiving one twice, late or out of order
+// changes nothing more than receiving it once.
+import type { DatabaseSync } from "node:sqlite";
+import { Data } from "effect";
+import { mergeIdentityRecords, type FieldRegister, type IdentityRecord } from "../../core/identity-record-crdt.ts";
+import { decodeHlc, encodeHlc, type HlcTimestamp, type HybridLogicalClock } from "../../core/hybrid-logical-clock.ts";
+import type { IdentityId } from "../../core/ids.ts";
+import { TEMPLATE_FIELD } from "../registry/identity-registry.ts";
+import { decodeProfileValue, PHONE_FIELD } from "../registry/identity-profile.ts";
+import { DataKeyStore } from "../storage/data-key-store.ts";
+import type { IdentityVault } from "../storage/identity-vault.ts";
+import { bucketOf, recordDigest, RegistryDigester } from "./replica-digest.ts";
+import { DATA_KEY_BYTES, ReplicatedRecordInvalid, toIdentityRecord, type ReplicatedField, type ReplicatedRecord } from "./replicated-record.ts";
+
+export { REPLICA_BUCKETS } from "./replica-digest.ts";
+
+export class ReplicaPeerUnknown extends Data.TaggedError("ReplicaPeerUnknown")<{ readonly regionId: string }> {
+  override get message() {
+    return `region ${this.regionId} has no pinned key: pin it before recording its progress`;
+  }
+}
+
+export interface ApplyOutcome {
+  /** Records whose stored state changed. */
+  readonly changed: number;
+  /** Live identities whose template is new or changed here: to (re)index. */
+  readonly live: IdentityId[];
+  /** Identities that were live here and are tombstoned now: to take out of the shards. */
+  readonly removed: IdentityId[];
+}
+
+export interface PeerState {
+  readonly regionId: string;
+  readonly publicKey: Uint8Array;
+  /** The peer has applied this region's feed up to here. */
+  readonly ackedSeq: number;
+  /** This region has applied the peer's feed up to here. */
+  readonly appliedSeq: number;
+  readonly lastContactMs: number | null;
+}
+
+type IdentityRow = { id: string; origin: string; created: string; lastSeen: number; deleted: string | null; seq: number };
+type JoinedRow = IdentityRow & { field: string | null; stamp: string | null; value: Uint8Array | null };
+
+/** Overhead counted per record and per field when a batch is cut by size (ids, stamps, framing). */
+const RECORD_OVERHEAD_BYTES = 160;
+const FIELD_OVERHEAD_BYTES = 48;
+
+const IDENTITY_COLUMNS = `i.identity_id AS id, i.origin_region AS origin, i.created_hlc AS created, i.last_seen_ms AS lastSeen,
+                          i.deleted_hlc AS deleted, i.change_seq AS seq`;
+
+export class RegistryReplica {
+  readonly #db: DatabaseSync;
+  readonly #vault: IdentityVault;
+  readonly #hlc: HybridLogicalClock;
+  readonly #regionId: string;
+  readonly #phoneHash: (phone: string) => string;
+  readonly #keys: DataKeyStore;
+
+  constructor(o: { db: DatabaseSync; vault: IdentityVault; hlc: HybridLogicalClock; regionId: string; phoneHash: (phone: string) => string }) {
+    this.#db = o.db;
+    this.#vault = o.vault;
+    this.#hlc = o.hlc;
+    this.#regionId = o.regionId;
+    this.#phoneHash = o.phoneHash;
+    this.#keys = new DataKeyStore({ db: o.db, vault: o.vault });
+  }
+
+  get regionId(): string {
+    return this.#regionId;
+  }
+
+  /** The last change number this region has given out (0 before any change). */
+  latestSeq(): number {
+    const row = this.#db.prepare("SELECT seq FROM change_counter").get() as { seq: number } | undefined;
+    return row?.seq ?? 0;
+  }
+
+  /**
+   * Records changed after `afterSeq`, in change order, each in its current state. A batch is cut
+   * at maxRecords or (after its first record) maxBytes; `upToSeq` is where the next call starts,
+   * and covers numbers no record holds any more (pruned tombstones) when the batch is complete.
+   */
+  changesSince(afterSeq: number, limits: { maxRecords?: number; maxBytes?: number } = {}): { records: ReplicatedRecord[]; upToSeq: number; more: boolean } {
+    const maxRecords = limits.maxRecords ?? Number.POSITIVE_INFINITY;
+    const maxBytes = limits.maxBytes ?? Number.POSITIVE_INFINITY;
+    const latest = this.latestSeq();
+    const records: ReplicatedRecord[] = [];
+    let bytes = 0;
+    let upToSeq = afterSeq;
+    const rows = this.#db
+      .prepare(`SELECT ${IDENTITY_COLUMNS} FROM identities i WHERE i.change_seq > ? ORDER BY i.change_seq`)
+      .iterate(afterSeq) as IterableIterator<IdentityRow>;
+    for (const row of rows) {
+      if (records.length >= maxRecords) {
+        rows.return?.();
+        return { records, upToSeq, more: true };
+      }
+      const record = this.#withKey(this.#assemble(row, this.#fieldsOf(row.id)));
+      const size = RECORD_OVERHEAD_BYTES + record.fields.reduce((n, f) => n + FIELD_OVERHEAD_BYTES + (f.value?.byteLength ?? 0), 0);
+      if (records.length > 0 && bytes + size > maxBytes) {
+        rows.return?.();
+        return { records, upToSeq, more: true };
+      }
+      records.push(record);
+      bytes += size;
+      upToSeq = row.seq;
+    }
+    return { records, upToSeq: Math.max(upToSeq, latest), more: false };
+  }
+
+  /**
+   * Merges received records into the registry (the CRDT merge of core/identity-record-crdt.ts).
+   * Three commits, in the order a crash cannot turn into a live identity without its key:
+   * missing data keys (re-wrapped with this region's storage key), then every record in one
+   * transaction (phone index kept in step; a tombstone drops fields, phone index and
+   * entitlements), then the keys of tombstoned identities are destroyed.
+   */
+  apply(records: readonly ReplicatedRecord[]): ApplyOutcome {
+    const incoming = new Map<string, { record: IdentityRecord; origin: string; dataKey: Uint8Array | undefined }>();
+    for (const r of records) {
+      this.#validate(r);
+      this.#observe(r);
+      const record = toIdentityRecord(r);
+      const seen = incoming.get(r.identityId);
+      incoming.set(
+        r.identityId,
+        seen === undefined
+          ? { record, origin: r.originRegion, dataKey: r.dataKey }
+          : { record: mergeIdentityRecords(seen.record, record), origin: seen.origin, dataKey: seen.dataKey ?? r.dataKey },
+      );
+    }
+
+    const plans = [...incoming.entries()].map(([id, { record, origin, dataKey }]) => {
+      const row = this.#identityRow(id);
+      const current = row === undefined ? undefined : this.#assemble(row, this.#fieldsOf(id));
+      const currentRecord = current === undefined ? undefined : toIdentityRecord(current);
+      const merged = mergeIdentityRecords(currentRecord ?? record, record);
+      const changed = currentRecord === undefined || !recordDigest(currentRecord).equals(recordDigest(merged));
+      const live = merged.tombstone === undefined;
+      const hasKey = live && this.#keys.has(id);
+      if (live && !hasKey && dataKey === undefined) throw new ReplicatedRecordInvalid({ identityId: id, reason: "a live record arrived without its data key" });
+      return { id, origin: row?.origin ?? origin, current: currentRecord, merged, changed, live, needsKey: live && !hasKey, dataKey };
+    });
+
+    const newKeys = plans.filter((p) => p.needsKey).map((p) => ({ identityId: p.id, dataKey: p.dataKey! }));
+    this.#keys.storeMissing(newKeys);
+
+    const outcome: ApplyOutcome = { changed: 0, live: [], removed: [] };
+    let changed = 0;
+    try {
+      this.#transaction(() => {
+        for (const plan of plans) {
+          if (!plan.changed) continue;
+          changed++;
+          this.#write(plan.id, plan.origin, plan.current, plan.merged);
+          if (plan.live && registerChanged(plan.current, plan.merged, TEMPLATE_FIELD)) outcome.live.push(plan.id as IdentityId);
+          if (!plan.live && plan.current !== undefined && plan.current.tombstone === undefined) outcome.removed.push(plan.id as IdentityId);
+        }
+      });
+    } catch (error) {
+      this.#keys.destroy(newKeys.map((k) => k.identityId));
+      throw error;
+    }
+    this.#keys.destroy(plans.filter((p) => !p.live).map((p) => p.id));
+    return { ...outcome, changed };
+  }
+
+  /** Hex sha-256 over every record (tombstones included) in identity id order. */
+  digest(): string {
+    const digester = new RegistryDigester();
+    for (const record of this.#allRecords()) digester.add(record);
+    return digester.whole();
+  }
+
+  /** One digest per bucket of ids (REPLICA_BUCKETS of them, empty ones included). */
+  bucketDigests(): { bucket: number; digest: Uint8Array; count: number }[] {
+    const digester = new RegistryDigester();
+    for (const record of this.#allRecords()) digester.add(record);
+    return digester.buckets();
+  }
+
+  /** Every record (live ones with their data key) whose id falls in one of the buckets. */
+  *recordsInBuckets(buckets: readonly number[]): Iterable<ReplicatedRecord> {
+    const wanted = new Set(buckets);
+    const ids = (this.#db.prepare("SELECT identity_id AS id FROM identities ORDER BY identity_id").all() as { id: string }[])
+      .map((r) => r.id)
+      .filter((id) => wanted.has(bucketOf(id)));
+    for (const id of ids) {
+      const row = this.#identityRow(id);
+      if (row !== undefined) yield this.#withKey(this.#assemble(row, this.#fieldsOf(id)));
+    }
+  }
+
+  /** Trust on first use: the first key seen for a region is kept; later ones must match it. */
+  pinPeerKey(regionId: string, publicKey: Uint8Array): "pinned" | "matches" | "mismatch" {
+    const row = this.#db.prepare("SELECT public_key AS key FROM replica_peers WHERE region_id = ?").get(regionId) as { key: Uint8Array } | undefined;
+    if (row === undefined) {
+      this.#db.prepare("INSERT INTO replica_peers (region_id, public_key) VALUES (?, ?)").run(regionId, publicKey);
+      return "pinned";
+    }
+    return Buffer.from(row.key).equals(Buffer.from(publicKey)) ? "matches" : "mismatch";
+  }
+
+  peerStates(): PeerState[] {
+    const rows = this.#db
+      .prepare("SELECT region_id, public_key, acked_seq, applied_seq, last_contact_ms FROM replica_peers ORDER BY region_id")
+      .all() as { region_id: string; public_key: Uint8Array; acked_seq: number; applied_seq: number; last_contact_ms: number | null }[];
+    return rows.map((r) => ({ regionId: r.region_id, publicKey: r.public_key, ackedSeq: r.acked_seq, appliedSeq: r.applied_seq, lastContactMs: r.last_contact_ms }));
+  }
+
+  /** The peer has applied this region's feed up to `seq` (never moves back). */
+  recordAcked(regionId: string, seq: number, nowMs: number): void {
+    this.#progress(regionId, "acked_seq", seq, nowMs);
+  }
+
+  /** This region has applied the peer's feed up to `seq` (never moves back). */
+  recordApplied(regionId: string, seq: number, nowMs: number): void {
+    this.#progress(regionId, "applied_seq", seq, nowMs);
+  }
+
+  /** Where to resume the peer's feed: 0 for a region never heard from. */
+  appliedSeq(regionId: string): number {
+    const row = this.#db.prepare("SELECT applied_seq AS seq FROM replica_peers WHERE region_id = ?").get(regionId) as { seq: number } | undefined;
+    return row?.seq ?? 0;
+  }
+
+  /**
+   * Removes tombstones every required peer has acknowledged (its acked_seq has reached the
+   * tombstone's change_seq): none of them can send the live record back any more. With no
+   * required peers, every tombstone goes. Rowids are never reused (AUTOINCREMENT).
+   */
+  pruneTombstones(requiredPeers: readonly string[]): number {
+    const acked = requiredPeers.map((p) => {
+      const row = this.#db.prepare("SELECT acked_seq AS seq FROM replica_peers WHERE region_id = ?").get(p) as { seq: number } | undefined;
+      return row?.seq ?? 0;
+    });
+    const upTo = acked.length === 0 ? Number.MAX_SAFE_INTEGER : Math.min(...acked);
+    const ids = (
+      this.#db.prepare("SELECT identity_id AS id FROM identities WHERE deleted_hlc IS NOT NULL AND change_seq <= ?").all(upTo) as { id: string }[]
+    ).map((r) => r.id);
+    if (ids.length === 0) return 0;
+    this.#transaction(() => {
+      const remove = this.#db.prepare("DELETE FROM identities WHERE identity_id = ? AND deleted_hlc IS NOT NULL");
+      const fields = this.#db.prepare("DELETE FROM identity_fields WHERE identity_id = ?");
+      for (const id of ids) {
+        fields.run(id);
+        remove.run(id);
+      }
+    });
+    this.#keys.destroy(ids);
+    return ids.length;
+  }
+
+  tombstoneCount(): number {
+    return (this.#db.prepare("SELECT COUNT(*) AS n FROM identities WHERE deleted_hlc IS NOT NULL").get() as { n: number }).n;
+  }
+
+  #progress(regionId: string, column: "acked_seq" | "applied_seq", seq: number, nowMs: number): void {
+    const result = this.#db
+      .prepare(`UPDATE replica_peers SET ${column} = MAX(${column}, ?), last_contact_ms = ? WHERE region_id = ?`)
+      .run(seq, nowMs, regionId);
+    if (Number(result.changes) === 0) throw new ReplicaPeerUnknown({ regionId });
+  }
+
+  #validate(r: ReplicatedRecord): void {
+    if (r.dataKey !== undefined && r.dataKey.byteLength !== DATA_KEY_BYTES) {
+      throw new ReplicatedRecordInvalid({ identityId: r.identityId, reason: `data key is ${r.dataKey.byteLength} bytes, not ${DATA_KEY_BYTES}` });
+    }
+    if (r.tombstone === undefined && r.dataKey === undefined) throw new ReplicatedRecordInvalid({ identityId: r.identityId, reason: "a live record arrived without its data key" });
+    const names = new Set(r.fields.map((f) => f.name));
+    if (names.size !== r.fields.length) throw new ReplicatedRecordInvalid({ identityId: r.identityId, reason: "a field appears twice" });
+  }
+
+  /** Every stamp received moves this region's clock past it, so later local writes order after it. */
+  #observe(r: ReplicatedRecord): void {
+    this.#hlc.observe(r.created);
+    if (r.tombstone !== undefined) this.#hlc.observe(r.tombstone);
+    for (const f of r.fields) this.#hlc.observe(f.stamp);
+  }
+
+  #write(id: string, origin: string, current: IdentityRecord | undefined, merged: IdentityRecord): void {
+    const tombstone = merged.tombstone === undefined ? null : encodeHlc(merged.tombstone);
+    if (current === undefined) {
+      this.#db
+        .prepare("INSERT INTO identities (identity_id, origin_region, created_hlc, last_seen_ms, deleted_hlc) VALUES (?, ?, ?, ?, ?)")
+        .run(id, origin, encodeHlc(merged.created), merged.lastSeenMs, tombstone);
+    } else {
+      this.#db
+        .prepare("UPDATE identities SET created_hlc = ?, last_seen_ms = ?, deleted_hlc = ? WHERE identity_id = ?")
+        .run(encodeHlc(merged.created), merged.lastSeenMs, tombstone, id);
+    }
+    if (merged.tombstone !== undefined) {
+      this.#db.prepare("DELETE FROM identity_fields WHERE identity_id = ?").run(id);
+      this.#db.prepare("DELETE FROM phone_index WHERE identity_id = ?").run(id);
+      this.#db.prepare("DELETE FROM entitlements WHERE identity_id = ?").run(id);
+      this.#db.prepare("UPDATE deletion_requests SET completed_ms = ? WHERE identity_id = ? AND completed_ms IS NULL").run(merged.tombstone.wallMs, id);
+      return;
+    }
+    const upsert = this.#db.prepare(
+      `INSERT INTO identity_fields (identity_id, field, hlc, value) VALUES (?, ?, ?, ?)
+       ON CONFLICT (identity_id, field) DO UPDATE SET hlc = excluded.hlc, value = excluded.value`,
+    );
+    for (const [name, register] of Object.entries(merged.fields)) {
+      if (registerChanged(current, merged, name)) upsert.run(id, name, encodeHlc(register.stamp), register.value);
+    }
+    if (registerChanged(current, merged, PHONE_FIELD)) this.#indexPhone(id, merged.fields[PHONE_FIELD]);
+  }
+
+  /** This region's phone index follows the phone register, under this region's own keyed hash. */
+  #indexPhone(id: string, register: FieldRegister | undefined): void {
+    this.#db.prepare("DELETE FROM phone_index WHERE identity_id = ?").run(id);
+    if (register?.value == null) return;
+    const dataKey = this.#keys.key(id);
+    if (dataKey === undefined) return;
+    try {
+      const plain = this.#vault.decryptField(id, PHONE_FIELD, dataKey, register.value);
+      const phone = decodeProfileValue(plain);
+      plain.fill(0);
+      if (typeof phone === "string") this.#db.prepare("INSERT OR REPLACE INTO phone_index (phone_hash, identity_id) VALUES (?, ?)").run(this.#phoneHash(phone), id);
+    } finally {
+      dataKey.fill(0);
+    }
+  }
+
+  #identityRow(id: string): IdentityRow | undefined {
+    return this.#db.prepare(`SELECT ${IDENTITY_COLUMNS} FROM identities i WHERE i.identity_id = ?`).get(id) as IdentityRow | undefined;
+  }
+
+  #fieldsOf(id: string): ReplicatedField[] {
+    const rows = this.#db.prepare("SELECT field, hlc, value FROM identity_fields WHERE identity_id = ? ORDER BY field").all(id) as {
+      field: string;
+      hlc: string;
+      value: Uint8Array | null;
+    }[];
+    return rows.map((r) => ({ name: r.field, stamp: decodeHlc(r.hlc), value: r.value }));
+  }
+
+  #assemble(row: IdentityRow, fields: readonly ReplicatedField[]): ReplicatedRecord {
+    const tombstone: HlcTimestamp | undefined = row.deleted === null ? undefined : decodeHlc(row.deleted);
+    return {
+      identityId: row.id,
+      originRegion: row.origin,
+      created: decodeHlc(row.created),
+      lastSeenMs: row.lastSeen,
+      tombstone,
+      dataKey: undefined,
+      // Canonical form: a tombstoned record has no fields, whatever rows a crash may have left.
+      fields: tombstone === undefined ? fields : [],
+    };
+  }
+
+  #withKey(record: ReplicatedRecord): ReplicatedRecord {
+    return record.tombstone === undefined ? { ...record, dataKey: this.#keys.key(record.identityId) } : record;
+  }
+
+  /** Every record without keys, in identity id order: one pass over a join, for the digests. */
+  *#allRecords(): Generator<IdentityRecord> {
+    const rows = this.#db
+      .prepare(
+        `SELECT ${IDENTITY_COLUMNS}, f.field AS field, f.hlc AS stamp, f.value AS value
+           FROM identities i LEFT JOIN identity_fields f ON f.identity_id = i.identity_id AND i.deleted_hlc IS NULL
+          ORDER BY i.identity_id, f.field`,
+      )
+      .iterate() as Iterable<JoinedRow>;
+    let head: IdentityRow | undefined;
+    let fields: ReplicatedField[] = [];
+    for (const row of rows) {
+      if (head !== undefined && head.id !== row.id) {
+        yield toIdentityRecord(this.#assemble(head, fields));
+        fields = [];
+      }
+      head = row;
+      if (row.field !== null && row.stamp !== null) fields.push({ name: row.field, stamp: decodeHlc(row.stamp), value: row.value });
+    }
+    if (head !== undefined) yield toIdentityRecord(this.#assemble(head, fields));
+  }
+
+  #transaction(work: () => void): void {
+    this.#db.exec("BEGIN IMMEDIATE");
+    try {
+      work();
+      this.#db.exec("COMMIT");
+    } catch (error) {
+      this.#db.exec("ROLLBACK");
+      throw error;
+    }
+  }
+}
+
+const sameBytes = (a: Uint8Array | null, b: Uint8Array | null) => (a === null || b === null ? a === b : Buffer.from(a).equals(Buffer.from(b)));
+
+/** Whether the merge changed one register compared with what was stored. */
+const registerChanged = (current: IdentityRecord | undefined, merged: IdentityRecord, name: string): boolean => {
+  const after = merged.fields[name];
+  const before = current?.fields[name];
+  if (after === undefined || before === undefined) return after !== before;
+  return encodeHlc(after.stamp) !== encodeHlc(before.stamp) || !sameBytes(after.value, before.value);
+};
+

@@ -1,0 +1,43 @@
+// One identity's registry record as it travels between regions: the state-based CRDT record of
+// core/identity-record-crdt.ts, plus where it was created and, while it is live, its data key.
+// Field values stay ciphertexts under the data key, with associated data `field:<id>:<name>`,
+// which names no region: the receiving region stores them as they are and re-wraps only the key.
+import { Data } from "effect";
+import type { IdentityRecord } from "../../core/identity-record-crdt.ts";
+import type { HlcTimestamp } from "../../core/hybrid-logical-clock.ts";
+
+export interface ReplicatedField {
+  readonly name: string;
+  readonly stamp: HlcTimestamp;
+  /** Ciphertext under the identity's data key; null records that the field was cleared. */
+  readonly value: Uint8Array | null;
+}
+
+export interface ReplicatedRecord {
+  readonly identityId: string;
+  readonly originRegion: string;
+  readonly created: HlcTimestamp;
+  readonly lastSeenMs: number;
+  readonly tombstone: HlcTimestamp | undefined;
+  /** 32 bytes, unwrapped, present iff live. Only ever travels inside the secure channel; the receiver re-wraps it with its own storage key. */
+  readonly dataKey: Uint8Array | undefined;
+  /** Tombstoned records have none. */
+  readonly fields: readonly ReplicatedField[];
+}
+
+export const DATA_KEY_BYTES = 32;
+
+export class ReplicatedRecordInvalid extends Data.TaggedError("ReplicatedRecordInvalid")<{ readonly identityId: string; readonly reason: string }> {
+  override get message() {
+    return `replicated record of ${this.identityId} refused: ${this.reason}`;
+  }
+}
+
+/** The CRDT view of a replicated record (what merges compare). */
+export const toIdentityRecord = (record: ReplicatedRecord): IdentityRecord => ({
+  identityId: record.identityId,
+  created: record.created,
+  lastSeenMs: record.lastSeenMs,
+  tombstone: record.tombstone,
+  fields: Object.fromEntries(record.fields.map((f) => [f.name, { stamp: f.stamp, value: f.value }])),
+});

@@ -1,0 +1,125 @@
+// Where each identity's data key lives: a SQLite file of its own, <data>/keys/data-keys.sqlite,
+// attached to the registry connection as schema `keys`. Why a separate file: the registry runs in
+// WAL mode, and a WAL (or a copy of registry.sqlite) keeps old pages, so a key destroyed there
+// could still be read back from a copy taken before the deletion. This file uses a rollback
+// journal and secure_delete, so a destroyed key's bytes are overwritten in place: a copy of
+// registry.sqlite taken before a deletion is undecryptable afterwards even with every secret
+// the region still holds (test/lifecycle/crypto-shredding.test.ts).
+//
+// A transaction spanning a WAL database and an attached one is not atomic as a whole, so every
+// write here commits on its own, in an order that a crash cannot turn into a live identity
+// without a key: enroll writes the key first, then the identity; deletion writes the tombstone
+// first, then destroys the key; at open, keys whose identity is tombstoned or absent are swept.
+import { closeSync, existsSync, mkdirSync, openSync } from "node:fs";
+import { join } from "node:path";
+import type { DatabaseSync } from "node:sqlite";
+import type { IdentityVault } from "./identity-vault.ts";
+
+/** The data-key file, relative to the region's data directory. */
+export const DATA_KEYS_FILE = join("keys", "data-keys.sqlite");
+
+/** Attaches the data-key file to a registry connection as `keys` (creating it, mode 0600, if absent). */
+export const attachDataKeyStore = (db: DatabaseSync, dataDir: string): void => {
+  mkdirSync(join(dataDir, "keys"), { recursive: true, mode: 0o700 });
+  const path = join(dataDir, DATA_KEYS_FILE);
+  // SQLite would create it with the process umask; the keys are secrets, so the file is private
+  // (its journal inherits the file's mode).
+  if (!existsSync(path)) closeSync(openSync(path, "a", 0o600));
+  db.prepare("ATTACH DATABASE ? AS keys").run(path);
+  db.exec(`PRAGMA keys.journal_mode = DELETE;
+           PRAGMA keys.synchronous = FULL;
+           PRAGMA keys.secure_delete = ON;
+           CREATE TABLE IF NOT EXISTS keys.data_keys (
+             identity_id TEXT PRIMARY KEY,
+             wrapped     BLOB NOT NULL            -- the data key, wrapped by the region's storage key
+           ) STRICT;`);
+};
+
+/** Runs `work` in a transaction of its own: never inside another, whose commit order would be SQLite's. */
+const alone = (db: DatabaseSync, work: () => void): void => {
+  if (db.isTransaction) throw new Error("data keys are written in a transaction of their own, never inside another");
+  db.exec("BEGIN IMMEDIATE");
+  try {
+    work();
+    db.exec("COMMIT");
+  } catch (error) {
+    db.exec("ROLLBACK");
+    throw error;
+  }
+};
+
+/** Destroys data keys (committed before returning); their bytes are overwritten in the file. */
+export const destroyDataKeys = (db: DatabaseSync, identityIds: readonly string[]): void => {
+  if (identityIds.length === 0) return;
+  const remove = db.prepare("DELETE FROM keys.data_keys WHERE identity_id = ?");
+  alone(db, () => {
+    for (const id of identityIds) remove.run(id);
+  });
+};
+
+/** Destroys every key whose identity is tombstoned or absent: what a crash between two commits leaves. */
+export const sweepOrphanDataKeys = (db: DatabaseSync): number => {
+  let swept = 0;
+  alone(db, () => {
+    swept = Number(
+      db.prepare("DELETE FROM keys.data_keys WHERE identity_id NOT IN (SELECT identity_id FROM main.identities WHERE deleted_hlc IS NULL)").run().changes,
+    );
+  });
+  return swept;
+};
+
+export class DataKeyStore {
+  readonly #db: DatabaseSync;
+  readonly #vault: IdentityVault;
+
+  constructor(options: { db: DatabaseSync; vault: IdentityVault }) {
+    this.#db = options.db;
+    this.#vault = options.vault;
+  }
+
+  /**
+   * Wraps and stores new identities' keys, committed before returning (so before their identities
+   * are written). An id that already has a key is refused, and nothing is stored.
+   */
+  store(entries: readonly { identityId: string; dataKey: Uint8Array }[]): void {
+    const wrapped = entries.map(({ identityId, dataKey }) => [identityId, this.#vault.wrapDataKey(identityId, dataKey)] as const);
+    const insert = this.#db.prepare("INSERT INTO keys.data_keys (identity_id, wrapped) VALUES (?, ?)");
+    alone(this.#db, () => {
+      for (const [id, key] of wrapped) insert.run(id, key);
+    });
+  }
+
+  /** Like store, but keeps a key already there: a key received from another region, re-wrapped with ours. */
+  storeMissing(entries: readonly { identityId: string; dataKey: Uint8Array }[]): void {
+    if (entries.length === 0) return;
+    const wrapped = entries.map(({ identityId, dataKey }) => [identityId, this.#vault.wrapDataKey(identityId, dataKey)] as const);
+    const insert = this.#db.prepare("INSERT INTO keys.data_keys (identity_id, wrapped) VALUES (?, ?) ON CONFLICT (identity_id) DO NOTHING");
+    alone(this.#db, () => {
+      for (const [id, key] of wrapped) insert.run(id, key);
+    });
+  }
+
+  /** The identity's data key, unwrapped (the caller zeroes it after use); undefined once destroyed. */
+  key(identityId: string): Uint8Array | undefined {
+    const wrapped = this.wrapped(identityId);
+    return wrapped === undefined ? undefined : this.#vault.unwrapDataKey(identityId, wrapped);
+  }
+
+  /** The stored (wrapped) form, for callers that unwrap in bulk reads of their own. */
+  wrapped(identityId: string): Uint8Array | undefined {
+    const row = this.#db.prepare("SELECT wrapped FROM keys.data_keys WHERE identity_id = ?").get(identityId) as { wrapped: Uint8Array } | undefined;
+    return row?.wrapped;
+  }
+
+  has(identityId: string): boolean {
+    return this.wrapped(identityId) !== undefined;
+  }
+
+  destroy(identityIds: readonly string[]): void {
+    destroyDataKeys(this.#db, identityIds);
+  }
+
+  sweepOrphans(): number {
+    return sweepOrphanDataKeys(this.#db);
+  }
+}
