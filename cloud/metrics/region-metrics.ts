@@ -1,6 +1,6 @@
 // What a region node reports on /metrics (Prometheus text): live device sessions, live
-// identities, identifications by outcome and their latency, and the size of each shard.
-// Replication lag joins when regions replicate.
+// identities, identifications by outcome and their latency, the size of each shard, and
+// identities deleted by expiry, and replication: records applied from peers and each peer's lag.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Counter, Gauge, Histogram, MetricRegistry } from "./metric-registry.ts";
 
@@ -12,6 +12,9 @@ export class RegionMetrics {
   readonly identificationSeconds = this.registry.register(
     new Histogram("palmline_identification_seconds", "Cloud-side identification latency: scatter, gather, re-rank, decide.", LATENCY_BUCKETS_SECONDS),
   );
+  readonly identitiesExpired = this.registry.register(
+    new Counter("palmline_identities_expired_total", "Identities deleted because nobody used them for two years."),
+  );
 
   /** Registers the gauges, read from the node's parts when scraped; called once they exist. */
   watch(sources: { sessions: () => number; shardSizes: () => readonly number[]; enrolled: () => number }): void {
@@ -20,6 +23,23 @@ export class RegionMetrics {
     this.registry.register(
       new Gauge("palmline_shard_identities", "Identities indexed per shard.", () => sources.shardSizes().map((value, shard) => ({ labels: { shard: String(shard) }, value }))),
     );
+  }
+
+  readonly replicatedRecords = this.registry.register(
+    new Counter("palmline_replication_records_applied_total", "Records from peer regions whose merge changed this registry."),
+  );
+
+  /** Registers the lag gauge once the replication service exists. */
+  watchReplication(lag: () => readonly { readonly peer: string; readonly seconds: number }[]): void {
+    this.registry.register(
+      new Gauge("palmline_replication_lag_seconds", "Age of the oldest local change a peer region has not acknowledged (0: it has them all).", () =>
+        lag().map((p) => ({ labels: { peer: p.peer }, value: p.seconds })),
+      ),
+    );
+  }
+
+  recordReplicated(changed: number): void {
+    this.replicatedRecords.inc({}, changed);
   }
 
   recordIdentification(outcome: string, seconds: number): void {

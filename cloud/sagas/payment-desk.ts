@@ -10,7 +10,7 @@ import type { ProcessorAdapter } from "../payments/processor-adapter.ts";
 import type { IdentityProfiles } from "../registry/identity-profile.ts";
 import type { PaymentLedger, PaymentRecord } from "../registry/payment-ledger.ts";
 import type { PalmLookup } from "./palm-lookup.ts";
-import { paymentSaga, type PaymentSagaInput, type PaymentSagaOutput } from "./payment-saga.ts";
+import { paymentSaga, PROCESSOR_TIMEOUT_MS, type PaymentSagaInput, type PaymentSagaOutput } from "./payment-saga.ts";
 import { sagaActorOptions, type InspectHook } from "./saga-actor-options.ts";
 
 type AuthorizeAnswer = Omit<PaymentAuthorizeResult, "type" | "requestId">;
@@ -19,6 +19,13 @@ type SettleAnswer = Omit<PaymentSettleResult, "type" | "requestId">;
 
 /** How long a third-party credential can be redeemed: one checkout, not a stored card. */
 export const CREDENTIAL_TTL_MS = 120_000;
+
+/**
+ * How long after a node start an attempt a crash left "authorizing" is left to its device: the
+ * lane retries with the same key for up to 25 s (its authorization timeout) and that retry
+ * re-drives it to approved and captured. Past this, nobody will ask for it again.
+ */
+export const ABANDONED_AFTER_MS = 30_000;
 
 export interface PaymentDeskOptions {
   readonly ledger: PaymentLedger;
@@ -94,6 +101,74 @@ export class PaymentDesk {
     }
   }
 
+  /**
+   * At node start: attempts a crash left "authorizing". Those no device retried within `graceMs`
+   * are re-driven with their own key (the processor answers with the authorization it already
+   * made, or makes it now) and settled: an approval is voided, a decline recorded, so no hold is
+   * left on a card and nothing is charged twice. Returns a function that cancels the sweep.
+   */
+  sweepAbandoned(graceMs: number = ABANDONED_AFTER_MS): () => void {
+    const keys = this.#o.ledger
+      .inFlight()
+      .filter((r) => r.amountMinor !== null)
+      .map((r) => r.idempotencyKey);
+    if (keys.length === 0) return () => {};
+    this.#o.log(`payments: ${keys.length} attempt(s) left in flight by a restart; settling any not retried within ${graceMs} ms`);
+    const timer = this.#o.clock.setTimeout(() => void this.#settleAbandoned(keys), graceMs);
+    return () => this.#o.clock.clearTimeout(timer);
+  }
+
+  async #settleAbandoned(keys: readonly string[]): Promise<void> {
+    for (const key of keys) {
+      if (this.#running.has(key)) continue; // a device's retry is driving it
+      const record = this.#o.ledger.find(key);
+      if (record?.state !== "authorizing") continue;
+      // Registered like a device's attempt, so a late retry of the key joins this one.
+      const attempt = this.#settleAbandonedOne(record).finally(() => this.#running.delete(key));
+      this.#running.set(key, attempt);
+      await attempt;
+    }
+  }
+
+  async #settleAbandonedOne(record: PaymentRecord): Promise<AuthorizeAnswer> {
+    const { ledger, processor, profiles, clock, log } = this.#o;
+    const key = record.idempotencyKey;
+    // The identity is written just before the processor is called: without it, it never was.
+    if (record.identityId === null) {
+      ledger.update(key, { state: "failed", reason: "abandoned before the processor was asked" }, clock.now());
+      return { outcome: "failed", reason: "abandoned before the processor was asked" };
+    }
+    const card = profiles.read(record.identityId).card;
+    if (card === undefined || record.amountMinor === null || record.currency === null) {
+      log(`payment ${key}: left in flight, but without a card on file it cannot be re-driven`);
+      return { outcome: "failed", reason: "left in flight" };
+    }
+    const abort = new AbortController();
+    const deadline = clock.setTimeout(() => abort.abort(new Error("payment processor timed out")), PROCESSOR_TIMEOUT_MS);
+    try {
+      const made = await processor.authorize(
+        { idempotencyKey: key, paymentToken: card.paymentToken, merchantId: record.merchantId, amountMinor: record.amountMinor, currency: record.currency },
+        abort.signal,
+      );
+      if (made.status === "declined") {
+        const reason = made.declineCode ?? "declined";
+        ledger.update(key, { state: "declined", authorizationId: made.authorizationId, reason }, clock.now());
+        log(`payment ${key}: left in flight, settled as declined`);
+        return { outcome: "declined", identityId: record.identityId, reason };
+      }
+      await processor.void(made.authorizationId);
+      ledger.update(key, { state: "voided", authorizationId: made.authorizationId, reason: "abandoned at a node restart: voided" }, clock.now());
+      log(`payment ${key}: left in flight, authorization voided`);
+      return { outcome: "failed", reason: "abandoned at a node restart: voided" };
+    } catch (error) {
+      // Still "authorizing": the next start tries again.
+      log(`payment ${key}: left in flight, processor not reachable (${reasonOf(error)}); kept for the next start`);
+      return { outcome: "failed", reason: reasonOf(error) };
+    } finally {
+      clock.clearTimeout(deadline);
+    }
+  }
+
   async credential(deviceId: string, request: PaymentCredentialRequest): Promise<CredentialAnswer> {
     const output = await this.#runSaga({ kind: "credential", merchantId: request.merchantId }, request.sealedSignature);
     if (output.outcome === "no-match") return { outcome: "no-match" };
@@ -136,6 +211,19 @@ export class PaymentDesk {
     }
     this.#o.ledger.update(record.idempotencyKey, { state: "refunded" }, this.#o.clock.now());
     return { outcome: "refunded" };
+  }
+
+  /** The operator voids an authorization no device will settle (a lane gone for good). */
+  async voidApproved(authorizationId: string): Promise<{ outcome: "voided" | "failed"; reason?: string }> {
+    const record = this.#o.ledger.byAuthorization(authorizationId);
+    if (record === undefined || record.state !== "approved") return { outcome: "failed", reason: "only an approved payment not yet captured can be voided" };
+    try {
+      await this.#o.processor.void(authorizationId);
+    } catch (error) {
+      return { outcome: "failed", reason: reasonOf(error) };
+    }
+    this.#o.ledger.update(record.idempotencyKey, { state: "voided", reason: "voided by the operator" }, this.#o.clock.now());
+    return { outcome: "voided" };
   }
 
   #runSaga(input: PaymentSagaInput, sealedSignature: Uint8Array): Promise<PaymentSagaOutput> {

@@ -1,8 +1,10 @@
 // The operator's HTTP API on the node: entitlements for gates (tickets, badges), loyalty cards,
-// refunds. JSON in and out; with an operator token configured, every call must carry it.
+// refunds, and voids of authorizations no device will settle. JSON in and out; with an operator
+// token configured, every call must carry it.
 import { timingSafeEqual } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import type { WeeklyWindow } from "../entitlements/entitlement-book.ts";
+import type { ReplicationStatus } from "../replication/region-replication.ts";
 import type { RegionFlows } from "../session/region-flows.ts";
 
 export type ApiAnswer = readonly [status: number, body: unknown];
@@ -12,7 +14,16 @@ const int = (v: unknown) => (typeof v === "number" && Number.isSafeInteger(v) ? 
 const isWindow = (w: unknown): w is WeeklyWindow =>
   typeof w === "object" && w !== null && [int((w as WeeklyWindow).day), int((w as WeeklyWindow).fromMinute), int((w as WeeklyWindow).toMinute)].every((n) => n !== undefined);
 
-export const operatorApi = (flows: RegionFlows, options: { operatorToken?: string; now: () => number; isLive: (identityId: string) => boolean }) => {
+export const operatorApi = (
+  flows: RegionFlows,
+  options: {
+    operatorToken?: string;
+    now: () => number;
+    isLive: (identityId: string) => boolean;
+    /** The replication service's status, for GET /api/replication. */
+    replication?: () => ReplicationStatus;
+  },
+) => {
   const authorized = (req: IncomingMessage) => {
     if (options.operatorToken === undefined) return true;
     const given = Buffer.from(req.headers.authorization ?? "");
@@ -31,6 +42,9 @@ export const operatorApi = (flows: RegionFlows, options: { operatorToken?: strin
     if (!authorized(req)) return [401, { error: "operator token required" }];
     const parts = path.split("/").slice(2).map(decodeURIComponent);
     const method = req.method ?? "GET";
+    if (method === "GET" && parts.length === 1 && parts[0] === "replication" && options.replication !== undefined) {
+      return [200, options.replication()];
+    }
     if (method === "POST" && parts.length === 1 && parts[0] === "entitlements") {
       const identityId = identityOf(body);
       if (identityId === undefined) return [404, { error: "no live identity for that id or phone" }];
@@ -66,6 +80,10 @@ export const operatorApi = (flows: RegionFlows, options: { operatorToken?: strin
     if (method === "POST" && parts.length === 3 && parts[0] === "payments" && parts[2] === "refund") {
       const result = await flows.payments.refund(parts[1]!, int(body.amountMinor));
       return [result.outcome === "refunded" ? 200 : 409, result];
+    }
+    if (method === "POST" && parts.length === 3 && parts[0] === "payments" && parts[2] === "void") {
+      const result = await flows.payments.voidApproved(parts[1]!);
+      return [result.outcome === "voided" ? 200 : 409, result];
     }
     return [404, { error: "not found" }];
   };

@@ -1,7 +1,6 @@
 // The business flows a device session can reach, grouped so the session (and the server that
 // creates sessions) depend on one thing, and built here from the node's storage and index. A
 // node without a payment processor still identifies, enrolls without a card and runs gates.
-import { createHash } from "node:crypto";
 import type { DatabaseSync } from "node:sqlite";
 import type { Clock } from "../../core/clock.ts";
 import type { HybridLogicalClock } from "../../core/hybrid-logical-clock.ts";
@@ -13,7 +12,10 @@ import type { ProcessorAdapter } from "../payments/processor-adapter.ts";
 import { PhoneVerifier, type SmsGateway } from "../phone/phone-verifier.ts";
 import { IdentityDeletion } from "../registry/identity-deletion.ts";
 import { IdentityProfiles } from "../registry/identity-profile.ts";
-import { PaymentLedger } from "../registry/payment-ledger.ts";
+import { phoneHasher } from "../registry/phone-hash.ts";
+import type { PaymentLedger } from "../registry/payment-ledger.ts";
+import { ClosingPaymentLedger } from "../lifecycle/closing-payment-ledger.ts";
+import { DeletionAcknowledgement } from "../lifecycle/deletion-acknowledgement.ts";
 import { DeletionDesk, type ShardRemoval } from "../sagas/deletion-desk.ts";
 import { EnrollmentDesk } from "../sagas/enrollment-desk.ts";
 import { GateDesk } from "../sagas/gate-desk.ts";
@@ -43,6 +45,8 @@ export interface RegionFlowsOptions {
   readonly hlc: HybridLogicalClock;
   readonly identifier: PalmIdentifier;
   readonly shards: ShardRemoval;
+  /** Whether an identity is enrolled and not deleted (the registry's answer). */
+  readonly isLive: (identityId: string) => boolean;
   readonly templateKeys: TemplateKeyPair;
   readonly clock: Clock;
   readonly log: (line: string) => void;
@@ -66,10 +70,12 @@ const unconfiguredProcessor = (): ProcessorAdapter => {
 
 export const createRegionFlows = (o: RegionFlowsOptions): RegionFlows => {
   // A keyed hash of phone numbers: findable by the operator, not reversible from the database.
-  const phoneKey = createHash("sha256").update(o.storageKey).update("palmline phone index").digest();
-  const phoneHash = (phone: string) => createHash("sha256").update(phoneKey).update(phone).digest("hex");
+  const phoneHash = phoneHasher(o.storageKey);
   const profiles = new IdentityProfiles({ db: o.db, vault: new IdentityVault(o.sodium, o.storageKey), hlc: o.hlc, phoneHash });
-  const ledger = new PaymentLedger(o.db);
+  // A payment closing may be the last thing a pending deletion waits for, whichever path closed it.
+  const ledger = new ClosingPaymentLedger(o.db, (identityId) => {
+    deletions.completeIfSettled(identityId).catch((error: unknown) => o.log(`pending deletion of ${identityId} not completed: ${error instanceof Error ? error.message : String(error)}`));
+  });
   const processor = o.processorUrl !== undefined ? new HttpProcessorAdapter(o.processorUrl) : unconfiguredProcessor();
   // Without a carrier configured, one-time codes go to the node's log (the local SMS adapter).
   const sms = o.sms ?? new LogSmsGateway(o.log);
@@ -77,6 +83,16 @@ export const createRegionFlows = (o: RegionFlowsOptions): RegionFlows => {
   const lookup = palmLookup({ identifier: o.identifier, profiles, templateKeys: o.templateKeys });
   const entitlements = new EntitlementBook(o.db);
   const inspect = o.inspectSagas !== undefined ? { inspect: o.inspectSagas } : {};
+  const deletions = new DeletionDesk({
+    deletion: new IdentityDeletion(o.db, o.hlc),
+    ledger,
+    shards: o.shards,
+    lookup,
+    isLive: o.isLive,
+    acknowledgement: new DeletionAcknowledgement({ profiles, sms, log: o.log }),
+    clock: o.clock,
+    log: o.log,
+  });
   return {
     profiles,
     ledger,
@@ -95,6 +111,6 @@ export const createRegionFlows = (o: RegionFlowsOptions): RegionFlows => {
       firstPartyMerchants: new Set(o.firstPartyMerchants ?? DEFAULT_FIRST_PARTY_MERCHANTS),
     }),
     gates: new GateDesk({ book: entitlements, lookup, clock: o.clock, ...inspect }),
-    deletions: new DeletionDesk({ deletion: new IdentityDeletion(o.db, o.hlc), ledger, shards: o.shards, lookup, clock: o.clock, log: o.log }),
+    deletions,
   };
 };
