@@ -2,6 +2,7 @@
 // stderr and a non-zero exit; every command has --help.
 import { runCloud, cloudCommand } from "./commands/cloud.ts";
 import { runDemo, demoCommand } from "./commands/demo.ts";
+import { federationKeyCommand, runFederationKey } from "./commands/federation-key.ts";
 import { runProvisionCode, provisionCodeCommand } from "./commands/provision-code.ts";
 import { runStore, storeCommand } from "./commands/store.ts";
 import { gateCommand, runGate } from "./commands/gate.ts";
@@ -17,6 +18,7 @@ const subcommands: Record<string, Subcommand> = {
   demo: { summary: demoCommand.summary, run: runDemo },
   cloud: { summary: cloudCommand.summary, run: runCloud },
   "provision-code": { summary: provisionCodeCommand.summary, run: runProvisionCode },
+  "federation-key": { summary: federationKeyCommand.summary, run: runFederationKey },
   store: { summary: storeCommand.summary, run: runStore },
   gate: { summary: gateCommand.summary, run: runGate },
   kiosk: { summary: kioskCommand.summary, run: runKiosk },

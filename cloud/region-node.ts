@@ -3,6 +3,7 @@
 // classes; this file only says what depends on what.
 //
 //   RegionNodeConfig -> RegionStorage (SQLite registry, keys) -> RegionIndex (FAISS shards)
+//                                                              -> RegionReplication (peer links)
 //                                                              -> RegionFlows (sagas, processor)
 //                                                              -> RegionNode (WebSocket + HTTP)
 import { Context, Effect, Layer, ManagedRuntime } from "effect";
@@ -12,10 +13,15 @@ import type { DeviceId } from "../core/ids.ts";
 import { SIGNATURE_DIMENSION } from "../core/palm-signature.ts";
 import type { InspectionHub } from "../inspector/inspection-hub.ts";
 import { PalmIdentifier } from "./identification/palm-identifier.ts";
+import { ExpirySweeper } from "./lifecycle/expiry-sweeper.ts";
 import { RegionMetrics } from "./metrics/region-metrics.ts";
+import { RegionReplication } from "./replication/region-replication.ts";
+import { RegistryReplica } from "./replication/registry-replica.ts";
+import { indexReplicated } from "./replication/replica-indexing.ts";
 import { DeviceDirectory } from "./registry/device-directory.ts";
 import { IdentityRegistry } from "./registry/identity-registry.ts";
 import { openRegistryDatabase } from "./registry/registry-database.ts";
+import { phoneHasher } from "./registry/phone-hash.ts";
 import type { DatabaseSync } from "node:sqlite";
 import { operatorApi } from "./server/operator-api.ts";
 import { PhoneVerifier, type SmsGateway } from "./phone/phone-verifier.ts";
@@ -48,6 +54,12 @@ export interface RegionNodeSettings {
   readonly sms?: SmsGateway;
   /** Where session and saga actors report for the inspector; none by default. */
   readonly inspection?: InspectionHub;
+  /** Peer regions' WebSocket URLs to keep linked with (replication); needs federationKey. */
+  readonly peers?: readonly string[];
+  /** The federation's shared key (32 bytes); without it the region replicates with nobody. */
+  readonly federationKey?: Uint8Array;
+  /** How often each link runs anti-entropy and tombstones are pruned (default 30 s). */
+  readonly antiEntropyEveryMs?: number;
 }
 
 export class RegionNodeConfig extends Context.Service<RegionNodeConfig, RegionNodeSettings>()("palmline/RegionNodeConfig") {}
@@ -61,6 +73,8 @@ export class RegionStorage extends Context.Service<
     readonly db: DatabaseSync;
     readonly hlc: HybridLogicalClock;
     readonly sodium: Awaited<typeof sodiumReady>;
+    /** The registry as a replica of the federation's CRDT: change feed, merge, digests, peers. */
+    readonly replica: RegistryReplica;
   }
 >()("palmline/RegionStorage") {}
 
@@ -80,6 +94,10 @@ export interface RegionNodeHandle {
   readonly revokeDevice: (deviceId: DeviceId) => boolean;
   readonly server: RegionServer;
   readonly flows: RegionFlows;
+  /** Links with peer regions, their status and on-demand anti-entropy. */
+  readonly replication: RegionReplication;
+  /** Deletes identities unused for two years, at the deadlines the registry holds. */
+  readonly expiry: ExpirySweeper;
 }
 
 export class RegionNode extends Context.Service<RegionNode, RegionNodeHandle>()("palmline/RegionNode") {}
@@ -91,13 +109,16 @@ const RegionStorageLive = Layer.effect(
     const sodium = yield* Effect.promise(() => sodiumReady);
     const keyring = yield* Effect.promise(() => loadOrCreateRegionKeyring(config.dataDir));
     const db = yield* Effect.acquireRelease(
-      Effect.sync(() => openRegistryDatabase(config.dataDir)),
+      // The node alone writes identities, so it alone sweeps keys a crash left orphaned.
+      Effect.sync(() => openRegistryDatabase(config.dataDir, { sweepOrphanKeys: true })),
       (database) => Effect.sync(() => database.close()),
     );
     const hlc = new HybridLogicalClock(config.regionId, () => config.clock.now());
+    const vault = new IdentityVault(sodium, keyring.storageKey);
     return {
       keyring,
-      registry: new IdentityRegistry({ db, vault: new IdentityVault(sodium, keyring.storageKey), hlc, regionId: config.regionId }),
+      registry: new IdentityRegistry({ db, vault, hlc, regionId: config.regionId }),
+      replica: new RegistryReplica({ db, vault, hlc, regionId: config.regionId, phoneHash: phoneHasher(keyring.storageKey) }),
       devices: new DeviceDirectory(db),
       db,
       hlc,
@@ -133,6 +154,43 @@ const RegionIndexLive = Layer.effect(
   }),
 );
 
+export class RegionReplicationService extends Context.Service<RegionReplicationService, RegionReplication>()("palmline/RegionReplication") {}
+
+// Links with peer regions: registry changes stream both ways, applied through the registry's CRDT
+// merge and indexed like local enrollments. Stopped before the index and the database close.
+const RegionReplicationLive = Layer.effect(
+  RegionReplicationService,
+  Effect.gen(function* () {
+    const config = yield* RegionNodeConfig;
+    const { keyring, registry, replica } = yield* RegionStorage;
+    const { shards, metrics } = yield* RegionIndex;
+    const replication = yield* Effect.acquireRelease(
+      Effect.sync(() => {
+        const service = new RegionReplication({
+          regionId: config.regionId,
+          identity: keyring.identity,
+          ...(config.federationKey !== undefined ? { federationKey: config.federationKey } : {}),
+          peers: config.peers ?? [],
+          replica,
+          index: async (outcome) => {
+            await indexReplicated(outcome, { registry, shards });
+          },
+          liveCount: () => registry.liveCount(),
+          clock: config.clock,
+          log: config.log,
+          ...(config.antiEntropyEveryMs !== undefined ? { antiEntropyEveryMs: config.antiEntropyEveryMs } : {}),
+          onApplied: (changed) => metrics.recordReplicated(changed),
+        });
+        service.start();
+        return service;
+      }),
+      (service) => Effect.promise(() => service.stop()),
+    );
+    metrics.watchReplication(() => replication.lagSeconds());
+    return replication;
+  }),
+);
+
 export class RegionFlowsService extends Context.Service<RegionFlowsService, RegionFlows>()("palmline/RegionFlows") {}
 
 // Enrollment, payment, gate and deletion sagas over the same registry and index as identification.
@@ -149,6 +207,7 @@ const RegionFlowsLive = Layer.effect(
       hlc,
       identifier,
       shards,
+      isLive: (identityId) => registry.isLive(identityId),
       templateKeys: keyring.template,
       clock: config.clock,
       log: config.log,
@@ -167,6 +226,7 @@ const RegionNodeServerLive = Layer.effect(
     const { keyring, registry, devices, db } = yield* RegionStorage;
     const { shards, identifier, metrics } = yield* RegionIndex;
     const flows = yield* RegionFlowsService;
+    const replication = yield* RegionReplicationService;
     const portalSignIn = new PortalSignIn({
       verifier: new PhoneVerifier(flows.sms, config.clock),
       clock: config.clock,
@@ -190,7 +250,9 @@ const RegionNodeServerLive = Layer.effect(
           flows,
           ...(config.inspection !== undefined ? { inspectSessions: config.inspection.inspectAs("sessions") } : {}),
           routes: [portal, metrics.route()],
+          replication,
           api: operatorApi(flows, {
+            replication: () => replication.status(),
             ...(config.operatorToken !== undefined ? { operatorToken: config.operatorToken } : {}),
             now: () => config.clock.now(),
             isLive: (identityId) => registry.isLive(identityId),
@@ -200,6 +262,26 @@ const RegionNodeServerLive = Layer.effect(
       (s) => Effect.promise(() => s.close()),
     );
     metrics.watch({ sessions: () => server.sessions.size, shardSizes: () => shards.shardSizes, enrolled: () => registry.liveCount() });
+    // Payments a crash left "authorizing": their devices get a window to retry, then the rest are
+    // re-driven by key and voided or declined (cloud/sagas/payment-desk.ts).
+    yield* Effect.acquireRelease(
+      Effect.sync(() => flows.payments.sweepAbandoned()),
+      (cancel) => Effect.sync(cancel),
+    );
+    // Deletions whose payments settled while the node was down complete now; expiry deletes what
+    // fell due meanwhile, then follows the registry's next deadline until the node stops.
+    const expiry = yield* Effect.acquireRelease(
+      Effect.promise(async () => {
+        await flows.deletions.settlePending();
+        const sweeper = new ExpirySweeper({ db, deletions: flows.deletions, clock: config.clock, log: config.log, expired: (n) => metrics.identitiesExpired.inc({}, n) });
+        sweeper.start();
+        return sweeper;
+      }),
+      (sweeper) => Effect.promise(async () => {
+        await sweeper.stop();
+        await flows.deletions.idle(); // a deletion under way finishes before the database closes
+      }),
+    );
     config.log(`region ${config.regionId} listening on ${server.url}`);
     return {
       regionId: config.regionId,
@@ -216,6 +298,8 @@ const RegionNodeServerLive = Layer.effect(
       },
       server,
       flows,
+      replication,
+      expiry,
     };
   }),
 );
@@ -223,6 +307,7 @@ const RegionNodeServerLive = Layer.effect(
 export const regionNodeLayer = (settings: RegionNodeSettings) =>
   RegionNodeServerLive.pipe(
     Layer.provideMerge(RegionFlowsLive),
+    Layer.provideMerge(RegionReplicationLive),
     Layer.provideMerge(RegionIndexLive),
     Layer.provideMerge(RegionStorageLive),
     Layer.provide(Layer.succeed(RegionNodeConfig, settings)),

@@ -21,10 +21,16 @@ export const CloseCode = Object.freeze({
   DeviceRevoked: 4201,
   RateLimited: 4202,
   NotProvisioned: 4203,
+  /** A region link whose hello proof does not verify under this region's federation key. */
+  NotFederationMember: 4204,
+  /** A region id this region pinned to another identity key. */
+  PeerKeyMismatch: 4205,
 
   ServerShutdown: 4300,
   InternalError: 4301,
   Superseded: 4302,
+  /** A second link with the same peer region; the one dialled by the smaller region id stays. */
+  DuplicatePeerLink: 4303,
 } as const);
 
 export type CloseCodeName = keyof typeof CloseCode;

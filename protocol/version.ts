@@ -13,9 +13,15 @@
 //   1: handshake (XX-like, signed transcript), XChaCha20-Poly1305 frames with rekey, catalogue of
 //      provisioning, session, heartbeat, error, identification, enrollment, payment, gate,
 //      deletion, expiry and replication messages.
+//   2: replication redesigned: replication.hello (region id, federation proof, resume point),
+//      replication.changes (whole HLC-stamped records, data key inside the channel),
+//      replication.ack (by feed sequence), replication.digest and replication.repair (anti-entropy
+//      over 256 buckets). Version 1's replication messages (hello with watermarks, delta, ack and
+//      digest by origin) are withdrawn: no release ever sent them, so no deployed peer needs them,
+//      and device sessions are unchanged, so version 1 stays supported. Region links need 2.
 import { UnsupportedVersion } from "./errors.ts";
 
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 export const MIN_SUPPORTED_VERSION = 1;
 
 export interface VersionRange {

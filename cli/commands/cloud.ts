@@ -4,12 +4,14 @@ import { regionNodeLayer, RegionNode } from "../../cloud/region-node.ts";
 import { systemClock } from "../../core/clock.ts";
 import { InspectionHub } from "../../inspector/inspection-hub.ts";
 import { startInspectorServer } from "../../inspector/inspector-server.ts";
-import { helpText, parseCommand, parsePort, parsePositiveInt, type CommandSpec } from "../command-line.ts";
+import { loadFederationKey } from "../../cloud/replication/federation-key.ts";
+import { helpText, parseCommand, parsePort, parsePositiveInt, UsageError, type CommandSpec } from "../command-line.ts";
 
 export const cloudCommand = {
   name: "cloud",
   summary: "start a regional cloud node (WebSocket sessions for scanners, /healthz over HTTP)",
-  usage: "palmline cloud [--port P] [--host H] [--data DIR] [--region NAME] [--shards N] [--processor URL] [--operator-token T] [--inspector-port P]",
+  usage:
+    "palmline cloud [--port P] [--host H] [--data DIR] [--region NAME] [--shards N] [--processor URL] [--operator-token T] [--inspector-port P] [--federation-key FILE --peer URL [--peer URL ...]]",
   options: {
     port: { type: "string" },
     host: { type: "string" },
@@ -19,6 +21,8 @@ export const cloudCommand = {
     processor: { type: "string" },
     "operator-token": { type: "string" },
     "inspector-port": { type: "string" },
+    "federation-key": { type: "string" },
+    peer: { type: "string", multiple: true },
   },
   optionHelp: {
     port: "TCP port for WebSocket and HTTP (default 7400; 0 picks a free one)",
@@ -29,8 +33,10 @@ export const cloudCommand = {
     processor: "payment processor base URL (e.g. the simulator's); without it card payments are refused",
     "operator-token": "bearer token required on the operator API under /api/",
     "inspector-port": "serve the inspector (sessions, sagas) on 127.0.0.1 at this port (0: any free port)",
+    "federation-key": "the federation's shared key file (palmline federation-key --out FILE); needed to replicate",
+    peer: "a peer region's WebSocket URL (its \"listening\" line's url) to replicate with; repeat for more",
   },
-} as const satisfies CommandSpec<Record<string, { type: "string" | "boolean" }>>;
+} as const satisfies CommandSpec<Record<string, { type: "string" | "boolean"; multiple?: boolean }>>;
 
 const timestamp = () => new Date().toISOString();
 
@@ -39,6 +45,21 @@ export const runCloud = async (argv: readonly string[]): Promise<number> => {
   if (values.help) {
     console.log(helpText(cloudCommand));
     return 0;
+  }
+  const peers = values.peer ?? [];
+  if (peers.length > 0 && values["federation-key"] === undefined) {
+    throw new UsageError({ reason: "--peer needs --federation-key FILE: regions replicate only within one federation (create a key with: palmline federation-key --out FILE)" });
+  }
+  for (const peer of peers) {
+    if (!/^wss?:\/\/[^/]+\/?$/.test(peer) || !URL.canParse(peer)) throw new UsageError({ reason: `--peer must be a region's ws:// or wss:// URL, got "${peer}"` });
+  }
+  let federationKey: Uint8Array | undefined;
+  if (values["federation-key"] !== undefined) {
+    try {
+      federationKey = loadFederationKey(values["federation-key"]);
+    } catch (error) {
+      throw new UsageError({ reason: error instanceof Error ? error.message : String(error) });
+    }
   }
   const inspectorPort = values["inspector-port"] !== undefined ? parsePort(values["inspector-port"], 0) : undefined;
   const inspection = inspectorPort !== undefined ? new InspectionHub() : undefined;
@@ -53,6 +74,7 @@ export const runCloud = async (argv: readonly string[]): Promise<number> => {
     ...(values.processor !== undefined ? { processorUrl: values.processor } : {}),
     ...(values["operator-token"] !== undefined ? { operatorToken: values["operator-token"] } : {}),
     ...(inspection !== undefined ? { inspection } : {}),
+    ...(federationKey !== undefined ? { federationKey, peers } : {}),
   };
   const program = Effect.gen(function* () {
     const node = yield* RegionNode;

@@ -1,5 +1,6 @@
 // The region's network face: one HTTP server for /healthz and /region (the public identity a
-// device pins), upgraded to WebSocket for device sessions. Every WebSocket goes through the
+// device or a peer region pins), upgraded to WebSocket for device sessions (any path but
+// /replication) and for links from peer regions (/replication). Every WebSocket goes through the
 // secure channel before any message reaches a handler; there is no plaintext path.
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -13,6 +14,7 @@ import {
   PROTOCOL_VERSION,
   type IdentityKeyPair,
   type PeerAdmission,
+  type SecureChannel,
 } from "../../protocol/index.ts";
 import type { Clock } from "../../core/clock.ts";
 import type { DeviceId } from "../../core/ids.ts";
@@ -43,6 +45,8 @@ export interface RegionServerOptions extends DeviceSessionDependencies {
   readonly status: () => Record<string, unknown>;
   /** The operator's JSON API under /api/ (entitlements, loyalty cards, refunds). */
   readonly api?: OperatorApi;
+  /** Takes region links opened on the WebSocket path /replication; without it they are refused. */
+  readonly replication?: { accept(channel: SecureChannel): void };
   /** More HTTP routes (portal, metrics); each answers true when the request was its own. */
   readonly routes?: readonly ((req: IncomingMessage, res: ServerResponse) => boolean)[];
 }
@@ -114,9 +118,25 @@ export const startRegionServer = async (options: RegionServerOptions): Promise<R
     return { kind: "provisioning-only" };
   };
 
-  wss.on("connection", (socket) => {
+  // Region links: the same secure channel, but membership is proved inside it (the federation
+  // proof in replication.hello), so the handshake admits any key and the replication service decides.
+  const acceptRegionLink = (socket: WebSocket) => {
+    const replication = options.replication;
+    acceptResponderChannel(socket, {
+      identity: options.identity,
+      admitPeer: () =>
+        replication !== undefined ? { kind: "admit" } : { kind: "refuse", code: CloseCode.NotFederationMember, reason: "this region takes no region links" },
+      clock: options.clock,
+    }).then(
+      (channel) => replication?.accept(channel),
+      (error: unknown) => options.log(`region link refused: ${error instanceof Error ? error.message : String(error)}`),
+    );
+  };
+
+  wss.on("connection", (socket, req) => {
     sockets.add(socket);
     socket.on("close", () => sockets.delete(socket));
+    if ((req.url ?? "/").split("?")[0] === "/replication") return acceptRegionLink(socket);
     acceptResponderChannel(socket, {
       identity: options.identity,
       admitPeer,

@@ -82,10 +82,12 @@ export const MESSAGE_CATALOGUE: { readonly [T in WireMessageType]: MessageEntry 
   "deletion.request": entry("device", "device"),
   "deletion.result": entry("region", "device"),
   "expiry.notice": entry("region", "region"),
-  "replication.hello": entry("region", "region"),
-  "replication.delta": entry("region", "region"),
-  "replication.ack": entry("region", "region"),
-  "replication.digest": entry("region", "region"),
+  // Version 2 replaced version 1's replication proposal, which no release ever sent.
+  "replication.hello": entry("region", "region", 2),
+  "replication.changes": entry("region", "region", 2),
+  "replication.ack": entry("region", "region", 2),
+  "replication.digest": entry("region", "region", 2),
+  "replication.repair": entry("region", "region", 2),
 };
 
 export const MESSAGE_SINCE_VERSION: { readonly [T in WireMessageType]: number } = Object.fromEntries(

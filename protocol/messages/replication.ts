@@ -1,62 +1,102 @@
-// Region-to-region replication of the identity registry (a CRDT). A link opens with each side's
-// watermarks (the newest change it holds from every origin); the other side streams deltas past
-// them, acked batch by batch; periodic digests of hash buckets find anything a delta missed.
-// Record contents travel as opaque bytes: they are encrypted with the registry's data keys.
+// Region-to-region replication of the identity registry (a state-based CRDT, core/identity-record-crdt.ts).
+// One link carries both directions: each side streams its change feed (`replication.changes`,
+// acked by `replication.ack`, resumed from the `appliedSeq` the other side names in its hello),
+// and periodically compares 256 bucket digests (`replication.digest`) to repair what a feed
+// missed (`replication.repair`, both ways). Records travel whole: merging a whole record is
+// idempotent and commutative, so duplicates and reordering are harmless.
+//
+// A record's field values are ciphertexts under the identity's data key; the data key itself
+// travels unwrapped, inside the secure channel only, and the receiver re-wraps it at once.
 import { Schema } from "effect";
 import { boundedBytes, exactBytes, IdentityId, NonNegativeInt, RegionId, RequestId, Timestamp } from "./wire-fields.ts";
 
-/** Hybrid logical clock stamp: wall time, a counter for events within the same millisecond, the stamping node. */
+/** Hybrid logical clock stamp (core/hybrid-logical-clock.ts): wall time, counter within the millisecond, stamping node. */
 export const HlcStamp = Schema.Struct({
   wallMs: Timestamp,
-  logical: Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 0x7fff_ffff })),
+  counter: Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 0x7fff_ffff })),
   nodeId: RegionId,
 });
+export type HlcStamp = typeof HlcStamp.Type;
 
-export const Watermark = Schema.Struct({ origin: RegionId, upTo: HlcStamp });
+/** Bounds that keep any record, and so any batch, inside one frame's 1 MiB. */
+export const MAX_REPLICATED_FIELD_BYTES = 16 * 1024;
+export const MAX_REPLICATED_FIELDS = 16;
+export const MAX_RECORDS_PER_MESSAGE = 256;
+export const REPLICA_BUCKET_COUNT = 256;
 
+/** One last-writer-wins register; value null records a cleared field. */
+export const ReplicatedFieldWire = Schema.Struct({
+  name: Schema.String.check(Schema.isBetweenLength(1, 64)),
+  stamp: HlcStamp,
+  value: Schema.NullOr(boundedBytes(MAX_REPLICATED_FIELD_BYTES)),
+});
+
+export const ReplicatedRecordWire = Schema.Struct({
+  identityId: IdentityId,
+  originRegion: RegionId,
+  created: HlcStamp,
+  lastSeenMs: Timestamp,
+  /** Present once deleted; a tombstoned record carries no fields and no data key. */
+  tombstone: Schema.optionalKey(HlcStamp),
+  /** The identity's data key, unwrapped (XChaCha20-Poly1305 key: exactly 32 bytes); present iff live. */
+  dataKey: Schema.optionalKey(exactBytes(32)),
+  fields: Schema.Array(ReplicatedFieldWire).check(Schema.isMaxLength(MAX_REPLICATED_FIELDS)),
+});
+export type ReplicatedRecordWire = typeof ReplicatedRecordWire.Type;
+
+const Records = Schema.Array(ReplicatedRecordWire).check(Schema.isMaxLength(MAX_RECORDS_PER_MESSAGE));
+const Bucket = Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: REPLICA_BUCKET_COUNT - 1 }));
+
+/** First message each way: who I am, proof of federation membership, and where to resume my copy of your feed. */
 export const ReplicationHello = Schema.Struct({
   type: Schema.Literal("replication.hello"),
   regionId: RegionId,
-  watermarks: Schema.Array(Watermark).check(Schema.isMaxLength(256)),
+  /** HMAC-SHA256 under the federation key over both static keys, the sender's role and region id. */
+  proof: exactBytes(32),
+  /** The receiver's feed is applied here up to this sequence number: stream from just after it. */
+  appliedSeq: NonNegativeInt,
 });
 export type ReplicationHello = typeof ReplicationHello.Type;
 
-export const RegistryRecordDelta = Schema.Struct({
-  identityId: IdentityId,
-  stamp: HlcStamp,
-  kind: Schema.Literals(["upsert", "seen", "tombstone"]),
-  /** Encrypted record fields (upsert only). */
-  fields: Schema.optionalKey(boundedBytes(64 * 1024)),
-  /** The max-register of last use (seen, and optionally upsert). */
-  lastSeenAt: Schema.optionalKey(Timestamp),
-});
-
-export const ReplicationDelta = Schema.Struct({
-  type: Schema.Literal("replication.delta"),
+/** A batch of the sender's change feed: records whose change sequence is at most upToSeq. */
+export const ReplicationChanges = Schema.Struct({
+  type: Schema.Literal("replication.changes"),
   batchId: RequestId,
-  origin: RegionId,
-  records: Schema.Array(RegistryRecordDelta).check(Schema.isBetweenLength(1, 1000)),
-  /** Watermark the receiver may record for `origin` once the batch is applied. */
-  upTo: HlcStamp,
+  records: Records,
+  upToSeq: NonNegativeInt,
+  /** More changes were ready when the batch was cut. */
+  more: Schema.Boolean,
 });
-export type ReplicationDelta = typeof ReplicationDelta.Type;
+export type ReplicationChanges = typeof ReplicationChanges.Type;
 
+/** The receiver has applied (and indexed) the sender's feed up to upToSeq. */
 export const ReplicationAck = Schema.Struct({
   type: Schema.Literal("replication.ack"),
-  batchId: RequestId,
-  origin: RegionId,
-  upTo: HlcStamp,
+  upToSeq: NonNegativeInt,
 });
 export type ReplicationAck = typeof ReplicationAck.Type;
 
-export const DigestBucket = Schema.Struct({ bucket: NonNegativeInt, digest: exactBytes(32), count: NonNegativeInt });
+export const DigestBucket = Schema.Struct({ bucket: Bucket, digest: exactBytes(32), count: NonNegativeInt });
 
+/** Anti-entropy: the sender's bucket digests (bucket = first byte of sha256(identityId)). */
 export const ReplicationDigest = Schema.Struct({
   type: Schema.Literal("replication.digest"),
   requestId: RequestId,
-  origin: RegionId,
-  buckets: Schema.Array(DigestBucket).check(Schema.isMaxLength(4096)),
+  buckets: Schema.Array(DigestBucket).check(Schema.isMaxLength(REPLICA_BUCKET_COUNT)),
 });
 export type ReplicationDigest = typeof ReplicationDigest.Type;
 
-export const replicationMessages = [ReplicationHello, ReplicationDelta, ReplicationAck, ReplicationDigest] as const;
+/**
+ * Anti-entropy answer, possibly in several messages with one requestId: the sender's records in
+ * buckets that differ, and (non-empty in the first answer to a digest only) the buckets it wants
+ * the other side's records of in return.
+ */
+export const ReplicationRepair = Schema.Struct({
+  type: Schema.Literal("replication.repair"),
+  requestId: RequestId,
+  records: Records,
+  wanted: Schema.Array(Bucket).check(Schema.isMaxLength(REPLICA_BUCKET_COUNT)),
+});
+export type ReplicationRepair = typeof ReplicationRepair.Type;
+
+export const replicationMessages = [ReplicationHello, ReplicationChanges, ReplicationAck, ReplicationDigest, ReplicationRepair] as const;

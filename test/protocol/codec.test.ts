@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { decodeMessage, decodeMessageResult, encodeMessage, MalformedMessage, CloseCode } from "../../protocol/index.ts";
+import { decodeMessage, decodeMessageResult, encodeMessage, MalformedMessage, CloseCode, MAX_RECORDS_PER_MESSAGE } from "../../protocol/index.ts";
 import { ALL_SAMPLES, SAMPLE_MESSAGES } from "./sample-messages.ts";
 import { encode } from "@msgpack/msgpack";
 
@@ -69,8 +69,15 @@ describe("codec", () => {
     expect(decodeMessage(bytes)).not.toHaveProperty("amount");
   });
 
-  test("rejects a replication batch with no records", () => {
-    const bytes = encode({ ...SAMPLE_MESSAGES["replication.delta"], records: [] });
+  test("rejects a replicated record whose data key is not exactly 32 bytes", () => {
+    const sample = SAMPLE_MESSAGES["replication.changes"];
+    const bytes = encode({ ...sample, records: [{ ...sample.records[0]!, dataKey: new Uint8Array(31) }] });
+    expect(() => decodeMessage(bytes)).toThrow(MalformedMessage);
+  });
+
+  test("rejects a replication batch above its record bound", () => {
+    const sample = SAMPLE_MESSAGES["replication.changes"];
+    const bytes = encode({ ...sample, records: Array.from({ length: MAX_RECORDS_PER_MESSAGE + 1 }, () => sample.records[1]!) });
     expect(() => decodeMessage(bytes)).toThrow(MalformedMessage);
   });
 });

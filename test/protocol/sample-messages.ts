@@ -88,33 +88,57 @@ export const SAMPLE_MESSAGES: { readonly [T in WireMessageType]: WireMessageOf<T
     lastSeenAt: 1_704_067_200_000,
     expiresAt: 1_767_225_600_000,
   },
-  "replication.hello": {
-    type: "replication.hello",
-    regionId: "eu-central",
-    watermarks: [{ origin: "us-east", upTo: { wallMs: 1_767_225_600_000, logical: 3, nodeId: "us-east" } }],
-  },
-  "replication.delta": {
-    type: "replication.delta",
+  "replication.hello": { type: "replication.hello", regionId: "eu-central", proof: bytes(32, 0x5a), appliedSeq: 1_204 },
+  "replication.changes": {
+    type: "replication.changes",
     batchId: "b_1",
-    origin: "eu-central",
     records: [
-      { identityId: "id_xyz", stamp: { wallMs: 1_767_225_600_001, logical: 0, nodeId: "eu-central" }, kind: "upsert", fields: bytes(200, 3) },
-      { identityId: "id_old", stamp: { wallMs: 1_767_225_600_002, logical: 0, nodeId: "eu-central" }, kind: "tombstone" },
-      { identityId: "id_abc", stamp: { wallMs: 1_767_225_600_003, logical: 1, nodeId: "eu-central" }, kind: "seen", lastSeenAt: 1_767_225_600_003 },
+      {
+        identityId: "id_xyz",
+        originRegion: "eu-central",
+        created: { wallMs: 1_767_225_600_001, counter: 0, nodeId: "eu-central" },
+        lastSeenMs: 1_767_225_700_000,
+        dataKey: bytes(32, 0x42),
+        fields: [
+          { name: "palm_template", stamp: { wallMs: 1_767_225_600_001, counter: 0, nodeId: "eu-central" }, value: bytes(200, 3) },
+          { name: "loyalty_card", stamp: { wallMs: 1_767_225_600_900, counter: 2, nodeId: "us-east" }, value: null },
+        ],
+      },
+      {
+        identityId: "id_old",
+        originRegion: "us-east",
+        created: { wallMs: 1_704_067_200_000, counter: 0, nodeId: "us-east" },
+        lastSeenMs: 1_704_067_200_000,
+        tombstone: { wallMs: 1_767_225_600_002, counter: 1, nodeId: "eu-central" },
+        fields: [],
+      },
     ],
-    upTo: { wallMs: 1_767_225_600_003, logical: 1, nodeId: "eu-central" },
+    upToSeq: 1_310,
+    more: false,
   },
-  "replication.ack": {
-    type: "replication.ack",
-    batchId: "b_1",
-    origin: "eu-central",
-    upTo: { wallMs: 1_767_225_600_003, logical: 1, nodeId: "eu-central" },
-  },
+  "replication.ack": { type: "replication.ack", upToSeq: 1_310 },
   "replication.digest": {
     type: "replication.digest",
     requestId: "rq_10",
-    origin: "eu-central",
-    buckets: [{ bucket: 0, digest: bytes(32, 0x11), count: 4 }],
+    buckets: [
+      { bucket: 0, digest: bytes(32, 0x11), count: 4 },
+      { bucket: 255, digest: bytes(32, 0x12), count: 1 },
+    ],
+  },
+  "replication.repair": {
+    type: "replication.repair",
+    requestId: "rq_10",
+    records: [
+      {
+        identityId: "id_abc",
+        originRegion: "us-east",
+        created: { wallMs: 1_767_225_600_003, counter: 0, nodeId: "us-east" },
+        lastSeenMs: 1_767_225_600_003,
+        dataKey: bytes(32, 0x43),
+        fields: [{ name: "palm_template", stamp: { wallMs: 1_767_225_600_003, counter: 0, nodeId: "us-east" }, value: bytes(64, 9) }],
+      },
+    ],
+    wanted: [0, 17],
   },
 };
 

@@ -10,6 +10,7 @@ import {
   openInitiatorChannel,
   PeerRefused,
   PinnedKeyMismatch,
+  PROTOCOL_VERSION,
   type IdentityKeyPair,
   type WireMessage,
 } from "../../protocol/index.ts";
@@ -54,8 +55,8 @@ describe("secure channel handshake", () => {
     const regionSide = await opened(n);
     expect(deviceSide.peerPublicKey).toEqual(region.publicKey);
     expect(regionSide.peerPublicKey).toEqual(device.publicKey);
-    expect(deviceSide.protocolVersion).toBe(1);
-    expect(regionSide.protocolVersion).toBe(1);
+    expect(deviceSide.protocolVersion).toBe(PROTOCOL_VERSION);
+    expect(regionSide.protocolVersion).toBe(PROTOCOL_VERSION);
     expect(deviceSide.admission).toEqual({ kind: "admit" });
   });
 
@@ -141,7 +142,7 @@ describe("secure channel handshake", () => {
 });
 
 describe("region to region links", () => {
-  test("a region dials a peer region it pinned and they exchange replication deltas", async () => {
+  test("a region dials a peer region it pinned and they exchange replication changes", async () => {
     const peerRegion = await generateIdentityKeyPair();
     const knownRegions = [Buffer.from(peerRegion.publicKey).toString("hex")];
     const n = await start({
@@ -152,16 +153,25 @@ describe("region to region links", () => {
     });
     const dialler = await dial(n.url, peerRegion, region.publicKey);
     const answering = await opened(n);
-    const delta: WireMessage = {
-      type: "replication.delta",
+    const changes: WireMessage = {
+      type: "replication.changes",
       batchId: "b_1",
-      origin: "eu-central",
-      records: [{ identityId: "id_1", stamp: { wallMs: 1, logical: 0, nodeId: "eu-central" }, kind: "tombstone" }],
-      upTo: { wallMs: 1, logical: 0, nodeId: "eu-central" },
+      records: [
+        {
+          identityId: "id_1",
+          originRegion: "eu-central",
+          created: { wallMs: 1, counter: 0, nodeId: "eu-central" },
+          lastSeenMs: 1,
+          tombstone: { wallMs: 2, counter: 0, nodeId: "eu-central" },
+          fields: [],
+        },
+      ],
+      upToSeq: 7,
+      more: false,
     };
     const arrived = nextMessage(answering);
-    dialler.send(delta);
-    expect(await arrived).toEqual(delta);
+    dialler.send(changes);
+    expect(await arrived).toEqual(changes);
     expect(answering.peerPublicKey).toEqual(peerRegion.publicKey);
   });
 

@@ -101,6 +101,12 @@ describe("version negotiation over a real handshake", () => {
     expect(() => channel.send({ type: "heartbeat", sentAt: 1 })).toThrow(UnexpectedMessage);
   });
 
+  test("replication messages need version 2: a version-1 session cannot carry them", async () => {
+    const { attempt } = await connect({ min: 1, max: 2 }, { min: 1, max: 1 });
+    const channel = await attempt;
+    expect(() => channel.send({ type: "replication.ack", upToSeq: 1 })).toThrow(UnexpectedMessage);
+  });
+
   test("a message newer than the negotiated version is refused on receipt with UnexpectedMessage", async () => {
     node = await startNode({ identity: region, clock: new ManualClock(), versions: { min: 0, max: 1 } });
     const client = await handshakeByHand(node.url, device, region.publicKey, new ManualClock(), { min: 0, max: 0 });

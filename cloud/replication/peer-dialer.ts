@@ -1,0 +1,166 @@
+// Keeps one configured peer (`--peer URL`) linked: learns the peer's region id and identity key
+// from its GET /region, pins the key on first use (RegistryReplica.pinPeerKey), opens the secure
+// channel to <url>/replication insisting on that key, and hands the channel to a PeerLink. When
+// the link ends it dials again after a backoff with jitter, on the injected clock; refusals that
+// another attempt will not cure soon (not a member, key mismatch, duplicate link) wait longer.
+import { WebSocket } from "ws";
+import type { Clock, TimerHandle } from "../../core/clock.ts";
+import { closeCodeName, CloseCode, DEFAULT_MAX_FRAME_BYTES, openInitiatorChannel, type IdentityKeyPair, type SecureChannel } from "../../protocol/index.ts";
+import type { PeerLink } from "./peer-link.ts";
+
+export const RETRY_FIRST_MS = 250;
+export const RETRY_MAX_MS = 30_000;
+/** After a refusal that needs an operator (or the other link) to change something. */
+export const RETRY_REFUSED_MS = 30_000;
+const REGION_LOOKUP_TIMEOUT_MS = 10_000;
+
+const SLOW_RETRY_CODES: ReadonlySet<number> = new Set([CloseCode.DuplicatePeerLink, CloseCode.NotFederationMember, CloseCode.PeerKeyMismatch]);
+
+export interface DialerState {
+  readonly url: string;
+  readonly regionId: string | undefined;
+  readonly state: "dialling" | "linked" | "waiting" | "stopped";
+  /** The last reason the link ended or could not be made (close code name or error). */
+  readonly lastError: string | undefined;
+  readonly lastCloseCode: number | undefined;
+}
+
+export interface PeerDialerOptions {
+  /** The peer's WebSocket URL, as its "listening" line prints it. */
+  readonly url: string;
+  readonly regionId: string;
+  readonly identity: IdentityKeyPair;
+  readonly clock: Clock;
+  readonly log: (line: string) => void;
+  readonly pinPeerKey: (regionId: string, publicKey: Uint8Array) => "pinned" | "matches" | "mismatch";
+  readonly openLink: (channel: SecureChannel, peerRegionId: string) => PeerLink;
+  readonly random?: () => number;
+}
+
+/** ws://host:port[/] -> http://host:port ; wss -> https. */
+export const httpUrlOf = (wsUrl: string): string => {
+  const url = new URL(wsUrl);
+  url.protocol = url.protocol === "wss:" ? "https:" : "http:";
+  return url.toString().replace(/\/+$/, "");
+};
+
+export const replicationUrlOf = (wsUrl: string): string => `${wsUrl.replace(/\/+$/, "")}/replication`;
+
+export class PeerDialer {
+  readonly #o: PeerDialerOptions;
+  readonly #random: () => number;
+  #state: DialerState["state"] = "waiting";
+  #regionId: string | undefined;
+  #lastError: string | undefined;
+  #lastCloseCode: number | undefined;
+  #failures = 0;
+  #timer: TimerHandle | undefined;
+  #link: PeerLink | undefined;
+  #channel: SecureChannel | undefined;
+  #stopped = false;
+
+  constructor(options: PeerDialerOptions) {
+    this.#o = options;
+    this.#random = options.random ?? Math.random;
+  }
+
+  start(): void {
+    this.#schedule(0);
+  }
+
+  state(): DialerState {
+    const state = this.#link?.isOpen === true ? "linked" : this.#state;
+    return { url: this.#o.url, regionId: this.#regionId, state, lastError: this.#lastError, lastCloseCode: this.#lastCloseCode };
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    this.#state = "stopped";
+    if (this.#timer !== undefined) this.#o.clock.clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#channel?.close(CloseCode.ServerShutdown, "region node shutting down");
+  }
+
+  #schedule(delayMs: number): void {
+    if (this.#stopped) return;
+    this.#state = "waiting";
+    this.#timer = this.#o.clock.setTimeout(() => {
+      this.#timer = undefined;
+      void this.#attempt();
+    }, delayMs);
+  }
+
+  /** Exponential backoff with jitter: [d/2, d], so peers that lost each other do not redial in step. */
+  #backoff(): number {
+    const ceiling = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** Math.min(this.#failures, 20));
+    this.#failures++;
+    return Math.round(ceiling * (0.5 + this.#random() * 0.5));
+  }
+
+  #slow(): number {
+    return Math.round(RETRY_REFUSED_MS * (0.75 + this.#random() * 0.5));
+  }
+
+  async #attempt(): Promise<void> {
+    if (this.#stopped) return;
+    this.#state = "dialling";
+    let peer: { regionId: string; publicKey: Uint8Array };
+    try {
+      peer = await this.#lookUpRegion();
+    } catch (error) {
+      return this.#retry(`GET /region failed: ${error instanceof Error ? error.message : String(error)}`, undefined, this.#backoff());
+    }
+    this.#regionId = peer.regionId;
+    if (peer.regionId === this.#o.regionId) return this.#retry(`${this.#o.url} is this region itself`, undefined, this.#slow());
+    if (this.#o.pinPeerKey(peer.regionId, peer.publicKey) === "mismatch") {
+      return this.#retry(`region ${peer.regionId} now presents another identity key than the one pinned; refusing it`, CloseCode.PeerKeyMismatch, this.#slow());
+    }
+    if (this.#stopped) return;
+    let link: PeerLink;
+    try {
+      const socket = new WebSocket(replicationUrlOf(this.#o.url), { maxPayload: DEFAULT_MAX_FRAME_BYTES + 1 });
+      const channel = await openInitiatorChannel(socket, { identity: this.#o.identity, pinnedResponderKey: peer.publicKey, clock: this.#o.clock });
+      this.#channel = channel;
+      if (this.#stopped) return channel.close(CloseCode.ServerShutdown, "region node shutting down");
+      link = this.#o.openLink(channel, peer.regionId);
+    } catch (error) {
+      const code = (error as { closeCode?: number }).closeCode;
+      return this.#retry(error instanceof Error ? error.message : String(error), code, code !== undefined && SLOW_RETRY_CODES.has(code) ? this.#slow() : this.#backoff());
+    }
+    this.#link = link;
+    const closure = await link.closed;
+    this.#link = undefined;
+    this.#channel = undefined;
+    if (this.#stopped) return;
+    // A link that got as far as open has proven the peer reachable: start the backoff afresh.
+    if (link.peerRegionId !== undefined && closure.code !== CloseCode.DuplicatePeerLink) this.#failures = 0;
+    const reason = `${closeCodeName(closure.code) ?? closure.code}${closure.reason ? `: ${closure.reason}` : ""}`;
+    this.#retry(`link closed (${reason})`, closure.code, SLOW_RETRY_CODES.has(closure.code) ? this.#slow() : this.#backoff());
+  }
+
+  #retry(reason: string, code: number | undefined, delayMs: number): void {
+    this.#lastError = reason;
+    this.#lastCloseCode = code;
+    if (this.#stopped) return;
+    this.#o.log(`replication: peer ${this.#regionId ?? this.#o.url}: ${reason}; dialling again in ${delayMs} ms`);
+    this.#schedule(delayMs);
+  }
+
+  async #lookUpRegion(): Promise<{ regionId: string; publicKey: Uint8Array }> {
+    const abort = new AbortController();
+    const timer = this.#o.clock.setTimeout(() => abort.abort(), REGION_LOOKUP_TIMEOUT_MS);
+    try {
+      const response = await fetch(`${httpUrlOf(this.#o.url)}/region`, { signal: abort.signal });
+      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+      const body = (await response.json()) as { regionId?: unknown; identityPublicKey?: unknown };
+      if (typeof body.regionId !== "string" || body.regionId.length === 0 || body.regionId.length > 64 || typeof body.identityPublicKey !== "string") {
+        throw new Error("not a palmline region");
+      }
+      const publicKey = new Uint8Array(Buffer.from(body.identityPublicKey, "base64"));
+      if (publicKey.byteLength !== 32) throw new Error("identity key is not 32 bytes");
+      return { regionId: body.regionId, publicKey };
+    } finally {
+      this.#o.clock.clearTimeout(timer);
+    }
+  }
+}

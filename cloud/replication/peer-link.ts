@@ -1,0 +1,369 @@
+// One replication link with a peer region, over one secure channel, both directions at once:
+//   1. hello each way: region id, federation proof, and where to resume the other's feed. The
+//      initiator speaks first; the responder answers only once the proof verifies and the region
+//      id is pinned to the channel's authenticated key (trust on first use).
+//   2. feed: this region's change feed streamed in batches from the peer's resume point, at most
+//      FEED_WINDOW batches unacknowledged (the peer acks once a batch is applied and indexed);
+//      the peer's feed applied in arrival order, one batch at a time.
+//   3. anti-entropy on request: 256 bucket digests out, records of the differing buckets back in
+//      both directions.
+// Everything received has passed the Schema codec; what the schema cannot say (a tombstone with
+// a data key, a field twice) closes the link as MalformedMessage. The link never logs record
+// contents: data keys travel in them.
+import { randomUUID } from "node:crypto";
+import type { Clock, TimerHandle } from "../../core/clock.ts";
+import {
+  CloseCode,
+  MalformedMessage,
+  MAX_RECORDS_PER_MESSAGE,
+  MESSAGE_SINCE_VERSION,
+  OversizedFrame,
+  type ChannelClosure,
+  type CloseCodeValue,
+  type ReplicatedRecordWire,
+  type SecureChannel,
+  type WireMessage,
+  type WireMessageOf,
+} from "../../protocol/index.ts";
+import { federationProof, verifyFederationProof, type LinkRole } from "./federation-key.ts";
+import type { RegistryReplica } from "./registry-replica.ts";
+import { ReplicatedRecordInvalid, type ReplicatedRecord } from "./replicated-record.ts";
+
+/** Batches of the feed in flight before the sender waits for an ack. */
+export const FEED_WINDOW = 4;
+/** A batch is cut at this many bytes of records (well inside a frame's 1 MiB). */
+export const BATCH_MAX_BYTES = 384 * 1024;
+/** The peer must say hello this soon after the channel opens. */
+export const HELLO_TIMEOUT_MS = 10_000;
+/** The version that introduced the replication messages this link speaks. */
+export const REPLICATION_PROTOCOL_VERSION = MESSAGE_SINCE_VERSION["replication.hello"];
+/** Inbound batches allowed to wait for their turn; a peer that ignores the window is cut off. */
+const MAX_QUEUED_INBOUND = FEED_WINDOW * 4;
+
+export type ReplicaForLinks = Pick<
+  RegistryReplica,
+  "latestSeq" | "changesSince" | "apply" | "bucketDigests" | "recordsInBuckets" | "pinPeerKey" | "recordAcked" | "recordApplied" | "appliedSeq"
+>;
+export type ApplyOutcome = ReturnType<RegistryReplica["apply"]>;
+
+export interface PeerLinkOptions {
+  readonly regionId: string;
+  readonly identityPublicKey: Uint8Array;
+  readonly federationKey: Uint8Array;
+  readonly replica: ReplicaForLinks;
+  /** Brings the shards in step with an applied batch (add live templates, remove the rest). */
+  readonly index: (outcome: ApplyOutcome) => Promise<void>;
+  readonly clock: Clock;
+  readonly log: (line: string) => void;
+  /** Decides, once the peer is known, whether this link stays (one link per peer region). */
+  readonly register: (link: PeerLink) => boolean;
+  readonly onApplied?: (changed: number) => void;
+}
+
+class LinkViolation extends Error {
+  readonly code: CloseCodeValue;
+  constructor(code: CloseCodeValue, reason: string) {
+    super(reason);
+    this.code = code;
+  }
+}
+
+type Phase = "awaiting-hello" | "open" | "closed";
+
+export class PeerLink {
+  readonly role: LinkRole;
+  readonly closed: Promise<ChannelClosure>;
+  /** Set once the peer's hello verified (for a dialler: the region id it pinned). */
+  peerRegionId: string | undefined;
+  readonly #channel: SecureChannel;
+  readonly #o: PeerLinkOptions;
+  #phase: Phase = "awaiting-hello";
+  #helloTimer: TimerHandle | undefined;
+  /** Outbound feed: the highest sequence sent, and the batches not yet acked. */
+  #sentSeq = 0;
+  #inFlight: number[] = [];
+  #batchRecords = MAX_RECORDS_PER_MESSAGE;
+  /** Inbound work (batches, repairs) runs strictly in arrival order. */
+  #work: Promise<void> = Promise.resolve();
+  #queued = 0;
+  /** The digest this side sent and still awaits the answer to. */
+  #digestRequest: string | undefined;
+
+  /** A dialler passes the region id it fetched and pinned; a responder learns it from the hello. */
+  constructor(channel: SecureChannel, role: LinkRole, options: PeerLinkOptions, expectedRegionId?: string) {
+    this.#channel = channel;
+    this.role = role;
+    this.#o = options;
+    this.peerRegionId = expectedRegionId;
+    this.closed = channel.closed.then((closure) => {
+      this.#phase = "closed";
+      if (this.#helloTimer !== undefined) options.clock.clearTimeout(this.#helloTimer);
+      return closure;
+    });
+    if (channel.protocolVersion < REPLICATION_PROTOCOL_VERSION) {
+      channel.close(CloseCode.UnsupportedVersion, `region links need protocol version ${REPLICATION_PROTOCOL_VERSION}`);
+      return;
+    }
+    this.#helloTimer = options.clock.setTimeout(() => {
+      this.#helloTimer = undefined;
+      if (this.#phase === "awaiting-hello") this.close(CloseCode.HandshakeTimeout, `no replication.hello within ${HELLO_TIMEOUT_MS} ms`);
+    }, HELLO_TIMEOUT_MS);
+    channel.onMessage((message) => this.#receive(message));
+    if (role === "initiator" && expectedRegionId !== undefined) this.#sendHello(expectedRegionId);
+  }
+
+  get isOpen(): boolean {
+    return this.#phase === "open" && this.#channel.isOpen;
+  }
+
+  close(code: CloseCodeValue, reason: string): void {
+    this.#channel.close(code, reason);
+  }
+
+  /** Settles once inbound work already queued has finished. */
+  get idle(): Promise<void> {
+    return this.#work;
+  }
+
+  /** Sends feed batches while the window has room and the registry has changes past what was sent. */
+  pump(): void {
+    if (!this.isOpen || this.peerRegionId === undefined) return;
+    try {
+      while (this.#inFlight.length < FEED_WINDOW && this.#o.replica.latestSeq() > this.#sentSeq) {
+        const batch = this.#o.replica.changesSince(this.#sentSeq, { maxRecords: this.#batchRecords, maxBytes: BATCH_MAX_BYTES });
+        if (batch.upToSeq <= this.#sentSeq) break;
+        const message: WireMessage = { type: "replication.changes", batchId: randomUUID(), records: batch.records.map(toWire), upToSeq: batch.upToSeq, more: batch.more };
+        try {
+          this.#channel.send(message);
+        } catch (error) {
+          // Records bigger than estimated: cut smaller batches and try again.
+          if (error instanceof OversizedFrame && this.#batchRecords > 1) {
+            this.#batchRecords = Math.max(1, Math.floor(batch.records.length / 2));
+            continue;
+          }
+          throw error;
+        }
+        this.#sentSeq = batch.upToSeq;
+        this.#inFlight.push(batch.upToSeq);
+      }
+    } catch (error) {
+      this.#fail(error, "sending the feed");
+    }
+  }
+
+  /** Starts an anti-entropy round unless one is still waiting for its answer. */
+  antiEntropy(): void {
+    if (!this.isOpen || this.#digestRequest !== undefined) return;
+    const requestId = randomUUID();
+    this.#digestRequest = requestId;
+    const buckets = this.#o.replica.bucketDigests().map((b) => ({ bucket: b.bucket, digest: b.digest, count: b.count }));
+    this.#channel.send({ type: "replication.digest", requestId, buckets });
+  }
+
+  // ---- receiving ----
+
+  #receive(message: WireMessage): void {
+    try {
+      if (this.#phase === "awaiting-hello") {
+        if (message.type !== "replication.hello") throw new LinkViolation(CloseCode.UnexpectedMessage, `expected replication.hello, got ${message.type}`);
+        return this.#onHello(message);
+      }
+      switch (message.type) {
+        case "replication.changes":
+          return this.#enqueue(() => this.#onChanges(message));
+        case "replication.ack":
+          return this.#onAck(message);
+        case "replication.digest":
+          return this.#enqueue(() => this.#onDigest(message));
+        case "replication.repair":
+          return this.#enqueue(() => this.#onRepair(message));
+        case "heartbeat":
+          return this.#channel.send({ type: "heartbeat.ack", sentAt: message.sentAt });
+        default:
+          throw new LinkViolation(CloseCode.UnexpectedMessage, `${message.type} has no place on a region link`);
+      }
+    } catch (error) {
+      this.#fail(error, `handling ${message.type}`);
+    }
+  }
+
+  #onHello(hello: WireMessageOf<"replication.hello">): void {
+    const peerRole: LinkRole = this.role === "initiator" ? "responder" : "initiator";
+    const ownKey = this.#o.identityPublicKey;
+    const peerKey = this.#channel.peerPublicKey;
+    const context = {
+      initiatorKey: this.role === "initiator" ? ownKey : peerKey,
+      responderKey: this.role === "initiator" ? peerKey : ownKey,
+      role: peerRole,
+      regionId: hello.regionId,
+    };
+    if (!verifyFederationProof(this.#o.federationKey, context, hello.proof)) {
+      throw new LinkViolation(CloseCode.NotFederationMember, "federation proof does not verify");
+    }
+    if (hello.regionId === this.#o.regionId) throw new LinkViolation(CloseCode.UnexpectedMessage, "a region cannot link to itself");
+    if (this.role === "initiator") {
+      // The channel already proved the peer holds the key pinned for the region id we dialled.
+      if (hello.regionId !== this.peerRegionId) {
+        throw new LinkViolation(CloseCode.PeerKeyMismatch, `peer says it is ${hello.regionId}, its key is pinned to ${this.peerRegionId}`);
+      }
+    } else if (this.#o.replica.pinPeerKey(hello.regionId, peerKey) === "mismatch") {
+      throw new LinkViolation(CloseCode.PeerKeyMismatch, `region ${hello.regionId} is pinned to another key`);
+    }
+    this.peerRegionId = hello.regionId;
+    if (!this.#o.register(this)) throw new LinkViolation(CloseCode.DuplicatePeerLink, `already linked with ${hello.regionId}`);
+    if (this.role === "responder") this.#sendHello(hello.regionId);
+    this.#phase = "open";
+    if (this.#helloTimer !== undefined) this.#o.clock.clearTimeout(this.#helloTimer);
+    this.#helloTimer = undefined;
+    const latest = this.#o.replica.latestSeq();
+    if (hello.appliedSeq > latest) {
+      // The peer has more of our feed than we have (we were restored from a backup): resend it all.
+      this.#o.log(`replication: ${hello.regionId} resumes at ${hello.appliedSeq}, beyond this feed's ${latest}; streaming from the start`);
+      this.#sentSeq = 0;
+    } else {
+      this.#sentSeq = hello.appliedSeq;
+    }
+    this.#o.log(`replication: linked with ${hello.regionId} (${this.role}), streaming from ${this.#sentSeq}`);
+    this.pump();
+  }
+
+  #sendHello(peerRegionId: string): void {
+    const ownKey = this.#o.identityPublicKey;
+    const peerKey = this.#channel.peerPublicKey;
+    const proof = federationProof(this.#o.federationKey, {
+      initiatorKey: this.role === "initiator" ? ownKey : peerKey,
+      responderKey: this.role === "initiator" ? peerKey : ownKey,
+      role: this.role,
+      regionId: this.#o.regionId,
+    });
+    this.#channel.send({ type: "replication.hello", regionId: this.#o.regionId, proof, appliedSeq: this.#o.replica.appliedSeq(peerRegionId) });
+  }
+
+  #onAck(ack: WireMessageOf<"replication.ack">): void {
+    if (ack.upToSeq > this.#sentSeq) throw new LinkViolation(CloseCode.UnexpectedMessage, `ack for ${ack.upToSeq}, beyond the ${this.#sentSeq} sent`);
+    this.#inFlight = this.#inFlight.filter((seq) => seq > ack.upToSeq);
+    this.#o.replica.recordAcked(this.peerRegionId!, ack.upToSeq, this.#o.clock.now());
+    this.pump();
+  }
+
+  async #onChanges(batch: WireMessageOf<"replication.changes">): Promise<void> {
+    await this.#apply(batch.records);
+    this.#o.replica.recordApplied(this.peerRegionId!, batch.upToSeq, this.#o.clock.now());
+    this.#channel.send({ type: "replication.ack", upToSeq: batch.upToSeq });
+  }
+
+  #onDigest(digest: WireMessageOf<"replication.digest">): void {
+    const theirs = new Map(digest.buckets.map((b) => [b.bucket, b]));
+    if (theirs.size !== digest.buckets.length) throw new LinkViolation(CloseCode.MalformedMessage, "a bucket appears twice in a digest");
+    const mine = new Map(this.#o.replica.bucketDigests().map((b) => [b.bucket, b]));
+    const differing: number[] = [];
+    for (const bucket of new Set([...theirs.keys(), ...mine.keys()])) {
+      const a = theirs.get(bucket);
+      const b = mine.get(bucket);
+      if (a === undefined || b === undefined || a.count !== b.count || !Buffer.from(a.digest).equals(Buffer.from(b.digest))) differing.push(bucket);
+    }
+    differing.sort((x, y) => x - y);
+    this.#sendRepair(digest.requestId, differing, differing);
+  }
+
+  async #onRepair(repair: WireMessageOf<"replication.repair">): Promise<void> {
+    await this.#apply(repair.records);
+    // Only the answer to our own digest may ask for records back: nobody else gets a dump.
+    if (repair.requestId === this.#digestRequest) {
+      this.#digestRequest = undefined;
+      if (repair.wanted.length > 0) this.#sendRepair(repair.requestId, repair.wanted, []);
+    }
+  }
+
+  /** The records of `buckets`, in as many repair messages as they need; `wanted` rides on the first. */
+  #sendRepair(requestId: string, buckets: readonly number[], wanted: readonly number[]): void {
+    let chunk: ReplicatedRecordWire[] = [];
+    let bytes = 0;
+    let first = true;
+    const flush = () => {
+      this.#channel.send({ type: "replication.repair", requestId, records: chunk, wanted: first ? [...wanted] : [] });
+      first = false;
+      chunk = [];
+      bytes = 0;
+    };
+    for (const record of buckets.length === 0 ? [] : this.#o.replica.recordsInBuckets(buckets)) {
+      const size = recordBytes(record);
+      if (chunk.length > 0 && (chunk.length >= MAX_RECORDS_PER_MESSAGE || bytes + size > BATCH_MAX_BYTES)) flush();
+      chunk.push(toWire(record));
+      bytes += size;
+    }
+    if (first || chunk.length > 0) flush();
+  }
+
+  async #apply(wire: readonly ReplicatedRecordWire[]): Promise<void> {
+    if (wire.length === 0) return;
+    const records = wire.map(fromWire);
+    const outcome = this.#o.replica.apply(records);
+    await this.#o.index(outcome);
+    if (outcome.changed > 0) this.#o.onApplied?.(outcome.changed);
+  }
+
+  #enqueue(task: () => Promise<void> | void): void {
+    if (this.#queued >= MAX_QUEUED_INBOUND) throw new LinkViolation(CloseCode.RateLimited, `more than ${MAX_QUEUED_INBOUND} replication messages waiting`);
+    this.#queued++;
+    this.#work = this.#work.then(async () => {
+      try {
+        if (this.#phase === "closed") return;
+        await task();
+      } catch (error) {
+        this.#fail(error, "applying replicated records");
+      } finally {
+        this.#queued--;
+      }
+    });
+  }
+
+  #fail(error: unknown, during: string): void {
+    if (error instanceof LinkViolation) {
+      this.#o.log(`replication: closing link with ${this.peerRegionId ?? "an unidentified region"}: ${error.message}`);
+      this.close(error.code, error.message);
+      return;
+    }
+    if (error instanceof ReplicatedRecordInvalid) {
+      this.#o.log(`replication: closing link with ${this.peerRegionId}: ${error.message}`);
+      this.close(CloseCode.MalformedMessage, error.message);
+      return;
+    }
+    // Only the error's message, never the records (they carry data keys); a schema failure's
+    // message may quote the value it refused, so only its name is logged.
+    const text = error instanceof MalformedMessage ? "an outgoing message failed its schema" : error instanceof Error ? error.message : String(error);
+    this.#o.log(`replication: link with ${this.peerRegionId ?? "an unidentified region"} failed while ${during}: ${text.slice(0, 300)}`);
+    this.close(CloseCode.InternalError, `failed while ${during}`);
+  }
+}
+
+const toWire = (record: ReplicatedRecord): ReplicatedRecordWire => ({
+  identityId: record.identityId,
+  originRegion: record.originRegion,
+  created: record.created,
+  lastSeenMs: record.lastSeenMs,
+  ...(record.tombstone !== undefined ? { tombstone: record.tombstone } : {}),
+  ...(record.dataKey !== undefined ? { dataKey: record.dataKey } : {}),
+  fields: record.fields.map((f) => ({ name: f.name, stamp: f.stamp, value: f.value })),
+});
+
+/** What the schema cannot check: a record is either live with a key, or a bare tombstone. */
+const fromWire = (wire: ReplicatedRecordWire): ReplicatedRecord => {
+  if (wire.tombstone !== undefined && (wire.dataKey !== undefined || wire.fields.length > 0)) {
+    throw new LinkViolation(CloseCode.MalformedMessage, "a tombstoned record carries fields or a data key");
+  }
+  if (wire.tombstone === undefined && wire.dataKey === undefined) throw new LinkViolation(CloseCode.MalformedMessage, "a live record without its data key");
+  if (new Set(wire.fields.map((f) => f.name)).size !== wire.fields.length) throw new LinkViolation(CloseCode.MalformedMessage, "a field appears twice in a record");
+  return {
+    identityId: wire.identityId,
+    originRegion: wire.originRegion,
+    created: wire.created,
+    lastSeenMs: wire.lastSeenMs,
+    tombstone: wire.tombstone,
+    dataKey: wire.dataKey,
+    fields: wire.fields.map((f) => ({ name: f.name, stamp: f.stamp, value: f.value })),
+  };
+};
+
+const recordBytes = (record: ReplicatedRecord): number =>
+  256 + record.fields.reduce((sum, f) => sum + 96 + f.name.length + (f.value?.byteLength ?? 0), 0);

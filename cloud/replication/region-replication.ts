@@ -1,0 +1,237 @@
+// The region's replication service: every link with a peer region (dialled from --peer, or
+// accepted on /replication), at most one per peer region, fed from one poll of the registry's
+// change feed, plus the periodic chores: anti-entropy rounds on every link and pruning of the
+// tombstones every pinned peer has acknowledged. It also answers for status and metrics.
+import type { Clock, TimerHandle } from "../../core/clock.ts";
+import { CloseCode, type IdentityKeyPair, type SecureChannel } from "../../protocol/index.ts";
+import { PeerDialer, type DialerState } from "./peer-dialer.ts";
+import { PeerLink, type ApplyOutcome, type PeerLinkOptions } from "./peer-link.ts";
+import type { RegistryReplica } from "./registry-replica.ts";
+
+/** How often the change feed is polled for local changes to stream. */
+export const FEED_POLL_MS = 50;
+export const DEFAULT_ANTI_ENTROPY_EVERY_MS = 30_000;
+/** Feed observations kept for lag; past this they are thinned (lag may then read a little low). */
+const MAX_OBSERVATIONS = 10_000;
+
+export interface PeerStatus {
+  readonly regionId: string;
+  readonly connected: boolean;
+  /** How far the peer has applied this region's feed. */
+  readonly ackedSeq: number;
+  /** How far this region has applied the peer's feed. */
+  readonly appliedSeq: number;
+  /** Age of the oldest local change the peer has not acknowledged; 0 when it has them all. */
+  readonly lagMs: number;
+}
+
+export interface ReplicationStatus {
+  readonly regionId: string;
+  readonly digest: string;
+  readonly live: number;
+  readonly tombstones: number;
+  readonly latestSeq: number;
+  readonly peers: readonly PeerStatus[];
+  /** Each configured --peer and how dialling it goes. */
+  readonly dialers: readonly DialerState[];
+}
+
+export interface RegionReplicationOptions {
+  readonly regionId: string;
+  readonly identity: IdentityKeyPair;
+  /** Without one the region belongs to no federation: it dials nobody and refuses region links. */
+  readonly federationKey?: Uint8Array;
+  readonly peers: readonly string[];
+  readonly replica: RegistryReplica;
+  readonly index: (outcome: ApplyOutcome) => Promise<void>;
+  readonly liveCount: () => number;
+  readonly clock: Clock;
+  readonly log: (line: string) => void;
+  readonly antiEntropyEveryMs?: number;
+  readonly onApplied?: (changed: number) => void;
+}
+
+export class RegionReplication {
+  readonly regionId: string;
+  readonly #o: RegionReplicationOptions;
+  readonly #links = new Map<string, PeerLink>();
+  /** Every link, registered or not yet, so stop() can close them all. */
+  readonly #allLinks = new Set<PeerLink>();
+  readonly #dialers: PeerDialer[] = [];
+  #pollTimer: TimerHandle | undefined;
+  #choreTimer: TimerHandle | undefined;
+  #observations: { seq: number; atMs: number }[] = [];
+  #stopped = false;
+
+  constructor(options: RegionReplicationOptions) {
+    this.#o = options;
+    this.regionId = options.regionId;
+    if (options.peers.length > 0 && options.federationKey === undefined) {
+      throw new RangeError("peers need a federation key: every region of a federation shares one");
+    }
+  }
+
+  get federated(): boolean {
+    return this.#o.federationKey !== undefined;
+  }
+
+  start(): void {
+    if (!this.federated) return;
+    const latest = this.#o.replica.latestSeq();
+    if (latest > 0) this.#observations.push({ seq: latest, atMs: this.#o.clock.now() });
+    for (const url of this.#o.peers) {
+      const dialer = new PeerDialer({
+        url,
+        regionId: this.regionId,
+        identity: this.#o.identity,
+        clock: this.#o.clock,
+        log: this.#o.log,
+        pinPeerKey: (regionId, key) => this.#o.replica.pinPeerKey(regionId, key),
+        openLink: (channel, peerRegionId) => this.#open(channel, "initiator", peerRegionId),
+      });
+      this.#dialers.push(dialer);
+      dialer.start();
+    }
+    this.#schedulePoll();
+    this.#scheduleChores();
+  }
+
+  /** A channel a peer opened on /replication. */
+  accept(channel: SecureChannel): void {
+    if (this.#stopped) return channel.close(CloseCode.ServerShutdown, "region node shutting down");
+    if (!this.federated) return channel.close(CloseCode.NotFederationMember, "this region belongs to no federation");
+    this.#open(channel, "responder", undefined);
+  }
+
+  /** Starts an anti-entropy round on every open link now (otherwise every antiEntropyEveryMs). */
+  antiEntropyNow(): void {
+    for (const link of this.#links.values()) link.antiEntropy();
+  }
+
+  /** Drops the tombstones every pinned peer has acknowledged; how many went. */
+  pruneNow(): number {
+    const required = this.#o.replica.peerStates().map((p) => p.regionId);
+    return this.#o.replica.pruneTombstones(required);
+  }
+
+  status(): ReplicationStatus {
+    const replica = this.#o.replica;
+    return {
+      regionId: this.regionId,
+      digest: replica.digest(),
+      live: this.#o.liveCount(),
+      tombstones: replica.tombstoneCount(),
+      latestSeq: replica.latestSeq(),
+      peers: this.#peerStatuses(),
+      dialers: this.#dialers.map((d) => d.state()),
+    };
+  }
+
+  /** Per pinned peer, for palmline_replication_lag_seconds. */
+  lagSeconds(): { peer: string; seconds: number }[] {
+    return this.#peerStatuses().map((p) => ({ peer: p.regionId, seconds: p.lagMs / 1000 }));
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    if (this.#pollTimer !== undefined) this.#o.clock.clearTimeout(this.#pollTimer);
+    if (this.#choreTimer !== undefined) this.#o.clock.clearTimeout(this.#choreTimer);
+    for (const dialer of this.#dialers) dialer.stop();
+    const links = [...this.#allLinks];
+    for (const link of links) link.close(CloseCode.ServerShutdown, "region node shutting down");
+    // Let a batch being applied finish before the database closes under it.
+    await Promise.all(links.map((link) => link.idle));
+  }
+
+  #peerStatuses(): PeerStatus[] {
+    const latest = this.#o.replica.latestSeq();
+    const now = this.#o.clock.now();
+    return this.#o.replica.peerStates().map((p) => ({
+      regionId: p.regionId,
+      connected: this.#links.get(p.regionId)?.isOpen === true,
+      ackedSeq: p.ackedSeq,
+      appliedSeq: p.appliedSeq,
+      lagMs: p.ackedSeq >= latest ? 0 : now - (this.#observations.find((o) => o.seq > p.ackedSeq)?.atMs ?? now),
+    }));
+  }
+
+  #open(channel: SecureChannel, role: "initiator" | "responder", peerRegionId: string | undefined): PeerLink {
+    const options: PeerLinkOptions = {
+      regionId: this.regionId,
+      identityPublicKey: this.#o.identity.publicKey,
+      federationKey: this.#o.federationKey!,
+      replica: this.#o.replica,
+      index: this.#o.index,
+      clock: this.#o.clock,
+      log: this.#o.log,
+      register: (link) => this.#register(link),
+      ...(this.#o.onApplied !== undefined ? { onApplied: this.#o.onApplied } : {}),
+    };
+    const link = new PeerLink(channel, role, options, peerRegionId);
+    this.#allLinks.add(link);
+    void link.closed.then(() => {
+      this.#allLinks.delete(link);
+      const id = link.peerRegionId;
+      if (id !== undefined && this.#links.get(id) === link) this.#links.delete(id);
+    });
+    return link;
+  }
+
+  /**
+   * One link per peer region. Both ends apply the same rule, so they keep the same link: the one
+   * dialled by the region with the smaller id; between two of the same direction, the newer (the
+   * older is most likely a connection the peer has already lost).
+   */
+  #register(link: PeerLink): boolean {
+    if (this.#stopped) return false;
+    const peer = link.peerRegionId!;
+    const existing = this.#links.get(peer);
+    if (existing !== undefined && existing !== link && existing.isOpen) {
+      const preferred = this.regionId < peer ? "initiator" : "responder";
+      if (link.role !== preferred && existing.role === preferred) return false;
+      existing.close(CloseCode.DuplicatePeerLink, `replaced by a newer link with ${peer}`);
+    }
+    this.#links.set(peer, link);
+    return true;
+  }
+
+  #schedulePoll(): void {
+    if (this.#stopped) return;
+    this.#pollTimer = this.#o.clock.setTimeout(() => {
+      this.#pollTimer = undefined;
+      try {
+        this.#observe();
+        for (const link of this.#links.values()) link.pump();
+      } catch (error) {
+        this.#o.log(`replication: feed poll failed: ${error instanceof Error ? error.message : String(error)}`);
+      }
+      this.#schedulePoll();
+    }, FEED_POLL_MS);
+  }
+
+  #scheduleChores(): void {
+    if (this.#stopped) return;
+    this.#choreTimer = this.#o.clock.setTimeout(() => {
+      this.#choreTimer = undefined;
+      try {
+        this.antiEntropyNow();
+        const pruned = this.pruneNow();
+        if (pruned > 0) this.#o.log(`replication: pruned ${pruned} tombstone(s) every peer has`);
+      } catch (error) {
+        this.#o.log(`replication: periodic anti-entropy or pruning failed: ${error instanceof Error ? error.message : String(error)}`);
+      }
+      this.#scheduleChores();
+    }, this.#o.antiEntropyEveryMs ?? DEFAULT_ANTI_ENTROPY_EVERY_MS);
+  }
+
+  /** Notes when the feed moved, so each peer's lag is the age of the oldest change it lacks. */
+  #observe(): void {
+    const latest = this.#o.replica.latestSeq();
+    const last = this.#observations.at(-1);
+    if (last === undefined || latest > last.seq) this.#observations.push({ seq: latest, atMs: this.#o.clock.now() });
+    const acked = this.#o.replica.peerStates().map((p) => p.ackedSeq);
+    const floor = acked.length === 0 ? latest : Math.min(...acked);
+    while (this.#observations.length > 1 && this.#observations[0]!.seq <= floor) this.#observations.shift();
+    if (this.#observations.length > MAX_OBSERVATIONS) this.#observations = this.#observations.filter((_, i) => i % 2 === 0);
+  }
+}

@@ -1,0 +1,245 @@
+// Two real region nodes in this process (real SQLite, shards on workers, WebSockets on port 0),
+// linked by `peers`: what one region's scanners do is seen by the other's, members only.
+import { createServer } from "node:net";
+import { encode } from "@msgpack/msgpack";
+import { afterEach, describe, expect, test } from "vitest";
+import { startRegionNode, type RegionNodeSettings } from "../../cloud/region-node.ts";
+import { federationProof } from "../../cloud/replication/federation-key.ts";
+import { IdentityRegistry } from "../../cloud/registry/identity-registry.ts";
+import { openRegistryDatabase } from "../../cloud/registry/registry-database.ts";
+import { IdentityVault } from "../../cloud/storage/identity-vault.ts";
+import { loadOrCreateRegionKeyring } from "../../cloud/storage/region-keyring.ts";
+import { sodiumReady } from "../../cloud/storage/sodium.ts";
+import { systemClock } from "../../core/clock.ts";
+import { HybridLogicalClock } from "../../core/hybrid-logical-clock.ts";
+import { newIdentityId } from "../../core/ids.ts";
+import { createDeviceCredentials } from "../../edge/device-credentials.ts";
+import { RegionLink } from "../../edge/region-link.ts";
+import { CloseCode, decodeMessage, encodeMessage, FrameKind, generateIdentityKeyPair, sealSignature } from "../../protocol/index.ts";
+import { syntheticPalm, tempDir } from "../cloud/fixtures.ts";
+import { handshakeByHand, nextFrame } from "../protocol/loopback.ts";
+
+type Node = Awaited<ReturnType<typeof startRegionNode>>;
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+const federation = () => new Uint8Array(Buffer.from(Array.from({ length: 32 }, () => Math.floor(Math.random() * 256))));
+
+const dataDirOf = new WeakMap<Node, string>();
+
+const startRegion = async (regionId: string, extra: Partial<RegionNodeSettings> = {}, logs: string[] = []) => {
+  const dataDir = tempDir(`palmline-${regionId}-`);
+  const node = await startRegionNode({
+    regionId,
+    dataDir,
+    host: "127.0.0.1",
+    port: 0,
+    shardCount: 1,
+    clock: systemClock,
+    log: (line) => logs.push(line),
+    antiEntropyEveryMs: 600_000,
+    ...extra,
+  });
+  cleanups.push(() => node.close());
+  dataDirOf.set(node, dataDir);
+  return node;
+};
+
+/** A provisioned scanner's link to a region. */
+const scanner = async (node: Node) => {
+  const credentials = await createDeviceCredentials({ regionUrl: node.url, pinnedRegionKey: node.identityPublicKey, deviceName: "lane" });
+  const link = await RegionLink.connect({ credentials, provisioningCode: node.issueProvisioningCode() });
+  cleanups.push(() => link.close());
+  const palm = (seed: number, capture: number) => sealSignature(syntheticPalm(seed)(capture), link.templatePublicKey);
+  return {
+    link,
+    enroll: async (seed: number) => {
+      const result = await link.enroll([await palm(seed, 0), await palm(seed, 1), await palm(seed, 2)]);
+      if (result.outcome !== "enrolled") throw new Error(`enrollment failed: ${result.outcome}`);
+      return result.identityId!;
+    },
+    identify: async (seed: number) => {
+      const result = await link.identify(await palm(seed, 9));
+      return result.outcome === "match" ? result.identityId : undefined;
+    },
+    deletePalm: async (seed: number) => (await link.requestDeletion(await palm(seed, 8))).outcome,
+  };
+};
+
+const waitUntil = async <T>(probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 10_000): Promise<T> => {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+};
+
+const linked = (from: Node, peer: string) => waitUntil(() => from.replication.status().peers.some((p) => p.regionId === peer && p.connected) || undefined);
+
+/** B listening, A dialling it: one link, both directions. */
+const linkedPair = async (key = federation()) => {
+  const b = await startRegion("b", { federationKey: key });
+  const a = await startRegion("a", { federationKey: key, peers: [b.url] });
+  await linked(a, "b");
+  await linked(b, "a");
+  return { a, b, key };
+};
+
+describe("replication between two regions", () => {
+  test("an identity enrolled in A becomes identifiable in B", async () => {
+    const { a, b } = await linkedPair();
+    const identityId = await (await scanner(a)).enroll(11);
+    const atB = await scanner(b);
+    expect(await waitUntil(() => atB.identify(11))).toBe(identityId);
+    // Identifying raised last-seen in B, which flows back to A: then both hold the same registry.
+    await waitUntil(() => b.replication.status().digest === a.replication.status().digest || undefined);
+  });
+
+  test("a deletion in B makes the identity unidentifiable in A within a second", async () => {
+    const { a, b } = await linkedPair();
+    const atA = await scanner(a);
+    const identityId = await atA.enroll(12);
+    const atB = await scanner(b);
+    await waitUntil(() => atB.identify(12));
+    expect(await atB.deletePalm(12)).toBe("deleted");
+    const started = Date.now();
+    await waitUntil(async () => ((await atA.identify(12)) === undefined ? true : undefined), 1_000);
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(await atA.identify(12)).toBeUndefined();
+    expect(a.replication.status()).toMatchObject({ live: 0, tombstones: 1 });
+    expect(identityId).toMatch(/^id_/);
+  });
+
+  test("GET /api/replication and /metrics report the link, its lag and what was applied", async () => {
+    const { a, b } = await linkedPair();
+    await (await scanner(a)).enroll(13);
+    await waitUntil(() => b.replication.status().live === 1 || undefined);
+    await waitUntil(() => a.replication.status().peers[0]?.lagMs === 0 || undefined);
+    const status = (await (await fetch(`${a.httpUrl}/api/replication`)).json()) as ReturnType<Node["replication"]["status"]>;
+    expect(status).toMatchObject({ regionId: "a", live: 1, tombstones: 0, peers: [{ regionId: "b", connected: true, lagMs: 0 }] });
+    expect(status.peers[0]!.ackedSeq).toBe(status.latestSeq);
+    const metrics = await (await fetch(`${b.httpUrl}/metrics`)).text();
+    expect(metrics).toContain("palmline_replication_records_applied_total 1");
+    expect(metrics).toContain('palmline_replication_lag_seconds{peer="a"}');
+  });
+
+  test("two regions that dial each other keep one link, the one the smaller region id dialled", async () => {
+    const key = federation();
+    const [portA, portB] = await Promise.all([freePort(), freePort()]);
+    const aLogs: string[] = [];
+    const [a, b] = await Promise.all([
+      startRegion("a", { federationKey: key, port: portA, peers: [`ws://127.0.0.1:${portB}`] }, aLogs),
+      startRegion("b", { federationKey: key, port: portB, peers: [`ws://127.0.0.1:${portA}`] }),
+    ]);
+    await linked(a, "b");
+    await linked(b, "a");
+    await waitUntil(() => b.replication.status().dialers[0]?.lastCloseCode === CloseCode.DuplicatePeerLink || undefined);
+    expect(a.replication.status().dialers[0]?.state).toBe("linked");
+    const identityId = await (await scanner(b)).enroll(14);
+    expect(await waitUntil(async () => (await scanner(a)).identify(14))).toBe(identityId);
+  });
+});
+
+describe("membership and trust", () => {
+  test("a region with another federation key is refused with NotFederationMember and nothing replicates", async () => {
+    const bLogs: string[] = [];
+    const b = await startRegion("b", { federationKey: federation() }, bLogs);
+    const a = await startRegion("a", { federationKey: federation(), peers: [b.url] });
+    await waitUntil(() => a.replication.status().dialers[0]?.lastCloseCode === CloseCode.NotFederationMember || undefined);
+    await (await scanner(a)).enroll(21);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(b.replication.status()).toMatchObject({ live: 0, peers: [] });
+    // A pinned b's key when it dialled (trust on first use), but nothing was ever exchanged.
+    expect(a.replication.status().peers).toMatchObject([{ regionId: "b", connected: false, ackedSeq: 0, appliedSeq: 0 }]);
+    expect(bLogs.some((l) => l.includes("federation proof does not verify"))).toBe(true);
+  });
+
+  test("a region id that comes back with another identity key is refused with PeerKeyMismatch", async () => {
+    const key = federation();
+    const a = await startRegion("a", { federationKey: key });
+    const original = await startRegion("b", { federationKey: key, peers: [a.url] });
+    await linked(a, "b");
+    await original.close();
+    cleanups.pop();
+    // Same region id, fresh data directory: a new identity key.
+    const impostor = await startRegion("b", { federationKey: key, peers: [a.url] });
+    await waitUntil(() => impostor.replication.status().dialers[0]?.lastCloseCode === CloseCode.PeerKeyMismatch || undefined);
+    await (await scanner(impostor)).enroll(22);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(a.replication.status()).toMatchObject({ live: 0, peers: [{ regionId: "b", connected: false }] });
+  });
+});
+
+describe("hostile or broken peers", () => {
+  test("a malformed replication message closes the link with MalformedMessage while device sessions keep working", async () => {
+    const key = federation();
+    const b = await startRegion("b", { federationKey: key });
+    const atB = await scanner(b);
+    const mallory = await generateIdentityKeyPair();
+    const raw = await handshakeByHand(`${b.url}/replication`, mallory, b.identityPublicKey, systemClock);
+    const proof = federationProof(key, { initiatorKey: mallory.publicKey, responderKey: b.identityPublicKey, role: "initiator", regionId: "mallory" });
+    raw.socket.send(raw.sealer.seal(FrameKind.Data, encodeMessage({ type: "replication.hello", regionId: "mallory", proof, appliedSeq: 0 })));
+    expect(decodeMessage(raw.opener.open(await nextFrame(raw, 2)).plaintext)).toMatchObject({ type: "replication.hello", regionId: "b" });
+    // A record whose data key is 31 bytes: the schema says exactly 32.
+    const bad = encode({
+      type: "replication.changes",
+      batchId: "b_1",
+      records: [{ identityId: "id_x", originRegion: "mallory", created: { wallMs: 1, counter: 0, nodeId: "mallory" }, lastSeenMs: 1, dataKey: new Uint8Array(31), fields: [] }],
+      upToSeq: 1,
+      more: false,
+    });
+    raw.socket.send(raw.sealer.seal(FrameKind.Data, bad));
+    expect((await raw.closed).code).toBe(CloseCode.MalformedMessage);
+    expect(atB.link.isOpen).toBe(true);
+    expect(await atB.identify(31)).toBeUndefined();
+    expect(b.replication.status().live).toBe(0);
+  });
+
+  test("a region link without a valid hello first is closed with UnexpectedMessage", async () => {
+    const b = await startRegion("b", { federationKey: federation() });
+    const raw = await handshakeByHand(`${b.url}/replication`, await generateIdentityKeyPair(), b.identityPublicKey, systemClock);
+    raw.socket.send(raw.sealer.seal(FrameKind.Data, encodeMessage({ type: "replication.ack", upToSeq: 5 })));
+    expect((await raw.closed).code).toBe(CloseCode.UnexpectedMessage);
+  });
+});
+
+describe("anti-entropy", () => {
+  test("repairs a record the feed skipped", async () => {
+    const { a, b } = await linkedPair();
+    // Written behind the node's back, then moved behind the feed's cursor in the same turn of
+    // the event loop, so the feed never sends it: only a digest comparison can find it.
+    const sodium = await sodiumReady;
+    const dataDir = dataDirOf.get(a)!;
+    const keyring = await loadOrCreateRegionKeyring(dataDir);
+    const db = openRegistryDatabase(dataDir);
+    cleanups.push(() => db.close());
+    const registry = new IdentityRegistry({ db, vault: new IdentityVault(sodium, keyring.storageKey), hlc: new HybridLogicalClock("a", () => Date.now()), regionId: "a" });
+    const identityId = newIdentityId();
+    registry.enroll(identityId, syntheticPalm(41)(0), Date.now());
+    db.prepare("UPDATE identities SET change_seq = 0 WHERE identity_id = ?").run(identityId);
+    await waitUntil(() => a.replication.status().peers[0]?.ackedSeq === a.replication.status().latestSeq || undefined);
+    const atB = await scanner(b);
+    expect(await atB.identify(41)).toBeUndefined();
+    expect(b.replication.status().digest).not.toBe(a.replication.status().digest);
+
+    a.replication.antiEntropyNow();
+    expect(await waitUntil(() => atB.identify(41))).toBe(identityId);
+    // Identifying raised last-seen in B, which flows back to A: then both hold the same registry.
+    await waitUntil(() => b.replication.status().digest === a.replication.status().digest || undefined);
+  });
+});
+
+const freePort = () =>
+  new Promise<number>((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === "object" && address !== null ? address.port : 0));
+    });
+  });
