@@ -1,5 +1,5 @@
 // Keeps one configured peer (`--peer URL`) linked: learns the peer's region id and identity key
-// from its GET /region, pins the key on first use (RegistryReplica.pinPeerKey), opens the secure
+// from its GET /region, refuses a key other than the one pinned for that region, opens the secure
 // channel to <url>/replication insisting on that key, and hands the channel to a PeerLink. When
 // the link ends it dials again after a backoff with jitter, on the injected clock; refusals that
 // another attempt will not cure soon (not a member, key mismatch, duplicate link) wait longer.
@@ -32,7 +32,8 @@ export interface PeerDialerOptions {
   readonly identity: IdentityKeyPair;
   readonly clock: Clock;
   readonly log: (line: string) => void;
-  readonly pinPeerKey: (regionId: string, publicKey: Uint8Array) => "pinned" | "matches" | "mismatch";
+  /** Read only: the key is pinned by the link once the peer's federation proof holds, so a wrong --peer URL pins nothing. */
+  readonly peerKeyStatus: (regionId: string, publicKey: Uint8Array) => "unknown" | "matches" | "mismatch";
   readonly openLink: (channel: SecureChannel, peerRegionId: string) => PeerLink;
   readonly random?: () => number;
 }
@@ -112,7 +113,7 @@ export class PeerDialer {
     }
     this.#regionId = peer.regionId;
     if (peer.regionId === this.#o.regionId) return this.#retry(`${this.#o.url} is this region itself`, undefined, this.#slow());
-    if (this.#o.pinPeerKey(peer.regionId, peer.publicKey) === "mismatch") {
+    if (this.#o.peerKeyStatus(peer.regionId, peer.publicKey) === "mismatch") {
       return this.#retry(`region ${peer.regionId} now presents another identity key than the one pinned; refusing it`, CloseCode.PeerKeyMismatch, this.#slow());
     }
     if (this.#stopped) return;

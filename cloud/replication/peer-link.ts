@@ -201,12 +201,12 @@ export class PeerLink {
       throw new LinkViolation(CloseCode.NotFederationMember, "federation proof does not verify");
     }
     if (hello.regionId === this.#o.regionId) throw new LinkViolation(CloseCode.UnexpectedMessage, "a region cannot link to itself");
-    if (this.role === "initiator") {
-      // The channel already proved the peer holds the key pinned for the region id we dialled.
-      if (hello.regionId !== this.peerRegionId) {
-        throw new LinkViolation(CloseCode.PeerKeyMismatch, `peer says it is ${hello.regionId}, its key is pinned to ${this.peerRegionId}`);
-      }
-    } else if (this.#o.replica.pinPeerKey(hello.regionId, peerKey) === "mismatch") {
+    if (this.role === "initiator" && hello.regionId !== this.peerRegionId) {
+      // The channel proved the peer holds the key its GET /region announced for the id we dialled.
+      throw new LinkViolation(CloseCode.PeerKeyMismatch, `peer says it is ${hello.regionId}, its /region said ${this.peerRegionId}`);
+    }
+    // Pinned only now that the proof holds: a --peer pointing at a stranger pins nothing.
+    if (this.#o.replica.pinPeerKey(hello.regionId, peerKey) === "mismatch") {
       throw new LinkViolation(CloseCode.PeerKeyMismatch, `region ${hello.regionId} is pinned to another key`);
     }
     this.peerRegionId = hello.regionId;

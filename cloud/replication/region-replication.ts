@@ -86,7 +86,7 @@ export class RegionReplication {
         identity: this.#o.identity,
         clock: this.#o.clock,
         log: this.#o.log,
-        pinPeerKey: (regionId, key) => this.#o.replica.pinPeerKey(regionId, key),
+        peerKeyStatus: (regionId, key) => this.#o.replica.peerKeyStatus(regionId, key),
         openLink: (channel, peerRegionId) => this.#open(channel, "initiator", peerRegionId),
       });
       this.#dialers.push(dialer);

@@ -198,6 +198,13 @@ export class RegistryReplica {
     }
   }
 
+  /** What a key is to a region id before anything is pinned: a dialer checks this, and pins only once the federation proof holds. */
+  peerKeyStatus(regionId: string, publicKey: Uint8Array): "unknown" | "matches" | "mismatch" {
+    const row = this.#db.prepare("SELECT public_key AS key FROM replica_peers WHERE region_id = ?").get(regionId) as { key: Uint8Array } | undefined;
+    if (row === undefined) return "unknown";
+    return Buffer.from(row.key).equals(Buffer.from(publicKey)) ? "matches" : "mismatch";
+  }
+
   /** Trust on first use: the first key seen for a region is kept; later ones must match it. */
   pinPeerKey(regionId: string, publicKey: Uint8Array): "pinned" | "matches" | "mismatch" {
     const row = this.#db.prepare("SELECT public_key AS key FROM replica_peers WHERE region_id = ?").get(regionId) as { key: Uint8Array } | undefined;

@@ -30,7 +30,7 @@ const unreachableDialer = async (random: () => number) => {
     identity: await generateIdentityKeyPair(),
     clock,
     log: (line) => retries.push(line),
-    pinPeerKey: () => "pinned",
+    peerKeyStatus: () => "unknown",
     openLink: () => {
       throw new Error("never reached");
     },
