@@ -46,7 +46,6 @@ export interface PeerState {
 }
 
 type IdentityRow = { id: string; origin: string; created: string; lastSeen: number; deleted: string | null; seq: number };
-type JoinedRow = IdentityRow & { field: string | null; stamp: string | null; value: Uint8Array | null };
 
 /** Overhead counted per record and per field when a batch is cut by size (ids, stamps, framing). */
 const RECORD_OVERHEAD_BYTES = 160;
@@ -62,6 +61,11 @@ export class RegistryReplica {
   readonly #regionId: string;
   readonly #phoneHash: (phone: string) => string;
   readonly #keys: DataKeyStore;
+  /**
+   * Each record's digest, valid while its change_seq is unchanged (every change raises it), so a
+   * digest after the first reads only the records that changed, not every template again.
+   */
+  #recordDigests = new Map<string, { readonly seq: number; readonly digest: Buffer }>();
 
   constructor(o: { db: DatabaseSync; vault: IdentityVault; hlc: HybridLogicalClock; regionId: string; phoneHash: (phone: string) => string }) {
     this.#db = o.db;
@@ -174,16 +178,30 @@ export class RegistryReplica {
 
   /** Hex sha-256 over every record (tombstones included) in identity id order. */
   digest(): string {
-    const digester = new RegistryDigester();
-    for (const record of this.#allRecords()) digester.add(record);
-    return digester.whole();
+    return this.#digest().whole();
   }
 
   /** One digest per bucket of ids (REPLICA_BUCKETS of them, empty ones included). */
   bucketDigests(): { bucket: number; digest: Uint8Array; count: number }[] {
+    return this.#digest().buckets();
+  }
+
+  #digest(): RegistryDigester {
     const digester = new RegistryDigester();
-    for (const record of this.#allRecords()) digester.add(record);
-    return digester.buckets();
+    const next = new Map<string, { readonly seq: number; readonly digest: Buffer }>();
+    const rows = this.#db.prepare("SELECT identity_id AS id, change_seq AS seq FROM identities ORDER BY identity_id").iterate() as Iterable<{ id: string; seq: number }>;
+    for (const { id, seq } of rows) {
+      let known = this.#recordDigests.get(id);
+      if (known === undefined || known.seq !== seq) {
+        const row = this.#identityRow(id);
+        if (row === undefined) continue;
+        known = { seq: row.seq, digest: recordDigest(toIdentityRecord(this.#assemble(row, this.#fieldsOf(id)))) };
+      }
+      next.set(id, known);
+      digester.addDigest(id, known.digest);
+    }
+    this.#recordDigests = next;
+    return digester;
   }
 
   /** Every record (live ones with their data key) whose id falls in one of the buckets. */
@@ -365,28 +383,6 @@ export class RegistryReplica {
 
   #withKey(record: ReplicatedRecord): ReplicatedRecord {
     return record.tombstone === undefined ? { ...record, dataKey: this.#keys.key(record.identityId) } : record;
-  }
-
-  /** Every record without keys, in identity id order: one pass over a join, for the digests. */
-  *#allRecords(): Generator<IdentityRecord> {
-    const rows = this.#db
-      .prepare(
-        `SELECT ${IDENTITY_COLUMNS}, f.field AS field, f.hlc AS stamp, f.value AS value
-           FROM identities i LEFT JOIN identity_fields f ON f.identity_id = i.identity_id AND i.deleted_hlc IS NULL
-          ORDER BY i.identity_id, f.field`,
-      )
-      .iterate() as Iterable<JoinedRow>;
-    let head: IdentityRow | undefined;
-    let fields: ReplicatedField[] = [];
-    for (const row of rows) {
-      if (head !== undefined && head.id !== row.id) {
-        yield toIdentityRecord(this.#assemble(head, fields));
-        fields = [];
-      }
-      head = row;
-      if (row.field !== null && row.stamp !== null) fields.push({ name: row.field, stamp: decodeHlc(row.stamp), value: row.value });
-    }
-    if (head !== undefined) yield toIdentityRecord(this.#assemble(head, fields));
   }
 
   #transaction(work: () => void): void {

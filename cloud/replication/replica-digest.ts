@@ -50,9 +50,13 @@ export class RegistryDigester {
   readonly #buckets = Array.from({ length: REPLICA_BUCKETS }, () => ({ hash: createHash("sha256"), count: 0 }));
 
   add(record: IdentityRecord): void {
-    const digest = recordDigest(record);
+    this.addDigest(record.identityId, recordDigest(record));
+  }
+
+  /** A record's digest computed earlier (recordDigest), given in identity id order like add(). */
+  addDigest(identityId: string, digest: Uint8Array): void {
     this.#whole.update(digest);
-    const bucket = this.#buckets[bucketOf(record.identityId)]!;
+    const bucket = this.#buckets[bucketOf(identityId)]!;
     bucket.hash.update(digest);
     bucket.count++;
   }

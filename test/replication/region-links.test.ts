@@ -139,7 +139,7 @@ describe("replication between two regions", () => {
     await linked(a, "b");
     await linked(b, "a");
     await waitUntil(() => b.replication.status().dialers[0]?.lastCloseCode === CloseCode.DuplicatePeerLink || undefined);
-    expect(a.replication.status().dialers[0]?.state).toBe("linked");
+    await waitUntil(() => a.replication.status().dialers[0]?.state === "linked" || undefined);
     const identityId = await (await scanner(b)).enroll(14);
     expect(await waitUntil(async () => (await scanner(a)).identify(14))).toBe(identityId);
   });
