@@ -3,8 +3,8 @@
 // classes; this file only says what depends on what.
 //
 //   RegionNodeConfig -> RegionStorage (SQLite registry, keys) -> RegionIndex (FAISS shards)
-//                                                              -> RegionReplication (peer links)
 //                                                              -> RegionFlows (sagas, processor)
+//                                                              -> RegionReplication (peer links; settles deletions)
 //                                                              -> RegionNode (WebSocket + HTTP)
 import { Context, Effect, Layer, ManagedRuntime } from "effect";
 import type { Clock } from "../core/clock.ts";
@@ -164,6 +164,7 @@ const RegionReplicationLive = Layer.effect(
     const config = yield* RegionNodeConfig;
     const { keyring, registry, replica } = yield* RegionStorage;
     const { shards, metrics } = yield* RegionIndex;
+    const flows = yield* RegionFlowsService;
     const replication = yield* Effect.acquireRelease(
       Effect.sync(() => {
         const service = new RegionReplication({
@@ -179,12 +180,21 @@ const RegionReplicationLive = Layer.effect(
           clock: config.clock,
           log: config.log,
           ...(config.antiEntropyEveryMs !== undefined ? { antiEntropyEveryMs: config.antiEntropyEveryMs } : {}),
-          onApplied: (changed) => metrics.recordReplicated(changed),
+          onApplied: (changed) => {
+            metrics.recordReplicated(changed);
+            // Another region's records may carry its open payments dropping to 0: a deletion
+            // requested here and waiting for them may complete now.
+            flows.deletions.settlePending().catch((error: unknown) => config.log(`pending deletions not settled: ${error instanceof Error ? error.message : String(error)}`));
+          },
         });
         service.start();
         return service;
       }),
-      (service) => Effect.promise(() => service.stop()),
+      (service) =>
+        Effect.promise(async () => {
+          await service.stop();
+          await flows.deletions.idle(); // a deletion an applied batch started finishes before the index closes
+        }),
     );
     metrics.watchReplication(() => replication.lagSeconds());
     return replication;
@@ -205,6 +215,7 @@ const RegionFlowsLive = Layer.effect(
       sodium,
       storageKey: keyring.storageKey,
       hlc,
+      regionId: config.regionId,
       identifier,
       shards,
       isLive: (identityId) => registry.isLive(identityId),
@@ -273,7 +284,7 @@ const RegionNodeServerLive = Layer.effect(
     const expiry = yield* Effect.acquireRelease(
       Effect.promise(async () => {
         await flows.deletions.settlePending();
-        const sweeper = new ExpirySweeper({ db, deletions: flows.deletions, clock: config.clock, log: config.log, expired: (n) => metrics.identitiesExpired.inc({}, n) });
+        const sweeper = new ExpirySweeper({ db, regionId: config.regionId, deletions: flows.deletions, clock: config.clock, log: config.log, expired: (n) => metrics.identitiesExpired.inc({}, n) });
         sweeper.start();
         return sweeper;
       }),
@@ -306,8 +317,8 @@ const RegionNodeServerLive = Layer.effect(
 
 export const regionNodeLayer = (settings: RegionNodeSettings) =>
   RegionNodeServerLive.pipe(
-    Layer.provideMerge(RegionFlowsLive),
     Layer.provideMerge(RegionReplicationLive),
+    Layer.provideMerge(RegionFlowsLive),
     Layer.provideMerge(RegionIndexLive),
     Layer.provideMerge(RegionStorageLive),
     Layer.provide(Layer.succeed(RegionNodeConfig, settings)),

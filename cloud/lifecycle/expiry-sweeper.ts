@@ -7,6 +7,11 @@
 //
 // Identities with a pending deletion are left to the deletion desk: they are deleted when their
 // open payments settle, so they neither count for the next deadline nor get swept again.
+//
+// Every region sweeps every identity (one must vanish even if the region that enrolled it is
+// gone), but an identity enrolled elsewhere falls due here only FOREIGN_EXPIRY_GRACE_MS later:
+// its own region normally expires it first, the tombstone arrives by replication, and the person
+// gets one message, not one per region.
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 import type { Clock, TimerHandle } from "../../core/clock.ts";
 import { expiresAt, expiryCutoff } from "../../core/identity-expiry.ts";
@@ -23,13 +28,21 @@ export const EXPIRY_RECHECK_MS = 24 * 60 * 60 * 1000;
 /** After a sweep that could not delete what was due, how long until it tries again. */
 export const EXPIRY_RETRY_MS = 60_000;
 
+/** How much later than its own region a region expires an identity enrolled elsewhere. */
+export const FOREIGN_EXPIRY_GRACE_MS = 7 * 24 * 60 * 60 * 1000;
+
 /** Live identities that expiry is responsible for: not already waiting on a pending deletion. */
 const SWEEPABLE = `i.deleted_hlc IS NULL
   AND NOT EXISTS (SELECT 1 FROM deletion_requests d WHERE d.identity_id = i.identity_id AND d.completed_ms IS NULL)`;
-const DUE = `${SWEEPABLE} AND i.last_seen_ms <= :cutoff`;
+/** The deadline: two years after last use, plus the grace for identities enrolled elsewhere. */
+const DEADLINE = `i.last_seen_ms + CASE WHEN i.origin_region = :region THEN 0 ELSE ${FOREIGN_EXPIRY_GRACE_MS} END`;
+// The first condition is implied by the second; it lets SQLite walk the last-seen index.
+const DUE = `${SWEEPABLE} AND i.last_seen_ms <= :cutoff AND ${DEADLINE} <= :cutoff`;
 
 export interface ExpirySweeperOptions {
   readonly db: DatabaseSync;
+  /** This region: identities it enrolled expire on time, others a grace period later. */
+  readonly regionId: string;
   readonly deletions: DeletionDesk;
   readonly clock: Clock;
   readonly log: (line: string) => void;
@@ -41,7 +54,8 @@ export interface ExpirySweeperOptions {
 export class ExpirySweeper {
   readonly #o: ExpirySweeperOptions;
   readonly #batchSize: number;
-  readonly #earliest: StatementSync;
+  readonly #earliestOwn: StatementSync;
+  readonly #earliestForeign: StatementSync;
   readonly #due: StatementSync;
   readonly #stillDue: StatementSync;
   #timer: TimerHandle | undefined;
@@ -55,7 +69,8 @@ export class ExpirySweeper {
     this.#batchSize = options.batchSize ?? EXPIRY_BATCH;
     // Both walk the registry's index of live identities by last-seen (identities_live_last_seen)
     // from its start: the next deadline and each batch cost what they return, not a scan.
-    this.#earliest = options.db.prepare(`SELECT i.last_seen_ms AS lastSeen FROM identities i WHERE ${SWEEPABLE} ORDER BY i.last_seen_ms LIMIT 1`);
+    this.#earliestOwn = options.db.prepare(`SELECT i.last_seen_ms AS lastSeen FROM identities i WHERE ${SWEEPABLE} AND i.origin_region = :region ORDER BY i.last_seen_ms LIMIT 1`);
+    this.#earliestForeign = options.db.prepare(`SELECT i.last_seen_ms AS lastSeen FROM identities i WHERE ${SWEEPABLE} AND i.origin_region <> :region ORDER BY i.last_seen_ms LIMIT 1`);
     this.#due = options.db.prepare(`SELECT i.identity_id AS id FROM identities i WHERE ${DUE} ORDER BY i.last_seen_ms LIMIT :limit`);
     this.#stillDue = options.db.prepare(`SELECT 1 AS due FROM identities i WHERE i.identity_id = :id AND ${DUE}`);
   }
@@ -81,8 +96,10 @@ export class ExpirySweeper {
 
   /** When the next identity expires if nobody uses it, from the registry as it is now. */
   nextExpiry(): number | undefined {
-    const row = this.#earliest.get() as { lastSeen: number } | undefined;
-    return row === undefined ? undefined : expiresAt(row.lastSeen);
+    const own = this.#earliestOwn.get({ region: this.#o.regionId }) as { lastSeen: number } | undefined;
+    const foreign = this.#earliestForeign.get({ region: this.#o.regionId }) as { lastSeen: number } | undefined;
+    const deadlines = [...(own !== undefined ? [expiresAt(own.lastSeen)] : []), ...(foreign !== undefined ? [expiresAt(foreign.lastSeen) + FOREIGN_EXPIRY_GRACE_MS] : [])];
+    return deadlines.length === 0 ? undefined : Math.min(...deadlines);
   }
 
   #fire(): void {
@@ -125,7 +142,7 @@ export class ExpirySweeper {
     const failures = new Set<string>();
     for (;;) {
       const cutoff = expiryCutoff(this.#o.clock.now());
-      const rows = this.#due.all({ cutoff, limit: this.#batchSize + failures.size }) as { id: string }[];
+      const rows = this.#due.all({ cutoff, region: this.#o.regionId, limit: this.#batchSize + failures.size }) as { id: string }[];
       const batch = rows.map((r) => r.id).filter((id) => !failures.has(id)).slice(0, this.#batchSize);
       if (batch.length === 0) {
         this.#failed = failures.size > 0;
@@ -135,7 +152,7 @@ export class ExpirySweeper {
       for (const identityId of batch) {
         if (!this.#running) return;
         try {
-          const stillDue = () => this.#stillDue.get({ id: identityId, cutoff: expiryCutoff(this.#o.clock.now()) }) !== undefined;
+          const stillDue = () => this.#stillDue.get({ id: identityId, region: this.#o.regionId, cutoff: expiryCutoff(this.#o.clock.now()) }) !== undefined;
           if ((await this.#o.deletions.expire(identityId, stillDue))?.outcome === "deleted") deleted++;
         } catch (error) {
           failures.add(identityId);

@@ -26,7 +26,8 @@ export class RegionPortalDirectory implements PortalDirectory {
       | undefined;
     if (row === undefined) return undefined;
     const profile = this.#flows.profiles.read(identityId);
-    const pending = this.#db.prepare("SELECT 1 AS yes FROM deletion_requests WHERE identity_id = ? AND completed_ms IS NULL").get(identityId) !== undefined;
+    // Recorded here, or asked in another region and announced to this one.
+    const pending = this.#flows.deletions.isPending(identityId);
     return {
       enrolledAt: decodeHlc(row.created).wallMs,
       lastSeenAt: row.lastSeen,

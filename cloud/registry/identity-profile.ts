@@ -25,6 +25,15 @@ const FIELDS = { card: "card", phone: "phone", loyaltyCard: "loyalty_card" } as 
 /** The phone register's field name: replication decrypts it to keep each region's phone index. */
 export const PHONE_FIELD = FIELDS.phone;
 
+/**
+ * Lifecycle registers, replicated like the profile fields and encrypted the same way
+ * (cloud/lifecycle/deletion-registers.ts): each region's count of the identity's open payments,
+ * written by that region only, and a deletion request waiting for them.
+ */
+export const OPEN_PAYMENTS_FIELD_PREFIX = "open_payments:";
+export const openPaymentsField = (regionId: string) => `${OPEN_PAYMENTS_FIELD_PREFIX}${regionId}`;
+export const DELETION_REQUESTED_FIELD = "deletion_requested";
+
 /** A profile field's plaintext, as written: JSON of the value. */
 export const encodeProfileValue = (value: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(value));
 export const decodeProfileValue = (plain: Uint8Array): unknown => JSON.parse(new TextDecoder().decode(plain));
@@ -99,6 +108,45 @@ export class IdentityProfiles {
         out[name] = decodeProfileValue(this.#vault.decryptField(identityId, field, dataKey, row.value));
       }
       return out as IdentityProfileFields;
+    } finally {
+      dataKey.fill(0);
+    }
+  }
+
+  /**
+   * Writes one register outside the profile (a lifecycle register), encrypted with the data key
+   * like every field. False when the identity is no longer live: nothing is written then.
+   */
+  writeRegister(identityId: string, field: string, value: unknown): boolean {
+    const dataKey = this.#dataKey(identityId);
+    if (dataKey === undefined) return false;
+    const plain = encodeProfileValue(value);
+    try {
+      this.#db
+        .prepare(
+          `INSERT INTO identity_fields (identity_id, field, hlc, value) VALUES (?, ?, ?, ?)
+           ON CONFLICT (identity_id, field) DO UPDATE SET hlc = excluded.hlc, value = excluded.value WHERE excluded.hlc > identity_fields.hlc`,
+        )
+        .run(identityId, field, encodeHlc(this.#hlc.now()), this.#vault.encryptField(identityId, field, dataKey, plain));
+      return true;
+    } finally {
+      plain.fill(0);
+      dataKey.fill(0);
+    }
+  }
+
+  /** The registers whose name starts with `prefix`, decrypted; empty once the identity is deleted. */
+  readRegisters(identityId: string, prefix: string): Map<string, unknown> {
+    const out = new Map<string, unknown>();
+    const rows = this.#db
+      .prepare("SELECT field, value FROM identity_fields WHERE identity_id = ? AND substr(field, 1, ?) = ? AND value IS NOT NULL")
+      .all(identityId, prefix.length, prefix) as { field: string; value: Uint8Array }[];
+    if (rows.length === 0) return out;
+    const dataKey = this.#dataKey(identityId);
+    if (dataKey === undefined) return out;
+    try {
+      for (const row of rows) out.set(row.field, decodeProfileValue(this.#vault.decryptField(identityId, row.field, dataKey, row.value)));
+      return out;
     } finally {
       dataKey.fill(0);
     }

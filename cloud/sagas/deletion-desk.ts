@@ -1,9 +1,15 @@
-// Deletion in this region, whoever asks for it: a person at a device (palm + confirmation) or in
-// the portal, or the expiry sweeper for an identity nobody used for two years. With no payment
-// open the identity is deleted at once: tombstone, data key destroyed, removed from the shards,
-// and the person told by SMS. Otherwise the request is recorded as pending and completes as soon
-// as the last open payment settles, by whichever path settles it (completeIfSettled).
-// Replicating the tombstone to other regions belongs to the replication layer.
+// Deletion, whoever asks for it: a person at a device (palm + confirmation) or in the portal, or
+// the expiry sweeper for an identity nobody used for two years. With no payment open anywhere in
+// the federation the identity is deleted at once: tombstone, data key destroyed, removed from
+// the shards, and the person told by SMS; the tombstone then replicates to every region.
+// Otherwise the request is recorded here as pending and announced to the other regions
+// (cloud/lifecycle/deletion-registers.ts), and this region completes it once its own ledger and
+// every other region's published count say no payment is open: after a local settlement
+// (completeIfSettled) or after applying another region's records (settlePending).
+//
+// Only the region that recorded the request completes it: it reads the phone for the
+// acknowledgement just before its tombstone shreds it, so the person is told once. A region that
+// holds a pending row while another region's later request names that one leaves it to that one.
 //
 // Every decision runs one at a time: two paths settling the same identity's payments at once
 // must not both delete it (nor both tell the person).
@@ -11,6 +17,7 @@ import type { Clock } from "../../core/clock.ts";
 import type { IdentityId } from "../../core/ids.ts";
 import type { DeletionRequest, DeletionResult } from "../../protocol/index.ts";
 import type { DeletionAcknowledgement, DeletionCause } from "../lifecycle/deletion-acknowledgement.ts";
+import type { DeletionRegisters } from "../lifecycle/deletion-registers.ts";
 import type { IdentityDeletion } from "../registry/identity-deletion.ts";
 import type { PaymentLedger } from "../registry/payment-ledger.ts";
 import type { PalmLookup } from "./palm-lookup.ts";
@@ -22,6 +29,8 @@ export interface ShardRemoval {
 export interface DeletionDeskOptions {
   readonly deletion: IdentityDeletion;
   readonly ledger: PaymentLedger;
+  /** What the other regions publish about their open payments and deletion requests. */
+  readonly registers: DeletionRegisters;
   readonly shards: ShardRemoval;
   readonly lookup: PalmLookup;
   readonly isLive: (identityId: string) => boolean;
@@ -60,43 +69,86 @@ export class DeletionDesk {
 
   /** Completes the identity's pending deletion if its last open payment has settled. */
   completeIfSettled(identityId: string): Promise<boolean> {
-    return this.#oneAtATime(async () => {
-      if (!this.#o.deletion.pending().includes(identityId)) return false;
-      return (await this.#deleteOrDefer(identityId, "requested")).outcome === "deleted";
-    });
+    return this.#oneAtATime(() => this.#completeIfDue(identityId));
   }
 
-  /** Completes every pending request whose payments have all settled (at start, after a settlement). */
+  /**
+   * Completes every pending request whose payments have all settled, here and in every other
+   * region (at start, and after applying another region's records, which may carry its count
+   * dropping to 0).
+   */
   settlePending(): Promise<number> {
     return this.#oneAtATime(async () => {
       let done = 0;
       for (const identityId of this.#o.deletion.pending()) {
-        if ((await this.#deleteOrDefer(identityId, "requested")).outcome === "deleted") done++;
+        if (await this.#completeIfDue(identityId)) done++;
       }
       return done;
     });
   }
 
+  /**
+   * Whether a deletion of the identity is waiting, recorded here or announced by another region:
+   * such an identity takes no new payments, so the wait ends.
+   */
+  isPending(identityId: string): boolean {
+    return this.#o.deletion.pending().includes(identityId) || this.#o.registers.requested(identityId) !== undefined;
+  }
+
+  /** Open payments for the identity in the whole federation: this ledger plus the others' counts. */
+  openTransactions(identityId: string): number {
+    return this.#o.ledger.openTransactions(identityId) + this.#o.registers.openElsewhere(identityId);
+  }
+
   async #deleteOrDefer(identityId: string, cause: DeletionCause): Promise<DeletionAnswer> {
-    const { deletion, ledger, clock, log } = this.#o;
+    const { deletion, registers, clock, log } = this.#o;
     if (!this.#o.isLive(identityId)) {
       // Already gone (a second request, or a tombstone that arrived from another region): only
       // a request still recorded as pending is closed.
       if (deletion.pending().includes(identityId)) deletion.tombstone(identityId, clock.now());
       return { outcome: "deleted", identityId };
     }
-    const open = ledger.openTransactions(identityId);
+    const open = this.openTransactions(identityId);
     if (open > 0) {
-      deletion.recordRequest(identityId, clock.now());
+      const now = clock.now();
+      deletion.recordRequest(identityId, now);
+      // A request already announced by this region keeps its stamp; a request announced by
+      // another region is taken over (last writer wins): this region now completes it.
+      if (registers.requested(identityId)?.region !== registers.regionId) registers.announceRequest(identityId, now, cause);
       log(`deletion of ${identityId} (${cause}) pending: ${open} open transaction(s)`);
       return { outcome: "pending", identityId, openTransactions: open };
     }
+    await this.#delete(identityId, cause);
+    return { outcome: "deleted", identityId };
+  }
+
+  async #completeIfDue(identityId: string): Promise<boolean> {
+    const { deletion, registers, clock } = this.#o;
+    if (!deletion.pending().includes(identityId)) return false;
+    if (!this.#o.isLive(identityId)) {
+      deletion.tombstone(identityId, clock.now()); // deleted elsewhere meanwhile: close the row
+      return true;
+    }
+    const note = registers.requested(identityId);
+    // Another region's later request names it as the one to complete and acknowledge.
+    if (note !== undefined && note.region !== registers.regionId) return false;
+    if (this.openTransactions(identityId) > 0) {
+      // A request recorded before regions announced theirs: announce it now, so the regions
+      // holding its payments refuse new ones meanwhile.
+      if (note === undefined) registers.announceRequest(identityId, clock.now(), "requested");
+      return false;
+    }
+    await this.#delete(identityId, note?.cause ?? "requested");
+    return true;
+  }
+
+  async #delete(identityId: string, cause: DeletionCause): Promise<void> {
+    const { deletion, clock, log } = this.#o;
     const acknowledgement = this.#o.acknowledgement.address(identityId, cause);
     deletion.tombstone(identityId, clock.now());
     await this.#o.shards.remove([identityId as IdentityId]);
     log(`identity ${identityId} deleted (${cause}): tombstone written, data key destroyed, removed from the index`);
     await acknowledgement?.send();
-    return { outcome: "deleted", identityId };
   }
 
   /** Resolves once every deletion decided so far has run to its end, acknowledgement included. */

@@ -6,6 +6,7 @@
 import { createActor, fromPromise, toPromise } from "xstate";
 import type { Clock } from "../../core/clock.ts";
 import type { PaymentAuthorizeRequest, PaymentAuthorizeResult, PaymentCredentialRequest, PaymentCredentialResult, PaymentSettleRequest, PaymentSettleResult } from "../../protocol/index.ts";
+import { DeletionRequested } from "../lifecycle/deletion-requested.ts";
 import type { ProcessorAdapter } from "../payments/processor-adapter.ts";
 import type { IdentityProfiles } from "../registry/identity-profile.ts";
 import type { PaymentLedger, PaymentRecord } from "../registry/payment-ledger.ts";
@@ -37,6 +38,8 @@ export interface PaymentDeskOptions {
   readonly log: (line: string) => void;
   /** Merchants run by the operator; everyone else is third-party and gets credentials only. */
   readonly firstPartyMerchants: ReadonlySet<string>;
+  /** Whether a deletion of the identity is waiting (here or announced by another region): no new payments then. */
+  readonly deletionPending?: (identityId: string) => boolean;
 }
 
 const reasonOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
@@ -230,7 +233,11 @@ export class PaymentDesk {
     const { processor, lookup, clock } = this.#o;
     const machine = paymentSaga.provide({
       actors: {
-        identify: fromPromise(() => lookup(sealedSignature)),
+        identify: fromPromise(async () => {
+          const payer = await lookup(sealedSignature);
+          if (payer !== undefined && this.#o.deletionPending?.(payer.identityId) === true) throw new DeletionRequested({ identityId: payer.identityId });
+          return payer;
+        }),
         authorize: fromPromise(async ({ input: { payer }, signal }) => {
           if (input.kind !== "authorize") throw new Error("not an authorization");
           this.#o.ledger.update(input.idempotencyKey, { state: "authorizing", identityId: payer.identityId }, clock.now());

@@ -16,6 +16,7 @@ import { phoneHasher } from "../registry/phone-hash.ts";
 import type { PaymentLedger } from "../registry/payment-ledger.ts";
 import { ClosingPaymentLedger } from "../lifecycle/closing-payment-ledger.ts";
 import { DeletionAcknowledgement } from "../lifecycle/deletion-acknowledgement.ts";
+import { DeletionRegisters } from "../lifecycle/deletion-registers.ts";
 import { DeletionDesk, type ShardRemoval } from "../sagas/deletion-desk.ts";
 import { EnrollmentDesk } from "../sagas/enrollment-desk.ts";
 import { GateDesk } from "../sagas/gate-desk.ts";
@@ -43,6 +44,8 @@ export interface RegionFlowsOptions {
   readonly sodium: typeof sodiumModule;
   readonly storageKey: Uint8Array;
   readonly hlc: HybridLogicalClock;
+  /** This region's id in the federation (its open-payment register is named after it); the HLC's node id by default. */
+  readonly regionId?: string;
   readonly identifier: PalmIdentifier;
   readonly shards: ShardRemoval;
   /** Whether an identity is enrolled and not deleted (the registry's answer). */
@@ -72,9 +75,21 @@ export const createRegionFlows = (o: RegionFlowsOptions): RegionFlows => {
   // A keyed hash of phone numbers: findable by the operator, not reversible from the database.
   const phoneHash = phoneHasher(o.storageKey);
   const profiles = new IdentityProfiles({ db: o.db, vault: new IdentityVault(o.sodium, o.storageKey), hlc: o.hlc, phoneHash });
-  // A payment closing may be the last thing a pending deletion waits for, whichever path closed it.
-  const ledger = new ClosingPaymentLedger(o.db, (identityId) => {
-    deletions.completeIfSettled(identityId).catch((error: unknown) => o.log(`pending deletion of ${identityId} not completed: ${error instanceof Error ? error.message : String(error)}`));
+  const registers = new DeletionRegisters({ profiles, regionId: o.regionId ?? o.hlc.nodeId });
+  // Other regions learn this region's count of open payments (a deletion asked there waits for
+  // them), and a payment closing may be the last thing a pending deletion waits for, whichever
+  // path closed it.
+  const ledger = new ClosingPaymentLedger(o.db, {
+    openChanged: (identityId, open) => {
+      try {
+        registers.publishOpenPayments(identityId, open);
+      } catch (error) {
+        o.log(`open payments of ${identityId} not published: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    },
+    closed: (identityId) => {
+      deletions.completeIfSettled(identityId).catch((error: unknown) => o.log(`pending deletion of ${identityId} not completed: ${error instanceof Error ? error.message : String(error)}`));
+    },
   });
   const processor = o.processorUrl !== undefined ? new HttpProcessorAdapter(o.processorUrl) : unconfiguredProcessor();
   // Without a carrier configured, one-time codes go to the node's log (the local SMS adapter).
@@ -86,6 +101,7 @@ export const createRegionFlows = (o: RegionFlowsOptions): RegionFlows => {
   const deletions = new DeletionDesk({
     deletion: new IdentityDeletion(o.db, o.hlc),
     ledger,
+    registers,
     shards: o.shards,
     lookup,
     isLive: o.isLive,
@@ -109,6 +125,7 @@ export const createRegionFlows = (o: RegionFlowsOptions): RegionFlows => {
       log: o.log,
       ...inspect,
       firstPartyMerchants: new Set(o.firstPartyMerchants ?? DEFAULT_FIRST_PARTY_MERCHANTS),
+      deletionPending: (identityId) => deletions.isPending(identityId),
     }),
     gates: new GateDesk({ book: entitlements, lookup, clock: o.clock, ...inspect }),
     deletions,

@@ -2,7 +2,10 @@
 // years is deleted like a requested deletion, and the person is told. The region runs on a
 // ManualClock; years pass with advance(), and the sweeper's deadlines come from the registry.
 import { afterEach, beforeEach, expect, test } from "vitest";
+import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
 import { DELETION_MESSAGES } from "../../cloud/lifecycle/deletion-acknowledgement.ts";
+import { FOREIGN_EXPIRY_GRACE_MS } from "../../cloud/lifecycle/expiry-sweeper.ts";
 import { ManualClock } from "../../core/clock.ts";
 import { EXPIRY_MS } from "../../core/identity-expiry.ts";
 import { DAY_MS, START_MS, STORE, startLifecycleRegion, type LifecycleRegion } from "./lifecycle-region.ts";
@@ -54,6 +57,20 @@ test("an identity nobody uses for two years is deleted and no longer identified"
   await pass(EXPIRY_MS);
   expect(isDeleted(identityId)).toBe(true);
   expect(await identified(1)).toBeUndefined();
+});
+
+test("an identity enrolled in another region expires here only a grace period after two years, leaving its own region to go first", async () => {
+  const identityId = await region.enroll(11);
+  // As replication writes it: the same record, enrolled by region "elsewhere".
+  const db = new DatabaseSync(join(region.dataDir, "registry.sqlite"));
+  db.prepare("UPDATE identities SET origin_region = 'elsewhere' WHERE identity_id = ?").run(identityId);
+  db.close();
+  await pass(EXPIRY_MS);
+  expect(isDeleted(identityId)).toBe(false);
+  await pass(FOREIGN_EXPIRY_GRACE_MS - DAY_MS);
+  expect(isDeleted(identityId)).toBe(false);
+  await pass(DAY_MS);
+  expect(isDeleted(identityId)).toBe(true);
 });
 
 test("a day before the two-year mark the identity is still live and identified", async () => {

@@ -1,0 +1,198 @@
+// A deletion waits for the person's open payments in every region, not only the one where it
+// was asked. Two real regions in this process (SQLite, shards, libsodium, WebSockets on port 0),
+// linked by a federation key, one real processor simulator over HTTP, each region with its own
+// simulated SMS gateway, and devices over real WebSockets presenting synthetic palms.
+import { afterEach, beforeEach, describe, expect, test } from "vitest";
+import { DELETION_MESSAGES } from "../../cloud/lifecycle/deletion-acknowledgement.ts";
+import { startProcessorSimulator } from "../../cloud/payments/processor-simulator.ts";
+import { SimulatedSmsGateway } from "../../cloud/phone/phone-verifier.ts";
+import { startRegionNode, type RegionNodeSettings } from "../../cloud/region-node.ts";
+import { systemClock } from "../../core/clock.ts";
+import { createDeviceCredentials } from "../../edge/device-credentials.ts";
+import { RegionLink } from "../../edge/region-link.ts";
+import { sealSignature } from "../../protocol/index.ts";
+import { syntheticPalm, tempDir } from "../cloud/fixtures.ts";
+
+const STORE = "palmline-store";
+const PHONE = "+4915112349876";
+const PALM = 61;
+
+type Processor = Awaited<ReturnType<typeof startProcessorSimulator>>;
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+const waitUntil = async <T>(probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 10_000): Promise<T> => {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+};
+
+const startRegion = async (regionId: string, processor: Processor, extra: Partial<RegionNodeSettings>) => {
+  const sms = new SimulatedSmsGateway();
+  const logs: string[] = [];
+  const node = await startRegionNode({
+    regionId,
+    dataDir: tempDir(`palmline-${regionId}-`),
+    host: "127.0.0.1",
+    port: 0,
+    shardCount: 1,
+    clock: systemClock,
+    log: (line) => logs.push(line),
+    processorUrl: processor.url,
+    sms,
+    firstPartyMerchants: [STORE],
+    antiEntropyEveryMs: 600_000,
+    ...extra,
+  });
+  cleanups.push(() => node.close());
+
+  let devices = 0;
+  /** A provisioned device with a live session to this region. */
+  const device = async () => {
+    const credentials = await createDeviceCredentials({ regionUrl: node.url, pinnedRegionKey: node.identityPublicKey, deviceName: `${regionId}-${++devices}` });
+    const link = await RegionLink.connect({ credentials, provisioningCode: node.issueProvisioningCode() });
+    cleanups.push(() => link.close());
+    return link;
+  };
+  let captures = 0;
+  const palm = (link: RegionLink) => sealSignature(syntheticPalm(PALM)(++captures + 10), link.templatePublicKey);
+
+  const identify = async () => {
+    const link = await device();
+    const result = await link.identify(await palm(link));
+    link.close();
+    return result.outcome === "match" ? result.identityId : undefined;
+  };
+
+  let keys = 0;
+  const authorize = async (lane: RegionLink) =>
+    lane.authorize({ idempotencyKey: `${regionId}-checkout-${++keys}`, merchantId: STORE, amount: { amountMinor: 1_250, currency: "EUR" }, sealedSignature: await palm(lane) });
+
+  /** The person confirms deletion at a service point of this region. */
+  const requestDeletion = async () => {
+    const point = await device();
+    const answer = await point.requestDeletion(await palm(point));
+    point.close();
+    return answer;
+  };
+
+  /** What the privacy portal of this region shows the person, signed in with their phone. */
+  const portalView = async () => {
+    await fetch(`${node.httpUrl}/portal/api/code`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ phone: PHONE }) });
+    const session = await fetch(`${node.httpUrl}/portal/api/session`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ phone: PHONE, code: sms.lastCodeFor(PHONE) }),
+    });
+    const cookie = session.headers.get("set-cookie")!.split(";")[0]!;
+    return (await (await fetch(`${node.httpUrl}/portal/api/me`, { headers: { cookie } })).json()) as { deletionPending: boolean };
+  };
+
+  const acknowledgements = () => sms.outbox.filter((m) => m.number === PHONE && m.text === DELETION_MESSAGES.requested);
+
+  return { node, sms, logs, device, palm, identify, authorize, requestDeletion, portalView, acknowledgements };
+};
+
+type Region = Awaited<ReturnType<typeof startRegion>>;
+
+let a: Region;
+let b: Region;
+let identityId: string;
+
+/** B listening, A dialling it; the person enrolled in A (card and phone) and known in B. */
+beforeEach(async () => {
+  const processor = await startProcessorSimulator();
+  cleanups.push(() => processor.close());
+  const federationKey = new Uint8Array(Buffer.from(Array.from({ length: 32 }, () => Math.floor(Math.random() * 256))));
+  b = await startRegion("b", processor, { federationKey });
+  a = await startRegion("a", processor, { federationKey, peers: [b.node.url] });
+
+  const kiosk = await a.device();
+  const card = (await (
+    await fetch(`${processor.url}/v1/vault/cards`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ pan: "4242424242424242", expiryMonth: 12, expiryYear: 2035 }) })
+  ).json()) as { vaultToken: string; brand: string; last4: string; expiryMonth: number; expiryYear: number };
+  await kiosk.verifyPhone(PHONE);
+  const sealed = await Promise.all([0, 1, 2, 3].map((capture) => sealSignature(syntheticPalm(PALM)(capture), kiosk.templatePublicKey)));
+  const enrolled = await kiosk.enroll(sealed, {
+    card: { processorToken: card.vaultToken, brand: card.brand, last4: card.last4, expiryMonth: card.expiryMonth, expiryYear: card.expiryYear },
+    phone: { number: PHONE, verificationCode: a.sms.lastCodeFor(PHONE)! },
+  });
+  kiosk.close();
+  if (enrolled.outcome !== "enrolled" || enrolled.identityId === undefined) throw new Error(`enrollment failed: ${enrolled.outcome}`);
+  identityId = enrolled.identityId;
+  await waitUntil(() => b.identify());
+}, 60_000);
+
+/** An approved payment at a lane of B, once A has heard of it. */
+const openPaymentInB = async () => {
+  const lane = await b.device();
+  const auth = await b.authorize(lane);
+  expect(auth.outcome).toBe("approved");
+  await waitUntil(() => a.node.flows.deletions.openTransactions(identityId) === 1 || undefined);
+  return { lane, authorizationId: auth.authorizationId! };
+};
+
+const deletedEverywhere = async () => {
+  await waitUntil(async () => ((await a.identify()) === undefined && (await b.identify()) === undefined) || undefined);
+  await waitUntil(() => a.node.replication.status().digest === b.node.replication.status().digest || undefined);
+  await Promise.all([a.node.flows.deletions.idle(), b.node.flows.deletions.idle()]);
+};
+
+describe("a deletion waits for open payments in every region", () => {
+  test("asked in A while B holds an open payment, it stays pending in both regions", async () => {
+    await openPaymentInB();
+    expect(await a.requestDeletion()).toMatchObject({ outcome: "pending", identityId, openTransactions: 1 });
+    await waitUntil(() => b.node.flows.deletions.isPending(identityId) || undefined);
+    expect((await b.portalView()).deletionPending).toBe(true);
+    expect((await a.portalView()).deletionPending).toBe(true);
+    expect(await a.identify()).toBe(identityId);
+    expect(await b.identify()).toBe(identityId);
+    expect(a.acknowledgements()).toHaveLength(0);
+  });
+
+  test("capturing B's payment completes it: the palm is unidentifiable in both and the person is told once", async () => {
+    const { lane, authorizationId } = await openPaymentInB();
+    await a.requestDeletion();
+    await waitUntil(() => b.node.flows.deletions.isPending(identityId) || undefined);
+    expect((await lane.settle({ authorizationId, action: "capture" })).outcome).toBe("captured");
+    await deletedEverywhere();
+    expect(a.node.replication.status()).toMatchObject({ live: 0, tombstones: 1 });
+    expect(b.node.replication.status()).toMatchObject({ live: 0, tombstones: 1 });
+    expect([...a.acknowledgements(), ...b.acknowledgements()]).toHaveLength(1);
+    expect(a.acknowledgements()).toHaveLength(1);
+  });
+
+  test("voiding B's payment completes it as well", async () => {
+    const { lane, authorizationId } = await openPaymentInB();
+    await a.requestDeletion();
+    expect((await lane.settle({ authorizationId, action: "void" })).outcome).toBe("voided");
+    await deletedEverywhere();
+    expect([...a.acknowledgements(), ...b.acknowledgements()]).toHaveLength(1);
+  });
+
+  test("with no payment open in any region, the deletion is immediate and reaches B", async () => {
+    const lane = await b.device();
+    const auth = await b.authorize(lane);
+    await lane.settle({ authorizationId: auth.authorizationId!, action: "capture" });
+    await waitUntil(() => a.node.replication.status().digest === b.node.replication.status().digest || undefined);
+    expect(await a.requestDeletion()).toMatchObject({ outcome: "deleted", identityId });
+    await deletedEverywhere();
+    expect(a.acknowledgements()).toHaveLength(1);
+    expect(b.acknowledgements()).toHaveLength(0);
+  });
+
+  test("while the deletion is pending, B refuses a new authorization for the person", async () => {
+    const { lane } = await openPaymentInB();
+    await a.requestDeletion();
+    await waitUntil(() => b.node.flows.deletions.isPending(identityId) || undefined);
+    expect(await b.authorize(lane)).toMatchObject({ outcome: "failed", reason: expect.stringContaining("deletion requested") });
+    expect(b.node.flows.ledger.openTransactions(identityId)).toBe(1);
+  });
+});
