@@ -26,6 +26,7 @@ import type { InspectionEvent } from "xstate";
 import { DECLINING_CARD, GOOD_CARD } from "./simulated-site.ts";
 
 export interface DemoRegion {
+  readonly regionId: string;
   readonly url: string;
   readonly httpUrl: string;
   readonly identityPublicKey: Uint8Array;
@@ -34,38 +35,45 @@ export interface DemoRegion {
 
 export type RecordFlow = (who: string, expected: FlowResult["kind"], result: FlowResult) => void;
 
-export const runDemoFlows = async (
-  region: DemoRegion,
-  processorUrl: string,
-  sms: SimulatedSmsGateway,
-  record: RecordFlow,
-  stopping: () => boolean,
-  inspect?: (event: InspectionEvent) => void,
-): Promise<void> => {
+/** Scanners for the demo: each provisioned to its region with a one-time code, with its own model session. */
+const demoDevices = (inspect?: (event: InspectionEvent) => void) => {
   const scratch = mkdtempSync(join(tmpdir(), "palmline-demo-devices-"));
   const agents: DeviceAgent[] = [];
   const extractors: SignatureExtractor[] = [];
-  const stops: (() => void)[] = [];
-  const device = async (name: string) => {
-    const agent = new DeviceAgent({ deviceName: name, stateDir: join(scratch, name), region: { url: region.url, identityPublicKey: region.identityPublicKey }, provisioningCode: region.issueProvisioningCode(), ...(inspect !== undefined ? { inspect } : {}) });
-    agents.push(agent);
-    await agent.online();
-    const extractor = await SignatureExtractor.load();
-    extractors.push(extractor);
-    return { agent, extractor, sensor: new SimulatedPalmSensor({ seed: 400 + agents.length }), display: new SimulatedDisplay() };
+  return {
+    provision: async (region: DemoRegion, name: string) => {
+      const agent = new DeviceAgent({ deviceName: name, stateDir: join(scratch, name), region: { url: region.url, identityPublicKey: region.identityPublicKey }, provisioningCode: region.issueProvisioningCode(), ...(inspect !== undefined ? { inspect } : {}) });
+      agents.push(agent);
+      await agent.online();
+      const extractor = await SignatureExtractor.load();
+      extractors.push(extractor);
+      return { agent, extractor, sensor: new SimulatedPalmSensor({ seed: 400 + agents.length }), display: new SimulatedDisplay() };
+    },
+    close: async () => {
+      for (const a of agents) a.stop();
+      for (const e of extractors) await e.close();
+      rmSync(scratch, { recursive: true, force: true });
+    },
   };
-  try {
-    const ada = { seed: 501, phone: "+4915100000501", pan: GOOD_CARD, loyaltyCard: "LOY-ADA-501" };
-    const bo = { seed: 502, phone: "+4915100000502", pan: DECLINING_CARD, loyaltyCard: undefined };
+};
 
-    console.log("\ncard kiosk: card to the processor's vault, phone code by SMS, palm; the region tokenises the card");
-    const k = await device("kiosk-card");
-    const cardReader = new SimulatedCardReader();
-    const keypad = new SimulatedKeypad();
-    const kiosk = new EnrollmentKiosk({ ...k, cardReader, keypad, vault: new CardVaultClient(processorUrl) });
-    stops.push(() => kiosk.stop());
-    for (const [who, person] of [["Ada", ada], ["Bo", bo]] as const) {
-      if (stopping()) return;
+type DemoDevice = Awaited<ReturnType<ReturnType<typeof demoDevices>["provision"]>>;
+
+interface CardHolder {
+  readonly seed: number;
+  readonly phone: string;
+  readonly pan: string;
+  readonly loyaltyCard: string | undefined;
+}
+
+/** A card enrollment kiosk; `enroll` walks a person through it: card, phone, the SMS code, palm. */
+const cardKiosk = (k: DemoDevice, processorUrl: string, sms: SimulatedSmsGateway) => {
+  const cardReader = new SimulatedCardReader();
+  const keypad = new SimulatedKeypad();
+  const kiosk = new EnrollmentKiosk({ ...k, cardReader, keypad, vault: new CardVaultClient(processorUrl) });
+  return {
+    stop: () => kiosk.stop(),
+    enroll: async (person: CardHolder): Promise<FlowResult> => {
       await whenState(kiosk.actor, "idle");
       const done = kiosk.start(person.loyaltyCard);
       cardReader.insert({ pan: person.pan, expiryMonth: 12, expiryYear: 2031 });
@@ -75,8 +83,34 @@ export const runDemoFlows = async (
       await whenState(kiosk.actor, "awaitingPalm");
       k.sensor.present({ subjectSeed: person.seed, side: "right" });
       kiosk.presentHand();
-      record(who, "enrolled", await done);
+      const result = await done;
       k.sensor.present(undefined);
+      return result;
+    },
+  };
+};
+
+export const runDemoFlows = async (
+  region: DemoRegion,
+  processorUrl: string,
+  sms: SimulatedSmsGateway,
+  record: RecordFlow,
+  stopping: () => boolean,
+  inspect?: (event: InspectionEvent) => void,
+): Promise<void> => {
+  const devices = demoDevices(inspect);
+  const stops: (() => void)[] = [];
+  const device = (name: string) => devices.provision(region, name);
+  try {
+    const ada = { seed: 501, phone: "+4915100000501", pan: GOOD_CARD, loyaltyCard: "LOY-ADA-501" };
+    const bo = { seed: 502, phone: "+4915100000502", pan: DECLINING_CARD, loyaltyCard: undefined };
+
+    console.log("\ncard kiosk: card to the processor's vault, phone code by SMS, palm; the region tokenises the card");
+    const kiosk = cardKiosk(await device("kiosk-card"), processorUrl, sms);
+    stops.push(kiosk.stop);
+    for (const [who, person] of [["Ada", ada], ["Bo", bo]] as const) {
+      if (stopping()) return;
+      record(who, "enrolled", await kiosk.enroll(person));
     }
 
     console.log("\ncheckout, first-party lane: the region authorizes the amount, the lane captures it");
@@ -137,8 +171,80 @@ export const runDemoFlows = async (
     record("Ada again", "not-identified", await gate.presentHand());
   } finally {
     for (const stop of stops) stop();
-    for (const a of agents) a.stop();
-    for (const e of extractors) await e.close();
-    rmSync(scratch, { recursive: true, force: true });
+    await devices.close();
+  }
+};
+
+/** Waits until every region's registry digest (GET /api/replication) is the same; answers how long that took. */
+const untilReplicated = async (regions: readonly DemoRegion[], timeoutMs = 20_000): Promise<number> => {
+  const started = performance.now();
+  for (;;) {
+    const digests = await Promise.all(
+      regions.map(async (r) => {
+        const response = await fetch(`${r.httpUrl}/api/replication`);
+        return ((await response.json()) as { digest?: string }).digest;
+      }),
+    );
+    if (digests[0] !== undefined && digests.every((d) => d === digests[0])) return performance.now() - started;
+    if (performance.now() - started > timeoutMs) throw new Error(`regions ${regions.map((r) => r.regionId).join(" and ")} did not converge within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+};
+
+/**
+ * Two regions joined by a federation key: Cem enrolls at a card kiosk in `home`, pays at a lane
+ * in `away` (his identity, card token included, replicated there), asks at `away`'s service
+ * point to be deleted, and is then unknown at lanes in both regions.
+ */
+export const runTwoRegionFlows = async (
+  home: DemoRegion,
+  away: DemoRegion,
+  processorUrl: string,
+  sms: SimulatedSmsGateway,
+  record: RecordFlow,
+  stopping: () => boolean,
+  inspect?: (event: InspectionEvent) => void,
+): Promise<void> => {
+  const devices = demoDevices(inspect);
+  const stops: (() => void)[] = [];
+  const synced = (ms: number) => console.log(`  sync   | regions "${home.regionId}" and "${away.regionId}" hold the same registry after ${ms.toFixed(0)} ms`);
+  try {
+    const cem = { seed: 503, phone: "+4915100000503", pan: GOOD_CARD, loyaltyCard: undefined };
+    console.log(`\ntwo regions: Cem enrolls in "${home.regionId}", pays in "${away.regionId}", is deleted there, and is unknown in both`);
+    const kiosk = cardKiosk(await devices.provision(home, `kiosk-${home.regionId}`), processorUrl, sms);
+    stops.push(kiosk.stop);
+    record(`Cem at ${home.regionId}`, "enrolled", await kiosk.enroll(cem));
+    synced(await untilReplicated([home, away]));
+    if (stopping()) return;
+
+    const lanes = await Promise.all(
+      [away, home].map(async (region) => {
+        const d = await devices.provision(region, `lane-${region.regionId}`);
+        const lane = new CheckoutLane({ ...d, merchantId: "palmline-store", merchantKind: "first-party" });
+        stops.push(() => lane.stop());
+        return { region, lane, sensor: d.sensor };
+      }),
+    );
+    const pay = async (at: (typeof lanes)[number], expected: FlowResult["kind"]) => {
+      await whenState(at.lane.actor, "idle");
+      at.lane.begin(725, "EUR");
+      at.sensor.present({ subjectSeed: cem.seed, side: "right" });
+      record(`Cem at ${at.region.regionId}`, expected, await at.lane.presentHand());
+      at.sensor.present(undefined);
+    };
+    await pay(lanes[0]!, "approved");
+
+    const s = await devices.provision(away, `service-${away.regionId}`);
+    const confirm = new SimulatedKeypad();
+    const point = new ServicePoint({ ...s, keypad: confirm });
+    stops.push(() => point.stop());
+    confirm.type("YES");
+    s.sensor.present({ subjectSeed: cem.seed, side: "right" });
+    record(`Cem at ${away.regionId}`, "deleted", await point.requestDeletion());
+    synced(await untilReplicated([home, away]));
+    for (const at of lanes) await pay(at, "not-identified");
+  } finally {
+    for (const stop of stops) stop();
+    await devices.close();
   }
 };

@@ -1,10 +1,12 @@
-// `palmline demo` (what `npm start` runs): a regional node, the payment processor simulator and a
-// simulated store talking over encrypted WebSocket sessions. Synthetic people enroll at a kiosk,
-// then come back to the checkout; strangers come too. Then the full flows (cli/demo-flows.ts):
-// card enrollment with a phone code, checkout at a first-party lane and a third-party cafe, a
-// stadium gate, and a deletion request. Every decision is printed with its latency. `--once` runs
-// the script and exits 0 only if every decision was right; otherwise shoppers keep coming until
-// Ctrl-C.
+// `palmline demo` (what `npm start` runs): two regional nodes joined by a federation key, the
+// payment processor simulator and a simulated store talking over encrypted WebSocket sessions.
+// Synthetic people enroll at a kiosk, then come back to the checkout; strangers come too. Then the
+// full flows (cli/demo-flows.ts): card enrollment with a phone code, checkout at a first-party
+// lane and a third-party cafe, a stadium gate, and a deletion request; and across regions: a
+// person enrolled in one region pays in the other, is deleted there and is unknown in both.
+// Every decision is printed with its latency. `--once` runs the script and exits 0 only if every
+// decision was right; otherwise shoppers keep coming until Ctrl-C.
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -16,7 +18,7 @@ import { startProcessorSimulator } from "../../cloud/payments/processor-simulato
 import { SimulatedSmsGateway } from "../../cloud/phone/phone-verifier.ts";
 import { maskPhoneNumber } from "../../cloud/portal/log-sms-gateway.ts";
 import type { FlowResult } from "../../edge/flows/flow-result.ts";
-import { runDemoFlows } from "../demo-flows.ts";
+import { runDemoFlows, runTwoRegionFlows } from "../demo-flows.ts";
 import { systemClock } from "../../core/clock.ts";
 import { createDeviceCredentials } from "../../edge/device-credentials.ts";
 import { RegionLink } from "../../edge/region-link.ts";
@@ -28,7 +30,7 @@ import { helpText, parseCommand, parsePort, parsePositiveInt, type CommandSpec }
 
 export const demoCommand = {
   name: "demo",
-  summary: "run a region node and a simulated store: enroll synthetic palms, then identify them",
+  summary: "run two federated regions and a simulated store: enroll synthetic palms, identify them, pay and delete across regions",
   usage: "palmline demo [--once] [--people N] [--strangers N] [--data DIR] [--port P] [--interval-ms MS]",
   options: {
     once: { type: "boolean" },
@@ -43,8 +45,8 @@ export const demoCommand = {
     once: "run the scripted enrollments and identifications, then exit (0 only if all were right)",
     people: "how many synthetic people enroll (default 6)",
     strangers: "how many never-enrolled people try the checkout (default 4)",
-    data: "region data directory to keep (default: a temporary one, removed at exit)",
-    port: "region port (default 0: any free port)",
+    data: "directory to keep the regions' data in, DIR/west and DIR/east (default: a temporary one, removed at exit)",
+    port: "port of region west, the store's (default 0: any free port)",
     "interval-ms": "pause between shoppers after the script, without --once (default 2000)",
     "inspector-port": "port of the inspector page on 127.0.0.1 (default 0: any free port)",
   },
@@ -83,8 +85,9 @@ export const runDemo = async (argv: readonly string[]): Promise<number> => {
   const strangers = parsePositiveInt("strangers", values.strangers, 4, 500);
   const intervalMs = parsePositiveInt("interval-ms", values["interval-ms"], 2_000, 3_600_000);
   const scratch = mkdtempSync(join(tmpdir(), "palmline-demo-"));
-  const dataDir = values.data ?? join(scratch, "region");
+  const dataDir = values.data ?? scratch;
   const log = (line: string) => console.log(`  region | ${line}`);
+  const eastLog = (line: string) => console.log(`  east   | ${line}`);
   // Listen for Ctrl-C from the start, so a stop at any moment ends in the same clean shutdown.
   let stopping = false;
   const stopped = new Promise<void>((resolve) => {
@@ -96,7 +99,7 @@ export const runDemo = async (argv: readonly string[]): Promise<number> => {
     process.on("SIGTERM", stop);
   });
 
-  console.log("palmline demo: one region, one store (enrollment kiosk + checkout lane), then card enrollment, checkout, a gate and a deletion\n");
+  console.log("palmline demo: one store (enrollment kiosk + checkout lane) in region west, then card enrollment, checkout, a gate and a deletion; then a second region, east, federated with west\n");
   const processor = await startProcessorSimulator();
   // Scripted people read their codes from the outbox; a person at the portal reads them here.
   const sms = new SimulatedSmsGateway((number, text) => console.log(`  sms    | to ${maskPhoneNumber(number)}: ${text}`));
@@ -104,7 +107,11 @@ export const runDemo = async (argv: readonly string[]): Promise<number> => {
   const inspection = new InspectionHub();
   // The scanners run on a clock the inspector can pause and step; the node keeps real time.
   const scannerClock = new SimulatedClock();
-  const node = await startRegionNode({ regionId: "demo", dataDir, host: "127.0.0.1", port: parsePort(values.port, 0), shardCount: 2, clock: systemClock, log, processorUrl: processor.url, sms, inspection });
+  // Regions share a federation key (every region of one federation holds it) and link over the
+  // same secure WebSocket protocol devices use; east dials west, west accepts.
+  const federationKey = new Uint8Array(randomBytes(32));
+  const node = await startRegionNode({ regionId: "west", dataDir: join(dataDir, "west"), host: "127.0.0.1", port: parsePort(values.port, 0), shardCount: 2, clock: systemClock, log, processorUrl: processor.url, sms, inspection, federationKey });
+  const east = await startRegionNode({ regionId: "east", dataDir: join(dataDir, "east"), host: "127.0.0.1", port: 0, shardCount: 2, clock: systemClock, log: eastLog, processorUrl: processor.url, sms, federationKey, peers: [node.url] });
   const inspector = await startInspectorServer({ hub: inspection, clock: scannerClock, title: "palmline inspector — demo store", port: parsePort(values["inspector-port"], 0) });
   console.log(`  open   | inspector ${inspector.url}`);
   console.log(`  open   | privacy portal ${node.httpUrl}/portal`);
@@ -117,6 +124,7 @@ export const runDemo = async (argv: readonly string[]): Promise<number> => {
     for (const e of extractors) await e.close();
     await inspector.close();
     scannerClock.stop();
+    await east.close();
     await node.close();
     await processor.close();
     rmSync(scratch, { recursive: true, force: true });
@@ -198,13 +206,14 @@ export const runDemo = async (argv: readonly string[]): Promise<number> => {
       console.log(`  ${right ? "ok  " : "WRONG"} | ${who.padEnd(14)} ${ms}  ${result.text}${right ? "" : `  (expected ${expected})`}`);
     };
     if (!stopping) await runDemoFlows(node, processor.url, sms, recordFlow, () => stopping, inspection.inspectAs("devices"));
+    if (!stopping) await runTwoRegionFlows(node, east, processor.url, sms, recordFlow, () => stopping, inspection.inspectAs("devices"));
 
     if (stopping) {
       console.log("\nstopped before the script finished: closing sessions, region node and database");
       return 130;
     }
     const wrong = steps.filter((s) => !s.right).length;
-    console.log(`\n${steps.length - wrong} of ${steps.length} decisions right; ${node.enrolledCount()} identities enrolled in region "${node.regionId}"`);
+    console.log(`\n${steps.length - wrong} of ${steps.length} decisions right; ${node.enrolledCount()} identities live in region "${node.regionId}", ${east.enrolledCount()} in region "${east.regionId}"`);
     if (values.once) return wrong === 0 ? 0 : 1;
 
     console.log(`\nshoppers keep coming to the checkout every ${intervalMs} ms; Ctrl-C stops everything`);

@@ -23,7 +23,7 @@ import { MATCH_THRESHOLD } from "../../core/match-threshold.ts";
 import type { PalmSignature } from "../../core/palm-signature.ts";
 import { PalmIdentifier, RERANK_CANDIDATES } from "../../cloud/identification/palm-identifier.ts";
 import { AlreadyEnrolled } from "../../core/errors.ts";
-import { chooseIndexLayout, type IndexLayout } from "../../cloud/shards/index-layout.ts";
+import { chooseIndexLayout, exactLayout, type IndexLayout } from "../../cloud/shards/index-layout.ts";
 import { IdentityRegistry } from "../../cloud/registry/identity-registry.ts";
 import { openRegistryDatabase } from "../../cloud/registry/registry-database.ts";
 import { faiss, METRIC_INNER_PRODUCT } from "../../cloud/shards/faiss-index.ts";
@@ -164,7 +164,13 @@ export const runIdentifyBench = async (argv: string[]) => {
   const forced: IndexLayout | undefined =
     values.layout === undefined && values.nprobe === undefined
       ? undefined
-      : { description: values.layout ?? chosen.description, nprobe: Number(values.nprobe ?? chosen.nprobe), trainingSize: chosen.trainingSize || Math.min(enrolled, 60_000) };
+      : {
+          description: values.layout ?? chosen.description,
+          nprobe: Number(values.nprobe ?? chosen.nprobe),
+          trainingSize: chosen.trainingSize || Math.min(enrolled, 60_000),
+          // A forced layout other than the exact one is projected: compared by L2 (index-layout.ts).
+          metric: (values.layout ?? chosen.description) === exactLayout.description ? "inner-product" : "l2",
+        };
   const candidates = Number(values.candidates);
   t = performance.now();
   const region = await openRegionShards({ registry: registry2, dataDir, shardCount, dimension, log: progress, ...(forced === undefined ? {} : { layout: forced }) });

@@ -9,6 +9,10 @@ const benches: Record<string, { summary: string; run: (argv: string[]) => Promis
     summary: "hand -> approved with N enrolled and D lanes busy (--enrolled N, default 100,000; --devices D, default 20)",
     run: async (argv) => (await import("./checkout.ts")).runCheckoutBench(argv),
   },
+  replication: {
+    summary: "two regions: changes/s, convergence after a partition with 10,000 changes per side, deletion -> unidentifiable (--changes N)",
+    run: async (argv) => (await import("./replication.ts")).runReplicationBench(argv),
+  },
   identify: {
     summary: "identification among N enrolled (--enrolled N, up to 1,000,000): latency, recall@1, restart, bytes/identity",
     run: async (argv) => (await import("./identify.ts")).runIdentifyBench(argv),

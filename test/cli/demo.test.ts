@@ -1,6 +1,7 @@
 // The demo `npm start` runs, as a real process: the scripted run (identification, then card
-// enrollment, checkout first- and third-party, a gate and a deletion) is all right, and Ctrl-C on
-// the continuous run shuts everything down cleanly.
+// enrollment, checkout first- and third-party, a gate and a deletion, then a person enrolled in
+// one region paying in another and deleted from both) is all right, and Ctrl-C on the continuous
+// run shuts everything down cleanly.
 import { spawn, spawnSync } from "node:child_process";
 import { createInterface } from "node:readline";
 import { expect, test } from "vitest";
@@ -24,7 +25,14 @@ test("the scripted demo enrolls, identifies and rejects strangers, all correctly
   expect(run.stdout).toMatch(/ok {3}\| Bo +[\d.]+ ms +Entry denied/);
   expect(run.stdout).toMatch(/ok {3}\| Ada +[\d.]+ ms +Your palm identity has been deleted/);
   expect(run.stdout).toMatch(/ok {3}\| Ada again +[\d.]+ ms +Palm not recognised/);
-  expect(run.stdout).toContain("24 of 24 decisions right");
+  // Two federated regions: enrolled in west, pays in east, deleted in east, unknown in both.
+  expect(run.stdout).toMatch(/ok {3}\| Cem at west +[\d.]+ ms +Enrolled: pay with your palm/);
+  expect(run.stdout).toMatch(/ok {3}\| Cem at east +[\d.]+ ms +Approved 7\.25 EUR/);
+  expect(run.stdout).toMatch(/ok {3}\| Cem at east +[\d.]+ ms +Your palm identity has been deleted/);
+  expect(run.stdout).toMatch(/ok {3}\| Cem at east +[\d.]+ ms +Palm not recognised/);
+  expect(run.stdout).toMatch(/ok {3}\| Cem at west +[\d.]+ ms +Palm not recognised/);
+  expect(run.stdout).toMatch(/sync {3}\| regions "west" and "east" hold the same registry after \d+ ms/);
+  expect(run.stdout).toContain("29 of 29 decisions right");
 }, 150_000);
 
 test("Ctrl-C stops the running demo cleanly with exit code 0", async () => {

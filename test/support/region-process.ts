@@ -17,8 +17,9 @@ export interface RegionProcess {
   readonly exited: Promise<number | string>;
 }
 
-export const startRegionProcess = (dataDir: string, extraArgs: string[] = []): Promise<RegionProcess> => {
-  const child = spawn(process.execPath, [cliEntry, "cloud", "--port", "0", "--data", dataDir, ...extraArgs], { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] });
+/** `port` 0 picks a free one; a restarted region passes its old port so its devices find it again. */
+export const startRegionProcess = (dataDir: string, extraArgs: string[] = [], port = 0): Promise<RegionProcess> => {
+  const child = spawn(process.execPath, [cliEntry, "cloud", "--port", String(port), "--data", dataDir, ...extraArgs], { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] });
   const output: string[] = [];
   const exited = new Promise<number | string>((resolve) => child.once("exit", (code, signal) => resolve(code ?? signal ?? "unknown")));
   child.stderr!.on("data", (d: Buffer) => output.push(d.toString()));

@@ -1,0 +1,280 @@
+// N real `palmline cloud` processes joined by one federation key, each peered with every other
+// through a partition proxy per direction (test/support/partition-proxy.ts), so a test can cut a
+// region off, heal it, kill -9 it and restart it on its data directory, and read each region's
+// replication state from GET /api/replication. Devices reach their regions directly: a region
+// cut off from its peers still serves its own scanners, which is what a partition looks like.
+import { spawnSync } from "node:child_process";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import type { SignatureExtractor } from "../../edge/biometrics/signature-extractor.ts";
+import { DeviceAgent } from "../../edge/device-agent.ts";
+import { captureSealedSignature } from "../../edge/palm-capture.ts";
+import type { RegionLink } from "../../edge/region-link.ts";
+import { SimulatedPalmSensor } from "../../hardware/simulated-palm-sensor.ts";
+import { startPartitionProxy, type PartitionProxy } from "./partition-proxy.ts";
+import { cliEntry, issueProvisioningCode, repoRoot, startRegionProcess, type RegionProcess } from "./region-process.ts";
+
+/** GET /api/replication, as the operator API answers it. */
+export interface ReplicationStatus {
+  readonly regionId: string;
+  readonly digest: string;
+  readonly live: number;
+  readonly tombstones: number;
+  readonly latestSeq: number;
+  readonly peers: readonly { readonly regionId: string; readonly connected: boolean; readonly ackedSeq: number; readonly appliedSeq: number; readonly lagMs: number | null }[];
+}
+
+export interface FederatedRegion {
+  readonly name: string;
+  readonly dataDir: string;
+  /** The current process (a new one after restart()). */
+  readonly process: RegionProcess;
+  readonly url: string;
+  readonly httpUrl: string;
+  readonly identityPublicKey: Uint8Array;
+  replication(): Promise<ReplicationStatus>;
+  /** kill -9, and wait until the process is gone. */
+  kill(): Promise<void>;
+  /** Starts the region again on the same data directory and port. */
+  restart(): Promise<void>;
+  readonly running: boolean;
+}
+
+export interface RegionFederation {
+  readonly regions: readonly FederatedRegion[];
+  region(name: string): FederatedRegion;
+  readonly federationKeyFile: string;
+  /** Every link to and from `name` cut: it keeps serving its devices, alone. */
+  cutOff(name: string): void;
+  heal(name: string): void;
+  /** The proxy `from` dials to reach `to`. */
+  link(from: string, to: string): PartitionProxy;
+  /** Resolves with every region's state once all (or the named ones) show one digest. */
+  waitConverged(options?: { names?: readonly string[]; timeoutMs?: number }): Promise<ReplicationStatus[]>;
+  /** Resolves once every named region reports each other named region connected. */
+  waitConnected(options?: { names?: readonly string[]; timeoutMs?: number }): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Polls `probe` until it returns a value other than undefined; fails with `describe()` at the deadline. */
+export const waitFor = async <T>(probe: () => Promise<T | undefined> | T | undefined, options: { timeoutMs: number; intervalMs?: number; describe: () => string | Promise<string> }): Promise<T> => {
+  const deadline = Date.now() + options.timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${options.timeoutMs} ms: ${await options.describe()}`);
+    await new Promise((r) => setTimeout(r, options.intervalMs ?? 100));
+  }
+};
+
+export const createFederationKey = (file: string): void => {
+  const run = spawnSync(process.execPath, [cliEntry, "federation-key", "--out", file], { cwd: repoRoot, encoding: "utf8" });
+  if (run.status !== 0) throw new Error(`palmline federation-key failed (${run.status}): ${run.stderr}`);
+};
+
+const portOf = (url: string) => Number(new URL(url).port);
+
+export const fetchReplication = async (httpUrl: string, timeoutMs = 10_000): Promise<ReplicationStatus> => {
+  const response = await fetch(`${httpUrl}/api/replication`, { signal: AbortSignal.timeout(timeoutMs) });
+  if (response.status !== 200) throw new Error(`GET ${httpUrl}/api/replication: HTTP ${response.status}`);
+  return (await response.json()) as ReplicationStatus;
+};
+
+const tail = (p: RegionProcess, lines = 15) => p.output.join("\n").split("\n").slice(-lines).join("\n");
+
+export const startRegionFederation = async (options: {
+  names: readonly string[];
+  baseDir: string;
+  extraArgs?: readonly string[];
+  /** Regions whose links start cut (healed later by the test). */
+  cutOffAtStart?: readonly string[];
+}): Promise<RegionFederation> => {
+  const federationKeyFile = join(options.baseDir, "federation.key");
+  createFederationKey(federationKeyFile);
+  const links = new Map<string, PartitionProxy>();
+  for (const from of options.names) for (const to of options.names) if (from !== to) links.set(`${from}->${to}`, await startPartitionProxy());
+  const link = (from: string, to: string) => {
+    const proxy = links.get(`${from}->${to}`);
+    if (proxy === undefined) throw new Error(`no link ${from} -> ${to}`);
+    return proxy;
+  };
+  /** Cuts or heals every link to and from `name`. */
+  const setCutOff = (name: string, cut: boolean) => {
+    for (const other of options.names) {
+      if (other === name) continue;
+      for (const proxy of [link(name, other), link(other, name)]) {
+        if (cut) proxy.cut();
+        else proxy.heal();
+      }
+    }
+  };
+  for (const name of options.cutOffAtStart ?? []) setCutOff(name, true);
+
+  const startOne = async (name: string, port: number) => {
+    const dataDir = join(options.baseDir, name);
+    mkdirSync(dataDir, { recursive: true });
+    const peers = options.names.filter((n) => n !== name).flatMap((to) => ["--peer", link(name, to).url]);
+    const p = await startRegionProcess(dataDir, ["--region", name, "--federation-key", federationKeyFile, ...peers, ...(options.extraArgs ?? [])], port);
+    // Peers reach it through their proxies, now that its port is known.
+    for (const from of options.names) if (from !== name) link(from, name).retarget(portOf(p.url));
+    return p;
+  };
+
+  // All at once: a region dials peers that are not up yet, and its dialer retries until they are.
+  const attempts = await Promise.allSettled(options.names.map((name) => startOne(name, 0)));
+  const failed = attempts.find((a) => a.status === "rejected");
+  if (failed !== undefined) {
+    for (const a of attempts) if (a.status === "fulfilled") a.value.child.kill("SIGKILL");
+    await Promise.all([...links.values()].map((p) => p.close()));
+    throw failed.reason;
+  }
+  const started = attempts.map((a) => (a as PromiseFulfilledResult<RegionProcess>).value);
+  const regions: FederatedRegion[] = [];
+  for (const [i, name] of options.names.entries()) {
+    let current = started[i]!;
+    let running = true;
+    const port = portOf(current.url);
+    void current.exited.then(() => (running = false));
+    regions.push({
+      name,
+      dataDir: join(options.baseDir, name),
+      get process() {
+        return current;
+      },
+      get url() {
+        return current.url;
+      },
+      get httpUrl() {
+        return current.httpUrl;
+      },
+      get identityPublicKey() {
+        return current.identityPublicKey;
+      },
+      get running() {
+        return running;
+      },
+      replication: () => fetchReplication(current.httpUrl),
+      kill: async () => {
+        current.child.kill("SIGKILL");
+        await current.exited;
+      },
+      restart: async () => {
+        current = await startOne(name, port);
+        running = true;
+        void current.exited.then(() => (running = false));
+      },
+    });
+  }
+  const region = (name: string) => {
+    const r = regions.find((x) => x.name === name);
+    if (r === undefined) throw new Error(`no region ${name}`);
+    return r;
+  };
+  const selected = (names?: readonly string[]) => (names ?? options.names).map(region);
+  const statuses = (names?: readonly string[]) => Promise.all(selected(names).map((r) => r.replication()));
+  const describe = async (names?: readonly string[]) => {
+    const parts = await Promise.all(
+      selected(names).map(async (r) => {
+        const s = await r.replication().catch((e: unknown) => String(e));
+        return `--- ${r.name}: ${JSON.stringify(s)}\n${tail(r.process)}`;
+      }),
+    );
+    return parts.join("\n");
+  };
+
+  return {
+    regions,
+    region,
+    federationKeyFile,
+    link,
+    cutOff: (name) => setCutOff(name, true),
+    heal: (name) => setCutOff(name, false),
+    waitConverged: (o = {}) =>
+      waitFor(
+        async () => {
+          const all = await statuses(o.names).catch(() => undefined);
+          return all !== undefined && all.every((s) => s.digest === all[0]!.digest) ? all : undefined;
+        },
+        { timeoutMs: o.timeoutMs ?? 30_000, describe: () => describe(o.names) },
+      ),
+    waitConnected: async (o = {}) => {
+      const names = o.names ?? options.names;
+      await waitFor(
+        async () => {
+          const all = await statuses(names).catch(() => undefined);
+          const ok = all?.every((s) => names.every((n) => n === s.regionId || s.peers.some((p) => p.regionId === n && p.connected)));
+          return ok === true ? true : undefined;
+        },
+        { timeoutMs: o.timeoutMs ?? 30_000, describe: () => describe(names) },
+      );
+    },
+    close: async () => {
+      await Promise.all(
+        regions.map(async (r) => {
+          if (!r.running) return;
+          r.process.child.kill("SIGTERM");
+          const ended = await Promise.race([r.process.exited.then(() => true), new Promise<boolean>((res) => setTimeout(() => res(false), 10_000))]);
+          if (!ended) r.process.child.kill("SIGKILL");
+        }),
+      );
+      await Promise.all([...links.values()].map((p) => p.close()));
+    },
+  };
+};
+
+/**
+ * A scanner at one region of the federation: a real device agent (its own key, provisioned with a
+ * one-time code from `palmline provision-code`, the region key pinned) over the secure WebSocket,
+ * capturing simulated palms through the real ONNX extractor. It follows its region through a
+ * kill -9 and restart (same port): the agent reconnects by itself.
+ */
+export class RegionScanner {
+  readonly #agent: DeviceAgent;
+  readonly #sensor: SimulatedPalmSensor;
+  readonly #extractor: SignatureExtractor;
+
+  constructor(region: FederatedRegion, options: { name: string; stateDir: string; extractor: SignatureExtractor; sensorSeed: number }) {
+    this.#agent = new DeviceAgent({
+      deviceName: options.name,
+      stateDir: options.stateDir,
+      region: { url: region.url, identityPublicKey: region.identityPublicKey },
+      provisioningCode: issueProvisioningCode(region.dataDir),
+    });
+    this.#sensor = new SimulatedPalmSensor({ seed: options.sensorSeed });
+    this.#extractor = options.extractor;
+  }
+
+  async #sealed(subjectSeed: number, captures: number): Promise<{ link: RegionLink; sealed: Uint8Array[] }> {
+    const link = await this.#agent.online();
+    this.#sensor.present({ subjectSeed, side: "right" });
+    const sealed: Uint8Array[] = [];
+    for (let i = 0; i < captures; i++) sealed.push(await captureSealedSignature(this.#sensor, this.#extractor, link.templatePublicKey));
+    this.#sensor.present(undefined);
+    return { link, sealed };
+  }
+
+  /** Enrolls a person's palm (four captures) and answers the new identity's id. */
+  async enroll(subjectSeed: number): Promise<string> {
+    const { link, sealed } = await this.#sealed(subjectSeed, 4);
+    const result = await link.enroll(sealed);
+    if (result.outcome !== "enrolled" || result.identityId === undefined) throw new Error(`enrollment of palm ${subjectSeed} failed: ${result.outcome} ${result.reason ?? ""}`);
+    return result.identityId;
+  }
+
+  /** One capture, identified by the region: the identity's id, or undefined when nobody matched. */
+  async identify(subjectSeed: number): Promise<string | undefined> {
+    const { link, sealed } = await this.#sealed(subjectSeed, 1);
+    const result = await link.identify(sealed[0]!);
+    return result.outcome === "match" ? result.identityId : undefined;
+  }
+
+  /** A deletion request at this device: palm plus confirmation. */
+  async requestDeletion(subjectSeed: number): Promise<string> {
+    const { link, sealed } = await this.#sealed(subjectSeed, 1);
+    return (await link.requestDeletion(sealed[0]!)).outcome;
+  }
+
+  stop(): void {
+    this.#agent.stop();
+  }
+}
