@@ -9,7 +9,11 @@ import { closeCodeName, CloseCode, DEFAULT_MAX_FRAME_BYTES, openInitiatorChannel
 import type { PeerLink } from "./peer-link.ts";
 
 export const RETRY_FIRST_MS = 250;
-export const RETRY_MAX_MS = 30_000;
+/**
+ * Short on purpose: a region has a handful of peers, so redialling one every couple of seconds
+ * costs nothing, while every second a healed link stays down is a second longer to converge.
+ */
+export const RETRY_MAX_MS = 2_000;
 /** After a refusal that needs an operator (or the other link) to change something. */
 export const RETRY_REFUSED_MS = 30_000;
 const REGION_LOOKUP_TIMEOUT_MS = 10_000;

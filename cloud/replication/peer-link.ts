@@ -6,7 +6,10 @@
 //      FEED_WINDOW batches unacknowledged (the peer acks once a batch is applied and indexed);
 //      the peer's feed applied in arrival order, one batch at a time.
 //   3. anti-entropy on request: 256 bucket digests out, records of the differing buckets back in
-//      both directions.
+//      both directions. Only between quiet feeds (each side has applied all the other had sent
+//      when the round began), since a feed still catching up makes every bucket differ and
+//      would ship the registry twice; and at most REPAIR_MESSAGES_PER_ROUND messages each way
+//      per round, further rounds following at once, so a big repair streams instead of flooding.
 // Everything received has passed the Schema codec; what the schema cannot say (a tombstone with
 // a data key, a field twice) closes the link as MalformedMessage. The link never logs record
 // contents: data keys travel in them.
@@ -26,13 +29,17 @@ import {
   type WireMessageOf,
 } from "../../protocol/index.ts";
 import { federationProof, verifyFederationProof, type LinkRole } from "./federation-key.ts";
-import type { RegistryReplica } from "./registry-replica.ts";
+import type { RegistryReplica, RepairPosition } from "./registry-replica.ts";
 import { ReplicatedRecordInvalid, type ReplicatedRecord } from "./replicated-record.ts";
 
 /** Batches of the feed in flight before the sender waits for an ack. */
 export const FEED_WINDOW = 4;
-/** A batch is cut at this many bytes of records (well inside a frame's 1 MiB). */
-export const BATCH_MAX_BYTES = 384 * 1024;
+/** A batch is cut at this many bytes of records (inside a frame's 1 MiB, with room for msgpack). */
+export const BATCH_MAX_BYTES = 768 * 1024;
+/** Repair messages one side sends in one anti-entropy round; the rest waits for the next round. */
+export const REPAIR_MESSAGES_PER_ROUND = 4;
+/** How soon a round that left records out (or was put off by a busy feed) is followed by the next. */
+export const REPAIR_FOLLOW_UP_MS = 250;
 /** The peer must say hello this soon after the channel opens. */
 export const HELLO_TIMEOUT_MS = 10_000;
 /** The version that introduced the replication messages this link speaks. */
@@ -88,6 +95,12 @@ export class PeerLink {
   #queued = 0;
   /** The digest this side sent and still awaits the answer to. */
   #digestRequest: string | undefined;
+  /** This side's latest digest: only answers to it may make this side run another round. */
+  #lastDigestRequest: string | undefined;
+  /** Where this side's last repair stopped, if it left records out: the next one goes on from there. */
+  #repairResume: RepairPosition | undefined;
+  /** Feed batches received and not yet applied: applied together, in one transaction. */
+  #pendingChanges: WireMessageOf<"replication.changes">[] = [];
 
   /** A dialler passes the region id it fetched and pinned; a responder learns it from the hello. */
   constructor(channel: SecureChannel, role: LinkRole, options: PeerLinkOptions, expectedRegionId?: string) {
@@ -153,11 +166,17 @@ export class PeerLink {
 
   /** Starts an anti-entropy round unless one is still waiting for its answer. */
   antiEntropy(): void {
-    if (!this.isOpen || this.#digestRequest !== undefined) return;
+    if (!this.isOpen || this.#digestRequest !== undefined || !this.#feedAcked()) return;
     const requestId = randomUUID();
     this.#digestRequest = requestId;
+    this.#lastDigestRequest = requestId;
     const buckets = this.#o.replica.bucketDigests().map((b) => ({ bucket: b.bucket, digest: b.digest, count: b.count }));
-    this.#channel.send({ type: "replication.digest", requestId, buckets });
+    this.#channel.send({ type: "replication.digest", requestId, feedSeq: this.#sentSeq, buckets });
+  }
+
+  /** Everything in this region's feed has been sent to the peer and acknowledged. */
+  #feedAcked(): boolean {
+    return this.#inFlight.length === 0 && this.#sentSeq >= this.#o.replica.latestSeq();
   }
 
   // ---- receiving ----
@@ -170,7 +189,7 @@ export class PeerLink {
       }
       switch (message.type) {
         case "replication.changes":
-          return this.#enqueue(() => this.#onChanges(message));
+          return this.#enqueueChanges(message);
         case "replication.ack":
           return this.#onAck(message);
         case "replication.digest":
@@ -246,13 +265,36 @@ export class PeerLink {
     this.pump();
   }
 
-  async #onChanges(batch: WireMessageOf<"replication.changes">): Promise<void> {
-    await this.#apply(batch.records);
-    this.#o.replica.recordApplied(this.peerRegionId!, batch.upToSeq, this.#o.clock.now());
-    this.#channel.send({ type: "replication.ack", upToSeq: batch.upToSeq });
+  /**
+   * Feed batches that arrive while earlier work runs wait together and are applied as one: one
+   * transaction and one index update for all of them, so a peer catching up after a partition
+   * pays the commit once per wait, not once per batch. The ack covers them all (acks are
+   * cumulative). The window bounds how many can wait; a peer that ignores it is cut off.
+   */
+  #enqueueChanges(batch: WireMessageOf<"replication.changes">): void {
+    if (this.#pendingChanges.length >= MAX_QUEUED_INBOUND) {
+      throw new LinkViolation(CloseCode.RateLimited, `more than ${MAX_QUEUED_INBOUND} feed batches waiting`);
+    }
+    this.#pendingChanges.push(batch);
+    if (this.#pendingChanges.length === 1) this.#enqueue(() => this.#onChanges());
+  }
+
+  async #onChanges(): Promise<void> {
+    const batches = this.#pendingChanges.splice(0);
+    if (batches.length === 0) return;
+    await this.#apply(batches.flatMap((b) => b.records));
+    const upToSeq = Math.max(...batches.map((b) => b.upToSeq));
+    this.#o.replica.recordApplied(this.peerRegionId!, upToSeq, this.#o.clock.now());
+    this.#channel.send({ type: "replication.ack", upToSeq });
   }
 
   #onDigest(digest: WireMessageOf<"replication.digest">): void {
+    if (!this.#feedAcked() || this.#o.replica.appliedSeq(this.peerRegionId!) < digest.feedSeq) {
+      // A feed is still catching up: the buckets would differ by what it is about to deliver.
+      // An empty answer with `more` puts the round off: the asker tries again shortly.
+      this.#channel.send({ type: "replication.repair", requestId: digest.requestId, records: [], wanted: [], more: true });
+      return;
+    }
     const theirs = new Map(digest.buckets.map((b) => [b.bucket, b]));
     if (theirs.size !== digest.buckets.length) throw new LinkViolation(CloseCode.MalformedMessage, "a bucket appears twice in a digest");
     const mine = new Map(this.#o.replica.bucketDigests().map((b) => [b.bucket, b]));
@@ -269,30 +311,48 @@ export class PeerLink {
   async #onRepair(repair: WireMessageOf<"replication.repair">): Promise<void> {
     await this.#apply(repair.records);
     // Only the answer to our own digest may ask for records back: nobody else gets a dump.
+    let again = repair.more && repair.requestId === this.#lastDigestRequest;
     if (repair.requestId === this.#digestRequest) {
       this.#digestRequest = undefined;
-      if (repair.wanted.length > 0) this.#sendRepair(repair.requestId, repair.wanted, []);
+      if (repair.wanted.length > 0) again = this.#sendRepair(repair.requestId, repair.wanted, []) || again;
     }
+    // A round that left records out, or was put off, is followed by the next one shortly.
+    if (again) this.#o.clock.setTimeout(() => this.antiEntropy(), REPAIR_FOLLOW_UP_MS);
   }
 
-  /** The records of `buckets`, in as many repair messages as they need; `wanted` rides on the first. */
-  #sendRepair(requestId: string, buckets: readonly number[], wanted: readonly number[]): void {
+  /**
+   * The records of `buckets`, in at most REPAIR_MESSAGES_PER_ROUND messages; `wanted` rides on the
+   * first, `more` on the last. Answers whether records were left out.
+   */
+  #sendRepair(requestId: string, buckets: readonly number[], wanted: readonly number[]): boolean {
+    const messages: ReplicatedRecordWire[][] = [];
     let chunk: ReplicatedRecordWire[] = [];
     let bytes = 0;
-    let first = true;
-    const flush = () => {
-      this.#channel.send({ type: "replication.repair", requestId, records: chunk, wanted: first ? [...wanted] : [] });
-      first = false;
-      chunk = [];
-      bytes = 0;
-    };
-    for (const record of buckets.length === 0 ? [] : this.#o.replica.recordsInBuckets(buckets)) {
+    let more = false;
+    let last: RepairPosition | undefined;
+    for (const record of buckets.length === 0 ? [] : this.#o.replica.recordsInBuckets(buckets, this.#repairResume)) {
       const size = recordBytes(record);
-      if (chunk.length > 0 && (chunk.length >= MAX_RECORDS_PER_MESSAGE || bytes + size > BATCH_MAX_BYTES)) flush();
+      if (chunk.length > 0 && (chunk.length >= MAX_RECORDS_PER_MESSAGE || bytes + size > BATCH_MAX_BYTES)) {
+        messages.push(chunk);
+        chunk = [];
+        bytes = 0;
+        if (messages.length === REPAIR_MESSAGES_PER_ROUND) {
+          more = true;
+          break;
+        }
+      }
       chunk.push(toWire(record));
       bytes += size;
+      last = { bucket: record.bucket, identityId: record.identityId };
     }
-    if (first || chunk.length > 0) flush();
+    if (!more && (chunk.length > 0 || messages.length === 0)) messages.push(chunk);
+    // Records before the resume point are skipped until a round gets through to the end; then
+    // the next starts from the beginning again (what still differs there is sent then).
+    this.#repairResume = more ? last : undefined;
+    messages.forEach((records, i) =>
+      this.#channel.send({ type: "replication.repair", requestId, records, wanted: i === 0 ? [...wanted] : [], more: more && i === messages.length - 1 }),
+    );
+    return more;
   }
 
   async #apply(wire: readonly ReplicatedRecordWire[]): Promise<void> {

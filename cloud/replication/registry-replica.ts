@@ -20,6 +20,12 @@ import { DATA_KEY_BYTES, ReplicatedRecordInvalid, toIdentityRecord, type Replica
 
 export { REPLICA_BUCKETS } from "./replica-digest.ts";
 
+/** Where a repair stopped: the last record sent, by bucket and identity id. */
+export interface RepairPosition {
+  readonly bucket: number;
+  readonly identityId: string;
+}
+
 export class ReplicaPeerUnknown extends Data.TaggedError("ReplicaPeerUnknown")<{ readonly regionId: string }> {
   override get message() {
     return `region ${this.regionId} has no pinned key: pin it before recording its progress`;
@@ -204,15 +210,21 @@ export class RegistryReplica {
     return digester;
   }
 
-  /** Every record (live ones with their data key) whose id falls in one of the buckets. */
-  *recordsInBuckets(buckets: readonly number[]): Iterable<ReplicatedRecord> {
+  /**
+   * Every record (live ones with their data key) whose id falls in one of the buckets, in (bucket,
+   * id) order, optionally after a position a reader stopped at earlier: a big repair is sent over
+   * several rounds, each going on where the last stopped instead of sending the same records again.
+   */
+  *recordsInBuckets(buckets: readonly number[], after?: RepairPosition): Iterable<ReplicatedRecord & { readonly bucket: number }> {
     const wanted = new Set(buckets);
+    const beyond = (r: RepairPosition) => after === undefined || r.bucket > after.bucket || (r.bucket === after.bucket && r.identityId > after.identityId);
     const ids = (this.#db.prepare("SELECT identity_id AS id FROM identities ORDER BY identity_id").all() as { id: string }[])
-      .map((r) => r.id)
-      .filter((id) => wanted.has(bucketOf(id)));
-    for (const id of ids) {
-      const row = this.#identityRow(id);
-      if (row !== undefined) yield this.#withKey(this.#assemble(row, this.#fieldsOf(id)));
+      .map((r) => ({ identityId: r.id, bucket: bucketOf(r.id) }))
+      .filter((r) => wanted.has(r.bucket) && beyond(r))
+      .sort((x, y) => x.bucket - y.bucket || (x.identityId < y.identityId ? -1 : x.identityId > y.identityId ? 1 : 0));
+    for (const { identityId, bucket } of ids) {
+      const row = this.#identityRow(identityId);
+      if (row !== undefined) yield { ...this.#withKey(this.#assemble(row, this.#fieldsOf(identityId))), bucket };
     }
   }
 

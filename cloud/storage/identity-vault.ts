@@ -3,6 +3,7 @@
 // the identity and field name as associated data so a ciphertext cannot be moved to another row.
 // Deleting an identity destroys its wrapped data key: every copy of its ciphertexts, backups
 // included, becomes unreadable (crypto-shredding).
+import { randomFillSync } from "node:crypto";
 import type sodiumModule from "libsodium-wrappers";
 import { Data } from "effect";
 
@@ -26,8 +27,11 @@ export class IdentityVault {
     this.#storageKey = storageKey;
   }
 
+  // Keys and nonces come from the OS CSPRNG through node:crypto in one call: libsodium's WASM
+  // build fetches its random bytes four at a time through JS, which cost more than the
+  // encryption itself when thousands of records are sealed or re-wrapped at once.
   newDataKey(): Uint8Array {
-    return this.#sodium.crypto_aead_xchacha20poly1305_ietf_keygen();
+    return randomFillSync(new Uint8Array(this.#sodium.crypto_aead_xchacha20poly1305_ietf_KEYBYTES));
   }
 
   wrapDataKey(identityId: string, dataKey: Uint8Array): Uint8Array {
@@ -48,7 +52,7 @@ export class IdentityVault {
 
   #seal(key: Uint8Array, plaintext: Uint8Array, associated: string): Uint8Array {
     const s = this.#sodium;
-    const nonce = s.randombytes_buf(s.crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
+    const nonce = randomFillSync(new Uint8Array(s.crypto_aead_xchacha20poly1305_ietf_NPUBBYTES));
     const box = s.crypto_aead_xchacha20poly1305_ietf_encrypt(plaintext, associated, null, nonce, key);
     const out = new Uint8Array(nonce.byteLength + box.byteLength);
     out.set(nonce, 0);

@@ -82,6 +82,8 @@ export const DigestBucket = Schema.Struct({ bucket: Bucket, digest: exactBytes(3
 export const ReplicationDigest = Schema.Struct({
   type: Schema.Literal("replication.digest"),
   requestId: RequestId,
+  /** The sender's latest change: the other side answers only once it has applied that much of its feed. */
+  feedSeq: NonNegativeInt,
   buckets: Schema.Array(DigestBucket).check(Schema.isMaxLength(REPLICA_BUCKET_COUNT)),
 });
 export type ReplicationDigest = typeof ReplicationDigest.Type;
@@ -96,6 +98,8 @@ export const ReplicationRepair = Schema.Struct({
   requestId: RequestId,
   records: Records,
   wanted: Schema.Array(Bucket).check(Schema.isMaxLength(REPLICA_BUCKET_COUNT)),
+  /** Records were left out to keep one round small: the asker runs another round at once. */
+  more: Schema.Boolean,
 });
 export type ReplicationRepair = typeof ReplicationRepair.Type;
 

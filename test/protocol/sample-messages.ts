@@ -120,6 +120,7 @@ export const SAMPLE_MESSAGES: { readonly [T in WireMessageType]: WireMessageOf<T
   "replication.digest": {
     type: "replication.digest",
     requestId: "rq_10",
+    feedSeq: 1_310,
     buckets: [
       { bucket: 0, digest: bytes(32, 0x11), count: 4 },
       { bucket: 255, digest: bytes(32, 0x12), count: 1 },
@@ -139,6 +140,7 @@ export const SAMPLE_MESSAGES: { readonly [T in WireMessageType]: WireMessageOf<T
       },
     ],
     wanted: [0, 17],
+    more: false,
   },
 };
 

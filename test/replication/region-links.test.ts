@@ -5,6 +5,7 @@ import { encode } from "@msgpack/msgpack";
 import { afterEach, describe, expect, test } from "vitest";
 import { startRegionNode, type RegionNodeSettings } from "../../cloud/region-node.ts";
 import { federationProof } from "../../cloud/replication/federation-key.ts";
+import { BATCH_MAX_BYTES, REPAIR_MESSAGES_PER_ROUND } from "../../cloud/replication/peer-link.ts";
 import { IdentityRegistry } from "../../cloud/registry/identity-registry.ts";
 import { openRegistryDatabase } from "../../cloud/registry/registry-database.ts";
 import { IdentityVault } from "../../cloud/storage/identity-vault.ts";
@@ -232,6 +233,27 @@ describe("anti-entropy", () => {
     // Identifying raised last-seen in B, which flows back to A: then both hold the same registry.
     await waitUntil(() => b.replication.status().digest === a.replication.status().digest || undefined);
   });
+
+  test("a repair bigger than one round's messages streams over several rounds until the digests agree", async () => {
+    const { a, b } = await linkedPair();
+    const sodium = await sodiumReady;
+    const dataDir = dataDirOf.get(a)!;
+    const keyring = await loadOrCreateRegionKeyring(dataDir);
+    const db = openRegistryDatabase(dataDir);
+    cleanups.push(() => db.close());
+    const registry = new IdentityRegistry({ db, vault: new IdentityVault(sodium, keyring.storageKey), hlc: new HybridLogicalClock("a", () => Date.now()), regionId: "a" });
+    // ~10 KB each: several times what REPAIR_MESSAGES_PER_ROUND messages of BATCH_MAX_BYTES carry.
+    const count = Math.ceil((3 * REPAIR_MESSAGES_PER_ROUND * BATCH_MAX_BYTES) / 10_500);
+    const entries = Array.from({ length: count }, (_, i) => ({ identityId: newIdentityId(), template: syntheticPalm(1_000 + i)(0) }));
+    registry.enrollMany(entries, Date.now());
+    db.prepare("UPDATE identities SET change_seq = 0 WHERE origin_region = 'a'").run();
+    await waitUntil(() => a.replication.status().peers[0]?.ackedSeq === a.replication.status().latestSeq || undefined);
+    expect(b.replication.status().live).toBe(0);
+
+    a.replication.antiEntropyNow();
+    await waitUntil(() => b.replication.status().digest === a.replication.status().digest || undefined, 60_000);
+    expect(b.replication.status().live).toBe(count);
+  }, 90_000);
 });
 
 const freePort = () =>
