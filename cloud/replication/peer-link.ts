@@ -99,6 +99,12 @@ export class PeerLink {
   #lastDigestRequest: string | undefined;
   /** Where this side's last repair stopped, if it left records out: the next one goes on from there. */
   #repairResume: RepairPosition | undefined;
+  /**
+   * Records this region took from the peer unchanged, by identity, with the change number they
+   * got here: the feed skips them while that number stands (the peer has them), instead of
+   * echoing everything it received straight back. Entries go once the feed has passed them.
+   */
+  readonly #echoes = new Map<string, number>();
   /** Feed batches received and not yet applied: applied together, in one transaction. */
   #pendingChanges: WireMessageOf<"replication.changes">[] = [];
 
@@ -145,7 +151,14 @@ export class PeerLink {
       while (this.#inFlight.length < FEED_WINDOW && this.#o.replica.latestSeq() > this.#sentSeq) {
         const batch = this.#o.replica.changesSince(this.#sentSeq, { maxRecords: this.#batchRecords, maxBytes: BATCH_MAX_BYTES });
         if (batch.upToSeq <= this.#sentSeq) break;
-        const message: WireMessage = { type: "replication.changes", batchId: randomUUID(), records: batch.records.map(toWire), upToSeq: batch.upToSeq, more: batch.more };
+        const records = batch.records.filter((record) => {
+          const echo = this.#echoes.get(record.identityId);
+          if (echo === undefined) return true;
+          this.#echoes.delete(record.identityId);
+          return echo !== record.changeSeq;
+        });
+        // Sent even when every record was an echo: the ack moves the peer's position past them.
+        const message: WireMessage = { type: "replication.changes", batchId: randomUUID(), records: records.map(toWire), upToSeq: batch.upToSeq, more: batch.more };
         try {
           this.#channel.send(message);
         } catch (error) {
@@ -359,6 +372,7 @@ export class PeerLink {
     if (wire.length === 0) return;
     const records = wire.map(fromWire);
     const outcome = this.#o.replica.apply(records);
+    for (const [identityId, seq] of outcome.adopted) if (seq > this.#sentSeq) this.#echoes.set(identityId, seq);
     await this.#o.index(outcome);
     if (outcome.changed > 0) this.#o.onApplied?.(outcome.changed);
   }

@@ -39,7 +39,16 @@ export interface ApplyOutcome {
   readonly live: IdentityId[];
   /** Identities that were live here and are tombstoned now: to take out of the shards. */
   readonly removed: IdentityId[];
+  /**
+   * Identities whose record here is now exactly the one received, with the change number it has
+   * here: the sender holds that state already, so the feed need not send it back (unless it
+   * changes again).
+   */
+  readonly adopted: ReadonlyMap<string, number>;
 }
+
+/** A record as the change feed gives it: with its place in the feed. */
+export type ChangedRecord = ReplicatedRecord & { readonly changeSeq: number };
 
 export interface PeerState {
   readonly regionId: string;
@@ -97,11 +106,11 @@ export class RegistryReplica {
    * at maxRecords or (after its first record) maxBytes; `upToSeq` is where the next call starts,
    * and covers numbers no record holds any more (pruned tombstones) when the batch is complete.
    */
-  changesSince(afterSeq: number, limits: { maxRecords?: number; maxBytes?: number } = {}): { records: ReplicatedRecord[]; upToSeq: number; more: boolean } {
+  changesSince(afterSeq: number, limits: { maxRecords?: number; maxBytes?: number } = {}): { records: ChangedRecord[]; upToSeq: number; more: boolean } {
     const maxRecords = limits.maxRecords ?? Number.POSITIVE_INFINITY;
     const maxBytes = limits.maxBytes ?? Number.POSITIVE_INFINITY;
     const latest = this.latestSeq();
-    const records: ReplicatedRecord[] = [];
+    const records: ChangedRecord[] = [];
     let bytes = 0;
     let upToSeq = afterSeq;
     const rows = this.#db
@@ -112,7 +121,7 @@ export class RegistryReplica {
         rows.return?.();
         return { records, upToSeq, more: true };
       }
-      const record = this.#withKey(this.#assemble(row, this.#fieldsOf(row.id)));
+      const record = { ...this.#withKey(this.#assemble(row, this.#fieldsOf(row.id))), changeSeq: row.seq };
       const size = RECORD_OVERHEAD_BYTES + record.fields.reduce((n, f) => n + FIELD_OVERHEAD_BYTES + (f.value?.byteLength ?? 0), 0);
       if (records.length > 0 && bytes + size > maxBytes) {
         rows.return?.();
@@ -152,17 +161,23 @@ export class RegistryReplica {
       const current = row === undefined ? undefined : this.#assemble(row, this.#fieldsOf(id));
       const currentRecord = current === undefined ? undefined : toIdentityRecord(current);
       const merged = mergeIdentityRecords(currentRecord ?? record, record);
-      const changed = currentRecord === undefined || !recordDigest(currentRecord).equals(recordDigest(merged));
+      const mergedDigest = recordDigest(merged);
+      const cached = row === undefined ? undefined : this.#recordDigests.get(id);
+      const currentDigest = currentRecord === undefined ? undefined : cached !== undefined && cached.seq === row!.seq ? cached.digest : recordDigest(currentRecord);
+      const changed = currentDigest === undefined || !currentDigest.equals(mergedDigest);
+      // Nothing here that the sender lacks: its record is the merge (the common case, a record
+      // new here or newer than ours), so sending it back would only echo.
+      const adopted = currentRecord === undefined || mergedDigest.equals(recordDigest(record));
       const live = merged.tombstone === undefined;
       const hasKey = live && this.#keys.has(id);
       if (live && !hasKey && dataKey === undefined) throw new ReplicatedRecordInvalid({ identityId: id, reason: "a live record arrived without its data key" });
-      return { id, origin: row?.origin ?? origin, current: currentRecord, merged, changed, live, needsKey: live && !hasKey, dataKey };
+      return { id, origin: row?.origin ?? origin, current: currentRecord, merged, mergedDigest, changed, adopted, seq: row?.seq, live, needsKey: live && !hasKey, dataKey };
     });
 
     const newKeys = plans.filter((p) => p.needsKey).map((p) => ({ identityId: p.id, dataKey: p.dataKey! }));
     this.#keys.storeMissing(newKeys);
 
-    const outcome: ApplyOutcome = { changed: 0, live: [], removed: [] };
+    const outcome: Omit<ApplyOutcome, "adopted"> = { changed: 0, live: [], removed: [] };
     let changed = 0;
     try {
       this.#transaction(() => {
@@ -179,7 +194,17 @@ export class RegistryReplica {
       throw error;
     }
     this.#keys.destroy(plans.filter((p) => !p.live).map((p) => p.id));
-    return { ...outcome, changed };
+    // The merged records' digests are known: remember them under their new change numbers, so the
+    // next digest need not read these records again.
+    const adopted = new Map<string, number>();
+    const seqOf = this.#db.prepare("SELECT change_seq AS seq FROM identities WHERE identity_id = ?");
+    for (const plan of plans) {
+      const seq = plan.changed ? (seqOf.get(plan.id) as { seq: number } | undefined)?.seq : plan.seq;
+      if (seq === undefined) continue;
+      if (plan.changed) this.#recordDigests.set(plan.id, { seq, digest: plan.mergedDigest });
+      if (plan.adopted) adopted.set(plan.id, seq);
+    }
+    return { ...outcome, changed, adopted };
   }
 
   /** Hex sha-256 over every record (tombstones included) in identity id order. */

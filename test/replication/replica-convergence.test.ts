@@ -33,10 +33,32 @@ describe("registry replicas", () => {
     const b = await openReplicaRegion("b");
     a.registry.enroll(id("id_1"), syntheticPalm(1)(0), a.clock.now());
     const records = a.replica.changesSince(0).records;
-    expect(b.replica.apply(records)).toEqual({ changed: 1, live: ["id_1"], removed: [] });
+    expect(b.replica.apply(records)).toMatchObject({ changed: 1, live: ["id_1"], removed: [] });
     const seq = b.replica.latestSeq();
-    expect(b.replica.apply(records)).toEqual({ changed: 0, live: [], removed: [] });
+    expect(b.replica.apply(records)).toMatchObject({ changed: 0, live: [], removed: [] });
     expect(b.replica.latestSeq()).toBe(seq);
+  });
+
+  test("a record taken unchanged is reported as adopted, with its change number, so the feed need not echo it", async () => {
+    const a = await openReplicaRegion("a");
+    const b = await openReplicaRegion("b");
+    a.registry.enroll(id("id_1"), syntheticPalm(1)(0), a.clock.now());
+    const outcome = b.replica.apply(a.replica.changesSince(0).records);
+    expect([...outcome.adopted]).toEqual([["id_1", b.replica.latestSeq()]]);
+  });
+
+  test("a merge that keeps something the sender lacks is not adopted: the sender must get it back", async () => {
+    const a = await openReplicaRegion("a");
+    const b = await openReplicaRegion("b");
+    a.registry.enroll(id("id_1"), syntheticPalm(1)(0), a.clock.now());
+    b.replica.apply(a.replica.changesSince(0).records);
+    const before = a.replica.latestSeq();
+    b.clock.advance(1_000);
+    b.registry.recordSeen(id("id_1"), b.clock.now()); // b knows a later use than a
+    a.profiles.write("id_1", { loyaltyCard: "LOY-1" }); // a writes a field b lacks
+    const outcome = b.replica.apply(a.replica.changesSince(before).records);
+    expect(outcome.changed).toBe(1);
+    expect(outcome.adopted.size).toBe(0);
   });
 
   test("a tombstone dominates a concurrent field write and a later last-seen", async () => {
