@@ -6,7 +6,7 @@
 // counter on every change (registry-database.ts), so no write path can leave a change out of it.
 // Records travel whole (state, not operations): receiving one twice, late or out of order
 // changes nothing more than receiving it once.
-import type { DatabaseSync } from "node:sqlite";
+import type { DatabaseSync, StatementSync } from "node:sqlite";
 import { Data } from "effect";
 import { mergeIdentityRecords, type FieldRegister, type IdentityRecord } from "../../core/identity-record-crdt.ts";
 import { decodeHlc, encodeHlc, type HlcTimestamp, type HybridLogicalClock } from "../../core/hybrid-logical-clock.ts";
@@ -15,7 +15,7 @@ import { TEMPLATE_FIELD } from "../registry/identity-registry.ts";
 import { decodeProfileValue, PHONE_FIELD } from "../registry/identity-profile.ts";
 import { DataKeyStore } from "../storage/data-key-store.ts";
 import type { IdentityVault } from "../storage/identity-vault.ts";
-import { bucketOf, recordDigest, RegistryDigester } from "./replica-digest.ts";
+import { bucketOf, recordDigest, RegistryDigests } from "./replica-digest.ts";
 import { DATA_KEY_BYTES, ReplicatedRecordInvalid, toIdentityRecord, type ReplicatedField, type ReplicatedRecord } from "./replicated-record.ts";
 
 export { REPLICA_BUCKETS } from "./replica-digest.ts";
@@ -76,11 +76,14 @@ export class RegistryReplica {
   readonly #regionId: string;
   readonly #phoneHash: (phone: string) => string;
   readonly #keys: DataKeyStore;
-  /**
-   * Each record's digest, valid while its change_seq is unchanged (every change raises it), so a
-   * digest after the first reads only the records that changed, not every template again.
-   */
-  #recordDigests = new Map<string, { readonly seq: number; readonly digest: Buffer }>();
+  /** Every record's digest, folded into its bucket's: refreshed from the change feed (see #digest). */
+  #digests = new RegistryDigests();
+  /** The feed position the digests are up to date with; -1 before the first digest. */
+  #digestSeq = -1;
+  /** Digests apply() computed for records it wrote, for the next refresh to use instead of reading them. */
+  readonly #digestHints = new Map<string, { readonly seq: number; readonly digest: Buffer }>();
+  /** Prepared once: a statement costs more to compile than to run. */
+  readonly #statements = new Map<string, StatementSync>();
 
   constructor(o: { db: DatabaseSync; vault: IdentityVault; hlc: HybridLogicalClock; regionId: string; phoneHash: (phone: string) => string }) {
     this.#db = o.db;
@@ -97,7 +100,7 @@ export class RegistryReplica {
 
   /** The last change number this region has given out (0 before any change). */
   latestSeq(): number {
-    const row = this.#db.prepare("SELECT seq FROM change_counter").get() as { seq: number } | undefined;
+    const row = this.#statement("SELECT seq FROM change_counter").get() as { seq: number } | undefined;
     return row?.seq ?? 0;
   }
 
@@ -113,8 +116,7 @@ export class RegistryReplica {
     const records: ChangedRecord[] = [];
     let bytes = 0;
     let upToSeq = afterSeq;
-    const rows = this.#db
-      .prepare(`SELECT ${IDENTITY_COLUMNS} FROM identities i WHERE i.change_seq > ? ORDER BY i.change_seq`)
+    const rows = this.#statement(`SELECT ${IDENTITY_COLUMNS} FROM identities i WHERE i.change_seq > ? ORDER BY i.change_seq`)
       .iterate(afterSeq) as IterableIterator<IdentityRow>;
     for (const row of rows) {
       if (records.length >= maxRecords) {
@@ -162,7 +164,7 @@ export class RegistryReplica {
       const currentRecord = current === undefined ? undefined : toIdentityRecord(current);
       const merged = mergeIdentityRecords(currentRecord ?? record, record);
       const mergedDigest = recordDigest(merged);
-      const cached = row === undefined ? undefined : this.#recordDigests.get(id);
+      const cached = row === undefined ? undefined : this.#digests.get(id);
       const currentDigest = currentRecord === undefined ? undefined : cached !== undefined && cached.seq === row!.seq ? cached.digest : recordDigest(currentRecord);
       const changed = currentDigest === undefined || !currentDigest.equals(mergedDigest);
       // Nothing here that the sender lacks: its record is the merge (the common case, a record
@@ -197,11 +199,11 @@ export class RegistryReplica {
     // The merged records' digests are known: remember them under their new change numbers, so the
     // next digest need not read these records again.
     const adopted = new Map<string, number>();
-    const seqOf = this.#db.prepare("SELECT change_seq AS seq FROM identities WHERE identity_id = ?");
+    const seqOf = this.#statement("SELECT change_seq AS seq FROM identities WHERE identity_id = ?");
     for (const plan of plans) {
       const seq = plan.changed ? (seqOf.get(plan.id) as { seq: number } | undefined)?.seq : plan.seq;
       if (seq === undefined) continue;
-      if (plan.changed) this.#recordDigests.set(plan.id, { seq, digest: plan.mergedDigest });
+      if (plan.changed && this.#digestSeq >= 0) this.#digestHints.set(plan.id, { seq, digest: plan.mergedDigest });
       if (plan.adopted) adopted.set(plan.id, seq);
     }
     return { ...outcome, changed, adopted };
@@ -217,23 +219,45 @@ export class RegistryReplica {
     return this.#digest().buckets();
   }
 
-  #digest(): RegistryDigester {
-    const digester = new RegistryDigester();
-    const next = new Map<string, { readonly seq: number; readonly digest: Buffer }>();
-    const rows = this.#db.prepare("SELECT identity_id AS id, change_seq AS seq FROM identities ORDER BY identity_id").iterate() as Iterable<{ id: string; seq: number }>;
-    for (const { id, seq } of rows) {
-      let known = this.#recordDigests.get(id);
-      if (known === undefined || known.seq !== seq) {
-        const row = this.#identityRow(id);
-        if (row === undefined) continue;
-        known = { seq: row.seq, digest: recordDigest(toIdentityRecord(this.#assemble(row, this.#fieldsOf(id)))) };
-      }
-      next.set(id, known);
-      digester.addDigest(id, known.digest);
+  /**
+   * Brings the digests up to date by reading only what changed since the last call (the feed's
+   * index makes that cheap); the first call, or one that finds rows it cannot account for,
+   * reads everything.
+   */
+  #digest(): RegistryDigests {
+    const latest = this.latestSeq();
+    if (this.#digestSeq >= 0 && latest > this.#digestSeq) {
+      const changed = this.#statement("SELECT identity_id AS id, change_seq AS seq FROM identities WHERE change_seq > ?").all(this.#digestSeq) as { id: string; seq: number }[];
+      for (const { id, seq } of changed) this.#foldIn(id, seq);
     }
-    this.#recordDigests = next;
-    return digester;
+    const { n } = this.#statement("SELECT COUNT(*) AS n FROM identities").get() as { n: number };
+    if (this.#digestSeq < 0 || n !== this.#digests.size) {
+      this.#digests = new RegistryDigests();
+      const all = this.#statement("SELECT identity_id AS id, change_seq AS seq FROM identities").all() as { id: string; seq: number }[];
+      for (const { id, seq } of all) this.#foldIn(id, seq);
+    }
+    this.#digestSeq = latest;
+    this.#digestHints.clear();
+    return this.#digests;
   }
+
+  #foldIn(id: string, seq: number): void {
+    const hint = this.#digestHints.get(id);
+    if (hint !== undefined && hint.seq === seq) return this.#digests.put(id, hint.digest, seq);
+    const row = this.#identityRow(id);
+    if (row === undefined) return this.#digests.remove(id);
+    this.#digests.put(id, recordDigest(toIdentityRecord(this.#assemble(row, this.#fieldsOf(id)))), row.seq);
+  }
+
+  #statement(sql: string): StatementSync {
+    let statement = this.#statements.get(sql);
+    if (statement === undefined) {
+      statement = this.#db.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    return statement;
+  }
+
 
   /**
    * Every record (live ones with their data key) whose id falls in one of the buckets, in (bucket,
@@ -243,7 +267,7 @@ export class RegistryReplica {
   *recordsInBuckets(buckets: readonly number[], after?: RepairPosition): Iterable<ReplicatedRecord & { readonly bucket: number }> {
     const wanted = new Set(buckets);
     const beyond = (r: RepairPosition) => after === undefined || r.bucket > after.bucket || (r.bucket === after.bucket && r.identityId > after.identityId);
-    const ids = (this.#db.prepare("SELECT identity_id AS id FROM identities ORDER BY identity_id").all() as { id: string }[])
+    const ids = (this.#statement("SELECT identity_id AS id FROM identities ORDER BY identity_id").all() as { id: string }[])
       .map((r) => ({ identityId: r.id, bucket: bucketOf(r.id) }))
       .filter((r) => wanted.has(r.bucket) && beyond(r))
       .sort((x, y) => x.bucket - y.bucket || (x.identityId < y.identityId ? -1 : x.identityId > y.identityId ? 1 : 0));
@@ -255,24 +279,23 @@ export class RegistryReplica {
 
   /** What a key is to a region id before anything is pinned: a dialer checks this, and pins only once the federation proof holds. */
   peerKeyStatus(regionId: string, publicKey: Uint8Array): "unknown" | "matches" | "mismatch" {
-    const row = this.#db.prepare("SELECT public_key AS key FROM replica_peers WHERE region_id = ?").get(regionId) as { key: Uint8Array } | undefined;
+    const row = this.#statement("SELECT public_key AS key FROM replica_peers WHERE region_id = ?").get(regionId) as { key: Uint8Array } | undefined;
     if (row === undefined) return "unknown";
     return Buffer.from(row.key).equals(Buffer.from(publicKey)) ? "matches" : "mismatch";
   }
 
   /** Trust on first use: the first key seen for a region is kept; later ones must match it. */
   pinPeerKey(regionId: string, publicKey: Uint8Array): "pinned" | "matches" | "mismatch" {
-    const row = this.#db.prepare("SELECT public_key AS key FROM replica_peers WHERE region_id = ?").get(regionId) as { key: Uint8Array } | undefined;
+    const row = this.#statement("SELECT public_key AS key FROM replica_peers WHERE region_id = ?").get(regionId) as { key: Uint8Array } | undefined;
     if (row === undefined) {
-      this.#db.prepare("INSERT INTO replica_peers (region_id, public_key) VALUES (?, ?)").run(regionId, publicKey);
+      this.#statement("INSERT INTO replica_peers (region_id, public_key) VALUES (?, ?)").run(regionId, publicKey);
       return "pinned";
     }
     return Buffer.from(row.key).equals(Buffer.from(publicKey)) ? "matches" : "mismatch";
   }
 
   peerStates(): PeerState[] {
-    const rows = this.#db
-      .prepare("SELECT region_id, public_key, acked_seq, applied_seq, last_contact_ms FROM replica_peers ORDER BY region_id")
+    const rows = this.#statement("SELECT region_id, public_key, acked_seq, applied_seq, last_contact_ms FROM replica_peers ORDER BY region_id")
       .all() as { region_id: string; public_key: Uint8Array; acked_seq: number; applied_seq: number; last_contact_ms: number | null }[];
     return rows.map((r) => ({ regionId: r.region_id, publicKey: r.public_key, ackedSeq: r.acked_seq, appliedSeq: r.applied_seq, lastContactMs: r.last_contact_ms }));
   }
@@ -289,7 +312,7 @@ export class RegistryReplica {
 
   /** Where to resume the peer's feed: 0 for a region never heard from. */
   appliedSeq(regionId: string): number {
-    const row = this.#db.prepare("SELECT applied_seq AS seq FROM replica_peers WHERE region_id = ?").get(regionId) as { seq: number } | undefined;
+    const row = this.#statement("SELECT applied_seq AS seq FROM replica_peers WHERE region_id = ?").get(regionId) as { seq: number } | undefined;
     return row?.seq ?? 0;
   }
 
@@ -300,35 +323,44 @@ export class RegistryReplica {
    */
   pruneTombstones(requiredPeers: readonly string[]): number {
     const acked = requiredPeers.map((p) => {
-      const row = this.#db.prepare("SELECT acked_seq AS seq FROM replica_peers WHERE region_id = ?").get(p) as { seq: number } | undefined;
+      const row = this.#statement("SELECT acked_seq AS seq FROM replica_peers WHERE region_id = ?").get(p) as { seq: number } | undefined;
       return row?.seq ?? 0;
     });
     const upTo = acked.length === 0 ? Number.MAX_SAFE_INTEGER : Math.min(...acked);
     const ids = (
-      this.#db.prepare("SELECT identity_id AS id FROM identities WHERE deleted_hlc IS NOT NULL AND change_seq <= ?").all(upTo) as { id: string }[]
+      this.#statement("SELECT identity_id AS id FROM identities WHERE deleted_hlc IS NOT NULL AND change_seq <= ?").all(upTo) as { id: string }[]
     ).map((r) => r.id);
     if (ids.length === 0) return 0;
     this.#transaction(() => {
-      const remove = this.#db.prepare("DELETE FROM identities WHERE identity_id = ? AND deleted_hlc IS NOT NULL");
-      const fields = this.#db.prepare("DELETE FROM identity_fields WHERE identity_id = ?");
+      const remove = this.#statement("DELETE FROM identities WHERE identity_id = ? AND deleted_hlc IS NOT NULL");
+      const fields = this.#statement("DELETE FROM identity_fields WHERE identity_id = ?");
       for (const id of ids) {
         fields.run(id);
         remove.run(id);
       }
     });
     this.#keys.destroy(ids);
+    for (const id of ids) this.#digests.remove(id);
     return ids.length;
   }
 
   tombstoneCount(): number {
-    return (this.#db.prepare("SELECT COUNT(*) AS n FROM identities WHERE deleted_hlc IS NOT NULL").get() as { n: number }).n;
+    return (this.#statement("SELECT COUNT(*) AS n FROM identities WHERE deleted_hlc IS NOT NULL").get() as { n: number }).n;
   }
 
+  /**
+   * Committed without waiting for fsync (synchronous=NORMAL for this one statement; WAL keeps it
+   * atomic): it is written on every batch each way, and a position lost to a power cut only means
+   * some records are sent again (merging is idempotent) or a tombstone is pruned a little later.
+   */
   #progress(regionId: string, column: "acked_seq" | "applied_seq", seq: number, nowMs: number): void {
-    const result = this.#db
-      .prepare(`UPDATE replica_peers SET ${column} = MAX(${column}, ?), last_contact_ms = ? WHERE region_id = ?`)
-      .run(seq, nowMs, regionId);
-    if (Number(result.changes) === 0) throw new ReplicaPeerUnknown({ regionId });
+    this.#db.exec("PRAGMA main.synchronous = NORMAL");
+    try {
+      const result = this.#statement(`UPDATE replica_peers SET ${column} = MAX(${column}, ?), last_contact_ms = ? WHERE region_id = ?`).run(seq, nowMs, regionId);
+      if (Number(result.changes) === 0) throw new ReplicaPeerUnknown({ regionId });
+    } finally {
+      this.#db.exec("PRAGMA main.synchronous = FULL");
+    }
   }
 
   #validate(r: ReplicatedRecord): void {
@@ -350,22 +382,20 @@ export class RegistryReplica {
   #write(id: string, origin: string, current: IdentityRecord | undefined, merged: IdentityRecord): void {
     const tombstone = merged.tombstone === undefined ? null : encodeHlc(merged.tombstone);
     if (current === undefined) {
-      this.#db
-        .prepare("INSERT INTO identities (identity_id, origin_region, created_hlc, last_seen_ms, deleted_hlc) VALUES (?, ?, ?, ?, ?)")
+      this.#statement("INSERT INTO identities (identity_id, origin_region, created_hlc, last_seen_ms, deleted_hlc) VALUES (?, ?, ?, ?, ?)")
         .run(id, origin, encodeHlc(merged.created), merged.lastSeenMs, tombstone);
     } else {
-      this.#db
-        .prepare("UPDATE identities SET created_hlc = ?, last_seen_ms = ?, deleted_hlc = ? WHERE identity_id = ?")
+      this.#statement("UPDATE identities SET created_hlc = ?, last_seen_ms = ?, deleted_hlc = ? WHERE identity_id = ?")
         .run(encodeHlc(merged.created), merged.lastSeenMs, tombstone, id);
     }
     if (merged.tombstone !== undefined) {
-      this.#db.prepare("DELETE FROM identity_fields WHERE identity_id = ?").run(id);
-      this.#db.prepare("DELETE FROM phone_index WHERE identity_id = ?").run(id);
-      this.#db.prepare("DELETE FROM entitlements WHERE identity_id = ?").run(id);
-      this.#db.prepare("UPDATE deletion_requests SET completed_ms = ? WHERE identity_id = ? AND completed_ms IS NULL").run(merged.tombstone.wallMs, id);
+      this.#statement("DELETE FROM identity_fields WHERE identity_id = ?").run(id);
+      this.#statement("DELETE FROM phone_index WHERE identity_id = ?").run(id);
+      this.#statement("DELETE FROM entitlements WHERE identity_id = ?").run(id);
+      this.#statement("UPDATE deletion_requests SET completed_ms = ? WHERE identity_id = ? AND completed_ms IS NULL").run(merged.tombstone.wallMs, id);
       return;
     }
-    const upsert = this.#db.prepare(
+    const upsert = this.#statement(
       `INSERT INTO identity_fields (identity_id, field, hlc, value) VALUES (?, ?, ?, ?)
        ON CONFLICT (identity_id, field) DO UPDATE SET hlc = excluded.hlc, value = excluded.value`,
     );
@@ -377,7 +407,7 @@ export class RegistryReplica {
 
   /** This region's phone index follows the phone register, under this region's own keyed hash. */
   #indexPhone(id: string, register: FieldRegister | undefined): void {
-    this.#db.prepare("DELETE FROM phone_index WHERE identity_id = ?").run(id);
+    this.#statement("DELETE FROM phone_index WHERE identity_id = ?").run(id);
     if (register?.value == null) return;
     const dataKey = this.#keys.key(id);
     if (dataKey === undefined) return;
@@ -385,18 +415,18 @@ export class RegistryReplica {
       const plain = this.#vault.decryptField(id, PHONE_FIELD, dataKey, register.value);
       const phone = decodeProfileValue(plain);
       plain.fill(0);
-      if (typeof phone === "string") this.#db.prepare("INSERT OR REPLACE INTO phone_index (phone_hash, identity_id) VALUES (?, ?)").run(this.#phoneHash(phone), id);
+      if (typeof phone === "string") this.#statement("INSERT OR REPLACE INTO phone_index (phone_hash, identity_id) VALUES (?, ?)").run(this.#phoneHash(phone), id);
     } finally {
       dataKey.fill(0);
     }
   }
 
   #identityRow(id: string): IdentityRow | undefined {
-    return this.#db.prepare(`SELECT ${IDENTITY_COLUMNS} FROM identities i WHERE i.identity_id = ?`).get(id) as IdentityRow | undefined;
+    return this.#statement(`SELECT ${IDENTITY_COLUMNS} FROM identities i WHERE i.identity_id = ?`).get(id) as IdentityRow | undefined;
   }
 
   #fieldsOf(id: string): ReplicatedField[] {
-    const rows = this.#db.prepare("SELECT field, hlc, value FROM identity_fields WHERE identity_id = ? ORDER BY field").all(id) as {
+    const rows = this.#statement("SELECT field, hlc, value FROM identity_fields WHERE identity_id = ? ORDER BY field").all(id) as {
       field: string;
       hlc: string;
       value: Uint8Array | null;

@@ -44,28 +44,55 @@ export const recordDigest = (record: IdentityRecord): Buffer => {
   return hash.digest();
 };
 
-/** Accumulates record digests, given in identity id order, into the whole and per-bucket digests. */
-export class RegistryDigester {
-  readonly #whole = createHash("sha256");
-  readonly #buckets = Array.from({ length: REPLICA_BUCKETS }, () => ({ hash: createHash("sha256"), count: 0 }));
+/**
+ * The registry's digests, kept up to date record by record: a bucket's digest is the XOR of its
+ * records' digests (with their count beside it), so a changed record is folded out and in again
+ * without reading the rest of the bucket. The whole digest hashes the 256 bucket digests and
+ * counts. XOR is no defence against someone choosing records to collide, but the peers are
+ * authenticated federation members and the digests only decide what to compare.
+ */
+export class RegistryDigests {
+  readonly #buckets = Array.from({ length: REPLICA_BUCKETS }, () => ({ xor: Buffer.alloc(32), count: 0 }));
+  readonly #records = new Map<string, { readonly digest: Buffer; readonly bucket: number; readonly seq: number }>();
 
-  add(record: IdentityRecord): void {
-    this.addDigest(record.identityId, recordDigest(record));
+  get size(): number {
+    return this.#records.size;
   }
 
-  /** A record's digest computed earlier (recordDigest), given in identity id order like add(). */
-  addDigest(identityId: string, digest: Uint8Array): void {
-    this.#whole.update(digest);
-    const bucket = this.#buckets[bucketOf(identityId)]!;
-    bucket.hash.update(digest);
-    bucket.count++;
+  /** The digest folded in for a record, and the change number it was computed at. */
+  get(identityId: string): { readonly digest: Buffer; readonly seq: number } | undefined {
+    return this.#records.get(identityId);
   }
 
-  whole(): string {
-    return this.#whole.digest("hex");
+  /** Sets a record's digest (replacing what was folded in for it before). */
+  put(identityId: string, digest: Buffer, seq: number): void {
+    const old = this.#records.get(identityId);
+    const bucket = old?.bucket ?? bucketOf(identityId);
+    if (old !== undefined) this.#fold(bucket, old.digest, -1);
+    this.#fold(bucket, digest, +1);
+    this.#records.set(identityId, { digest, bucket, seq });
+  }
+
+  remove(identityId: string): void {
+    const old = this.#records.get(identityId);
+    if (old === undefined) return;
+    this.#fold(old.bucket, old.digest, -1);
+    this.#records.delete(identityId);
   }
 
   buckets(): { bucket: number; digest: Uint8Array; count: number }[] {
-    return this.#buckets.map((b, bucket) => ({ bucket, digest: new Uint8Array(b.hash.digest()), count: b.count }));
+    return this.#buckets.map((b, bucket) => ({ bucket, digest: new Uint8Array(b.xor), count: b.count }));
+  }
+
+  whole(): string {
+    const hash = createHash("sha256");
+    for (const b of this.#buckets) hash.update(b.xor).update(lengthOf(b.count));
+    return hash.digest("hex");
+  }
+
+  #fold(bucket: number, digest: Buffer, delta: 1 | -1): void {
+    const b = this.#buckets[bucket]!;
+    for (let i = 0; i < 32; i++) b.xor[i]! ^= digest[i]!;
+    b.count += delta;
   }
 }
