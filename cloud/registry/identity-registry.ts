@@ -5,6 +5,7 @@ import { encodeHlc, type HybridLogicalClock } from "../../core/hybrid-logical-cl
 import type { IdentityId } from "../../core/ids.ts";
 import { signatureFromBytes, signatureToBytes, type PalmSignature } from "../../core/palm-signature.ts";
 import { DataKeyStore } from "../storage/data-key-store.ts";
+import { prepared } from "../storage/prepared-statements.ts";
 import type { IdentityVault } from "../storage/identity-vault.ts";
 
 export const TEMPLATE_FIELD = "palm_template";
@@ -80,9 +81,8 @@ export class IdentityRegistry {
   recordSeen(identityId: IdentityId, nowMs: number): void {
     this.#db.exec("PRAGMA synchronous = NORMAL");
     try {
-      this.#db
-        // Only a rise is a change: an unchanged last-seen must not enter the replication feed.
-        .prepare("UPDATE identities SET last_seen_ms = ? WHERE identity_id = ? AND deleted_hlc IS NULL AND last_seen_ms < ?")
+      // Only a rise is a change: an unchanged last-seen must not enter the replication feed.
+      prepared(this.#db, "UPDATE identities SET last_seen_ms = ? WHERE identity_id = ? AND deleted_hlc IS NULL AND last_seen_ms < ?")
         .run(nowMs, identityId, nowMs);
     } finally {
       this.#db.exec("PRAGMA synchronous = FULL");
@@ -90,14 +90,14 @@ export class IdentityRegistry {
   }
 
   isLive(identityId: string): boolean {
-    const row = this.#db.prepare("SELECT deleted_hlc FROM identities WHERE identity_id = ?").get(identityId) as
+    const row = prepared(this.#db, "SELECT deleted_hlc FROM identities WHERE identity_id = ?").get(identityId) as
       | { deleted_hlc: string | null }
       | undefined;
     return row !== undefined && row.deleted_hlc === null;
   }
 
   liveCount(): number {
-    const row = this.#db.prepare("SELECT COUNT(*) AS n FROM identities WHERE deleted_hlc IS NULL").get() as { n: number };
+    const row = prepared(this.#db, "SELECT COUNT(*) AS n FROM identities WHERE deleted_hlc IS NULL").get() as { n: number };
     return row.n;
   }
 
@@ -122,7 +122,8 @@ export class IdentityRegistry {
 
   /** Live identities' templates (decrypted), in the order asked; deleted or unknown ids are left out. */
   templatesOf(identityIds: readonly string[]): EnrolledTemplate[] {
-    const query = this.#db.prepare(
+    const query = prepared(
+      this.#db,
       `SELECT i.identity_id AS id, i.rowid AS rowid, k.wrapped AS wrapped, f.value AS value
          FROM identities i JOIN identity_fields f ON f.identity_id = i.identity_id AND f.field = ?
                            JOIN keys.data_keys k ON k.identity_id = i.identity_id

@@ -14,6 +14,7 @@ import type { IdentityId } from "../../core/ids.ts";
 import { TEMPLATE_FIELD } from "../registry/identity-registry.ts";
 import { decodeProfileValue, PHONE_FIELD } from "../registry/identity-profile.ts";
 import { DataKeyStore } from "../storage/data-key-store.ts";
+import { prepared } from "../storage/prepared-statements.ts";
 import type { IdentityVault } from "../storage/identity-vault.ts";
 import { bucketOf, recordDigest, RegistryDigests } from "./replica-digest.ts";
 import { DATA_KEY_BYTES, ReplicatedRecordInvalid, toIdentityRecord, type ReplicatedField, type ReplicatedRecord } from "./replicated-record.ts";
@@ -82,8 +83,6 @@ export class RegistryReplica {
   #digestSeq = -1;
   /** Digests apply() computed for records it wrote, for the next refresh to use instead of reading them. */
   readonly #digestHints = new Map<string, { readonly seq: number; readonly digest: Buffer }>();
-  /** Prepared once: a statement costs more to compile than to run. */
-  readonly #statements = new Map<string, StatementSync>();
 
   constructor(o: { db: DatabaseSync; vault: IdentityVault; hlc: HybridLogicalClock; regionId: string; phoneHash: (phone: string) => string }) {
     this.#db = o.db;
@@ -250,13 +249,9 @@ export class RegistryReplica {
   }
 
   #statement(sql: string): StatementSync {
-    let statement = this.#statements.get(sql);
-    if (statement === undefined) {
-      statement = this.#db.prepare(sql);
-      this.#statements.set(sql, statement);
-    }
-    return statement;
+    return prepared(this.#db, sql);
   }
+
 
 
   /**

@@ -14,6 +14,7 @@ import { closeSync, existsSync, mkdirSync, openSync } from "node:fs";
 import { join } from "node:path";
 import type { DatabaseSync } from "node:sqlite";
 import type { IdentityVault } from "./identity-vault.ts";
+import { prepared } from "./prepared-statements.ts";
 
 /** The data-key file, relative to the region's data directory. */
 export const DATA_KEYS_FILE = join("keys", "data-keys.sqlite");
@@ -51,7 +52,7 @@ const alone = (db: DatabaseSync, work: () => void): void => {
 /** Destroys data keys (committed before returning); their bytes are overwritten in the file. */
 export const destroyDataKeys = (db: DatabaseSync, identityIds: readonly string[]): void => {
   if (identityIds.length === 0) return;
-  const remove = db.prepare("DELETE FROM keys.data_keys WHERE identity_id = ?");
+  const remove = prepared(db, "DELETE FROM keys.data_keys WHERE identity_id = ?");
   alone(db, () => {
     for (const id of identityIds) remove.run(id);
   });
@@ -83,7 +84,7 @@ export class DataKeyStore {
    */
   store(entries: readonly { identityId: string; dataKey: Uint8Array }[]): void {
     const wrapped = entries.map(({ identityId, dataKey }) => [identityId, this.#vault.wrapDataKey(identityId, dataKey)] as const);
-    const insert = this.#db.prepare("INSERT INTO keys.data_keys (identity_id, wrapped) VALUES (?, ?)");
+    const insert = prepared(this.#db, "INSERT INTO keys.data_keys (identity_id, wrapped) VALUES (?, ?)");
     alone(this.#db, () => {
       for (const [id, key] of wrapped) insert.run(id, key);
     });
@@ -93,7 +94,7 @@ export class DataKeyStore {
   storeMissing(entries: readonly { identityId: string; dataKey: Uint8Array }[]): void {
     if (entries.length === 0) return;
     const wrapped = entries.map(({ identityId, dataKey }) => [identityId, this.#vault.wrapDataKey(identityId, dataKey)] as const);
-    const insert = this.#db.prepare("INSERT INTO keys.data_keys (identity_id, wrapped) VALUES (?, ?) ON CONFLICT (identity_id) DO NOTHING");
+    const insert = prepared(this.#db, "INSERT INTO keys.data_keys (identity_id, wrapped) VALUES (?, ?) ON CONFLICT (identity_id) DO NOTHING");
     alone(this.#db, () => {
       for (const [id, key] of wrapped) insert.run(id, key);
     });
@@ -107,7 +108,7 @@ export class DataKeyStore {
 
   /** The stored (wrapped) form, for callers that unwrap in bulk reads of their own. */
   wrapped(identityId: string): Uint8Array | undefined {
-    const row = this.#db.prepare("SELECT wrapped FROM keys.data_keys WHERE identity_id = ?").get(identityId) as { wrapped: Uint8Array } | undefined;
+    const row = prepared(this.#db, "SELECT wrapped FROM keys.data_keys WHERE identity_id = ?").get(identityId) as { wrapped: Uint8Array } | undefined;
     return row?.wrapped;
   }
 
