@@ -9,11 +9,14 @@ import { similarity, type PalmSignature } from "../../core/palm-signature.ts";
 export interface MatchRule {
   /** Scores at or above this are the same palm. */
   readonly accept: number;
+  /** A pair whose cosine is below this can never reach `accept`: no need to read its template. */
+  readonly cosineFloor: number;
   score(probe: PalmSignature, template: PalmSignature): number;
 }
 
 export const twoStageMatchRule: MatchRule = {
   accept: FINE_MATCH_THRESHOLD,
+  cosineFloor: FINE_SHORTLIST_THRESHOLD,
   score(probe, template) {
     const cosine = similarity(probe, template);
     // Below the shortlist a pair is rejected outright; its cosine is already under `accept`.
@@ -21,4 +24,4 @@ export const twoStageMatchRule: MatchRule = {
   },
 };
 
-export const cosineMatchRule = (accept: number = MATCH_THRESHOLD): MatchRule => ({ accept, score: similarity });
+export const cosineMatchRule = (accept: number = MATCH_THRESHOLD): MatchRule => ({ accept, cosineFloor: accept, score: similarity });

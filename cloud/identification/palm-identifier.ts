@@ -13,12 +13,15 @@ import { AlreadyEnrolled, InvalidSignature } from "../../core/errors.ts";
 import { newIdentityId, type IdentityId } from "../../core/ids.ts";
 import { averageSignatures, type PalmSignature } from "../../core/palm-signature.ts";
 import type { IdentityRegistry } from "../registry/identity-registry.ts";
+import { scoresBoundCosine } from "../shards/index-layout.ts";
 import type { ShardSet } from "../shards/shard-set.ts";
 import { cosineMatchRule, twoStageMatchRule, type MatchRule } from "./match-rule.ts";
 
 export const MIN_ENROLLMENT_CAPTURES = 3;
 /** Candidates re-ranked exactly per identification (see docs/architecture.md for the measurement). */
 export const RERANK_CANDIDATES = 16;
+/** Float rounding between an index's score and the exact cosine it bounds. */
+const INDEX_SCORE_SLACK = 0.01;
 
 export type IdentificationDecision =
   | { readonly outcome: "match"; readonly identityId: IdentityId; readonly score: number }
@@ -54,7 +57,7 @@ export class PalmIdentifier {
 
   async identify(probe: PalmSignature): Promise<IdentificationDecision> {
     const started = performance.now();
-    const best = await this.#bestMatch(probe);
+    const best = await this.#bestMatch(probe, true);
     const decision: IdentificationDecision =
       best === undefined || best.score < this.#rule.accept ? { outcome: "no-match", score: best?.score ?? 0 } : { outcome: "match", identityId: best.identityId, score: best.score };
     if (decision.outcome === "match") this.#registry.recordSeen(decision.identityId, this.#now());
@@ -64,17 +67,29 @@ export class PalmIdentifier {
 
   /** The closest live identity by the match rule among the index's best candidates, matching or not. */
   closest(probe: PalmSignature): Promise<{ identityId: IdentityId; score: number } | undefined> {
-    return this.#bestMatch(probe);
+    return this.#bestMatch(probe, false);
   }
 
-  async #bestMatch(probe: PalmSignature): Promise<{ identityId: IdentityId; score: number } | undefined> {
+  /**
+   * `decisionOnly`: the caller only compares the score with the rule's threshold, so candidates
+   * that cannot reach it are not read. Where the index's score bounds the cosine from above (an
+   * exact index, or L2 after an orthonormal projection: index-layout.ts), a candidate scoring
+   * under the rule's cosine floor can never match; reading and decrypting its template (most of
+   * the short list, for a palm that is enrolled) would be wasted. If every candidate is left out,
+   * the best is the top candidate at its index score, which is below the threshold.
+   */
+  async #bestMatch(probe: PalmSignature, decisionOnly: boolean): Promise<{ identityId: IdentityId; score: number } | undefined> {
     const candidates = await this.#shards.search(probe, this.#candidates);
+    const prune = decisionOnly && scoresBoundCosine(this.#shards.layout);
+    const read = prune ? candidates.filter((c) => c.score >= this.#rule.cosineFloor - INDEX_SCORE_SLACK) : candidates;
     let best: { identityId: IdentityId; score: number } | undefined;
-    for (const { identityId, template } of this.#registry.templatesOf(candidates.map((c) => c.identityId))) {
+    for (const { identityId, template } of this.#registry.templatesOf(read.map((c) => c.identityId))) {
       const score = this.#rule.score(probe, template);
       template.fill(0);
       if (best === undefined || score > best.score) best = { identityId, score };
     }
+    const top = candidates[0];
+    if (best === undefined && prune && top !== undefined && read.length === 0) best = { identityId: top.identityId, score: top.score };
     return best;
   }
 
@@ -97,7 +112,7 @@ export class PalmIdentifier {
       throw new InvalidSignature({ reason: "the captures do not show the same palm" });
     }
     const template = averageSignatures(agreeing);
-    const duplicate = await this.#bestMatch(template);
+    const duplicate = await this.#bestMatch(template, true);
     if (duplicate !== undefined && duplicate.score >= this.#rule.accept) throw new AlreadyEnrolled({ identityId: duplicate.identityId, score: duplicate.score });
     const identityId = newIdentityId();
     this.#registry.enroll(identityId, template, this.#now());

@@ -32,5 +32,7 @@ interface FaissModule {
 
 /** faiss::MetricType: signatures are L2-normalised, so inner product is cosine. */
 export const METRIC_INNER_PRODUCT = 0;
+/** faiss::METRIC_L2: squared Euclidean distance. */
+export const METRIC_L2 = 1;
 
 export const faiss = createRequire(import.meta.url)("faiss-node") as FaissModule;

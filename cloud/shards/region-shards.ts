@@ -7,7 +7,7 @@
 // or layout class that no longer fits): rebuild from the registry, then snapshot.
 import { join } from "node:path";
 import type { EnrolledTemplate, IdentityRegistry } from "../registry/identity-registry.ts";
-import { chooseIndexLayout, exactLayout, type IndexLayout } from "./index-layout.ts";
+import { chooseIndexLayout, exactLayout, metricOf, type IndexLayout } from "./index-layout.ts";
 import { ShardSet } from "./shard-set.ts";
 import { readSnapshotManifest, writeSnapshot } from "./shard-snapshot.ts";
 
@@ -87,7 +87,7 @@ export const openRegionShards = async (options: {
   let shards: ShardSet | undefined;
   let replayed = 0;
   let watermark = 0;
-  if (manifest !== undefined && manifest.dimension === dimension && manifest.shards.length === shardCount && isExact(manifest.layout) === isExact(wanted)) {
+  if (manifest !== undefined && manifest.dimension === dimension && manifest.shards.length === shardCount && isExact(manifest.layout) === isExact(wanted) && metricOf(manifest.layout) === metricOf(wanted)) {
     try {
       watermark = registry.watermark();
       shards = await ShardSet.load({ dimension, layout: manifest.layout, files: manifest.shards });

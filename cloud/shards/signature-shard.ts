@@ -6,8 +6,10 @@
 // label is ever reused: no tombstones to skip at search time, nothing to compact.
 import { closeSync, fsyncSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import type { IdentityId } from "../../core/ids.ts";
-import { faiss, METRIC_INNER_PRODUCT, type FaissIndex } from "./faiss-index.ts";
-import type { IndexLayout } from "./index-layout.ts";
+import { faiss, METRIC_INNER_PRODUCT, METRIC_L2, type FaissIndex } from "./faiss-index.ts";
+import { metricOf, type IndexLayout } from "./index-layout.ts";
+
+const faissMetric = (layout: IndexLayout) => (metricOf(layout) === "l2" ? METRIC_L2 : METRIC_INNER_PRODUCT);
 
 export interface ShardCandidate {
   readonly identityId: IdentityId;
@@ -50,14 +52,14 @@ export class SignatureShard {
 
   /** An empty shard; a layout that needs training takes an already trained, empty index. */
   static create(layout: IndexLayout, dimension: number, trained?: Uint8Array): SignatureShard {
-    const index = trained !== undefined ? faiss.Index.fromBuffer(Buffer.from(trained.buffer, trained.byteOffset, trained.byteLength)) : faiss.Index.fromFactory(dimension, layout.description, METRIC_INNER_PRODUCT);
+    const index = trained !== undefined ? faiss.Index.fromBuffer(Buffer.from(trained.buffer, trained.byteOffset, trained.byteLength)) : faiss.Index.fromFactory(dimension, layout.description, faissMetric(layout));
     if (!index.isTrained()) throw new Error(`index "${layout.description}" needs training before it can hold templates`);
     return new SignatureShard(index, layout, []);
   }
 
   /** Trains a layout on sample templates (row-major) and returns the trained, empty index. */
   static train(layout: IndexLayout, dimension: number, samples: Float32Array): Uint8Array {
-    const index = faiss.Index.fromFactory(dimension, layout.description, METRIC_INNER_PRODUCT);
+    const index = faiss.Index.fromFactory(dimension, layout.description, faissMetric(layout));
     if (!index.isTrained()) index.trainFloat32(samples);
     return new Uint8Array(index.toBuffer());
   }
@@ -128,12 +130,14 @@ export class SignatureShard {
     if (this.#labels.size === 0 || k <= 0) return Array.from({ length: nq }, () => []);
     const kk = Math.min(k, this.#labels.size);
     const { distances, labels } = this.#index.searchFloat32(probes, kk);
+    // L2 layouts return squared distances, ascending; for unit vectors |a-b|^2 = 2 - 2 cos.
+    const l2 = metricOf(this.layout) === "l2";
     return Array.from({ length: nq }, (_, q) => {
       const out: ShardCandidate[] = [];
       for (let i = q * kk; i < (q + 1) * kk; i++) {
         const label = labels[i]!;
         const identityId = label >= 0 ? this.#identities[label] : undefined;
-        if (identityId !== undefined) out.push({ identityId, score: distances[i]! });
+        if (identityId !== undefined) out.push({ identityId, score: l2 ? 1 - distances[i]! / 2 : distances[i]! });
       }
       return out;
     });

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, test } from "vitest";
+import { afterEach, describe, expect, test, vi } from "vitest";
 import { AlreadyEnrolled, InvalidSignature } from "../../core/errors.ts";
 import { SIGNATURE_DIMENSION } from "../../core/palm-signature.ts";
 import { PalmIdentifier } from "../../cloud/identification/palm-identifier.ts";
@@ -33,6 +33,15 @@ describe("palm identifier", () => {
     await identifier.enroll(captures(2));
     const decision = await identifier.identify(syntheticPalm(1)(10));
     expect(decision).toMatchObject({ outcome: "match", identityId });
+  });
+
+  test("decrypts only the candidates whose index score could still reach the threshold", async () => {
+    const { identifier, registry } = await makeIdentifier();
+    const identityId = await identifier.enroll(captures(1));
+    for (const seed of [2, 3, 4, 5, 6]) await identifier.enroll(captures(seed));
+    const read = vi.spyOn(registry, "templatesOf");
+    expect(await identifier.identify(syntheticPalm(1)(10))).toMatchObject({ outcome: "match", identityId });
+    expect(read.mock.calls.flatMap(([ids]) => ids)).toEqual([identityId]);
   });
 
   test("does not identify a palm that never enrolled", async () => {

@@ -75,6 +75,49 @@ describe("signature shard", () => {
     shard.add(range(300).map(id), templates(range(300)));
     expect(shard.search(syntheticPalm(123)(1), 1)[0]?.identityId).toBe(id(123));
   });
+
+  test("a projected layout finds a palm unlike its training sample, and scores it as a cosine", () => {
+    // Training sample and background: a mean plus combinations of 10 directions. The palm to find
+    // lies mostly outside them, so its projection carries little energy; compared by inner
+    // product after PCA's centring, the background's energetic projections would outrank it.
+    let seed = 7;
+    const normal = () => {
+      seed = (seed * 1_103_515_245 + 12_345) >>> 0;
+      const u1 = (seed + 1) / 2 ** 32;
+      seed = (seed * 1_103_515_245 + 12_345) >>> 0;
+      return Math.sqrt(-2 * Math.log(u1)) * Math.cos((2 * Math.PI * seed) / 2 ** 32);
+    };
+    const d = SIGNATURE_DIMENSION;
+    const vector = (scale: number) => Float32Array.from({ length: d }, () => normal() * scale);
+    const unit = (v: Float32Array) => {
+      const n = Math.hypot(...v);
+      return v.map((x) => x / n);
+    };
+    const mean = vector(1 / Math.sqrt(d));
+    const directions = Array.from({ length: 10 }, () => vector(1 / Math.sqrt(d)));
+    const background = (n: number) => {
+      const v = Float32Array.from(mean);
+      for (const b of directions) {
+        const w = normal();
+        for (let i = 0; i < d; i++) v[i] = v[i]! + w * b[i]!;
+      }
+      return unit(v);
+    };
+    const rows = Array.from({ length: 400 }, (_, n) => background(n));
+    const all = new Float32Array(rows.length * d);
+    rows.forEach((r, i) => all.set(r, i * d));
+    const layout: IndexLayout = { description: "PCA32,IVF4,Flat", nprobe: 4, trainingSize: 400, metric: "l2" };
+    const shard = SignatureShard.create(layout, d, SignatureShard.train(layout, d, all));
+    shard.add(rows.map((_, n) => id(n)), all);
+    const outsider = unit(mean.map((m, i) => m + 1.5 * vector(1 / Math.sqrt(d))[i]!));
+    shard.add([id(999)], outsider);
+    const probe = unit(outsider.map((x) => x + normal() * (0.3 / Math.sqrt(d))));
+    const [best] = shard.search(probe, 5);
+    expect(best?.identityId).toBe(id(999));
+    const cosine = probe.reduce((s, x, i) => s + x * outsider[i]!, 0);
+    expect(best!.score).toBeGreaterThanOrEqual(cosine - 1e-3);
+    expect(best!.score).toBeLessThanOrEqual(1);
+  });
 });
 
 describe("shard set on worker threads", () => {
