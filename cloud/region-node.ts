@@ -60,6 +60,13 @@ export interface RegionNodeSettings {
   readonly federationKey?: Uint8Array;
   /** How often each link runs anti-entropy and tombstones are pruned (default 30 s). */
   readonly antiEntropyEveryMs?: number;
+  /**
+   * What the replication links' polls, redials and chores wait on; defaults to `clock`. These are
+   * transport cadence (a feed poll every 50 ms), not the registry's time: a test that moves the
+   * node's clock forward by years keeps them on the system clock, or the jump would replay every
+   * poll in between.
+   */
+  readonly replicationTimers?: Clock;
 }
 
 export class RegionNodeConfig extends Context.Service<RegionNodeConfig, RegionNodeSettings>()("palmline/RegionNodeConfig") {}
@@ -177,7 +184,7 @@ const RegionReplicationLive = Layer.effect(
             await indexReplicated(outcome, { registry, shards });
           },
           liveCount: () => registry.liveCount(),
-          clock: config.clock,
+          clock: config.replicationTimers ?? config.clock,
           log: config.log,
           ...(config.antiEntropyEveryMs !== undefined ? { antiEntropyEveryMs: config.antiEntropyEveryMs } : {}),
           onApplied: (changed) => {

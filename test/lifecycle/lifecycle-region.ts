@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { startProcessorSimulator } from "../../cloud/payments/processor-simulator.ts";
 import { SimulatedSmsGateway } from "../../cloud/phone/phone-verifier.ts";
 import { startRegionNode } from "../../cloud/region-node.ts";
-import { ManualClock } from "../../core/clock.ts";
+import { ManualClock, systemClock } from "../../core/clock.ts";
 import { createDeviceCredentials } from "../../edge/device-credentials.ts";
 import { RegionLink } from "../../edge/region-link.ts";
 import { sealSignature } from "../../protocol/index.ts";
@@ -21,7 +21,16 @@ export const STORE = "palmline-store";
 
 export type LifecycleRegion = Awaited<ReturnType<typeof startLifecycleRegion>>;
 
-export const startLifecycleRegion = async (options: { clock?: ManualClock; dataDir?: string; processor?: Awaited<ReturnType<typeof startProcessorSimulator>> } = {}) => {
+export const startLifecycleRegion = async (
+  options: {
+    clock?: ManualClock;
+    dataDir?: string;
+    processor?: Awaited<ReturnType<typeof startProcessorSimulator>>;
+    regionId?: string;
+    /** Joins a federation: the shared key, and the peers this region dials. */
+    federation?: { readonly key: Uint8Array; readonly peers: readonly string[] };
+  } = {},
+) => {
   const clock = options.clock ?? new ManualClock(START_MS);
   const dataDir = options.dataDir ?? tempDir("palmline-lifecycle-");
   const ownProcessor = options.processor === undefined;
@@ -29,7 +38,7 @@ export const startLifecycleRegion = async (options: { clock?: ManualClock; dataD
   const sms = new SimulatedSmsGateway();
   const logs: string[] = [];
   const node = await startRegionNode({
-    regionId: "lifecycle",
+    regionId: options.regionId ?? "lifecycle",
     dataDir,
     host: "127.0.0.1",
     port: 0,
@@ -39,6 +48,8 @@ export const startLifecycleRegion = async (options: { clock?: ManualClock; dataD
     processorUrl: processor.url,
     sms,
     firstPartyMerchants: [STORE],
+    // The links' polls and redials on real time: years pass on `clock` in one advance().
+    ...(options.federation !== undefined ? { federationKey: options.federation.key, peers: options.federation.peers, replicationTimers: systemClock } : {}),
   });
   const links: RegionLink[] = [];
 
