@@ -6,6 +6,7 @@ import type { IdentityId } from "../../core/ids.ts";
 import { signatureFromBytes, signatureToBytes, type PalmSignature } from "../../core/palm-signature.ts";
 import { DataKeyStore } from "../storage/data-key-store.ts";
 import { prepared } from "../storage/prepared-statements.ts";
+import { writeTransaction } from "../storage/sqlite-transaction.ts";
 import type { IdentityVault } from "../storage/identity-vault.ts";
 
 export const TEMPLATE_FIELD = "palm_template";
@@ -176,13 +177,6 @@ export class IdentityRegistry {
   }
 
   #transaction(work: () => void): void {
-    this.#db.exec("BEGIN IMMEDIATE");
-    try {
-      work();
-      this.#db.exec("COMMIT");
-    } catch (error) {
-      this.#db.exec("ROLLBACK");
-      throw error;
-    }
+    writeTransaction(this.#db, work);
   }
 }

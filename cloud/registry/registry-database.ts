@@ -8,6 +8,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { attachDataKeyStore, sweepOrphanDataKeys } from "../storage/data-key-store.ts";
+import { writeTransaction } from "../storage/sqlite-transaction.ts";
 
 /**
  * A schema step. `before` runs first in a transaction of its own and must be idempotent: for
@@ -193,13 +194,4 @@ export const openRegistryDatabase = (dataDir: string, options: RegistryOpenOptio
   return db;
 };
 
-const inTransaction = (db: DatabaseSync, work: () => void): void => {
-  db.exec("BEGIN IMMEDIATE");
-  try {
-    work();
-    db.exec("COMMIT");
-  } catch (error) {
-    db.exec("ROLLBACK");
-    throw error;
-  }
-};
+const inTransaction = (db: DatabaseSync, work: () => void): void => writeTransaction(db, work);

@@ -15,6 +15,7 @@ import { TEMPLATE_FIELD } from "../registry/identity-registry.ts";
 import { decodeProfileValue, PHONE_FIELD } from "../registry/identity-profile.ts";
 import { DataKeyStore } from "../storage/data-key-store.ts";
 import { prepared } from "../storage/prepared-statements.ts";
+import { writeTransaction } from "../storage/sqlite-transaction.ts";
 import type { IdentityVault } from "../storage/identity-vault.ts";
 import { bucketOf, recordDigest, RegistryDigests } from "./replica-digest.ts";
 import { DATA_KEY_BYTES, ReplicatedRecordInvalid, toIdentityRecord, type ReplicatedField, type ReplicatedRecord } from "./replicated-record.ts";
@@ -448,14 +449,7 @@ export class RegistryReplica {
   }
 
   #transaction(work: () => void): void {
-    this.#db.exec("BEGIN IMMEDIATE");
-    try {
-      work();
-      this.#db.exec("COMMIT");
-    } catch (error) {
-      this.#db.exec("ROLLBACK");
-      throw error;
-    }
+    writeTransaction(this.#db, work);
   }
 }
 

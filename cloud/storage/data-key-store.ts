@@ -15,6 +15,7 @@ import { join } from "node:path";
 import type { DatabaseSync } from "node:sqlite";
 import type { IdentityVault } from "./identity-vault.ts";
 import { prepared } from "./prepared-statements.ts";
+import { writeTransaction } from "./sqlite-transaction.ts";
 
 /** The data-key file, relative to the region's data directory. */
 export const DATA_KEYS_FILE = join("keys", "data-keys.sqlite");
@@ -39,14 +40,7 @@ export const attachDataKeyStore = (db: DatabaseSync, dataDir: string): void => {
 /** Runs `work` in a transaction of its own: never inside another, whose commit order would be SQLite's. */
 const alone = (db: DatabaseSync, work: () => void): void => {
   if (db.isTransaction) throw new Error("data keys are written in a transaction of their own, never inside another");
-  db.exec("BEGIN IMMEDIATE");
-  try {
-    work();
-    db.exec("COMMIT");
-  } catch (error) {
-    db.exec("ROLLBACK");
-    throw error;
-  }
+  writeTransaction(db, work);
 };
 
 /** Destroys data keys (committed before returning); their bytes are overwritten in the file. */
