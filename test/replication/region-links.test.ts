@@ -209,20 +209,28 @@ describe("hostile or broken peers", () => {
   });
 });
 
+/**
+ * Enrolls palms straight into a node's registry (a second connection, as an operator's import
+ * would) and moves them behind its feed's cursor in the same turn of the event loop, so the feed
+ * never sends them: only a digest comparison can find them.
+ */
+const enrollBehindTheFeed = async (node: Node, palmSeeds: readonly number[]) => {
+  const dataDir = dataDirOf.get(node)!;
+  const keyring = await loadOrCreateRegionKeyring(dataDir);
+  const db = openRegistryDatabase(dataDir);
+  cleanups.push(() => db.close());
+  const registry = new IdentityRegistry({ db, vault: new IdentityVault(await sodiumReady, keyring.storageKey), hlc: new HybridLogicalClock(node.regionId, () => Date.now()), regionId: node.regionId });
+  const entries = palmSeeds.map((seed) => ({ identityId: newIdentityId(), template: syntheticPalm(seed)(0) }));
+  registry.enrollMany(entries, Date.now());
+  const hide = db.prepare("UPDATE identities SET change_seq = 0 WHERE identity_id = ?");
+  for (const { identityId } of entries) hide.run(identityId);
+  return entries.map((e) => e.identityId);
+};
+
 describe("anti-entropy", () => {
   test("repairs a record the feed skipped", async () => {
     const { a, b } = await linkedPair();
-    // Written behind the node's back, then moved behind the feed's cursor in the same turn of
-    // the event loop, so the feed never sends it: only a digest comparison can find it.
-    const sodium = await sodiumReady;
-    const dataDir = dataDirOf.get(a)!;
-    const keyring = await loadOrCreateRegionKeyring(dataDir);
-    const db = openRegistryDatabase(dataDir);
-    cleanups.push(() => db.close());
-    const registry = new IdentityRegistry({ db, vault: new IdentityVault(sodium, keyring.storageKey), hlc: new HybridLogicalClock("a", () => Date.now()), regionId: "a" });
-    const identityId = newIdentityId();
-    registry.enroll(identityId, syntheticPalm(41)(0), Date.now());
-    db.prepare("UPDATE identities SET change_seq = 0 WHERE identity_id = ?").run(identityId);
+    const [identityId] = await enrollBehindTheFeed(a, [41]);
     await waitUntil(() => a.replication.status().peers[0]?.ackedSeq === a.replication.status().latestSeq || undefined);
     const atB = await scanner(b);
     expect(await atB.identify(41)).toBeUndefined();
@@ -236,17 +244,9 @@ describe("anti-entropy", () => {
 
   test("a repair bigger than one round's messages streams over several rounds until the digests agree", async () => {
     const { a, b } = await linkedPair();
-    const sodium = await sodiumReady;
-    const dataDir = dataDirOf.get(a)!;
-    const keyring = await loadOrCreateRegionKeyring(dataDir);
-    const db = openRegistryDatabase(dataDir);
-    cleanups.push(() => db.close());
-    const registry = new IdentityRegistry({ db, vault: new IdentityVault(sodium, keyring.storageKey), hlc: new HybridLogicalClock("a", () => Date.now()), regionId: "a" });
     // ~10 KB each: several times what REPAIR_MESSAGES_PER_ROUND messages of BATCH_MAX_BYTES carry.
     const count = Math.ceil((3 * REPAIR_MESSAGES_PER_ROUND * BATCH_MAX_BYTES) / 10_500);
-    const entries = Array.from({ length: count }, (_, i) => ({ identityId: newIdentityId(), template: syntheticPalm(1_000 + i)(0) }));
-    registry.enrollMany(entries, Date.now());
-    db.prepare("UPDATE identities SET change_seq = 0 WHERE origin_region = 'a'").run();
+    await enrollBehindTheFeed(a, Array.from({ length: count }, (_, i) => 1_000 + i));
     await waitUntil(() => a.replication.status().peers[0]?.ackedSeq === a.replication.status().latestSeq || undefined);
     expect(b.replication.status().live).toBe(0);
 
