@@ -1,24 +1,18 @@
-import { afterEach, describe, expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import { ManualClock } from "../../core/clock.ts";
 import {
   CloseCode,
   DEFAULT_MAX_FRAME_BYTES,
   encodeMessage,
   FrameKind,
-  generateIdentityKeyPair,
   type ChannelError,
   type CloseCodeValue,
 } from "../../protocol/index.ts";
-import { handshakeByHand, startNode, type LoopbackNode, type ManualInitiator } from "./loopback.ts";
+import { device, region } from "./channel-harness.ts";
+import { handshakeByHand, startNodesStoppedAfterEach, type LoopbackNode, type ManualInitiator } from "./loopback.ts";
 
 let node: LoopbackNode | undefined;
-afterEach(async () => {
-  await node?.stop();
-  node = undefined;
-});
-
-const region = await generateIdentityKeyPair();
-const device = await generateIdentityKeyPair();
+const startNode = startNodesStoppedAfterEach();
 const heartbeat = (sentAt: number) => encodeMessage({ type: "heartbeat", sentAt });
 
 /** A node plus a device that finished a real handshake with it and crafts its own frames. */

@@ -1,6 +1,7 @@
 // Real WebSocket plumbing on 127.0.0.1 for the protocol tests: a responder node, plain client
 // sockets, and a hand-driven initiator that runs the real handshake but then lets a test put any
 // bytes it likes on the wire.
+import { afterEach } from "vitest";
 import { WebSocket, WebSocketServer } from "ws";
 import type { Clock } from "../../core/clock.ts";
 import {
@@ -45,6 +46,23 @@ export interface NodeOptions extends Partial<Omit<ResponderOptions, "identity">>
 }
 
 export const admitEveryone = (): PeerAdmission => ({ kind: "admit" });
+
+/**
+ * For a test file: a startNode whose nodes are all stopped after the test that started them, so
+ * no test leaves a listening server behind. Call once, at the file's top level (it registers the
+ * afterEach).
+ */
+export const startNodesStoppedAfterEach = (): ((options: NodeOptions) => Promise<LoopbackNode>) => {
+  const running: LoopbackNode[] = [];
+  afterEach(async () => {
+    await Promise.all(running.splice(0).map((node) => node.stop()));
+  });
+  return async (options) => {
+    const node = await startNode(options);
+    running.push(node);
+    return node;
+  };
+};
 
 export const startNode = async (options: NodeOptions): Promise<LoopbackNode> => {
   const server = new WebSocketServer({ host: "127.0.0.1", port: 0, maxPayload: options.maxPayload ?? 2 * 1024 * 1024 });

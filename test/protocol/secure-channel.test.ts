@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import { WebSocket } from "ws";
 import { ManualClock } from "../../core/clock.ts";
 import {
@@ -14,17 +14,12 @@ import {
   type IdentityKeyPair,
   type WireMessage,
 } from "../../protocol/index.ts";
-import { connectRaw, startNode, type LoopbackNode, type NodeOptions } from "./loopback.ts";
+import { device, region } from "./channel-harness.ts";
+import { connectRaw, startNodesStoppedAfterEach, type LoopbackNode, type NodeOptions } from "./loopback.ts";
 import { ALL_SAMPLES } from "./sample-messages.ts";
 
 let node: LoopbackNode | undefined;
-afterEach(async () => {
-  await node?.stop();
-  node = undefined;
-});
-
-const region = await generateIdentityKeyPair();
-const device = await generateIdentityKeyPair();
+const startNode = startNodesStoppedAfterEach();
 
 const start = async (options: Partial<NodeOptions> = {}) => {
   node = await startNode({ identity: region, clock: new ManualClock(), ...options });

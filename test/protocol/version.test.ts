@@ -1,11 +1,10 @@
-import { afterEach, describe, expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import { WebSocket } from "ws";
 import { ManualClock } from "../../core/clock.ts";
 import {
   CloseCode,
   ConnectionClosed,
   FrameKind,
-  generateIdentityKeyPair,
   MIN_SUPPORTED_VERSION,
   negotiate,
   openInitiatorChannel,
@@ -15,16 +14,11 @@ import {
   encodeMessage,
   type VersionRange,
 } from "../../protocol/index.ts";
-import { handshakeByHand, startNode, type LoopbackNode } from "./loopback.ts";
+import { device, region } from "./channel-harness.ts";
+import { handshakeByHand, startNodesStoppedAfterEach, type LoopbackNode } from "./loopback.ts";
 
 let node: LoopbackNode | undefined;
-afterEach(async () => {
-  await node?.stop();
-  node = undefined;
-});
-
-const region = await generateIdentityKeyPair();
-const device = await generateIdentityKeyPair();
+const startNode = startNodesStoppedAfterEach();
 
 const connect = async (nodeVersions: VersionRange, deviceVersions: VersionRange) => {
   node = await startNode({ identity: region, clock: new ManualClock(), versions: nodeVersions });
