@@ -90,15 +90,18 @@ export const gaborBank = (b: OrientationBranch): Float32Array => {
     const theta = (o * Math.PI) / b.orientations;
     const cos = Math.cos(theta), sin = Math.sin(theta);
     const base = o * k * k;
+    // along: the line's direction at angle theta; across: perpendicular to it.
+    const placed = (x: number, y: number) => {
+      const dx = x - half, dy = y - half;
+      const along = dx * cos + dy * sin;
+      const across = -dx * sin + dy * cos;
+      return { across, envelope: Math.exp(-(across * across) / (2 * b.sigmaAcross ** 2) - (along * along) / (2 * b.sigmaAlong ** 2)) };
+    };
     let envelopeSum = 0;
     let weightedSum = 0;
     for (let y = 0; y < k; y++) {
       for (let x = 0; x < k; x++) {
-        const dx = x - half, dy = y - half;
-        // along: the line's direction at angle theta; across: perpendicular to it.
-        const along = dx * cos + dy * sin;
-        const across = -dx * sin + dy * cos;
-        const envelope = Math.exp(-(across * across) / (2 * b.sigmaAcross ** 2) - (along * along) / (2 * b.sigmaAlong ** 2));
+        const { across, envelope } = placed(x, y);
         out[base + y * k + x] = envelope * Math.cos((2 * Math.PI * across) / b.wavelength);
         envelopeSum += envelope;
         weightedSum += out[base + y * k + x]!;
@@ -108,10 +111,7 @@ export const gaborBank = (b: OrientationBranch): Float32Array => {
     let energy = 0;
     for (let y = 0; y < k; y++) {
       for (let x = 0; x < k; x++) {
-        const dx = x - half, dy = y - half;
-        const along = dx * cos + dy * sin;
-        const across = -dx * sin + dy * cos;
-        const envelope = Math.exp(-(across * across) / (2 * b.sigmaAcross ** 2) - (along * along) / (2 * b.sigmaAlong ** 2));
+        const { envelope } = placed(x, y);
         const v = out[base + y * k + x]! - (envelope * weightedSum) / envelopeSum;
         out[base + y * k + x] = v;
         energy += v * v;

@@ -12,6 +12,7 @@ import { createDeviceCredentials } from "../../edge/device-credentials.ts";
 import { RegionLink } from "../../edge/region-link.ts";
 import { sealSignature } from "../../protocol/index.ts";
 import { syntheticPalm, tempDir } from "../cloud/fixtures.ts";
+import { waitUntil } from "../support/wait-until.ts";
 
 const STORE = "palmline-store";
 const PHONE = "+4915112349876";
@@ -23,16 +24,6 @@ const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
-
-const waitUntil = async <T>(probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 10_000): Promise<T> => {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-};
 
 const startRegion = async (regionId: string, processor: Processor, extra: Partial<RegionNodeSettings>) => {
   const sms = new SimulatedSmsGateway();

@@ -19,6 +19,7 @@ import { RegionLink } from "../../edge/region-link.ts";
 import { CloseCode, decodeMessage, encodeMessage, FrameKind, generateIdentityKeyPair, sealSignature } from "../../protocol/index.ts";
 import { syntheticPalm, tempDir } from "../cloud/fixtures.ts";
 import { handshakeByHand, nextFrame } from "../protocol/loopback.ts";
+import { waitUntil } from "../support/wait-until.ts";
 
 type Node = Awaited<ReturnType<typeof startRegionNode>>;
 
@@ -68,16 +69,6 @@ const scanner = async (node: Node) => {
     },
     deletePalm: async (seed: number) => (await link.requestDeletion(await palm(seed, 8))).outcome,
   };
-};
-
-const waitUntil = async <T>(probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 10_000): Promise<T> => {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 };
 
 const linked = (from: Node, peer: string) => waitUntil(() => from.replication.status().peers.some((p) => p.regionId === peer && p.connected) || undefined);

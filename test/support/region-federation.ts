@@ -13,16 +13,10 @@ import type { RegionLink } from "../../edge/region-link.ts";
 import { SimulatedPalmSensor } from "../../hardware/simulated-palm-sensor.ts";
 import { startPartitionProxy, type PartitionProxy } from "./partition-proxy.ts";
 import { cliEntry, issueProvisioningCode, repoRoot, startRegionProcess, type RegionProcess } from "./region-process.ts";
+import type { ReplicationStatus } from "../../cloud/replication/region-replication.ts";
 
-/** GET /api/replication, as the operator API answers it. */
-export interface ReplicationStatus {
-  readonly regionId: string;
-  readonly digest: string;
-  readonly live: number;
-  readonly tombstones: number;
-  readonly latestSeq: number;
-  readonly peers: readonly { readonly regionId: string; readonly connected: boolean; readonly ackedSeq: number; readonly appliedSeq: number; readonly lagMs: number | null }[];
-}
+/** GET /api/replication answers with the replication service's status. */
+export type { ReplicationStatus };
 
 export interface FederatedRegion {
   readonly name: string;
