@@ -90,15 +90,18 @@ const cardKiosk = (k: DemoDevice, processorUrl: string, sms: SimulatedSmsGateway
   };
 };
 
-export const runDemoFlows = async (
-  region: DemoRegion,
-  processorUrl: string,
-  sms: SimulatedSmsGateway,
-  record: RecordFlow,
-  stopping: () => boolean,
-  inspect?: (event: InspectionEvent) => void,
-): Promise<void> => {
-  const devices = demoDevices(inspect);
+/** What every demo flow runs with: the processor, the SMS outbox, where decisions go, when to stop. */
+export interface DemoFlowRun {
+  readonly processorUrl: string;
+  readonly sms: SimulatedSmsGateway;
+  readonly record: RecordFlow;
+  readonly stopping: () => boolean;
+  readonly inspect?: (event: InspectionEvent) => void;
+}
+
+export const runDemoFlows = async (region: DemoRegion, run: DemoFlowRun): Promise<void> => {
+  const { processorUrl, sms, record, stopping } = run;
+  const devices = demoDevices(run.inspect);
   const stops: (() => void)[] = [];
   const device = (name: string) => devices.provision(region, name);
   try {
@@ -196,16 +199,9 @@ const untilReplicated = async (regions: readonly DemoRegion[], timeoutMs = 20_00
  * in `away` (his identity, card token included, replicated there), asks at `away`'s service
  * point to be deleted, and is then unknown at lanes in both regions.
  */
-export const runTwoRegionFlows = async (
-  home: DemoRegion,
-  away: DemoRegion,
-  processorUrl: string,
-  sms: SimulatedSmsGateway,
-  record: RecordFlow,
-  stopping: () => boolean,
-  inspect?: (event: InspectionEvent) => void,
-): Promise<void> => {
-  const devices = demoDevices(inspect);
+export const runTwoRegionFlows = async (home: DemoRegion, away: DemoRegion, run: DemoFlowRun): Promise<void> => {
+  const { processorUrl, sms, record, stopping } = run;
+  const devices = demoDevices(run.inspect);
   const stops: (() => void)[] = [];
   const synced = (ms: number) => console.log(`  sync   | regions "${home.regionId}" and "${away.regionId}" hold the same registry after ${ms.toFixed(0)} ms`);
   try {

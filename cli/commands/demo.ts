@@ -205,8 +205,9 @@ export const runDemo = async (argv: readonly string[]): Promise<number> => {
       const ms = result.latencyMs !== undefined ? `${result.latencyMs.toFixed(1).padStart(7)} ms` : "       -  ";
       console.log(`  ${right ? "ok  " : "WRONG"} | ${who.padEnd(14)} ${ms}  ${result.text}${right ? "" : `  (expected ${expected})`}`);
     };
-    if (!stopping) await runDemoFlows(node, processor.url, sms, recordFlow, () => stopping, inspection.inspectAs("devices"));
-    if (!stopping) await runTwoRegionFlows(node, east, processor.url, sms, recordFlow, () => stopping, inspection.inspectAs("devices"));
+    const run = { processorUrl: processor.url, sms, record: recordFlow, stopping: () => stopping, inspect: inspection.inspectAs("devices") };
+    if (!stopping) await runDemoFlows(node, run);
+    if (!stopping) await runTwoRegionFlows(node, east, run);
 
     if (stopping) {
       console.log("\nstopped before the script finished: closing sessions, region node and database");
