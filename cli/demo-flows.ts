@@ -24,6 +24,7 @@ import { SimulatedKeypad } from "../hardware/keypad.ts";
 import { SimulatedPalmSensor } from "../hardware/simulated-palm-sensor.ts";
 import type { InspectionEvent } from "xstate";
 import { DECLINING_CARD, GOOD_CARD } from "./simulated-site.ts";
+import type { ReplicationStatus } from "../cloud/replication/region-replication.ts";
 
 export interface DemoRegion {
   readonly regionId: string;
@@ -182,14 +183,14 @@ export const runDemoFlows = async (region: DemoRegion, run: DemoFlowRun): Promis
 const untilReplicated = async (regions: readonly DemoRegion[], timeoutMs = 20_000): Promise<number> => {
   const started = performance.now();
   for (;;) {
-    const digests = await Promise.all(
-      regions.map(async (r) => {
-        const response = await fetch(`${r.httpUrl}/api/replication`);
-        return ((await response.json()) as { digest?: string }).digest;
-      }),
-    );
+    const statuses = await Promise.all(regions.map(async (r) => (await (await fetch(`${r.httpUrl}/api/replication`)).json()) as ReplicationStatus));
+    const digests = statuses.map((s) => s.digest);
     if (digests[0] !== undefined && digests.every((d) => d === digests[0])) return performance.now() - started;
-    if (performance.now() - started > timeoutMs) throw new Error(`regions ${regions.map((r) => r.regionId).join(" and ")} did not converge within ${timeoutMs} ms`);
+    if (performance.now() - started > timeoutMs) {
+      // What each side knows of the other, so the reason is on the line that reports it.
+      const state = statuses.map((s) => `${s.regionId}: live ${s.live}, feed ${s.latestSeq}, peers ${JSON.stringify(s.peers)}, dialers ${JSON.stringify(s.dialers)}`).join("; ");
+      throw new Error(`regions ${regions.map((r) => r.regionId).join(" and ")} did not converge within ${timeoutMs} ms (${state})`);
+    }
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
 };
