@@ -1,21 +1,22 @@
-// Builds faiss-node's native addon from its npm sources against Debian's libfaiss-dev.
+// palmline's install step (npm's postinstall): brings the Debian packages palmline and its tests
+// need, then builds faiss-node's native addon from its npm sources against Debian's libfaiss-dev.
 //
 // faiss-node 0.5.1's own install script downloads a prebuilt binary or clones faiss from GitHub;
-// neither is reachable here, so package.json's "allowScripts" skips it and this postinstall step
-// compiles src/faiss.cc with node-gyp instead. It is idempotent: an addon that already loads is
-// left alone. Plain JavaScript on purpose: it must run before anything else is known to work.
+// neither is reachable here, so package.json's "allowScripts" skips it and this step compiles
+// src/faiss.cc with node-gyp instead. Chromium is only for the browser tests, but `npm install &&
+// npm test` must work on a bare machine, so it is brought here the same way. Idempotent: what is
+// present and working is left alone. Plain JavaScript on purpose: it must run before anything else
+// is known to work.
 import { spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
+import { missingSystemPackages, systemPackageCommand } from "./system-packages.mjs";
 import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const faissDir = join(root, "node_modules", "faiss-node");
 const addon = join(faissDir, "build", "Release", "faiss-node.node");
-const aptPackages = ["libfaiss-dev", "libopenblas-openmp-dev"];
-const aptCommand = `apt-get update && apt-get install -y ${aptPackages.join(" ")}`;
-
 const log = (line) => console.log(`[palmline install] ${line}`);
 const fail = (line) => {
   console.error(`[palmline install] ${line}`);
@@ -33,24 +34,20 @@ const addonWorks = () => {
   return probe.status === 0;
 };
 
-const systemLibrariesPresent = () =>
-  existsSync("/usr/include/faiss/Index.h") &&
-  ["libfaiss.a", "libfaiss.so"].some((f) => existsSync(`/usr/lib/x86_64-linux-gnu/${f}`) || existsSync(`/usr/lib/${f}`) || existsSync(`/usr/lib/aarch64-linux-gnu/${f}`)) &&
-  ["/usr/lib/x86_64-linux-gnu/libopenblas.so", "/usr/lib/aarch64-linux-gnu/libopenblas.so", "/usr/lib/x86_64-linux-gnu/libblas.so", "/usr/lib/aarch64-linux-gnu/libblas.so"].some(existsSync);
-
-const installSystemLibraries = () => {
+const installSystemPackages = (packages) => {
   const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
   const hasApt = spawnSync("sh", ["-c", "command -v apt-get"], { stdio: "ignore" }).status === 0;
+  const names = packages.map((p) => p.name);
   if (!isRoot || !hasApt) {
-    fail(`faiss-node needs ${aptPackages.join(" and ")}; ${!hasApt ? "apt-get is not available" : "this install is not running as root"}. Run as root: ${aptCommand}`);
+    fail(`palmline needs ${packages.map((p) => `${p.name} (${p.why})`).join(", ")}; ${!hasApt ? "apt-get is not available" : "this install is not running as root"}. Run as root: ${systemPackageCommand(names)}`);
   }
-  log(`installing ${aptPackages.join(", ")} with apt-get`);
+  log(`installing ${names.join(", ")} with apt-get`);
   const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
-  const tryInstall = () => spawnSync("apt-get", ["install", "-y", "-q", ...aptPackages], { stdio: "inherit", env }).status === 0;
+  const tryInstall = () => spawnSync("apt-get", ["install", "-y", "-q", "--no-install-recommends", ...names], { stdio: "inherit", env }).status === 0;
   if (!tryInstall()) {
     // A fresh machine often has no package lists yet.
     spawnSync("apt-get", ["update", "-q"], { stdio: "inherit", env });
-    if (!tryInstall()) fail(`apt-get could not install ${aptPackages.join(" ")}. Run as root: ${aptCommand}`);
+    if (!tryInstall()) fail(`apt-get could not install ${names.join(" ")}. Run as root: ${systemPackageCommand(names)}`);
   }
 };
 
@@ -68,6 +65,9 @@ const nodeHeadersDir = () => {
   return found;
 };
 
+const missing = missingSystemPackages();
+if (missing.length > 0) installSystemPackages(missing);
+
 if (!existsSync(join(faissDir, "src", "faiss.cc"))) {
   log("faiss-node is not installed; nothing to build");
   process.exit(0);
@@ -76,7 +76,6 @@ if (addonWorks()) {
   log("faiss-node addon already built and working");
   process.exit(0);
 }
-if (!systemLibrariesPresent()) installSystemLibraries();
 
 for (const file of ["binding.gyp", "palmline-faiss-compat.h", "palmline-index-methods.inc"]) {
   copyFileSync(join(root, "native", "faiss-node", file), join(faissDir, file));
@@ -108,8 +107,9 @@ for (const cls of ["Index", "IndexFlatL2", "IndexFlatIP"]) {
   patched = splice(patched, anchor, [anchor, ...added, `StaticMethod("setThreads", &${cls}::setThreads),`].join("\n      "));
 }
 writeFileSync(source, patched);
-const require = createRequire(import.meta.url);
-const nodeGyp = require.resolve("node-gyp/bin/node-gyp.js");
+// npm's own node-gyp (npm names it to every install script): a node-gyp of our own in
+// devDependencies would bring packages that warn on the machine's older Node at every install.
+const nodeGyp = process.env.npm_config_node_gyp ?? createRequire(import.meta.url).resolve("node-gyp/bin/node-gyp.js");
 log("compiling faiss-node against the system libfaiss (about a minute)");
 const headers = nodeHeadersDir();
 const build = spawnSync(process.execPath, [nodeGyp, "rebuild", `--nodedir=${headers}`, "--jobs=2"], {
@@ -121,7 +121,7 @@ const build = spawnSync(process.execPath, [nodeGyp, "rebuild", `--nodedir=${head
 if (build.status !== 0) {
   // The compiler is chatty with warnings; only a failure deserves its output.
   console.error(`${build.stdout ?? ""}${build.stderr ?? ""}`.split("\n").slice(-40).join("\n"));
-  fail(`node-gyp could not build faiss-node (output above). Check that ${aptPackages.join(" and ")} are installed: ${aptCommand}`);
+  fail(`node-gyp could not build faiss-node (output above). Check that the faiss libraries are installed: ${systemPackageCommand(["libfaiss-dev", "libopenblas-openmp-dev"])}`);
 }
 if (!addonWorks()) fail("faiss-node was built but does not load; remove node_modules and run `npm ci` again");
 log(`faiss-node built: ${addon}`);
