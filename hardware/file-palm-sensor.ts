@@ -1,47 +1,31 @@
 // A palm sensor that replays images from a folder, in name order, looping: for demos and
-// evaluation on recorded palms. A file named like `x.nir.png` beside `x.png` supplies the NIR
-// channel of the same capture.
-import { readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+// evaluation on recorded palms. Captures pair a visible image with its NIR mate as
+// hardware/image/capture-files.ts describes.
 import type { Clock } from "../core/clock.ts";
 import { systemClock } from "../core/clock.ts";
 import type { PalmFrame, PalmSensor } from "./palm-sensor.ts";
-import { decodeImage } from "./image/decode-image.ts";
-
-const IMAGE = /\.(bmp|png|jpe?g)$/i;
-const NIR = /\.nir\.(bmp|png|jpe?g)$/i;
+import { listCaptureFiles, readCaptureImages, type CaptureFiles } from "./image/capture-files.ts";
 
 export class FilePalmSensor implements PalmSensor {
-  readonly #folder: string;
-  readonly #files: readonly string[];
+  readonly #captures: readonly CaptureFiles[];
   readonly #clock: Clock;
   #next = 0;
 
   constructor(folder: string, clock: Clock = systemClock) {
-    this.#folder = folder;
     this.#clock = clock;
-    this.#files = readdirSync(folder)
-      .filter((f) => IMAGE.test(f) && !NIR.test(f))
-      .sort();
-    if (this.#files.length === 0) throw new Error(`no images in ${folder}`);
+    this.#captures = listCaptureFiles(folder);
+    if (this.#captures.length === 0) throw new Error(`no images in ${folder}`);
   }
 
   get imageCount(): number {
-    return this.#files.length;
+    return this.#captures.length;
   }
 
+  /** Rejects with `InvalidImage` when the capture's files cannot be decoded. */
   async capture(): Promise<PalmFrame> {
-    const name = this.#files[this.#next++ % this.#files.length]!;
-    const visible = decodeImage(readFileSync(join(this.#folder, name)));
-    const nirName = name.replace(IMAGE, (ext) => `.nir${ext}`);
-    let nir: Uint8Array | undefined;
-    try {
-      const n = decodeImage(readFileSync(join(this.#folder, nirName)));
-      if (n.width === visible.width && n.height === visible.height) nir = n.pixels;
-    } catch {
-      nir = undefined;
-    }
+    const files = this.#captures[this.#next++ % this.#captures.length]!;
+    const { visible, nir } = await readCaptureImages(files);
     const frame = { width: visible.width, height: visible.height, visible: visible.pixels, capturedAt: this.#clock.now() };
-    return nir === undefined ? frame : { ...frame, nir };
+    return nir === undefined ? frame : { ...frame, nir: nir.pixels };
   }
 }

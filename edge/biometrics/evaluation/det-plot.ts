@@ -1,6 +1,6 @@
 // Draws a detection-error trade-off curve (FNMR against FMR, both on log scales from 1e-5 to 1)
 // as a PNG, with decade grid lines and labels in a small built-in bitmap font.
-import { encodePng } from "../../../hardware/image/png-encoder.ts";
+import sharp from "sharp";
 
 const W = 640, H = 520, LEFT = 70, RIGHT = 20, TOP = 30, BOTTOM = 60;
 const DECADES = 5;
@@ -14,7 +14,7 @@ const GLYPHS: Record<string, readonly number[]> = {
   "%": [5, 1, 2, 4, 5],
 };
 
-export const drawDetCurve = (curve: readonly { fmr: number; fnmr: number }[], eer: number): Uint8Array => {
+export const drawDetCurve = async (curve: readonly { fmr: number; fnmr: number }[], eer: number): Promise<Uint8Array> => {
   const rgb = new Uint8Array(W * H * 3).fill(255);
   const set = (x: number, y: number, c: readonly [number, number, number]) => {
     if (x < 0 || y < 0 || x >= W || y >= H) return;
@@ -66,5 +66,5 @@ export const drawDetCurve = (curve: readonly { fmr: number; fnmr: number }[], ee
     }
     prev = cur;
   }
-  return encodePng(W, H, rgb, 3);
+  return sharp(rgb, { raw: { width: W, height: H, channels: 3 } }).png().toBuffer();
 };

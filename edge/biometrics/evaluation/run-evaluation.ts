@@ -6,10 +6,9 @@
 //   --det FILE.png                                             also draw the DET curve
 //
 // Prints a readable report and, last, one JSON line.
-import { readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import type { PalmFrame } from "../../../hardware/palm-sensor.ts";
 import { SimulatedPalmSensor, type PresentationAttack } from "../../../hardware/simulated-palm-sensor.ts";
-import { decodeImage } from "../../../hardware/image/decode-image.ts";
 import type { PalmSignature } from "../../../core/palm-signature.ts";
 import { dPrime, detCurve, equalErrorRate, falseMatchRate, falseNonMatchRate, operatingPointAtFmr } from "../../../core/verification-metrics.ts";
 import { apcer, bpcer, thresholdAtBpcer } from "../../../core/presentation-attack-metrics.ts";
@@ -19,7 +18,7 @@ import { compareAll } from "./score-matrix.ts";
 import { rerankWithFineScore } from "./fine-rerank.ts";
 import { FINE_MATCH_THRESHOLD, FINE_SHORTLIST_THRESHOLD } from "../../../core/fine-palm-comparison.ts";
 import { MATCH_THRESHOLD } from "../../../core/match-threshold.ts";
-import { listDataset } from "./dataset-folder.ts";
+import { listDataset, readDatasetFrame } from "./dataset-folder.ts";
 import { drawDetCurve } from "./det-plot.ts";
 
 /** Synthetic evaluation subjects start here: no seed at or above it was used to tune anything. */
@@ -177,7 +176,7 @@ const reportVerification = async (title: string, a: Acquisition, det: string | u
   log(`    rank-1 identification ${pct(fineRank1)}`);
   log(`  first stage at deployed MATCH_THRESHOLD ${MATCH_THRESHOLD}: FMR ${falseMatchRate(impostors, MATCH_THRESHOLD).toExponential(2)}, FNMR ${pct(falseNonMatchRate(genuine, MATCH_THRESHOLD))}`);
   if (det !== undefined) {
-    writeFileSync(det, drawDetCurve(detCurve(genuine, impostors), eer.eer));
+    writeFileSync(det, await drawDetCurve(detCurve(genuine, impostors), eer.eer));
     log(`  DET curve written to ${det}`);
   }
   console.log(
@@ -221,12 +220,7 @@ async function* datasetCaptures(root: string, channel: ModelChannels) {
     if (!ids.has(image.subject)) ids.set(image.subject, ids.size);
     yield {
       subject: ids.get(image.subject)!,
-      frame: (): PalmFrame => {
-        const img = decodeImage(readFileSync(image.path));
-        // A NIR dataset's single channel drives both localisation and the model's NIR branch.
-        const frame = { width: img.width, height: img.height, visible: img.pixels, capturedAt: 0 };
-        return channel === "nir" ? { ...frame, nir: img.pixels } : frame;
-      },
+      frame: () => readDatasetFrame(image, channel),
     };
   }
 }
