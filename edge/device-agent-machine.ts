@@ -4,12 +4,15 @@
 //      |                        |   ^                                                        |
 //      | none                   |   +------------- backoff with jitter ----------------------+
 //      v                        | not provisioned / refused
-//   unprovisioned --PROVISION-->+---------------> unprovisioned | revoked
+//   unprovisioned --PROVISION-->+---------------> unprovisioned | revoked <-- closed with DeviceRevoked
 //
 // The link itself is held in context (it is a socket, nothing personal). Connecting, heartbeats
-// and the wait for the link to drop are injected promise actors.
+// and the wait for the link to drop are injected promise actors. Revocation is read from the
+// close code the region ended the session with (a typed field), never from an error's text.
 import { assign, fromPromise, setup } from "xstate";
+import { CloseCode, closeCodeName, isChannelError } from "../protocol/index.ts";
 import type { DeviceMode } from "./device-mode.ts";
+import { RegionRefused } from "./region-link.ts";
 
 export interface ConnectedLink {
   readonly deviceId: string;
@@ -30,6 +33,12 @@ export interface DeviceAgentContext<L extends ConnectedLink = ConnectedLink> {
   readonly random: () => number;
 }
 
+/** How a session ended: the WebSocket close code and its reason. */
+export interface LinkClosure {
+  readonly code: number;
+  readonly reason: string;
+}
+
 export type DeviceAgentEvent = { type: "PROVISION"; code: string } | { type: "SET_MODE"; mode: DeviceMode } | { type: "SHUTDOWN" };
 
 export const HEARTBEAT_INTERVAL_MS = 10_000;
@@ -43,8 +52,11 @@ export const backoffDelay = (attempts: number, random: () => number) => {
   return Math.round(ceiling / 2 + (random() * ceiling) / 2);
 };
 
-const errorTag = (error: unknown) => (typeof error === "object" && error !== null && "_tag" in error ? String(error._tag) : undefined);
-const errorCode = (error: unknown) => (typeof error === "object" && error !== null && "code" in error ? String(error.code) : undefined);
+/** The close code a failed connection ended with; undefined when it never got a session (network, timeout). */
+const closeCodeOf = (error: unknown): number | undefined => (isChannelError(error) ? error.closeCode : undefined);
+const isRevocation = (closeCode: number | undefined) => closeCode === CloseCode.DeviceRevoked;
+const isProvisioningRefusal = (error: unknown) => error instanceof RegionRefused && (error.code === "NotProvisioned" || error.code === "ProvisioningRefused");
+const describeClosure = (closure: LinkClosure) => `link closed with ${closeCodeName(closure.code) ?? closure.code}${closure.reason ? `: ${closure.reason}` : ""}`;
 const errorText = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 export const deviceAgentMachine = setup({
@@ -60,7 +72,7 @@ export const deviceAgentMachine = setup({
     heartbeat: fromPromise<number, { link: ConnectedLink }>(async () => {
       throw new Error("heartbeat must be provided");
     }),
-    linkClosed: fromPromise<void, { link: ConnectedLink }>(async () => {
+    linkClosed: fromPromise<LinkClosure, { link: ConnectedLink }>(async () => {
       throw new Error("linkClosed must be provided");
     }),
   },
@@ -99,12 +111,12 @@ export const deviceAgentMachine = setup({
         onDone: { target: "online", actions: assign({ link: ({ event }) => event.output, attempts: 0, lastError: undefined, provisioningCode: undefined, provisioned: true }) },
         onError: [
           {
-            guard: ({ event }) => errorTag(event.error) === "RegionRefused" && (errorCode(event.error) === "NotProvisioned" || errorCode(event.error) === "ProvisioningRefused"),
+            guard: ({ event }) => isProvisioningRefusal(event.error),
             target: "unprovisioned",
             actions: assign({ lastError: ({ event }) => errorText(event.error), provisioningCode: undefined }),
           },
           {
-            guard: ({ event }) => /\(4201 /.test(errorText(event.error)),
+            guard: ({ event }) => isRevocation(closeCodeOf(event.error)),
             target: "revoked",
             actions: assign({ lastError: ({ event }) => errorText(event.error) }),
           },
@@ -114,7 +126,15 @@ export const deviceAgentMachine = setup({
       after: { connectTimeout: { target: "offline", actions: assign({ lastError: "connection timed out", attempts: ({ context }) => context.attempts + 1 }) } },
     },
     online: {
-      invoke: { src: "linkClosed", input: ({ context }) => ({ link: context.link! }), onDone: { target: "offline", actions: assign({ lastError: "link closed", attempts: 1 }) } },
+      invoke: {
+        src: "linkClosed",
+        input: ({ context }) => ({ link: context.link! }),
+        onDone: [
+          // Revoked while online: the region closes the live session with DeviceRevoked; redialling would only be refused.
+          { guard: ({ event }) => isRevocation(event.output.code), target: "revoked", actions: assign({ lastError: ({ event }) => describeClosure(event.output) }) },
+          { target: "offline", actions: assign({ lastError: ({ event }) => describeClosure(event.output), attempts: 1 }) },
+        ],
+      },
       exit: ["closeLink", assign({ link: undefined })],
       initial: "waiting",
       states: {

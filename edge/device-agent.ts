@@ -71,7 +71,8 @@ export class DeviceAgent {
         }),
         heartbeat: fromPromise(async ({ input }) => (input.link as RegionLink).heartbeat()),
         linkClosed: fromPromise(async ({ input }) => {
-          await (input.link as RegionLink).closed;
+          const { code, reason } = await (input.link as RegionLink).closed;
+          return { code, reason };
         }),
       },
     });

@@ -5,7 +5,7 @@ import { WebSocket } from "ws";
 import { Data } from "effect";
 import { systemClock, type Clock } from "../core/clock.ts";
 import { newRequestId } from "../core/ids.ts";
-import { openInitiatorChannel, type SecureChannel, type WireMessage } from "../protocol/index.ts";
+import { ConnectionClosed, openInitiatorChannel, type SecureChannel, type WireMessage } from "../protocol/index.ts";
 import type { DeviceCredentials } from "./device-credentials.ts";
 
 export class RegionUnavailable extends Data.TaggedError("RegionUnavailable")<{ readonly reason: string }> {
@@ -61,6 +61,12 @@ export class RegionLink {
     });
   }
 
+  /**
+   * Dials the region and sets the session up. Rejects with RegionUnavailable when the region
+   * cannot be reached or does not answer, RegionRefused when it declines the device, and a
+   * ChannelError (whose `closeCode` says why, e.g. CloseCode.DeviceRevoked) when the session
+   * ends during the handshake or the setup.
+   */
   static async connect(options: RegionLinkOptions): Promise<RegionLink> {
     const clock = options.clock ?? systemClock;
     const timeoutMs = options.requestTimeoutMs ?? 5_000;
@@ -101,7 +107,7 @@ export class RegionLink {
       });
       void channel.closed.then((c) => {
         clock.clearTimeout(timer);
-        reject(new RegionUnavailable({ reason: `closed during setup (${c.code} ${c.reason})` }));
+        reject(c.error ?? new ConnectionClosed({ closeCode: c.code, reason: c.reason }));
       });
       // A provisioned device hears session.ready at once; a new one asks with its code.
       if (options.provisioningCode !== undefined) sendProvisioning();

@@ -3,35 +3,28 @@
 import { expect, test } from "vitest";
 import { createActor, fromPromise } from "xstate";
 import { ManualClock } from "../../core/clock.ts";
-import { BACKOFF_BASE_MS, BACKOFF_MAX_MS, backoffDelay, deviceAgentMachine, HEARTBEAT_INTERVAL_MS, type ConnectedLink } from "../../edge/device-agent-machine.ts";
-
-class FakeRefused extends Error {
-  readonly _tag = "RegionRefused";
-  readonly code: string;
-  constructor(code: string) {
-    super(code);
-    this.code = code;
-  }
-}
+import { BACKOFF_BASE_MS, BACKOFF_MAX_MS, backoffDelay, deviceAgentMachine, HEARTBEAT_INTERVAL_MS, type ConnectedLink, type LinkClosure } from "../../edge/device-agent-machine.ts";
+import { RegionRefused } from "../../edge/region-link.ts";
+import { CloseCode, ConnectionClosed } from "../../protocol/index.ts";
 
 const flush = () => new Promise((r) => setImmediate(r));
 
 const start = (options: { provisioned?: boolean; code?: string; connect: (attempt: number) => Promise<ConnectedLink>; heartbeat?: () => Promise<number>; random?: () => number }) => {
   const clock = new ManualClock(0);
   let attempts = 0;
-  let dropLink: () => void = () => {};
+  let dropLink: (closure: LinkClosure) => void = () => {};
   const machine = deviceAgentMachine.provide({
     actors: {
       connect: fromPromise(async () => options.connect(++attempts)),
       heartbeat: fromPromise(async () => (options.heartbeat ?? (async () => 3))()),
-      linkClosed: fromPromise(() => new Promise<void>((resolve) => (dropLink = resolve))),
+      linkClosed: fromPromise(() => new Promise<LinkClosure>((resolve) => (dropLink = resolve))),
     },
   });
   const actor = createActor(machine, {
     input: { provisioned: options.provisioned ?? true, ...(options.code !== undefined ? { provisioningCode: options.code } : {}), random: options.random ?? (() => 0.5) },
     clock: { setTimeout: (fn, ms) => clock.setTimeout(fn, ms), clearTimeout: (h) => clock.clearTimeout(h) },
   }).start();
-  return { actor, clock, attempts: () => attempts, drop: () => dropLink() };
+  return { actor, clock, attempts: () => attempts, drop: (closure: LinkClosure = { code: 1006, reason: "" }) => dropLink(closure) };
 };
 
 const link = (): ConnectedLink => ({ deviceId: "dev_x", close: () => {} });
@@ -87,7 +80,7 @@ test("a dropped link sends the device offline, and it reconnects after the backo
 });
 
 test("a refused provisioning code returns the device to unprovisioned", async () => {
-  const { actor } = start({ provisioned: false, code: "000000", connect: async () => Promise.reject(new FakeRefused("ProvisioningRefused")) });
+  const { actor } = start({ provisioned: false, code: "000000", connect: async () => Promise.reject(new RegionRefused({ code: "ProvisioningRefused", reason: "unknown code" })) });
   await flush();
   expect(state(actor)).toBe('"unprovisioned"');
 });
@@ -95,5 +88,31 @@ test("a refused provisioning code returns the device to unprovisioned", async ()
 test("connecting never waits forever", async () => {
   const { actor, clock } = start({ connect: () => new Promise<ConnectedLink>(() => {}) });
   clock.advance(10_000);
+  expect(state(actor)).toBe('"offline"');
+});
+
+test("a session the region closes with DeviceRevoked ends the machine in revoked, with no redial", async () => {
+  const { actor, clock, attempts, drop } = start({ connect: async () => link() });
+  await flush();
+  drop({ code: CloseCode.DeviceRevoked, reason: "device revoked" });
+  await flush();
+  expect(state(actor)).toBe('"revoked"');
+  clock.advance(BACKOFF_MAX_MS * 10);
+  await flush();
+  expect(attempts()).toBe(1);
+});
+
+test("a handshake the region refuses with DeviceRevoked ends the machine in revoked, with no redial", async () => {
+  const { actor, clock, attempts } = start({ connect: async () => Promise.reject(new ConnectionClosed({ closeCode: CloseCode.DeviceRevoked, reason: "device revoked" })) });
+  await flush();
+  expect(state(actor)).toBe('"revoked"');
+  clock.advance(BACKOFF_MAX_MS * 10);
+  await flush();
+  expect(attempts()).toBe(1);
+});
+
+test("revocation is read from the close code, not from an error's text", async () => {
+  const { actor } = start({ connect: async () => Promise.reject(new Error("connection closed with 4201: device revoked (4201 device revoked)")) });
+  await flush();
   expect(state(actor)).toBe('"offline"');
 });
