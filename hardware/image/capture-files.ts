@@ -42,11 +42,25 @@ export const listCaptureFiles = (folder: string): CaptureFiles[] => {
     });
 };
 
+// The encoded bytes are palm data too: zeroed once decoded.
+const readImage = async (path: string): Promise<GreyImage> => {
+  const bytes = await readFile(path);
+  try {
+    return await decodeImage(bytes);
+  } finally {
+    bytes.fill(0);
+  }
+};
+
 /** Decodes a capture's images; both channels must have the same size. */
 export const readCaptureImages = async (files: Pick<CaptureFiles, "visible" | "nir">): Promise<CaptureImages> => {
-  const visible = await decodeImage(await readFile(files.visible));
-  if (files.nir === undefined) return { visible };
-  const nir = await decodeImage(await readFile(files.nir));
+  if (files.nir === undefined) return { visible: await readImage(files.visible) };
+  const [v, n] = await Promise.allSettled([readImage(files.visible), readImage(files.nir)]);
+  if (v.status === "rejected" || n.status === "rejected") {
+    for (const r of [v, n]) if (r.status === "fulfilled") r.value.pixels.fill(0);
+    throw v.status === "rejected" ? v.reason : (n as PromiseRejectedResult).reason;
+  }
+  const [visible, nir] = [v.value, n.value];
   if (nir.width !== visible.width || nir.height !== visible.height) {
     visible.pixels.fill(0);
     nir.pixels.fill(0);

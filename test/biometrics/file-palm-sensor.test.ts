@@ -53,3 +53,9 @@ test("an undecodable file makes that capture fail with InvalidImage, not the sen
   await expect(sensor.capture()).rejects.toBeInstanceOf(InvalidImage);
   expect((await sensor.capture()).visible[0]).toBe(2);
 });
+
+test("a capture whose NIR image cannot be decoded fails with InvalidImage", async () => {
+  await put("a.png", 1);
+  writeFileSync(join(dir, "a.nir.png"), new TextEncoder().encode("not an image"));
+  await expect(new FilePalmSensor(dir).capture()).rejects.toMatchObject({ _tag: "InvalidImage", reason: "unsupported-format" });
+});
