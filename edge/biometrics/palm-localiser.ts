@@ -3,8 +3,9 @@
 // ROI), found from the silhouette's radial profile around the palm centre.
 //
 // palm centre = deepest point of the silhouette (distance transform), radius R = its depth;
-// radial profile r(theta) from the centre -> runs where r > 1.45 R are the forearm (widest), the
-// thumb and four fingers; the minima of r between neighbouring fingers are the three valleys.
+// radial profile r(theta) from the centre -> its prominent peaks are the hand's extremities (rays
+// leaving the frame count as reaching far); the fingers are the tightest run of four narrow
+// peaks (the arm is wide, the thumb stands off); the minima of r between them are the valleys.
 // The line from the index/middle valley to the ring/little valley fixes the ROI's axis; its
 // midpoint and the palm's size (R, checked against the palm's side reach and the valley baseline,
 // since an occluder held against the palm can shrink or swell R) fix the ROI's place and scale.
@@ -51,10 +52,13 @@ const SIDE_DEPTHS = [0.55, 0.75, 0.95] as const;
 const medianOfThree = (a: number, b: number, c: number): number => Math.max(Math.min(a, b), Math.min(Math.max(a, b), c));
 
 const RAYS = 360;
-/** Levels of the radial profile, in palm radii, tried in turn to tell the fingers apart. */
-const FINGER_REACHES = [1.45, 1.6, 1.3, 1.75, 1.9] as const;
-/** Rays (degrees) between neighbouring fingers' runs; the thumb stands further off. */
-const MAX_FINGER_GAP = 30;
+/** Least height, in palm radii, of a finger above the valleys beside it. */
+const MIN_FINGER_PROMINENCE = 0.25;
+/** Rays (degrees) between neighbouring fingertips, seen from the palm centre; the thumb stands
+ *  further off. */
+const MAX_FINGER_GAP = 45;
+/** Widest a finger's peak can be, in rays (degrees) at half its prominence; the arm is wider. */
+const MAX_FINGER_WIDTH = 22;
 
 const distanceTransform = (s: HandSilhouette): Float32Array => {
   // Two-pass chamfer (3-4) distance to the nearest background pixel, in mask pixels.
@@ -95,14 +99,18 @@ const distanceTransform = (s: HandSilhouette): Float32Array => {
   return d;
 };
 
-interface Run {
-  readonly start: number;
-  readonly end: number; // inclusive, may exceed RAYS (wraps)
+/** The radial profile: how far each ray from the palm centre stays on the hand. A ray that leaves
+ *  the frame while still on the hand is `cut`: the hand goes on out of view (the arm, always; a
+ *  finger, sometimes), so its length there is unknown and read as the frame's diagonal. */
+interface RadialProfile {
+  readonly r: Float32Array;
+  readonly cut: Uint8Array;
 }
 
-const radialProfile = (s: HandSilhouette, cx: number, cy: number): Float32Array => {
+const radialProfile = (s: HandSilhouette, cx: number, cy: number): RadialProfile => {
   const { mask, width: w, height: h } = s;
   const r = new Float32Array(RAYS);
+  const cut = new Uint8Array(RAYS);
   const limit = Math.hypot(w, h);
   for (let a = 0; a < RAYS; a++) {
     const theta = (2 * Math.PI * a) / RAYS;
@@ -110,38 +118,72 @@ const radialProfile = (s: HandSilhouette, cx: number, cy: number): Float32Array 
     let x = cx, y = cy, dist = 0;
     for (; dist < limit; dist += 0.5, x += dx, y += dy) {
       const ix = Math.round(x), iy = Math.round(y);
-      if (ix < 0 || iy < 0 || ix >= w || iy >= h) break;
+      if (ix < 0 || iy < 0 || ix >= w || iy >= h) {
+        cut[a] = 1;
+        dist = limit;
+        break;
+      }
       if (mask[iy * w + ix] === 0) break;
     }
     r[a] = dist;
   }
-  return r;
+  return { r, cut };
 };
 
-const runsAbove = (r: Float32Array, level: number): Run[] => {
-  // Start scanning at a ray below the level so no run is split by the wrap-around.
-  let origin = -1;
-  for (let a = 0; a < RAYS; a++) if (r[a]! <= level) (origin = a), (a = RAYS);
-  if (origin < 0) return [];
-  const runs: Run[] = [];
-  let start = -1;
-  for (let k = 1; k <= RAYS; k++) {
-    const a = origin + k;
-    const above = r[a % RAYS]! > level;
-    if (above && start < 0) start = a;
-    if (!above && start >= 0) {
-      runs.push({ start, end: a - 1 });
-      start = -1;
-    }
+/** One extremity of the hand seen from the palm centre: a peak of the radial profile. */
+interface Extremity {
+  /** Ray of the peak (the middle of a flat top). */
+  readonly at: number;
+  /** Peak height above the higher of the two lowest points that separate it from anything
+   *  taller (topographic prominence), mask pixels. */
+  readonly prominence: number;
+  /** Rays above half the prominence: narrow for a digit, wide for the arm. */
+  readonly width: number;
+  /** Rays in it that leave the frame. */
+  readonly cutRays: number;
+}
+
+const wrap = (a: number): number => ((a % RAYS) + RAYS) % RAYS;
+
+/** The profile's peaks standing at least `minProminence` above their surroundings, in ray order.
+ *  Level-free: fingers are told apart wherever their valleys lie, which depends on the hand's
+ *  proportions and on how far the palm centre sits from the finger roots. */
+const extremities = (p: RadialProfile, minProminence: number): Extremity[] => {
+  const { r, cut } = p;
+  // Silhouette jaggies make single-ray spikes and notches: a circular median of three removes them.
+  const s = new Float32Array(RAYS);
+  for (let a = 0; a < RAYS; a++) {
+    const x = r[wrap(a - 1)]!, y = r[a]!, z = r[wrap(a + 1)]!;
+    s[a] = Math.max(Math.min(x, y), Math.min(Math.max(x, y), z));
   }
-  // Silhouette jaggies make the profile flicker across the level: close tiny gaps, drop slivers.
-  const merged: Run[] = [];
-  for (const run of runs) {
-    const last = merged[merged.length - 1];
-    if (last !== undefined && run.start - last.end <= 3) merged[merged.length - 1] = { start: last.start, end: run.end };
-    else merged.push(run);
+  let lowest = 0;
+  for (let a = 1; a < RAYS; a++) if (s[a]! < s[lowest]!) lowest = a;
+  // Walk once round from the lowest ray, so no flat top is split by the wrap-around.
+  const out: Extremity[] = [];
+  for (let k = 1; k < RAYS; k++) {
+    const a = lowest + k;
+    const h = s[wrap(a)]!;
+    if (!(h > s[wrap(a - 1)]!)) continue;
+    let end = a;
+    while (end + 1 < lowest + RAYS && s[wrap(end + 1)]! === h) end++;
+    if (end + 1 < lowest + RAYS && s[wrap(end + 1)]! > h) continue;
+    // A peak [a, end]: walk each way to the first taller ray, keeping the lowest point passed. Of
+    // two equal peaks the first counts as the taller, so a notched fingertip is one extremity.
+    let leftMin = h, rightMin = h, left = a - 1, right = end + 1;
+    for (; left > a - RAYS && s[wrap(left)]! < h; left--) leftMin = Math.min(leftMin, s[wrap(left)]!);
+    for (; right < end + RAYS && s[wrap(right)]! <= h; right++) rightMin = Math.min(rightMin, s[wrap(right)]!);
+    const prominence = h - Math.max(leftMin, rightMin);
+    if (prominence < minProminence) continue;
+    let lo = a, hi = end;
+    while (lo - 1 > a - RAYS && s[wrap(lo - 1)]! > h - prominence / 2) lo--;
+    while (hi + 1 < end + RAYS && s[wrap(hi + 1)]! > h - prominence / 2) hi++;
+    let cutRays = 0;
+    for (let t = lo; t <= hi; t++) cutRays += cut[wrap(t)]!;
+    out.push({ at: wrap(Math.round((a + end) / 2)), prominence, width: hi - lo + 1, cutRays });
+    k = end - lowest;
   }
-  return merged.filter((r) => r.end - r.start >= 2);
+  s.fill(0);
+  return out.sort((x, y) => x.at - y.at);
 };
 
 /** How far the palm reaches to its farther side from its axis (the normal through the outer
@@ -166,42 +208,27 @@ const sideReach = (s: HandSilhouette, mx: number, my: number, nx: number, ny: nu
   return best;
 };
 
-const gapBetween = (a: Run, b: Run): number => (((b.start - a.end) % RAYS) + RAYS) % RAYS;
+/** Rays from one ray to the next, going round in ray order. */
+const raysFrom = (from: number, to: number): number => wrap(to - from);
 
-/** The four fingers' runs in the radial profile, or why they cannot be told apart. Tries reach
- *  levels nearest the usual one first: an occluder shrinks the palm radius, which lowers the level
- *  until the palm's own sides rise above it, and fingers held close merge at low levels. */
-const findFingers = (profile: Float32Array, radius: number): Run[] | string => {
-  let why = "";
-  for (const reach of FINGER_REACHES) {
-    const runs = runsAbove(profile, reach * radius);
-    if (runs.length < 5) {
-      why ||= `found ${runs.length} hand extremities, need the forearm and four fingers`;
-      continue;
-    }
-    // The forearm is the widest extremity; order the rest going round from it.
-    let forearm = 0;
-    for (let i = 1; i < runs.length; i++) {
-      if (runs[i]!.end - runs[i]!.start > runs[forearm]!.end - runs[forearm]!.start) forearm = i;
-    }
-    const digits = [...runs.slice(forearm + 1), ...runs.slice(0, forearm)];
-    if (digits.length === 5) {
-      // The thumb sits at one end of the sequence, set apart from the index by a wide gap.
-      return gapBetween(digits[0]!, digits[1]!) > gapBetween(digits[3]!, digits[4]!) ? digits.slice(1) : digits.slice(0, 4);
-    }
-    // Otherwise (thumb hidden, or an occluder or a cut-off thumb adding an extremity): the fingers
-    // are four neighbouring extremities, close together; take the tightest such run of four.
-    // Which end is the index does not matter for the ROI, which uses only the two outer valleys.
-    let bestSpan = Infinity, bestStart = -1;
-    for (let k = 0; k + 4 <= digits.length; k++) {
-      const gaps = [1, 2, 3].map((j) => gapBetween(digits[k + j - 1]!, digits[k + j]!));
-      const span = gaps.reduce((a, b) => a + b, 0);
-      if (gaps.every((g) => g < MAX_FINGER_GAP) && span < bestSpan) (bestSpan = span), (bestStart = k);
-    }
-    if (bestStart >= 0) return digits.slice(bestStart, bestStart + 4);
-    why ||= `found ${digits.length} digits, expected the thumb and four fingers`;
+/** The four fingers among the extremities, in order round the hand, or why they cannot be told
+ *  apart: the tightest run of four neighbouring narrow extremities. The arm is wide, whether it
+ *  leaves the frame or fades into the dark; the thumb stands further off (and often shows no peak
+ *  at all, its side facing the palm centre); a finger may leave the frame. Which end of the run
+ *  is the index does not matter for the ROI, which uses only the two outer valleys. */
+const findFingers = (peaks: readonly Extremity[]): Extremity[] | string => {
+  const narrow = peaks.filter((p) => p.width <= MAX_FINGER_WIDTH).length;
+  if (narrow < 4) return `found ${narrow} finger-like extremities, need four`;
+  let bestSpan = Infinity, bestStart = -1;
+  for (let k = 0; k < peaks.length; k++) {
+    const run = [0, 1, 2, 3].map((j) => peaks[(k + j) % peaks.length]!);
+    if (peaks.length < 4 || run.some((p) => p.width > MAX_FINGER_WIDTH)) continue;
+    const gaps = [1, 2, 3].map((j) => raysFrom(run[j - 1]!.at, run[j]!.at));
+    const span = gaps.reduce((x, y) => x + y, 0);
+    if (gaps.every((g) => g < MAX_FINGER_GAP) && span < bestSpan) (bestSpan = span), (bestStart = k);
   }
-  return why;
+  if (bestStart < 0) return `found ${narrow} finger-like extremities, no four of them close together`;
+  return [0, 1, 2, 3].map((j) => peaks[(bestStart + j) % peaks.length]!);
 };
 
 interface CentreCandidate {
@@ -236,11 +263,11 @@ export const locatePalm = (frame: PalmFrame): PalmLocation => {
   const dt = distanceTransform(s);
   const deepest = deepestPoint(dt, s.width) ?? { x: 0, y: 0, radius: 0 };
   if (deepest.radius * s.factor < 20) throw new PoorQuality({ reason: "palm-too-small", detail: `palm radius ${(deepest.radius * s.factor).toFixed(0)} px` });
-  let found: { cx: number; cy: number; radius: number; profile: Float32Array; fingers: Run[] } | undefined;
+  let found: { cx: number; cy: number; radius: number; profile: RadialProfile; fingers: Extremity[] } | undefined;
   let why = "";
   for (const c of centreCandidates(dt, s.width, deepest)) {
     const profile = radialProfile(s, c.x, c.y);
-    const fingers = findFingers(profile, c.radius);
+    const fingers = findFingers(extremities(profile, MIN_FINGER_PROMINENCE * c.radius));
     if (typeof fingers !== "string") {
       found = { cx: c.x, cy: c.y, radius: c.radius, profile, fingers };
       break;
@@ -251,12 +278,11 @@ export const locatePalm = (frame: PalmFrame): PalmLocation => {
   const { cx, cy, radius, profile, fingers } = found;
   const valleys: ImagePoint[] = [];
   for (let k = 0; k < 3; k++) {
-    const a = fingers[k]!, b = fingers[k + 1]!;
-    // Fingers are in ray order: walk the gap from one to the next.
-    const [from, to] = [a, b];
+    // The valley is the point of the gap nearest the palm centre.
+    const from = fingers[k]!.at, gap = raysFrom(from, fingers[k + 1]!.at);
     let minR = Infinity, minAt = 0;
-    for (let t = from.end + 1; t < from.end + 1 + gapBetween(from, to); t++) {
-      const rr = profile[t % RAYS]!;
+    for (let t = from + 1; t < from + gap; t++) {
+      const rr = profile.r[t % RAYS]!;
       if (rr < minR) (minR = rr), (minAt = t % RAYS);
     }
     const theta = (2 * Math.PI * minAt) / RAYS;
