@@ -34,6 +34,11 @@ describe("a dataset folder", () => {
     expect(listDataset(root).map((s) => s.session)).toEqual(["s1", "s2", undefined]);
   });
 
+  test("a subject limit keeps the first subjects in name order", async () => {
+    for (const subject of ["003", "001", "002"]) await put(subject, "a.png", 1);
+    expect(listDataset(root, 2).map((s) => s.subject)).toEqual(["001", "002"]);
+  });
+
   test("a single image read for the NIR channel feeds the NIR branch and localisation alike", async () => {
     await put("001", "frame.png", 77);
     const frame = await readDatasetFrame(listDataset(root)[0]!, "nir");

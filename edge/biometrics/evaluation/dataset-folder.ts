@@ -20,11 +20,15 @@ export interface DatasetImage {
 
 const SESSION = /^(s\d+)_/i;
 
-export const listDataset = (root: string): DatasetImage[] => {
+/** The dataset's captures, subject by subject in name order; only the first `subjects` when given. */
+export const listDataset = (root: string, subjects = Infinity): DatasetImage[] => {
   const out: DatasetImage[] = [];
-  for (const subject of readdirSync(root).sort()) {
+  const folders = readdirSync(root)
+    .sort()
+    .filter((subject) => statSync(join(root, subject)).isDirectory())
+    .slice(0, subjects);
+  for (const subject of folders) {
     const dir = join(root, subject);
-    if (!statSync(dir).isDirectory()) continue;
     for (const files of listCaptureFiles(dir)) {
       const session = SESSION.exec(files.name)?.[1]?.toLowerCase();
       out.push({
