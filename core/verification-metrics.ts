@@ -45,6 +45,22 @@ export const operatingPointAtFmr = (
   return { threshold, fmr: falseMatchRate(impostorsAscending, threshold), fnmr: falseNonMatchRate(genuineAscending, threshold) };
 };
 
+/** Impostor comparisons needed per unit of 1/FMR before an operating point at that FMR is
+ *  reported: with fewer than 3 / FMR impostor pairs, at most two impostor scores may lie above the
+ *  threshold, and the point rests on the one or two highest impostor scores alone. */
+export const IMPOSTORS_PER_INVERSE_FMR = 3;
+
+/** `operatingPointAtFmr`, or null when there are too few impostor comparisons to resolve `fmr`
+ *  (fewer than IMPOSTORS_PER_INVERSE_FMR / fmr) or no genuine ones. */
+export const resolvedOperatingPointAtFmr = (
+  genuineAscending: Scores,
+  impostorsAscending: Scores,
+  fmr: number,
+): { threshold: number; fmr: number; fnmr: number } | null =>
+  genuineAscending.length === 0 || impostorsAscending.length * fmr < IMPOSTORS_PER_INVERSE_FMR
+    ? null
+    : operatingPointAtFmr(genuineAscending, impostorsAscending, fmr);
+
 const nextAbove = (x: number): number => {
   if (x === 0) return Number.MIN_VALUE;
   const buf = new DataView(new ArrayBuffer(8));

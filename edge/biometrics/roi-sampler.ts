@@ -11,6 +11,13 @@ export interface PalmRoi {
   readonly angle: number;
 }
 
+/** The ROI of one capture per channel, ROI-sized grey floats (0..255); a channel not captured or
+ *  not evaluated is absent. */
+export interface PalmRoiChannels {
+  readonly visible?: Float32Array;
+  readonly nir?: Float32Array;
+}
+
 export const wholeImageRoi = (width: number, height: number): PalmRoi => ({
   centreX: width / 2,
   centreY: height / 2,

@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 import type { PalmFrame } from "../../hardware/palm-sensor.ts";
 import { toPalmSignature, type PalmSignature } from "../../core/palm-signature.ts";
 import { checkFrameShape, measureQuality, requireQuality } from "./frame-quality.ts";
-import { sampleRoi, wholeImageRoi, type PalmRoi } from "./roi-sampler.ts";
+import { sampleRoi, wholeImageRoi, type PalmRoi, type PalmRoiChannels } from "./roi-sampler.ts";
 import { locatePalm } from "./palm-localiser.ts";
 import { PoorQuality, PresentationAttackSuspected } from "./capture-errors.ts";
 import { assessLiveness, LIVENESS_THRESHOLD, type LivenessAssessment } from "./liveness-check.ts";
@@ -65,33 +65,72 @@ export class SignatureExtractor {
 
   /** Fails with InvalidFrame or PoorQuality when the frame cannot give a trustworthy signature. */
   async extract(frame: PalmFrame): Promise<PalmSignature> {
-    checkFrameShape(frame);
     try {
-      const roi = this.#framing === "hand" ? this.#locate(frame) : wholeImageRoi(frame.width, frame.height);
-      sampleRoi(frame.visible, frame.width, frame.height, roi, ROI_SIZE, this.#visible);
-      requireQuality(measureQuality(this.#visible, ROI_SIZE, ROI_SIZE));
-      if (frame.nir !== undefined) {
-        sampleRoi(frame.nir, frame.width, frame.height, roi, ROI_SIZE, this.#nir);
-        if (this.#liveness) {
-          const live = assessLiveness(this.#visible, this.#nir, ROI_SIZE);
-          if (live.score < LIVENESS_THRESHOLD) throw new PresentationAttackSuspected({ score: live.score, tell: live.tell });
-        }
-      } else this.#nir.fill(0);
-      // A zero input contributes a zero block to the signature: the other channel alone decides.
-      if (this.#channels === "visible") this.#nir.fill(0);
-      if (this.#channels === "nir") this.#visible.fill(0);
-      const dims = [1, 1, ROI_SIZE, ROI_SIZE];
-      const result = await this.#session.run({
-        [MODEL_INPUT_VISIBLE]: new ort.Tensor("float32", this.#visible, dims),
-        [MODEL_INPUT_NIR]: new ort.Tensor("float32", this.#nir, dims),
-      });
-      const output = result[MODEL_OUTPUT_SIGNATURE];
-      if (output === undefined) throw new Error(`model has no '${MODEL_OUTPUT_SIGNATURE}' output`);
-      return toPalmSignature(output.data as Float32Array, output.data.length);
+      this.#acquire(frame);
+      return await this.#signature();
     } finally {
       this.#visible.fill(0);
       this.#nir.fill(0);
     }
+  }
+
+  /** The ROI the model would see, after the same checks as `extract` (for evaluating other
+   *  methods on the same ROIs): copies the caller must zero after use; a channel the model is not
+   *  fed is absent. */
+  acquireRoi(frame: PalmFrame): PalmRoiChannels {
+    try {
+      const hasNir = this.#acquire(frame);
+      return {
+        ...(this.#channels === "nir" ? {} : { visible: this.#visible.slice() }),
+        ...(hasNir && this.#channels !== "visible" ? { nir: this.#nir.slice() } : {}),
+      };
+    } finally {
+      this.#visible.fill(0);
+      this.#nir.fill(0);
+    }
+  }
+
+  /** The signature of an ROI from `acquireRoi`. */
+  async signatureOfRoi(roi: PalmRoiChannels): Promise<PalmSignature> {
+    try {
+      if (roi.visible !== undefined) this.#visible.set(roi.visible);
+      if (roi.nir !== undefined) this.#nir.set(roi.nir);
+      return await this.#signature();
+    } finally {
+      this.#visible.fill(0);
+      this.#nir.fill(0);
+    }
+  }
+
+  /** Fills the ROI buffers from the frame (checks, localisation, quality, liveness); true when the
+   *  NIR buffer holds a channel fed to the model. */
+  #acquire(frame: PalmFrame): boolean {
+    checkFrameShape(frame);
+    const roi = this.#framing === "hand" ? this.#locate(frame) : wholeImageRoi(frame.width, frame.height);
+    sampleRoi(frame.visible, frame.width, frame.height, roi, ROI_SIZE, this.#visible);
+    requireQuality(measureQuality(this.#visible, ROI_SIZE, ROI_SIZE));
+    if (frame.nir !== undefined) {
+      sampleRoi(frame.nir, frame.width, frame.height, roi, ROI_SIZE, this.#nir);
+      if (this.#liveness) {
+        const live = assessLiveness(this.#visible, this.#nir, ROI_SIZE);
+        if (live.score < LIVENESS_THRESHOLD) throw new PresentationAttackSuspected({ score: live.score, tell: live.tell });
+      }
+    } else this.#nir.fill(0);
+    // A zero input contributes a zero block to the signature: the other channel alone decides.
+    if (this.#channels === "visible") this.#nir.fill(0);
+    if (this.#channels === "nir") this.#visible.fill(0);
+    return frame.nir !== undefined;
+  }
+
+  async #signature(): Promise<PalmSignature> {
+    const dims = [1, 1, ROI_SIZE, ROI_SIZE];
+    const result = await this.#session.run({
+      [MODEL_INPUT_VISIBLE]: new ort.Tensor("float32", this.#visible, dims),
+      [MODEL_INPUT_NIR]: new ort.Tensor("float32", this.#nir, dims),
+    });
+    const output = result[MODEL_OUTPUT_SIGNATURE];
+    if (output === undefined) throw new Error(`model has no '${MODEL_OUTPUT_SIGNATURE}' output`);
+    return toPalmSignature(output.data as Float32Array, output.data.length);
   }
 
   /** Liveness of a frame on its own (for PAD evaluation); undefined without a NIR channel. */

@@ -5,6 +5,7 @@ import {
   falseMatchRate,
   falseNonMatchRate,
   operatingPointAtFmr,
+  resolvedOperatingPointAtFmr,
   sortedScores,
 } from "../../core/verification-metrics.ts";
 import { apcer, bpcer, thresholdAtBpcer } from "../../core/presentation-attack-metrics.ts";
@@ -64,4 +65,14 @@ test("the threshold at a BPCER target rejects no more bona fide presentations th
   const t = thresholdAtBpcer(bonaFide, 0.1);
   expect(t).toBe(0.2);
   expect(bpcer(bonaFide, t)).toBe(0.1);
+});
+
+test("an FMR operating point is reported only with at least 3 / FMR impostor comparisons", () => {
+  // 4 impostors resolve FMR 0.75 (3 / 0.75 = 4) but not FMR 0.5 (3 / 0.5 = 6 needed).
+  expect(resolvedOperatingPointAtFmr(genuine, impostors, 0.75)).toEqual(operatingPointAtFmr(genuine, impostors, 0.75));
+  expect(resolvedOperatingPointAtFmr(genuine, impostors, 0.5)).toBeNull();
+});
+
+test("an FMR operating point needs genuine comparisons", () => {
+  expect(resolvedOperatingPointAtFmr(sortedScores([]), impostors, 0.75)).toBeNull();
 });

@@ -1,25 +1,28 @@
 // `npm run eval`: accuracy of the palm pipeline measured the way vendors report it.
 //
-//   --dataset DIR [--kind roi|hand] [--channel visible|nir]   images DIR/<subject>/<image>
-//   --synthetic N [--captures K] [--channel fused|visible|nir] N synthetic palms, K captures each
-//   --pad [--subjects N]                                       presentation-attack detection
-//   --det FILE.png                                             also draw the DET curve
+//   --dataset DIR [--kind roi|hand] [--channel visible|nir|fused] [--sessions S | G,P] [--limit-subjects N]
+//   --synthetic N [--captures K] [--channel fused|visible|nir]
+//   --method palmline|compcode    the method scored (default palmline); both see the same ROIs
+//   --threads T                   pair-scoring threads (default: the machine's cores)
+//   --pad [--subjects N]          presentation-attack detection
+//   --det FILE.png                also draw the DET curve
 //
-// Prints a readable report and, last, one JSON line.
+// Protocols: all-vs-all (each unordered pair once); `--sessions s1` all-vs-all within session s1;
+// `--sessions s1,s2` gallery from session s1, probes from s2, every probe against every gallery
+// capture. Prints a readable report and, last, one JSON line.
 import { writeFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import type { PalmFrame } from "../../../hardware/palm-sensor.ts";
 import { SimulatedPalmSensor, type PresentationAttack } from "../../../hardware/simulated-palm-sensor.ts";
-import type { PalmSignature } from "../../../core/palm-signature.ts";
-import { dPrime, detCurve, equalErrorRate, falseMatchRate, falseNonMatchRate, operatingPointAtFmr } from "../../../core/verification-metrics.ts";
+import { dPrime, detCurve, equalErrorRate, IMPOSTORS_PER_INVERSE_FMR, resolvedOperatingPointAtFmr } from "../../../core/verification-metrics.ts";
 import { apcer, bpcer, thresholdAtBpcer } from "../../../core/presentation-attack-metrics.ts";
 import { SignatureExtractor, type ModelChannels, type PalmFraming } from "../signature-extractor.ts";
 import { LIVENESS_THRESHOLD } from "../liveness-check.ts";
-import { compareAll } from "./score-matrix.ts";
-import { rerankWithFineScore } from "./fine-rerank.ts";
-import { FINE_MATCH_THRESHOLD, FINE_SHORTLIST_THRESHOLD } from "../../../core/fine-palm-comparison.ts";
-import { MATCH_THRESHOLD } from "../../../core/match-threshold.ts";
 import { listDataset, readDatasetFrame } from "./dataset-folder.ts";
 import { drawDetCurve } from "./det-plot.ts";
+import { loadEncoder, type TemplateEncoder } from "./matching-method.ts";
+import { METHOD_NAMES, type MethodName } from "./pair-scorers.ts";
+import { scorePairs } from "./pair-scoring.ts";
 
 /** Synthetic evaluation subjects start here: no seed at or above it was used to tune anything. */
 export const SYNTHETIC_EVAL_SEED_BASE = 3_000_000;
@@ -32,11 +35,16 @@ interface Options {
   readonly subjects: number;
   readonly kind: PalmFraming;
   readonly channel: ModelChannels;
+  readonly method: MethodName;
+  readonly sessions?: readonly string[];
+  readonly threads: number;
   readonly det?: string;
+  /** Only the first N subject folders of a dataset (quick runs). */
+  readonly limitSubjects?: number;
 }
 
-const USAGE = `usage: palmline eval --dataset DIR [--kind roi|hand] [--channel visible|nir] [--det FILE.png]
-       palmline eval --synthetic N [--captures K] [--channel fused|visible|nir] [--det FILE.png]
+const USAGE = `usage: palmline eval --dataset DIR [--kind roi|hand] [--channel visible|nir|fused] [--sessions S|G,P] [--limit-subjects N] [--method palmline|compcode] [--threads T] [--det FILE.png]
+       palmline eval --synthetic N [--captures K] [--channel fused|visible|nir] [--method palmline|compcode] [--threads T] [--det FILE.png]
        palmline eval --pad [--subjects N]`;
 
 const parse = (argv: readonly string[]): Options | string => {
@@ -58,6 +66,8 @@ const parse = (argv: readonly string[]): Options | string => {
       else if (flag === "--synthetic") o.synthetic = count();
       else if (flag === "--captures") o.captures = count();
       else if (flag === "--subjects") o.subjects = count();
+      else if (flag === "--limit-subjects") o.limitSubjects = count();
+      else if (flag === "--threads") o.threads = count();
       else if (flag === "--pad") o.pad = true;
       else if (flag === "--det") o.det = value();
       else if (flag === "--kind") {
@@ -68,6 +78,14 @@ const parse = (argv: readonly string[]): Options | string => {
         const c = value();
         if (c !== "visible" && c !== "nir" && c !== "fused") return `--channel must be visible, nir or fused`;
         o.channel = c;
+      } else if (flag === "--method") {
+        const m = value();
+        if (!(METHOD_NAMES as readonly string[]).includes(m)) return `--method must be one of ${METHOD_NAMES.join(", ")}`;
+        o.method = m as MethodName;
+      } else if (flag === "--sessions") {
+        const list = value().split(",");
+        if (list.length > 2 || list.some((x) => x === "")) return "--sessions takes one session (within it) or gallery,probe";
+        o.sessions = list;
       } else return `unknown argument ${flag}`;
     } catch (e) {
       return (e as Error).message;
@@ -75,6 +93,7 @@ const parse = (argv: readonly string[]): Options | string => {
   }
   const modes = [o.dataset !== undefined, o.synthetic !== undefined, o.pad === true].filter(Boolean).length;
   if (modes !== 1) return "give exactly one of --dataset, --synthetic, --pad";
+  if (o.sessions !== undefined && o.dataset === undefined) return "--sessions needs --dataset";
   return {
     ...o,
     captures: o.captures ?? 6,
@@ -82,12 +101,22 @@ const parse = (argv: readonly string[]): Options | string => {
     subjects: o.subjects ?? 200,
     kind: o.kind ?? (o.dataset !== undefined ? "palm-crop" : "hand"),
     channel: o.channel ?? (o.dataset !== undefined ? "visible" : "fused"),
+    method: o.method ?? "palmline",
+    threads: o.threads ?? availableParallelism(),
   };
 };
 
+interface Capture {
+  readonly subject: number;
+  /** Capture session ("s1", "s2"), where the set has them. */
+  readonly session?: string;
+  readonly frame: () => PalmFrame | Promise<PalmFrame>;
+}
+
 interface Acquisition {
-  readonly signatures: PalmSignature[];
+  readonly templates: Uint8Array[];
   readonly subjects: number[];
+  readonly sessions: (string | undefined)[];
   readonly subjectCount: number;
   readonly attempts: number;
   readonly failures: Map<string, number>;
@@ -95,18 +124,18 @@ interface Acquisition {
 }
 
 const WARM_UP = 20;
-/** First-stage candidates per probe that the fine comparison re-ranks for identification. */
-const RERANK_CANDIDATES = 3;
 
 const percentile = (sorted: readonly number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN;
 
+/** Every capture through the extractor's acquisition (same ROIs for every method), then the method's encoder. */
 const acquire = async (
   extractor: SignatureExtractor,
-  items: AsyncIterable<{ subject: number; frame: () => PalmFrame | Promise<PalmFrame> }>,
+  encoder: TemplateEncoder,
+  items: AsyncIterable<Capture>,
   subjectCount: number,
   progress: (done: number) => void,
 ): Promise<Acquisition> => {
-  const signatures: PalmSignature[] = [], subjects: number[] = [], latenciesMs: number[] = [];
+  const templates: Uint8Array[] = [], subjects: number[] = [], sessions: (string | undefined)[] = [], latenciesMs: number[] = [];
   const failures = new Map<string, number>();
   let attempts = 0;
   for await (const item of items) {
@@ -115,10 +144,16 @@ const acquire = async (
     try {
       frame = await item.frame();
       const t0 = performance.now();
-      const signature = await extractor.extract(frame);
+      const roi = extractor.acquireRoi(frame);
+      try {
+        templates.push(await encoder.encode(roi));
+      } finally {
+        roi.visible?.fill(0);
+        roi.nir?.fill(0);
+      }
       latenciesMs.push(performance.now() - t0);
-      signatures.push(signature);
       subjects.push(item.subject);
+      sessions.push(item.session);
     } catch (e) {
       const tag = (e as { _tag?: string; reason?: string; name?: string; message?: string });
       const key = tag._tag === undefined ? `${tag.name ?? "Error"}: ${tag.message ?? ""}` : tag.reason === undefined ? tag._tag : `${tag._tag}(${tag.reason})`;
@@ -127,78 +162,102 @@ const acquire = async (
       frame?.visible.fill(0);
       frame?.nir?.fill(0);
     }
-    if (attempts % 500 === 0) progress(attempts);
+    if (attempts % 100 === 0) progress(attempts);
   }
-  return { signatures, subjects, subjectCount, attempts, failures, latenciesMs };
+  return { templates, subjects, sessions, subjectCount, attempts, failures, latenciesMs };
 };
 
 const fixed = (x: number, digits = 6) => Number(x.toFixed(digits));
 
-const reportVerification = async (title: string, a: Acquisition, det: string | undefined): Promise<number> => {
+/** Which captures are compared: all-vs-all, within one session, or gallery session vs probe session. */
+const protocolSplit = (a: Acquisition, sessions: readonly string[] | undefined) => {
+  const indices = (session: string) => a.sessions.flatMap((s, i) => (s === session ? [i] : []));
+  if (sessions === undefined) return { name: "all-vs-all", select: undefined, split: undefined };
+  if (sessions.length === 1) return { name: `all-vs-all within session ${sessions[0]}`, select: indices(sessions[0]!), split: undefined };
+  return { name: `gallery ${sessions[0]} x probes ${sessions[1]}`, select: undefined, split: { gallery: indices(sessions[0]!), probes: indices(sessions[1]!) } };
+};
+
+const reportVerification = async (title: string, acquired: Acquisition, o: Options): Promise<number> => {
   const log = (s: string) => console.log(s);
-  log(`palmline evaluation: ${title}`);
-  log(`  subjects ${a.subjectCount}, images ${a.attempts}, acquired ${a.signatures.length}`);
+  const protocol = protocolSplit(acquired, o.sessions);
+  // Within one session: keep only that session's captures (failures to acquire stay counted).
+  const a = protocol.select === undefined ? acquired : {
+    ...acquired,
+    templates: protocol.select.map((i) => acquired.templates[i]!),
+    subjects: protocol.select.map((i) => acquired.subjects[i]!),
+    sessions: protocol.select.map((i) => acquired.sessions[i]),
+  };
+  log(`palmline evaluation: ${title}, method ${o.method}, ${protocol.name}`);
+  log(`  subjects ${a.subjectCount}, images ${a.attempts}, acquired ${acquired.templates.length}, compared ${a.templates.length}, template ${a.templates[0]?.byteLength ?? 0} bytes`);
   for (const [reason, n] of a.failures) log(`  failed to acquire: ${reason} x${n}`);
+  if (protocol.split !== undefined && (protocol.split.gallery.length === 0 || protocol.split.probes.length === 0)) {
+    console.error(`no captures in session ${protocol.split.gallery.length === 0 ? o.sessions![0] : o.sessions![1]}`);
+    return 1;
+  }
   const t0 = performance.now();
-  const c = await compareAll(a.signatures, a.subjects, { shortlist: FINE_SHORTLIST_THRESHOLD, candidates: RERANK_CANDIDATES });
-  const genuine = Float64Array.from(c.genuine).sort();
-  const impostors = c.impostors.sort();
-  log(`  comparisons: ${genuine.length} genuine, ${impostors.length} impostor (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+  const started = Date.now();
+  let shown = 0;
+  const c = await scorePairs({
+    method: o.method,
+    templates: a.templates,
+    subjects: a.subjects,
+    ...(protocol.split === undefined ? {} : { split: protocol.split }),
+    threads: o.threads,
+    progress: (done, total) => {
+      const s = (Date.now() - started) / 1000;
+      if (done < total && Date.now() - shown < 2000) return;
+      shown = Date.now();
+      process.stderr.write(`  ... ${done} / ${total} pairs, ${(done / Math.max(s, 1e-3) / 1000).toFixed(0)}k pairs/s, ${((total - done) / Math.max(done / s, 1)).toFixed(0)} s left   \r`);
+    },
+  });
+  process.stderr.write("\n");
+  const { genuine, impostors } = c;
+  log(`  comparisons: ${genuine.length} genuine, ${impostors.length} impostor (${((performance.now() - t0) / 1000).toFixed(1)} s on ${o.threads} threads)`);
   const eer = equalErrorRate(genuine, impostors);
-  const at3 = operatingPointAtFmr(genuine, impostors, 1e-3);
-  const at4 = operatingPointAtFmr(genuine, impostors, 1e-4);
+  const fmrs = [1e-3, 1e-4, 1e-6] as const;
+  const points = fmrs.map((f) => resolvedOperatingPointAtFmr(genuine, impostors, f));
   const dp = genuine.length > 0 && impostors.length > 0 ? dPrime(genuine, impostors) : NaN;
   const rank1 = c.rank1Probes === 0 ? NaN : c.rank1Hits / c.rank1Probes;
-  const fta = a.attempts === 0 ? 0 : (a.attempts - a.signatures.length) / a.attempts;
+  const fta = a.attempts === 0 ? 0 : (a.attempts - acquired.templates.length) / a.attempts;
   const pct = (x: number) => `${(100 * x).toFixed(4)}%`;
-  log(`  EER ${pct(eer.eer)} at score ${eer.threshold.toFixed(4)}`);
-  log(`  FNMR ${pct(at3.fnmr)} at FMR 1e-3 (threshold ${at3.threshold.toFixed(4)})`);
-  log(`  FNMR ${pct(at4.fnmr)} at FMR 1e-4 (threshold ${at4.threshold.toFixed(4)})`);
-  log(`  rank-1 identification ${pct(rank1)} over ${c.rank1Probes} probes; d-prime ${dp.toFixed(3)}`);
+  log(`  EER ${pct(eer.eer)} at score ${eer.threshold.toFixed(4)}; d-prime ${dp.toFixed(3)}`);
+  fmrs.forEach((f, k) => {
+    const p = points[k];
+    log(p === null || p === undefined
+      ? `  FNMR at FMR ${f.toExponential(0)}: not resolved (${impostors.length} impostor pairs < ${IMPOSTORS_PER_INVERSE_FMR} / FMR)`
+      : `  FNMR ${pct(p.fnmr)} at FMR ${f.toExponential(0)} (threshold ${p.threshold.toFixed(4)})`);
+  });
+  log(`  rank-1 identification ${pct(rank1)} over ${c.rank1Probes} probes`);
   log(`  failure to acquire ${pct(fta)}`);
-  if (genuine.length > 0) log(`  genuine scores: min ${genuine[0]!.toFixed(4)}, median ${percentile(Array.from(genuine), 0.5).toFixed(4)}`);
+  if (genuine.length > 0) log(`  genuine scores: min ${genuine[0]!.toFixed(4)}, median ${genuine[genuine.length >> 1]!.toFixed(4)}`);
   if (impostors.length > 0) log(`  impostor scores: median ${impostors[impostors.length >> 1]!.toFixed(4)}, max ${impostors[impostors.length - 1]!.toFixed(4)}`);
   if (a.latenciesMs.length > WARM_UP) {
     // Steady state: the first extractions pay for JIT compilation and onnxruntime's first runs.
     const l = a.latenciesMs.slice(WARM_UP).sort((x, y) => x - y);
-    log(`  frame -> signature: p50 ${percentile(l, 0.5).toFixed(2)} ms, p99 ${percentile(l, 0.99).toFixed(2)} ms over ${l.length} frames after ${WARM_UP} warm-up (one intra-op thread)`);
+    log(`  frame -> template: p50 ${percentile(l, 0.5).toFixed(2)} ms, p99 ${percentile(l, 0.99).toFixed(2)} ms over ${l.length} frames after ${WARM_UP} warm-up (one intra-op thread)`);
   }
-  const t1 = performance.now();
-  const fine = rerankWithFineScore(a.signatures, a.subjects, c, impostors, FINE_SHORTLIST_THRESHOLD);
-  const fineEer = equalErrorRate(fine.genuine, fine.impostors);
-  const fine3 = operatingPointAtFmr(fine.genuine, fine.impostors, 1e-3);
-  const fine4 = operatingPointAtFmr(fine.genuine, fine.impostors, 1e-4);
-  const fineRank1 = c.rank1Probes === 0 ? NaN : fine.rank1Hits / c.rank1Probes;
-  log(`  re-ranked (pairs with cosine >= ${FINE_SHORTLIST_THRESHOLD} re-scored by finePalmScore, top ${RERANK_CANDIDATES} per probe; ${fine.rescored} fine comparisons, ${((performance.now() - t1) / 1000).toFixed(1)} s):`);
-  log(`    EER ${pct(fineEer.eer)} at score ${fineEer.threshold.toFixed(4)}`);
-  log(`    FNMR ${pct(fine3.fnmr)} at FMR 1e-3 (threshold ${fine3.threshold.toFixed(4)})`);
-  log(`    FNMR ${pct(fine4.fnmr)} at FMR 1e-4 (threshold ${fine4.threshold.toFixed(4)}; deployed FINE_MATCH_THRESHOLD ${FINE_MATCH_THRESHOLD}: FMR ${falseMatchRate(fine.impostors, FINE_MATCH_THRESHOLD).toExponential(2)}, FNMR ${pct(falseNonMatchRate(fine.genuine, FINE_MATCH_THRESHOLD))})`);
-  log(`    rank-1 identification ${pct(fineRank1)}`);
-  log(`  first stage at deployed MATCH_THRESHOLD ${MATCH_THRESHOLD}: FMR ${falseMatchRate(impostors, MATCH_THRESHOLD).toExponential(2)}, FNMR ${pct(falseNonMatchRate(genuine, MATCH_THRESHOLD))}`);
-  if (det !== undefined) {
-    writeFileSync(det, await drawDetCurve(detCurve(genuine, impostors), eer.eer));
-    log(`  DET curve written to ${det}`);
+  if (o.det !== undefined) {
+    writeFileSync(o.det, await drawDetCurve(detCurve(genuine, impostors), eer.eer));
+    log(`  DET curve written to ${o.det}`);
   }
+  const at = (k: number) => (points[k] === null ? null : fixed(points[k]!.fnmr, 8));
   console.log(
     JSON.stringify({
+      method: o.method,
+      protocol: protocol.name,
+      channel: o.channel,
       subjects: a.subjectCount,
       images: a.attempts,
+      templateBytes: a.templates[0]?.byteLength ?? 0,
       genuineComparisons: genuine.length,
       impostorComparisons: impostors.length,
       failureToAcquireRate: fixed(fta),
       eer: fixed(eer.eer, 8),
-      fnmrAtFmr1e3: fixed(at3.fnmr, 8),
-      fnmrAtFmr1e4: fixed(at4.fnmr, 8),
-      rank1: fixed(rank1),
       dPrime: fixed(dp, 4),
-      reranked: {
-        shortlist: FINE_SHORTLIST_THRESHOLD,
-        candidates: RERANK_CANDIDATES,
-        eer: fixed(fineEer.eer, 8),
-        fnmrAtFmr1e3: fixed(fine3.fnmr, 8),
-        fnmrAtFmr1e4: fixed(fine4.fnmr, 8),
-        rank1: fixed(fineRank1),
-      },
+      fnmrAtFmr1e3: at(0),
+      fnmrAtFmr1e4: at(1),
+      fnmrAtFmr1e6: at(2),
+      rank1: fixed(rank1),
     }),
   );
   return 0;
@@ -213,13 +272,14 @@ async function* syntheticCaptures(subjects: number, captures: number, attack?: P
   }
 }
 
-async function* datasetCaptures(root: string, channel: ModelChannels) {
-  const images = listDataset(root);
+async function* datasetCaptures(root: string, channel: ModelChannels, limitSubjects?: number): AsyncGenerator<Capture> {
+  const images = listDataset(root, limitSubjects);
   const ids = new Map<string, number>();
   for (const image of images) {
     if (!ids.has(image.subject)) ids.set(image.subject, ids.size);
     yield {
       subject: ids.get(image.subject)!,
+      ...(image.session === undefined ? {} : { session: image.session }),
       frame: () => readDatasetFrame(image, channel),
     };
   }
@@ -284,22 +344,20 @@ export async function runEvaluation(argv: string[]): Promise<number> {
   }
   if (o.pad) return runPad(o);
   const progress = (done: number) => process.stderr.write(`  ... ${done} images\r`);
-  if (o.synthetic !== undefined) {
-    const extractor = await SignatureExtractor.load(undefined, { framing: "hand", channels: o.channel });
-    try {
-      const a = await acquire(extractor, syntheticCaptures(o.synthetic, o.captures), o.synthetic, progress);
-      return await reportVerification(`${o.synthetic} synthetic subjects x ${o.captures} captures, channel ${o.channel}`, a, o.det);
-    } finally {
-      await extractor.close();
-    }
-  }
-  const root = o.dataset!;
-  const subjects = new Set(listDataset(root).map((i) => i.subject)).size;
-  const extractor = await SignatureExtractor.load(undefined, { framing: o.kind, channels: o.channel, liveness: false });
+  const framing = o.synthetic !== undefined ? "hand" : o.kind;
+  const extractor = await SignatureExtractor.load(undefined, { framing, channels: o.channel, liveness: o.synthetic !== undefined });
+  const encoder = await loadEncoder(o.method, extractor);
   try {
-    const a = await acquire(extractor, datasetCaptures(root, o.channel), subjects, progress);
-    return await reportVerification(`dataset ${root} (${o.kind === "hand" ? "hand" : "roi"}, ${o.channel})`, a, o.det);
+    if (o.synthetic !== undefined) {
+      const a = await acquire(extractor, encoder, syntheticCaptures(o.synthetic, o.captures), o.synthetic, progress);
+      return await reportVerification(`${o.synthetic} synthetic subjects x ${o.captures} captures, channel ${o.channel}`, a, o);
+    }
+    const root = o.dataset!;
+    const subjects = new Set(listDataset(root, o.limitSubjects).map((i) => i.subject)).size;
+    const a = await acquire(extractor, encoder, datasetCaptures(root, o.channel, o.limitSubjects), subjects, progress);
+    return await reportVerification(`dataset ${root} (${o.kind === "hand" ? "hand" : "roi"}, ${o.channel})`, a, o);
   } finally {
+    await encoder.close();
     await extractor.close();
   }
 }
