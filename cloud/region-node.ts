@@ -13,6 +13,9 @@ import type { DeviceId } from "../core/ids.ts";
 import { SIGNATURE_DIMENSION } from "../core/palm-signature.ts";
 import type { InspectionHub } from "../inspector/inspection-hub.ts";
 import { PalmIdentifier } from "./identification/palm-identifier.ts";
+import type { IdentificationPolicy } from "../core/identification-policy.ts";
+import type { RateLimit } from "../protocol/token-bucket.ts";
+import { Gauge } from "./metrics/metric-registry.ts";
 import { ExpirySweeper } from "./lifecycle/expiry-sweeper.ts";
 import { RegionMetrics } from "./metrics/region-metrics.ts";
 import { RegionReplication } from "./replication/region-replication.ts";
@@ -67,6 +70,10 @@ export interface RegionNodeSettings {
    * poll in between.
    */
   readonly replicationTimers?: Clock;
+  /** How identification decides among N (core/identification-policy.ts); the provisional two-stage calibration at FPIR 1e-4 by default. */
+  readonly identificationPolicy?: IdentificationPolicy;
+  /** Unrecognised palms a device may present before it is rate-limited (cloud/session/probe-guard.ts). */
+  readonly probeLimit?: RateLimit;
 }
 
 export class RegionNodeConfig extends Context.Service<RegionNodeConfig, RegionNodeSettings>()("palmline/RegionNodeConfig") {}
@@ -156,6 +163,7 @@ const RegionIndexLive = Layer.effect(
       shards: region.shards,
       now: () => config.clock.now(),
       observe: (outcome, seconds) => metrics.recordIdentification(outcome, seconds),
+      ...(config.identificationPolicy !== undefined ? { policy: config.identificationPolicy } : {}),
     });
     return { shards: region.shards, buildMs: region.report.ms, identifier, metrics };
   }),
@@ -233,6 +241,7 @@ const RegionFlowsLive = Layer.effect(
       ...(config.firstPartyMerchants !== undefined ? { firstPartyMerchants: config.firstPartyMerchants } : {}),
       ...(config.sms !== undefined ? { sms: config.sms } : {}),
       ...(config.inspection !== undefined ? { inspectSagas: config.inspection.inspectAs("sagas") } : {}),
+      ...(config.probeLimit !== undefined ? { probeLimit: config.probeLimit } : {}),
     });
   }),
 );
@@ -280,6 +289,10 @@ const RegionNodeServerLive = Layer.effect(
       (s) => Effect.promise(() => s.close()),
     );
     metrics.watch({ sessions: () => server.sessions.size, shardSizes: () => shards.shardSizes, enrolled: () => registry.liveCount() });
+    // Probing, per device, for the operator (cloud/session/probe-guard.ts).
+    const perDevice = (counts: ReadonlyMap<string, number>) => () => [...counts].map(([device, value]) => ({ labels: { device }, value }));
+    metrics.registry.register(new Gauge("palmline_device_identification_failures", "No-matches, step-ups and refused phone digits per device since start.", perDevice(flows.probes.failures)));
+    metrics.registry.register(new Gauge("palmline_device_probe_refusals", "Requests refused because the device presented too many unrecognised palms, per device since start.", perDevice(flows.probes.refused)));
     // Payments a crash left "authorizing": their devices get a window to retry, then the rest are
     // re-driven by key and voided or declined (cloud/sagas/payment-desk.ts).
     yield* Effect.acquireRelease(

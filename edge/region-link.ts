@@ -120,8 +120,14 @@ export class RegionLink {
     return this.#closed === undefined;
   }
 
-  identify(sealedSignature: Uint8Array): Promise<Reply<"identify.result">> {
-    return this.#request({ type: "identify.request", requestId: newRequestId(), sealedSignature }, "identify.result");
+  /** `stepUpToken`: a step-up the region confirmed, answered for that identity once. */
+  identify(sealedSignature: Uint8Array, stepUpToken?: string): Promise<Reply<"identify.result">> {
+    return this.#request({ type: "identify.request", requestId: newRequestId(), sealedSignature, ...(stepUpToken !== undefined ? { stepUpToken } : {}) }, "identify.result");
+  }
+
+  /** The last four digits of the person's phone, answering the step-up the region asked for. */
+  submitStepUpDigits(stepUpToken: string, digits: string): Promise<Reply<"stepup.digits.result">> {
+    return this.#request({ type: "stepup.digits.request", requestId: newRequestId(), stepUpToken, digits }, "stepup.digits.result");
   }
 
   enroll(

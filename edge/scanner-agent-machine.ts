@@ -11,8 +11,8 @@ import { assign, fromPromise, setup } from "xstate";
 export type ScannerMode = "enrollment" | "identification";
 
 export type ScanOutcome =
-  | { readonly kind: "identified"; readonly identityId: string; readonly score: number; readonly latencyMs: number }
-  | { readonly kind: "not-identified"; readonly score: number; readonly latencyMs: number }
+  | { readonly kind: "identified"; readonly identityId: string; readonly latencyMs: number }
+  | { readonly kind: "not-identified"; readonly latencyMs: number }
   | { readonly kind: "enrolled"; readonly identityId: string; readonly latencyMs: number }
   | { readonly kind: "already-enrolled"; readonly latencyMs: number }
   | { readonly kind: "failed"; readonly reason: string };

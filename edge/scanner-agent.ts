@@ -44,9 +44,10 @@ export class ScannerAgent {
           if (sealed === undefined) return { kind: "failed", reason: "no capture" };
           const result = await link.identify(sealed);
           const latencyMs = clock.now() - input.startedAt;
-          return result.outcome === "match" && result.identityId !== undefined
-            ? { kind: "identified", identityId: result.identityId, score: result.score, latencyMs }
-            : { kind: "not-identified", score: result.score, latencyMs };
+          // A bare scanner has no keypad for a step-up: not identified, like a no-match.
+          return result.outcome === "match" && result.identityId !== null
+            ? { kind: "identified", identityId: result.identityId, latencyMs }
+            : { kind: "not-identified", latencyMs };
         }),
       },
     });

@@ -19,10 +19,18 @@
 //      over 256 buckets). Version 1's replication messages (hello with watermarks, delta, ack and
 //      digest by origin) are withdrawn: no release ever sent them, so no deployed peer needs them,
 //      and device sessions are unchanged, so version 1 stays supported. Region links need 2.
+//   3: devices learn outcomes only. identify.result drops `score` and always carries identityId,
+//      stepUpToken and loyaltyCard (null where they do not apply); identify, payment.authorize,
+//      payment.credential and gate.entry results gain the outcome "step-up-required" with a
+//      stepUpToken, and their requests an optional stepUpToken; new stepup.digits.request /
+//      stepup.digits.result (the last four digits of the phone, answered confirmed / retry /
+//      refused with attempts left). Removing a field is not additive, and a version-1 or 2
+//      scanner would fail to decode the new identify.result, so 3 is also the minimum: no
+//      scanner is deployed outside this repository, which ships both ends together.
 import { UnsupportedVersion } from "./errors.ts";
 
-export const PROTOCOL_VERSION = 2;
-export const MIN_SUPPORTED_VERSION = 1;
+export const PROTOCOL_VERSION = 3;
+export const MIN_SUPPORTED_VERSION = 3;
 
 export interface VersionRange {
   readonly min: number;

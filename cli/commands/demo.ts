@@ -65,9 +65,9 @@ const describeOutcome = (o: ScanOutcome, names: ReadonlyMap<string, string>): st
     case "already-enrolled":
       return "refused: already enrolled";
     case "identified":
-      return `identified ${names.get(o.identityId) ?? o.identityId} (score ${o.score.toFixed(3)})`;
+      return `identified ${names.get(o.identityId) ?? o.identityId}`;
     case "not-identified":
-      return `not identified (best score ${o.score.toFixed(3)})`;
+      return "not identified";
     case "failed":
       return `failed: ${o.reason}`;
   }

@@ -3,15 +3,21 @@
 // Identification: scatter the probe to every shard, gather the best candidates by the index's own
 // (possibly approximate) score, then re-rank those few against their full templates read from
 // the registry with the match rule (match-rule.ts: cosine shortlist, then the finer comparison),
-// and accept the best only if it clears the rule's calibrated threshold. The registry read also
-// drops any candidate that is no longer live.
+// and let the identification policy decide for the number of live identities
+// (core/identification-policy.ts): match, no-match, or a step-up among the close candidates. The
+// registry read also drops any candidate that is no longer live.
 // Enrollment: at least three captures must agree with each other (one hand, not several), their
-// mean becomes the template, and a palm that already matches a live identity is refused as a
-// duplicate. Enrollments run one at a time, so two kiosks enrolling the same palm at once cannot
-// both pass the duplicate check.
+// mean becomes the template, and the same policy decides whether it is already enrolled: clearly
+// the same palm is refused, clearly nobody is enrolled, and between, the caller's `sameAs` (the
+// newcomer's phone against the candidates', cloud/sagas/enrollment-desk.ts) decides.
+// Enrollments run one at a time, so two kiosks enrolling the same palm at once cannot both pass
+// the duplicate check. The duplicate check is not an identification: it neither counts in the
+// identification metrics nor marks anyone as seen.
 import { AlreadyEnrolled, InvalidSignature } from "../../core/errors.ts";
 import { newIdentityId, type IdentityId } from "../../core/ids.ts";
+import { IdentificationPolicy, type DuplicateOutcome, type IdentificationOutcome, type ScoredCandidate, type StepUpCandidates } from "../../core/identification-policy.ts";
 import { averageSignatures, type PalmSignature } from "../../core/palm-signature.ts";
+import { fixedThresholdCalibration, twoStageScoreCalibration } from "../../core/score-calibration.ts";
 import type { IdentityRegistry } from "../registry/identity-registry.ts";
 import { scoresBoundCosine } from "../shards/index-layout.ts";
 import type { ShardSet } from "../shards/shard-set.ts";
@@ -24,25 +30,35 @@ export const RERANK_CANDIDATES = 16;
 const INDEX_SCORE_SLACK = 0.01;
 
 export type IdentificationDecision =
-  | { readonly outcome: "match"; readonly identityId: IdentityId; readonly score: number }
-  | { readonly outcome: "no-match"; readonly score: number };
+  | { readonly outcome: "match"; readonly identityId: IdentityId }
+  | { readonly outcome: "no-match" }
+  | { readonly outcome: "step-up"; readonly stepUp: StepUpCandidates };
+
+/** Whether a newcomer in the grey zone is one of the close candidates (enrollment's step-up). */
+export type SameAsCandidate = (stepUp: StepUpCandidates) => boolean;
 
 export class PalmIdentifier {
   readonly #registry: IdentityRegistry;
   readonly #shards: ShardSet;
   readonly #rule: MatchRule;
+  readonly policy: IdentificationPolicy;
   readonly #now: () => number;
   readonly #candidates: number;
   readonly #observe: (outcome: IdentificationDecision["outcome"], seconds: number) => void;
   #enrolling: Promise<unknown> = Promise.resolve();
 
-  /** `threshold` alone selects a plain cosine rule (for signatures without the model's layout). */
+  /**
+   * `threshold` alone selects a plain cosine rule (for signatures without the model's layout).
+   * Without a `policy`, the default two-stage rule is decided by its provisional calibration and
+   * any other rule by its own accept threshold alone (no grey zone).
+   */
   constructor(options: {
     registry: IdentityRegistry;
     shards: ShardSet;
     now: () => number;
     rule?: MatchRule;
     threshold?: number;
+    policy?: IdentificationPolicy;
     candidates?: number;
     /** Told of every identification's outcome and cloud-side latency (metrics). */
     observe?: (outcome: IdentificationDecision["outcome"], seconds: number) => void;
@@ -53,57 +69,85 @@ export class PalmIdentifier {
     this.#now = options.now;
     this.#rule = options.rule ?? (options.threshold !== undefined ? cosineMatchRule(options.threshold) : twoStageMatchRule);
     this.#candidates = options.candidates ?? RERANK_CANDIDATES;
+    this.policy =
+      options.policy ?? new IdentificationPolicy({ calibration: this.#rule === twoStageMatchRule ? twoStageScoreCalibration : fixedThresholdCalibration(this.#rule.accept) });
   }
 
   async identify(probe: PalmSignature): Promise<IdentificationDecision> {
     const started = performance.now();
-    const best = await this.#bestMatch(probe, true);
-    const decision: IdentificationDecision =
-      best === undefined || best.score < this.#rule.accept ? { outcome: "no-match", score: best?.score ?? 0 } : { outcome: "match", identityId: best.identityId, score: best.score };
+    const outcome = this.policy.decide(await this.#scored(probe, true), this.#enrolled());
+    const decision = this.#typed(outcome);
     if (decision.outcome === "match") this.#registry.recordSeen(decision.identityId, this.#now());
     this.#observe(decision.outcome, (performance.now() - started) / 1000);
     return decision;
   }
 
+  /**
+   * The duplicate check enrollment makes before its other steps (phone, card): the same decision
+   * `enroll` makes again when it persists. Not an identification: no last-seen, no metrics.
+   */
+  async checkDuplicate(captures: readonly PalmSignature[], sameAs?: SameAsCandidate): Promise<{ duplicate: boolean }> {
+    const template = averageSignatures(captures);
+    try {
+      return { duplicate: this.#isDuplicate(this.policy.checkDuplicate(await this.#scored(template, true), this.#enrolled()), sameAs) };
+    } finally {
+      template.fill(0);
+    }
+  }
+
   /** The closest live identity by the match rule among the index's best candidates, matching or not. */
-  closest(probe: PalmSignature): Promise<{ identityId: IdentityId; score: number } | undefined> {
-    return this.#bestMatch(probe, false);
+  async closest(probe: PalmSignature): Promise<{ identityId: IdentityId; score: number } | undefined> {
+    const [best] = await this.#scored(probe, false);
+    return best === undefined ? undefined : { identityId: best.identityId as IdentityId, score: best.score };
+  }
+
+  /** N for the policy: the identities in the index (live ones; a deletion removes its entry). */
+  #enrolled(): number {
+    return this.#shards.size;
+  }
+
+  #typed(outcome: IdentificationOutcome): IdentificationDecision {
+    return outcome.outcome === "match" ? { outcome: "match", identityId: outcome.identityId as IdentityId } : outcome;
+  }
+
+  #isDuplicate(outcome: DuplicateOutcome, sameAs: SameAsCandidate | undefined): boolean {
+    if (outcome.outcome === "duplicate") return true;
+    if (outcome.outcome === "new") return false;
+    // Resembling someone is not being them: without a way to tell (no phone), the newcomer enrolls.
+    return sameAs?.(outcome.stepUp) ?? false;
   }
 
   /**
-   * `decisionOnly`: the caller only compares the score with the rule's threshold, so candidates
-   * that cannot reach it are not read. Where the index's score bounds the cosine from above (an
-   * exact index, or L2 after an orthonormal projection: index-layout.ts), a candidate scoring
-   * under the rule's cosine floor can never match; reading and decrypting its template (most of
-   * the short list, for a palm that is enrolled) would be wasted. If every candidate is left out,
-   * the best is the top candidate at its index score, which is below the threshold.
+   * The live candidates re-scored by the match rule, best first. `decisionOnly`: the policy only
+   * looks at candidates that reach its thresholds, all above the rule's cosine floor, so
+   * candidates that cannot reach it are not read. Where the index's score bounds the cosine from
+   * above (an exact index, or L2 after an orthonormal projection: index-layout.ts), a candidate
+   * scoring under that floor can never count; reading and decrypting its template (most of the
+   * short list, for a palm that is enrolled) would be wasted.
    */
-  async #bestMatch(probe: PalmSignature, decisionOnly: boolean): Promise<{ identityId: IdentityId; score: number } | undefined> {
+  async #scored(probe: PalmSignature, decisionOnly: boolean): Promise<ScoredCandidate[]> {
     const candidates = await this.#shards.search(probe, this.#candidates);
     const prune = decisionOnly && scoresBoundCosine(this.#shards.layout);
     const read = prune ? candidates.filter((c) => c.score >= this.#rule.cosineFloor - INDEX_SCORE_SLACK) : candidates;
-    let best: { identityId: IdentityId; score: number } | undefined;
+    const scored: ScoredCandidate[] = [];
     for (const { identityId, template } of this.#registry.templatesOf(read.map((c) => c.identityId))) {
-      const score = this.#rule.score(probe, template);
+      scored.push({ identityId, score: this.#rule.score(probe, template) });
       template.fill(0);
-      if (best === undefined || score > best.score) best = { identityId, score };
     }
-    const top = candidates[0];
-    if (best === undefined && prune && top !== undefined && read.length === 0) best = { identityId: top.identityId, score: top.score };
-    return best;
+    return scored.sort((a, b) => b.score - a.score);
   }
 
   /**
    * Registry first, index second: a crash between the two leaves a registry record that the
    * next start indexes, never an index entry without a record.
    */
-  enroll(captures: readonly PalmSignature[]): Promise<IdentityId> {
-    const next = this.#enrolling.then(() => this.#enrollNow(captures));
+  enroll(captures: readonly PalmSignature[], sameAs?: SameAsCandidate): Promise<IdentityId> {
+    const next = this.#enrolling.then(() => this.#enrollNow(captures, sameAs));
     this.#enrolling = next.catch(() => undefined);
     return next;
   }
 
-  async #enrollNow(captures: readonly PalmSignature[]): Promise<IdentityId> {
+  async #enrollNow(captures: readonly PalmSignature[], sameAs: SameAsCandidate | undefined): Promise<IdentityId> {
     if (captures.length < MIN_ENROLLMENT_CAPTURES) {
       throw new InvalidSignature({ reason: `enrollment needs ${MIN_ENROLLMENT_CAPTURES} captures, got ${captures.length}` });
     }
@@ -112,8 +156,11 @@ export class PalmIdentifier {
       throw new InvalidSignature({ reason: "the captures do not show the same palm" });
     }
     const template = averageSignatures(agreeing);
-    const duplicate = await this.#bestMatch(template, true);
-    if (duplicate !== undefined && duplicate.score >= this.#rule.accept) throw new AlreadyEnrolled({ identityId: duplicate.identityId, score: duplicate.score });
+    const scored = await this.#scored(template, true);
+    if (this.#isDuplicate(this.policy.checkDuplicate(scored, this.#enrolled()), sameAs)) {
+      // Cloud-side only (logs, tests): the wire answer says "already-enrolled" and nothing more.
+      throw new AlreadyEnrolled({ identityId: scored[0]!.identityId, score: scored[0]!.score });
+    }
     const identityId = newIdentityId();
     this.#registry.enroll(identityId, template, this.#now());
     await this.#shards.add([{ identityId, template }]);

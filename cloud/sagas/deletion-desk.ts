@@ -50,9 +50,10 @@ export class DeletionDesk {
   }
 
   async request(request: DeletionRequest): Promise<DeletionAnswer> {
-    const payer = await this.#o.lookup(request.sealedSignature);
-    if (payer === undefined) return { outcome: "no-match" };
-    return this.deleteOrDefer(payer.identityId);
+    // No step-up here: deleting someone needs the palm alone to be clear (a grey zone is no match).
+    const found = await this.#o.lookup(request.sealedSignature);
+    if (found.kind !== "identified") return { outcome: "no-match" };
+    return this.deleteOrDefer(found.payer.identityId);
   }
 
   deleteOrDefer(identityId: string): Promise<DeletionAnswer> {

@@ -1,13 +1,25 @@
 // Runs an enrollment saga for each kiosk submission, with the region's real steps.
+//
+// The duplicate check follows the identification policy: a palm clearly enrolled already is
+// refused, a palm like nobody's enrolls, and a newcomer whose palm merely resembles someone's (the
+// grey zone) is told apart by phone, in the region: the kiosk already sent the newcomer's number,
+// which the saga verifies by SMS before anything is persisted, so the region compares its last
+// four digits with the close candidates' phones itself (the same step-up rule as at a scanner,
+// core/identification-policy.ts). Asking the newcomer to type the digits again would add nothing
+// but a self-declared copy of a number the region holds verified; digits that match the one close
+// candidate mean the same person (refused as already enrolled); otherwise they are someone else
+// and enroll. A newcomer without a phone cannot be told apart and enrolls (resembling is not being).
 import { createActor, fromPromise, toPromise } from "xstate";
 import type { Clock } from "../../core/clock.ts";
-import { averageSignatures, type PalmSignature } from "../../core/palm-signature.ts";
+import type { PalmSignature } from "../../core/palm-signature.ts";
 import { openSealedSignature, type EnrollRequest, type EnrollResult, type TemplateKeyPair } from "../../protocol/index.ts";
 import type { PalmIdentifier } from "../identification/palm-identifier.ts";
 import type { ProcessorAdapter } from "../payments/processor-adapter.ts";
 import type { PhoneVerifier } from "../phone/phone-verifier.ts";
 import type { IdentityProfiles } from "../registry/identity-profile.ts";
+import type { SameAsCandidate } from "../identification/palm-identifier.ts";
 import { enrollmentSaga } from "./enrollment-saga.ts";
+import { phoneLastFour } from "./step-up-desk.ts";
 import { sagaActorOptions, type InspectHook } from "./saga-actor-options.ts";
 
 export interface EnrollmentDeskOptions {
@@ -30,10 +42,14 @@ export class EnrollmentDesk {
   async enroll(request: EnrollRequest): Promise<Omit<EnrollResult, "type" | "requestId">> {
     const { identifier, profiles, processor, phones, templateKeys, clock } = this.#o;
     const captures: PalmSignature[] = await Promise.all(request.sealedSignatures.map((s) => openSealedSignature(s, templateKeys)));
+    const digits = phoneLastFour(request.phone?.number);
+    const sameAs: SameAsCandidate | undefined =
+      digits === undefined ? undefined : (stepUp) => identifier.policy.resolveStepUp(stepUp, (id) => phoneLastFour(profiles.read(id).phone) === digits).outcome === "accepted";
     try {
       const machine = enrollmentSaga.provide({
         actors: {
-          checkDuplicate: fromPromise(async () => (await identifier.identify(averageSignatures(captures))).outcome === "match"),
+          // Not an identification: nobody is marked as seen, nothing counts in the metrics.
+          checkDuplicate: fromPromise(async () => (await identifier.checkDuplicate(captures, sameAs)).duplicate),
           verifyPhone: fromPromise(async () => request.phone === undefined || phones.verify(request.phone.number, request.phone.verificationCode)),
           tokeniseCard: fromPromise(async ({ signal }) => {
             if (request.card === undefined) return undefined;
@@ -41,7 +57,7 @@ export class EnrollmentDesk {
             return processor.tokenizeCard(request.card.processorToken, signal);
           }),
           persist: fromPromise(async ({ input }) => {
-            const identityId = await identifier.enroll(captures);
+            const identityId = await identifier.enroll(captures, sameAs);
             profiles.write(identityId, {
               ...(input.card !== undefined ? { card: { paymentToken: input.card.paymentToken, brand: input.card.brand, last4: input.card.last4, expiryMonth: input.card.expiryMonth, expiryYear: input.card.expiryYear } } : {}),
               ...(request.phone !== undefined ? { phone: request.phone.number } : {}),

@@ -28,7 +28,7 @@ export class GateDesk {
     const clock = this.#clock;
     const machine = gateSaga.provide({
       actors: {
-        identify: fromPromise(async () => (await this.#lookup(request.sealedSignature))?.identityId),
+        identify: fromPromise(async () => this.#lookup(request.sealedSignature, { deviceId, purpose: "gate", stepUpToken: request.stepUpToken })),
         checkEntitlement: fromPromise(async ({ input }) => decideEntry(this.#book.forIdentity(input.identityId, request.venueId), clock.now())),
       },
     });
@@ -36,6 +36,7 @@ export class GateDesk {
     actor.start();
     const output = await toPromise(actor);
     if (output.outcome === "no-match") return { outcome: "no-match" };
+    if (output.outcome === "step-up-required") return { outcome: "step-up-required", stepUpToken: output.token };
     if (output.outcome === "denied") return { outcome: "denied", ...(output.identityId !== undefined ? { identityId: output.identityId } : {}), reason: output.reason };
     const e = output.decision.entitlement;
     this.#awaitingPassage.set(`${deviceId}:${request.requestId}`, e.entitlementId);

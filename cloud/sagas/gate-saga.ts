@@ -1,20 +1,23 @@
 // The gate saga, one actor per person at a turnstile: identify -> check entitlement -> open or
-// the reason. A ticket's entry is spent when the gate reports the passage (gate.passage), so a
+// the reason, or a step-up (the gate asks for the phone digits and asks again with the confirmed
+// token). A ticket's entry is spent when the gate reports the passage (gate.passage), so a
 // person who turns back keeps it.
 import { assign, fromPromise, setup } from "xstate";
 import type { EntryDecision } from "../entitlements/entitlement-book.ts";
+import type { LookupOutcome } from "./palm-lookup.ts";
 
 export type GateSagaOutput =
   | { readonly outcome: "open"; readonly identityId: string; readonly decision: Extract<EntryDecision, { kind: "open" }> }
   | { readonly outcome: "denied"; readonly identityId?: string; readonly reason: string }
-  | { readonly outcome: "no-match" };
+  | { readonly outcome: "no-match" }
+  | { readonly outcome: "step-up-required"; readonly token: string };
 
 export const GATE_STEP_TIMEOUT_MS = 3_000;
 
 export const gateSaga = setup({
   types: { context: {} as { identityId: string | undefined; output: GateSagaOutput | undefined }, output: {} as GateSagaOutput },
   actors: {
-    identify: fromPromise<string | undefined>(async () => {
+    identify: fromPromise<LookupOutcome>(async () => {
       throw new Error("identify must be provided");
     }),
     checkEntitlement: fromPromise<EntryDecision, { identityId: string }>(async () => {
@@ -31,8 +34,13 @@ export const gateSaga = setup({
       invoke: {
         src: "identify",
         onDone: [
-          { guard: ({ event }) => event.output === undefined, target: "done", actions: assign({ output: { outcome: "no-match" } }) },
-          { target: "checkingEntitlement", actions: assign({ identityId: ({ event }) => event.output }) },
+          { guard: ({ event }) => event.output.kind === "no-match", target: "done", actions: assign({ output: { outcome: "no-match" } }) },
+          {
+            guard: ({ event }) => event.output.kind === "step-up",
+            target: "done",
+            actions: assign({ output: ({ event }) => ({ outcome: "step-up-required", token: event.output.kind === "step-up" ? event.output.token : "" }) }),
+          },
+          { target: "checkingEntitlement", actions: assign({ identityId: ({ event }) => (event.output.kind === "identified" ? event.output.payer.identityId : undefined) }) },
         ],
         onError: { target: "done", actions: assign({ output: { outcome: "denied", reason: "identification failed" } }) },
       },

@@ -10,7 +10,7 @@ import { DeletionRequested } from "../lifecycle/deletion-requested.ts";
 import type { ProcessorAdapter } from "../payments/processor-adapter.ts";
 import type { IdentityProfiles } from "../registry/identity-profile.ts";
 import type { PaymentLedger, PaymentRecord } from "../registry/payment-ledger.ts";
-import type { PalmLookup } from "./palm-lookup.ts";
+import type { LookupRequest, PalmLookup } from "./palm-lookup.ts";
 import { paymentSaga, PROCESSOR_TIMEOUT_MS, type PaymentSagaInput, type PaymentSagaOutput } from "./payment-saga.ts";
 import { sagaActorOptions, type InspectHook } from "./saga-actor-options.ts";
 
@@ -57,12 +57,12 @@ export class PaymentDesk {
     const key = `${deviceId}:${request.idempotencyKey}`;
     const running = this.#running.get(key);
     if (running !== undefined) return running;
-    const attempt = this.#authorizeOnce(key, request).finally(() => this.#running.delete(key));
+    const attempt = this.#authorizeOnce(deviceId, key, request).finally(() => this.#running.delete(key));
     this.#running.set(key, attempt);
     return attempt;
   }
 
-  async #authorizeOnce(key: string, request: PaymentAuthorizeRequest): Promise<AuthorizeAnswer> {
+  async #authorizeOnce(deviceId: string, key: string, request: PaymentAuthorizeRequest): Promise<AuthorizeAnswer> {
     const { ledger, clock } = this.#o;
     if (!this.#o.firstPartyMerchants.has(request.merchantId)) {
       return { outcome: "failed", reason: "a third-party merchant asks for a payment credential; palmline does not take its amounts" };
@@ -80,6 +80,7 @@ export class PaymentDesk {
     const output = await this.#runSaga(
       { kind: "authorize", idempotencyKey: key, merchantId: request.merchantId, amountMinor: request.amount.amountMinor, currency: request.amount.currency },
       request.sealedSignature,
+      { deviceId, purpose: "payment", stepUpToken: request.stepUpToken },
     );
     const now = clock.now();
     switch (output.outcome) {
@@ -92,6 +93,10 @@ export class PaymentDesk {
       case "no-match":
         ledger.update(key, { state: "no-match" }, now);
         return { outcome: "no-match" };
+      case "step-up-required":
+        // This attempt ends here, nothing authorized; the confirmed step-up comes with a new key.
+        ledger.update(key, { state: "no-match", reason: "step-up required" }, now);
+        return { outcome: "step-up-required", stepUpToken: output.token };
       case "credential-issued":
         return { outcome: "failed", reason: "unexpected credential" };
       case "failed": {
@@ -173,8 +178,13 @@ export class PaymentDesk {
   }
 
   async credential(deviceId: string, request: PaymentCredentialRequest): Promise<CredentialAnswer> {
-    const output = await this.#runSaga({ kind: "credential", merchantId: request.merchantId }, request.sealedSignature);
+    const output = await this.#runSaga({ kind: "credential", merchantId: request.merchantId }, request.sealedSignature, {
+      deviceId,
+      purpose: "credential",
+      stepUpToken: request.stepUpToken,
+    });
     if (output.outcome === "no-match") return { outcome: "no-match" };
+    if (output.outcome === "step-up-required") return { outcome: "step-up-required", stepUpToken: output.token };
     if (output.outcome !== "credential-issued") return { outcome: "refused", reason: "reason" in output ? output.reason : "refused" };
     // Where, not what: the ledger learns the merchant and the identity, never an amount.
     const key = `${deviceId}:credential:${request.requestId}`;
@@ -229,14 +239,14 @@ export class PaymentDesk {
     return { outcome: "voided" };
   }
 
-  #runSaga(input: PaymentSagaInput, sealedSignature: Uint8Array): Promise<PaymentSagaOutput> {
+  #runSaga(input: PaymentSagaInput, sealedSignature: Uint8Array, request: LookupRequest): Promise<PaymentSagaOutput> {
     const { processor, lookup, clock } = this.#o;
     const machine = paymentSaga.provide({
       actors: {
         identify: fromPromise(async () => {
-          const payer = await lookup(sealedSignature);
-          if (payer !== undefined && this.#o.deletionPending?.(payer.identityId) === true) throw new DeletionRequested({ identityId: payer.identityId });
-          return payer;
+          const found = await lookup(sealedSignature, request);
+          if (found.kind === "identified" && this.#o.deletionPending?.(found.payer.identityId) === true) throw new DeletionRequested({ identityId: found.payer.identityId });
+          return found;
         }),
         authorize: fromPromise(async ({ input: { payer }, signal }) => {
           if (input.kind !== "authorize") throw new Error("not an authorization");

@@ -2,9 +2,13 @@
 //
 //   identifying --match--> authorizing --approved--> approved
 //        |                     |  \--declined----> declined
-//        no-match              |  processor timeout / unavailable
+//        no-match / step-up    |  processor timeout / unavailable
 //        v                     v
-//     noMatch               reversing (void whatever the key may have authorized) --> failed
+//     noMatch / stepUp      reversing (void whatever the key may have authorized) --> failed
+//
+// A step-up ends this attempt: the device asks for the phone digits (stepup.digits) and, once
+// confirmed, starts a new attempt with the token, which identification answers with the
+// confirmed identity.
 //
 // Third-party checkouts branch to issuingCredential after identification instead: the region
 // asks the processor for a single-use credential bound to the merchant and never learns the
@@ -12,6 +16,7 @@
 // this exactly-once happens in the steps the desk provides (see payment-desk.ts).
 import { assign, fromPromise, setup } from "xstate";
 import type { CardReference } from "../registry/identity-profile.ts";
+import type { LookupOutcome } from "./palm-lookup.ts";
 
 export interface IdentifiedPayer {
   readonly identityId: string;
@@ -28,6 +33,7 @@ export type PaymentSagaOutput =
   | { readonly outcome: "declined"; readonly payer: IdentifiedPayer; readonly authorizationId: string; readonly reason: string }
   | { readonly outcome: "credential-issued"; readonly payer: IdentifiedPayer; readonly token: string; readonly expiresAt: number }
   | { readonly outcome: "no-match" }
+  | { readonly outcome: "step-up-required"; readonly token: string }
   | { readonly outcome: "failed"; readonly reason: string; readonly payer?: IdentifiedPayer };
 
 interface PaymentSagaContext {
@@ -40,6 +46,11 @@ export const IDENTIFY_TIMEOUT_MS = 3_000;
 export const PROCESSOR_TIMEOUT_MS = 5_000;
 
 const reasonOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
+const payerOf = (event: unknown): IdentifiedPayer => {
+  const output = (event as { output?: LookupOutcome }).output;
+  if (output?.kind !== "identified") throw new Error("no identified payer");
+  return output.payer;
+};
 const isDefinitiveRefusal = (error: unknown) => typeof error === "object" && error !== null && "_tag" in error && error._tag === "ProcessorRefused";
 
 export const paymentSaga = setup({
@@ -49,7 +60,7 @@ export const paymentSaga = setup({
     output: {} as PaymentSagaOutput,
   },
   actors: {
-    identify: fromPromise<IdentifiedPayer | undefined>(async () => {
+    identify: fromPromise<LookupOutcome>(async () => {
       throw new Error("identify must be provided");
     }),
     authorize: fromPromise<{ authorizationId: string; status: "approved" | "declined"; declineCode?: string }, { payer: IdentifiedPayer }>(async () => {
@@ -64,8 +75,9 @@ export const paymentSaga = setup({
   },
   delays: { identifyTimeout: IDENTIFY_TIMEOUT_MS, processorTimeout: PROCESSOR_TIMEOUT_MS },
   guards: {
-    noMatch: ({ event }) => (event as { output?: IdentifiedPayer }).output === undefined,
-    noCard: ({ event }) => (event as { output?: IdentifiedPayer }).output?.card === undefined,
+    noMatch: ({ event }) => (event as { output?: LookupOutcome }).output?.kind === "no-match",
+    stepUp: ({ event }) => (event as { output?: LookupOutcome }).output?.kind === "step-up",
+    noCard: ({ event }) => payerOf(event).card === undefined,
     wantsCredential: ({ context }) => context.input.kind === "credential",
   },
 }).createMachine({
@@ -79,12 +91,17 @@ export const paymentSaga = setup({
         onDone: [
           { guard: "noMatch", target: "done", actions: assign({ output: { outcome: "no-match" } }) },
           {
+            guard: "stepUp",
+            target: "done",
+            actions: assign({ output: ({ event }) => ({ outcome: "step-up-required", token: event.output.kind === "step-up" ? event.output.token : "" }) }),
+          },
+          {
             guard: "noCard",
             target: "done",
-            actions: assign({ payer: ({ event }) => event.output, output: { outcome: "failed", reason: "no card on file for this identity" } }),
+            actions: assign({ payer: ({ event }) => payerOf(event), output: { outcome: "failed", reason: "no card on file for this identity" } }),
           },
-          { guard: "wantsCredential", target: "issuingCredential", actions: assign({ payer: ({ event }) => event.output }) },
-          { target: "authorizing", actions: assign({ payer: ({ event }) => event.output }) },
+          { guard: "wantsCredential", target: "issuingCredential", actions: assign({ payer: ({ event }) => payerOf(event) }) },
+          { target: "authorizing", actions: assign({ payer: ({ event }) => payerOf(event) }) },
         ],
         onError: { target: "done", actions: assign({ output: ({ event }) => ({ outcome: "failed", reason: reasonOf(event.error) }) }) },
       },

@@ -1,6 +1,10 @@
 // One device's session on the region: decrypted messages in, decisions out. Every request gets
 // exactly one answer; a bad request gets a typed error answer and the session carries on, while
-// the node keeps serving everyone else.
+// the node keeps serving everyone else. Devices learn outcomes only: identify.result carries the
+// matched person's own id (and loyalty card) on a match, a step-up token when the policy asks
+// for the phone digits, and nothing else; never a score, never a candidate. Every
+// identification-bearing request first passes the device's probe guard, and each no-match,
+// step-up or refused digits counts against it (probe-guard.ts).
 import { Data } from "effect";
 import { createActor } from "xstate";
 import { AlreadyEnrolled, InvalidSignature } from "../../core/errors.ts";
@@ -20,6 +24,10 @@ import { ProvisioningRefused } from "../registry/device-directory.ts";
 import type { InspectHook } from "../sagas/saga-actor-options.ts";
 import { deviceSessionMachine } from "./device-session-machine.ts";
 import type { RegionFlows } from "./region-flows.ts";
+import { ProbingLimited } from "./probe-guard.ts";
+
+/** Answers that tell a prober something failed: they count against the device's probe guard. */
+const FAILED_OUTCOMES: ReadonlySet<string> = new Set(["no-match", "step-up-required", "retry", "refused"]);
 
 export interface DeviceSessionDependencies {
   readonly identifier: PalmIdentifier;
@@ -65,6 +73,28 @@ export const runDeviceSession = (
   const openAll = (sealed: readonly Uint8Array[]): Promise<PalmSignature[]> =>
     Promise.all(sealed.map((s) => openSealedSignature(s, deps.templateKeys)));
 
+  /** The same three fields whatever the outcome, so the answer's shape says nothing. */
+  const identifyOutcome = async (
+    sealed: Uint8Array,
+    stepUpToken: string | undefined,
+  ): Promise<{ outcome: "match" | "no-match" | "step-up-required"; identityId: string | null; stepUpToken: string | null; loyaltyCard: string | null }> => {
+    const none = { identityId: null, stepUpToken: null, loyaltyCard: null };
+    const matched = (identityId: string) => ({ ...none, outcome: "match" as const, identityId, loyaltyCard: deps.flows?.profiles.read(identityId).loyaltyCard ?? null });
+    if (stepUpToken !== undefined) {
+      const identityId = deps.flows?.stepUps.redeem(currentDevice!, stepUpToken, "identify");
+      return identityId === undefined ? { ...none, outcome: "no-match" } : matched(identityId);
+    }
+    const [probe] = await openAll([sealed]);
+    const decision = await deps.identifier.identify(probe!);
+    probe!.fill(0);
+    if (decision.outcome === "match") return matched(decision.identityId);
+    // A node without flows has no step-up desk (and no phones): the grey zone is no match there.
+    if (decision.outcome === "step-up" && deps.flows !== undefined) {
+      return { ...none, outcome: "step-up-required", stepUpToken: deps.flows.stepUps.open(currentDevice!, "identify", decision.stepUp) };
+    }
+    return { ...none, outcome: "no-match" };
+  };
+
   const requireFlows = (): RegionFlows => {
     if (deps.flows === undefined) throw new FlowUnavailable({ reason: "this region node does not run checkout, gate or deletion flows" });
     return deps.flows;
@@ -90,20 +120,24 @@ export const runDeviceSession = (
       }
       return;
     }
+    const probes = deps.flows?.probes;
+    const counted = (outcome: string) => {
+      if (FAILED_OUTCOMES.has(outcome)) probes?.recordFailure(currentDevice!);
+    };
+    if (["identify.request", "payment.authorize.request", "payment.credential.request", "gate.entry.request", "stepup.digits.request"].includes(message.type)) {
+      probes?.check(currentDevice!);
+    }
     switch (message.type) {
       case "identify.request": {
-        const [probe] = await openAll([message.sealedSignature]);
-        const decision = await deps.identifier.identify(probe!);
-        probe!.fill(0);
-        const loyaltyCard = decision.outcome === "match" ? deps.flows?.profiles.read(decision.identityId).loyaltyCard : undefined;
-        channel.send({
-          type: "identify.result",
-          requestId: message.requestId,
-          outcome: decision.outcome,
-          ...(decision.outcome === "match" ? { identityId: decision.identityId } : {}),
-          score: decision.score,
-          ...(loyaltyCard !== undefined ? { loyaltyCard } : {}),
-        });
+        const answer = await identifyOutcome(message.sealedSignature, message.stepUpToken);
+        counted(answer.outcome);
+        channel.send({ type: "identify.result", requestId: message.requestId, ...answer });
+        break;
+      }
+      case "stepup.digits.request": {
+        const answer = requireFlows().stepUps.submitDigits(currentDevice!, message.stepUpToken, message.digits);
+        counted(answer.outcome);
+        channel.send({ type: "stepup.digits.result", requestId: message.requestId, ...answer });
         break;
       }
       case "enroll.request": {
@@ -135,6 +169,7 @@ export const runDeviceSession = (
       }
       case "payment.authorize.request": {
         const result = await requireFlows().payments.authorize(currentDevice!, message);
+        counted(result.outcome);
         channel.send({ type: "payment.authorize.result", requestId: message.requestId, ...result });
         break;
       }
@@ -148,11 +183,13 @@ export const runDeviceSession = (
       }
       case "payment.credential.request": {
         const result = await requireFlows().payments.credential(currentDevice!, message);
+        counted(result.outcome);
         channel.send({ type: "payment.credential.result", requestId: message.requestId, ...result });
         break;
       }
       case "gate.entry.request": {
         const result = await requireFlows().gates.enter(currentDevice!, message);
+        counted(result.outcome);
         channel.send({ type: "gate.entry.result", requestId: message.requestId, ...result });
         break;
       }
@@ -177,7 +214,8 @@ export const runDeviceSession = (
   channel.onMessage((message) => {
     handle(message).catch((error: unknown) => {
       const { code, message: text } = describe(error);
-      deps.log(`request from ${currentDevice ?? "unprovisioned device"} failed: ${code}: ${text}`);
+      // The probe guard reports a limited device once itself; every refusal would flood the log.
+      if (!(error instanceof ProbingLimited)) deps.log(`request from ${currentDevice ?? "unprovisioned device"} failed: ${code}: ${text}`);
       const requestId = "requestId" in message && typeof message.requestId === "string" ? message.requestId : undefined;
       channel.send({ type: "error", ...(requestId !== undefined ? { requestId } : {}), code, message: text });
     });

@@ -23,6 +23,9 @@ import { GateDesk } from "../sagas/gate-desk.ts";
 import { LogSmsGateway } from "../portal/log-sms-gateway.ts";
 import { palmLookup } from "../sagas/palm-lookup.ts";
 import { PaymentDesk } from "../sagas/payment-desk.ts";
+import { StepUpDesk } from "../sagas/step-up-desk.ts";
+import { ProbeGuard } from "./probe-guard.ts";
+import type { RateLimit } from "../../protocol/token-bucket.ts";
 import type { InspectHook } from "../sagas/saga-actor-options.ts";
 import { IdentityVault } from "../storage/identity-vault.ts";
 import type sodiumModule from "libsodium-wrappers";
@@ -37,6 +40,10 @@ export interface RegionFlows {
   readonly entitlements: EntitlementBook;
   readonly ledger: PaymentLedger;
   readonly sms: SmsGateway;
+  /** Step-ups asked of devices and not yet settled. */
+  readonly stepUps: StepUpDesk;
+  /** Per-device limit on unrecognised palms and failed step-ups. */
+  readonly probes: ProbeGuard;
 }
 
 export interface RegionFlowsOptions {
@@ -59,6 +66,8 @@ export interface RegionFlowsOptions {
   readonly sms?: SmsGateway;
   /** The inspector's hook for saga actors, when one is attached. */
   readonly inspectSagas?: InspectHook;
+  /** Unrecognised palms a device may present before it is rate-limited (probe-guard.ts). */
+  readonly probeLimit?: RateLimit;
 }
 
 /** Merchants the operator runs itself unless configured otherwise. */
@@ -95,7 +104,10 @@ export const createRegionFlows = (o: RegionFlowsOptions): RegionFlows => {
   // Without a carrier configured, one-time codes go to the node's log (the local SMS adapter).
   const sms = o.sms ?? new LogSmsGateway(o.log);
   const phones = new PhoneVerifier(sms, o.clock);
-  const lookup = palmLookup({ identifier: o.identifier, profiles, templateKeys: o.templateKeys });
+  // Phone digits are compared here, in the region, and never sent anywhere.
+  const stepUps = new StepUpDesk({ policy: o.identifier.policy, phoneOf: (identityId) => profiles.read(identityId).phone, clock: o.clock });
+  const probes = new ProbeGuard({ clock: o.clock, log: o.log, ...(o.probeLimit !== undefined ? { limit: o.probeLimit } : {}) });
+  const lookup = palmLookup({ identifier: o.identifier, profiles, templateKeys: o.templateKeys, stepUps });
   const entitlements = new EntitlementBook(o.db);
   const inspect = o.inspectSagas !== undefined ? { inspect: o.inspectSagas } : {};
   const deletions = new DeletionDesk({
@@ -115,6 +127,8 @@ export const createRegionFlows = (o: RegionFlowsOptions): RegionFlows => {
     phones,
     sms,
     entitlements,
+    stepUps,
+    probes,
     enrollment: new EnrollmentDesk({ identifier: o.identifier, profiles, processor: o.processorUrl !== undefined ? processor : undefined, phones, templateKeys: o.templateKeys, clock: o.clock, ...inspect }),
     payments: new PaymentDesk({
       ledger,

@@ -13,6 +13,7 @@ import { phoneVerificationMessages } from "./phone-verification.ts";
 import { provisioningMessages } from "./provisioning.ts";
 import { replicationMessages } from "./replication.ts";
 import { sessionMessages } from "./session.ts";
+import { stepUpMessages } from "./step-up.ts";
 
 export * from "./deletion.ts";
 export * from "./enrollment.ts";
@@ -26,6 +27,7 @@ export * from "./phone-verification.ts";
 export * from "./provisioning.ts";
 export * from "./replication.ts";
 export * from "./session.ts";
+export * from "./step-up.ts";
 export * from "./wire-fields.ts";
 
 export const WireMessage = Schema.Union([
@@ -34,6 +36,7 @@ export const WireMessage = Schema.Union([
   ...heartbeatMessages,
   ...errorMessages,
   ...identificationMessages,
+  ...stepUpMessages,
   ...enrollmentMessages,
   ...phoneVerificationMessages,
   ...paymentMessages,
@@ -66,6 +69,8 @@ export const MESSAGE_CATALOGUE: { readonly [T in WireMessageType]: MessageEntry 
   error: entry("either", "any"),
   "identify.request": entry("device", "device"),
   "identify.result": entry("region", "device"),
+  "stepup.digits.request": entry("device", "device", 3),
+  "stepup.digits.result": entry("region", "device", 3),
   "enroll.request": entry("device", "device"),
   "enroll.result": entry("region", "device"),
   "phone.verify.request": entry("device", "device"),

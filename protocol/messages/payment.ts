@@ -3,6 +3,7 @@
 // Third-party merchants: the region only issues a single-use credential bound to the merchant and
 // the checkout's nonce; amount and basket never reach palmline, which learns only where.
 import { Schema } from "effect";
+import { StepUpToken } from "./step-up.ts";
 import { boundedBytes, IdentityId, Label, MerchantId, Reason, RequestId, SealedSignature, Timestamp } from "./wire-fields.ts";
 
 export const Money = Schema.Struct({
@@ -21,14 +22,18 @@ export const PaymentAuthorizeRequest = Schema.Struct({
   merchantId: MerchantId,
   amount: Money,
   sealedSignature: SealedSignature,
+  /** A step-up the region confirmed: pays as that identity (a new idempotency key, see docs/protocol.md). */
+  stepUpToken: Schema.optionalKey(StepUpToken),
 });
 export type PaymentAuthorizeRequest = typeof PaymentAuthorizeRequest.Type;
 
 export const PaymentAuthorizeResult = Schema.Struct({
   type: Schema.Literal("payment.authorize.result"),
   requestId: RequestId,
-  outcome: Schema.Literals(["approved", "declined", "no-match", "failed"]),
+  outcome: Schema.Literals(["approved", "declined", "no-match", "step-up-required", "failed"]),
   authorizationId: Schema.optionalKey(AuthorizationId),
+  /** step-up-required: continue with stepup.digits, then ask again with it. */
+  stepUpToken: Schema.optionalKey(StepUpToken),
   identityId: Schema.optionalKey(IdentityId),
   cardBrand: Schema.optionalKey(Label),
   cardLast4: Schema.optionalKey(Schema.String.check(Schema.isPattern(/^[0-9]{4}$/))),
@@ -64,6 +69,7 @@ export const PaymentCredentialRequest = Schema.Struct({
   /** The merchant's per-checkout nonce; the credential is bound to it and cannot be reused. */
   merchantNonce: Schema.Uint8Array.check(Schema.isBetweenLength(16, 64)),
   sealedSignature: SealedSignature,
+  stepUpToken: Schema.optionalKey(StepUpToken),
 });
 export type PaymentCredentialRequest = typeof PaymentCredentialRequest.Type;
 
@@ -77,8 +83,9 @@ export const PaymentCredential = Schema.Struct({
 export const PaymentCredentialResult = Schema.Struct({
   type: Schema.Literal("payment.credential.result"),
   requestId: RequestId,
-  outcome: Schema.Literals(["issued", "no-match", "refused"]),
+  outcome: Schema.Literals(["issued", "no-match", "step-up-required", "refused"]),
   credential: Schema.optionalKey(PaymentCredential),
+  stepUpToken: Schema.optionalKey(StepUpToken),
   loyaltyCard: Schema.optionalKey(Label),
   reason: Schema.optionalKey(Reason),
 });

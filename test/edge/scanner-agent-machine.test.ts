@@ -14,7 +14,7 @@ const start = (mode: ScannerMode, options: { capture?: () => Promise<Uint8Array>
       captureSealedSignature: fromPromise(options.capture ?? (async () => new Uint8Array([captures++]))),
       submit: fromPromise<ScanOutcome, { mode: ScannerMode; sealedCaptures: readonly Uint8Array[]; startedAt: number }>(async ({ input }) => {
         submitted.push(input.sealedCaptures);
-        return options.submit ? options.submit(input.sealedCaptures) : { kind: "not-identified", score: 0.1, latencyMs: 1 };
+        return options.submit ? options.submit(input.sealedCaptures) : { kind: "not-identified", latencyMs: 1 };
       }),
     },
   });

@@ -19,7 +19,9 @@ export const SAMPLE_MESSAGES: { readonly [T in WireMessageType]: WireMessageOf<T
   "heartbeat.ack": { type: "heartbeat.ack", sentAt: 1_767_225_600_123 },
   error: { type: "error", requestId: "rq_2", code: "not-provisioned", message: "this device is not provisioned" },
   "identify.request": { type: "identify.request", requestId: "rq_3", sealedSignature: sealed(1) },
-  "identify.result": { type: "identify.result", requestId: "rq_3", outcome: "match", identityId: "id_xyz", score: 0.91 },
+  "identify.result": { type: "identify.result", requestId: "rq_3", outcome: "match", identityId: "id_xyz", stepUpToken: null, loyaltyCard: null },
+  "stepup.digits.request": { type: "stepup.digits.request", requestId: "rq_3s", stepUpToken: "AAAAAAAAAAAAAAAAAAAAAA", digits: "0501" },
+  "stepup.digits.result": { type: "stepup.digits.result", requestId: "rq_3s", outcome: "retry", attemptsLeft: 2 },
   "enroll.request": {
     type: "enroll.request",
     requestId: "rq_4",

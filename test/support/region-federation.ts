@@ -259,7 +259,7 @@ export class RegionScanner {
   async identify(subjectSeed: number): Promise<string | undefined> {
     const { link, sealed } = await this.#sealed(subjectSeed, 1);
     const result = await link.identify(sealed[0]!);
-    return result.outcome === "match" ? result.identityId : undefined;
+    return result.outcome === "match" ? (result.identityId ?? undefined) : undefined;
   }
 
   /** A deletion request at this device: palm plus confirmation. */

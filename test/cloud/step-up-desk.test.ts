@@ -1,0 +1,61 @@
+import { describe, expect, test } from "vitest";
+import { ManualClock } from "../../core/clock.ts";
+import { IdentificationPolicy, type StepUpCandidates } from "../../core/identification-policy.ts";
+import { fixedThresholdCalibration } from "../../core/score-calibration.ts";
+import { STEP_UP_TTL_MS, StepUpDesk } from "../../cloud/sagas/step-up-desk.ts";
+
+const phones: Record<string, string> = { ada: "+4915100000501", bo: "+4915100000502" };
+const stepUp: StepUpCandidates = { candidates: [{ identityId: "ada", score: 0.8 }, { identityId: "bo", score: 0.7 }], floorScore: 0.6 };
+
+const makeDesk = () => {
+  const clock = new ManualClock(0);
+  const policy = new IdentificationPolicy({ calibration: fixedThresholdCalibration(0.9) });
+  return { clock, desk: new StepUpDesk({ policy, clock, phoneOf: (id) => phones[id] }) };
+};
+
+describe("step-up desk", () => {
+  test("confirms the digits of one close candidate and answers for that identity once", () => {
+    const { desk } = makeDesk();
+    const token = desk.open("lane-1", "payment", stepUp);
+    expect(desk.submitDigits("lane-1", token, "0502")).toEqual({ outcome: "confirmed", attemptsLeft: 2 });
+    expect(desk.redeem("lane-1", token, "payment")).toBe("bo");
+    expect(desk.redeem("lane-1", token, "payment")).toBeUndefined();
+  });
+
+  test("lets wrong digits be tried again, then refuses after the last attempt", () => {
+    const { desk } = makeDesk();
+    const token = desk.open("lane-1", "payment", stepUp);
+    expect(desk.submitDigits("lane-1", token, "1111")).toEqual({ outcome: "retry", attemptsLeft: 2 });
+    expect(desk.submitDigits("lane-1", token, "2222")).toEqual({ outcome: "retry", attemptsLeft: 1 });
+    expect(desk.submitDigits("lane-1", token, "3333")).toEqual({ outcome: "refused", attemptsLeft: 0 });
+    expect(desk.submitDigits("lane-1", token, "0501")).toEqual({ outcome: "refused", attemptsLeft: 0 });
+  });
+
+  test("refuses a token after it expired on the clock", () => {
+    const { desk, clock } = makeDesk();
+    const token = desk.open("lane-1", "payment", stepUp);
+    clock.advance(STEP_UP_TTL_MS);
+    expect(desk.submitDigits("lane-1", token, "0501")).toEqual({ outcome: "refused", attemptsLeft: 0 });
+  });
+
+  test("does not let another device answer or spend a token", () => {
+    const { desk } = makeDesk();
+    const token = desk.open("lane-1", "payment", stepUp);
+    expect(desk.submitDigits("lane-2", token, "0501").outcome).toBe("refused");
+    expect(desk.submitDigits("lane-1", token, "0501").outcome).toBe("confirmed");
+    expect(desk.redeem("lane-2", token, "payment")).toBeUndefined();
+  });
+
+  test("does not let a confirmed token continue another kind of request", () => {
+    const { desk } = makeDesk();
+    const token = desk.open("lane-1", "payment", stepUp);
+    desk.submitDigits("lane-1", token, "0501");
+    expect(desk.redeem("lane-1", token, "gate")).toBeUndefined();
+  });
+
+  test("never answers for an unconfirmed token", () => {
+    const { desk } = makeDesk();
+    const token = desk.open("lane-1", "payment", stepUp);
+    expect(desk.redeem("lane-1", token, "payment")).toBeUndefined();
+  });
+});
