@@ -10,6 +10,9 @@
 //      when the round began), since a feed still catching up makes every bucket differ and
 //      would ship the registry twice; and at most REPAIR_MESSAGES_PER_ROUND messages each way
 //      per round, further rounds following at once, so a big repair streams instead of flooding.
+//      A round is never dropped while the digests may differ: one asked while this side's feed
+//      is busy waits for it, and one that found differences is followed by a check round (at a
+//      growing interval while rounds keep finding some), until a round finds none.
 // Everything received has passed the Schema codec; what the schema cannot say (a tombstone with
 // a data key, a field twice) closes the link as MalformedMessage. The link never logs record
 // contents: data keys travel in them.
@@ -30,6 +33,7 @@ import {
 } from "../../protocol/index.ts";
 import { federationProof, verifyFederationProof, type LinkRole } from "./federation-key.ts";
 import type { RegistryReplica, RepairPosition } from "./registry-replica.ts";
+import { differingBuckets } from "./replica-digest.ts";
 import { ReplicatedRecordInvalid, type ReplicatedRecord } from "./replicated-record.ts";
 
 /** Batches of the feed in flight before the sender waits for an ack. */
@@ -40,6 +44,8 @@ export const BATCH_MAX_BYTES = 768 * 1024;
 export const REPAIR_MESSAGES_PER_ROUND = 4;
 /** How soon a round that left records out (or was put off by a busy feed) is followed by the next. */
 export const REPAIR_FOLLOW_UP_MS = 250;
+/** The longest wait before checking again after rounds that kept finding differences. */
+export const REPAIR_CHECK_MAX_MS = 4_000;
 /** The peer must say hello this soon after the channel opens. */
 export const HELLO_TIMEOUT_MS = 10_000;
 /** The version that introduced the replication messages this link speaks. */
@@ -99,6 +105,10 @@ export class PeerLink {
   #lastDigestRequest: string | undefined;
   /** Where this side's last repair stopped, if it left records out: the next one goes on from there. */
   #repairResume: RepairPosition | undefined;
+  /** The next round this side will ask for, if one is due (at most one waits). */
+  #roundTimer: TimerHandle | undefined;
+  /** How long after a round that found differences the check round follows; doubles while they keep finding some. */
+  #checkDelayMs = REPAIR_FOLLOW_UP_MS;
   /**
    * Records this region took from the peer unchanged, by identity, with the change number they
    * got here: the feed skips them while that number stands (the peer has them), instead of
@@ -117,6 +127,7 @@ export class PeerLink {
     this.closed = channel.closed.then((closure) => {
       this.#phase = "closed";
       if (this.#helloTimer !== undefined) options.clock.clearTimeout(this.#helloTimer);
+      if (this.#roundTimer !== undefined) options.clock.clearTimeout(this.#roundTimer);
       return closure;
     });
     if (channel.protocolVersion < REPLICATION_PROTOCOL_VERSION) {
@@ -177,9 +188,13 @@ export class PeerLink {
     }
   }
 
-  /** Starts an anti-entropy round unless one is still waiting for its answer. */
+  /**
+   * Starts an anti-entropy round unless one is still waiting for its answer (which decides what
+   * follows). While this side's feed is still being sent the round waits for it, shortly.
+   */
   antiEntropy(): void {
-    if (!this.isOpen || this.#digestRequest !== undefined || !this.#feedAcked()) return;
+    if (!this.isOpen || this.#digestRequest !== undefined) return;
+    if (!this.#feedAcked()) return this.#roundAfter(REPAIR_FOLLOW_UP_MS);
     const requestId = randomUUID();
     this.#digestRequest = requestId;
     this.#lastDigestRequest = requestId;
@@ -310,14 +325,7 @@ export class PeerLink {
     }
     const theirs = new Map(digest.buckets.map((b) => [b.bucket, b]));
     if (theirs.size !== digest.buckets.length) throw new LinkViolation(CloseCode.MalformedMessage, "a bucket appears twice in a digest");
-    const mine = new Map(this.#o.replica.bucketDigests().map((b) => [b.bucket, b]));
-    const differing: number[] = [];
-    for (const bucket of new Set([...theirs.keys(), ...mine.keys()])) {
-      const a = theirs.get(bucket);
-      const b = mine.get(bucket);
-      if (a === undefined || b === undefined || a.count !== b.count || !Buffer.from(a.digest).equals(Buffer.from(b.digest))) differing.push(bucket);
-    }
-    differing.sort((x, y) => x - y);
+    const differing = differingBuckets(theirs, new Map(this.#o.replica.bucketDigests().map((b) => [b.bucket, b])));
     this.#sendRepair(digest.requestId, differing, differing);
   }
 
@@ -325,12 +333,29 @@ export class PeerLink {
     await this.#apply(repair.records);
     // Only the answer to our own digest may ask for records back: nobody else gets a dump.
     let again = repair.more && repair.requestId === this.#lastDigestRequest;
+    let foundDifferences = false;
     if (repair.requestId === this.#digestRequest) {
       this.#digestRequest = undefined;
-      if (repair.wanted.length > 0) again = this.#sendRepair(repair.requestId, repair.wanted, []) || again;
+      foundDifferences = repair.wanted.length > 0;
+      if (foundDifferences) again = this.#sendRepair(repair.requestId, repair.wanted, []) || again;
+      else if (!repair.more) this.#checkDelayMs = REPAIR_FOLLOW_UP_MS; // the digests agreed
     }
-    // A round that left records out, or was put off, is followed by the next one shortly.
-    if (again) this.#o.clock.setTimeout(() => this.antiEntropy(), REPAIR_FOLLOW_UP_MS);
+    // A round that left records out, or was put off, is followed by the next one shortly; one
+    // that repaired differences, by a check that the digests now agree (whatever changed while
+    // it ran is found then, not a whole anti-entropy period later).
+    if (again) this.#roundAfter(REPAIR_FOLLOW_UP_MS);
+    else if (foundDifferences) {
+      this.#roundAfter(this.#checkDelayMs);
+      this.#checkDelayMs = Math.min(this.#checkDelayMs * 2, REPAIR_CHECK_MAX_MS);
+    }
+  }
+
+  #roundAfter(delayMs: number): void {
+    if (this.#roundTimer !== undefined || this.#phase === "closed") return;
+    this.#roundTimer = this.#o.clock.setTimeout(() => {
+      this.#roundTimer = undefined;
+      this.antiEntropy();
+    }, delayMs);
   }
 
   /**

@@ -17,7 +17,7 @@ import { DataKeyStore } from "../storage/data-key-store.ts";
 import { prepared } from "../storage/prepared-statements.ts";
 import { writeTransaction } from "../storage/sqlite-transaction.ts";
 import type { IdentityVault } from "../storage/identity-vault.ts";
-import { bucketOf, recordDigest, RegistryDigests } from "./replica-digest.ts";
+import { bucketOf, recordDigest, RegistryDigests, type BucketDigest } from "./replica-digest.ts";
 import { DATA_KEY_BYTES, ReplicatedRecordInvalid, toIdentityRecord, type ReplicatedField, type ReplicatedRecord } from "./replicated-record.ts";
 
 export { REPLICA_BUCKETS } from "./replica-digest.ts";
@@ -78,12 +78,12 @@ export class RegistryReplica {
   readonly #regionId: string;
   readonly #phoneHash: (phone: string) => string;
   readonly #keys: DataKeyStore;
-  /** Every record's digest, folded into its bucket's: refreshed from the change feed (see #digest). */
+  /** Every live record's digest, folded into its bucket's: refreshed from the change feed (see #digest). */
   #digests = new RegistryDigests();
   /** The feed position the digests are up to date with; -1 before the first digest. */
   #digestSeq = -1;
-  /** Digests apply() computed for records it wrote, for the next refresh to use instead of reading them. */
-  readonly #digestHints = new Map<string, { readonly seq: number; readonly digest: Buffer }>();
+  /** Digests apply() computed for records it wrote (null: tombstoned), for the next refresh to use instead of reading them. */
+  readonly #digestHints = new Map<string, { readonly seq: number; readonly digest: Buffer | null }>();
 
   constructor(o: { db: DatabaseSync; vault: IdentityVault; hlc: HybridLogicalClock; regionId: string; phoneHash: (phone: string) => string }) {
     this.#db = o.db;
@@ -203,26 +203,30 @@ export class RegistryReplica {
     for (const plan of plans) {
       const seq = plan.changed ? (seqOf.get(plan.id) as { seq: number } | undefined)?.seq : plan.seq;
       if (seq === undefined) continue;
-      if (plan.changed && this.#digestSeq >= 0) this.#digestHints.set(plan.id, { seq, digest: plan.mergedDigest });
+      if (plan.changed && this.#digestSeq >= 0) this.#digestHints.set(plan.id, { seq, digest: plan.live ? plan.mergedDigest : null });
       if (plan.adopted) adopted.set(plan.id, seq);
     }
     return { ...outcome, changed, adopted };
   }
 
-  /** Hex sha-256 over every record (tombstones included) in identity id order. */
+  /**
+   * Hex sha-256 over the live records' digests, by bucket: equal in two regions exactly when they
+   * hold the same live records. Tombstones are left out (replica-digest.ts says why).
+   */
   digest(): string {
     return this.#digest().whole();
   }
 
-  /** One digest per bucket of ids (REPLICA_BUCKETS of them, empty ones included). */
-  bucketDigests(): { bucket: number; digest: Uint8Array; count: number }[] {
+  /** One digest per bucket of ids (REPLICA_BUCKETS of them, empty ones included), over live records. */
+  bucketDigests(): BucketDigest[] {
     return this.#digest().buckets();
   }
 
   /**
    * Brings the digests up to date by reading only what changed since the last call (the feed's
-   * index makes that cheap); the first call, or one that finds rows it cannot account for,
-   * reads everything.
+   * index makes that cheap); the first call, or one that finds live rows it cannot account for,
+   * reads everything. A deletion moves the record in the feed, which takes it out here; pruning
+   * removes only tombstones, which were never in.
    */
   #digest(): RegistryDigests {
     const latest = this.latestSeq();
@@ -230,10 +234,10 @@ export class RegistryReplica {
       const changed = this.#statement("SELECT identity_id AS id, change_seq AS seq FROM identities WHERE change_seq > ?").all(this.#digestSeq) as { id: string; seq: number }[];
       for (const { id, seq } of changed) this.#foldIn(id, seq);
     }
-    const { n } = this.#statement("SELECT COUNT(*) AS n FROM identities").get() as { n: number };
+    const { n } = this.#statement("SELECT COUNT(*) AS n FROM identities WHERE deleted_hlc IS NULL").get() as { n: number };
     if (this.#digestSeq < 0 || n !== this.#digests.size) {
       this.#digests = new RegistryDigests();
-      const all = this.#statement("SELECT identity_id AS id, change_seq AS seq FROM identities").all() as { id: string; seq: number }[];
+      const all = this.#statement("SELECT identity_id AS id, change_seq AS seq FROM identities WHERE deleted_hlc IS NULL").all() as { id: string; seq: number }[];
       for (const { id, seq } of all) this.#foldIn(id, seq);
     }
     this.#digestSeq = latest;
@@ -243,9 +247,9 @@ export class RegistryReplica {
 
   #foldIn(id: string, seq: number): void {
     const hint = this.#digestHints.get(id);
-    if (hint !== undefined && hint.seq === seq) return this.#digests.put(id, hint.digest, seq);
+    if (hint !== undefined && hint.seq === seq) return hint.digest === null ? this.#digests.remove(id) : this.#digests.put(id, hint.digest, seq);
     const row = this.#identityRow(id);
-    if (row === undefined) return this.#digests.remove(id);
+    if (row === undefined || row.deleted !== null) return this.#digests.remove(id);
     this.#digests.put(id, recordDigest(toIdentityRecord(this.#assemble(row, this.#fieldsOf(id)))), row.seq);
   }
 
@@ -336,7 +340,6 @@ export class RegistryReplica {
       }
     });
     this.#keys.destroy(ids);
-    for (const id of ids) this.#digests.remove(id);
     return ids.length;
   }
 

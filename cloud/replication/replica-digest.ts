@@ -1,7 +1,15 @@
-// Digests that tell two regions whether their registries hold the same records, and if not,
+// Digests that tell two regions whether their registries hold the same live records, and if not,
 // where they differ: a hash per record over its canonical form (core/identity-record-crdt.ts: the
 // same content whatever order fields were written in), a whole-registry digest, and one digest
 // per bucket of ids, so anti-entropy ships only the buckets that differ.
+//
+// Tombstones stay out of the registry's digests. Each region prunes a tombstone on its own
+// schedule, once its peers have acknowledged it, so a tombstone kept here and pruned there is no
+// difference of state (the identity is gone in both) and must not read as one: when it did, two
+// equal registries showed different digests for up to an anti-entropy period, and anti-entropy
+// "repaired" them by shipping the tombstone back to the region that had pruned it. A deletion
+// still changes the digest (a live record leaves it), so a region that missed one is found and
+// repaired: the differing bucket's records, tombstones included, are exchanged.
 import { createHash, type Hash } from "node:crypto";
 import { encodeHlc, type HlcTimestamp } from "../../core/hybrid-logical-clock.ts";
 import type { IdentityRecord } from "../../core/identity-record-crdt.ts";
@@ -24,7 +32,8 @@ const stampText = (stamp: HlcTimestamp | undefined) => (stamp === undefined ? ""
 
 /**
  * sha-256 over the record's canonical form: length-prefixed, fields sorted by name. The origin
- * region is left out, as in the CRDT's canonical form: it never decides a merge.
+ * region is left out, as in the CRDT's canonical form: it never decides a merge. The tombstone is
+ * in: a merge compares whole records with it; only live records' digests make the registry's.
  */
 export const recordDigest = (record: IdentityRecord): Buffer => {
   const hash = createHash("sha256");
@@ -44,9 +53,15 @@ export const recordDigest = (record: IdentityRecord): Buffer => {
   return hash.digest();
 };
 
+export interface BucketDigest {
+  readonly bucket: number;
+  readonly digest: Uint8Array;
+  readonly count: number;
+}
+
 /**
  * The registry's digests, kept up to date record by record: a bucket's digest is the XOR of its
- * records' digests (with their count beside it), so a changed record is folded out and in again
+ * live records' digests (with their count beside it), so a changed record is folded out and in again
  * without reading the rest of the bucket. The whole digest hashes the 256 bucket digests and
  * counts. XOR is no defence against someone choosing records to collide, but the peers are
  * authenticated federation members and the digests only decide what to compare.
@@ -80,7 +95,7 @@ export class RegistryDigests {
     this.#records.delete(identityId);
   }
 
-  buckets(): { bucket: number; digest: Uint8Array; count: number }[] {
+  buckets(): BucketDigest[] {
     return this.#buckets.map((b, bucket) => ({ bucket, digest: new Uint8Array(b.xor), count: b.count }));
   }
 
@@ -96,3 +111,14 @@ export class RegistryDigests {
     b.count += delta;
   }
 }
+
+/** The buckets whose digest or count differ between two sets of bucket digests, in bucket order. */
+export const differingBuckets = (theirs: ReadonlyMap<number, BucketDigest>, mine: ReadonlyMap<number, BucketDigest>): number[] => {
+  const differing: number[] = [];
+  for (const bucket of new Set([...theirs.keys(), ...mine.keys()])) {
+    const a = theirs.get(bucket);
+    const b = mine.get(bucket);
+    if (a === undefined || b === undefined || a.count !== b.count || !Buffer.from(a.digest).equals(Buffer.from(b.digest))) differing.push(bucket);
+  }
+  return differing.sort((x, y) => x - y);
+};

@@ -233,6 +233,16 @@ describe("anti-entropy", () => {
     await waitUntil(() => b.replication.status().digest === a.replication.status().digest || undefined);
   });
 
+  test("a round asked while the feed is still sending waits for it instead of being dropped", async () => {
+    const { a, b } = await linkedPair();
+    const [identityId] = await enrollBehindTheFeed(a, [42]);
+    // Same turn of the event loop: A's change counter is past what its feed has sent, so A's
+    // feed is busy when the round is asked (the next periodic round is 600 s away).
+    a.replication.antiEntropyNow();
+    await waitUntil(() => b.replication.status().live === 1 || undefined, 5_000);
+    expect(await (await scanner(b)).identify(42)).toBe(identityId);
+  });
+
   test("a repair bigger than one round's messages streams over several rounds until the digests agree", async () => {
     const { a, b } = await linkedPair();
     // ~10 KB each: several times what REPAIR_MESSAGES_PER_ROUND messages of BATCH_MAX_BYTES carry.

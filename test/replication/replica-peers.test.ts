@@ -77,6 +77,5 @@ describe("tombstone pruning", () => {
     a.replica.recordAcked("b", upToSeq, 1_000);
     expect(a.replica.pruneTombstones(["b"])).toBe(1);
     expect(a.replica.changesSince(upToSeq)).toEqual({ records: [], upToSeq, more: false });
-    expect(a.replica.digest()).not.toBe(b.replica.digest());
   });
 });
