@@ -1,10 +1,13 @@
 // A checkout lane: the checkout machine bound to the palm sensor, the signature extractor, the
 // display and the device agent's link. A request that loses its link waits for the agent to
 // reconnect and is sent again with the same idempotency key, so the region charges once. The
-// receipt shows on approval; the capture follows while it is on the display.
+// receipt shows on approval; the capture follows while it is on the display. When the region asks
+// for a step-up, the lane's keypad takes the last four digits of the payer's phone (step-up.ts);
+// a lane without a keypad cannot, and says the palm was not recognised.
 import { Data } from "effect";
 import { createActor, fromPromise, type Actor } from "xstate";
 import type { Display } from "../../hardware/display.ts";
+import type { Keypad } from "../../hardware/keypad.ts";
 import type { PalmSensor } from "../../hardware/palm-sensor.ts";
 import type { SignatureExtractor } from "../biometrics/signature-extractor.ts";
 import type { DeviceAgent } from "../device-agent.ts";
@@ -13,6 +16,7 @@ import type { RegionLink } from "../region-link.ts";
 import { checkoutMachine, type MerchantKind } from "./checkout-machine.ts";
 import type { FlowResult } from "./flow-result.ts";
 import { describeFlowState, whenShowingResult } from "./flow-driver.ts";
+import { answerStepUp, readStepUpDigits } from "./step-up.ts";
 
 export interface CheckoutLaneOptions {
   /** How long a result stays on the display before the next person (default RESULT_SHOWN_MS). */
@@ -21,6 +25,8 @@ export interface CheckoutLaneOptions {
   readonly sensor: PalmSensor;
   readonly extractor: SignatureExtractor;
   readonly display: Display;
+  /** For a step-up (the last four digits of the phone); without one a step-up is "not recognised". */
+  readonly keypad?: Keypad;
   readonly merchantId: string;
   readonly merchantKind: MerchantKind;
 }
@@ -54,7 +60,11 @@ export class CheckoutLane {
   readonly #agent: DeviceAgent;
 
   constructor(options: CheckoutLaneOptions) {
-    const { agent, sensor, extractor, display, merchantId } = options;
+    const { agent, sensor, extractor, display, merchantId, keypad } = options;
+    const notRecognised = (latencyMs: number): FlowResult => ({ kind: "not-identified", text: "Palm not recognised: pay another way", latencyMs });
+    /** The region's step-up, when the lane can ask for digits. */
+    const stepUp = (stepUpToken: string | undefined, latencyMs: number): FlowResult =>
+      keypad !== undefined && stepUpToken !== undefined ? { kind: "not-identified", text: "Palm not clear enough", latencyMs, stepUpToken } : notRecognised(latencyMs);
     agent.requireMode("checkout");
     this.#agent = agent;
     const clock = agent.clock;
@@ -64,10 +74,17 @@ export class CheckoutLane {
         capture: fromPromise(async ({ signal }) => captureSealedSignature(sensor, extractor, (await agent.online()).templatePublicKey, signal)),
         authorize: fromPromise(async ({ input, signal }): Promise<FlowResult> => {
           const answer = await onEveryLink(agent, signal, (link) =>
-            link.authorize({ idempotencyKey: input.idempotencyKey, merchantId, amount: input.amount, sealedSignature: input.sealed }),
+            link.authorize({
+              idempotencyKey: input.idempotencyKey,
+              merchantId,
+              amount: input.amount,
+              sealedSignature: input.sealed,
+              ...(input.stepUpToken !== undefined ? { stepUpToken: input.stepUpToken } : {}),
+            }),
           );
           const latencyMs = clock.now() - input.handAt;
-          if (answer.outcome === "no-match") return { kind: "not-identified", text: "Palm not recognised: pay another way", latencyMs };
+          if (answer.outcome === "no-match") return notRecognised(latencyMs);
+          if (answer.outcome === "step-up-required") return stepUp(answer.stepUpToken, latencyMs);
           if (answer.outcome === "declined") return { kind: "declined", text: `Declined: ${answer.reason ?? "by the bank"}`, latencyMs };
           if (answer.outcome !== "approved" || answer.authorizationId === undefined) return { kind: "failed", text: `Payment failed: ${answer.reason ?? "unknown"}`, latencyMs };
           const authorizationId = answer.authorizationId;
@@ -75,6 +92,11 @@ export class CheckoutLane {
           const loyalty = answer.loyaltyCard !== undefined ? `, loyalty ${answer.loyaltyCard}` : "";
           return { kind: "approved", text: `Approved ${money(input.amount.amountMinor, input.amount.currency)}${card}${loyalty}`, latencyMs, handoff: { authorizationId } };
         }),
+        readDigits: fromPromise(async ({ signal }) => {
+          if (keypad === undefined) throw new Error("this lane has no keypad");
+          return readStepUpDigits(keypad, signal);
+        }),
+        answerDigits: fromPromise(async ({ input, signal }) => answerStepUp(agent, signal, input.stepUpToken, input.digits)),
         capturePayment: fromPromise(async ({ input, signal }) => {
           const captured = await onEveryLink(agent, signal, (link) => link.settle({ authorizationId: input.authorizationId, action: "capture" }));
           if (captured.outcome === "captured") return;
@@ -83,9 +105,12 @@ export class CheckoutLane {
           throw new PaymentNotCaptured({ reason: captured.reason ?? captured.outcome, released: voided?.outcome === "voided" });
         }),
         requestCredential: fromPromise(async ({ input, signal }): Promise<FlowResult> => {
-          const answer = await onEveryLink(agent, signal, (link) => link.requestCredential({ merchantId, merchantNonce: input.merchantNonce, sealedSignature: input.sealed }));
+          const answer = await onEveryLink(agent, signal, (link) =>
+            link.requestCredential({ merchantId, merchantNonce: input.merchantNonce, sealedSignature: input.sealed, ...(input.stepUpToken !== undefined ? { stepUpToken: input.stepUpToken } : {}) }),
+          );
           const latencyMs = clock.now() - input.handAt;
-          if (answer.outcome === "no-match") return { kind: "not-identified", text: "Palm not recognised: pay another way", latencyMs };
+          if (answer.outcome === "no-match") return notRecognised(latencyMs);
+          if (answer.outcome === "step-up-required") return stepUp(answer.stepUpToken, latencyMs);
           if (answer.outcome !== "issued" || answer.credential === undefined) return { kind: "failed", text: `Refused: ${answer.reason ?? "unknown"}`, latencyMs };
           const c = answer.credential;
           const loyalty = answer.loyaltyCard !== undefined ? `, loyalty ${answer.loyaltyCard}` : "";

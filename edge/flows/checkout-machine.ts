@@ -4,6 +4,11 @@
 //                                         | timeout/CANCEL       | withdrawn/failed    | timeout/failed
 //                                         +----------------------+---------------------+--> showingResult
 //
+//   authorizing / requestingCredential --step-up asked--> enteringDigits --> confirmingDigits
+//        ^                                                                     |  |  confirmed: again with the
+//        +---------------------------------------------------------------------+  |  token (a new idempotency key)
+//                                       reenteringDigits <--digits matched nobody-+  refused / timeout --> showingResult
+//
 //   showingResult: approved --> capturingPayment --captured--> shown --> idle
 //                  otherwise ------------------------------->  shown     (capture failed: the
 //                                                                          result becomes "failed")
@@ -15,7 +20,8 @@
 // bound to the merchant and the POS's nonce, so the amount never leaves the lane.
 import { randomUUID } from "node:crypto";
 import { assign, fromPromise, setup } from "xstate";
-import { CAPTURE_TIMEOUT_MS, failedCapture, PALM_WAIT_MS, RESULT_SHOWN_MS, type FlowResult } from "./flow-result.ts";
+import { CAPTURE_TIMEOUT_MS, errorText, failedCapture, PALM_WAIT_MS, RESULT_SHOWN_MS, type FlowResult } from "./flow-result.ts";
+import { STEP_UP_ANSWER_TIMEOUT_MS, STEP_UP_DIGITS_WAIT_MS, type StepUpOutcome } from "./step-up.ts";
 
 export type MerchantKind = "first-party" | "third-party";
 
@@ -27,6 +33,10 @@ export interface CheckoutContext {
   /** Ciphertext only (sealed to the region), dropped as soon as the request has an answer. */
   readonly sealed: Uint8Array | undefined;
   readonly handAt: number;
+  /** A step-up the region asked for, until it is answered for or given up. */
+  readonly stepUpToken: string | undefined;
+  /** The phone digits, only between the keypad and the region's answer. */
+  readonly digits: string | undefined;
   readonly result: FlowResult | undefined;
 }
 
@@ -41,7 +51,10 @@ export interface CheckoutRequest {
   readonly amount: { readonly amountMinor: number; readonly currency: string };
   readonly sealed: Uint8Array;
   readonly handAt: number;
+  readonly stepUpToken: string | undefined;
 }
+
+const notConfirmed: FlowResult = { kind: "not-identified", text: "Palm not confirmed: pay another way" };
 
 /** An approved payment whose capture failed: the receipt gives way to the failure. */
 const notCaptured = (approved: FlowResult | undefined, reason: string): FlowResult => ({
@@ -67,25 +80,51 @@ export const checkoutMachine = setup({
     authorize: fromPromise<FlowResult, CheckoutRequest>(async () => {
       throw new Error("authorize must be provided");
     }),
-    requestCredential: fromPromise<FlowResult, { sealed: Uint8Array; merchantNonce: Uint8Array; handAt: number }>(async () => {
+    readDigits: fromPromise<string>(async () => {
+      throw new Error("readDigits must be provided");
+    }),
+    answerDigits: fromPromise<StepUpOutcome, { stepUpToken: string; digits: string }>(async () => {
+      throw new Error("answerDigits must be provided");
+    }),
+    requestCredential: fromPromise<FlowResult, { sealed: Uint8Array; merchantNonce: Uint8Array; handAt: number; stepUpToken: string | undefined }>(async () => {
       throw new Error("requestCredential must be provided");
     }),
     capturePayment: fromPromise<void, { authorizationId: string; amount: { readonly amountMinor: number; readonly currency: string } }>(async () => {
       throw new Error("capturePayment must be provided");
     }),
   },
-  delays: { palmWait: PALM_WAIT_MS, captureTimeout: CAPTURE_TIMEOUT_MS, authorizationTimeout: AUTHORIZATION_TIMEOUT_MS, paymentCaptureTimeout: AUTHORIZATION_TIMEOUT_MS, resultShown: RESULT_SHOWN_MS },
+  delays: {
+    palmWait: PALM_WAIT_MS,
+    captureTimeout: CAPTURE_TIMEOUT_MS,
+    authorizationTimeout: AUTHORIZATION_TIMEOUT_MS,
+    paymentCaptureTimeout: AUTHORIZATION_TIMEOUT_MS,
+    resultShown: RESULT_SHOWN_MS,
+    digitsWait: STEP_UP_DIGITS_WAIT_MS,
+    digitsAnswerTimeout: STEP_UP_ANSWER_TIMEOUT_MS,
+  },
   guards: {
+    // Only the first answer may ask: a request that carried a confirmed token is answered outright.
+    stepUpAsked: ({ context, event }) => context.stepUpToken === undefined && (event as { output?: FlowResult }).output?.stepUpToken !== undefined,
     thirdParty: ({ context }) => context.merchantKind === "third-party",
     approvedUncaptured: ({ context }) => context.result?.kind === "approved" && typeof context.result.handoff?.authorizationId === "string",
   },
 }).createMachine({
   id: "checkout",
-  context: ({ input }) => ({ merchantKind: input.merchantKind, amount: undefined, merchantNonce: undefined, idempotencyKey: undefined, sealed: undefined, handAt: 0, result: undefined }),
+  context: ({ input }) => ({
+    merchantKind: input.merchantKind,
+    amount: undefined,
+    merchantNonce: undefined,
+    idempotencyKey: undefined,
+    sealed: undefined,
+    handAt: 0,
+    stepUpToken: undefined,
+    digits: undefined,
+    result: undefined,
+  }),
   initial: "idle",
   states: {
     idle: {
-      entry: assign({ amount: undefined, merchantNonce: undefined, idempotencyKey: undefined, sealed: undefined, result: undefined }),
+      entry: assign({ amount: undefined, merchantNonce: undefined, idempotencyKey: undefined, sealed: undefined, stepUpToken: undefined, digits: undefined, result: undefined }),
       on: {
         CHECKOUT: {
           target: "awaitingPalm",
@@ -120,8 +159,11 @@ export const checkoutMachine = setup({
     authorizing: {
       invoke: {
         src: "authorize",
-        input: ({ context }) => ({ idempotencyKey: context.idempotencyKey!, amount: context.amount!, sealed: context.sealed!, handAt: context.handAt }),
-        onDone: { target: "showingResult", actions: assign({ result: ({ event }) => event.output }) },
+        input: ({ context }) => ({ idempotencyKey: context.idempotencyKey!, amount: context.amount!, sealed: context.sealed!, handAt: context.handAt, stepUpToken: context.stepUpToken }),
+        onDone: [
+          { guard: "stepUpAsked", target: "enteringDigits", actions: assign({ stepUpToken: ({ event }) => event.output.stepUpToken }) },
+          { target: "showingResult", actions: assign({ result: ({ event }) => event.output }) },
+        ],
         onError: { target: "showingResult", actions: assign({ result: ({ event }) => ({ kind: "failed", text: `Payment failed: ${String((event.error as Error)?.message ?? event.error)}` }) }) },
       },
       after: { authorizationTimeout: { target: "showingResult", actions: assign({ result: { kind: "timed-out", text: "No answer from the bank: pay another way" } }) } },
@@ -129,14 +171,51 @@ export const checkoutMachine = setup({
     requestingCredential: {
       invoke: {
         src: "requestCredential",
-        input: ({ context }) => ({ sealed: context.sealed!, merchantNonce: context.merchantNonce ?? new Uint8Array(16), handAt: context.handAt }),
-        onDone: { target: "showingResult", actions: assign({ result: ({ event }) => event.output }) },
+        input: ({ context }) => ({ sealed: context.sealed!, merchantNonce: context.merchantNonce ?? new Uint8Array(16), handAt: context.handAt, stepUpToken: context.stepUpToken }),
+        onDone: [
+          { guard: "stepUpAsked", target: "enteringDigits", actions: assign({ stepUpToken: ({ event }) => event.output.stepUpToken }) },
+          { target: "showingResult", actions: assign({ result: ({ event }) => event.output }) },
+        ],
         onError: { target: "showingResult", actions: assign({ result: ({ event }) => ({ kind: "failed", text: `Payment failed: ${String((event.error as Error)?.message ?? event.error)}` }) }) },
       },
       after: { authorizationTimeout: { target: "showingResult", actions: assign({ result: { kind: "timed-out", text: "No answer: pay another way" } }) } },
     },
+    // The step-up: the last four digits of the phone on the keypad, checked by the region.
+    enteringDigits: {
+      invoke: {
+        src: "readDigits",
+        onDone: { target: "confirmingDigits", actions: assign({ digits: ({ event }) => event.output }) },
+        onError: { target: "showingResult", actions: assign({ result: ({ event }) => ({ kind: "failed", text: `Keypad failed: ${errorText(event.error)}` }) }) },
+      },
+      on: { CANCEL: { target: "showingResult", actions: assign({ result: { kind: "cancelled", text: "Checkout cancelled" } }) } },
+      after: { digitsWait: { target: "showingResult", actions: assign({ result: { kind: "timed-out", text: "No digits entered: pay another way" } }) } },
+    },
+    reenteringDigits: {
+      invoke: {
+        src: "readDigits",
+        onDone: { target: "confirmingDigits", actions: assign({ digits: ({ event }) => event.output }) },
+        onError: { target: "showingResult", actions: assign({ result: ({ event }) => ({ kind: "failed", text: `Keypad failed: ${errorText(event.error)}` }) }) },
+      },
+      on: { CANCEL: { target: "showingResult", actions: assign({ result: { kind: "cancelled", text: "Checkout cancelled" } }) } },
+      after: { digitsWait: { target: "showingResult", actions: assign({ result: { kind: "timed-out", text: "No digits entered: pay another way" } }) } },
+    },
+    confirmingDigits: {
+      invoke: {
+        src: "answerDigits",
+        input: ({ context }) => ({ stepUpToken: context.stepUpToken!, digits: context.digits! }),
+        onDone: [
+          // A new attempt with a new idempotency key: the one that asked for the step-up ended there.
+          { guard: ({ event, context }) => event.output === "confirmed" && context.merchantKind === "third-party", target: "requestingCredential", actions: assign({ digits: undefined }) },
+          { guard: ({ event }) => event.output === "confirmed", target: "authorizing", actions: assign({ digits: undefined, idempotencyKey: () => `co-${randomUUID()}` }) },
+          { guard: ({ event }) => event.output === "retry", target: "reenteringDigits", actions: assign({ digits: undefined }) },
+          { target: "showingResult", actions: assign({ digits: undefined, result: notConfirmed }) },
+        ],
+        onError: { target: "showingResult", actions: assign({ digits: undefined, result: ({ event }) => ({ kind: "failed", text: `Payment failed: ${errorText(event.error)}` }) }) },
+      },
+      after: { digitsAnswerTimeout: { target: "showingResult", actions: assign({ digits: undefined, result: { kind: "timed-out", text: "No answer: pay another way" } }) } },
+    },
     showingResult: {
-      entry: assign({ sealed: undefined }),
+      entry: assign({ sealed: undefined, stepUpToken: undefined, digits: undefined }),
       initial: "deciding",
       states: {
         deciding: { always: [{ guard: "approvedUncaptured", target: "capturingPayment" }, { target: "shown" }] },

@@ -22,6 +22,11 @@ export interface FlowResult {
   readonly latencyMs?: number;
   /** Handed to the POS (third-party credential token, authorization id); never stored. */
   readonly handoff?: Readonly<Record<string, string | number>>;
+  /**
+   * The region asked for a step-up (phone digits) instead of deciding: the flow goes on to the
+   * keypad with this token rather than showing a result.
+   */
+  readonly stepUpToken?: string;
 }
 
 export const RESULT_SHOWN_MS = 3_000;

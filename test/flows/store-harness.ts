@@ -12,6 +12,8 @@ import { SignatureExtractor } from "../../edge/biometrics/signature-extractor.ts
 import { DeviceAgent } from "../../edge/device-agent.ts";
 import { captureSealedSignature } from "../../edge/palm-capture.ts";
 import type { WireMessage } from "../../protocol/index.ts";
+import type { RateLimit } from "../../protocol/token-bucket.ts";
+import type { IdentificationPolicy } from "../../core/identification-policy.ts";
 import { SimulatedPalmSensor, type SimulatedHand } from "../../hardware/simulated-palm-sensor.ts";
 
 export const tempDir = (prefix = "palmline-flow-") => mkdtempSync(join(tmpdir(), prefix));
@@ -21,7 +23,7 @@ export const TEST_PANS = { visa: "4242424242424242", declined: "4000000000000002
 
 export const hand = (subjectSeed: number): SimulatedHand => ({ subjectSeed, side: "right" });
 
-export const startStore = async (options: { firstPartyMerchants?: readonly string[]; clock?: Clock } = {}) => {
+export const startStore = async (options: { firstPartyMerchants?: readonly string[]; clock?: Clock; identificationPolicy?: IdentificationPolicy; probeLimit?: RateLimit } = {}) => {
   const processor = await startProcessorSimulator();
   const sms = new SimulatedSmsGateway();
   const logs: string[] = [];
@@ -37,6 +39,8 @@ export const startStore = async (options: { firstPartyMerchants?: readonly strin
     processorUrl: processor.url,
     sms,
     firstPartyMerchants: options.firstPartyMerchants ?? ["palmline-store"],
+    ...(options.identificationPolicy !== undefined ? { identificationPolicy: options.identificationPolicy } : {}),
+    ...(options.probeLimit !== undefined ? { probeLimit: options.probeLimit } : {}),
   });
   const extractor = await SignatureExtractor.load();
   const agents: DeviceAgent[] = [];
@@ -53,8 +57,8 @@ export const startStore = async (options: { firstPartyMerchants?: readonly strin
     return (await response.json()) as { vaultToken: string; brand: string; last4: string; expiryMonth: number; expiryYear: number };
   };
 
-  /** Enrolls a simulated person straight through a link (the kiosk flow has its own tests). */
-  const enrollDirect = async (subjectSeed: number, pan: string = TEST_PANS.visa, loyaltyCard?: string) => {
+  /** Enrolls a simulated person straight through a link (the kiosk flow has its own tests); a phone is verified by SMS first. */
+  const enrollDirect = async (subjectSeed: number, pan: string = TEST_PANS.visa, loyaltyCard?: string, phone?: string) => {
     const { agent } = await device(`enroller-${subjectSeed}`);
     const link = await agent.online();
     const sensor = new SimulatedPalmSensor({ seed: 900 + subjectSeed });
@@ -62,7 +66,9 @@ export const startStore = async (options: { firstPartyMerchants?: readonly strin
     const sealed: Uint8Array[] = [];
     for (let i = 0; i < 4; i++) sealed.push(await captureSealedSignature(sensor, extractor, link.templatePublicKey));
     const card = await vaultCard(pan);
+    if (phone !== undefined) await link.verifyPhone(phone);
     const result = await link.enroll(sealed, {
+      ...(phone !== undefined ? { phone: { number: phone, verificationCode: sms.lastCodeFor(phone) ?? "000000" } } : {}),
       card: { processorToken: card.vaultToken, brand: card.brand, last4: card.last4, expiryMonth: card.expiryMonth, expiryYear: card.expiryYear },
       ...(loyaltyCard !== undefined ? { loyaltyCard } : {}),
     });
