@@ -5,9 +5,9 @@ import { systemClock } from "../../core/clock.ts";
 import { InspectionHub } from "../../inspector/inspection-hub.ts";
 import { startInspectorServer } from "../../inspector/inspector-server.ts";
 import { loadFederationKey } from "../../cloud/replication/federation-key.ts";
-import { helpText, parseCommand, parsePort, parsePositiveInt, UsageError, type CommandSpec } from "../command-line.ts";
+import { defineCommand, parsePort, parsePositiveInt, UsageError, type CommandSpec } from "../command-line.ts";
 
-export const cloudCommand = {
+const cloudSpec = {
   name: "cloud",
   summary: "start a regional cloud node (WebSocket sessions for scanners, /healthz over HTTP)",
   usage:
@@ -40,12 +40,7 @@ export const cloudCommand = {
 
 const timestamp = () => new Date().toISOString();
 
-export const runCloud = async (argv: readonly string[]): Promise<number> => {
-  const { values } = parseCommand(cloudCommand, argv);
-  if (values.help) {
-    console.log(helpText(cloudCommand));
-    return 0;
-  }
+export const cloudCommand = defineCommand(cloudSpec, async (values) => {
   const peers = values.peer ?? [];
   if (peers.length > 0 && values["federation-key"] === undefined) {
     throw new UsageError({ reason: "--peer needs --federation-key FILE: regions replicate only within one federation (create a key with: palmline federation-key --out FILE)" });
@@ -61,7 +56,7 @@ export const runCloud = async (argv: readonly string[]): Promise<number> => {
       throw new UsageError({ reason: error instanceof Error ? error.message : String(error) });
     }
   }
-  const inspectorPort = values["inspector-port"] !== undefined ? parsePort(values["inspector-port"], 0) : undefined;
+  const inspectorPort = values["inspector-port"] !== undefined ? parsePort(values["inspector-port"], 0, "inspector-port") : undefined;
   const inspection = inspectorPort !== undefined ? new InspectionHub() : undefined;
   const settings = {
     regionId: values.region ?? "local",
@@ -107,4 +102,4 @@ export const runCloud = async (argv: readonly string[]): Promise<number> => {
   }
   settings.log("region node stopped");
   return 0;
-};
+});

@@ -26,9 +26,9 @@ import { ScannerAgent } from "../../edge/scanner-agent.ts";
 import type { ScanOutcome, ScannerMode } from "../../edge/scanner-agent-machine.ts";
 import { SignatureExtractor } from "../../edge/biometrics/signature-extractor.ts";
 import { SimulatedPalmSensor, type SimulatedHand } from "../../hardware/simulated-palm-sensor.ts";
-import { helpText, parseCommand, parsePort, parsePositiveInt, type CommandSpec } from "../command-line.ts";
+import { defineCommand, parsePort, parsePositiveInt, type CommandSpec } from "../command-line.ts";
 
-export const demoCommand = {
+const demoSpec = {
   name: "demo",
   summary: "run two federated regions and a simulated store: enroll synthetic palms, identify them, pay and delete across regions",
   usage: "palmline demo [--once] [--people N] [--strangers N] [--data DIR] [--port P] [--interval-ms MS]",
@@ -75,12 +75,7 @@ const describeOutcome = (o: ScanOutcome, names: ReadonlyMap<string, string>): st
 
 const latency = (o: ScanOutcome) => ("latencyMs" in o ? `${o.latencyMs.toFixed(1).padStart(7)} ms` : "       -  ");
 
-export const runDemo = async (argv: readonly string[]): Promise<number> => {
-  const { values } = parseCommand(demoCommand, argv);
-  if (values.help) {
-    console.log(helpText(demoCommand));
-    return 0;
-  }
+export const demoCommand = defineCommand(demoSpec, async (values) => {
   const people = parsePositiveInt("people", values.people, 6, 500);
   const strangers = parsePositiveInt("strangers", values.strangers, 4, 500);
   const intervalMs = parsePositiveInt("interval-ms", values["interval-ms"], 2_000, 3_600_000);
@@ -112,7 +107,7 @@ export const runDemo = async (argv: readonly string[]): Promise<number> => {
   const federationKey = new Uint8Array(randomBytes(32));
   const node = await startRegionNode({ regionId: "west", dataDir: join(dataDir, "west"), host: "127.0.0.1", port: parsePort(values.port, 0), shardCount: 2, clock: systemClock, log, processorUrl: processor.url, sms, inspection, federationKey });
   const east = await startRegionNode({ regionId: "east", dataDir: join(dataDir, "east"), host: "127.0.0.1", port: 0, shardCount: 2, clock: systemClock, log: eastLog, processorUrl: processor.url, sms, federationKey, peers: [node.url] });
-  const inspector = await startInspectorServer({ hub: inspection, clock: scannerClock, title: "palmline inspector — demo store", port: parsePort(values["inspector-port"], 0) });
+  const inspector = await startInspectorServer({ hub: inspection, clock: scannerClock, title: "palmline inspector — demo store", port: parsePort(values["inspector-port"], 0, "inspector-port") });
   console.log(`  open   | inspector ${inspector.url}`);
   console.log(`  open   | privacy portal ${node.httpUrl}/portal`);
   const extractors: SignatureExtractor[] = [];
@@ -234,4 +229,4 @@ export const runDemo = async (argv: readonly string[]): Promise<number> => {
   } finally {
     await shutdown();
   }
-};
+});

@@ -1,9 +1,9 @@
 // `palmline federation-key`: creates the key the regions of one federation share. Give the same
 // file (copied over a secure path) to every region's `palmline cloud --federation-key FILE`.
 import { createFederationKeyFile } from "../../cloud/replication/federation-key.ts";
-import { helpText, parseCommand, UsageError, type CommandSpec } from "../command-line.ts";
+import { defineCommand, UsageError, type CommandSpec } from "../command-line.ts";
 
-export const federationKeyCommand = {
+const federationKeySpec = {
   name: "federation-key",
   summary: "create a federation key file: regions that share it replicate with each other",
   usage: "palmline federation-key --out FILE",
@@ -13,12 +13,7 @@ export const federationKeyCommand = {
   },
 } as const satisfies CommandSpec<Record<string, { type: "string" | "boolean" }>>;
 
-export const runFederationKey = async (argv: readonly string[]): Promise<number> => {
-  const { values } = parseCommand(federationKeyCommand, argv);
-  if (values.help) {
-    console.log(helpText(federationKeyCommand));
-    return 0;
-  }
+export const federationKeyCommand = defineCommand(federationKeySpec, async (values) => {
   if (values.out === undefined) throw new UsageError({ reason: "federation-key: --out FILE is required" });
   try {
     createFederationKeyFile(values.out);
@@ -27,4 +22,4 @@ export const runFederationKey = async (argv: readonly string[]): Promise<number>
   }
   console.log(`federation key written to ${values.out}; give every region of the federation a copy (palmline cloud --federation-key ${values.out})`);
   return 0;
-};
+});

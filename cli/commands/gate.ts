@@ -6,10 +6,10 @@ import { whenState } from "../../edge/flows/flow-driver.ts";
 import { SimulatedDisplay } from "../../hardware/display.ts";
 import { SimulatedGateRelay } from "../../hardware/gate-relay.ts";
 import { SimulatedPalmSensor } from "../../hardware/simulated-palm-sensor.ts";
-import { helpText, parseCommand, parsePositiveInt, type CommandSpec } from "../command-line.ts";
+import { defineCommand, parsePositiveInt, type CommandSpec } from "../command-line.ts";
 import { simulatedPeople, stopSignal, summary, openSiteRun } from "../simulated-site.ts";
 
-export const gateCommand = {
+const gateSpec = {
   name: "gate",
   summary: "simulate a venue: fans enroll, get tickets through the operator API, and enter by palm at N gates",
   usage: "palmline gate [--devices N] [--people N] [--visitors N] [--seed S] [--once] [--json] [--inspector-port P]",
@@ -36,12 +36,7 @@ export const gateCommand = {
 const VENUE = "stadium";
 const HOUR = 3_600_000;
 
-export const runGate = async (argv: readonly string[]): Promise<number> => {
-  const { values } = parseCommand(gateCommand, argv);
-  if (values.help) {
-    console.log(helpText(gateCommand));
-    return 0;
-  }
+export const gateCommand = defineCommand(gateSpec, async (values) => {
   const gatesWanted = parsePositiveInt("devices", values.devices, 2, 64);
   const people = simulatedPeople(parsePositiveInt("people", values.people, 6, 500), parsePositiveInt("seed", values.seed, 1) + 7);
   const visitors = parsePositiveInt("visitors", values.visitors, 4, 100_000);
@@ -106,4 +101,4 @@ export const runGate = async (argv: readonly string[]): Promise<number> => {
     board.stop();
     await site.close();
   }
-};
+});

@@ -1,10 +1,10 @@
 // `palmline kiosk`: an enrollment kiosk with seeded simulated people: card, phone, the code
 // from their SMS, four palm captures. Some type the wrong code, some hold up a printed photo,
 // and the first person comes back (already enrolled). `--once --json` for scripts.
-import { helpText, parseCommand, parsePositiveInt, type CommandSpec } from "../command-line.ts";
+import { defineCommand, parsePositiveInt, type CommandSpec } from "../command-line.ts";
 import { simulatedPeople, stopSignal, summary, openSiteRun } from "../simulated-site.ts";
 
-export const kioskCommand = {
+const kioskSpec = {
   name: "kiosk",
   summary: "simulate an enrollment kiosk: card, phone code and palm, with mistakes and a spoof",
   usage: "palmline kiosk [--people N] [--seed S] [--once] [--json] [--inspector-port P]",
@@ -24,12 +24,7 @@ export const kioskCommand = {
   },
 } as const satisfies CommandSpec<Record<string, { type: "string" | "boolean" }>>;
 
-export const runKiosk = async (argv: readonly string[]): Promise<number> => {
-  const { values } = parseCommand(kioskCommand, argv);
-  if (values.help) {
-    console.log(helpText(kioskCommand));
-    return 0;
-  }
+export const kioskCommand = defineCommand(kioskSpec, async (values) => {
   const count = parsePositiveInt("people", values.people, 6, 500);
   const seed = parsePositiveInt("seed", values.seed, 1);
   const json = values.json === true;
@@ -66,4 +61,4 @@ export const runKiosk = async (argv: readonly string[]): Promise<number> => {
     board.stop();
     await site.close();
   }
-};
+});

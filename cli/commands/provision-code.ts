@@ -5,9 +5,9 @@ import { join } from "node:path";
 import { DeviceDirectory, PROVISIONING_CODE_TTL_MS } from "../../cloud/registry/device-directory.ts";
 import { openRegistryDatabase } from "../../cloud/registry/registry-database.ts";
 import { loadOrCreateRegionKeyring } from "../../cloud/storage/region-keyring.ts";
-import { helpText, parseCommand, UsageError, type CommandSpec } from "../command-line.ts";
+import { defineCommand, UsageError, type CommandSpec } from "../command-line.ts";
 
-export const provisionCodeCommand = {
+const provisionCodeSpec = {
   name: "provision-code",
   summary: "issue a one-time code that provisions one scanner to this region",
   usage: "palmline provision-code [--data DIR] [--json]",
@@ -18,12 +18,7 @@ export const provisionCodeCommand = {
   },
 } as const satisfies CommandSpec<Record<string, { type: "string" | "boolean" }>>;
 
-export const runProvisionCode = async (argv: readonly string[]): Promise<number> => {
-  const { values } = parseCommand(provisionCodeCommand, argv);
-  if (values.help) {
-    console.log(helpText(provisionCodeCommand));
-    return 0;
-  }
+export const provisionCodeCommand = defineCommand(provisionCodeSpec, async (values) => {
   const dataDir = values.data ?? ".data/region";
   if (!existsSync(join(dataDir, "registry.sqlite"))) throw new UsageError({ reason: `no region data in ${dataDir} (start it once with: palmline cloud --data ${dataDir})` });
   const keyring = await loadOrCreateRegionKeyring(dataDir);
@@ -37,4 +32,4 @@ export const runProvisionCode = async (argv: readonly string[]): Promise<number>
     db.close();
   }
   return 0;
-};
+});

@@ -7,10 +7,10 @@ import { CheckoutLane } from "../../edge/flows/checkout-lane.ts";
 import { whenState } from "../../edge/flows/flow-driver.ts";
 import { SimulatedDisplay } from "../../hardware/display.ts";
 import { SimulatedPalmSensor } from "../../hardware/simulated-palm-sensor.ts";
-import { helpText, parseCommand, parsePositiveInt, type CommandSpec } from "../command-line.ts";
+import { defineCommand, parsePositiveInt, type CommandSpec } from "../command-line.ts";
 import { DECLINING_CARD, simulatedPeople, stopSignal, summary, openSiteRun } from "../simulated-site.ts";
 
-export const storeCommand = {
+const storeSpec = {
   name: "store",
   summary: "simulate a store: people enroll at a kiosk, then pay by palm at N checkout lanes",
   usage: "palmline store [--devices N] [--people N] [--shoppers N] [--seed S] [--once] [--json] [--inspector-port P]",
@@ -34,12 +34,7 @@ export const storeCommand = {
   },
 } as const satisfies CommandSpec<Record<string, { type: "string" | "boolean" }>>;
 
-export const runStore = async (argv: readonly string[]): Promise<number> => {
-  const { values } = parseCommand(storeCommand, argv);
-  if (values.help) {
-    console.log(helpText(storeCommand));
-    return 0;
-  }
+export const storeCommand = defineCommand(storeSpec, async (values) => {
   const lanesWanted = parsePositiveInt("devices", values.devices, 2, 64);
   const people = simulatedPeople(parsePositiveInt("people", values.people, 5, 500), parsePositiveInt("seed", values.seed, 1));
   const shoppers = parsePositiveInt("shoppers", values.shoppers, 4, 100_000);
@@ -103,4 +98,4 @@ export const runStore = async (argv: readonly string[]): Promise<number> => {
     board.stop();
     await site.close();
   }
-};
+});

@@ -15,7 +15,6 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { startProcessorSimulator } from "../../cloud/payments/processor-simulator.ts";
 import { startRegionNode } from "../../cloud/region-node.ts";
 import { IdentityRegistry } from "../../cloud/registry/identity-registry.ts";
@@ -36,28 +35,41 @@ import { CardVaultClient } from "../../edge/payments/card-vault-client.ts";
 import { SimulatedDisplay } from "../../hardware/display.ts";
 import { SimulatedPalmSensor } from "../../hardware/simulated-palm-sensor.ts";
 import { captureOf, fitSignatureDistribution, identityCentre } from "./signature-distribution.ts";
+import { parseNumberInRange, parsePositiveInt, parseWholeNumber, type CommandSpec, type CommandValues } from "../../cli/command-line.ts";
 
 const progress = (line: string) => process.stderr.write(`[checkout ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0;
 
-export const runCheckoutBench = async (argv: string[]) => {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      enrolled: { type: "string", default: "100000" },
-      devices: { type: "string", default: "20" },
-      checkouts: { type: "string", default: "10" },
-      payers: { type: "string", default: "40" },
-      shards: { type: "string", default: "2" },
-      "pace-ms": { type: "string", default: "0" },
-    },
-  });
-  const paceMs = Number(values["pace-ms"]);
-  if (!Number.isFinite(paceMs) || paceMs < 0) throw new Error(`--pace-ms must be a number of milliseconds >= 0, not ${values["pace-ms"]}`);
-  const enrolled = Number(values.enrolled);
-  const devices = Number(values.devices);
-  const perLane = Number(values.checkouts);
-  const payerCount = Number(values.payers);
+export const checkoutBenchSpec = {
+  name: "checkout",
+  program: "npm run bench --",
+  summary: "hand -> approved with N enrolled and D lanes busy",
+  usage: "npm run bench -- checkout [--enrolled N] [--devices D] [--checkouts C] [--payers P] [--shards S] [--pace-ms MS]",
+  options: {
+    enrolled: { type: "string" },
+    devices: { type: "string" },
+    checkouts: { type: "string" },
+    payers: { type: "string" },
+    shards: { type: "string" },
+    "pace-ms": { type: "string" },
+  },
+  optionHelp: {
+    enrolled: "background identities in the registry (default 100,000)",
+    devices: "checkout lanes, each a device agent with its own extractor (default 20)",
+    checkouts: "checkouts per lane (default 10)",
+    payers: "payers enrolled through the real path, with cards (default 40)",
+    shards: "FAISS shards (default 2)",
+    "pace-ms": "a customer every MS per lane; 0 is back to back (default 0)",
+  },
+} as const satisfies CommandSpec<Record<string, { type: "string" }>>;
+
+export const runCheckoutBench = async (values: CommandValues<typeof checkoutBenchSpec.options>) => {
+  const paceMs = parseNumberInRange("pace-ms", values["pace-ms"], 0, 0, 3_600_000);
+  const enrolled = parseWholeNumber("enrolled", values.enrolled, 100_000, 10_000_000);
+  const devices = parsePositiveInt("devices", values.devices, 20, 1_000);
+  const perLane = parsePositiveInt("checkouts", values.checkouts, 10);
+  const payerCount = parsePositiveInt("payers", values.payers, 40, 100_000);
+  const shardCount = parsePositiveInt("shards", values.shards, 2, 256);
   const dataDir = mkdtempSync(join(tmpdir(), "palmline-bench-checkout-"));
   progress(`enrolled=${enrolled} devices=${devices} checkouts/lane=${perLane} payers=${payerCount} pace=${paceMs > 0 ? `${paceMs} ms` : "back to back"}`);
 
@@ -80,7 +92,7 @@ export const runCheckoutBench = async (argv: string[]) => {
   // 2. The node (shards rebuilt from the registry) and the processor simulator.
   const processor = await startProcessorSimulator();
   t = performance.now();
-  const node = await startRegionNode({ regionId: "bench", dataDir, host: "127.0.0.1", port: 0, shardCount: Number(values.shards), clock: systemClock, log: () => {}, processorUrl: processor.url });
+  const node = await startRegionNode({ regionId: "bench", dataDir, host: "127.0.0.1", port: 0, shardCount, clock: systemClock, log: () => {}, processorUrl: processor.url });
   const startMs = performance.now() - t;
   progress(`node listening after ${(startMs / 1000).toFixed(1)} s with ${node.enrolledCount()} enrolled`);
 

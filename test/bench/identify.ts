@@ -16,7 +16,6 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { parseArgs } from "node:util";
 import { HybridLogicalClock } from "../../core/hybrid-logical-clock.ts";
 import { newIdentityId, type IdentityId } from "../../core/ids.ts";
 import { MATCH_THRESHOLD } from "../../core/match-threshold.ts";
@@ -32,6 +31,7 @@ import { IdentityVault } from "../../cloud/storage/identity-vault.ts";
 import { loadOrCreateRegionKeyring } from "../../cloud/storage/region-keyring.ts";
 import { sodiumReady } from "../../cloud/storage/sodium.ts";
 import { captureOf, fitSignatureDistribution, identityCentre } from "./signature-distribution.ts";
+import { parseNumberInRange, parsePositiveInt, type CommandSpec, type CommandValues } from "../../cli/command-line.ts";
 
 const repoRoot = join(import.meta.dirname, "..", "..");
 const progress = (line: string) => process.stderr.write(`[identify ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
@@ -78,31 +78,51 @@ const measureLatency = async (queries: readonly PalmSignature[], concurrency: nu
   return { concurrency, p50Ms: round(percentile(latencies, 0.5)), p99Ms: round(percentile(latencies, 0.99)), perSecond: round((queries.length * 1000) / wall, 0) };
 };
 
-export const runIdentifyBench = async (argv: string[]) => {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      enrolled: { type: "string", default: "100000" },
-      queries: { type: "string", default: "1000" },
-      shards: { type: "string", default: "2" },
-      palms: { type: "string", default: "160" },
-      "isotropic-share": { type: "string", default: "0.25" },
-      data: { type: "string" },
-      keep: { type: "boolean", default: false },
-      layout: { type: "string" },
-      nprobe: { type: "string" },
-      candidates: { type: "string", default: String(RERANK_CANDIDATES) },
-    },
-  });
-  const enrolled = Number(values.enrolled);
-  const queryCount = Number(values.queries);
-  const shardCount = Number(values.shards);
+export const identifyBenchSpec = {
+  name: "identify",
+  program: "npm run bench --",
+  summary: "identification among N enrolled: latency, recall@1, restart, bytes/identity",
+  usage: "npm run bench -- identify [--enrolled N] [--queries Q] [--shards S] [--palms P] [--isotropic-share X] [--data DIR] [--keep] [--layout L] [--nprobe K] [--candidates C]",
+  options: {
+    enrolled: { type: "string" },
+    queries: { type: "string" },
+    shards: { type: "string" },
+    palms: { type: "string" },
+    "isotropic-share": { type: "string" },
+    data: { type: "string" },
+    keep: { type: "boolean" },
+    layout: { type: "string" },
+    nprobe: { type: "string" },
+    candidates: { type: "string" },
+  },
+  optionHelp: {
+    enrolled: "synthetic identities in the registry, up to 1,000,000 (default 100,000)",
+    queries: "genuine queries; a quarter as many impostors (default 1,000)",
+    shards: "FAISS shards (default 2)",
+    palms: "simulated palms the model's output distribution is fitted on (default 160)",
+    "isotropic-share": "share of the sampled variation that is isotropic, 0 to 1 (default 0.25)",
+    data: "registry directory to fill (default a temporary one, removed afterwards)",
+    keep: "keep the temporary data directory",
+    layout: "force a FAISS index layout description instead of the chosen one",
+    nprobe: "force the IVF lists probed per query",
+    candidates: `candidates re-ranked exactly per query (default ${RERANK_CANDIDATES})`,
+  },
+} as const satisfies CommandSpec<Record<string, { type: "string" | "boolean" }>>;
+
+export const runIdentifyBench = async (values: CommandValues<typeof identifyBenchSpec.options>) => {
+  const enrolled = parsePositiveInt("enrolled", values.enrolled, 100_000, 1_000_000);
+  const queryCount = parsePositiveInt("queries", values.queries, 1_000);
+  const shardCount = parsePositiveInt("shards", values.shards, 2, 256);
+  const palms = parsePositiveInt("palms", values.palms, 160);
+  const isotropicShare = parseNumberInRange("isotropic-share", values["isotropic-share"], 0.25, 0, 1);
+  const forcedNprobe = values.nprobe === undefined ? undefined : parsePositiveInt("nprobe", values.nprobe, 1);
+  const candidates = parsePositiveInt("candidates", values.candidates, RERANK_CANDIDATES);
   const dataDir = values.data ?? mkdtempSync(join(tmpdir(), "palmline-bench-identify-"));
   progress(`enrolled=${enrolled} queries=${queryCount} shards=${shardCount} data=${dataDir}`);
 
   // 1. The real model's output distribution.
   let t = performance.now();
-  const dist = await fitSignatureDistribution({ palms: Number(values.palms), capturesPerPalm: 4, isotropicShare: Number(values["isotropic-share"]), progress });
+  const dist = await fitSignatureDistribution({ palms, capturesPerPalm: 4, isotropicShare, progress });
   const fitMs = performance.now() - t;
   const dimension = dist.dimension;
   progress(`fitted on ${dist.between.length} palms in ${(fitMs / 1000).toFixed(1)} s: model genuine cosine ${dist.fittedGenuine.toFixed(3)}, impostor ${dist.fittedImpostor.toFixed(3)}`);
@@ -162,16 +182,15 @@ export const runIdentifyBench = async (argv: string[]) => {
   const registry2 = new IdentityRegistry({ db: db2, vault: new IdentityVault(sodium, keyring.storageKey), hlc: new HybridLogicalClock("bench", Date.now), regionId: "bench" });
   const chosen = chooseIndexLayout(enrolled, shardCount, dimension);
   const forced: IndexLayout | undefined =
-    values.layout === undefined && values.nprobe === undefined
+    values.layout === undefined && forcedNprobe === undefined
       ? undefined
       : {
           description: values.layout ?? chosen.description,
-          nprobe: Number(values.nprobe ?? chosen.nprobe),
+          nprobe: forcedNprobe ?? chosen.nprobe,
           trainingSize: chosen.trainingSize || Math.min(enrolled, 60_000),
           // A forced layout other than the exact one is projected: compared by L2 (index-layout.ts).
           metric: (values.layout ?? chosen.description) === exactLayout.description ? "inner-product" : "l2",
         };
-  const candidates = Number(values.candidates);
   t = performance.now();
   const region = await openRegionShards({ registry: registry2, dataDir, shardCount, dimension, log: progress, ...(forced === undefined ? {} : { layout: forced }) });
   const buildMs = performance.now() - t;

@@ -1,35 +1,42 @@
 // `npm run bench -- <name> [options]`: benchmarks report numbers, they do not assert. Each prints
-// progress while it runs and one JSON line at the end.
-const benches: Record<string, { summary: string; run: (argv: string[]) => Promise<unknown> }> = {
-  protocol: {
+// progress while it runs and one JSON line at the end. Each bench declares its options next to
+// its code; cli/command-line.ts turns them into --help and one-line errors.
+import { defineCommand, runCommandGroup, runEntryPoint, type CommandGroup } from "../../cli/command-line.ts";
+
+const protocolBench = defineCommand(
+  {
+    name: "protocol",
+    program: "npm run bench --",
     summary: "handshakes/s, encrypted frames/s, bytes of overhead per frame",
-    run: async () => (await import("./protocol.ts")).runProtocolBench(),
+    usage: "npm run bench -- protocol",
+    options: {},
+    optionHelp: {},
   },
-  checkout: {
-    summary: "hand -> approved with N enrolled and D lanes busy (--enrolled N, default 100,000; --devices D, default 20)",
-    run: async (argv) => (await import("./checkout.ts")).runCheckoutBench(argv),
+  async () => {
+    await (await import("./protocol.ts")).runProtocolBench();
+    return 0;
   },
-  replication: {
-    summary: "two regions: changes/s, convergence after a partition with 10,000 changes per side, deletion -> unidentifiable (--changes N)",
-    run: async (argv) => (await import("./replication.ts")).runReplicationBench(argv),
-  },
-  identify: {
-    summary: "identification among N enrolled (--enrolled N, up to 1,000,000): latency, recall@1, restart, bytes/identity",
-    run: async (argv) => (await import("./identify.ts")).runIdentifyBench(argv),
+);
+
+const bench: CommandGroup = {
+  name: "bench",
+  program: "npm run bench --",
+  title: "palmline benchmarks: each reports numbers (progress on stderr, one JSON line on stdout) and asserts nothing",
+  commands: {
+    protocol: async () => protocolBench,
+    checkout: async () => {
+      const { checkoutBenchSpec, runCheckoutBench } = await import("./checkout.ts");
+      return defineCommand(checkoutBenchSpec, async (values) => (await runCheckoutBench(values), 0));
+    },
+    replication: async () => {
+      const { replicationBenchSpec, runReplicationBench } = await import("./replication.ts");
+      return defineCommand(replicationBenchSpec, async (values) => (await runReplicationBench(values), 0));
+    },
+    identify: async () => {
+      const { identifyBenchSpec, runIdentifyBench } = await import("./identify.ts");
+      return defineCommand(identifyBenchSpec, async (values) => (await runIdentifyBench(values), 0));
+    },
   },
 };
 
-const usage = () =>
-  ["usage: npm run bench -- <name> [options]", "", "benchmarks:", ...Object.entries(benches).map(([n, b]) => `  ${n.padEnd(12)} ${b.summary}`)].join("\n");
-
-const [name, ...rest] = process.argv.slice(2);
-if (name === undefined || name === "--help" || name === "-h") {
-  console.log(usage());
-  process.exit(name === undefined ? 1 : 0);
-}
-const bench = benches[name];
-if (bench === undefined) {
-  console.error(`bench: unknown benchmark "${name}" (try: npm run bench -- --help)`);
-  process.exit(2);
-}
-await bench.run(rest);
+runEntryPoint("bench", () => runCommandGroup(bench, process.argv.slice(2)));

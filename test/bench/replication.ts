@@ -19,10 +19,10 @@ import { fork, type ChildProcess } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { createFederationKeyFile } from "../../cloud/replication/federation-key.ts";
 import { startPartitionProxy } from "../support/partition-proxy.ts";
 import { fetchReplication, type ReplicationStatus } from "../support/region-federation.ts";
+import { parseWholeNumber, UsageError, type CommandSpec, type CommandValues } from "../../cli/command-line.ts";
 
 const progress = (line: string) => process.stderr.write(`[replication ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0;
@@ -111,27 +111,39 @@ const untilEqual = async (a: Region, b: Region, timeoutMs: number, onConnected?:
   }
 };
 
-export const runReplicationBench = async (argv: string[]) => {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      changes: { type: "string", default: "10000" },
-      shared: { type: "string", default: "4000" },
-      steady: { type: "string", default: "5000" },
-      deletions: { type: "string", default: "20" },
-      keep: { type: "boolean", default: false },
-    },
-  });
-  const changes = Number(values.changes);
-  const shared = Number(values.shared);
-  const steady = Number(values.steady);
+export const replicationBenchSpec = {
+  name: "replication",
+  program: "npm run bench --",
+  summary: "two regions: changes/s, convergence after a partition, deletion -> unidentifiable",
+  usage: "npm run bench -- replication [--changes N] [--shared N] [--steady N] [--deletions N] [--keep]",
+  options: {
+    changes: { type: "string" },
+    shared: { type: "string" },
+    steady: { type: "string" },
+    deletions: { type: "string" },
+    keep: { type: "boolean" },
+  },
+  optionHelp: {
+    changes: "changes each side makes while partitioned (default 10,000)",
+    shared: "identities both regions hold before the partition (default 4,000)",
+    steady: "identities enrolled while the link is up (default 5,000)",
+    deletions: "deletions timed until the other region stops holding them (default 20)",
+    keep: "keep the regions' data directories",
+  },
+} as const satisfies CommandSpec<Record<string, { type: "string" | "boolean" }>>;
+
+export const runReplicationBench = async (values: CommandValues<typeof replicationBenchSpec.options>) => {
+  const changes = parseWholeNumber("changes", values.changes, 10_000);
+  const shared = parseWholeNumber("shared", values.shared, 4_000);
+  const steady = parseWholeNumber("steady", values.steady, 5_000);
+  const deletions = parseWholeNumber("deletions", values.deletions, 20);
   // The mix per side: 60% new enrollments, 30% last-seen raised on shared identities, 10% deletions
   // of shared identities. Each side deletes identities the other raises last-seen on (concurrent
   // tombstone vs. update: the tombstone must win).
   const perSide = { enrollments: Math.round(changes * 0.6), lastSeen: Math.round(changes * 0.3), deletions: changes - Math.round(changes * 0.6) - Math.round(changes * 0.3) };
   // Both sides' deletions, the ranges they raise last-seen on, and live ones left to time deletions with.
-  const sharedNeeded = Math.max(perSide.deletions + perSide.lastSeen, 2 * perSide.deletions + Number(values.deletions));
-  if (shared < sharedNeeded) throw new Error(`--shared must be at least ${sharedNeeded} for --changes ${changes}`);
+  const sharedNeeded = Math.max(perSide.deletions + perSide.lastSeen, 2 * perSide.deletions + deletions);
+  if (shared < sharedNeeded) throw new UsageError({ reason: `--shared must be at least ${sharedNeeded} for --changes ${changes}` });
   const dataDir = mkdtempSync(join(tmpdir(), "palmline-bench-replication-"));
   const keyFile = join(dataDir, "federation.key");
   createFederationKeyFile(keyFile);
@@ -194,7 +206,7 @@ export const runReplicationBench = async (argv: string[]) => {
     const stillLive = sharedIds.slice(2 * d);
     const deletionMs: number[] = [];
     let stillIdentified = 0;
-    for (let k = 0; k < Number(values.deletions) && k < stillLive.length; k++) {
+    for (let k = 0; k < deletions && k < stillLive.length; k++) {
       const [from, to] = k % 2 === 0 ? [a, b] : [b, a];
       const identityId = stillLive[k]!;
       const seed = 1_000_000 + sharedIds.indexOf(identityId);

@@ -1,49 +1,129 @@
-// The palmline executable as a person uses it: help for every command, one-line reasons and a
-// non-zero exit for bad input.
-import { spawnSync } from "node:child_process";
+// The command lines as a person uses them, through the real entry points in child processes:
+// every command and subcommand of `palmline`, `npm run eval` and `npm run bench` prints its usage
+// on --help and exits 0; a bad argument exits 2 with one line on stderr saying why, never a stack
+// trace. The processes run a few at a time (test.concurrent, bounded by vitest's maxConcurrency).
+import { spawn } from "node:child_process";
+import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { cliEntry, repoRoot, startRegionProcess } from "../support/region-process.ts";
 import { tempDir } from "../cloud/fixtures.ts";
 
-const palmline = (...args: string[]) => spawnSync(process.execPath, [cliEntry, ...args], { cwd: repoRoot, encoding: "utf8", timeout: 20_000 });
+const benchEntry = join(repoRoot, "test", "bench", "main.ts");
 
-describe("palmline command line", () => {
-  test("--help lists every command", () => {
-    const run = palmline("--help");
-    expect(run.status).toBe(0);
-    for (const command of ["demo", "cloud", "provision-code", "eval"]) expect(run.stdout).toContain(command);
+interface Run {
+  readonly status: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+const run = (entry: string, args: readonly string[]): Promise<Run> =>
+  new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [entry, ...args], { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"], timeout: 30_000 });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+    child.once("error", reject);
+    child.once("close", (status) => resolve({ status, stdout, stderr }));
   });
 
-  test.each(["demo", "cloud", "provision-code"])("%s --help describes its options and exits 0", (command) => {
-    const run = palmline(command, "--help");
-    expect(run.status).toBe(0);
-    expect(run.stdout).toContain(`usage: palmline ${command}`);
+const palmline = (...args: string[]) => run(cliEntry, args);
+const bench = (...args: string[]) => run(benchEntry, args);
+
+const expectOneLineRefusal = (result: Run, ...mentions: string[]) => {
+  expect(result.status).toBe(2);
+  expect(result.stdout).toBe("");
+  const lines = result.stderr.trimEnd().split("\n");
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).not.toMatch(/^\s+at /);
+  for (const mention of mentions) expect(lines[0]).toContain(mention);
+};
+
+/** Every command a person can type, the entry point it lives behind, and how it is invoked. */
+const commands: readonly { readonly invocation: string; readonly entry: (...args: string[]) => Promise<Run>; readonly args: readonly string[] }[] = [
+  ...["demo", "cloud", "provision-code", "federation-key", "store", "gate", "kiosk", "eval"].map((name) => ({ invocation: `palmline ${name}`, entry: palmline, args: [name] })),
+  ...["protocol", "checkout", "replication", "identify"].map((name) => ({ invocation: `npm run bench -- ${name}`, entry: bench, args: [name] })),
+];
+
+describe.concurrent("every command", () => {
+  test.each(commands)("$invocation --help prints its usage on stdout and exits 0", async ({ invocation, entry, args }) => {
+    const result = await entry(...args, "--help");
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain(`usage: ${invocation}`);
+    expect(result.stderr).toBe("");
   });
 
-  test("an unknown command exits 2 with one line naming it", () => {
-    const run = palmline("teleport");
-    expect(run.status).toBe(2);
-    expect(run.stderr.trim().split("\n")).toHaveLength(1);
-    expect(run.stderr).toContain('unknown command "teleport"');
+  test.each(commands)("$invocation with an unknown option exits 2 with one line naming it", async ({ invocation, entry, args }) => {
+    expectOneLineRefusal(await entry(...args, "--no-such-option"), invocation, "unknown option --no-such-option", `see ${invocation} --help`);
+  });
+});
+
+/** A bad value or a missing one, for the commands that take values. */
+const badArguments: readonly { readonly entry: (...args: string[]) => Promise<Run>; readonly args: readonly string[]; readonly says: string }[] = [
+  { entry: palmline, args: ["cloud", "--port", "70000"], says: "--port must be an integer from 0 to 65535" },
+  { entry: palmline, args: ["cloud", "--data"], says: "--data needs a value" },
+  { entry: palmline, args: ["cloud", "stray"], says: 'unexpected argument "stray"' },
+  { entry: palmline, args: ["demo", "--people", "0"], says: "--people must be an integer from 1 to 500" },
+  { entry: palmline, args: ["demo", "--once=yes"], says: "--once takes no value" },
+  { entry: palmline, args: ["store", "--devices", "lots"], says: "--devices must be an integer" },
+  { entry: palmline, args: ["gate", "--visitors", "-3"], says: "--visitors needs a value" },
+  { entry: palmline, args: ["kiosk", "--seed", "1.5"], says: "--seed must be an integer" },
+  { entry: palmline, args: ["federation-key"], says: "--out FILE is required" },
+  { entry: palmline, args: ["eval"], says: "give exactly one of --dataset, --synthetic, --pad" },
+  { entry: palmline, args: ["eval", "--synthetic", "many"], says: "--synthetic must be an integer" },
+  { entry: palmline, args: ["eval", "--synthetic", "10", "--channel", "infrared"], says: "--channel must be visible, nir or fused" },
+  { entry: palmline, args: ["eval", "--synthetic", "10", "--sessions", "s1"], says: "--sessions needs --dataset" },
+  { entry: bench, args: ["checkout", "--enrolled", "abc"], says: "--enrolled must be an integer" },
+  { entry: bench, args: ["replication", "--changes"], says: "--changes needs a value" },
+  { entry: bench, args: ["identify", "--isotropic-share", "2"], says: "--isotropic-share must be a number from 0 to 1" },
+  { entry: bench, args: ["protocol", "fast"], says: 'unexpected argument "fast"' },
+];
+
+describe.concurrent("bad arguments", () => {
+  test.each(badArguments)("$args.0 $args.1 $args.2: exits 2 with one line: $says", async ({ entry, args, says }) => {
+    expectOneLineRefusal(await entry(...args), says);
+  });
+});
+
+describe.concurrent("the entry points", () => {
+  test("palmline --help lists every command", async () => {
+    const result = await palmline("--help");
+    expect(result.status).toBe(0);
+    for (const command of ["demo", "cloud", "provision-code", "federation-key", "store", "gate", "kiosk", "eval"]) expect(result.stdout).toContain(`  ${command} `);
   });
 
-  test("an unknown option exits 2 with one line", () => {
-    const run = palmline("cloud", "--colour", "blue");
-    expect(run.status).toBe(2);
-    expect(run.stderr.trim().split("\n")).toHaveLength(1);
-    expect(run.stderr).toContain("--colour");
+  test("npm run bench -- --help lists every bench", async () => {
+    const result = await bench("--help");
+    expect(result.status).toBe(0);
+    for (const name of ["protocol", "checkout", "replication", "identify"]) expect(result.stdout).toContain(`  ${name} `);
   });
 
-  test("a port out of range exits 2 and says which values are allowed", () => {
-    const run = palmline("cloud", "--port", "70000");
-    expect(run.status).toBe(2);
-    expect(run.stderr).toMatch(/--port must be an integer from 0 to 65535/);
+  test("-h is --help", async () => {
+    const result = await palmline("eval", "-h");
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain("usage: palmline eval");
   });
 
-  test("provision-code on a directory with no region says how to create one", () => {
-    const run = palmline("provision-code", "--data", "/nonexistent/palmline");
-    expect(run.status).toBe(2);
-    expect(run.stderr).toMatch(/no region data in \/nonexistent\/palmline/);
+  test("--help wins over a bad argument beside it", async () => {
+    const result = await palmline("eval", "--synthetic", "many", "--help");
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain("usage: palmline eval");
+  });
+
+  test("an unknown palmline command exits 2 with one line naming it", async () => {
+    expectOneLineRefusal(await palmline("teleport"), 'unknown command "teleport"', "see palmline --help");
+  });
+
+  test("palmline without a command exits 2 with one line", async () => {
+    expectOneLineRefusal(await palmline(), "no command given");
+  });
+
+  test("an unknown bench exits 2 with one line naming it", async () => {
+    expectOneLineRefusal(await bench("teleport"), 'unknown command "teleport"', "see npm run bench -- --help");
+  });
+
+  test("provision-code on a directory with no region says how to create one", async () => {
+    expectOneLineRefusal(await palmline("provision-code", "--data", "/nonexistent/palmline"), "no region data in /nonexistent/palmline");
   });
 });
 

@@ -1,17 +1,10 @@
-// `npm run eval`: accuracy of the palm pipeline measured the way vendors report it.
-//
-//   --dataset DIR [--kind roi|hand] [--channel visible|nir|fused] [--sessions S | G,P] [--limit-subjects N]
-//   --synthetic N [--captures K] [--channel fused|visible|nir]
-//   --method palmline|compcode    the method scored (default palmline); both see the same ROIs
-//   --threads T                   pair-scoring threads (default: the machine's cores)
-//   --pad [--subjects N]          presentation-attack detection
-//   --det FILE.png                also draw the DET curve
+// `npm run eval`: accuracy of the palm pipeline measured the way vendors report it. Its options
+// are declared, parsed and described (`palmline eval --help`) in cli/commands/eval.ts.
 //
 // Protocols: all-vs-all (each unordered pair once); `--sessions s1` all-vs-all within session s1;
 // `--sessions s1,s2` gallery from session s1, probes from s2, every probe against every gallery
 // capture. Prints a readable report and, last, one JSON line.
 import { writeFileSync } from "node:fs";
-import { availableParallelism } from "node:os";
 import type { PalmFrame } from "../../../hardware/palm-sensor.ts";
 import { SimulatedPalmSensor, type PresentationAttack } from "../../../hardware/simulated-palm-sensor.ts";
 import { dPrime, detCurve, equalErrorRate, IMPOSTORS_PER_INVERSE_FMR, resolvedOperatingPointAtFmr } from "../../../core/verification-metrics.ts";
@@ -21,13 +14,14 @@ import { LIVENESS_THRESHOLD } from "../liveness-check.ts";
 import { listDataset, readDatasetFrame } from "./dataset-folder.ts";
 import { drawDetCurve } from "./det-plot.ts";
 import { loadEncoder, type TemplateEncoder } from "./matching-method.ts";
-import { METHOD_NAMES, type MethodName } from "./pair-scorers.ts";
+import type { MethodName } from "./pair-scorers.ts";
 import { scorePairs } from "./pair-scoring.ts";
 
 /** Synthetic evaluation subjects start here: no seed at or above it was used to tune anything. */
 export const SYNTHETIC_EVAL_SEED_BASE = 3_000_000;
 
-interface Options {
+/** What `palmline eval` was asked to measure (cli/commands/eval.ts reads it from the command line). */
+export interface EvaluationOptions {
   readonly dataset?: string;
   readonly synthetic?: number;
   readonly captures: number;
@@ -42,69 +36,6 @@ interface Options {
   /** Only the first N subject folders of a dataset (quick runs). */
   readonly limitSubjects?: number;
 }
-
-const USAGE = `usage: palmline eval --dataset DIR [--kind roi|hand] [--channel visible|nir|fused] [--sessions S|G,P] [--limit-subjects N] [--method palmline|compcode] [--threads T] [--det FILE.png]
-       palmline eval --synthetic N [--captures K] [--channel fused|visible|nir] [--method palmline|compcode] [--threads T] [--det FILE.png]
-       palmline eval --pad [--subjects N]`;
-
-const parse = (argv: readonly string[]): Options | string => {
-  const o: { -readonly [K in keyof Options]?: Options[K] } = {};
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i]!;
-    const value = () => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${flag} needs a value`);
-      return v;
-    };
-    const count = () => {
-      const n = Number(value());
-      if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} needs a positive integer`);
-      return n;
-    };
-    try {
-      if (flag === "--dataset") o.dataset = value();
-      else if (flag === "--synthetic") o.synthetic = count();
-      else if (flag === "--captures") o.captures = count();
-      else if (flag === "--subjects") o.subjects = count();
-      else if (flag === "--limit-subjects") o.limitSubjects = count();
-      else if (flag === "--threads") o.threads = count();
-      else if (flag === "--pad") o.pad = true;
-      else if (flag === "--det") o.det = value();
-      else if (flag === "--kind") {
-        const k = value();
-        if (k !== "roi" && k !== "hand") return `--kind must be roi or hand`;
-        o.kind = k === "roi" ? "palm-crop" : "hand";
-      } else if (flag === "--channel") {
-        const c = value();
-        if (c !== "visible" && c !== "nir" && c !== "fused") return `--channel must be visible, nir or fused`;
-        o.channel = c;
-      } else if (flag === "--method") {
-        const m = value();
-        if (!(METHOD_NAMES as readonly string[]).includes(m)) return `--method must be one of ${METHOD_NAMES.join(", ")}`;
-        o.method = m as MethodName;
-      } else if (flag === "--sessions") {
-        const list = value().split(",");
-        if (list.length > 2 || list.some((x) => x === "")) return "--sessions takes one session (within it) or gallery,probe";
-        o.sessions = list;
-      } else return `unknown argument ${flag}`;
-    } catch (e) {
-      return (e as Error).message;
-    }
-  }
-  const modes = [o.dataset !== undefined, o.synthetic !== undefined, o.pad === true].filter(Boolean).length;
-  if (modes !== 1) return "give exactly one of --dataset, --synthetic, --pad";
-  if (o.sessions !== undefined && o.dataset === undefined) return "--sessions needs --dataset";
-  return {
-    ...o,
-    captures: o.captures ?? 6,
-    pad: o.pad ?? false,
-    subjects: o.subjects ?? 200,
-    kind: o.kind ?? (o.dataset !== undefined ? "palm-crop" : "hand"),
-    channel: o.channel ?? (o.dataset !== undefined ? "visible" : "fused"),
-    method: o.method ?? "palmline",
-    threads: o.threads ?? availableParallelism(),
-  };
-};
 
 interface Capture {
   readonly subject: number;
@@ -177,7 +108,7 @@ const protocolSplit = (a: Acquisition, sessions: readonly string[] | undefined) 
   return { name: `gallery ${sessions[0]} x probes ${sessions[1]}`, select: undefined, split: { gallery: indices(sessions[0]!), probes: indices(sessions[1]!) } };
 };
 
-const reportVerification = async (title: string, acquired: Acquisition, o: Options): Promise<number> => {
+const reportVerification = async (title: string, acquired: Acquisition, o: EvaluationOptions): Promise<number> => {
   const log = (s: string) => console.log(s);
   const protocol = protocolSplit(acquired, o.sessions);
   // Within one session: keep only that session's captures (failures to acquire stay counted).
@@ -285,7 +216,7 @@ async function* datasetCaptures(root: string, channel: ModelChannels, limitSubje
   }
 }
 
-const runPad = async (o: Options): Promise<number> => {
+const runPad = async (o: EvaluationOptions): Promise<number> => {
   const extractor = await SignatureExtractor.load(undefined, { framing: "hand" });
   try {
     const kinds: (PresentationAttack | "bona-fide")[] = ["bona-fide", "printed-photo", "screen-replay", "veinless-replica"];
@@ -336,12 +267,7 @@ const runPad = async (o: Options): Promise<number> => {
   }
 };
 
-export async function runEvaluation(argv: string[]): Promise<number> {
-  const o = parse(argv);
-  if (typeof o === "string") {
-    console.error(`${o}\n${USAGE}`);
-    return 2;
-  }
+export async function runEvaluation(o: EvaluationOptions): Promise<number> {
   if (o.pad) return runPad(o);
   const progress = (done: number) => process.stderr.write(`  ... ${done} images\r`);
   const framing = o.synthetic !== undefined ? "hand" : o.kind;
