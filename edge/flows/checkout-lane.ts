@@ -12,10 +12,10 @@ import type { PalmSensor } from "../../hardware/palm-sensor.ts";
 import type { SignatureExtractor } from "../biometrics/signature-extractor.ts";
 import type { DeviceAgent } from "../device-agent.ts";
 import { captureSealedSignature } from "../palm-capture.ts";
-import type { RegionLink } from "../region-link.ts";
 import { checkoutMachine, type MerchantKind } from "./checkout-machine.ts";
 import type { FlowResult } from "./flow-result.ts";
 import { describeFlowState, whenShowingResult } from "./flow-driver.ts";
+import { onEveryLink } from "./on-every-link.ts";
 import { answerStepUp, readStepUpDigits } from "./step-up.ts";
 
 export interface CheckoutLaneOptions {
@@ -31,20 +31,6 @@ export interface CheckoutLaneOptions {
   readonly merchantKind: MerchantKind;
 }
 
-const isUnavailable = (error: unknown) => typeof error === "object" && error !== null && "_tag" in error && error._tag === "RegionUnavailable";
-
-/** Sends a request on the current link; a dropped link is retried on the next one until aborted. */
-export const onEveryLink = async <T>(agent: DeviceAgent, signal: AbortSignal, request: (link: RegionLink) => Promise<T>): Promise<T> => {
-  for (;;) {
-    if (signal.aborted) throw new Error("cancelled");
-    const link = await agent.online();
-    try {
-      return await request(link);
-    } catch (error) {
-      if (!isUnavailable(error) || signal.aborted) throw error;
-    }
-  }
-};
 
 /** The authorization was approved but the money could not be taken. */
 export class PaymentNotCaptured extends Data.TaggedError("PaymentNotCaptured")<{ readonly reason: string; readonly released: boolean }> {

@@ -5,7 +5,7 @@
 // The digits live in the flow's context only between the keypad and the answer.
 import type { Keypad } from "../../hardware/keypad.ts";
 import type { DeviceAgent } from "../device-agent.ts";
-import { onEveryLink } from "./checkout-lane.ts";
+import { onEveryLink } from "./on-every-link.ts";
 
 /** The keypad prompt for a step-up. */
 export const STEP_UP_PROMPT = "phone-last4";
