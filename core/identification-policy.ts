@@ -72,6 +72,11 @@ export interface IdentificationPolicyOptions {
   /** The step-up floor is never looser than one-to-one verification at this FMR. */
   readonly maxStepUpFmr?: number;
   readonly closeFactor?: number;
+  /**
+   * N is never taken below this: a deployment sized for many people decides for them from its
+   * first day, rather than accepting weak palms while few have enrolled.
+   */
+  readonly minimumPopulation?: number;
 }
 
 export const DEFAULT_TARGET_FPIR = 1e-4;
@@ -87,6 +92,7 @@ export class IdentificationPolicy {
   readonly digitSpace: number;
   readonly maxStepUpFmr: number;
   readonly closeFactor: number;
+  readonly minimumPopulation: number;
 
   constructor(options: IdentificationPolicyOptions) {
     this.calibration = options.calibration;
@@ -97,11 +103,12 @@ export class IdentificationPolicy {
     this.digitSpace = options.digitSpace ?? 10_000;
     this.maxStepUpFmr = options.maxStepUpFmr ?? 1e-4;
     this.closeFactor = options.closeFactor ?? 100;
+    this.minimumPopulation = options.minimumPopulation ?? 1;
     if (!(this.targetFpir > 0 && this.targetFpir < 1)) throw new RangeError(`target FPIR must be in (0, 1), got ${this.targetFpir}`);
   }
 
   thresholds(enrolled: number): IdentificationThresholds {
-    const n = Math.max(1, enrolled);
+    const n = Math.max(1, enrolled, this.minimumPopulation);
     const acceptFmr = this.targetFpir / n;
     const guessed = (this.targetFpir * this.digitSpace) / (n * this.maxCandidates * this.attempts);
     const floorFmr = Math.max(acceptFmr, Math.min(this.maxStepUpFmr, guessed));

@@ -55,8 +55,9 @@ export class ServicePoint {
           identify: fromPromise(async ({ input }): Promise<FlowResult> => {
             const answer = await (await agent.online()).identify(input.sealed);
             const latencyMs = clock.now() - input.handAt;
+            // A loyalty lookup does not step up: a palm in the grey zone is simply not recognised.
             if (answer.outcome !== "match") return { kind: "not-identified", text: "Palm not recognised", latencyMs };
-            return { kind: "identified", text: answer.loyaltyCard !== undefined ? `Loyalty card ${answer.loyaltyCard}` : "Recognised: no loyalty card linked", latencyMs };
+            return { kind: "identified", text: answer.loyaltyCard !== null ? `Loyalty card ${answer.loyaltyCard}` : "Recognised: no loyalty card linked", latencyMs };
           }),
         },
       }),

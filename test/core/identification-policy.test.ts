@@ -50,6 +50,12 @@ describe("identification policy", () => {
     expect(policy.decide([c("ada", 0.8)], 1_000_000).outcome).toBe("step-up");
   });
 
+  test("decides for the planned population while fewer people are enrolled", () => {
+    const planned = new IdentificationPolicy({ calibration: tenthDecades, targetFpir: 1e-4, minimumPopulation: 1_000_000 });
+    expect(planned.thresholds(100)).toEqual(policy.thresholds(1_000_000));
+    expect(planned.thresholds(2_000_000)).toEqual(policy.thresholds(2_000_000));
+  });
+
   test("never lets the floor be looser than one-to-one verification at 1e-4", () => {
     expect(policy.thresholds(1).floorScore).toBeCloseTo(0.4, 9);
   });
