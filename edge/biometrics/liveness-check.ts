@@ -91,7 +91,19 @@ const offPalmMask = (visible: Float32Array, nir: Float32Array, size: number): Fl
   return out;
 };
 
+/** A sensor (or a dataset) with only a NIR camera hands the one image in as both channels: the
+ *  NIR-versus-visible tell cannot be read, and the frame fails closed, saying so. */
+const sameImage = (a: Float32Array, b: Float32Array): boolean => {
+  if (a === b) return true;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+};
+
 export const assessLiveness = (visible: Float32Array, nir: Float32Array, size: number): LivenessAssessment => {
+  if (sameImage(visible, nir)) {
+    const nirLevel = nir.reduce((sum, p) => sum + p, 0) / nir.length;
+    return { score: 0, tell: "one channel only (the visible and NIR images are the same): liveness needs both", nirLevel };
+  }
   const v = veinBand(visible, size);
   const n = veinBand(nir, size);
   const offPalm = offPalmMask(visible, nir, size);

@@ -49,3 +49,11 @@ test("extracting a signature from an attack raises PresentationAttackSuspected",
   expect(tags.has("PresentationAttackSuspected")).toBe(true);
   expect([...tags].every((t) => t === "PresentationAttackSuspected" || t === "PoorQuality")).toBe(true);
 });
+
+test("a frame whose one NIR image stands in for both channels fails closed, saying liveness needs both", async () => {
+  const sensor = new SimulatedPalmSensor({ seed: 10 });
+  sensor.present({ subjectSeed: 52_200, side: "right" });
+  const frame = await sensor.capture();
+  const nirOnly = { ...frame, visible: frame.nir! };
+  await expect(extractor.extract(nirOnly)).rejects.toMatchObject({ _tag: "PresentationAttackSuspected", tell: expect.stringContaining("one channel only") });
+});
