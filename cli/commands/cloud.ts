@@ -1,10 +1,5 @@
 // `palmline cloud`: one regional node, running until SIGINT or SIGTERM.
-import { Cause, Effect, Exit, Fiber } from "effect";
-import { regionNodeLayer, RegionNode } from "../../cloud/region-node.ts";
 import { systemClock } from "../../core/clock.ts";
-import { InspectionHub } from "../../inspector/inspection-hub.ts";
-import { startInspectorServer } from "../../inspector/inspector-server.ts";
-import { loadFederationKey } from "../../cloud/replication/federation-key.ts";
 import { defineCommand, parsePort, parsePositiveInt, UsageError, type CommandSpec } from "../command-line.ts";
 
 const cloudSpec = {
@@ -50,6 +45,7 @@ export const cloudCommand = defineCommand(cloudSpec, async (values) => {
   }
   let federationKey: Uint8Array | undefined;
   if (values["federation-key"] !== undefined) {
+    const { loadFederationKey } = await import("../../cloud/replication/federation-key.ts");
     try {
       federationKey = loadFederationKey(values["federation-key"]);
     } catch (error) {
@@ -57,13 +53,20 @@ export const cloudCommand = defineCommand(cloudSpec, async (values) => {
     }
   }
   const inspectorPort = values["inspector-port"] !== undefined ? parsePort(values["inspector-port"], 0, "inspector-port") : undefined;
+  const port = parsePort(values.port, 7400);
+  const shardCount = parsePositiveInt("shards", values.shards, 2, 256);
+  // Loaded only when the command runs: its --help and argument errors need none of it.
+  const { Cause, Effect, Exit, Fiber } = await import("effect");
+  const { regionNodeLayer, RegionNode } = await import("../../cloud/region-node.ts");
+  const { InspectionHub } = await import("../../inspector/inspection-hub.ts");
+  const { startInspectorServer } = await import("../../inspector/inspector-server.ts");
   const inspection = inspectorPort !== undefined ? new InspectionHub() : undefined;
   const settings = {
     regionId: values.region ?? "local",
     dataDir: values.data ?? ".data/region",
     host: values.host ?? "127.0.0.1",
-    port: parsePort(values.port, 7400),
-    shardCount: parsePositiveInt("shards", values.shards, 2, 256),
+    port,
+    shardCount,
     clock: systemClock,
     log: (line: string) => console.log(`${timestamp()} ${line}`),
     ...(values.processor !== undefined ? { processorUrl: values.processor } : {}),

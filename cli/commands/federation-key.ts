@@ -1,6 +1,5 @@
 // `palmline federation-key`: creates the key the regions of one federation share. Give the same
 // file (copied over a secure path) to every region's `palmline cloud --federation-key FILE`.
-import { createFederationKeyFile } from "../../cloud/replication/federation-key.ts";
 import { defineCommand, UsageError, type CommandSpec } from "../command-line.ts";
 
 const federationKeySpec = {
@@ -14,7 +13,8 @@ const federationKeySpec = {
 } as const satisfies CommandSpec<Record<string, { type: "string" | "boolean" }>>;
 
 export const federationKeyCommand = defineCommand(federationKeySpec, async (values) => {
-  if (values.out === undefined) throw new UsageError({ reason: "federation-key: --out FILE is required" });
+  if (values.out === undefined) throw new UsageError({ reason: "--out FILE is required" });
+  const { createFederationKeyFile } = await import("../../cloud/replication/federation-key.ts");
   try {
     createFederationKeyFile(values.out);
   } catch (error) {

@@ -1,13 +1,7 @@
 // `palmline gate --devices N`: a venue with N turnstiles. Seeded simulated fans enroll at a
 // kiosk; the operator grants tickets through the node's HTTP API (valid, expired) and badges;
 // fans and strangers come to the gates. A live status line per gate; `--once --json` for scripts.
-import { GateLane } from "../../edge/flows/gate-lane.ts";
-import { whenState } from "../../edge/flows/flow-driver.ts";
-import { SimulatedDisplay } from "../../hardware/display.ts";
-import { SimulatedGateRelay } from "../../hardware/gate-relay.ts";
-import { SimulatedPalmSensor } from "../../hardware/simulated-palm-sensor.ts";
 import { defineCommand, parsePositiveInt, type CommandSpec } from "../command-line.ts";
-import { simulatedPeople, stopSignal, summary, openSiteRun } from "../simulated-site.ts";
 
 const gateSpec = {
   name: "gate",
@@ -38,8 +32,17 @@ const HOUR = 3_600_000;
 
 export const gateCommand = defineCommand(gateSpec, async (values) => {
   const gatesWanted = parsePositiveInt("devices", values.devices, 2, 64);
-  const people = simulatedPeople(parsePositiveInt("people", values.people, 6, 500), parsePositiveInt("seed", values.seed, 1) + 7);
+  const peopleCount = parsePositiveInt("people", values.people, 6, 500);
+  const seed = parsePositiveInt("seed", values.seed, 1);
   const visitors = parsePositiveInt("visitors", values.visitors, 4, 100_000);
+  // Loaded only when the command runs: its --help and argument errors need none of it.
+  const { GateLane } = await import("../../edge/flows/gate-lane.ts");
+  const { whenState } = await import("../../edge/flows/flow-driver.ts");
+  const { SimulatedDisplay } = await import("../../hardware/display.ts");
+  const { SimulatedGateRelay } = await import("../../hardware/gate-relay.ts");
+  const { SimulatedPalmSensor } = await import("../../hardware/simulated-palm-sensor.ts");
+  const { simulatedPeople, stopSignal, summary, openSiteRun } = await import("../simulated-site.ts");
+  const people = simulatedPeople(peopleCount, seed + 7);
   const json = values.json === true;
   const signal = stopSignal();
   const { site, board, decisions, record } = await openSiteRun({ title: "gate", once: values.once === true, json, inspectorPort: values["inspector-port"] });

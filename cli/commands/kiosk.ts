@@ -2,7 +2,6 @@
 // from their SMS, four palm captures. Some type the wrong code, some hold up a printed photo,
 // and the first person comes back (already enrolled). `--once --json` for scripts.
 import { defineCommand, parsePositiveInt, type CommandSpec } from "../command-line.ts";
-import { simulatedPeople, stopSignal, summary, openSiteRun } from "../simulated-site.ts";
 
 const kioskSpec = {
   name: "kiosk",
@@ -27,6 +26,8 @@ const kioskSpec = {
 export const kioskCommand = defineCommand(kioskSpec, async (values) => {
   const count = parsePositiveInt("people", values.people, 6, 500);
   const seed = parsePositiveInt("seed", values.seed, 1);
+  // Loaded only when the command runs: its --help and argument errors need none of it.
+  const { simulatedPeople, stopSignal, summary, openSiteRun } = await import("../simulated-site.ts");
   const json = values.json === true;
   const signal = stopSignal();
   const { site, board, decisions } = await openSiteRun({ title: "kiosk", once: values.once === true, json, inspectorPort: values["inspector-port"] });

@@ -2,9 +2,6 @@
 // scanner, with the region key the installer pins on it. Works beside a running node (SQLite WAL).
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { DeviceDirectory, PROVISIONING_CODE_TTL_MS } from "../../cloud/registry/device-directory.ts";
-import { openRegistryDatabase } from "../../cloud/registry/registry-database.ts";
-import { loadOrCreateRegionKeyring } from "../../cloud/storage/region-keyring.ts";
 import { defineCommand, UsageError, type CommandSpec } from "../command-line.ts";
 
 const provisionCodeSpec = {
@@ -21,6 +18,10 @@ const provisionCodeSpec = {
 export const provisionCodeCommand = defineCommand(provisionCodeSpec, async (values) => {
   const dataDir = values.data ?? ".data/region";
   if (!existsSync(join(dataDir, "registry.sqlite"))) throw new UsageError({ reason: `no region data in ${dataDir} (start it once with: palmline cloud --data ${dataDir})` });
+  // Loaded only when the command runs: its --help and argument errors need none of it.
+  const { DeviceDirectory, PROVISIONING_CODE_TTL_MS } = await import("../../cloud/registry/device-directory.ts");
+  const { openRegistryDatabase } = await import("../../cloud/registry/registry-database.ts");
+  const { loadOrCreateRegionKeyring } = await import("../../cloud/storage/region-keyring.ts");
   const keyring = await loadOrCreateRegionKeyring(dataDir);
   const db = openRegistryDatabase(dataDir);
   try {

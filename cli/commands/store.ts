@@ -3,12 +3,7 @@
 // every fifth person's card is declined. Some lanes belong to a third-party merchant and only
 // get payment credentials. A live status line per lane; `--once --json` for scripts.
 import { randomBytes } from "node:crypto";
-import { CheckoutLane } from "../../edge/flows/checkout-lane.ts";
-import { whenState } from "../../edge/flows/flow-driver.ts";
-import { SimulatedDisplay } from "../../hardware/display.ts";
-import { SimulatedPalmSensor } from "../../hardware/simulated-palm-sensor.ts";
 import { defineCommand, parsePositiveInt, type CommandSpec } from "../command-line.ts";
-import { DECLINING_CARD, simulatedPeople, stopSignal, summary, openSiteRun } from "../simulated-site.ts";
 
 const storeSpec = {
   name: "store",
@@ -36,8 +31,16 @@ const storeSpec = {
 
 export const storeCommand = defineCommand(storeSpec, async (values) => {
   const lanesWanted = parsePositiveInt("devices", values.devices, 2, 64);
-  const people = simulatedPeople(parsePositiveInt("people", values.people, 5, 500), parsePositiveInt("seed", values.seed, 1));
+  const peopleCount = parsePositiveInt("people", values.people, 5, 500);
+  const seed = parsePositiveInt("seed", values.seed, 1);
   const shoppers = parsePositiveInt("shoppers", values.shoppers, 4, 100_000);
+  // Loaded only when the command runs: its --help and argument errors need none of it.
+  const { CheckoutLane } = await import("../../edge/flows/checkout-lane.ts");
+  const { whenState } = await import("../../edge/flows/flow-driver.ts");
+  const { SimulatedDisplay } = await import("../../hardware/display.ts");
+  const { SimulatedPalmSensor } = await import("../../hardware/simulated-palm-sensor.ts");
+  const { DECLINING_CARD, simulatedPeople, stopSignal, summary, openSiteRun } = await import("../simulated-site.ts");
+  const people = simulatedPeople(peopleCount, seed);
   const json = values.json === true;
   const signal = stopSignal();
   const { site, board, decisions, record } = await openSiteRun({ title: "store", once: values.once === true, json, inspectorPort: values["inspector-port"] });

@@ -35,35 +35,13 @@ import { CardVaultClient } from "../../edge/payments/card-vault-client.ts";
 import { SimulatedDisplay } from "../../hardware/display.ts";
 import { SimulatedPalmSensor } from "../../hardware/simulated-palm-sensor.ts";
 import { captureOf, fitSignatureDistribution, identityCentre } from "./signature-distribution.ts";
-import { parseNumberInRange, parsePositiveInt, parseWholeNumber, type CommandSpec, type CommandValues } from "../../cli/command-line.ts";
+import { parseNumberInRange, parsePositiveInt, parseWholeNumber } from "../../cli/command-line.ts";
+import type { CheckoutBenchValues } from "./bench-commands.ts";
 
 const progress = (line: string) => process.stderr.write(`[checkout ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0;
 
-export const checkoutBenchSpec = {
-  name: "checkout",
-  program: "npm run bench --",
-  summary: "hand -> approved with N enrolled and D lanes busy",
-  usage: "npm run bench -- checkout [--enrolled N] [--devices D] [--checkouts C] [--payers P] [--shards S] [--pace-ms MS]",
-  options: {
-    enrolled: { type: "string" },
-    devices: { type: "string" },
-    checkouts: { type: "string" },
-    payers: { type: "string" },
-    shards: { type: "string" },
-    "pace-ms": { type: "string" },
-  },
-  optionHelp: {
-    enrolled: "background identities in the registry (default 100,000)",
-    devices: "checkout lanes, each a device agent with its own extractor (default 20)",
-    checkouts: "checkouts per lane (default 10)",
-    payers: "payers enrolled through the real path, with cards (default 40)",
-    shards: "FAISS shards (default 2)",
-    "pace-ms": "a customer every MS per lane; 0 is back to back (default 0)",
-  },
-} as const satisfies CommandSpec<Record<string, { type: "string" }>>;
-
-export const runCheckoutBench = async (values: CommandValues<typeof checkoutBenchSpec.options>) => {
+export const runCheckoutBench = async (values: CheckoutBenchValues) => {
   const paceMs = parseNumberInRange("pace-ms", values["pace-ms"], 0, 0, 3_600_000);
   const enrolled = parseWholeNumber("enrolled", values.enrolled, 100_000, 10_000_000);
   const devices = parsePositiveInt("devices", values.devices, 20, 1_000);

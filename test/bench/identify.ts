@@ -31,7 +31,8 @@ import { IdentityVault } from "../../cloud/storage/identity-vault.ts";
 import { loadOrCreateRegionKeyring } from "../../cloud/storage/region-keyring.ts";
 import { sodiumReady } from "../../cloud/storage/sodium.ts";
 import { captureOf, fitSignatureDistribution, identityCentre } from "./signature-distribution.ts";
-import { parseNumberInRange, parsePositiveInt, type CommandSpec, type CommandValues } from "../../cli/command-line.ts";
+import { parseNumberInRange, parsePositiveInt } from "../../cli/command-line.ts";
+import type { IdentifyBenchValues } from "./bench-commands.ts";
 
 const repoRoot = join(import.meta.dirname, "..", "..");
 const progress = (line: string) => process.stderr.write(`[identify ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
@@ -78,38 +79,7 @@ const measureLatency = async (queries: readonly PalmSignature[], concurrency: nu
   return { concurrency, p50Ms: round(percentile(latencies, 0.5)), p99Ms: round(percentile(latencies, 0.99)), perSecond: round((queries.length * 1000) / wall, 0) };
 };
 
-export const identifyBenchSpec = {
-  name: "identify",
-  program: "npm run bench --",
-  summary: "identification among N enrolled: latency, recall@1, restart, bytes/identity",
-  usage: "npm run bench -- identify [--enrolled N] [--queries Q] [--shards S] [--palms P] [--isotropic-share X] [--data DIR] [--keep] [--layout L] [--nprobe K] [--candidates C]",
-  options: {
-    enrolled: { type: "string" },
-    queries: { type: "string" },
-    shards: { type: "string" },
-    palms: { type: "string" },
-    "isotropic-share": { type: "string" },
-    data: { type: "string" },
-    keep: { type: "boolean" },
-    layout: { type: "string" },
-    nprobe: { type: "string" },
-    candidates: { type: "string" },
-  },
-  optionHelp: {
-    enrolled: "synthetic identities in the registry, up to 1,000,000 (default 100,000)",
-    queries: "genuine queries; a quarter as many impostors (default 1,000)",
-    shards: "FAISS shards (default 2)",
-    palms: "simulated palms the model's output distribution is fitted on (default 160)",
-    "isotropic-share": "share of the sampled variation that is isotropic, 0 to 1 (default 0.25)",
-    data: "registry directory to fill (default a temporary one, removed afterwards)",
-    keep: "keep the temporary data directory",
-    layout: "force a FAISS index layout description instead of the chosen one",
-    nprobe: "force the IVF lists probed per query",
-    candidates: `candidates re-ranked exactly per query (default ${RERANK_CANDIDATES})`,
-  },
-} as const satisfies CommandSpec<Record<string, { type: "string" | "boolean" }>>;
-
-export const runIdentifyBench = async (values: CommandValues<typeof identifyBenchSpec.options>) => {
+export const runIdentifyBench = async (values: IdentifyBenchValues) => {
   const enrolled = parsePositiveInt("enrolled", values.enrolled, 100_000, 1_000_000);
   const queryCount = parsePositiveInt("queries", values.queries, 1_000);
   const shardCount = parsePositiveInt("shards", values.shards, 2, 256);

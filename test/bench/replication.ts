@@ -22,7 +22,8 @@ import { join } from "node:path";
 import { createFederationKeyFile } from "../../cloud/replication/federation-key.ts";
 import { startPartitionProxy } from "../support/partition-proxy.ts";
 import { fetchReplication, type ReplicationStatus } from "../support/region-federation.ts";
-import { parseWholeNumber, UsageError, type CommandSpec, type CommandValues } from "../../cli/command-line.ts";
+import { parseWholeNumber, UsageError } from "../../cli/command-line.ts";
+import type { ReplicationBenchValues } from "./bench-commands.ts";
 
 const progress = (line: string) => process.stderr.write(`[replication ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0;
@@ -111,28 +112,7 @@ const untilEqual = async (a: Region, b: Region, timeoutMs: number, onConnected?:
   }
 };
 
-export const replicationBenchSpec = {
-  name: "replication",
-  program: "npm run bench --",
-  summary: "two regions: changes/s, convergence after a partition, deletion -> unidentifiable",
-  usage: "npm run bench -- replication [--changes N] [--shared N] [--steady N] [--deletions N] [--keep]",
-  options: {
-    changes: { type: "string" },
-    shared: { type: "string" },
-    steady: { type: "string" },
-    deletions: { type: "string" },
-    keep: { type: "boolean" },
-  },
-  optionHelp: {
-    changes: "changes each side makes while partitioned (default 10,000)",
-    shared: "identities both regions hold before the partition (default 4,000)",
-    steady: "identities enrolled while the link is up (default 5,000)",
-    deletions: "deletions timed until the other region stops holding them (default 20)",
-    keep: "keep the regions' data directories",
-  },
-} as const satisfies CommandSpec<Record<string, { type: "string" | "boolean" }>>;
-
-export const runReplicationBench = async (values: CommandValues<typeof replicationBenchSpec.options>) => {
+export const runReplicationBench = async (values: ReplicationBenchValues) => {
   const changes = parseWholeNumber("changes", values.changes, 10_000);
   const shared = parseWholeNumber("shared", values.shared, 4_000);
   const steady = parseWholeNumber("steady", values.steady, 5_000);

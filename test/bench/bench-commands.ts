@@ -1,0 +1,92 @@
+// The benches' command lines: each bench's options and help, kept apart from the benches so that
+// `npm run bench -- <name> --help` and a bad argument load none of them. The benches read their
+// values through cli/command-line.ts's parsers (defaults and ranges live where each value is used).
+import type { CommandSpec, CommandValues } from "../../cli/command-line.ts";
+
+export const protocolBenchSpec = {
+  name: "protocol",
+  program: "npm run bench --",
+  summary: "handshakes/s, encrypted frames/s, bytes of overhead per frame",
+  usage: "npm run bench -- protocol",
+  options: {},
+  optionHelp: {},
+} as const satisfies CommandSpec<Record<string, { type: "string" | "boolean" }>>;
+
+export const checkoutBenchSpec = {
+  name: "checkout",
+  program: "npm run bench --",
+  summary: "hand -> approved with N enrolled and D lanes busy",
+  usage: "npm run bench -- checkout [--enrolled N] [--devices D] [--checkouts C] [--payers P] [--shards S] [--pace-ms MS]",
+  options: {
+    enrolled: { type: "string" },
+    devices: { type: "string" },
+    checkouts: { type: "string" },
+    payers: { type: "string" },
+    shards: { type: "string" },
+    "pace-ms": { type: "string" },
+  },
+  optionHelp: {
+    enrolled: "background identities in the registry (default 100,000)",
+    devices: "checkout lanes, each a device agent with its own extractor (default 20)",
+    checkouts: "checkouts per lane (default 10)",
+    payers: "payers enrolled through the real path, with cards (default 40)",
+    shards: "FAISS shards (default 2)",
+    "pace-ms": "a customer every MS per lane; 0 is back to back (default 0)",
+  },
+} as const satisfies CommandSpec<Record<string, { type: "string" }>>;
+
+export const replicationBenchSpec = {
+  name: "replication",
+  program: "npm run bench --",
+  summary: "two regions: changes/s, convergence after a partition, deletion -> unidentifiable",
+  usage: "npm run bench -- replication [--changes N] [--shared N] [--steady N] [--deletions N] [--keep]",
+  options: {
+    changes: { type: "string" },
+    shared: { type: "string" },
+    steady: { type: "string" },
+    deletions: { type: "string" },
+    keep: { type: "boolean" },
+  },
+  optionHelp: {
+    changes: "changes each side makes while partitioned (default 10,000)",
+    shared: "identities both regions hold before the partition (default 4,000)",
+    steady: "identities enrolled while the link is up (default 5,000)",
+    deletions: "deletions timed until the other region stops holding them (default 20)",
+    keep: "keep the regions' data directories",
+  },
+} as const satisfies CommandSpec<Record<string, { type: "string" | "boolean" }>>;
+
+export const identifyBenchSpec = {
+  name: "identify",
+  program: "npm run bench --",
+  summary: "identification among N enrolled: latency, recall@1, restart, bytes/identity",
+  usage: "npm run bench -- identify [--enrolled N] [--queries Q] [--shards S] [--palms P] [--isotropic-share X] [--data DIR] [--keep] [--layout L] [--nprobe K] [--candidates C]",
+  options: {
+    enrolled: { type: "string" },
+    queries: { type: "string" },
+    shards: { type: "string" },
+    palms: { type: "string" },
+    "isotropic-share": { type: "string" },
+    data: { type: "string" },
+    keep: { type: "boolean" },
+    layout: { type: "string" },
+    nprobe: { type: "string" },
+    candidates: { type: "string" },
+  },
+  optionHelp: {
+    enrolled: "synthetic identities in the registry, up to 1,000,000 (default 100,000)",
+    queries: "genuine queries; a quarter as many impostors (default 1,000)",
+    shards: "FAISS shards (default 2)",
+    palms: "simulated palms the model's output distribution is fitted on (default 160)",
+    "isotropic-share": "share of the sampled variation that is isotropic, 0 to 1 (default 0.25)",
+    data: "registry directory to fill (default a temporary one, removed afterwards)",
+    keep: "keep the temporary data directory",
+    layout: "force a FAISS index layout description instead of the chosen one",
+    nprobe: "force the IVF lists probed per query",
+    candidates: "candidates re-ranked exactly per query (default: as many as a region re-ranks, RERANK_CANDIDATES)",
+  },
+} as const satisfies CommandSpec<Record<string, { type: "string" | "boolean" }>>;
+
+export type CheckoutBenchValues = CommandValues<typeof checkoutBenchSpec.options>;
+export type ReplicationBenchValues = CommandValues<typeof replicationBenchSpec.options>;
+export type IdentifyBenchValues = CommandValues<typeof identifyBenchSpec.options>;
