@@ -1,7 +1,10 @@
-// A keypad (or touch screen keyboard): the person types a phone number, a one-time code, or
-// confirms a choice.
+// A keypad (or touch screen keyboard): the person types a phone number, a one-time code, the last
+// four digits of their phone for a step-up, or confirms a choice.
 export interface Keypad {
-  /** Resolves with what the person typed for this prompt; rejects when the signal aborts. */
+  /**
+   * Resolves with what the person typed for this prompt ("phone", "code", "phone-last4",
+   * "confirm"); rejects when the signal aborts.
+   */
   read(prompt: string, signal: AbortSignal): Promise<string>;
 }
 
