@@ -3,6 +3,9 @@
 // pays at a first-party lane (the other's card is declined), then at a third-party merchant that
 // only gets a single-use credential; a ticket granted through the operator API opens a gate; a
 // deletion request at a service point removes the first person, whom the gate no longer knows.
+// A lane whose scanner window is fogged shows the step-up: the store region decides as it would
+// with 100,000 customers (demoStorePolicy), Ada's noisy capture lands between "clearly her" and
+// "clearly nobody", and the lane asks for the last four digits of her phone.
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -23,6 +26,11 @@ import { SimulatedGateRelay } from "../hardware/gate-relay.ts";
 import { SimulatedKeypad } from "../hardware/keypad.ts";
 import { SimulatedPalmSensor } from "../hardware/simulated-palm-sensor.ts";
 import type { InspectionEvent } from "xstate";
+import { IdentificationPolicy } from "../core/identification-policy.ts";
+import { twoStageScoreCalibration } from "../core/score-calibration.ts";
+import { STEP_UP_PROMPT } from "../edge/flows/step-up.ts";
+import type { PalmFrame, PalmSensor } from "../hardware/palm-sensor.ts";
+import { SeededRandom } from "../hardware/synthetic-palm/seeded-random.ts";
 import { DECLINING_CARD, GOOD_CARD } from "./simulated-site.ts";
 import type { ReplicationStatus } from "../cloud/replication/region-replication.ts";
 
@@ -33,6 +41,35 @@ export interface DemoRegion {
   readonly identityPublicKey: Uint8Array;
   readonly issueProvisioningCode: () => string;
 }
+
+/**
+ * How the demo's store region decides: the default policy (FPIR 1e-4, the provisional calibration
+ * of the two-stage score), for the 100,000 customers the store is sized for rather than the
+ * handful enrolled during the demo.
+ */
+export const demoStorePolicy = (): IdentificationPolicy => new IdentificationPolicy({ calibration: twoStageScoreCalibration, minimumPopulation: 100_000 });
+
+/** Sensor noise of this many grey levels (sigma) over both channels: a fogged scanner window. */
+const FOG_SIGMA = 30;
+
+/** A scanner behind a fogged window: each frame of the real sensor gets seeded Gaussian noise. */
+const foggedSensor = (inner: PalmSensor, seed: number): PalmSensor => {
+  const random = new SeededRandom(seed);
+  const fog = (channel: Uint8Array) => {
+    for (let i = 0; i < channel.length; i++) {
+      const g = Math.sqrt(-2 * Math.log(1 - random.next())) * Math.cos(2 * Math.PI * random.next());
+      channel[i] = Math.max(0, Math.min(255, Math.round(channel[i]! + FOG_SIGMA * g)));
+    }
+  };
+  return {
+    capture: async (): Promise<PalmFrame> => {
+      const frame = await inner.capture();
+      fog(frame.visible);
+      if (frame.nir !== undefined) fog(frame.nir);
+      return frame;
+    },
+  };
+};
 
 export type RecordFlow = (who: string, expected: FlowResult["kind"], result: FlowResult) => void;
 
@@ -129,6 +166,24 @@ export const runDemoFlows = async (region: DemoRegion, run: DemoFlowRun): Promis
       record(who, expected, await lane.presentHand());
       l.sensor.present(undefined);
     }
+
+    console.log("\ncheckout through a fogged scanner window: Ada's palm is not clear enough, so the lane asks for the last four digits of her phone");
+    const f = await device("lane-fogged");
+    const digits = new SimulatedKeypad();
+    const fogged = new CheckoutLane({ ...f, sensor: foggedSensor(f.sensor, 4_501), keypad: digits, merchantId: "palmline-store", merchantKind: "first-party" });
+    stops.push(() => fogged.stop());
+    digits.type(ada.phone.slice(-4));
+    await whenState(fogged.actor, "idle");
+    fogged.begin(420, "EUR");
+    f.sensor.present({ subjectSeed: ada.seed, side: "right" });
+    const steppedUp = await fogged.presentHand();
+    f.sensor.present(undefined);
+    // The scene is the step-up: a payment approved without one would not show it.
+    record(
+      "Ada",
+      "approved",
+      digits.prompts.includes(STEP_UP_PROMPT) ? { ...steppedUp, text: `after her phone's last 4 digits: ${steppedUp.text}` } : { kind: "failed", text: `no step-up was asked: ${steppedUp.text}` },
+    );
 
     console.log("\ncheckout, third-party cafe: a single-use credential bound to the cafe; the amount stays at the cafe");
     const c = await device("lane-cafe");

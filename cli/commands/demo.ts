@@ -18,7 +18,7 @@ import { startProcessorSimulator } from "../../cloud/payments/processor-simulato
 import { SimulatedSmsGateway } from "../../cloud/phone/phone-verifier.ts";
 import { maskPhoneNumber } from "../../cloud/portal/log-sms-gateway.ts";
 import type { FlowResult } from "../../edge/flows/flow-result.ts";
-import { runDemoFlows, runTwoRegionFlows } from "../demo-flows.ts";
+import { demoStorePolicy, runDemoFlows, runTwoRegionFlows } from "../demo-flows.ts";
 import { systemClock } from "../../core/clock.ts";
 import { createDeviceCredentials } from "../../edge/device-credentials.ts";
 import { RegionLink } from "../../edge/region-link.ts";
@@ -105,7 +105,7 @@ export const demoCommand = defineCommand(demoSpec, async (values) => {
   // Regions share a federation key (every region of one federation holds it) and link over the
   // same secure WebSocket protocol devices use; east dials west, west accepts.
   const federationKey = new Uint8Array(randomBytes(32));
-  const node = await startRegionNode({ regionId: "west", dataDir: join(dataDir, "west"), host: "127.0.0.1", port: parsePort(values.port, 0), shardCount: 2, clock: systemClock, log, processorUrl: processor.url, sms, inspection, federationKey });
+  const node = await startRegionNode({ regionId: "west", dataDir: join(dataDir, "west"), host: "127.0.0.1", port: parsePort(values.port, 0), shardCount: 2, clock: systemClock, log, processorUrl: processor.url, sms, inspection, federationKey, identificationPolicy: demoStorePolicy() });
   const east = await startRegionNode({ regionId: "east", dataDir: join(dataDir, "east"), host: "127.0.0.1", port: 0, shardCount: 2, clock: systemClock, log: eastLog, processorUrl: processor.url, sms, federationKey, peers: [node.url] });
   const inspector = await startInspectorServer({ hub: inspection, clock: scannerClock, title: "palmline inspector — demo store", port: parsePort(values["inspector-port"], 0, "inspector-port") });
   console.log(`  open   | inspector ${inspector.url}`);

@@ -19,6 +19,8 @@ test("the scripted demo enrolls, identifies and rejects strangers, all correctly
   expect(run.stdout.match(/ok {3}\| (Ada|Bo) +[\d.]+ ms +Enrolled: pay with your palm/g)).toHaveLength(2);
   expect(run.stdout).toMatch(/ok {3}\| Ada +[\d.]+ ms +Approved 12\.99 EUR VISA \*{4}4242, loyalty LOY-ADA-501/);
   expect(run.stdout).toMatch(/ok {3}\| Bo +[\d.]+ ms +Declined: card_declined/);
+  // A fogged scanner window puts Ada's palm in the grey zone: the lane asks for her phone's last 4 digits.
+  expect(run.stdout).toMatch(/ok {3}\| Ada +[\d.]+ ms +after her phone's last 4 digits: Approved 4\.20 EUR/);
   expect(run.stdout).toMatch(/ok {3}\| Ada +[\d.]+ ms +Palm accepted/);
   expect(run.stdout).toMatch(/ok {3}\| cafe redeems .*approved/);
   expect(run.stdout).toMatch(/ok {3}\| Ada +[\d.]+ ms +Welcome: Cup final/);
@@ -32,7 +34,7 @@ test("the scripted demo enrolls, identifies and rejects strangers, all correctly
   expect(run.stdout).toMatch(/ok {3}\| Cem at east +[\d.]+ ms +Palm not recognised/);
   expect(run.stdout).toMatch(/ok {3}\| Cem at west +[\d.]+ ms +Palm not recognised/);
   expect(run.stdout).toMatch(/sync {3}\| regions "west" and "east" hold the same registry after \d+ ms/);
-  expect(run.stdout).toContain("29 of 29 decisions right");
+  expect(run.stdout).toContain("30 of 30 decisions right");
 }, 150_000);
 
 test("Ctrl-C stops the running demo cleanly with exit code 0", async () => {
