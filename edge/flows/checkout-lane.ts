@@ -80,9 +80,9 @@ export class CheckoutLane {
         }),
         readDigits: fromPromise(async ({ signal }) => {
           if (keypad === undefined) throw new Error("this lane has no keypad");
-          return readStepUpDigits(keypad, signal);
+          return { phoneDigits: await readStepUpDigits(keypad, signal) };
         }),
-        answerDigits: fromPromise(async ({ input, signal }) => answerStepUp(agent, signal, input.stepUpToken, input.digits)),
+        answerDigits: fromPromise(async ({ input, signal }) => answerStepUp(agent, signal, input.stepUpToken, input.phoneDigits)),
         capturePayment: fromPromise(async ({ input, signal }) => {
           const captured = await onEveryLink(agent, signal, (link) => link.settle({ authorizationId: input.authorizationId, action: "capture" }));
           if (captured.outcome === "captured") return;

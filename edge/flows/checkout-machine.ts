@@ -35,8 +35,8 @@ export interface CheckoutContext {
   readonly handAt: number;
   /** A step-up the region asked for, until it is answered for or given up. */
   readonly stepUpToken: string | undefined;
-  /** The phone digits, only between the keypad and the region's answer. */
-  readonly digits: string | undefined;
+  /** The phone digits, only between the keypad and the region's answer (the name keeps them out of the inspector). */
+  readonly phoneDigits: string | undefined;
   readonly result: FlowResult | undefined;
 }
 
@@ -80,10 +80,10 @@ export const checkoutMachine = setup({
     authorize: fromPromise<FlowResult, CheckoutRequest>(async () => {
       throw new Error("authorize must be provided");
     }),
-    readDigits: fromPromise<string>(async () => {
+    readDigits: fromPromise<{ phoneDigits: string }>(async () => {
       throw new Error("readDigits must be provided");
     }),
-    answerDigits: fromPromise<StepUpOutcome, { stepUpToken: string; digits: string }>(async () => {
+    answerDigits: fromPromise<StepUpOutcome, { stepUpToken: string; phoneDigits: string }>(async () => {
       throw new Error("answerDigits must be provided");
     }),
     requestCredential: fromPromise<FlowResult, { sealed: Uint8Array; merchantNonce: Uint8Array; handAt: number; stepUpToken: string | undefined }>(async () => {
@@ -118,13 +118,13 @@ export const checkoutMachine = setup({
     sealed: undefined,
     handAt: 0,
     stepUpToken: undefined,
-    digits: undefined,
+    phoneDigits: undefined,
     result: undefined,
   }),
   initial: "idle",
   states: {
     idle: {
-      entry: assign({ amount: undefined, merchantNonce: undefined, idempotencyKey: undefined, sealed: undefined, stepUpToken: undefined, digits: undefined, result: undefined }),
+      entry: assign({ amount: undefined, merchantNonce: undefined, idempotencyKey: undefined, sealed: undefined, stepUpToken: undefined, phoneDigits: undefined, result: undefined }),
       on: {
         CHECKOUT: {
           target: "awaitingPalm",
@@ -184,7 +184,7 @@ export const checkoutMachine = setup({
     enteringDigits: {
       invoke: {
         src: "readDigits",
-        onDone: { target: "confirmingDigits", actions: assign({ digits: ({ event }) => event.output }) },
+        onDone: { target: "confirmingDigits", actions: assign({ phoneDigits: ({ event }) => event.output.phoneDigits }) },
         onError: { target: "showingResult", actions: assign({ result: ({ event }) => ({ kind: "failed", text: `Keypad failed: ${errorText(event.error)}` }) }) },
       },
       on: { CANCEL: { target: "showingResult", actions: assign({ result: { kind: "cancelled", text: "Checkout cancelled" } }) } },
@@ -193,7 +193,7 @@ export const checkoutMachine = setup({
     reenteringDigits: {
       invoke: {
         src: "readDigits",
-        onDone: { target: "confirmingDigits", actions: assign({ digits: ({ event }) => event.output }) },
+        onDone: { target: "confirmingDigits", actions: assign({ phoneDigits: ({ event }) => event.output.phoneDigits }) },
         onError: { target: "showingResult", actions: assign({ result: ({ event }) => ({ kind: "failed", text: `Keypad failed: ${errorText(event.error)}` }) }) },
       },
       on: { CANCEL: { target: "showingResult", actions: assign({ result: { kind: "cancelled", text: "Checkout cancelled" } }) } },
@@ -202,20 +202,20 @@ export const checkoutMachine = setup({
     confirmingDigits: {
       invoke: {
         src: "answerDigits",
-        input: ({ context }) => ({ stepUpToken: context.stepUpToken!, digits: context.digits! }),
+        input: ({ context }) => ({ stepUpToken: context.stepUpToken!, phoneDigits: context.phoneDigits! }),
         onDone: [
           // A new attempt with a new idempotency key: the one that asked for the step-up ended there.
-          { guard: ({ event, context }) => event.output === "confirmed" && context.merchantKind === "third-party", target: "requestingCredential", actions: assign({ digits: undefined }) },
-          { guard: ({ event }) => event.output === "confirmed", target: "authorizing", actions: assign({ digits: undefined, idempotencyKey: () => `co-${randomUUID()}` }) },
-          { guard: ({ event }) => event.output === "retry", target: "reenteringDigits", actions: assign({ digits: undefined }) },
-          { target: "showingResult", actions: assign({ digits: undefined, result: notConfirmed }) },
+          { guard: ({ event, context }) => event.output === "confirmed" && context.merchantKind === "third-party", target: "requestingCredential", actions: assign({ phoneDigits: undefined }) },
+          { guard: ({ event }) => event.output === "confirmed", target: "authorizing", actions: assign({ phoneDigits: undefined, idempotencyKey: () => `co-${randomUUID()}` }) },
+          { guard: ({ event }) => event.output === "retry", target: "reenteringDigits", actions: assign({ phoneDigits: undefined }) },
+          { target: "showingResult", actions: assign({ phoneDigits: undefined, result: notConfirmed }) },
         ],
-        onError: { target: "showingResult", actions: assign({ digits: undefined, result: ({ event }) => ({ kind: "failed", text: `Payment failed: ${errorText(event.error)}` }) }) },
+        onError: { target: "showingResult", actions: assign({ phoneDigits: undefined, result: ({ event }) => ({ kind: "failed", text: `Payment failed: ${errorText(event.error)}` }) }) },
       },
-      after: { digitsAnswerTimeout: { target: "showingResult", actions: assign({ digits: undefined, result: { kind: "timed-out", text: "No answer: pay another way" } }) } },
+      after: { digitsAnswerTimeout: { target: "showingResult", actions: assign({ phoneDigits: undefined, result: { kind: "timed-out", text: "No answer: pay another way" } }) } },
     },
     showingResult: {
-      entry: assign({ sealed: undefined, stepUpToken: undefined, digits: undefined }),
+      entry: assign({ sealed: undefined, stepUpToken: undefined, phoneDigits: undefined }),
       initial: "deciding",
       states: {
         deciding: { always: [{ guard: "approvedUncaptured", target: "capturingPayment" }, { target: "shown" }] },

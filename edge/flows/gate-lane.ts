@@ -54,9 +54,9 @@ export class GateLane {
         }),
         readDigits: fromPromise(async ({ signal }) => {
           if (keypad === undefined) throw new Error("this gate has no keypad");
-          return readStepUpDigits(keypad, signal);
+          return { phoneDigits: await readStepUpDigits(keypad, signal) };
         }),
-        answerDigits: fromPromise(async ({ input, signal }) => answerStepUp(agent, signal, input.stepUpToken, input.digits)),
+        answerDigits: fromPromise(async ({ input, signal }) => answerStepUp(agent, signal, input.stepUpToken, input.phoneDigits)),
         openRelay: fromPromise(async ({ input }) => {
           const passed = await relay.open(input.openForMs);
           // The ticket is spent only on a real passage; the region hears it either way.

@@ -19,8 +19,8 @@ export interface GateContext {
   readonly opening: { readonly requestId: string; readonly openForMs: number; readonly text: string; readonly latencyMs: number } | undefined;
   /** A step-up the region asked for, until it is answered for or given up. */
   readonly stepUpToken: string | undefined;
-  /** The phone digits, only between the keypad and the region's answer. */
-  readonly digits: string | undefined;
+  /** The phone digits, only between the keypad and the region's answer (the name keeps them out of the inspector). */
+  readonly phoneDigits: string | undefined;
   readonly result: FlowResult | undefined;
 }
 
@@ -39,10 +39,10 @@ export const gateMachine = setup({
     capture: fromPromise<Uint8Array>(async () => {
       throw new Error("capture must be provided");
     }),
-    readDigits: fromPromise<string>(async () => {
+    readDigits: fromPromise<{ phoneDigits: string }>(async () => {
       throw new Error("readDigits must be provided");
     }),
-    answerDigits: fromPromise<StepUpOutcome, { stepUpToken: string; digits: string }>(async () => {
+    answerDigits: fromPromise<StepUpOutcome, { stepUpToken: string; phoneDigits: string }>(async () => {
       throw new Error("answerDigits must be provided");
     }),
     requestEntry: fromPromise<EntryAnswer, { sealed: Uint8Array; handAt: number; stepUpToken: string | undefined }>(async () => {
@@ -62,11 +62,11 @@ export const gateMachine = setup({
   },
 }).createMachine({
   id: "gate",
-  context: { sealed: undefined, handAt: 0, opening: undefined, stepUpToken: undefined, digits: undefined, result: undefined },
+  context: { sealed: undefined, handAt: 0, opening: undefined, stepUpToken: undefined, phoneDigits: undefined, result: undefined },
   initial: "idle",
   states: {
     idle: {
-      entry: assign({ sealed: undefined, opening: undefined, stepUpToken: undefined, digits: undefined, result: undefined }),
+      entry: assign({ sealed: undefined, opening: undefined, stepUpToken: undefined, phoneDigits: undefined, result: undefined }),
       on: { HAND_PRESENTED: { target: "capturing", actions: assign({ handAt: ({ event }) => event.at }) } },
     },
     capturing: {
@@ -100,7 +100,7 @@ export const gateMachine = setup({
     enteringDigits: {
       invoke: {
         src: "readDigits",
-        onDone: { target: "confirmingDigits", actions: assign({ digits: ({ event }) => event.output }) },
+        onDone: { target: "confirmingDigits", actions: assign({ phoneDigits: ({ event }) => event.output.phoneDigits }) },
         onError: { target: "showingResult", actions: assign({ result: ({ event }) => ({ kind: "failed", text: `Keypad failed: ${errorText(event.error)}` }) }) },
       },
       after: { digitsWait: { target: "showingResult", actions: assign({ result: { kind: "timed-out", text: "No digits entered: please see staff" } }) } },
@@ -108,7 +108,7 @@ export const gateMachine = setup({
     reenteringDigits: {
       invoke: {
         src: "readDigits",
-        onDone: { target: "confirmingDigits", actions: assign({ digits: ({ event }) => event.output }) },
+        onDone: { target: "confirmingDigits", actions: assign({ phoneDigits: ({ event }) => event.output.phoneDigits }) },
         onError: { target: "showingResult", actions: assign({ result: ({ event }) => ({ kind: "failed", text: `Keypad failed: ${errorText(event.error)}` }) }) },
       },
       after: { digitsWait: { target: "showingResult", actions: assign({ result: { kind: "timed-out", text: "No digits entered: please see staff" } }) } },
@@ -116,15 +116,15 @@ export const gateMachine = setup({
     confirmingDigits: {
       invoke: {
         src: "answerDigits",
-        input: ({ context }) => ({ stepUpToken: context.stepUpToken!, digits: context.digits! }),
+        input: ({ context }) => ({ stepUpToken: context.stepUpToken!, phoneDigits: context.phoneDigits! }),
         onDone: [
-          { guard: ({ event }) => event.output === "confirmed", target: "checking", actions: assign({ digits: undefined }) },
-          { guard: ({ event }) => event.output === "retry", target: "reenteringDigits", actions: assign({ digits: undefined }) },
-          { target: "showingResult", actions: assign({ digits: undefined, result: notConfirmed }) },
+          { guard: ({ event }) => event.output === "confirmed", target: "checking", actions: assign({ phoneDigits: undefined }) },
+          { guard: ({ event }) => event.output === "retry", target: "reenteringDigits", actions: assign({ phoneDigits: undefined }) },
+          { target: "showingResult", actions: assign({ phoneDigits: undefined, result: notConfirmed }) },
         ],
-        onError: { target: "showingResult", actions: assign({ digits: undefined, result: ({ event }) => ({ kind: "failed", text: `No answer: ${errorText(event.error)}` }) }) },
+        onError: { target: "showingResult", actions: assign({ phoneDigits: undefined, result: ({ event }) => ({ kind: "failed", text: `No answer: ${errorText(event.error)}` }) }) },
       },
-      after: { digitsAnswerTimeout: { target: "showingResult", actions: assign({ digits: undefined, result: { kind: "timed-out", text: "No answer: please ask staff" } }) } },
+      after: { digitsAnswerTimeout: { target: "showingResult", actions: assign({ phoneDigits: undefined, result: { kind: "timed-out", text: "No answer: please ask staff" } }) } },
     },
     opening: {
       invoke: {
@@ -136,7 +136,7 @@ export const gateMachine = setup({
       after: { relayTimeout: { target: "showingResult", actions: assign({ result: { kind: "failed", text: "The gate did not report: please ask staff" } }) } },
     },
     showingResult: {
-      entry: assign({ sealed: undefined, opening: undefined, stepUpToken: undefined, digits: undefined }),
+      entry: assign({ sealed: undefined, opening: undefined, stepUpToken: undefined, phoneDigits: undefined }),
       after: { resultShown: "idle" },
     },
   },

@@ -17,6 +17,7 @@ import { SimulatedKeypad } from "../../hardware/keypad.ts";
 import { SimulatedPalmSensor } from "../../hardware/simulated-palm-sensor.ts";
 import type { WireMessage } from "../../protocol/index.ts";
 import { kioskRig } from "./kiosk-rig.ts";
+import { personalDataLeft } from "./personal-data.ts";
 import { hand, startStore, TEST_PANS, type Store } from "./store-harness.ts";
 
 // A venue whose calibration is steep enough that no palm ever clears the match threshold at a
@@ -45,12 +46,12 @@ afterAll(() => store?.close());
 
 const checkoutLane = async (name: string, merchantKind: "first-party" | "third-party" = "first-party") => {
   const sent: WireMessage[] = [];
-  const { agent } = await store.device(name, undefined, undefined, (m) => sent.push(m));
+  const { agent, stateDir } = await store.device(name, undefined, undefined, (m) => sent.push(m));
   const sensor = new SimulatedPalmSensor({ seed: name.length * 37 });
   const display = new SimulatedDisplay();
   const keypad = new SimulatedKeypad();
   const merchantId = merchantKind === "first-party" ? "palmline-store" : "m_partner_cafe";
-  return { lane: new CheckoutLane({ agent, sensor, extractor: store.extractor, display, keypad, merchantId, merchantKind }), sensor, display, keypad, sent };
+  return { lane: new CheckoutLane({ agent, sensor, extractor: store.extractor, display, keypad, merchantId, merchantKind }), sensor, display, keypad, sent, stateDir };
 };
 
 const stepUpPrompt = describeFlowState("enteringDigits", undefined);
@@ -58,7 +59,7 @@ const retryPrompt = describeFlowState("reenteringDigits", undefined);
 
 describe("checkout", () => {
   test("a palm in the grey zone pays once the payer types the last four digits of their phone", async () => {
-    const { lane, sensor, display, keypad, sent } = await checkoutLane("lane-step-up-1");
+    const { lane, sensor, display, keypad, sent, stateDir } = await checkoutLane("lane-step-up-1");
     keypad.type("0441");
     lane.begin(1_050, "EUR");
     sensor.present(hand(ALMA));
@@ -74,6 +75,9 @@ describe("checkout", () => {
     expect(authorizations[1]).toMatchObject({ stepUpToken: expect.any(String) });
     const charges = (await store.charges()).filter((c) => authorizations.some((a) => a.type === "payment.authorize.request" && c.idempotencyKey.endsWith(a.idempotencyKey)));
     expect(charges.map((c) => c.state)).toEqual(["captured"]);
+    // Neither the digits nor the token outlive the answer.
+    expect(personalDataLeft([lane.actor], stateDir, ["0441", ALMA_PHONE])).toEqual([]);
+    expect(lane.actor.getSnapshot().context).toMatchObject({ stepUpToken: undefined, phoneDigits: undefined });
   });
 
   test("digits that match nobody are asked for again, and after the last attempt nothing is charged", async () => {
