@@ -5,16 +5,16 @@
 import type { PalmSensor } from "../hardware/palm-sensor.ts";
 import { sealSignature } from "../protocol/index.ts";
 import type { SignatureExtractor } from "./biometrics/signature-extractor.ts";
+import { InvalidFrame, PoorQuality, PresentationAttackSuspected } from "./biometrics/capture-errors.ts";
 
 /** Quality rejections tolerated per capture before the flow gives up and says why. */
 export const MAX_QUALITY_RETRIES = 4;
 /** Second looks after a frame judged not live, per capture. */
 export const MAX_LIVENESS_RETRIES = 1;
 
-const isSuspectedAttack = (error: unknown) => typeof error === "object" && error !== null && "_tag" in error && error._tag === "PresentationAttackSuspected";
+const isSuspectedAttack = (error: unknown) => error instanceof PresentationAttackSuspected;
 
-const isRetryable = (error: unknown) =>
-  typeof error === "object" && error !== null && "_tag" in error && (error._tag === "PoorQuality" || error._tag === "InvalidFrame");
+const isRetryable = (error: unknown) => error instanceof PoorQuality || error instanceof InvalidFrame;
 
 export const captureSealedSignature = async (sensor: PalmSensor, extractor: SignatureExtractor, templatePublicKey: Uint8Array, signal?: AbortSignal): Promise<Uint8Array> => {
   let livenessRetries = 0;

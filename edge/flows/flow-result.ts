@@ -1,6 +1,8 @@
 // What a flow shows when it ends: a kind a program can check, the line on the display, and the
 // time from the hand over the scanner to the answer. It lives in the flow's context only while
 // the result is on screen, and is cleared when the flow goes back to idle.
+import { PresentationAttackSuspected } from "../biometrics/capture-errors.ts";
+
 export interface FlowResult {
   readonly kind:
     | "approved"
@@ -35,9 +37,7 @@ export const CAPTURE_TIMEOUT_MS = 10_000;
 
 export const errorText = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
-export const failedCapture = (error: unknown): FlowResult => {
-  const tag = typeof error === "object" && error !== null && "_tag" in error ? String(error._tag) : undefined;
-  return tag === "PresentationAttackSuspected"
+export const failedCapture = (error: unknown): FlowResult =>
+  error instanceof PresentationAttackSuspected
     ? { kind: "rejected", text: "Not a live palm: please use your own hand" }
     : { kind: "failed", text: `Could not read the palm: ${errorText(error)}` };
-};

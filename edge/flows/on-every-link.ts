@@ -2,9 +2,7 @@
 // before the answer, sent again on the next one (same request body, so a checkout's retry carries
 // the same idempotency key) until the flow aborts.
 import type { DeviceAgent } from "../device-agent.ts";
-import type { RegionLink } from "../region-link.ts";
-
-const isUnavailable = (error: unknown) => typeof error === "object" && error !== null && "_tag" in error && error._tag === "RegionUnavailable";
+import { RegionUnavailable, type RegionLink } from "../region-link.ts";
 
 /** Sends a request on the current link; a dropped link is retried on the next one until aborted. */
 export const onEveryLink = async <T>(agent: DeviceAgent, signal: AbortSignal, request: (link: RegionLink) => Promise<T>): Promise<T> => {
@@ -14,7 +12,7 @@ export const onEveryLink = async <T>(agent: DeviceAgent, signal: AbortSignal, re
     try {
       return await request(link);
     } catch (error) {
-      if (!isUnavailable(error) || signal.aborted) throw error;
+      if (!(error instanceof RegionUnavailable) || signal.aborted) throw error;
     }
   }
 };
