@@ -10,23 +10,14 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startRegionNode } from "../../cloud/region-node.ts";
-import { InspectionHub } from "../../inspector/inspection-hub.ts";
-import { startInspectorServer } from "../../inspector/inspector-server.ts";
-import { SimulatedClock } from "../../inspector/simulated-clock.ts";
-import { startProcessorSimulator } from "../../cloud/payments/processor-simulator.ts";
-import { SimulatedSmsGateway } from "../../cloud/phone/phone-verifier.ts";
-import { maskPhoneNumber } from "../../cloud/portal/log-sms-gateway.ts";
 import type { FlowResult } from "../../edge/flows/flow-result.ts";
-import { demoStorePolicy, runDemoFlows, runTwoRegionFlows } from "../demo-flows.ts";
 import { systemClock } from "../../core/clock.ts";
-import { createDeviceCredentials } from "../../edge/device-credentials.ts";
-import { RegionLink } from "../../edge/region-link.ts";
-import { ScannerAgent } from "../../edge/scanner-agent.ts";
 import type { ScanOutcome, ScannerMode } from "../../edge/scanner-agent-machine.ts";
-import { SignatureExtractor } from "../../edge/biometrics/signature-extractor.ts";
-import { SimulatedPalmSensor, type SimulatedHand } from "../../hardware/simulated-palm-sensor.ts";
 import { defineCommand, parsePort, parsePositiveInt, type CommandSpec } from "../command-line.ts";
+import type { RegionLink } from "../../edge/region-link.ts";
+import type { ScannerAgent } from "../../edge/scanner-agent.ts";
+import type { SignatureExtractor } from "../../edge/biometrics/signature-extractor.ts";
+import type { SimulatedPalmSensor, SimulatedHand } from "../../hardware/simulated-palm-sensor.ts";
 
 const demoSpec = {
   name: "demo",
@@ -79,6 +70,22 @@ export const demoCommand = defineCommand(demoSpec, async (values) => {
   const people = parsePositiveInt("people", values.people, 6, 500);
   const strangers = parsePositiveInt("strangers", values.strangers, 4, 500);
   const intervalMs = parsePositiveInt("interval-ms", values["interval-ms"], 2_000, 3_600_000);
+  const port = parsePort(values.port, 0);
+  const inspectorPort = parsePort(values["inspector-port"], 0, "inspector-port");
+  // Loaded only when the command runs: its --help and argument errors need none of it.
+  const { startRegionNode } = await import("../../cloud/region-node.ts");
+  const { InspectionHub } = await import("../../inspector/inspection-hub.ts");
+  const { startInspectorServer } = await import("../../inspector/inspector-server.ts");
+  const { SimulatedClock } = await import("../../inspector/simulated-clock.ts");
+  const { startProcessorSimulator } = await import("../../cloud/payments/processor-simulator.ts");
+  const { SimulatedSmsGateway } = await import("../../cloud/phone/phone-verifier.ts");
+  const { maskPhoneNumber } = await import("../../cloud/portal/log-sms-gateway.ts");
+  const { runDemoFlows, runTwoRegionFlows, demoStorePolicy } = await import("../demo-flows.ts");
+  const { createDeviceCredentials } = await import("../../edge/device-credentials.ts");
+  const { RegionLink } = await import("../../edge/region-link.ts");
+  const { ScannerAgent } = await import("../../edge/scanner-agent.ts");
+  const { SignatureExtractor } = await import("../../edge/biometrics/signature-extractor.ts");
+  const { SimulatedPalmSensor } = await import("../../hardware/simulated-palm-sensor.ts");
   const scratch = mkdtempSync(join(tmpdir(), "palmline-demo-"));
   const dataDir = values.data ?? scratch;
   const log = (line: string) => console.log(`  region | ${line}`);
@@ -105,9 +112,9 @@ export const demoCommand = defineCommand(demoSpec, async (values) => {
   // Regions share a federation key (every region of one federation holds it) and link over the
   // same secure WebSocket protocol devices use; east dials west, west accepts.
   const federationKey = new Uint8Array(randomBytes(32));
-  const node = await startRegionNode({ regionId: "west", dataDir: join(dataDir, "west"), host: "127.0.0.1", port: parsePort(values.port, 0), shardCount: 2, clock: systemClock, log, processorUrl: processor.url, sms, inspection, federationKey, identificationPolicy: demoStorePolicy() });
+  const node = await startRegionNode({ regionId: "west", dataDir: join(dataDir, "west"), host: "127.0.0.1", port, shardCount: 2, clock: systemClock, log, processorUrl: processor.url, sms, inspection, federationKey, identificationPolicy: demoStorePolicy() });
   const east = await startRegionNode({ regionId: "east", dataDir: join(dataDir, "east"), host: "127.0.0.1", port: 0, shardCount: 2, clock: systemClock, log: eastLog, processorUrl: processor.url, sms, federationKey, peers: [node.url] });
-  const inspector = await startInspectorServer({ hub: inspection, clock: scannerClock, title: "palmline inspector — demo store", port: parsePort(values["inspector-port"], 0, "inspector-port") });
+  const inspector = await startInspectorServer({ hub: inspection, clock: scannerClock, title: "palmline inspector — demo store", port: inspectorPort });
   console.log(`  open   | inspector ${inspector.url}`);
   console.log(`  open   | privacy portal ${node.httpUrl}/portal`);
   const extractors: SignatureExtractor[] = [];
