@@ -93,6 +93,8 @@ export class IdentificationPolicy {
   readonly maxStepUpFmr: number;
   readonly closeFactor: number;
   readonly minimumPopulation: number;
+  /** The thresholds for the last N asked: N changes by one enrollment at a time. */
+  #cached: { readonly n: number; readonly thresholds: IdentificationThresholds } | undefined;
 
   constructor(options: IdentificationPolicyOptions) {
     this.calibration = options.calibration;
@@ -109,12 +111,15 @@ export class IdentificationPolicy {
 
   thresholds(enrolled: number): IdentificationThresholds {
     const n = Math.max(1, enrolled, this.minimumPopulation);
+    if (this.#cached?.n === n) return this.#cached.thresholds;
     const acceptFmr = this.targetFpir / n;
     const guessed = (this.targetFpir * this.digitSpace) / (n * this.maxCandidates * this.attempts);
     const floorFmr = Math.max(acceptFmr, Math.min(this.maxStepUpFmr, guessed));
     const closeFmr = Math.min(1e-2, Math.max(floorFmr, floorFmr * this.closeFactor));
     const score = this.calibration.scoreForFalseMatchRate;
-    return { acceptScore: score(acceptFmr), floorScore: score(floorFmr), closeScore: score(closeFmr) };
+    const thresholds = { acceptScore: score(acceptFmr), floorScore: score(floorFmr), closeScore: score(closeFmr) };
+    this.#cached = { n, thresholds };
+    return thresholds;
   }
 
   /** Identification: `candidates` are the re-ranked candidates (any order), `enrolled` the live N. */
