@@ -27,7 +27,7 @@ import { SimulatedKeypad } from "../hardware/keypad.ts";
 import { SimulatedPalmSensor } from "../hardware/simulated-palm-sensor.ts";
 import type { InspectionEvent } from "xstate";
 import { IdentificationPolicy } from "../core/identification-policy.ts";
-import { twoStageScoreCalibration } from "../core/score-calibration.ts";
+import { deployedScoreCalibration } from "../core/score-calibration.ts";
 import { STEP_UP_PROMPT } from "../edge/flows/step-up.ts";
 import type { PalmFrame, PalmSensor } from "../hardware/palm-sensor.ts";
 import { SeededRandom } from "../hardware/synthetic-palm/seeded-random.ts";
@@ -47,7 +47,7 @@ export interface DemoRegion {
  * of the two-stage score), for the 100,000 customers the store is sized for rather than the
  * handful enrolled during the demo.
  */
-export const demoStorePolicy = (): IdentificationPolicy => new IdentificationPolicy({ calibration: twoStageScoreCalibration, minimumPopulation: 100_000 });
+export const demoStorePolicy = (): IdentificationPolicy => new IdentificationPolicy({ calibration: deployedScoreCalibration, minimumPopulation: 100_000 });
 
 /** Sensor noise of this many grey levels (sigma) over both channels: a fogged scanner window. */
 const FOG_SIGMA = 30;

@@ -2,7 +2,9 @@
 // The identification policy (core/identification-policy.ts) reasons only in false-match rates,
 // so a new matcher with another scale needs only a new calibration here.
 //
-// PROVISIONAL: `twoStageScoreCalibration` is fitted to two figures in docs/biometrics.md for
+// `deployedScoreCalibration` is the calibration of the matcher the region runs; the identifier,
+// the demo and the flow tests take it from here, so replacing the matcher means replacing it.
+// PROVISIONAL: today it is fitted to two figures in docs/biometrics.md for
 // today's two-stage score (cosine shortlist, then finePalmScore): the impostor median 0.073 and
 // the FMR 1e-4 operating point 0.5278 of `npm run eval -- --synthetic 2000 --captures 6`
 // (69,927,505 impostor pairs). A Gaussian tail through those two points (mean 0.073, sigma
@@ -66,8 +68,8 @@ export const gaussianTailCalibration = (mean: number, sigma: number): ScoreCalib
   return { falseMatchRate, scoreForFalseMatchRate: (fmr) => invertDecreasing(falseMatchRate, fmr, -1, 1) };
 };
 
-/** Provisional calibration of the two-stage score (see the header for where the figures come from). */
-export const twoStageScoreCalibration: ScoreCalibration = gaussianTailCalibration(0.073, (0.5278 - 0.073) / 3.719);
+/** The deployed matcher's calibration: provisionally the two-stage score's (see the header for where the figures come from). */
+export const deployedScoreCalibration: ScoreCalibration = gaussianTailCalibration(0.073, (0.5278 - 0.073) / 3.719);
 
 /**
  * A rule known only by one accept threshold (a plain cosine rule in tests): everything at or

@@ -17,7 +17,7 @@ import { AlreadyEnrolled, InvalidSignature } from "../../core/errors.ts";
 import { newIdentityId, type IdentityId } from "../../core/ids.ts";
 import { IdentificationPolicy, type DuplicateOutcome, type IdentificationOutcome, type ScoredCandidate, type StepUpCandidates } from "../../core/identification-policy.ts";
 import { averageSignatures, type PalmSignature } from "../../core/palm-signature.ts";
-import { fixedThresholdCalibration, twoStageScoreCalibration } from "../../core/score-calibration.ts";
+import { fixedThresholdCalibration, deployedScoreCalibration } from "../../core/score-calibration.ts";
 import type { IdentityRegistry } from "../registry/identity-registry.ts";
 import { scoresBoundCosine } from "../shards/index-layout.ts";
 import type { ShardSet } from "../shards/shard-set.ts";
@@ -70,7 +70,7 @@ export class PalmIdentifier {
     this.#rule = options.rule ?? (options.threshold !== undefined ? cosineMatchRule(options.threshold) : twoStageMatchRule);
     this.#candidates = options.candidates ?? RERANK_CANDIDATES;
     this.policy =
-      options.policy ?? new IdentificationPolicy({ calibration: this.#rule === twoStageMatchRule ? twoStageScoreCalibration : fixedThresholdCalibration(this.#rule.accept) });
+      options.policy ?? new IdentificationPolicy({ calibration: this.#rule === twoStageMatchRule ? deployedScoreCalibration : fixedThresholdCalibration(this.#rule.accept) });
   }
 
   async identify(probe: PalmSignature): Promise<IdentificationDecision> {

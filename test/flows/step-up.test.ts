@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { ManualClock } from "../../core/clock.ts";
 import { IdentificationPolicy } from "../../core/identification-policy.ts";
-import type { ScoreCalibration } from "../../core/score-calibration.ts";
+import { deployedScoreCalibration, type ScoreCalibration } from "../../core/score-calibration.ts";
 import { CheckoutLane } from "../../edge/flows/checkout-lane.ts";
 import { describeFlowState, whenState } from "../../edge/flows/flow-driver.ts";
 import { GateLane } from "../../edge/flows/gate-lane.ts";
@@ -20,12 +20,17 @@ import { kioskRig } from "./kiosk-rig.ts";
 import { personalDataLeft } from "./personal-data.ts";
 import { hand, startStore, TEST_PANS, type Store } from "./store-harness.ts";
 
-// A venue whose calibration is steep enough that no palm ever clears the match threshold at a
-// target FPIR of 1e-6 (FMR(s) = 10^(-6 s): the threshold is above 1), while the step-up floor is
-// FMR 1e-4 (a score of 0.67): every enrolled palm lands in the grey zone, every stranger (near 0)
-// below the floor. The outcomes below come from the real pipeline and the real policy.
-const steep: ScoreCalibration = { falseMatchRate: (s) => 10 ** (-6 * s), scoreForFalseMatchRate: (fmr) => -Math.log10(fmr) / 6 };
-const everyPalmSteppedUp = new IdentificationPolicy({ calibration: steep, targetFpir: 1e-6 });
+// A venue where every enrolled palm lands in the grey zone: the deployed calibration, except that
+// no score is taken as rarer than FMR 1e-7 for an impostor, so at a target FPIR of 1e-8 nothing
+// clears the match threshold; the step-up floor (FMR 1e-8 * 10^4 / (N * 5 * 3), about 3e-6 with
+// the two or three people enrolled here) is one genuine captures clear and strangers do not. The
+// outcomes below come from the real pipeline and the real policy; only the venue is strict.
+const RAREST_IMPOSTOR_FMR = 1e-7;
+const noPalmIsCertain: ScoreCalibration = {
+  falseMatchRate: (s) => Math.max(RAREST_IMPOSTOR_FMR, deployedScoreCalibration.falseMatchRate(s)),
+  scoreForFalseMatchRate: (fmr) => (fmr < RAREST_IMPOSTOR_FMR ? Number.POSITIVE_INFINITY : deployedScoreCalibration.scoreForFalseMatchRate(fmr)),
+};
+const everyPalmSteppedUp = new IdentificationPolicy({ calibration: noPalmIsCertain, targetFpir: 1e-8 });
 
 const ALMA = 41;
 const ALMA_PHONE = "+4915100000441";
