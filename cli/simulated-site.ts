@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { startProcessorSimulator } from "../cloud/payments/processor-simulator.ts";
 import { SimulatedSmsGateway } from "../cloud/phone/phone-verifier.ts";
 import { startRegionNode } from "../cloud/region-node.ts";
+import { SIMULATION_PROBE_LIMIT } from "../cloud/session/probe-guard.ts";
 import { parsePort } from "./command-line.ts";
 import { InspectionHub } from "../inspector/inspection-hub.ts";
 import { startInspectorServer } from "../inspector/inspector-server.ts";
@@ -72,6 +73,7 @@ export const startSite = async (options: { dataDir?: string; quiet: boolean; res
     processorUrl: processor.url,
     sms,
     ...(inspection !== undefined ? { inspection } : {}),
+    probeLimit: SIMULATION_PROBE_LIMIT,
   });
   const inspector =
     inspection !== undefined ? await startInspectorServer({ hub: inspection, title: `palmline inspector — ${options.title ?? "site"}`, port: options.inspectorPort ?? 0 }) : undefined;

@@ -74,6 +74,7 @@ export const demoCommand = defineCommand(demoSpec, async (values) => {
   const inspectorPort = parsePort(values["inspector-port"], 0, "inspector-port");
   // Loaded only when the command runs: its --help and argument errors need none of it.
   const { startRegionNode } = await import("../../cloud/region-node.ts");
+  const { SIMULATION_PROBE_LIMIT } = await import("../../cloud/session/probe-guard.ts");
   const { InspectionHub } = await import("../../inspector/inspection-hub.ts");
   const { startInspectorServer } = await import("../../inspector/inspector-server.ts");
   const { SimulatedClock } = await import("../../inspector/simulated-clock.ts");
@@ -112,7 +113,7 @@ export const demoCommand = defineCommand(demoSpec, async (values) => {
   // Regions share a federation key (every region of one federation holds it) and link over the
   // same secure WebSocket protocol devices use; east dials west, west accepts.
   const federationKey = new Uint8Array(randomBytes(32));
-  const node = await startRegionNode({ regionId: "west", dataDir: join(dataDir, "west"), host: "127.0.0.1", port, shardCount: 2, clock: systemClock, log, processorUrl: processor.url, sms, inspection, federationKey, identificationPolicy: demoStorePolicy() });
+  const node = await startRegionNode({ regionId: "west", dataDir: join(dataDir, "west"), host: "127.0.0.1", port, shardCount: 2, clock: systemClock, log, processorUrl: processor.url, sms, inspection, federationKey, identificationPolicy: demoStorePolicy(), probeLimit: SIMULATION_PROBE_LIMIT });
   const east = await startRegionNode({ regionId: "east", dataDir: join(dataDir, "east"), host: "127.0.0.1", port: 0, shardCount: 2, clock: systemClock, log: eastLog, processorUrl: processor.url, sms, federationKey, peers: [node.url] });
   const inspector = await startInspectorServer({ hub: inspection, clock: scannerClock, title: "palmline inspector — demo store", port: inspectorPort });
   console.log(`  open   | inspector ${inspector.url}`);

@@ -3,13 +3,25 @@
 // close enough to pass. Each such failure takes a token from the device's bucket (shared by all
 // its sessions); a device with none left is refused identification-bearing requests until the
 // bucket refills, and is reported: a log line naming it, and a per-device counter on /metrics.
-// Genuine lanes see some failures too (a customer who never enrolled), hence a burst allowance.
+// Genuine devices see some failures too (a customer who never enrolled), hence a burst allowance
+// and a refill well above an honest lane's or gate's rate.
 import type { Clock } from "../../core/clock.ts";
 import { TokenBucket, type RateLimit } from "../../protocol/token-bucket.ts";
 import { Data } from "effect";
 
-/** 20 failures at once, then one a minute: far above a lane's honest no-matches. */
-export const DEFAULT_PROBE_LIMIT: RateLimit = { capacity: 20, refillPerSecond: 1 / 60 };
+/**
+ * 30 failures at once, then one every 10 s (360 an hour): a busy gate where someone unenrolled
+ * tries every half minute never reaches it. A prober needs about 1/FPIR = 10^4 attempts for one
+ * false accept at the policy's target: more than a day of this device's allowance, reported the
+ * moment the burst is spent.
+ */
+export const DEFAULT_PROBE_LIMIT: RateLimit = { capacity: 30, refillPerSecond: 1 / 10 };
+
+/**
+ * For simulations only (the CLI's store, gate and demo): synthetic traffic sends a stranger to
+ * every lane every few seconds, which a real device doing that would rightly be limited for.
+ */
+export const SIMULATION_PROBE_LIMIT: RateLimit = { capacity: 1_000, refillPerSecond: 10 };
 
 export class ProbingLimited extends Data.TaggedError("ProbingLimited")<{ readonly deviceId: string }> {
   override get message() {
