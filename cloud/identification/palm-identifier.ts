@@ -95,6 +95,14 @@ export class PalmIdentifier {
     }
   }
 
+  /**
+   * A person confirmed as this identity by a step-up: a use like a match, so it keeps the
+   * identity alive (expiry). The identification itself was counted when it asked for the step-up.
+   */
+  recordStepUpConfirmed(identityId: string): void {
+    this.#registry.recordSeen(identityId as IdentityId, this.#now());
+  }
+
   /** The closest live identity by the match rule among the index's best candidates, matching or not. */
   async closest(probe: PalmSignature): Promise<{ identityId: IdentityId; score: number } | undefined> {
     const [best] = await this.#scored(probe, false);

@@ -36,6 +36,8 @@ export interface StepUpDeskOptions {
   readonly phoneOf: (identityId: string) => string | undefined;
   readonly clock: Clock;
   readonly ttlMs?: number;
+  /** Told of each identity a person confirmed with their digits: a use, like a match. */
+  readonly confirmed?: (identityId: string) => void;
 }
 
 /** What a step-up asks for: the last four digits of a phone number. */
@@ -71,6 +73,7 @@ export class StepUpDesk {
     const resolution = this.#o.policy.resolveStepUp(challenge.stepUp, (identityId) => phoneLastFour(this.#o.phoneOf(identityId)) === digits);
     if (resolution.outcome === "accepted") {
       challenge.confirmed = resolution.identityId;
+      this.#o.confirmed?.(resolution.identityId);
       return { outcome: "confirmed", attemptsLeft: challenge.attemptsLeft };
     }
     // Ambiguous or below the floor: other digits cannot make this palm safe to accept.

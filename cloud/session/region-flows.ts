@@ -105,7 +105,12 @@ export const createRegionFlows = (o: RegionFlowsOptions): RegionFlows => {
   const sms = o.sms ?? new LogSmsGateway(o.log);
   const phones = new PhoneVerifier(sms, o.clock);
   // Phone digits are compared here, in the region, and never sent anywhere.
-  const stepUps = new StepUpDesk({ policy: o.identifier.policy, phoneOf: (identityId) => profiles.read(identityId).phone, clock: o.clock });
+  const stepUps = new StepUpDesk({
+    policy: o.identifier.policy,
+    phoneOf: (identityId) => profiles.read(identityId).phone,
+    clock: o.clock,
+    confirmed: (identityId) => o.identifier.recordStepUpConfirmed(identityId),
+  });
   const probes = new ProbeGuard({ clock: o.clock, log: o.log, ...(o.probeLimit !== undefined ? { limit: o.probeLimit } : {}) });
   const lookup = palmLookup({ identifier: o.identifier, profiles, templateKeys: o.templateKeys, stepUps });
   const entitlements = new EntitlementBook(o.db);

@@ -60,6 +60,14 @@ describe("identification by the policy", () => {
     expect(observe).toHaveBeenCalledWith("step-up", expect.any(Number));
     expect(lastSeen(identityId)).toBe(1_000);
   });
+
+  test("a step-up the person confirmed marks the identity as seen, like a match", async () => {
+    const { identifier, lastSeen, advance } = await makeIdentifier({ policy: greyZonePolicy });
+    const identityId = await identifier.enroll(captures(1));
+    advance(60_000);
+    identifier.recordStepUpConfirmed(identityId);
+    expect(lastSeen(identityId)).toBe(61_000);
+  });
 });
 
 describe("enrollment's duplicate check by the policy", () => {

@@ -10,7 +10,8 @@ const stepUp: StepUpCandidates = { candidates: [{ identityId: "ada", score: 0.8 
 const makeDesk = () => {
   const clock = new ManualClock(0);
   const policy = new IdentificationPolicy({ calibration: fixedThresholdCalibration(0.9) });
-  return { clock, desk: new StepUpDesk({ policy, clock, phoneOf: (id) => phones[id] }) };
+  const confirmed: string[] = [];
+  return { clock, confirmed, desk: new StepUpDesk({ policy, clock, phoneOf: (id) => phones[id], confirmed: (id) => confirmed.push(id) }) };
 };
 
 describe("step-up desk", () => {
@@ -20,6 +21,14 @@ describe("step-up desk", () => {
     expect(desk.submitDigits("lane-1", token, "0502")).toEqual({ outcome: "confirmed", attemptsLeft: 2 });
     expect(desk.redeem("lane-1", token, "payment")).toBe("bo");
     expect(desk.redeem("lane-1", token, "payment")).toBeUndefined();
+  });
+
+  test("tells who a person confirmed, once, and nobody for wrong digits", () => {
+    const { desk, confirmed } = makeDesk();
+    const token = desk.open("lane-1", "gate", stepUp);
+    desk.submitDigits("lane-1", token, "1234");
+    desk.submitDigits("lane-1", token, "0501");
+    expect(confirmed).toEqual(["ada"]);
   });
 
   test("lets wrong digits be tried again, then refuses after the last attempt", () => {
