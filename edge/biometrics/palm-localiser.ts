@@ -100,17 +100,11 @@ const distanceTransform = (s: HandSilhouette): Float32Array => {
 };
 
 /** The radial profile: how far each ray from the palm centre stays on the hand. A ray that leaves
- *  the frame while still on the hand is `cut`: the hand goes on out of view (the arm, always; a
- *  finger, sometimes), so its length there is unknown and read as the frame's diagonal. */
-interface RadialProfile {
-  readonly r: Float32Array;
-  readonly cut: Uint8Array;
-}
-
-const radialProfile = (s: HandSilhouette, cx: number, cy: number): RadialProfile => {
+ *  the frame while still on the hand reads as the frame's diagonal: the hand goes on out of view
+ *  there (the arm; sometimes a finger), so it reaches far, not as far as the frame's edge. */
+const radialProfile = (s: HandSilhouette, cx: number, cy: number): Float32Array => {
   const { mask, width: w, height: h } = s;
   const r = new Float32Array(RAYS);
-  const cut = new Uint8Array(RAYS);
   const limit = Math.hypot(w, h);
   for (let a = 0; a < RAYS; a++) {
     const theta = (2 * Math.PI * a) / RAYS;
@@ -119,7 +113,6 @@ const radialProfile = (s: HandSilhouette, cx: number, cy: number): RadialProfile
     for (; dist < limit; dist += 0.5, x += dx, y += dy) {
       const ix = Math.round(x), iy = Math.round(y);
       if (ix < 0 || iy < 0 || ix >= w || iy >= h) {
-        cut[a] = 1;
         dist = limit;
         break;
       }
@@ -127,7 +120,7 @@ const radialProfile = (s: HandSilhouette, cx: number, cy: number): RadialProfile
     }
     r[a] = dist;
   }
-  return { r, cut };
+  return r;
 };
 
 /** One extremity of the hand seen from the palm centre: a peak of the radial profile. */
@@ -139,8 +132,6 @@ interface Extremity {
   readonly prominence: number;
   /** Rays above half the prominence: narrow for a digit, wide for the arm. */
   readonly width: number;
-  /** Rays in it that leave the frame. */
-  readonly cutRays: number;
 }
 
 const wrap = (a: number): number => ((a % RAYS) + RAYS) % RAYS;
@@ -148,8 +139,7 @@ const wrap = (a: number): number => ((a % RAYS) + RAYS) % RAYS;
 /** The profile's peaks standing at least `minProminence` above their surroundings, in ray order.
  *  Level-free: fingers are told apart wherever their valleys lie, which depends on the hand's
  *  proportions and on how far the palm centre sits from the finger roots. */
-const extremities = (p: RadialProfile, minProminence: number): Extremity[] => {
-  const { r, cut } = p;
+const extremities = (r: Float32Array, minProminence: number): Extremity[] => {
   // Silhouette jaggies make single-ray spikes and notches: a circular median of three removes them.
   const s = new Float32Array(RAYS);
   for (let a = 0; a < RAYS; a++) {
@@ -177,9 +167,7 @@ const extremities = (p: RadialProfile, minProminence: number): Extremity[] => {
     let lo = a, hi = end;
     while (lo - 1 > a - RAYS && s[wrap(lo - 1)]! > h - prominence / 2) lo--;
     while (hi + 1 < end + RAYS && s[wrap(hi + 1)]! > h - prominence / 2) hi++;
-    let cutRays = 0;
-    for (let t = lo; t <= hi; t++) cutRays += cut[wrap(t)]!;
-    out.push({ at: wrap(Math.round((a + end) / 2)), prominence, width: hi - lo + 1, cutRays });
+    out.push({ at: wrap(Math.round((a + end) / 2)), prominence, width: hi - lo + 1 });
     k = end - lowest;
   }
   s.fill(0);
@@ -263,7 +251,7 @@ export const locatePalm = (frame: PalmFrame): PalmLocation => {
   const dt = distanceTransform(s);
   const deepest = deepestPoint(dt, s.width) ?? { x: 0, y: 0, radius: 0 };
   if (deepest.radius * s.factor < 20) throw new PoorQuality({ reason: "palm-too-small", detail: `palm radius ${(deepest.radius * s.factor).toFixed(0)} px` });
-  let found: { cx: number; cy: number; radius: number; profile: RadialProfile; fingers: Extremity[] } | undefined;
+  let found: { cx: number; cy: number; radius: number; profile: Float32Array; fingers: Extremity[] } | undefined;
   let why = "";
   for (const c of centreCandidates(dt, s.width, deepest)) {
     const profile = radialProfile(s, c.x, c.y);
@@ -282,7 +270,7 @@ export const locatePalm = (frame: PalmFrame): PalmLocation => {
     const from = fingers[k]!.at, gap = raysFrom(from, fingers[k + 1]!.at);
     let minR = Infinity, minAt = 0;
     for (let t = from + 1; t < from + gap; t++) {
-      const rr = profile.r[t % RAYS]!;
+      const rr = profile[t % RAYS]!;
       if (rr < minR) (minR = rr), (minAt = t % RAYS);
     }
     const theta = (2 * Math.PI * minAt) / RAYS;
