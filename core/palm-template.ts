@@ -13,7 +13,7 @@
 //   0      version (1)
 //   1      channels present: bit 0 surface, bit 1 veins
 //   2      grid: cells per side, 1..32
-//   3      orientations N: even, 2..16 (N/2 code planes per block)
+//   3      orientations N: even, 2..14 (N/2 code planes per block)
 //   4      scales: filter scales per channel, 1..4
 //   5..7   zero
 //   8..    blocks, channel-major (surface, veins) then scale: N/2 code planes of `grid` uint32
@@ -72,8 +72,8 @@ export const blockOffset = (shape: PalmTemplateShape, channelIndex: number, scal
 const checkShape = (shape: PalmTemplateShape): void => {
   const { grid, orientations, scales, channels } = shape;
   if (!Number.isInteger(grid) || grid < 1 || grid > 32) throw new InvalidPalmTemplate({ reason: `grid ${grid} is not 1..32` });
-  if (!Number.isInteger(orientations) || orientations < 2 || orientations > 16 || orientations % 2 !== 0) {
-    throw new InvalidPalmTemplate({ reason: `orientations ${orientations} is not an even number in 2..16` });
+  if (!Number.isInteger(orientations) || orientations < 2 || orientations > 14 || orientations % 2 !== 0) {
+    throw new InvalidPalmTemplate({ reason: `orientations ${orientations} is not an even number in 2..14` });
   }
   if (!Number.isInteger(scales) || scales < 1 || scales > 4) throw new InvalidPalmTemplate({ reason: `scales ${scales} is not 1..4` });
   if (channels.length === 0) throw new InvalidPalmTemplate({ reason: "no channel" });
@@ -176,4 +176,35 @@ export const decodePalmTemplate = (bytes: Uint8Array): PalmTemplate => {
     words[i] = w;
   }
   return { ...shape, words };
+};
+
+/**
+ * What a scanner sends to be matched: its template (variant 0, the one stored at enrolment)
+ * followed by the same capture coded at a few small rotations, which the matcher also tries.
+ * Bytes: count (1..8), then each variant's template bytes; all variants share one shape.
+ */
+export type PalmProbe = readonly PalmTemplate[];
+
+export const PALM_PROBE_MAX_VARIANTS = 8;
+
+export const encodePalmProbe = (probe: PalmProbe): Uint8Array => {
+  if (probe.length < 1 || probe.length > PALM_PROBE_MAX_VARIANTS) throw new InvalidPalmTemplate({ reason: `a probe has 1..${PALM_PROBE_MAX_VARIANTS} variants, not ${probe.length}` });
+  const parts = probe.map(encodePalmTemplate);
+  if (parts.some((p) => p.byteLength !== parts[0]!.byteLength)) throw new InvalidPalmTemplate({ reason: "a probe's variants differ in shape" });
+  const out = new Uint8Array(1 + parts.length * parts[0]!.byteLength);
+  out[0] = parts.length;
+  parts.forEach((p, i) => out.set(p, 1 + i * p.byteLength));
+  return out;
+};
+
+export const decodePalmProbe = (bytes: Uint8Array): PalmProbe => {
+  const count = bytes[0] ?? 0;
+  if (count < 1 || count > PALM_PROBE_MAX_VARIANTS) throw new InvalidPalmTemplate({ reason: `a probe has 1..${PALM_PROBE_MAX_VARIANTS} variants, not ${count}` });
+  if ((bytes.byteLength - 1) % count !== 0) throw new InvalidPalmTemplate({ reason: `${bytes.byteLength - 1} bytes do not split into ${count} variants` });
+  const size = (bytes.byteLength - 1) / count;
+  const variants = Array.from({ length: count }, (_, i) => decodePalmTemplate(bytes.subarray(1 + i * size, 1 + (i + 1) * size)));
+  if (variants.some((v) => v.grid !== variants[0]!.grid || v.orientations !== variants[0]!.orientations || v.scales !== variants[0]!.scales || v.channels.join() !== variants[0]!.channels.join())) {
+    throw new InvalidPalmTemplate({ reason: "a probe's variants differ in shape" });
+  }
+  return variants;
 };

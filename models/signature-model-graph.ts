@@ -14,6 +14,8 @@ import {
   MODEL_INPUT_NIR,
   MODEL_INPUT_VISIBLE,
   MODEL_OUTPUT_SIGNATURE,
+  MODEL_OUTPUT_SURFACE_CODE,
+  MODEL_OUTPUT_VEINS_CODE,
   ROI_SIZE,
 } from "../edge/biometrics/signature-model-contract.ts";
 
@@ -75,6 +77,80 @@ export const SIGNATURE_MODEL_DESIGN: SignatureModelDesign = {
     energyWeighted: false,
     weight: 0.4,
   },
+};
+
+/**
+ * The template's competitive code (core/palm-template.ts): real Gabor filters of the form used
+ * by the competitive code, psi(x', y') = exp(-w^2 / (8 k^2) * (4 x'^2 + y'^2)) * (cos(w x') -
+ * exp(-k^2 / 2)) with x' across the line and k = sigma * w, made exactly zero-mean and scaled to
+ * unit energy; responses sampled at the centre of each grid cell. The winner (most negative
+ * response: palm lines and veins are dark) and the line energy per cell are read by the edge
+ * (edge/biometrics/palm-template-encoder.ts).
+ */
+export interface CompetitiveCodeDesign {
+  readonly orientations: number;
+  /** Radial frequency, radians per pixel of the (downsampled) ROI. */
+  readonly omega: number;
+  /** Envelope width across the line, pixels; along the line it is twice this. */
+  readonly sigma: number;
+  readonly kernel: number;
+  /** Average-pool the ROI by this factor before filtering. */
+  readonly downsample: number;
+  /** Cells per side of the code grid. */
+  readonly grid: number;
+}
+
+export const TEMPLATE_CODE_DESIGN: CompetitiveCodeDesign = {
+  orientations: 12,
+  omega: 0.3666,
+  sigma: 5.6179,
+  kernel: 35,
+  downsample: 1,
+  grid: 32,
+};
+
+export const competitiveCodeFilters = (d: Pick<CompetitiveCodeDesign, "orientations" | "omega" | "sigma" | "kernel">): Float32Array => {
+  const { orientations, kernel, omega, sigma } = d;
+  const kappa = sigma * omega;
+  const half = (kernel - 1) / 2;
+  const out = new Float32Array(orientations * kernel * kernel);
+  for (let o = 0; o < orientations; o++) {
+    const theta = (o * Math.PI) / orientations;
+    const c = Math.cos(theta), s = Math.sin(theta);
+    const base = o * kernel * kernel;
+    let sum = 0;
+    for (let y = 0; y < kernel; y++) {
+      for (let x = 0; x < kernel; x++) {
+        const dx = x - half, dy = y - half;
+        const across = dx * c + dy * s, along = -dx * s + dy * c;
+        const v = Math.exp(-((omega * omega) / (8 * kappa * kappa)) * (4 * across * across + along * along)) * (Math.cos(omega * across) - Math.exp(-(kappa * kappa) / 2));
+        out[base + y * kernel + x] = v;
+        sum += v;
+      }
+    }
+    const mean = sum / (kernel * kernel);
+    let energy = 0;
+    for (let i = 0; i < kernel * kernel; i++) {
+      out[base + i] = out[base + i]! - mean;
+      energy += out[base + i]! ** 2;
+    }
+    const scale = 1 / Math.sqrt(energy);
+    for (let i = 0; i < kernel * kernel; i++) out[base + i] = out[base + i]! * scale;
+  }
+  return out;
+};
+
+/** Responses at the centre of each cell: reflect-padded, strided convolution. */
+export const competitiveCodeResponses = (g: GraphBuilder, input: string, d: CompetitiveCodeDesign, label: string, outputName?: string): string => {
+  let x = input;
+  if (d.downsample > 1) x = g.op("AveragePool", [x], { kernel_shape: intsAttr([d.downsample, d.downsample]), strides: intsAttr([d.downsample, d.downsample]) });
+  const size = ROI_SIZE / d.downsample;
+  const cell = size / d.grid;
+  // Pad so that output cell c is centred on pixel c * cell + floor(cell / 2).
+  const before = (d.kernel - 1) / 2 - Math.floor(cell / 2), after = d.kernel - 1 - before - (cell - 1);
+  const padded = g.op("Pad", [x, g.int64s(`${label}_pads`, [0, 0, before, before, 0, 0, after, after])], { mode: stringAttr("reflect") });
+  const weights = g.floats(`${label}_filters`, [d.orientations, 1, d.kernel, d.kernel], competitiveCodeFilters(d));
+  return g.op("Conv", [padded, weights], { kernel_shape: intsAttr([d.kernel, d.kernel]), strides: intsAttr([cell, cell]) }, outputName);
 };
 
 export const branchLength = (b: OrientationBranch): number => b.orientations * b.grid * b.grid;
@@ -167,7 +243,7 @@ const l2Normalise = (g: GraphBuilder, x: string, label: string, weight: number):
   return g.op("Mul", [g.op("Div", [x, safe]), g.scalar(`${label}_weight`, Math.sqrt(weight))]);
 };
 
-export const signatureModelGraph = (design: SignatureModelDesign = SIGNATURE_MODEL_DESIGN): OnnxGraph => {
+export const signatureModelGraph = (design: SignatureModelDesign = SIGNATURE_MODEL_DESIGN, code: CompetitiveCodeDesign = TEMPLATE_CODE_DESIGN): OnnxGraph => {
   const g = new GraphBuilder();
   const visible = g.input(MODEL_INPUT_VISIBLE, ["batch", 1, ROI_SIZE, ROI_SIZE]);
   const nir = g.input(MODEL_INPUT_NIR, ["batch", 1, ROI_SIZE, ROI_SIZE]);
@@ -177,6 +253,10 @@ export const signatureModelGraph = (design: SignatureModelDesign = SIGNATURE_MOD
   const norm = g.op("ReduceL2", [joined, g.int64s("out_all", [1])], { keepdims: intAttr(1) });
   g.op("Div", [joined, g.op("Add", [norm, g.scalar("out_tiny", 1e-6)])], undefined, MODEL_OUTPUT_SIGNATURE);
   g.output(MODEL_OUTPUT_SIGNATURE, ["batch", signatureLength(design)]);
+  competitiveCodeResponses(g, visible, code, "surface_code", MODEL_OUTPUT_SURFACE_CODE);
+  competitiveCodeResponses(g, nir, code, "veins_code", MODEL_OUTPUT_VEINS_CODE);
+  g.output(MODEL_OUTPUT_SURFACE_CODE, ["batch", code.orientations, code.grid, code.grid]);
+  g.output(MODEL_OUTPUT_VEINS_CODE, ["batch", code.orientations, code.grid, code.grid]);
   return g.build("palm_signature", "palmline palm signature: Gabor orientation coding of surface and veins");
 };
 

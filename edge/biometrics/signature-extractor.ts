@@ -16,8 +16,12 @@ import {
   MODEL_INPUT_NIR,
   MODEL_INPUT_VISIBLE,
   MODEL_OUTPUT_SIGNATURE,
+  MODEL_OUTPUT_SURFACE_CODE,
+  MODEL_OUTPUT_VEINS_CODE,
   ROI_SIZE,
 } from "./signature-model-contract.ts";
+import type { PalmProbe } from "../../core/palm-template.ts";
+import { cellsInside, PROBE_VARIANTS, templateFromResponses, transformRoi } from "./palm-template-encoder.ts";
 
 /** How frames are framed: full hands that need localising, or palm crops used whole. */
 export type PalmFraming = "hand" | "palm-crop";
@@ -99,6 +103,67 @@ export class SignatureExtractor {
     } finally {
       this.#visible.fill(0);
       this.#nir.fill(0);
+    }
+  }
+
+  /** The palm probe of a frame: its template (variant 0, what enrolment stores) and the same
+   *  capture coded at the small turns and scalings the matcher also tries (palm-template-encoder.ts).
+   *  Fails like `extract`. */
+  async extractProbe(frame: PalmFrame): Promise<PalmProbe> {
+    try {
+      this.#acquire(frame);
+      return await this.#probe(frame.nir !== undefined);
+    } finally {
+      this.#visible.fill(0);
+      this.#nir.fill(0);
+    }
+  }
+
+  /** The probe of an ROI from `acquireRoi`. */
+  async probeOfRoi(roi: PalmRoiChannels): Promise<PalmProbe> {
+    try {
+      if (roi.visible !== undefined) this.#visible.set(roi.visible);
+      if (roi.nir !== undefined) this.#nir.set(roi.nir);
+      return await this.#probe(roi.nir !== undefined, roi.visible !== undefined);
+    } finally {
+      this.#visible.fill(0);
+      this.#nir.fill(0);
+    }
+  }
+
+  async #probe(hasNir: boolean, hasVisible = true): Promise<PalmProbe> {
+    const useVisible = hasVisible && this.#channels !== "nir", useNir = hasNir && this.#channels !== "visible";
+    const rotations = PROBE_VARIANTS.length, size = ROI_SIZE * ROI_SIZE;
+    const visible = new Float32Array(rotations * size), nir = new Float32Array(rotations * size);
+    try {
+      PROBE_VARIANTS.forEach((variant, r) => {
+        if (useVisible) transformRoi(this.#visible, variant, visible.subarray(r * size, (r + 1) * size));
+        if (useNir) transformRoi(this.#nir, variant, nir.subarray(r * size, (r + 1) * size));
+      });
+      const dims = [rotations, 1, ROI_SIZE, ROI_SIZE];
+      const result = await this.#session.run(
+        { [MODEL_INPUT_VISIBLE]: new ort.Tensor("float32", visible, dims), [MODEL_INPUT_NIR]: new ort.Tensor("float32", nir, dims) },
+        [MODEL_OUTPUT_SURFACE_CODE, MODEL_OUTPUT_VEINS_CODE],
+      );
+      const surface = result[MODEL_OUTPUT_SURFACE_CODE]!.data as Float32Array, veins = result[MODEL_OUTPUT_VEINS_CODE]!.data as Float32Array;
+      const per = surface.length / rotations;
+      try {
+        return PROBE_VARIANTS.map((variant, r) =>
+          templateFromResponses(
+            {
+              ...(useVisible ? { surface: surface.subarray(r * per, (r + 1) * per) } : {}),
+              ...(useNir ? { veins: veins.subarray(r * per, (r + 1) * per) } : {}),
+            },
+            cellsInside(variant),
+          ),
+        );
+      } finally {
+        surface.fill(0);
+        veins.fill(0);
+      }
+    } finally {
+      visible.fill(0);
+      nir.fill(0);
     }
   }
 

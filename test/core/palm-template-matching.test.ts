@@ -12,6 +12,7 @@ const options = (o: Partial<TemplateMatchOptions> = {}): TemplateMatchOptions =>
   maxShift: 0,
   minOverlap: 0,
   channelWeights: { surface: 1, veins: 1 },
+  search: "exhaustive",
   ...o,
 });
 
@@ -82,5 +83,28 @@ describe("palm template matching", () => {
     expect(matchPalmTemplates(a, b, options({ channelWeights: { surface: 0.6, veins: 0.4 } }))).toBeCloseTo(0.6, 12);
     const surfaceOnly = template(zeros);
     expect(matchPalmTemplates(b, surfaceOnly, options({ channelWeights: { surface: 0.6, veins: 0.4 } }))).toBe(1);
+  });
+
+  // A 16x16 code smooth at the scale of one cell, as palm lines are (2x2 blocks of one orientation,
+  // from a fixed pseudo-random sequence), and the same code moved one column right and one row
+  // down, new cells filled with orientation 3.
+  const shape16: PalmTemplateShape = { ...shape, grid: 16 };
+  const code16 = Array.from({ length: 256 }, (_, i) => {
+    const block = (i >> 5) * 8 + ((i % 16) >> 1);
+    return (block * 7 + ((block * block) >> 2)) % 6;
+  });
+  const moved16 = Array.from({ length: 256 }, (_, i) => (i % 16 === 0 || i < 16 ? 3 : code16[i - 17]!));
+  const all16 = Array<number>(256).fill(1);
+  const t16 = (w: readonly number[]) => palmTemplateFromCells(shape16, [{ winners: w, valid: all16 }]);
+
+  test("the coarse-to-fine search finds a shift off its coarse lattice", () => {
+    // (1, 1) is not on the lattice of even shifts; its neighbour (0, 0) or (2, 2) leads there.
+    expect(matchPalmTemplates(t16(code16), t16(moved16), options({ maxShift: 2, minOverlap: 0.5, search: "coarse-to-fine" }))).toBe(1);
+  });
+
+  test("the coarse-to-fine search tries every rotation around the best shift", () => {
+    const wrong = t16(Array<number>(256).fill(3));
+    expect(matchPalmTemplates([wrong, t16(code16)], t16(moved16), options({ maxShift: 2, minOverlap: 0.5, search: "coarse-to-fine" }))).toBeLessThan(1);
+    expect(matchPalmTemplates([t16(code16), wrong], t16(moved16), options({ maxShift: 2, minOverlap: 0.5, search: "coarse-to-fine" }))).toBe(1);
   });
 });

@@ -2,7 +2,9 @@ import { describe, expect, test } from "vitest";
 import {
   cellOrientation,
   cellValid,
+  decodePalmProbe,
   decodePalmTemplate,
+  encodePalmProbe,
   encodePalmTemplate,
   InvalidPalmTemplate,
   palmTemplateFromCells,
@@ -78,5 +80,27 @@ describe("palm template", () => {
     test("a length that does not fit the shape", () => expect(() => decodePalmTemplate(good.subarray(0, good.length - 4))).toThrow(/expected/));
     test("bits beyond the grid", () => expect(() => decodePalmTemplate(altered(8, 0x10))).toThrow(/beyond the grid/));
     test("bytes shorter than the header", () => expect(() => decodePalmTemplate(good.subarray(0, 3))).toThrow(/header/));
+  });
+});
+
+describe("palm probe", () => {
+  const variant = (k: number) => palmTemplateFromCells(shape, [{ winners: cells((i) => (i + k) % 6), valid: allValid }]);
+
+  test("round-trips its variants, the stored template first", () => {
+    const probe = [variant(0), variant(1), variant(2)];
+    const bytes = encodePalmProbe(probe);
+    expect(bytes[0]).toBe(3);
+    expect(bytes.byteLength).toBe(1 + 3 * templateBytes(shape));
+    expect(decodePalmProbe(bytes)).toEqual(probe);
+  });
+
+  test("refuses bytes that do not split into its variants", () => {
+    const bytes = encodePalmProbe([variant(0), variant(1)]);
+    expect(() => decodePalmProbe(bytes.subarray(0, bytes.length - 1))).toThrow(InvalidPalmTemplate);
+  });
+
+  test("refuses no variant", () => {
+    expect(() => encodePalmProbe([])).toThrow(InvalidPalmTemplate);
+    expect(() => decodePalmProbe(Uint8Array.of(0))).toThrow(InvalidPalmTemplate);
   });
 });

@@ -3,7 +3,8 @@
 //
 // - six real Gabor filters, orientations j * 30 degrees, in the neurophysiology-based form
 //   psi(x', y') = w / (sqrt(2 pi) k) * exp(-w^2 / (8 k^2) * (4 x'^2 + y'^2)) * (cos(w x') - exp(-k^2 / 2))
-//   (x' across the line, y' along it), made exactly zero-mean;
+//   (x' across the line, y' along it), made exactly zero-mean (the same filter form as palmline's
+//   template code, models/signature-model-graph.ts, with the method's own parameters);
 // - on a 32x32 grid of the 128x128 ROI (one response per 4x4 cell, at its centre), each cell's
 //   code is the orientation whose response is the most negative (palm lines are dark);
 // - two codes compare by the angular distance min(|i - j|, 6 - |i - j|) averaged over the cells
@@ -13,7 +14,8 @@
 // so the shifted angular distance is computed by the same bit-plane matcher as palmline's own.
 import * as ort from "onnxruntime-node";
 import { GraphBuilder } from "../../../models/onnx/graph-builder.ts";
-import { intsAttr, serializeModel, stringAttr } from "../../../models/onnx/onnx-model.ts";
+import { serializeModel } from "../../../models/onnx/onnx-model.ts";
+import { competitiveCodeResponses } from "../../../models/signature-model-graph.ts";
 import { palmTemplateFromCells, type PalmTemplate, type TemplateChannel } from "../../../core/palm-template.ts";
 import type { TemplateMatchOptions } from "../../../core/palm-template-matching.ts";
 import { ROI_SIZE } from "../signature-model-contract.ts";
@@ -34,45 +36,14 @@ export const COMPCODE_MATCHING: TemplateMatchOptions = {
   maxShift: COMPCODE.maxShift,
   minOverlap: 0,
   channelWeights: { surface: 1, veins: 1 },
-};
-
-export const compCodeFilters = (): Float32Array => {
-  const { orientations, kernel, omega, sigma } = COMPCODE;
-  const kappa = sigma * omega;
-  const half = (kernel - 1) / 2;
-  const out = new Float32Array(orientations * kernel * kernel);
-  for (let o = 0; o < orientations; o++) {
-    const theta = (o * Math.PI) / orientations;
-    const c = Math.cos(theta), s = Math.sin(theta);
-    const base = o * kernel * kernel;
-    let sum = 0;
-    for (let y = 0; y < kernel; y++) {
-      for (let x = 0; x < kernel; x++) {
-        const dx = x - half, dy = y - half;
-        const across = dx * c + dy * s, along = -dx * s + dy * c;
-        const envelope = (omega / (Math.sqrt(2 * Math.PI) * kappa)) * Math.exp(-((omega * omega) / (8 * kappa * kappa)) * (4 * across * across + along * along));
-        const v = envelope * (Math.cos(omega * across) - Math.exp(-(kappa * kappa) / 2));
-        out[base + y * kernel + x] = v;
-        sum += v;
-      }
-    }
-    const mean = sum / (kernel * kernel);
-    for (let i = 0; i < kernel * kernel; i++) out[base + i] = out[base + i]! - mean;
-  }
-  return out;
+  search: "exhaustive",
 };
 
 const responseModel = (): Uint8Array => {
-  const { orientations, kernel, grid } = COMPCODE;
-  const cell = ROI_SIZE / grid;
-  // Pad so that output cell c is centred on ROI pixel c * cell + cell / 2.
-  const before = (kernel - 1) / 2 - cell / 2, after = kernel - 1 - before - (cell - 1);
   const g = new GraphBuilder();
   g.input("roi", ["batch", 1, ROI_SIZE, ROI_SIZE]);
-  const padded = g.op("Pad", ["roi", g.int64s("pads", [0, 0, before, before, 0, 0, after, after])], { mode: stringAttr("reflect") });
-  const weights = g.floats("gabor", [orientations, 1, kernel, kernel], compCodeFilters());
-  g.op("Conv", [padded, weights], { kernel_shape: intsAttr([kernel, kernel]), strides: intsAttr([cell, cell]) }, "responses");
-  g.output("responses", ["batch", orientations, grid, grid]);
+  competitiveCodeResponses(g, "roi", { ...COMPCODE, downsample: 1 }, "compcode", "responses");
+  g.output("responses", ["batch", COMPCODE.orientations, COMPCODE.grid, COMPCODE.grid]);
   return serializeModel(g.build("compcode"), { name: "palmline-eval", version: "1" });
 };
 

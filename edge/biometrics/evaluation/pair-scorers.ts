@@ -1,10 +1,11 @@
 // How each evaluated method scores a pair of its templates, by name, so the pair-scoring workers
 // (pair-scoring-worker.ts) can load the scorer without the encoders that made the templates.
-import { decodePalmTemplate, type PalmTemplate } from "../../../core/palm-template.ts";
-import { matchPrepared, prepareProbe, type PreparedProbe } from "../../../core/palm-template-matching.ts";
+import { decodePalmProbe, decodePalmTemplate, type PalmProbe, type PalmTemplate } from "../../../core/palm-template.ts";
+import { matchPrepared, PALM_TEMPLATE_MATCHING, prepareProbe, type PreparedProbe } from "../../../core/palm-template-matching.ts";
 import { COMPCODE_MATCHING } from "./compcode-reference.ts";
 
-export const METHOD_NAMES = ["palmline", "compcode"] as const;
+/** palmline: the template matcher; palmline-cosine: the previous pooled signature's cosine. */
+export const METHOD_NAMES = ["palmline", "compcode", "palmline-cosine"] as const;
 export type MethodName = (typeof METHOD_NAMES)[number];
 
 /** Decode each stored template once, prepare each probe once, then score many pairs. */
@@ -20,6 +21,13 @@ const compcode: PairScorer<PalmTemplate, PreparedProbe> = {
   score: (p, t) => matchPrepared(p, t, COMPCODE_MATCHING),
 };
 
+// A palmline capture's bytes are its probe: as the stored side only variant 0 (the template) counts.
+const palmline: PairScorer<PalmProbe, PreparedProbe> = {
+  decode: decodePalmProbe,
+  prepare: (probe) => prepareProbe(probe, PALM_TEMPLATE_MATCHING.maxShift),
+  score: (p, stored) => matchPrepared(p, stored[0]!, PALM_TEMPLATE_MATCHING),
+};
+
 const cosine: PairScorer<Float32Array, Float32Array> = {
   decode: (bytes) => new Float32Array(bytes.slice().buffer),
   prepare: (t) => t,
@@ -31,4 +39,4 @@ const cosine: PairScorer<Float32Array, Float32Array> = {
 };
 
 export const pairScorer = (method: MethodName): PairScorer<unknown, unknown> =>
-  (method === "compcode" ? compcode : cosine) as PairScorer<unknown, unknown>;
+  (method === "compcode" ? compcode : method === "palmline" ? palmline : cosine) as PairScorer<unknown, unknown>;
