@@ -65,7 +65,7 @@ export const cellsInside = (variant: ProbeVariant, grid = TEMPLATE_CODE_DESIGN.g
 };
 
 /** One channel's cells from its responses ([orientations, grid, grid], one batch element). */
-export const codeCells = (responses: Float32Array, inside: Uint8Array, maskedShare = MASKED_SHARE): CodeBlockCells => {
+export const codeCells = (responses: Float32Array, inside: Uint8Array, maskedShare = MASKED_SHARE): CodeBlockCells & { readonly winners: Uint8Array; readonly valid: Uint8Array } => {
   const { orientations, grid } = TEMPLATE_CODE_DESIGN;
   const cells = grid * grid;
   const winners = new Uint8Array(cells), energy = new Float32Array(cells), valid = new Uint8Array(cells);

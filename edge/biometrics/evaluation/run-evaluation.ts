@@ -8,6 +8,7 @@ import { writeFileSync } from "node:fs";
 import type { PalmFrame } from "../../../hardware/palm-sensor.ts";
 import { SimulatedPalmSensor, type PresentationAttack } from "../../../hardware/simulated-palm-sensor.ts";
 import { dPrime, detCurve, equalErrorRate, IMPOSTORS_PER_INVERSE_FMR, resolvedOperatingPointAtFmr } from "../../../core/verification-metrics.ts";
+import { bestOfAlignmentsCalibration, fitBestOfAlignmentsTail, palmTemplateScoreCalibration, type ScoreCalibration } from "../../../core/score-calibration.ts";
 import { apcer, bpcer, thresholdAtBpcer } from "../../../core/presentation-attack-metrics.ts";
 import { SignatureExtractor, type ModelChannels, type PalmFraming } from "../signature-extractor.ts";
 import { LIVENESS_THRESHOLD } from "../liveness-check.ts";
@@ -100,6 +101,17 @@ const acquire = async (
 
 const fixed = (x: number, digits = 6) => Number(x.toFixed(digits));
 
+/** Count of ascending scores strictly below t. */
+const countBelow = (ascending: Float32Array, t: number): number => {
+  let lo = 0, hi = ascending.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (ascending[mid]! < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+};
+
 /** Which captures are compared: all-vs-all, within one session, or gallery session vs probe session. */
 const protocolSplit = (a: Acquisition, sessions: readonly string[] | undefined) => {
   const indices = (session: string) => a.sessions.flatMap((s, i) => (s === session ? [i] : []));
@@ -167,6 +179,20 @@ const reportVerification = async (title: string, acquired: Acquisition, o: Evalu
     const l = a.latenciesMs.slice(WARM_UP).sort((x, y) => x - y);
     log(`  frame -> template: p50 ${percentile(l, 0.5).toFixed(2)} ms, p99 ${percentile(l, 0.99).toFixed(2)} ms over ${l.length} frames after ${WARM_UP} warm-up (one intra-op thread)`);
   }
+  const tail = impostors.length >= 1000 ? fitBestOfAlignmentsTail(impostors) : undefined;
+  if (tail !== undefined) {
+    log(`  impostor tail fitted on this run (best of K normal alignments): mean ${tail.mean.toFixed(4)}, sigma ${tail.sigma.toFixed(4)}, K ${tail.alignments}`);
+    const check = (name: string, calibration: ScoreCalibration) => {
+      const rows = [1e-2, 1e-3, 1e-4, 1e-5, 1e-6].filter((f) => f * impostors.length >= 1).map((f) => {
+        const t = calibration.scoreForFalseMatchRate(f);
+        return `FMR ${f.toExponential(0)}: score ${t.toFixed(4)}, predicted ${(f * impostors.length).toFixed(1)}, observed ${impostors.length - countBelow(impostors, t)}`;
+      });
+      log(`  ${name}: impostors at or above the model's score for each FMR`);
+      for (const r of rows) log(`    ${r}`);
+    };
+    check("fitted tail", bestOfAlignmentsCalibration(tail));
+    if (o.method === "palmline") check("deployed palm-template calibration", palmTemplateScoreCalibration);
+  }
   if (o.det !== undefined) {
     writeFileSync(o.det, await drawDetCurve(detCurve(genuine, impostors), eer.eer));
     log(`  DET curve written to ${o.det}`);
@@ -189,6 +215,7 @@ const reportVerification = async (title: string, acquired: Acquisition, o: Evalu
       fnmrAtFmr1e4: at(1),
       fnmrAtFmr1e6: at(2),
       rank1: fixed(rank1),
+      ...(tail === undefined ? {} : { impostorTail: { mean: fixed(tail.mean), sigma: fixed(tail.sigma), alignments: tail.alignments } }),
     }),
   );
   return 0;
