@@ -5,6 +5,8 @@
 import { FINE_MATCH_THRESHOLD, FINE_SHORTLIST_THRESHOLD, finePalmScore } from "../../core/fine-palm-comparison.ts";
 import { MATCH_THRESHOLD } from "../../core/match-threshold.ts";
 import { similarity, type PalmSignature } from "../../core/palm-signature.ts";
+import type { PalmProbe, PalmTemplate } from "../../core/palm-template.ts";
+import { matchPrepared, PALM_TEMPLATE_MATCHING, prepareProbe, type PreparedProbe } from "../../core/palm-template-matching.ts";
 
 export interface MatchRule {
   /** Scores at or above this are the same palm. */
@@ -25,3 +27,14 @@ export const twoStageMatchRule: MatchRule = {
 };
 
 export const cosineMatchRule = (accept: number = MATCH_THRESHOLD): MatchRule => ({ accept, cosineFloor: accept, score: similarity });
+
+/**
+ * The template rule (issue 13; docs/biometrics.md): the probe (its template and the variants the
+ * scanner coded at small turns and scalings) against a stored template, with the shift search of
+ * PALM_TEMPLATE_MATCHING. What a score means in false-match odds is palmTemplateScoreCalibration
+ * (core/score-calibration.ts). Prepare a probe once per identification, then score each
+ * short-listed candidate.
+ */
+export const prepareTemplateProbe = (probe: PalmProbe): PreparedProbe => prepareProbe(probe, PALM_TEMPLATE_MATCHING.maxShift);
+
+export const templateMatchScore = (probe: PreparedProbe, stored: PalmTemplate): number => matchPrepared(probe, stored, PALM_TEMPLATE_MATCHING);
