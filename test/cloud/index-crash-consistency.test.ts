@@ -14,15 +14,20 @@ import { openTestRegistry, seededRandom, syntheticPalm, tempDir } from "./fixtur
 
 const ROUNDS = 12;
 
-/** Runs the enrolling child until it has printed `ready`, then kills it -9 after `afterMs` more. */
-const enrollUntilKilled = (dataDir: string, seed: number, afterMs: number) =>
+/**
+ * Runs the enrolling child until it has acknowledged `enrollments` enrollments, then kills it -9
+ * `afterMs` later: somewhere inside the next enrollment or snapshot. Counting acknowledgements
+ * rather than milliseconds from the start keeps the test's coverage (enough enrollments, enough
+ * snapshots) the same on a loaded machine, where one enrollment can take longer than `afterMs`.
+ */
+const enrollUntilKilled = (dataDir: string, seed: number, enrollments: number, afterMs: number) =>
   new Promise<{ acknowledged: { id: IdentityId; seed: number }[] }>((resolve) => {
     const child = spawn(process.execPath, [join(repoRoot, "test", "support", "enrolling-node.ts"), dataDir, String(seed), "4"], { stdio: ["ignore", "pipe", "inherit"] });
     const acknowledged: { id: IdentityId; seed: number }[] = [];
     createInterface({ input: child.stdout }).on("line", (line) => {
-      if (line === "ready") setTimeout(() => child.kill("SIGKILL"), afterMs);
       const [word, id, s] = line.split(" ");
       if (word === "enrolled") acknowledged.push({ id: id as IdentityId, seed: Number(s) });
+      if (word === "enrolled" && acknowledged.length === enrollments) setTimeout(() => child.kill("SIGKILL"), afterMs);
     });
     child.once("exit", () => resolve({ acknowledged }));
   });
@@ -34,7 +39,7 @@ describe("index crash consistency", () => {
     const acknowledged: { id: IdentityId; seed: number }[] = [];
     let snapshotsLoaded = 0;
     for (let round = 0; round < ROUNDS; round++) {
-      const run = await enrollUntilKilled(dataDir, 1_000 * (round + 1), Math.floor(random() * 600));
+      const run = await enrollUntilKilled(dataDir, 1_000 * (round + 1), 1 + (round % 3), Math.floor(random() * 600));
       acknowledged.push(...run.acknowledged);
 
       const { registry, db } = await openTestRegistry(dataDir);
