@@ -100,12 +100,15 @@ export interface CompetitiveCodeDesign {
   readonly grid: number;
 }
 
+/** On the ROI pooled to 64x64 (a quarter of the filtering work; the same EER and d' as at full
+ *  resolution on iitd-touchless, docs/biometrics.md), so wavelength and envelope are half those of
+ *  the CompCode reference at 128x128 (omega 0.3666, sigma 5.6179, 35x35). */
 export const TEMPLATE_CODE_DESIGN: CompetitiveCodeDesign = {
   orientations: 12,
-  omega: 0.3666,
-  sigma: 5.6179,
-  kernel: 35,
-  downsample: 1,
+  omega: 0.7332,
+  sigma: 2.809,
+  kernel: 17,
+  downsample: 2,
   grid: 32,
 };
 
