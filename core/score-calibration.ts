@@ -71,81 +71,82 @@ export const gaussianTailCalibration = (mean: number, sigma: number): ScoreCalib
 /** Standard normal upper tail Q(z) = P(Z >= z). */
 const upperTail = (z: number): number => 0.5 * erfc(z / Math.SQRT2);
 
-/** z with Q(z) = p, for 0 < p < 1 (bisection; Q is decreasing). */
-const upperTailInverse = (p: number): number => {
-  let lo = -40, hi = 40;
-  for (let i = 0; i < 200; i++) {
-    const mid = (lo + hi) / 2;
-    if (upperTail(mid) > p) lo = mid;
-    else hi = mid;
-  }
-  return (lo + hi) / 2;
-};
-
-/** The palm template matcher's impostor model (core/palm-template-matching.ts): at one alignment an
- *  impostor's similarity is a mean of many nearly independent cell agreements, so close to normal
- *  (mean, sigma); the matcher keeps the best of its alignments (shifts, probe variants), which act
- *  like `alignments` independent draws. P(best >= s) = 1 - (1 - Q((s - mean) / sigma))^alignments. */
-export interface BestOfAlignmentsTail {
+/**
+ * The palm template matcher's impostor model (core/palm-template-matching.ts), peaks over a
+ * threshold: above the score `threshold`, which a share `exceedance` of impostor comparisons
+ * reach, the excess follows a generalised Pareto distribution,
+ *   P(impostor >= s) = exceedance * (1 + shape * (s - threshold) / scale)^(-1 / shape),
+ * (shape < 0: a bounded tail, shape > 0: a heavy one); below the threshold, where no decision is
+ * ever taken, the bulk is a normal tail (mean, sigma) through the median and the threshold.
+ */
+export interface ImpostorTail {
+  readonly threshold: number;
+  readonly exceedance: number;
+  readonly shape: number;
+  readonly scale: number;
   readonly mean: number;
   readonly sigma: number;
-  readonly alignments: number;
 }
 
-export const bestOfAlignmentsCalibration = (tail: BestOfAlignmentsTail): ScoreCalibration => {
-  const falseMatchRate = (score: number) => {
-    const q = upperTail((score - tail.mean) / tail.sigma);
-    // 1 - (1 - q)^K without cancellation for tiny q.
-    return -Math.expm1(tail.alignments * Math.log1p(-Math.min(q, 1 - 1e-16)));
+export const impostorTailCalibration = (tail: ImpostorTail): ScoreCalibration => {
+  const { threshold, exceedance, shape, scale } = tail;
+  const bulk = gaussianTailCalibration(tail.mean, tail.sigma);
+  const falseMatchRate = (score: number): number => {
+    if (score < threshold) return Math.max(exceedance, bulk.falseMatchRate(score));
+    const y = (score - threshold) / scale;
+    if (Math.abs(shape) < 1e-9) return exceedance * Math.exp(-y);
+    const base = 1 + shape * y;
+    return base <= 0 ? 0 : exceedance * Math.pow(base, -1 / shape);
   };
   return {
     falseMatchRate,
     scoreForFalseMatchRate: (fmr) => {
-      if (fmr >= 1) return 0;
-      if (fmr <= 0) return 1;
-      // Invert exactly: q = 1 - (1 - fmr)^(1/K).
-      const q = -Math.expm1(Math.log1p(-fmr) / tail.alignments);
-      return tail.mean + tail.sigma * upperTailInverse(q);
+      if (fmr >= exceedance) return bulk.scoreForFalseMatchRate(fmr);
+      if (fmr <= 0) return threshold + (shape < 0 ? -scale / shape : Infinity);
+      const r = fmr / exceedance;
+      return threshold + scale * (Math.abs(shape) < 1e-9 ? -Math.log(r) : (Math.pow(r, -shape) - 1) / shape);
     },
   };
 };
 
-/** Exceedance levels (FMR) at which a fit is judged, where the data resolve them. */
-const FIT_LEVELS = [1e-2, 1e-3, 1e-4, 1e-5, 1e-6] as const;
-
-/** The score of impostor rank k from the top (k = FMR * n), from ascending scores. */
-const scoreAtExceedance = (ascending: ArrayLike<number>, fmr: number): number => ascending[Math.max(0, Math.min(ascending.length - 1, ascending.length - Math.round(fmr * ascending.length)))]!;
-
 /**
- * Fits a BestOfAlignmentsTail to measured impostor scores (ascending): for each candidate number
- * of alignments, mean and sigma put the model's median and its 1e-2 exceedance point on the data's;
- * the number of alignments kept is the one whose deeper exceedance points (1e-3 and below, those
- * with at least 10 impostor scores above them) agree best on a log scale.
+ * Fits an ImpostorTail to measured impostor scores (ascending): the threshold is the score that
+ * `exceedance` of them reach; shape and scale of the excesses by probability-weighted moments
+ * (Hosking and Wallis, 1987), which stay sound for bounded tails; the bulk's mean and sigma put
+ * the normal through the median and the threshold.
  */
-export const fitBestOfAlignmentsTail = (impostorsAscending: ArrayLike<number>): BestOfAlignmentsTail => {
+export const fitImpostorTail = (impostorsAscending: ArrayLike<number>, exceedance = 1e-3): ImpostorTail => {
   const n = impostorsAscending.length;
-  const median = scoreAtExceedance(impostorsAscending, 0.5), s2 = scoreAtExceedance(impostorsAscending, 1e-2);
-  const deep = FIT_LEVELS.filter((f) => f < 1e-2 && f * n >= 10).map((f) => ({ f, s: scoreAtExceedance(impostorsAscending, f) }));
-  let best: { tail: BestOfAlignmentsTail; error: number } | undefined;
-  for (let k = 1; k <= 4096; k = Math.ceil(k * 1.25)) {
-    const zMedian = upperTailInverse(-Math.expm1(Math.log1p(-0.5) / k));
-    const z2 = upperTailInverse(-Math.expm1(Math.log1p(-1e-2) / k));
-    const sigma = (s2 - median) / (z2 - zMedian);
-    if (!(sigma > 0)) continue;
-    const tail = { mean: median - sigma * zMedian, sigma, alignments: k };
-    const model = bestOfAlignmentsCalibration(tail);
-    const error = deep.reduce((e, { f, s }) => e + Math.log(Math.max(model.falseMatchRate(s), 1e-300) / f) ** 2, 0);
-    if (best === undefined || error < best.error) best = { tail, error };
+  const m = Math.round(exceedance * n);
+  if (m < 30) throw new RangeError(`${n} impostor scores leave ${m} above the threshold: too few to fit a tail`);
+  const threshold = impostorsAscending[n - m - 1]!;
+  // Excesses over the threshold, ascending; a0 = E[Y], a1 = E[Y (1 - F(Y))].
+  let a0 = 0, a1 = 0;
+  for (let i = 0; i < m; i++) {
+    const y = impostorsAscending[n - m + i]! - threshold;
+    a0 += y;
+    a1 += y * ((m - 1 - i) / (m - 1));
   }
-  if (best === undefined) throw new RangeError("impostor scores too few or too flat to fit a tail");
-  return best.tail;
+  a0 /= m;
+  a1 /= m;
+  const k = a0 / (a0 - 2 * a1) - 2;
+  const scale = (2 * a0 * a1) / (a0 - 2 * a1);
+  const median = impostorsAscending[n >> 1]!;
+  // z with Q(z) = exceedance, by bisection.
+  let lo = 0, hi = 40;
+  for (let i = 0; i < 200; i++) {
+    const mid = (lo + hi) / 2;
+    if (upperTail(mid) > exceedance) lo = mid;
+    else hi = mid;
+  }
+  const sigma = (threshold - median) / ((lo + hi) / 2);
+  return { threshold, exceedance: m / n, shape: -k, scale, mean: median, sigma };
 };
 
 /** The palm template matcher's calibration (PALM_TEMPLATE_MATCHING, fused channels), fitted by
- *  fitBestOfAlignmentsTail on the impostor scores of `npm run eval -- --dataset polyu-ms
- *  --sessions s1,s2 --channel fused --limit-subjects 300` (docs/biometrics.md, "Impostor tail").
- *  PROVISIONAL until that run completes. */
-export const palmTemplateScoreCalibration: ScoreCalibration = bestOfAlignmentsCalibration({ mean: 0.55, sigma: 0.02, alignments: 20 });
+ *  fitImpostorTail on the impostor scores of `npm run eval -- --dataset polyu-ms --sessions s1,s2
+ *  --channel fused` (docs/biometrics.md, "Impostor tail"). PROVISIONAL until that fit is in. */
+export const palmTemplateScoreCalibration: ScoreCalibration = impostorTailCalibration({ threshold: 0.62, exceedance: 1e-3, shape: -0.1, scale: 0.01, mean: 0.55, sigma: 0.02 });
 
 /** The deployed matcher's calibration: provisionally the two-stage score's (see the header for where the figures come from). */
 export const deployedScoreCalibration: ScoreCalibration = gaussianTailCalibration(0.073, (0.5278 - 0.073) / 3.719);

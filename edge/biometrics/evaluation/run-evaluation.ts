@@ -8,7 +8,7 @@ import { writeFileSync } from "node:fs";
 import type { PalmFrame } from "../../../hardware/palm-sensor.ts";
 import { SimulatedPalmSensor, type PresentationAttack } from "../../../hardware/simulated-palm-sensor.ts";
 import { dPrime, detCurve, equalErrorRate, IMPOSTORS_PER_INVERSE_FMR, resolvedOperatingPointAtFmr } from "../../../core/verification-metrics.ts";
-import { bestOfAlignmentsCalibration, fitBestOfAlignmentsTail, palmTemplateScoreCalibration, type ScoreCalibration } from "../../../core/score-calibration.ts";
+import { fitImpostorTail, impostorTailCalibration, palmTemplateScoreCalibration, type ScoreCalibration } from "../../../core/score-calibration.ts";
 import { apcer, bpcer, thresholdAtBpcer } from "../../../core/presentation-attack-metrics.ts";
 import { SignatureExtractor, type ModelChannels, type PalmFraming } from "../signature-extractor.ts";
 import { LIVENESS_THRESHOLD } from "../liveness-check.ts";
@@ -179,9 +179,9 @@ const reportVerification = async (title: string, acquired: Acquisition, o: Evalu
     const l = a.latenciesMs.slice(WARM_UP).sort((x, y) => x - y);
     log(`  frame -> template: p50 ${percentile(l, 0.5).toFixed(2)} ms, p99 ${percentile(l, 0.99).toFixed(2)} ms over ${l.length} frames after ${WARM_UP} warm-up (one intra-op thread)`);
   }
-  const tail = impostors.length >= 1000 ? fitBestOfAlignmentsTail(impostors) : undefined;
+  const tail = impostors.length >= 30_000 ? fitImpostorTail(impostors) : undefined;
   if (tail !== undefined) {
-    log(`  impostor tail fitted on this run (best of K normal alignments): mean ${tail.mean.toFixed(4)}, sigma ${tail.sigma.toFixed(4)}, K ${tail.alignments}`);
+    log(`  impostor tail fitted on this run (generalised Pareto above the top ${tail.exceedance.toExponential(1)}): threshold ${tail.threshold.toFixed(4)}, shape ${tail.shape.toFixed(4)}, scale ${tail.scale.toFixed(5)}; bulk mean ${tail.mean.toFixed(4)}, sigma ${tail.sigma.toFixed(4)}`);
     const check = (name: string, calibration: ScoreCalibration) => {
       const rows = [1e-2, 1e-3, 1e-4, 1e-5, 1e-6].filter((f) => f * impostors.length >= 1).map((f) => {
         const t = calibration.scoreForFalseMatchRate(f);
@@ -190,7 +190,7 @@ const reportVerification = async (title: string, acquired: Acquisition, o: Evalu
       log(`  ${name}: impostors at or above the model's score for each FMR`);
       for (const r of rows) log(`    ${r}`);
     };
-    check("fitted tail", bestOfAlignmentsCalibration(tail));
+    check("fitted tail", impostorTailCalibration(tail));
     if (o.method === "palmline") check("deployed palm-template calibration", palmTemplateScoreCalibration);
   }
   if (o.det !== undefined) {
@@ -215,7 +215,7 @@ const reportVerification = async (title: string, acquired: Acquisition, o: Evalu
       fnmrAtFmr1e4: at(1),
       fnmrAtFmr1e6: at(2),
       rank1: fixed(rank1),
-      ...(tail === undefined ? {} : { impostorTail: { mean: fixed(tail.mean), sigma: fixed(tail.sigma), alignments: tail.alignments } }),
+      ...(tail === undefined ? {} : { impostorTail: { threshold: fixed(tail.threshold), exceedance: tail.exceedance, shape: fixed(tail.shape), scale: fixed(tail.scale), mean: fixed(tail.mean), sigma: fixed(tail.sigma) } }),
     }),
   );
   return 0;
