@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { fitImpostorTail, impostorTailCalibration } from "../../core/score-calibration.ts";
+import { fitImpostorTail, impostorTailCalibration, palmTemplateScoreCalibration } from "../../core/score-calibration.ts";
 
 const tail = { threshold: 0.62, exceedance: 1e-3, shape: -0.1, scale: 0.01, mean: 0.55, sigma: 0.0226 };
 
@@ -43,4 +43,10 @@ describe("impostor tail (peaks over threshold)", () => {
   test("a fit refuses too few impostor scores", () => {
     expect(() => fitImpostorTail(new Float64Array(1000).fill(0.5))).toThrow(RangeError);
   });
+});
+
+test("the palm template calibration puts FMR 1e-3 at its fitted threshold and falls exponentially beyond", () => {
+  expect(palmTemplateScoreCalibration.scoreForFalseMatchRate(1e-3)).toBeCloseTo(0.6256, 4);
+  // Each factor e fewer false matches costs one scale (0.00799) of score.
+  expect(palmTemplateScoreCalibration.scoreForFalseMatchRate(1e-3 / Math.E) - 0.6256).toBeCloseTo(0.00799, 5);
 });
