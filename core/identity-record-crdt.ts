@@ -1,5 +1,5 @@
 // One identity's registry record as a state-based CRDT, so regions that exchange records in any
-// order, any number of times, end with the same record (DESIGN.md, "Registry as a CRDT"):
+// order, any number of times, end with the same record (docs/architecture.md, "Storage and crash consistency"; docs/replication.md):
 // - every attribute is a last-writer-wins register ordered by (HLC, node id);
 // - last-seen is a max-register;
 // - deletion is a tombstone that dominates every update, concurrent or later: once deleted, an

@@ -1,6 +1,6 @@
 // Opens the region's SQLite database (node:sqlite) and brings its schema up to date.
 //
-// The registry is shaped for replication from the start (DESIGN.md, "Registry as a CRDT"): one
+// The registry is shaped for replication from the start (docs/architecture.md, "Storage and crash consistency"; docs/replication.md): one
 // row per identity with a last-seen max-register and a deletion tombstone, and every other
 // attribute as a separate last-writer-wins register stamped with an HLC timestamp. Adding an
 // attribute later (card token, phone, loyalty card) needs a new field name, not a schema change.

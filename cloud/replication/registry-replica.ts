@@ -1,4 +1,4 @@
-// The registry as one replica of the federation's CRDT (DESIGN.md, "Registry as a CRDT"): what
+// The registry as one replica of the federation's CRDT (docs/architecture.md, "Storage and crash consistency"; docs/replication.md): what
 // this region has changed since a point in its feed, the merge of records received from other
 // regions, digests for anti-entropy, tombstone pruning, and what it knows of its peers.
 //

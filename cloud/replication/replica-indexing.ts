@@ -1,5 +1,5 @@
 // Keeps the shards in step with records merged from other regions: every region indexes every
-// live identity (DESIGN.md, "Flows: Replication"). The registry is written first (apply), then
+// live identity (docs/replication.md, "How it flows"). The registry is written first (apply), then
 // the index, as for a local enrollment, so an index entry never exists without its record.
 import type { IdentityRegistry } from "../registry/identity-registry.ts";
 import type { ShardSet } from "../shards/shard-set.ts";
