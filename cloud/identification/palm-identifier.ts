@@ -17,7 +17,6 @@ import { AlreadyEnrolled, InvalidSignature } from "../../core/errors.ts";
 import { newIdentityId, type IdentityId } from "../../core/ids.ts";
 import { IdentificationPolicy, type DuplicateOutcome, type IdentificationOutcome, type ScoredCandidate, type StepUpCandidates } from "../../core/identification-policy.ts";
 import { averageSignatures, type PalmSignature } from "../../core/palm-signature.ts";
-import { fixedThresholdCalibration, deployedScoreCalibration } from "../../core/score-calibration.ts";
 import type { IdentityRegistry } from "../registry/identity-registry.ts";
 import { scoresBoundCosine } from "../shards/index-layout.ts";
 import type { ShardSet } from "../shards/shard-set.ts";
@@ -49,8 +48,7 @@ export class PalmIdentifier {
 
   /**
    * `threshold` alone selects a plain cosine rule (for signatures without the model's layout).
-   * Without a `policy`, the default two-stage rule is decided by its provisional calibration and
-   * any other rule by its own accept threshold alone (no grey zone).
+   * Without a `policy`, the rule's own calibration decides (match-rule.ts).
    */
   constructor(options: {
     registry: IdentityRegistry;
@@ -69,8 +67,7 @@ export class PalmIdentifier {
     this.#now = options.now;
     this.#rule = options.rule ?? (options.threshold !== undefined ? cosineMatchRule(options.threshold) : twoStageMatchRule);
     this.#candidates = options.candidates ?? RERANK_CANDIDATES;
-    this.policy =
-      options.policy ?? new IdentificationPolicy({ calibration: this.#rule === twoStageMatchRule ? deployedScoreCalibration : fixedThresholdCalibration(this.#rule.accept) });
+    this.policy = options.policy ?? new IdentificationPolicy({ calibration: this.#rule.calibration });
   }
 
   async identify(probe: PalmSignature): Promise<IdentificationDecision> {
@@ -87,7 +84,7 @@ export class PalmIdentifier {
    * `enroll` makes again when it persists. Not an identification: no last-seen, no metrics.
    */
   async checkDuplicate(captures: readonly PalmSignature[], sameAs?: SameAsCandidate): Promise<{ duplicate: boolean }> {
-    const template = averageSignatures(captures);
+    const template = this.#enrollmentTemplate(captures);
     try {
       return { duplicate: this.#isDuplicate(this.policy.checkDuplicate(await this.#scored(template, true), this.#enrolled()), sameAs) };
     } finally {
@@ -156,14 +153,7 @@ export class PalmIdentifier {
   }
 
   async #enrollNow(captures: readonly PalmSignature[], sameAs: SameAsCandidate | undefined): Promise<IdentityId> {
-    if (captures.length < MIN_ENROLLMENT_CAPTURES) {
-      throw new InvalidSignature({ reason: `enrollment needs ${MIN_ENROLLMENT_CAPTURES} captures, got ${captures.length}` });
-    }
-    const agreeing = this.#largestAgreeingSet(captures);
-    if (agreeing.length < MIN_ENROLLMENT_CAPTURES) {
-      throw new InvalidSignature({ reason: "the captures do not show the same palm" });
-    }
-    const template = averageSignatures(agreeing);
+    const template = this.#enrollmentTemplate(captures);
     const scored = await this.#scored(template, true);
     if (this.#isDuplicate(this.policy.checkDuplicate(scored, this.#enrolled()), sameAs)) {
       // Cloud-side only (logs, tests): the wire answer says "already-enrolled" and nothing more.
@@ -173,6 +163,18 @@ export class PalmIdentifier {
     this.#registry.enroll(identityId, template, this.#now());
     await this.#shards.add([{ identityId, template }]);
     return identityId;
+  }
+
+  /** The template an enrollment stores: the mean of the largest set of captures that agree. */
+  #enrollmentTemplate(captures: readonly PalmSignature[]): PalmSignature {
+    if (captures.length < MIN_ENROLLMENT_CAPTURES) {
+      throw new InvalidSignature({ reason: `enrollment needs ${MIN_ENROLLMENT_CAPTURES} captures, got ${captures.length}` });
+    }
+    const agreeing = this.#largestAgreeingSet(captures);
+    if (agreeing.length < MIN_ENROLLMENT_CAPTURES) {
+      throw new InvalidSignature({ reason: "the captures do not show the same palm" });
+    }
+    return averageSignatures(agreeing);
   }
 
   /**
