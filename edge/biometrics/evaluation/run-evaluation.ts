@@ -131,7 +131,7 @@ const reportVerification = async (title: string, acquired: Acquisition, o: Evalu
     sessions: protocol.select.map((i) => acquired.sessions[i]),
   };
   log(`palmline evaluation: ${title}, method ${o.method}, ${protocol.name}`);
-  log(`  subjects ${a.subjectCount}, images ${a.attempts}, acquired ${acquired.templates.length}, compared ${a.templates.length}, template ${a.templates[0]?.byteLength ?? 0} bytes`);
+  log(`  subjects ${a.subjectCount}, images ${a.attempts}, acquired ${acquired.templates.length}, compared ${a.templates.length}, probe ${a.templates[0]?.byteLength ?? 0} bytes`);
   for (const [reason, n] of a.failures) log(`  failed to acquire: ${reason} x${n}`);
   if (protocol.split !== undefined && (protocol.split.gallery.length === 0 || protocol.split.probes.length === 0)) {
     console.error(`no captures in session ${protocol.split.gallery.length === 0 ? o.sessions![0] : o.sessions![1]}`);
@@ -205,7 +205,8 @@ const reportVerification = async (title: string, acquired: Acquisition, o: Evalu
       channel: o.channel,
       subjects: a.subjectCount,
       images: a.attempts,
-      templateBytes: a.templates[0]?.byteLength ?? 0,
+      // What one capture sends to be matched (palmline: the stored template and its probe variants).
+      probeBytes: a.templates[0]?.byteLength ?? 0,
       genuineComparisons: genuine.length,
       impostorComparisons: impostors.length,
       failureToAcquireRate: fixed(fta),
