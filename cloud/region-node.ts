@@ -10,7 +10,7 @@ import { Context, Effect, Layer, ManagedRuntime } from "effect";
 import type { Clock } from "../core/clock.ts";
 import { HybridLogicalClock } from "../core/hybrid-logical-clock.ts";
 import type { DeviceId } from "../core/ids.ts";
-import { SIGNATURE_DIMENSION } from "../core/palm-signature.ts";
+import { PALM_VECTOR_DIMENSION } from "../core/palm-template-vector.ts";
 import type { InspectionHub } from "../inspector/inspection-hub.ts";
 import { PalmIdentifier } from "./identification/palm-identifier.ts";
 import type { IdentificationPolicy } from "../core/identification-policy.ts";
@@ -151,7 +151,7 @@ const RegionIndexLive = Layer.effect(
     const { registry } = yield* RegionStorage;
     const region = yield* Effect.acquireRelease(
       Effect.promise(() =>
-        openRegionShards({ registry, dataDir: config.dataDir, shardCount: config.shardCount, dimension: SIGNATURE_DIMENSION, log: config.log }),
+        openRegionShards({ registry, dataDir: config.dataDir, shardCount: config.shardCount, dimension: PALM_VECTOR_DIMENSION, log: config.log }),
       ),
       (opened) => Effect.promise(() => opened.close()),
     );

@@ -6,8 +6,9 @@
 // the whole renormalised. Inner product = cosine, as before. Both channel blocks are always
 // present (zeros for a channel the template lacks), so visible-only vectors compare with fused ones
 // on the surface block.
-import { toPalmSignature, type PalmSignature } from "./palm-signature.ts";
-import { cellOrientation, cellValid, type PalmTemplate, type TemplateChannel } from "./palm-template.ts";
+import { PALM_TEMPLATE_MATCHING } from "./palm-template-matching.ts";
+import { cellOrientation, cellValid, InvalidPalmTemplate, type PalmTemplate, type TemplateChannel } from "./palm-template.ts";
+import { toPalmVector, type PalmVector } from "./palm-vector.ts";
 
 /** Coarse regions per side of the pooling grid. */
 export const VECTOR_POOL_GRID = 4;
@@ -15,7 +16,7 @@ const CHANNELS: readonly TemplateChannel[] = ["surface", "veins"];
 
 export const palmVectorDimension = (orientations: number): number => CHANNELS.length * VECTOR_POOL_GRID * VECTOR_POOL_GRID * orientations;
 
-export const palmTemplateVector = (t: PalmTemplate, channelWeights: Readonly<Record<TemplateChannel, number>>): PalmSignature => {
+export const palmTemplateVector = (t: PalmTemplate, channelWeights: Readonly<Record<TemplateChannel, number>>): PalmVector => {
   const n = t.orientations, pool = VECTOR_POOL_GRID;
   const block = pool * pool * n;
   const out = new Float64Array(CHANNELS.length * block);
@@ -47,5 +48,16 @@ export const palmTemplateVector = (t: PalmTemplate, channelWeights: Readonly<Rec
     const scale = norm > 0 ? Math.sqrt(channelWeights[channel]) / Math.sqrt(norm) : 0;
     for (let i = base; i < base + block; i++) out[i] = out[i]! * scale;
   });
-  return toPalmSignature(out, out.length);
+  return toPalmVector(out, out.length);
+};
+
+/** Orientations of the templates the region indexes (the signature model's code design). */
+export const INDEXED_ORIENTATIONS = 12;
+/** Dimension of the shards' vectors. */
+export const PALM_VECTOR_DIMENSION = palmVectorDimension(INDEXED_ORIENTATIONS);
+
+/** The vector the shards index and search for a template: channels weighted as the matcher weighs them. */
+export const palmIndexVector = (t: PalmTemplate): PalmVector => {
+  if (t.orientations !== INDEXED_ORIENTATIONS) throw new InvalidPalmTemplate({ reason: `the index takes templates of ${INDEXED_ORIENTATIONS} orientations, not ${t.orientations}` });
+  return palmTemplateVector(t, PALM_TEMPLATE_MATCHING.channelWeights);
 };

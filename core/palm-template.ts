@@ -208,3 +208,8 @@ export const decodePalmProbe = (bytes: Uint8Array): PalmProbe => {
   }
   return variants;
 };
+
+/** Overwrites a probe's codes with zeros (a probe in clear is never kept past its use). */
+export const wipePalmProbe = (probe: PalmProbe): void => {
+  for (const variant of probe) variant.words.fill(0);
+};

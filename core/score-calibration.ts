@@ -2,17 +2,8 @@
 // The identification policy (core/identification-policy.ts) reasons only in false-match rates,
 // so a new matcher with another scale needs only a new calibration here.
 //
-// `deployedScoreCalibration` is the calibration of the matcher the region runs; the identifier,
-// the demo and the flow tests take it from here, so replacing the matcher means replacing it.
-// PROVISIONAL: today it is fitted to two figures in docs/biometrics.md for
-// today's two-stage score (cosine shortlist, then finePalmScore): the impostor median 0.073 and
-// the FMR 1e-4 operating point 0.5278 of `npm run eval -- --synthetic 2000 --captures 6`
-// (69,927,505 impostor pairs). A Gaussian tail through those two points (mean 0.073, sigma
-// 0.1223) is an assumption, not a measurement, below 1e-5: the eval cannot resolve smaller
-// rates. It is conservative against the one deeper figure we have (the checkout bench's
-// real-vs-synthetic pairs passed 0.53 at a few in 10 million, the Gaussian says 3e-5), so it
-// errs towards step-ups rather than false accepts. The biometrics lead replaces it with the
-// calibration of the new matcher, fitted on measured impostor tails.
+// `deployedScoreCalibration` is the calibration the region decides with; the identifier, the
+// demo and the flow tests take it from here, so a new sensor or matcher means a new fit here.
 export interface ScoreCalibration {
   readonly falseMatchRate: (score: number) => number /* per-comparison P(impostor >= score) */;
   readonly scoreForFalseMatchRate: (fmr: number) => number;
@@ -161,8 +152,36 @@ export const palmTemplateScoreCalibration: ScoreCalibration = impostorTailCalibr
   sigma: 0.0227,
 });
 
-/** The deployed matcher's calibration: provisionally the two-stage score's (see the header for where the figures come from). */
-export const deployedScoreCalibration: ScoreCalibration = gaussianTailCalibration(0.073, (0.5278 - 0.073) / 3.719);
+/** The simulated sensor's calibration (PALM_TEMPLATE_MATCHING, fused channels): the tail
+ *  fitImpostorTail found on the 2,846,504 impostor scores of `npm run eval -- --synthetic 600
+ *  --captures 4` (threshold 0.6351 reached by 1e-3 of them, scale 0.00716, bulk mean 0.5589, sigma
+ *  0.0247; in-sample 283 observed against 284.7 predicted at FMR 1e-4, 30 against 28.5 at 1e-5, 4
+ *  against 2.8 at 1e-6), with shape 0 instead of the fit's -0.078 for the same reason as above.
+ *  The simulator's impostors score higher than polyu-ms's: against palmTemplateScoreCalibration
+ *  it showed 764 impostors at its 1e-4 score where 285 were predicted. */
+export const simulatedSensorScoreCalibration: ScoreCalibration = impostorTailCalibration({
+  threshold: 0.6351,
+  exceedance: 1e-3,
+  shape: 0,
+  scale: 0.00716,
+  mean: 0.5589,
+  sigma: 0.0247,
+});
+
+/**
+ * The most pessimistic of several calibrations: at every score the highest false-match rate any
+ * of them gives (and so, for every rate, the highest score). A region that does not know which
+ * sensor a probe came from decides as if from the sensor whose impostors score highest there.
+ */
+export const pessimisticCalibration = (...calibrations: readonly ScoreCalibration[]): ScoreCalibration => ({
+  falseMatchRate: (score) => Math.max(...calibrations.map((c) => c.falseMatchRate(score))),
+  scoreForFalseMatchRate: (fmr) => Math.max(...calibrations.map((c) => c.scoreForFalseMatchRate(fmr))),
+});
+
+/** The calibration the region decides with: the template matcher's, the most pessimistic of the
+ *  sensors measured (a calibration is a property of a sensor and its capture conditions, not of
+ *  the matcher alone: docs/biometrics.md, "Impostor tail"). */
+export const deployedScoreCalibration: ScoreCalibration = pessimisticCalibration(palmTemplateScoreCalibration, simulatedSensorScoreCalibration);
 
 /**
  * A rule known only by one accept threshold (a plain cosine rule in tests): everything at or

@@ -1,8 +1,9 @@
-// One palm capture as the flows use it: frame -> signature (quality, ROI, liveness, ONNX) ->
-// sealed to the region's template key. Pixels and the clear signature are zeroed before it
-// returns; a blurred or badly lit frame is retried a few times. A frame judged not live gets one
+// One palm capture as the flows use it: frame -> probe (quality, ROI, liveness, ONNX, template and
+// its variants) -> sealed to the region's template key. Pixels and the clear probe are zeroed
+// before it returns; a blurred or badly lit frame is retried a few times. A frame judged not live gets one
 // second look (a live hand at a bad angle can fail once; a print or replica fails every time).
 import type { PalmSensor } from "../hardware/palm-sensor.ts";
+import { wipePalmProbe } from "../core/palm-template.ts";
 import { sealSignature } from "../protocol/index.ts";
 import type { SignatureExtractor } from "./biometrics/signature-extractor.ts";
 import { InvalidFrame, PoorQuality, PresentationAttackSuspected } from "./biometrics/capture-errors.ts";
@@ -22,11 +23,11 @@ export const captureSealedSignature = async (sensor: PalmSensor, extractor: Sign
     if (signal?.aborted === true) throw new Error("capture cancelled");
     const frame = await sensor.capture();
     try {
-      const signature = await extractor.extract(frame);
+      const probe = await extractor.extract(frame);
       try {
-        return await sealSignature(signature, templatePublicKey);
+        return await sealSignature(probe, templatePublicKey);
       } finally {
-        signature.fill(0);
+        wipePalmProbe(probe);
       }
     } catch (error) {
       if (isSuspectedAttack(error) && livenessRetries < MAX_LIVENESS_RETRIES) {

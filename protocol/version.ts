@@ -27,10 +27,15 @@
 //      refused with attempts left). Removing a field is not additive, and a version-1 or 2
 //      scanner would fail to decode the new identify.result, so 3 is also the minimum: no
 //      scanner is deployed outside this repository, which ships both ends together.
+//   4: a sealed signature holds a palm probe (core/palm-template.ts: a template of competitive-
+//      code bit-planes with its turned and scaled variants, 9,001 bytes fused before sealing)
+//      instead of 2,560 floats; the field keeps its name and becomes bounded (57..16,433 bytes)
+//      instead of exact. A version-3 scanner's floats would not open as a probe, so 4 is also
+//      the minimum, for the same reason as 3.
 import { UnsupportedVersion } from "./errors.ts";
 
-export const PROTOCOL_VERSION = 3;
-export const MIN_SUPPORTED_VERSION = 3;
+export const PROTOCOL_VERSION = 4;
+export const MIN_SUPPORTED_VERSION = 4;
 
 export interface VersionRange {
   readonly min: number;

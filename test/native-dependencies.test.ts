@@ -5,8 +5,8 @@ import faiss from "faiss-node";
 import sodium from "libsodium-wrappers";
 import * as ort from "onnxruntime-node";
 import { describe, expect, test } from "vitest";
-import { DEFAULT_MODEL_PATH, MODEL_INPUT_NIR, MODEL_INPUT_VISIBLE, MODEL_OUTPUT_SIGNATURE, ROI_SIZE } from "../edge/biometrics/signature-model-contract.ts";
-import { SIGNATURE_DIMENSION } from "../core/palm-signature.ts";
+import { DEFAULT_MODEL_PATH, MODEL_INPUT_NIR, MODEL_INPUT_VISIBLE, MODEL_OUTPUT_SURFACE_CODE, ROI_SIZE } from "../edge/biometrics/signature-model-contract.ts";
+import { TEMPLATE_CODE_DESIGN } from "../models/signature-model-graph.ts";
 
 describe("native dependencies under the pinned Node", () => {
   test("the project's scripts run on Node 24", () => {
@@ -36,9 +36,9 @@ describe("native dependencies under the pinned Node", () => {
       [MODEL_INPUT_VISIBLE]: new ort.Tensor("float32", pixels, dims),
       [MODEL_INPUT_NIR]: new ort.Tensor("float32", pixels.slice(), dims),
     });
-    const signature = out[MODEL_OUTPUT_SIGNATURE]!.data as Float32Array;
-    expect(signature).toHaveLength(SIGNATURE_DIMENSION);
-    expect(signature.every(Number.isFinite)).toBe(true);
+    const responses = out[MODEL_OUTPUT_SURFACE_CODE]!;
+    expect(responses.dims).toEqual([1, TEMPLATE_CODE_DESIGN.orientations, TEMPLATE_CODE_DESIGN.grid, TEMPLATE_CODE_DESIGN.grid]);
+    expect((responses.data as Float32Array).every(Number.isFinite)).toBe(true);
     await session.release();
   });
 

@@ -5,6 +5,7 @@
 import { availableParallelism } from "node:os";
 import type { EvaluationOptions } from "../../edge/biometrics/evaluation/run-evaluation.ts";
 import { METHOD_NAMES } from "../../edge/biometrics/evaluation/pair-scorers.ts";
+import type { OpenSetOptions } from "../open-set-evaluation.ts";
 import { defineCommand, parseChoice, parsePositiveInt, UsageError, type CommandSpec, type CommandValues } from "../command-line.ts";
 
 const evalSpec = {
@@ -14,11 +15,17 @@ const evalSpec = {
     "palmline eval --dataset DIR [--kind roi|hand] [--channel visible|nir|fused] [--sessions S|G,P] [--limit-subjects N] [--method palmline|compcode] [--threads T] [--det FILE.png]",
     "       palmline eval --synthetic N [--captures K] [--channel fused|visible|nir] [--method palmline|compcode] [--threads T] [--det FILE.png]",
     "       palmline eval --pad [--subjects N]",
+    "       palmline eval --open-set [--gallery N] [--mated M] [--non-mated K] [--tail-gallery G] [--threads T]",
   ].join("\n"),
   options: {
     dataset: { type: "string" },
     synthetic: { type: "string" },
     pad: { type: "boolean" },
+    "open-set": { type: "boolean" },
+    gallery: { type: "string" },
+    mated: { type: "string" },
+    "non-mated": { type: "string" },
+    "tail-gallery": { type: "string" },
     kind: { type: "string" },
     channel: { type: "string" },
     sessions: { type: "string" },
@@ -30,9 +37,14 @@ const evalSpec = {
     det: { type: "string" },
   },
   optionHelp: {
-    dataset: "images in DIR/<subject>/<image> (one of --dataset, --synthetic, --pad)",
+    dataset: "images in DIR/<subject>/<image> (one of --dataset, --synthetic, --pad, --open-set)",
     synthetic: "N synthetic palms from the simulated sensor",
     pad: "presentation-attack detection on simulated attacks",
+    "open-set": "identification among --gallery enrolled simulated palms through the region's decision policy (renders are cached in .cache/open-set)",
+    gallery: "palms enrolled for --open-set (default 20000)",
+    mated: "new captures of enrolled palms for --open-set (default the smaller of 5000 and --gallery)",
+    "non-mated": "palms never enrolled, one probe each, for --open-set (default 10000)",
+    "tail-gallery": "gallery templates every non-mated probe is scored against to fit the impostor tail (default 200)",
     kind: "what a dataset's images show: roi (palm crops) or hand (default roi)",
     channel: "visible, nir or fused (default visible for a dataset, fused for synthetic)",
     sessions: "S: all pairs within session S; G,P: gallery from session G, probes from P (needs --dataset)",
@@ -49,8 +61,11 @@ const KINDS = { roi: "palm-crop", hand: "hand" } as const;
 
 /** The command line as the evaluation's options, with their defaults; a UsageError names the first bad one. */
 const evaluationOptions = (values: CommandValues<typeof evalSpec.options>): EvaluationOptions => {
-  const modes = [values.dataset !== undefined, values.synthetic !== undefined, values.pad === true].filter(Boolean).length;
-  if (modes !== 1) throw new UsageError({ reason: "give exactly one of --dataset, --synthetic, --pad" });
+  const modes = [values.dataset !== undefined, values.synthetic !== undefined, values.pad === true, values["open-set"] === true].filter(Boolean).length;
+  if (modes !== 1) throw new UsageError({ reason: "give exactly one of --dataset, --synthetic, --pad, --open-set" });
+  for (const name of ["gallery", "mated", "non-mated", "tail-gallery"] as const) {
+    if (values[name] !== undefined && values["open-set"] !== true) throw new UsageError({ reason: `--${name} needs --open-set` });
+  }
   const fromDataset = values.dataset !== undefined;
   const sessions = values.sessions?.split(",");
   if (sessions !== undefined && !fromDataset) throw new UsageError({ reason: "--sessions needs --dataset" });
@@ -71,8 +86,23 @@ const evaluationOptions = (values: CommandValues<typeof evalSpec.options>): Eval
   };
 };
 
+const openSetOptions = (values: CommandValues<typeof evalSpec.options>): OpenSetOptions => {
+  const gallery = parsePositiveInt("gallery", values.gallery, 20_000, 10_000_000);
+  return {
+    gallery,
+    mated: parsePositiveInt("mated", values.mated, Math.min(5_000, gallery), 10_000_000),
+    nonMated: parsePositiveInt("non-mated", values["non-mated"], 10_000, 10_000_000),
+    tailGallery: parsePositiveInt("tail-gallery", values["tail-gallery"], 200, 1_000_000),
+    threads: parsePositiveInt("threads", values.threads, availableParallelism(), 1_024),
+  };
+};
+
 export const evalCommand = defineCommand(evalSpec, async (values) => {
   const options = evaluationOptions(values);
+  if (values["open-set"] === true) {
+    const { runOpenSetEvaluation } = await import("../open-set-evaluation.ts");
+    return runOpenSetEvaluation(openSetOptions(values));
+  }
   const { runEvaluation } = await import("../../edge/biometrics/evaluation/run-evaluation.ts");
   return runEvaluation(options);
 });

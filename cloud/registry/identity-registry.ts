@@ -3,7 +3,7 @@
 import type { DatabaseSync } from "node:sqlite";
 import { encodeHlc, type HybridLogicalClock } from "../../core/hybrid-logical-clock.ts";
 import type { IdentityId } from "../../core/ids.ts";
-import { signatureFromBytes, signatureToBytes, type PalmSignature } from "../../core/palm-signature.ts";
+import { decodePalmTemplate, encodePalmTemplate, type PalmTemplate } from "../../core/palm-template.ts";
 import { DataKeyStore } from "../storage/data-key-store.ts";
 import { prepared } from "../storage/prepared-statements.ts";
 import { writeTransaction } from "../storage/sqlite-transaction.ts";
@@ -13,7 +13,7 @@ export const TEMPLATE_FIELD = "palm_template";
 
 export interface EnrolledTemplate {
   readonly identityId: IdentityId;
-  readonly template: PalmSignature;
+  readonly template: PalmTemplate;
   /** The identity's row in the registry: rows only ever get larger ids, so it orders enrollment. */
   readonly rowid: number;
 }
@@ -36,7 +36,7 @@ export class IdentityRegistry {
   }
 
   /** Persists a new identity and its template: its data key first, then the identity in one transaction. */
-  enroll(identityId: IdentityId, template: PalmSignature, nowMs: number): void {
+  enroll(identityId: IdentityId, template: PalmTemplate, nowMs: number): void {
     this.enrollMany([{ identityId, template }], nowMs);
   }
 
@@ -45,13 +45,16 @@ export class IdentityRegistry {
    * another, so a crash between the two leaves only orphan keys (swept at the next open), never an
    * identity without its key. An id already enrolled is refused before anything is written.
    */
-  enrollMany(entries: readonly { identityId: IdentityId; template: PalmSignature }[], nowMs: number): void {
+  enrollMany(entries: readonly { identityId: IdentityId; template: PalmTemplate }[], nowMs: number): void {
     const keys = entries.map(({ identityId }) => ({ identityId, dataKey: this.#vault.newDataKey() }));
-    const sealed = entries.map(({ identityId, template }, i) => ({
-      identityId,
-      stamp: encodeHlc(this.#hlc.now()),
-      ciphertext: this.#vault.encryptField(identityId, TEMPLATE_FIELD, keys[i]!.dataKey, signatureToBytes(template)),
-    }));
+    const sealed = entries.map(({ identityId, template }, i) => {
+      const clear = encodePalmTemplate(template);
+      try {
+        return { identityId, stamp: encodeHlc(this.#hlc.now()), ciphertext: this.#vault.encryptField(identityId, TEMPLATE_FIELD, keys[i]!.dataKey, clear) };
+      } finally {
+        clear.fill(0);
+      }
+    });
     try {
       this.#keys.store(keys);
     } finally {
@@ -171,9 +174,11 @@ export class IdentityRegistry {
     const dataKey = this.#vault.unwrapDataKey(row.id, row.wrapped);
     const plain = this.#vault.decryptField(row.id, TEMPLATE_FIELD, dataKey, row.value);
     dataKey.fill(0);
-    const template = signatureFromBytes(plain, plain.byteLength / 4);
-    plain.fill(0);
-    return { identityId: row.id as IdentityId, template, rowid: row.rowid };
+    try {
+      return { identityId: row.id as IdentityId, template: decodePalmTemplate(plain), rowid: row.rowid };
+    } finally {
+      plain.fill(0);
+    }
   }
 
   #transaction(work: () => void): void {

@@ -11,7 +11,7 @@
 // and enroll. A newcomer without a phone cannot be told apart and enrolls (resembling is not being).
 import { createActor, fromPromise, toPromise } from "xstate";
 import type { Clock } from "../../core/clock.ts";
-import type { PalmSignature } from "../../core/palm-signature.ts";
+import { wipePalmProbe, type PalmProbe } from "../../core/palm-template.ts";
 import { openSealedSignature, type EnrollRequest, type EnrollResult, type TemplateKeyPair } from "../../protocol/index.ts";
 import type { PalmIdentifier } from "../identification/palm-identifier.ts";
 import type { ProcessorAdapter } from "../payments/processor-adapter.ts";
@@ -41,7 +41,7 @@ export class EnrollmentDesk {
 
   async enroll(request: EnrollRequest): Promise<Omit<EnrollResult, "type" | "requestId">> {
     const { identifier, profiles, processor, phones, templateKeys, clock } = this.#o;
-    const captures: PalmSignature[] = await Promise.all(request.sealedSignatures.map((s) => openSealedSignature(s, templateKeys)));
+    const captures: PalmProbe[] = await Promise.all(request.sealedSignatures.map((s) => openSealedSignature(s, templateKeys)));
     const digits = phoneLastFour(request.phone?.number);
     const sameAs: SameAsCandidate | undefined =
       digits === undefined ? undefined : (stepUp) => identifier.policy.resolveStepUp(stepUp, (id) => phoneLastFour(profiles.read(id).phone) === digits).outcome === "accepted";
@@ -76,7 +76,7 @@ export class EnrollmentDesk {
           ? { outcome: "already-enrolled", reason: "this palm is already enrolled" }
           : { outcome: "rejected", reason: output.reason };
     } finally {
-      for (const c of captures) c.fill(0);
+      captures.forEach(wipePalmProbe);
     }
   }
 }

@@ -3,6 +3,7 @@
 // A request that carries a confirmed step-up token is answered for the token's identity (once);
 // an identification in the grey zone opens a step-up for the requesting device when the caller
 // says which device and request kind it is, and is no match otherwise.
+import { wipePalmProbe } from "../../core/palm-template.ts";
 import { openSealedSignature, type TemplateKeyPair } from "../../protocol/index.ts";
 import type { PalmIdentifier } from "../identification/palm-identifier.ts";
 import type { IdentityProfiles } from "../registry/identity-profile.ts";
@@ -42,6 +43,6 @@ export const palmLookup =
       }
       return { kind: "no-match" };
     } finally {
-      probe.fill(0);
+      wipePalmProbe(probe);
     }
   };

@@ -9,7 +9,7 @@ import { Data } from "effect";
 import { createActor } from "xstate";
 import { AlreadyEnrolled, InvalidSignature } from "../../core/errors.ts";
 import type { DeviceId } from "../../core/ids.ts";
-import type { PalmSignature } from "../../core/palm-signature.ts";
+import { wipePalmProbe, type PalmProbe } from "../../core/palm-template.ts";
 import {
   CloseCode,
   openSealedSignature,
@@ -70,7 +70,7 @@ export const runDeviceSession = (
     channel.send({ type: "session.ready", deviceId: id, templatePublicKey: deps.templateKeys.publicKey, serverTime: deps.now() });
   if (currentDevice !== undefined) ready(currentDevice);
 
-  const openAll = (sealed: readonly Uint8Array[]): Promise<PalmSignature[]> =>
+  const openAll = (sealed: readonly Uint8Array[]): Promise<PalmProbe[]> =>
     Promise.all(sealed.map((s) => openSealedSignature(s, deps.templateKeys)));
 
   /** The same three fields whatever the outcome, so the answer's shape says nothing. */
@@ -84,9 +84,8 @@ export const runDeviceSession = (
       const identityId = deps.flows?.stepUps.redeem(currentDevice!, stepUpToken, "identify");
       return identityId === undefined ? { ...none, outcome: "no-match" } : matched(identityId);
     }
-    const [probe] = await openAll([sealed]);
-    const decision = await deps.identifier.identify(probe!);
-    probe!.fill(0);
+    const probe = await openSealedSignature(sealed, deps.templateKeys);
+    const decision = await deps.identifier.identify(probe).finally(() => wipePalmProbe(probe));
     if (decision.outcome === "match") return matched(decision.identityId);
     // A node without flows has no step-up desk (and no phones): the grey zone is no match there.
     if (decision.outcome === "step-up" && deps.flows !== undefined) {
@@ -149,7 +148,7 @@ export const runDeviceSession = (
         }
         try {
           const captures = await openAll(message.sealedSignatures);
-          const identityId = await deps.identifier.enroll(captures);
+          const identityId = await deps.identifier.enroll(captures).finally(() => captures.forEach(wipePalmProbe));
           deps.log(`enrolled ${identityId} from device ${currentDevice}`);
           channel.send({ type: "enroll.result", requestId: message.requestId, outcome: "enrolled", identityId });
         } catch (error) {

@@ -1,10 +1,10 @@
-// Which faiss index a shard builds, chosen by how many identities the region holds when the shards
-// are built. Small regions search exactly ("IDMap,Flat": full templates in RAM, ~10 KB each at
-// 2560 floats, nothing to train). Past FLAT_LIMIT the full templates no longer fit the memory
-// budget (<= 2 KB/identity), so shards keep a learned PCA projection to 128 components inside an
-// inverted file, and the identifier re-ranks the few best candidates
-// exactly against their full templates from the registry. The numbers behind these choices are in
-// docs/architecture.md, "Identification at scale".
+// Which faiss index a shard builds over the templates' vectors (core/palm-template-vector.ts, 384
+// floats), chosen by how many identities the region holds when the shards are built. Small regions
+// search exactly ("IDMap,Flat": 1.5 KB per identity, nothing to train). Past FLAT_LIMIT a scan of
+// every vector costs too much per identification, so shards keep a learned PCA projection to 128
+// components inside an inverted file; either way the identifier re-ranks the best candidates with
+// the template matcher against their templates from the registry. The numbers behind these
+// choices are in docs/architecture.md, "Identification at scale".
 
 export interface IndexLayout {
   /** faiss index_factory description. */

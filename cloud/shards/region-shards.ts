@@ -7,6 +7,7 @@
 // or layout class that no longer fits): rebuild from the registry, then snapshot.
 import { join } from "node:path";
 import type { EnrolledTemplate, IdentityRegistry } from "../registry/identity-registry.ts";
+import { palmIndexVector } from "../../core/palm-template-vector.ts";
 import { chooseIndexLayout, exactLayout, metricOf, type IndexLayout } from "./index-layout.ts";
 import { ShardSet } from "./shard-set.ts";
 import { readSnapshotManifest, writeSnapshot } from "./shard-snapshot.ts";
@@ -59,7 +60,7 @@ const rebuild = async (registry: IdentityRegistry, shardCount: number, dimension
     log(`training ${layout.description} on ${layout.trainingSize} sampled templates`);
     const samples = registry.sampleTemplates(layout.trainingSize);
     trainingSamples = new Float32Array(samples.length * dimension);
-    samples.forEach((s, i) => trainingSamples!.set(s.template, i * dimension));
+    samples.forEach((s, i) => trainingSamples!.set(palmIndexVector(s.template), i * dimension));
   }
   const shards = await ShardSet.create({ shardCount, dimension, layout, ...(trainingSamples === undefined ? {} : { trainingSamples }) });
   await addStream(shards, registry.liveTemplates(), log);

@@ -4,6 +4,8 @@
 // candidates.
 import { createHash } from "node:crypto";
 import type { IdentityId } from "../../core/ids.ts";
+import { palmIndexVector } from "../../core/palm-template-vector.ts";
+import type { PalmTemplate } from "../../core/palm-template.ts";
 import type { IndexLayout } from "./index-layout.ts";
 import { ShardActor } from "./shard-actor.ts";
 import type { ShardCandidate, ShardSnapshotFiles } from "./signature-shard.ts";
@@ -13,9 +15,10 @@ export type { ShardCandidate } from "./signature-shard.ts";
 export const shardOf = (identityId: string, shardCount: number): number =>
   createHash("sha256").update(identityId).digest().readUInt32BE(0) % shardCount;
 
+/** An identity's template; the shards index its vector (core/palm-template-vector.ts), never the template. */
 export interface IndexedTemplate {
   readonly identityId: IdentityId;
-  readonly template: Float32Array;
+  readonly template: PalmTemplate;
 }
 
 export class ShardSet {
@@ -77,16 +80,17 @@ export class ShardSet {
   }
 
   async add(entries: readonly IndexedTemplate[]): Promise<number> {
-    const perShard = this.#actors.map(() => [] as IndexedTemplate[]);
+    const perShard = this.#actors.map(() => [] as { identityId: IdentityId; vector: Float32Array }[]);
     for (const e of entries) {
-      if (e.template.length !== this.dimension) throw new RangeError(`template has ${e.template.length} values, shards expect ${this.dimension}`);
-      perShard[shardOf(e.identityId, this.#actors.length)]!.push(e);
+      const vector = palmIndexVector(e.template);
+      if (vector.length !== this.dimension) throw new RangeError(`a template's vector has ${vector.length} values, shards expect ${this.dimension}`);
+      perShard[shardOf(e.identityId, this.#actors.length)]!.push({ identityId: e.identityId, vector });
     }
     const added = await Promise.all(
       perShard.map((batch, i) => {
         if (batch.length === 0) return 0;
         const packed = new Float32Array(batch.length * this.dimension);
-        batch.forEach((e, row) => packed.set(e.template, row * this.dimension));
+        batch.forEach((e, row) => packed.set(e.vector, row * this.dimension));
         return this.#actors[i]!.add(
           batch.map((e) => e.identityId),
           packed,
@@ -109,9 +113,10 @@ export class ShardSet {
     return total;
   }
 
-  /** The k best candidates over every shard, best first (by the index's own score). */
-  async search(probe: Float32Array, k: number): Promise<ShardCandidate[]> {
-    const perShard = await Promise.all(this.#actors.map((a) => a.search(probe, k)));
+  /** The k best candidates over every shard for a probe's template, best first (by the index's own score). */
+  async search(probe: PalmTemplate, k: number): Promise<ShardCandidate[]> {
+    const vector = palmIndexVector(probe);
+    const perShard = await Promise.all(this.#actors.map((a) => a.search(vector, k)));
     return perShard
       .flat()
       .sort((a, b) => b.score - a.score)

@@ -1,11 +1,11 @@
-// Frame -> palm signature, on the scanner: frame checks -> palm localisation from the hand's shape
+// Frame -> palm probe, on the scanner: frame checks -> palm localisation from the hand's shape
 // (rotation- and scale-normalised ROI) -> quality gate on the palm -> liveness (when the frame has
-// NIR) -> signature model in onnxruntime-node. Working buffers are zeroed after every extraction;
+// NIR) -> the signature model's competitive-code responses in onnxruntime-node -> template and its
+// turned and scaled variants (palm-template-encoder.ts). Working buffers are zeroed after every extraction;
 // pixels are never written anywhere but memory.
 import * as ort from "onnxruntime-node";
 import { fileURLToPath } from "node:url";
 import type { PalmFrame } from "../../hardware/palm-sensor.ts";
-import { toPalmSignature, type PalmSignature } from "../../core/palm-signature.ts";
 import { checkFrameShape, measureQuality, requireQuality } from "./frame-quality.ts";
 import { sampleRoi, wholeImageRoi, type PalmRoi, type PalmRoiChannels } from "./roi-sampler.ts";
 import { locatePalm } from "./palm-localiser.ts";
@@ -15,7 +15,6 @@ import {
   DEFAULT_MODEL_PATH,
   MODEL_INPUT_NIR,
   MODEL_INPUT_VISIBLE,
-  MODEL_OUTPUT_SIGNATURE,
   MODEL_OUTPUT_SURFACE_CODE,
   MODEL_OUTPUT_VEINS_CODE,
   ROI_SIZE,
@@ -67,17 +66,6 @@ export class SignatureExtractor {
     return new SignatureExtractor(session, options);
   }
 
-  /** Fails with InvalidFrame or PoorQuality when the frame cannot give a trustworthy signature. */
-  async extract(frame: PalmFrame): Promise<PalmSignature> {
-    try {
-      this.#acquire(frame);
-      return await this.#signature();
-    } finally {
-      this.#visible.fill(0);
-      this.#nir.fill(0);
-    }
-  }
-
   /** The ROI the model would see, after the same checks as `extract` (for evaluating other
    *  methods on the same ROIs): copies the caller must zero after use; a channel the model is not
    *  fed is absent. */
@@ -94,22 +82,11 @@ export class SignatureExtractor {
     }
   }
 
-  /** The signature of an ROI from `acquireRoi`. */
-  async signatureOfRoi(roi: PalmRoiChannels): Promise<PalmSignature> {
-    try {
-      if (roi.visible !== undefined) this.#visible.set(roi.visible);
-      if (roi.nir !== undefined) this.#nir.set(roi.nir);
-      return await this.#signature();
-    } finally {
-      this.#visible.fill(0);
-      this.#nir.fill(0);
-    }
-  }
-
   /** The palm probe of a frame: its template (variant 0, what enrolment stores) and the same
    *  capture coded at the small turns and scalings the matcher also tries (palm-template-encoder.ts).
-   *  Fails like `extract`. */
-  async extractProbe(frame: PalmFrame): Promise<PalmProbe> {
+   *  Fails with InvalidFrame, PoorQuality or PresentationAttackSuspected when the frame cannot
+   *  give a trustworthy probe. */
+  async extract(frame: PalmFrame): Promise<PalmProbe> {
     try {
       this.#acquire(frame);
       return await this.#probe(frame.nir !== undefined);
@@ -185,17 +162,6 @@ export class SignatureExtractor {
     if (this.#channels === "visible") this.#nir.fill(0);
     if (this.#channels === "nir") this.#visible.fill(0);
     return frame.nir !== undefined;
-  }
-
-  async #signature(): Promise<PalmSignature> {
-    const dims = [1, 1, ROI_SIZE, ROI_SIZE];
-    const result = await this.#session.run({
-      [MODEL_INPUT_VISIBLE]: new ort.Tensor("float32", this.#visible, dims),
-      [MODEL_INPUT_NIR]: new ort.Tensor("float32", this.#nir, dims),
-    });
-    const output = result[MODEL_OUTPUT_SIGNATURE];
-    if (output === undefined) throw new Error(`model has no '${MODEL_OUTPUT_SIGNATURE}' output`);
-    return toPalmSignature(output.data as Float32Array, output.data.length);
   }
 
   /** Liveness of a frame on its own (for PAD evaluation); undefined without a NIR channel. */

@@ -6,7 +6,6 @@ export const ROI_SIZE = 128;
 
 export const MODEL_INPUT_VISIBLE = "visible";
 export const MODEL_INPUT_NIR = "nir";
-export const MODEL_OUTPUT_SIGNATURE = "signature";
 /** Per channel, the competitive-code filter responses on the template grid: [batch, orientations, grid, grid]. */
 export const MODEL_OUTPUT_SURFACE_CODE = "surface_code";
 export const MODEL_OUTPUT_VEINS_CODE = "veins_code";

@@ -2,7 +2,7 @@
 // decoded message can never hold more than its frame allowed, and byte fields with a fixed
 // cryptographic size are checked to that size.
 import { Schema } from "effect";
-import { SEALED_SIGNATURE_BYTES, TEMPLATE_PUBLIC_KEY_BYTES } from "../template-seal.ts";
+import { SEALED_SIGNATURE_MAX_BYTES, SEALED_SIGNATURE_MIN_BYTES, TEMPLATE_PUBLIC_KEY_BYTES } from "../template-seal.ts";
 
 const boundedString = (min: number, max: number) => Schema.String.check(Schema.isBetweenLength(min, max));
 
@@ -22,5 +22,5 @@ export const Score = Schema.Finite;
 export const exactBytes = (length: number) => Schema.Uint8Array.check(Schema.isBetweenLength(length, length));
 export const boundedBytes = (max: number) => Schema.Uint8Array.check(Schema.isMaxLength(max));
 
-export const SealedSignature = exactBytes(SEALED_SIGNATURE_BYTES);
+export const SealedSignature = Schema.Uint8Array.check(Schema.isBetweenLength(SEALED_SIGNATURE_MIN_BYTES, SEALED_SIGNATURE_MAX_BYTES));
 export const TemplatePublicKey = exactBytes(TEMPLATE_PUBLIC_KEY_BYTES);

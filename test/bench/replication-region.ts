@@ -15,7 +15,7 @@ import { RegionFlowsService, RegionIndex, RegionNode, RegionStorage, regionNodeL
 import { loadFederationKey } from "../../cloud/replication/federation-key.ts";
 import { systemClock } from "../../core/clock.ts";
 import { newIdentityId, type IdentityId } from "../../core/ids.ts";
-import { syntheticPalm } from "../cloud/fixtures.ts";
+import { syntheticPalm, syntheticTemplate } from "../cloud/fixtures.ts";
 
 type Command =
   | { id: number; op: "enroll"; count: number; seedFrom: number }
@@ -51,7 +51,7 @@ const reply = (message: unknown) => process.send!(message);
 const enroll = async (count: number, seedFrom: number): Promise<string[]> => {
   const ids: string[] = [];
   for (let from = 0; from < count; from += 500) {
-    const entries = Array.from({ length: Math.min(500, count - from) }, (_, i) => ({ identityId: newIdentityId(), template: syntheticPalm(seedFrom + from + i)(0) }));
+    const entries = Array.from({ length: Math.min(500, count - from) }, (_, i) => ({ identityId: newIdentityId(), template: syntheticTemplate(seedFrom + from + i) }));
     // Registry first, then the index, as PalmIdentifier.enroll does.
     storage.registry.enrollMany(entries, Date.now());
     await index.shards.add(entries);

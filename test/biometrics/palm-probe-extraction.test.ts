@@ -17,7 +17,7 @@ beforeAll(async () => {
     // A capture may fail to acquire (occlusion, blur): a person would simply present again.
     for (let attempt = 0; attempt < 10 && list.length < 2; attempt++) {
       try {
-        list.push(await extractor.extractProbe(await sensor.capture()));
+        list.push(await extractor.extract(await sensor.capture()));
       } catch (e) {
         if ((e as { _tag?: string })._tag !== "PoorQuality") throw e;
       }

@@ -1,20 +1,25 @@
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { SignatureExtractor } from "../../edge/biometrics/signature-extractor.ts";
 import { SimulatedPalmSensor, type SimulatedHand } from "../../hardware/simulated-palm-sensor.ts";
-import { SIGNATURE_DIMENSION, similarity, type PalmSignature } from "../../core/palm-signature.ts";
-import { MATCH_THRESHOLD } from "../../core/match-threshold.ts";
+import { ENROLLMENT_AGREEMENT_FMR } from "../../core/palm-enrollment.ts";
+import { matchPalmTemplates, PALM_TEMPLATE_MATCHING } from "../../core/palm-template-matching.ts";
+import type { PalmProbe } from "../../core/palm-template.ts";
+import { deployedScoreCalibration } from "../../core/score-calibration.ts";
 import type { PalmFrame } from "../../hardware/palm-sensor.ts";
 
 let extractor: SignatureExtractor;
 const hands: SimulatedHand[] = [1, 2, 3, 4, 5, 6].map((s) => ({ subjectSeed: 7000 + s, side: s % 2 === 0 ? "left" : "right" }));
-const signatures = new Map<number, PalmSignature[]>();
+const probes = new Map<number, PalmProbe[]>();
+/** Two captures agree (as enrollment asks) at or above this score. */
+const AGREEMENT = deployedScoreCalibration.scoreForFalseMatchRate(ENROLLMENT_AGREEMENT_FMR);
+const score = (probe: PalmProbe, stored: PalmProbe) => matchPalmTemplates(probe, stored[0]!, PALM_TEMPLATE_MATCHING);
 
 beforeAll(async () => {
   extractor = await SignatureExtractor.load();
   const sensor = new SimulatedPalmSensor({ seed: 99 });
   for (const [i, hand] of hands.entries()) {
     sensor.present(hand);
-    const list: PalmSignature[] = [];
+    const list: PalmProbe[] = [];
     // A capture may fail to acquire (occlusion, blur): a person would simply present again.
     for (let attempt = 0; attempt < 10 && list.length < 3; attempt++) {
       try {
@@ -23,7 +28,7 @@ beforeAll(async () => {
         if ((e as { _tag?: string })._tag !== "PoorQuality") throw e;
       }
     }
-    signatures.set(i, list);
+    probes.set(i, list);
   }
 });
 
@@ -40,29 +45,23 @@ const catchTag = async (frame: PalmFrame): Promise<unknown> => {
   }
 };
 
-test("every hand yields three signatures within ten presentations", () => {
-  for (const list of signatures.values()) expect(list.length).toBe(3);
+test("every hand yields three probes within ten presentations", () => {
+  for (const list of probes.values()) expect(list.length).toBe(3);
 });
 
-test("a signature is a unit vector of the configured dimension", () => {
-  const s = signatures.get(0)![0]!;
-  expect(s.length).toBe(SIGNATURE_DIMENSION);
-  expect(similarity(s, s)).toBeCloseTo(1, 5);
-});
-
-test("captures of the same palm score at or above the match threshold", () => {
-  for (const list of signatures.values()) {
+test("captures of the same palm agree as enrollment asks", () => {
+  for (const list of probes.values()) {
     for (let a = 0; a < list.length; a++) {
-      for (let b = a + 1; b < list.length; b++) expect(similarity(list[a]!, list[b]!)).toBeGreaterThanOrEqual(MATCH_THRESHOLD);
+      for (let b = 0; b < list.length; b++) if (a !== b) expect(score(list[a]!, list[b]!)).toBeGreaterThanOrEqual(AGREEMENT);
     }
   }
 });
 
-test("captures of different palms score below the match threshold", () => {
-  for (const [i, a] of signatures) {
-    for (const [j, b] of signatures) {
-      if (j <= i) continue;
-      for (const x of a) for (const y of b) expect(similarity(x, y)).toBeLessThan(MATCH_THRESHOLD);
+test("captures of different palms score below the agreement score", () => {
+  for (const [i, a] of probes) {
+    for (const [j, b] of probes) {
+      if (j === i) continue;
+      for (const x of a) for (const y of b) expect(score(x, y)).toBeLessThan(AGREEMENT);
     }
   }
 });
@@ -79,7 +78,7 @@ test("a frame whose buffer does not match its dimensions is rejected as invalid"
   expect(await catchTag(frame)).toBe("InvalidFrame");
 });
 
-test("a frame of random bytes is rejected rather than turned into a signature", async () => {
+test("a frame of random bytes is rejected rather than turned into a probe", async () => {
   const visible = new Uint8Array(128 * 128);
   let x = 12345;
   for (let i = 0; i < visible.length; i++) visible[i] = (x = (x * 1103515245 + 12345) >>> 0) >>> 24;

@@ -1,11 +1,14 @@
 // Real building blocks for cloud tests: a registry in a temporary directory with real SQLite,
-// real libsodium at-rest encryption, and synthetic signatures clustered like a model's output
-// (each identity a random direction, each capture a small perturbation of it).
+// real libsodium at-rest encryption, and synthetic palm probes coded like the extractor's output
+// (two channels, 12 orientations on a 32x32 grid, about 15% of cells masked). Each palm is a random
+// code; each capture of it changes some cells' orientation by one step, a few at random, and
+// moves some cells in or out of the mask, so captures of one palm score about 0.95 and captures
+// of two palms about 0.55, as real captures do (docs/biometrics.md).
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { HybridLogicalClock } from "../../core/hybrid-logical-clock.ts";
-import { SIGNATURE_DIMENSION, toPalmSignature, type PalmSignature } from "../../core/palm-signature.ts";
+import { palmTemplateFromCells, type PalmProbe, type PalmTemplate } from "../../core/palm-template.ts";
 import { DeviceDirectory } from "../../cloud/registry/device-directory.ts";
 import { IdentityRegistry } from "../../cloud/registry/identity-registry.ts";
 import { openRegistryDatabase } from "../../cloud/registry/registry-database.ts";
@@ -26,15 +29,57 @@ export const seededRandom = (seed: number) => {
   };
 };
 
-const gaussian = (random: () => number) => Math.sqrt(-2 * Math.log(random() + 1e-12)) * Math.cos(2 * Math.PI * random());
+const GRID = 32;
+const ORIENTATIONS = 12;
+const CELLS = GRID * GRID;
 
+interface PalmCode {
+  readonly winners: Uint8Array[];
+  readonly valid: Uint8Array[];
+}
+
+const randomCode = (random: () => number): PalmCode => ({
+  winners: [0, 1].map(() => Uint8Array.from({ length: CELLS }, () => Math.floor(random() * ORIENTATIONS))),
+  valid: [0, 1].map(() => Uint8Array.from({ length: CELLS }, () => (random() < 0.85 ? 1 : 0))),
+});
+
+const captureOf = (code: PalmCode, random: () => number, noise: number): PalmTemplate =>
+  palmTemplateFromCells(
+    { grid: GRID, orientations: ORIENTATIONS, scales: 1, channels: ["surface", "veins"] },
+    [0, 1].map((c) => {
+      const winners = code.winners[c]!.map((k) => {
+        const r = random();
+        if (r < noise * 0.2) return Math.floor(random() * ORIENTATIONS);
+        if (r < noise) return (k + (random() < 0.5 ? 1 : ORIENTATIONS - 1)) % ORIENTATIONS;
+        return k;
+      });
+      const valid = code.valid[c]!.map((v) => (random() < noise * 0.3 ? 1 - v : v));
+      return { winners, valid };
+    }),
+  );
+
+/** Captures of one synthetic palm: `syntheticPalm(seed)(capture)` is a probe of one variant. */
 export const syntheticPalm = (identitySeed: number) => {
-  const r = seededRandom(identitySeed);
-  const center = Array.from({ length: SIGNATURE_DIMENSION }, () => gaussian(r));
-  return (captureSeed: number, noise = 0.25): PalmSignature => {
-    const c = seededRandom(identitySeed * 7_919 + captureSeed);
-    return toPalmSignature(center.map((v) => v + noise * gaussian(c)));
+  const code = randomCode(seededRandom(identitySeed));
+  return (captureSeed: number, noise = 0.15): PalmProbe => [captureOf(code, seededRandom(identitySeed * 7_919 + captureSeed), noise)];
+};
+
+/** The template of one capture of a synthetic palm (what a registry stores). */
+export const syntheticTemplate = (identitySeed: number, captureSeed = 0): PalmTemplate => syntheticPalm(identitySeed)(captureSeed)[0]!;
+
+/**
+ * A palm that shares a share of its cells with another's (the rest its own): a look-alike whose
+ * score against the other lands between a stranger's and a genuine capture's.
+ */
+export const lookAlikePalm = (identitySeed: number, like: number, share: number) => {
+  const own = randomCode(seededRandom(identitySeed));
+  const other = randomCode(seededRandom(like));
+  const pick = seededRandom(identitySeed * 31 + like);
+  const code: PalmCode = {
+    winners: [0, 1].map((c) => own.winners[c]!.map((k, i) => (pick() < share ? other.winners[c]![i]! : k))),
+    valid: [0, 1].map((c) => other.valid[c]!.slice()),
   };
+  return (captureSeed: number, noise = 0.15): PalmProbe => [captureOf(code, seededRandom(identitySeed * 7_919 + captureSeed), noise)];
 };
 
 export const openTestRegistry = async (dataDir = tempDir(), now = () => 1_000) => {

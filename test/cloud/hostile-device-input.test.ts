@@ -6,13 +6,12 @@ import { startRegionNode } from "../../cloud/region-node.ts";
 import { systemClock } from "../../core/clock.ts";
 import { createDeviceCredentials } from "../../edge/device-credentials.ts";
 import { RegionLink } from "../../edge/region-link.ts";
-import { openInitiatorChannel, sealSignature, type WireMessage } from "../../protocol/index.ts";
-import { SIGNATURE_DIMENSION } from "../../core/palm-signature.ts";
+import { openInitiatorChannel, SEALED_SIGNATURE_MAX_BYTES, sealSignature, type WireMessage } from "../../protocol/index.ts";
 import { syntheticPalm, tempDir } from "./fixtures.ts";
 
 // The size of a real sealed signature (crypto_box_seal adds 48 bytes), so the schema lets it
 // through and the region itself has to find out that it does not open.
-const garbageSealedSignature = (fill: number) => new Uint8Array(SIGNATURE_DIMENSION * 4 + 48).fill(fill);
+const garbageSealedSignature = (fill: number) => new Uint8Array(SEALED_SIGNATURE_MAX_BYTES).fill(fill);
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {

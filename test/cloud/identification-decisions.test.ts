@@ -3,19 +3,18 @@
 import { afterEach, describe, expect, test, vi } from "vitest";
 import { AlreadyEnrolled } from "../../core/errors.ts";
 import { IdentificationPolicy } from "../../core/identification-policy.ts";
-import { SIGNATURE_DIMENSION } from "../../core/palm-signature.ts";
+import { PALM_VECTOR_DIMENSION } from "../../core/palm-template-vector.ts";
 import type { ScoreCalibration } from "../../core/score-calibration.ts";
-import { cosineMatchRule } from "../../cloud/identification/match-rule.ts";
 import { PalmIdentifier } from "../../cloud/identification/palm-identifier.ts";
 import { exactLayout } from "../../cloud/shards/index-layout.ts";
 import { ShardSet } from "../../cloud/shards/shard-set.ts";
 import { openTestRegistry, syntheticPalm } from "./fixtures.ts";
 
-// Cosine decades: FMR(s) = 10^(-10 s). At FPIR 1e-11 and 1-5 enrolled, nothing reaches the match
-// threshold (above 1), the floor is 0.82-0.89 and impostors (near 0) are far below it: every
-// genuine capture (about 0.96) lands in the grey zone.
-const cosineDecades: ScoreCalibration = { falseMatchRate: (s) => 10 ** (-10 * s), scoreForFalseMatchRate: (fmr) => -Math.log10(fmr) / 10 };
-const greyZonePolicy = new IdentificationPolicy({ calibration: cosineDecades, targetFpir: 1e-11 });
+// Score decades: FMR(s) = 10^(-10 s). At FPIR 1e-11 and 1-5 enrolled, nothing reaches the match
+// threshold (above 1), the floor is 0.82-0.89 and impostors (about 0.52) are far below it: every
+// genuine capture (about 0.94) lands in the grey zone.
+const scoreDecades: ScoreCalibration = { falseMatchRate: (s) => 10 ** (-10 * s), scoreForFalseMatchRate: (fmr) => -Math.log10(fmr) / 10 };
+const greyZonePolicy = new IdentificationPolicy({ calibration: scoreDecades, targetFpir: 1e-11 });
 
 let opened: ShardSet[] = [];
 afterEach(async () => {
@@ -25,11 +24,11 @@ afterEach(async () => {
 
 const makeIdentifier = async (options: { policy?: IdentificationPolicy } = {}) => {
   const { registry, db } = await openTestRegistry();
-  const shards = await ShardSet.create({ shardCount: 2, dimension: SIGNATURE_DIMENSION, layout: exactLayout });
+  const shards = await ShardSet.create({ shardCount: 2, dimension: PALM_VECTOR_DIMENSION, layout: exactLayout });
   opened.push(shards);
   let now = 1_000;
   const observe = vi.fn();
-  const identifier = new PalmIdentifier({ registry, shards, now: () => now, rule: cosineMatchRule(0.5), observe, ...(options.policy !== undefined ? { policy: options.policy } : {}) });
+  const identifier = new PalmIdentifier({ registry, shards, now: () => now, observe, ...(options.policy !== undefined ? { policy: options.policy } : {}) });
   const lastSeen = (identityId: string) => (db.prepare("SELECT last_seen_ms FROM identities WHERE identity_id = ?").get(identityId) as { last_seen_ms: number }).last_seen_ms;
   return { identifier, observe, lastSeen, advance: (ms: number) => (now += ms) };
 };

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { describe, expect, test } from "vitest";
 import type { IdentityId } from "../../core/ids.ts";
-import { SIGNATURE_DIMENSION } from "../../core/palm-signature.ts";
+import { PALM_VECTOR_DIMENSION } from "../../core/palm-template-vector.ts";
 import { PalmIdentifier } from "../../cloud/identification/palm-identifier.ts";
 import { openRegionShards } from "../../cloud/shards/region-shards.ts";
 import { readSnapshotManifest } from "../../cloud/shards/shard-snapshot.ts";
@@ -44,7 +44,7 @@ describe("index crash consistency", () => {
 
       const { registry, db } = await openTestRegistry(dataDir);
       const hadSnapshot = readSnapshotManifest(join(dataDir, "index")) !== undefined;
-      const region = await openRegionShards({ registry, dataDir, shardCount: 2, dimension: SIGNATURE_DIMENSION, log: () => {} });
+      const region = await openRegionShards({ registry, dataDir, shardCount: 2, dimension: PALM_VECTOR_DIMENSION, log: () => {} });
       try {
         // An index entry is only ever added after its registry commit, so a snapshot never holds one the registry lacks.
         expect(region.report.repairedExtra).toBe(0);
@@ -65,7 +65,7 @@ describe("index crash consistency", () => {
 
     // Every acknowledged enrollment is found again by a fresh capture.
     const { registry, db } = await openTestRegistry(dataDir);
-    const region = await openRegionShards({ registry, dataDir, shardCount: 2, dimension: SIGNATURE_DIMENSION, log: () => {} });
+    const region = await openRegionShards({ registry, dataDir, shardCount: 2, dimension: PALM_VECTOR_DIMENSION, log: () => {} });
     try {
       const identifier = new PalmIdentifier({ registry, shards: region.shards, now: () => 1_000 });
       for (const { id, seed } of acknowledged) expect(await identifier.identify(syntheticPalm(seed)(7))).toMatchObject({ outcome: "match", identityId: id });

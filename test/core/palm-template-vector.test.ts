@@ -1,7 +1,7 @@
 import { describe, expect, test } from "vitest";
-import { palmTemplateFromCells } from "../../core/palm-template.ts";
-import { palmTemplateVector, palmVectorDimension } from "../../core/palm-template-vector.ts";
-import { similarity } from "../../core/palm-signature.ts";
+import { InvalidPalmTemplate, palmTemplateFromCells } from "../../core/palm-template.ts";
+import { PALM_VECTOR_DIMENSION, palmIndexVector, palmTemplateVector, palmVectorDimension } from "../../core/palm-template-vector.ts";
+import { cosine } from "../../core/palm-vector.ts";
 
 const weights = { surface: 0.5, veins: 0.5 };
 const cells16 = (f: (i: number) => number) => Array.from({ length: 16 }, (_, i) => f(i));
@@ -9,6 +9,12 @@ const cells16 = (f: (i: number) => number) => Array.from({ length: 16 }, (_, i) 
 describe("palm template vector", () => {
   test("has both channel blocks of 4x4 regions x orientations", () => {
     expect(palmVectorDimension(12)).toBe(384);
+    expect(PALM_VECTOR_DIMENSION).toBe(384);
+  });
+
+  test("the index takes only templates of the model's orientation count", () => {
+    const t = palmTemplateFromCells({ grid: 4, orientations: 6, scales: 1, channels: ["surface"] }, [{ winners: cells16(() => 1), valid: cells16(() => 1) }]);
+    expect(() => palmIndexVector(t)).toThrow(InvalidPalmTemplate);
   });
 
   test("pools one valid cell into the overlapping regions around it, as orientation minus chance", () => {
@@ -31,7 +37,7 @@ describe("palm template vector", () => {
     const surfaceOnly = palmTemplateVector(palmTemplateFromCells({ ...shape, channels: ["surface"] }, [code]), weights);
     const both = palmTemplateVector(palmTemplateFromCells({ ...shape, channels: ["surface", "veins"] }, [code, code]), weights);
     expect(surfaceOnly.subarray(surfaceOnly.length / 2).every((x) => x === 0)).toBe(true);
-    expect(similarity(surfaceOnly, both)).toBeCloseTo(Math.sqrt(0.5), 6);
-    expect(similarity(both, both)).toBeCloseTo(1, 6);
+    expect(cosine(surfaceOnly, both)).toBeCloseTo(Math.sqrt(0.5), 6);
+    expect(cosine(both, both)).toBeCloseTo(1, 6);
   });
 });

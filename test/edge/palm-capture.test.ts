@@ -1,7 +1,7 @@
 // One capture with the real simulated sensor and the real extractor: what is retried, what is
 // not, and what leaves the step.
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { SIGNATURE_DIMENSION } from "../../core/palm-signature.ts";
+import { PROBE_VARIANTS } from "../../edge/biometrics/palm-template-encoder.ts";
 import { SignatureExtractor } from "../../edge/biometrics/signature-extractor.ts";
 import { captureSealedSignature, MAX_LIVENESS_RETRIES, MAX_QUALITY_RETRIES } from "../../edge/palm-capture.ts";
 import type { PalmFrame, PalmSensor } from "../../hardware/palm-sensor.ts";
@@ -29,12 +29,13 @@ class RecordingSensor implements PalmSensor {
 }
 
 describe("palm capture", () => {
-  test("a live palm becomes a signature sealed to the region, which only the region opens", async () => {
+  test("a live palm becomes a probe sealed to the region, which only the region opens", async () => {
     const recording = new RecordingSensor();
     recording.sensor.present({ subjectSeed: 3, side: "right" });
     const sealed = await captureSealedSignature(recording, extractor, region.publicKey);
     const opened = await openSealedSignature(sealed, region);
-    expect(opened).toHaveLength(SIGNATURE_DIMENSION);
+    expect(opened).toHaveLength(PROBE_VARIANTS.length);
+    expect(opened[0]!.channels).toEqual(["surface", "veins"]);
   });
 
   test("the frame's pixels are zeroed once the capture returns", async () => {

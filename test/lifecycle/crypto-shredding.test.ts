@@ -9,8 +9,8 @@ import { expect, test } from "vitest";
 import { DATA_KEYS_FILE } from "../../cloud/storage/data-key-store.ts";
 import { IdentityVault } from "../../cloud/storage/identity-vault.ts";
 import { sodiumReady } from "../../cloud/storage/sodium.ts";
-import { signatureFromBytes } from "../../core/palm-signature.ts";
-import { syntheticPalm, tempDir } from "../cloud/fixtures.ts";
+import { decodePalmTemplate } from "../../core/palm-template.ts";
+import { syntheticTemplate, tempDir } from "../cloud/fixtures.ts";
 import { id, openReplicaRegion } from "../replication/replica-region.ts";
 
 /**
@@ -27,7 +27,7 @@ const recoverTemplate = async (copy: string, keyFile: string, storageKey: Uint8A
     const key = keys.prepare("SELECT wrapped FROM data_keys WHERE identity_id = ?").get(identityId) as { wrapped: Uint8Array } | undefined;
     if (key === undefined) throw new Error(`no key for ${identityId}`);
     const plain = vault.decryptField(identityId, "palm_template", vault.unwrapDataKey(identityId, key.wrapped), field.value);
-    return signatureFromBytes(plain, plain.byteLength / 4);
+    return decodePalmTemplate(plain);
   } finally {
     registry.close();
     keys.close();
@@ -36,8 +36,8 @@ const recoverTemplate = async (copy: string, keyFile: string, storageKey: Uint8A
 
 test("a registry copy taken before a deletion cannot be decrypted after it, even with the region's keys", async () => {
   const region = await openReplicaRegion("a");
-  const deleted = syntheticPalm(11)(0);
-  const kept = syntheticPalm(12)(0);
+  const deleted = syntheticTemplate(11);
+  const kept = syntheticTemplate(12);
   region.registry.enroll(id("id_deleted"), deleted, region.clock.now());
   region.registry.enroll(id("id_kept"), kept, region.clock.now());
   region.db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
@@ -47,7 +47,7 @@ test("a registry copy taken before a deletion cannot be decrypted after it, even
   const wrapped = (region.db.prepare("SELECT wrapped FROM keys.data_keys WHERE identity_id = 'id_deleted'").get() as { wrapped: Uint8Array }).wrapped;
 
   // Control: before the deletion, the copy decrypts with the region's keys.
-  expect(Array.from(await recoverTemplate(copy, keyFile, region.storageKey, "id_deleted"))).toEqual(Array.from(deleted));
+  expect(await recoverTemplate(copy, keyFile, region.storageKey, "id_deleted")).toEqual(deleted);
 
   region.deletion.tombstone("id_deleted", region.clock.now());
 
@@ -57,5 +57,5 @@ test("a registry copy taken before a deletion cannot be decrypted after it, even
   expect(readFileSync(keyFile).indexOf(Buffer.from(wrapped))).toBe(-1);
   expect(existsSync(`${keyFile}-journal`)).toBe(false);
   // Another identity in the same copy is unaffected.
-  expect(Array.from(await recoverTemplate(copy, keyFile, region.storageKey, "id_kept"))).toEqual(Array.from(kept));
+  expect(await recoverTemplate(copy, keyFile, region.storageKey, "id_kept")).toEqual(kept);
 });

@@ -1,9 +1,9 @@
 // One valid example of every message type, checked for completeness by the compiler: adding a
 // type to the catalogue without a sample here fails typecheck.
-import { SEALED_SIGNATURE_BYTES, type WireMessage, type WireMessageOf, type WireMessageType } from "../../protocol/index.ts";
+import { SEALED_SIGNATURE_MAX_BYTES, type WireMessage, type WireMessageOf, type WireMessageType } from "../../protocol/index.ts";
 
 const bytes = (length: number, fill: number) => new Uint8Array(length).fill(fill);
-const sealed = (fill: number) => bytes(SEALED_SIGNATURE_BYTES, fill);
+const sealed = (fill: number) => bytes(SEALED_SIGNATURE_MAX_BYTES, fill);
 
 export const SAMPLE_MESSAGES: { readonly [T in WireMessageType]: WireMessageOf<T> } = {
   "provision.request": { type: "provision.request", requestId: "rq_1", oneTimeCode: "483920", deviceName: "kiosk 3, north entrance" },

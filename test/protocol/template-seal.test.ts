@@ -1,46 +1,57 @@
 import { describe, expect, test } from "vitest";
-import { toPalmSignature, SIGNATURE_DIMENSION } from "../../core/palm-signature.ts";
+import { encodePalmProbe } from "../../core/palm-template.ts";
 import {
   generateTemplateKeyPair,
   openSealedSignature,
   sealSignature,
-  SEALED_SIGNATURE_BYTES,
+  SEAL_OVERHEAD_BYTES,
+  SEALED_SIGNATURE_MAX_BYTES,
   SealedSignatureInvalid,
 } from "../../protocol/index.ts";
+import { loadSodium } from "../../protocol/sodium.ts";
+import { syntheticPalm } from "../cloud/fixtures.ts";
 
-const signature = () => toPalmSignature(Array.from({ length: SIGNATURE_DIMENSION }, (_, i) => Math.sin(i + 1)));
+const probe = () => syntheticPalm(1)(0);
 
 describe("template seal", () => {
   test("opens what was sealed to the same template key", async () => {
     const keys = await generateTemplateKeyPair();
-    const original = signature();
+    const original = probe();
     const sealed = await sealSignature(original, keys.publicKey);
-    expect(sealed.byteLength).toBe(SEALED_SIGNATURE_BYTES);
-    expect(Array.from(await openSealedSignature(sealed, keys))).toEqual(Array.from(original));
+    expect(sealed.byteLength).toBe(encodePalmProbe(original).byteLength + SEAL_OVERHEAD_BYTES);
+    expect(await openSealedSignature(sealed, keys)).toEqual(original);
   });
 
   test("sealing twice gives different ciphertexts", async () => {
     const keys = await generateTemplateKeyPair();
-    const s = signature();
+    const s = probe();
     expect(await sealSignature(s, keys.publicKey)).not.toEqual(await sealSignature(s, keys.publicKey));
   });
 
   test("a different template key cannot open it and fails with SealedSignatureInvalid", async () => {
     const keys = await generateTemplateKeyPair();
     const other = await generateTemplateKeyPair();
-    const sealed = await sealSignature(signature(), keys.publicKey);
+    const sealed = await sealSignature(probe(), keys.publicKey);
     await expect(openSealedSignature(sealed, other)).rejects.toBeInstanceOf(SealedSignatureInvalid);
   });
 
   test("a tampered seal fails with SealedSignatureInvalid", async () => {
     const keys = await generateTemplateKeyPair();
-    const sealed = await sealSignature(signature(), keys.publicKey);
+    const sealed = await sealSignature(probe(), keys.publicKey);
     sealed[100] = sealed[100]! ^ 1;
     await expect(openSealedSignature(sealed, keys)).rejects.toBeInstanceOf(SealedSignatureInvalid);
   });
 
-  test("a seal of the wrong length fails with SealedSignatureInvalid", async () => {
+  test("a seal too short or too long to hold a probe fails with SealedSignatureInvalid", async () => {
     const keys = await generateTemplateKeyPair();
     await expect(openSealedSignature(new Uint8Array(12), keys)).rejects.toBeInstanceOf(SealedSignatureInvalid);
+    await expect(openSealedSignature(new Uint8Array(SEALED_SIGNATURE_MAX_BYTES + 1), keys)).rejects.toBeInstanceOf(SealedSignatureInvalid);
+  });
+
+  test("well-sealed bytes that are not a probe fail with SealedSignatureInvalid", async () => {
+    const keys = await generateTemplateKeyPair();
+    const sodium = await loadSodium();
+    const sealed = sodium.crypto_box_seal(new Uint8Array(2000).fill(3), keys.publicKey);
+    await expect(openSealedSignature(sealed, keys)).rejects.toMatchObject({ _tag: "SealedSignatureInvalid", reason: expect.stringContaining("invalid palm template") });
   });
 });

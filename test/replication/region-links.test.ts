@@ -17,7 +17,7 @@ import { newIdentityId } from "../../core/ids.ts";
 import { createDeviceCredentials } from "../../edge/device-credentials.ts";
 import { RegionLink } from "../../edge/region-link.ts";
 import { CloseCode, decodeMessage, encodeMessage, FrameKind, generateIdentityKeyPair, sealSignature } from "../../protocol/index.ts";
-import { syntheticPalm, tempDir } from "../cloud/fixtures.ts";
+import { syntheticPalm, syntheticTemplate, tempDir } from "../cloud/fixtures.ts";
 import { handshakeByHand, nextFrame } from "../protocol/loopback.ts";
 import { waitUntil } from "../support/wait-until.ts";
 
@@ -211,7 +211,7 @@ const enrollBehindTheFeed = async (node: Node, palmSeeds: readonly number[]) => 
   const db = openRegistryDatabase(dataDir);
   cleanups.push(() => db.close());
   const registry = new IdentityRegistry({ db, vault: new IdentityVault(await sodiumReady, keyring.storageKey), hlc: new HybridLogicalClock(node.regionId, () => Date.now()), regionId: node.regionId });
-  const entries = palmSeeds.map((seed) => ({ identityId: newIdentityId(), template: syntheticPalm(seed)(0) }));
+  const entries = palmSeeds.map((seed) => ({ identityId: newIdentityId(), template: syntheticTemplate(seed) }));
   registry.enrollMany(entries, Date.now());
   const hide = db.prepare("UPDATE identities SET change_seq = 0 WHERE identity_id = ?");
   for (const { identityId } of entries) hide.run(identityId);

@@ -4,17 +4,17 @@ import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { ManualClock } from "../../core/clock.ts";
 import type { ReplicatedRecord } from "../../cloud/replication/replicated-record.ts";
-import { syntheticPalm } from "../cloud/fixtures.ts";
+import { syntheticTemplate } from "../cloud/fixtures.ts";
 import { id, openReplicaRegion, recordOf, ship, syncBoth, wrappedKeyOf } from "./replica-region.ts";
 
 describe("registry replicas", () => {
   test("converge to equal digests whatever the order, with every batch delivered twice", async () => {
     const a = await openReplicaRegion("a");
     const b = await openReplicaRegion("b");
-    a.registry.enroll(id("id_a1"), syntheticPalm(1)(0), a.clock.now());
+    a.registry.enroll(id("id_a1"), syntheticTemplate(1), a.clock.now());
     a.profiles.write("id_a1", { loyaltyCard: "LOY-A1" });
-    b.registry.enroll(id("id_b1"), syntheticPalm(2)(0), b.clock.now());
-    b.registry.enroll(id("id_b2"), syntheticPalm(3)(0), b.clock.now());
+    b.registry.enroll(id("id_b1"), syntheticTemplate(2), b.clock.now());
+    b.registry.enroll(id("id_b2"), syntheticTemplate(3), b.clock.now());
     b.deletion.tombstone("id_b2", b.clock.now());
     const fromA = a.replica.changesSince(0).records;
     const fromB = b.replica.changesSince(0).records;
@@ -31,7 +31,7 @@ describe("registry replicas", () => {
   test("a duplicate delivery changes nothing and gives out no change numbers", async () => {
     const a = await openReplicaRegion("a");
     const b = await openReplicaRegion("b");
-    a.registry.enroll(id("id_1"), syntheticPalm(1)(0), a.clock.now());
+    a.registry.enroll(id("id_1"), syntheticTemplate(1), a.clock.now());
     const records = a.replica.changesSince(0).records;
     expect(b.replica.apply(records)).toMatchObject({ changed: 1, live: ["id_1"], removed: [] });
     const seq = b.replica.latestSeq();
@@ -42,7 +42,7 @@ describe("registry replicas", () => {
   test("a record taken unchanged is reported as adopted, with its change number, so the feed need not echo it", async () => {
     const a = await openReplicaRegion("a");
     const b = await openReplicaRegion("b");
-    a.registry.enroll(id("id_1"), syntheticPalm(1)(0), a.clock.now());
+    a.registry.enroll(id("id_1"), syntheticTemplate(1), a.clock.now());
     const outcome = b.replica.apply(a.replica.changesSince(0).records);
     expect([...outcome.adopted]).toEqual([["id_1", b.replica.latestSeq()]]);
   });
@@ -50,7 +50,7 @@ describe("registry replicas", () => {
   test("a merge that keeps something the sender lacks is not adopted: the sender must get it back", async () => {
     const a = await openReplicaRegion("a");
     const b = await openReplicaRegion("b");
-    a.registry.enroll(id("id_1"), syntheticPalm(1)(0), a.clock.now());
+    a.registry.enroll(id("id_1"), syntheticTemplate(1), a.clock.now());
     b.replica.apply(a.replica.changesSince(0).records);
     const before = a.replica.latestSeq();
     b.clock.advance(1_000);
@@ -64,7 +64,7 @@ describe("registry replicas", () => {
   test("a tombstone dominates a concurrent field write and a later last-seen", async () => {
     const a = await openReplicaRegion("a");
     const b = await openReplicaRegion("b");
-    a.registry.enroll(id("id_1"), syntheticPalm(1)(0), a.clock.now());
+    a.registry.enroll(id("id_1"), syntheticTemplate(1), a.clock.now());
     ship(a, b);
     a.clock.advance(1_000);
     b.clock.advance(2_000);
@@ -86,18 +86,18 @@ describe("registry replicas", () => {
   test("a replicated template decrypts in the receiving region, its key wrapped with that region's storage key", async () => {
     const a = await openReplicaRegion("a");
     const b = await openReplicaRegion("b");
-    const template = syntheticPalm(7)(0);
+    const template = syntheticTemplate(7);
     a.registry.enroll(id("id_1"), template, a.clock.now());
     ship(a, b);
     const [received] = b.registry.templatesOf(["id_1"]);
-    expect(Array.from(received!.template)).toEqual(Array.from(template));
+    expect(received!.template).toEqual(template);
     expect(Buffer.from(wrappedKeyOf(b, "id_1")!).equals(Buffer.from(wrappedKeyOf(a, "id_1")!))).toBe(false);
   });
 
   test("the receiving region finds a replicated identity by phone, under its own phone hash", async () => {
     const a = await openReplicaRegion("a");
     const b = await openReplicaRegion("b");
-    a.registry.enroll(id("id_1"), syntheticPalm(1)(0), a.clock.now());
+    a.registry.enroll(id("id_1"), syntheticTemplate(1), a.clock.now());
     a.profiles.write("id_1", { phone: "+15550100" });
     ship(a, b);
     expect(b.profiles.findByPhone("+15550100")).toBe("id_1");
@@ -112,7 +112,7 @@ describe("registry replicas", () => {
   test("received stamps move the receiver's clock past them", async () => {
     const a = await openReplicaRegion("a", { clock: new ManualClock(5_000_000) });
     const b = await openReplicaRegion("b", { clock: new ManualClock(1_000) });
-    a.registry.enroll(id("id_1"), syntheticPalm(1)(0), a.clock.now());
+    a.registry.enroll(id("id_1"), syntheticTemplate(1), a.clock.now());
     ship(a, b);
     expect(b.hlc.now().wallMs).toBeGreaterThanOrEqual(5_000_000);
   });
@@ -120,9 +120,9 @@ describe("registry replicas", () => {
   test("buckets that differ are found by their digests, and shipping them both ways repairs the difference", async () => {
     const a = await openReplicaRegion("a");
     const b = await openReplicaRegion("b");
-    for (let i = 0; i < 6; i++) a.registry.enroll(id(`id_a${i}`), syntheticPalm(i)(0), a.clock.now());
+    for (let i = 0; i < 6; i++) a.registry.enroll(id(`id_a${i}`), syntheticTemplate(i), a.clock.now());
     syncBoth(a, b);
-    b.registry.enroll(id("id_b_only"), syntheticPalm(99)(0), b.clock.now());
+    b.registry.enroll(id("id_b_only"), syntheticTemplate(99), b.clock.now());
     const ours = a.replica.bucketDigests();
     const theirs = b.replica.bucketDigests();
     expect(ours).toHaveLength(256);
@@ -137,7 +137,7 @@ describe("registry replicas", () => {
   test("a live record without its data key is refused, and nothing is written", async () => {
     const a = await openReplicaRegion("a");
     const b = await openReplicaRegion("b");
-    a.registry.enroll(id("id_1"), syntheticPalm(1)(0), a.clock.now());
+    a.registry.enroll(id("id_1"), syntheticTemplate(1), a.clock.now());
     const [record] = a.replica.changesSince(0).records;
     expect(() => b.replica.apply([{ ...record!, dataKey: undefined }])).toThrow(/without its data key/);
     expect(b.replica.latestSeq()).toBe(0);
@@ -153,7 +153,7 @@ describe("registry replicas, property", () => {
     const z = await openReplicaRegion("z");
     const pool: ReplicatedRecord[] = [];
     const take = (region: typeof x) => pool.push(...region.replica.changesSince(0).records);
-    for (let i = 0; i < 4; i++) x.registry.enroll(id(`id_${i}`), syntheticPalm(i)(0), x.clock.now());
+    for (let i = 0; i < 4; i++) x.registry.enroll(id(`id_${i}`), syntheticTemplate(i), x.clock.now());
     take(x);
     ship(x, y);
     ship(x, z);
@@ -165,7 +165,7 @@ describe("registry replicas, property", () => {
     z.deletion.tombstone("id_1", z.clock.now());
     y.deletion.tombstone("id_2", y.clock.now());
     z.profiles.write("id_2", { phone: "+1555" });
-    z.registry.enroll(id("id_z"), syntheticPalm(9)(0), z.clock.now());
+    z.registry.enroll(id("id_z"), syntheticTemplate(9), z.clock.now());
     take(y);
     take(z);
 

@@ -7,7 +7,7 @@ import { openRegistryDatabase } from "../../cloud/registry/registry-database.ts"
 import { DATA_KEYS_FILE, DataKeyStore } from "../../cloud/storage/data-key-store.ts";
 import { IdentityVault } from "../../cloud/storage/identity-vault.ts";
 import { sodiumReady } from "../../cloud/storage/sodium.ts";
-import { syntheticPalm } from "../cloud/fixtures.ts";
+import { syntheticTemplate } from "../cloud/fixtures.ts";
 import { id, openReplicaRegion } from "./replica-region.ts";
 
 const keyIds = (db: { prepare: (sql: string) => { all: () => unknown[] } }) =>
@@ -15,8 +15,8 @@ const keyIds = (db: { prepare: (sql: string) => { all: () => unknown[] } }) =>
 
 test("keys left by a crash (identity never written, or tombstoned) are swept at the node's open, not at another process's", async () => {
   const region = await openReplicaRegion("a");
-  region.registry.enroll(id("id_live"), syntheticPalm(1)(0), region.clock.now());
-  region.registry.enroll(id("id_deleted"), syntheticPalm(2)(0), region.clock.now());
+  region.registry.enroll(id("id_live"), syntheticTemplate(1), region.clock.now());
+  region.registry.enroll(id("id_deleted"), syntheticTemplate(2), region.clock.now());
   const keys = new DataKeyStore({ db: region.db, vault: new IdentityVault(await sodiumReady, region.storageKey) });
   // Crash after the key's commit, before the identity's.
   keys.store([{ identityId: "id_never_written", dataKey: new Uint8Array(32).fill(1) }]);
@@ -40,9 +40,9 @@ test("the key file is private to the region's user", async () => {
 
 test("an enrollment of an id that already has a key is refused before anything is written", async () => {
   const region = await openReplicaRegion("a");
-  region.registry.enroll(id("id_1"), syntheticPalm(1)(0), region.clock.now());
+  region.registry.enroll(id("id_1"), syntheticTemplate(1), region.clock.now());
   const seq = region.replica.latestSeq();
-  expect(() => region.registry.enroll(id("id_1"), syntheticPalm(2)(0), region.clock.now())).toThrow();
+  expect(() => region.registry.enroll(id("id_1"), syntheticTemplate(2), region.clock.now())).toThrow();
   expect(region.replica.latestSeq()).toBe(seq);
   expect(keyIds(region.db)).toEqual(["id_1"]);
 });

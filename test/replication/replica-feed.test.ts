@@ -1,7 +1,7 @@
 // The registry's change feed: every change to an identity gives it a new change number from one
 // region-wide counter, and changesSince reads records in that order, whole.
 import { describe, expect, test } from "vitest";
-import { syntheticPalm } from "../cloud/fixtures.ts";
+import { syntheticTemplate } from "../cloud/fixtures.ts";
 import { id, openReplicaRegion } from "./replica-region.ts";
 
 const seqOf = (region: Awaited<ReturnType<typeof openReplicaRegion>>, identityId: string) =>
@@ -10,7 +10,7 @@ const seqOf = (region: Awaited<ReturnType<typeof openReplicaRegion>>, identityId
 describe("registry change feed", () => {
   test("an enrollment enters the feed with its template and data key", async () => {
     const a = await openReplicaRegion("a");
-    a.registry.enroll(id("id_1"), syntheticPalm(1)(0), a.clock.now());
+    a.registry.enroll(id("id_1"), syntheticTemplate(1), a.clock.now());
     const { records, upToSeq, more } = a.replica.changesSince(0);
     expect(records.map((r) => r.identityId)).toEqual(["id_1"]);
     expect(records[0]!.fields.map((f) => f.name)).toEqual(["palm_template"]);
@@ -22,8 +22,8 @@ describe("registry change feed", () => {
 
   test("every change moves the identity to the end of the feed", async () => {
     const a = await openReplicaRegion("a");
-    a.registry.enroll(id("id_1"), syntheticPalm(1)(0), a.clock.now());
-    a.registry.enroll(id("id_2"), syntheticPalm(2)(0), a.clock.now());
+    a.registry.enroll(id("id_1"), syntheticTemplate(1), a.clock.now());
+    a.registry.enroll(id("id_2"), syntheticTemplate(2), a.clock.now());
     const afterEnroll = a.replica.latestSeq();
     a.profiles.write("id_1", { loyaltyCard: "LOY-1" });
     expect(seqOf(a, "id_1")).toBeGreaterThan(afterEnroll);
@@ -35,7 +35,7 @@ describe("registry change feed", () => {
 
   test("last-seen enters the feed only when it rises", async () => {
     const a = await openReplicaRegion("a");
-    a.registry.enroll(id("id_1"), syntheticPalm(1)(0), 5_000);
+    a.registry.enroll(id("id_1"), syntheticTemplate(1), 5_000);
     const before = a.replica.latestSeq();
     a.registry.recordSeen(id("id_1"), 4_000);
     a.registry.recordSeen(id("id_1"), 5_000);
@@ -47,7 +47,7 @@ describe("registry change feed", () => {
 
   test("a tombstoned record travels with no fields and no data key, and its key is gone", async () => {
     const a = await openReplicaRegion("a");
-    a.registry.enroll(id("id_1"), syntheticPalm(1)(0), a.clock.now());
+    a.registry.enroll(id("id_1"), syntheticTemplate(1), a.clock.now());
     a.profiles.write("id_1", { phone: "+441234", loyaltyCard: "LOY-1" });
     a.deletion.tombstone("id_1", a.clock.now());
     const [record] = a.replica.changesSince(0).records;
@@ -61,7 +61,7 @@ describe("registry change feed", () => {
 
   test("a batch is cut by record count, and the next call resumes where it stopped", async () => {
     const a = await openReplicaRegion("a");
-    for (let i = 0; i < 5; i++) a.registry.enroll(id(`id_${i}`), syntheticPalm(i)(0), a.clock.now());
+    for (let i = 0; i < 5; i++) a.registry.enroll(id(`id_${i}`), syntheticTemplate(i), a.clock.now());
     const first = a.replica.changesSince(0, { maxRecords: 2 });
     expect(first.records.map((r) => r.identityId)).toEqual(["id_0", "id_1"]);
     expect(first.more).toBe(true);
@@ -72,7 +72,7 @@ describe("registry change feed", () => {
 
   test("a batch is cut by size, but always carries at least one record", async () => {
     const a = await openReplicaRegion("a");
-    for (let i = 0; i < 3; i++) a.registry.enroll(id(`id_${i}`), syntheticPalm(i)(0), a.clock.now());
+    for (let i = 0; i < 3; i++) a.registry.enroll(id(`id_${i}`), syntheticTemplate(i), a.clock.now());
     const batch = a.replica.changesSince(0, { maxBytes: 100 });
     expect(batch.records).toHaveLength(1);
     expect(batch.more).toBe(true);

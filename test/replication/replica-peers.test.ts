@@ -1,7 +1,7 @@
 // What a replica keeps about the other regions (pinned keys, feed progress), and tombstone
 // pruning, which waits for every required peer to have acknowledged the tombstone.
 import { describe, expect, test } from "vitest";
-import { syntheticPalm } from "../cloud/fixtures.ts";
+import { syntheticTemplate } from "../cloud/fixtures.ts";
 import { id, openReplicaRegion, ship } from "./replica-region.ts";
 
 const key = (byte: number) => new Uint8Array(32).fill(byte);
@@ -36,8 +36,8 @@ describe("replica peers", () => {
 describe("tombstone pruning", () => {
   const withTombstone = async () => {
     const a = await openReplicaRegion("a");
-    a.registry.enroll(id("id_1"), syntheticPalm(1)(0), a.clock.now());
-    a.registry.enroll(id("id_2"), syntheticPalm(2)(0), a.clock.now());
+    a.registry.enroll(id("id_1"), syntheticTemplate(1), a.clock.now());
+    a.registry.enroll(id("id_2"), syntheticTemplate(2), a.clock.now());
     a.deletion.tombstone("id_2", a.clock.now());
     a.replica.pinPeerKey("b", key(1));
     a.replica.pinPeerKey("c", key(2));
@@ -65,7 +65,7 @@ describe("tombstone pruning", () => {
     expect(a.replica.pruneTombstones(["b", "c"])).toBe(1);
     a.db.close();
     const reopened = await openReplicaRegion("a", { dataDir: a.dataDir });
-    reopened.registry.enroll(id("id_3"), syntheticPalm(3)(0), reopened.clock.now());
+    reopened.registry.enroll(id("id_3"), syntheticTemplate(3), reopened.clock.now());
     const [added] = reopened.registry.templatesOf(["id_3"]);
     expect(added!.rowid).toBe(top + 1);
   });

@@ -6,8 +6,8 @@ import { mkdirSync, readFileSync } from "node:fs";
 import { expect, test } from "vitest";
 import { IdentityVault } from "../../cloud/storage/identity-vault.ts";
 import { sodiumReady } from "../../cloud/storage/sodium.ts";
-import { signatureToBytes } from "../../core/palm-signature.ts";
-import { syntheticPalm, tempDir } from "../cloud/fixtures.ts";
+import { encodePalmTemplate } from "../../core/palm-template.ts";
+import { syntheticTemplate, tempDir } from "../cloud/fixtures.ts";
 import { id, openReplicaRegion } from "./replica-region.ts";
 
 /** The schema of user_version 2, the tables this migration touches. */
@@ -23,13 +23,13 @@ const writeVersion2 = async (dataDir: string, storageKey: Uint8Array) => {
     CREATE TABLE entitlements (entitlement_id TEXT PRIMARY KEY, identity_id TEXT NOT NULL) STRICT;
     CREATE TABLE deletion_requests (identity_id TEXT PRIMARY KEY, requested_ms INTEGER NOT NULL, completed_ms INTEGER) STRICT;
     PRAGMA user_version = 2;`);
-  const template = syntheticPalm(5)(0);
+  const template = syntheticTemplate(5);
   const dataKey = vault.newDataKey();
   const insert = db.prepare("INSERT INTO identities (rowid, identity_id, origin_region, created_hlc, last_seen_ms, deleted_hlc, wrapped_data_key) VALUES (?, ?, 'a', ?, 1000, ?, ?)");
   const wrapped = vault.wrapDataKey("id_live", dataKey);
   insert.run(3, "id_live", "000000000001.000000.a", null, wrapped);
   insert.run(7, "id_gone", "000000000001.000001.a", "000000000002.000000.a", null);
-  db.prepare("INSERT INTO identity_fields VALUES ('id_live', 'palm_template', '000000000001.000000.a', ?)").run(vault.encryptField("id_live", "palm_template", dataKey, signatureToBytes(template)));
+  db.prepare("INSERT INTO identity_fields VALUES ('id_live', 'palm_template', '000000000001.000000.a', ?)").run(vault.encryptField("id_live", "palm_template", dataKey, encodePalmTemplate(template)));
   db.prepare("INSERT INTO identity_fields VALUES ('id_gone', 'palm_template', '000000000002.000000.a', NULL)").run();
   db.close();
   return { template, wrapped };
@@ -42,7 +42,7 @@ test("an old registry's data keys move to the key file; rowids and templates are
   const a = await openReplicaRegion("a", { dataDir });
   const [stored] = a.registry.templatesOf(["id_live"]);
   expect(stored!.rowid).toBe(3);
-  expect(Array.from(stored!.template)).toEqual(Array.from(template));
+  expect(stored!.template).toEqual(template);
   expect(a.registry.watermark()).toBe(7);
   expect(a.db.prepare("SELECT identity_id AS id FROM keys.data_keys").all()).toEqual([{ id: "id_live" }]);
   expect(a.db.prepare("SELECT COUNT(*) AS n FROM identity_fields WHERE identity_id = 'id_gone'").get()).toEqual({ n: 0 });
@@ -51,6 +51,6 @@ test("an old registry's data keys move to the key file; rowids and templates are
   expect(a.replica.changesSince(0).records.map((r) => r.identityId)).toEqual(["id_live", "id_gone"]);
   // The old column's pages were zeroed when dropped: the wrapped key is only in the key file now.
   expect(readFileSync(join(dataDir, "registry.sqlite")).indexOf(Buffer.from(wrapped))).toBe(-1);
-  a.registry.enroll(id("id_new"), syntheticPalm(6)(0), 2_000);
+  a.registry.enroll(id("id_new"), syntheticTemplate(6), 2_000);
   expect(a.registry.templatesOf(["id_new"])[0]!.rowid).toBe(8);
 });

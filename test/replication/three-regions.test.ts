@@ -14,7 +14,7 @@ import { sodiumReady } from "../../cloud/storage/sodium.ts";
 import { HybridLogicalClock } from "../../core/hybrid-logical-clock.ts";
 import { newIdentityId } from "../../core/ids.ts";
 import { SignatureExtractor } from "../../edge/biometrics/signature-extractor.ts";
-import { syntheticPalm, tempDir } from "../cloud/fixtures.ts";
+import { syntheticTemplate, tempDir } from "../cloud/fixtures.ts";
 import { RegionScanner, startRegionFederation, waitFor, type RegionFederation } from "../support/region-federation.ts";
 
 let extractor: SignatureExtractor;
@@ -125,7 +125,7 @@ const prefill = async (dataDir: string, regionId: string, count: number) => {
   try {
     const registry = new IdentityRegistry({ db, vault: new IdentityVault(await sodiumReady, keyring.storageKey), hlc: new HybridLogicalClock(regionId, Date.now), regionId });
     for (let from = 0; from < count; from += 500) {
-      registry.enrollMany(Array.from({ length: Math.min(500, count - from) }, (_, i) => ({ identityId: newIdentityId(), template: syntheticPalm(90_000 + from + i)(0) })), Date.now());
+      registry.enrollMany(Array.from({ length: Math.min(500, count - from) }, (_, i) => ({ identityId: newIdentityId(), template: syntheticTemplate(90_000 + from + i) })), Date.now());
     }
   } finally {
     db.close();

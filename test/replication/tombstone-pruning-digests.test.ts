@@ -7,7 +7,7 @@
 import { describe, expect, test } from "vitest";
 import { ManualClock } from "../../core/clock.ts";
 import { differingBuckets } from "../../cloud/replication/replica-digest.ts";
-import { syntheticPalm } from "../cloud/fixtures.ts";
+import { syntheticTemplate } from "../cloud/fixtures.ts";
 import { id, openReplicaRegion, type ReplicaRegion } from "./replica-region.ts";
 
 const clock = new ManualClock(1_700_000_000_000);
@@ -48,8 +48,8 @@ const antiEntropyRound = (asker: ReplicaRegion, responder: ReplicaRegion) => {
 /** Ada enrolls in west and is deleted there; the tombstone reaches east and both feeds are acknowledged. */
 const adaDeletedInWest = async () => {
   const { west, east } = await westAndEast();
-  west.registry.enroll(id("id_ada"), syntheticPalm(501)(0), clock.now());
-  west.registry.enroll(id("id_bo"), syntheticPalm(502)(0), clock.now());
+  west.registry.enroll(id("id_ada"), syntheticTemplate(501), clock.now());
+  west.registry.enroll(id("id_bo"), syntheticTemplate(502), clock.now());
   west.profiles.write("id_ada", { phone: "+4915100000501", loyaltyCard: "LOY-ADA-501" });
   feed(west, east);
   feed(east, west);
@@ -99,7 +99,7 @@ describe("a tombstone pruned in one region before the other", () => {
 describe("with tombstones outside the digests", () => {
   test("a region that missed a deletion still differs, and anti-entropy carries the tombstone to it", async () => {
     const { west, east } = await westAndEast();
-    west.registry.enroll(id("id_cem"), syntheticPalm(503)(0), clock.now());
+    west.registry.enroll(id("id_cem"), syntheticTemplate(503), clock.now());
     feed(west, east);
     clock.advance(1_000);
     east.deletion.tombstone("id_cem", clock.now()); // east's feed to west is lost
@@ -112,8 +112,8 @@ describe("with tombstones outside the digests", () => {
 
   test("a deletion changes the digest, and so does every later change to a live record", async () => {
     const { west } = await westAndEast();
-    west.registry.enroll(id("id_1"), syntheticPalm(1)(0), clock.now());
-    west.registry.enroll(id("id_2"), syntheticPalm(2)(0), clock.now());
+    west.registry.enroll(id("id_1"), syntheticTemplate(1), clock.now());
+    west.registry.enroll(id("id_2"), syntheticTemplate(2), clock.now());
     const both = west.replica.digest();
     clock.advance(1_000);
     west.registry.recordSeen(id("id_1"), clock.now());

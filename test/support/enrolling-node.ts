@@ -2,14 +2,14 @@
 // snapshots) and identifier, enrolling synthetic palms one after another until it is killed.
 // Prints "enrolled <id>" once an enrollment is acknowledged (registry committed, index updated),
 // which is what a device would have been told. Usage: node enrolling-node.ts DATA_DIR SEED SNAPSHOT_EVERY
-import { SIGNATURE_DIMENSION } from "../../core/palm-signature.ts";
+import { PALM_VECTOR_DIMENSION } from "../../core/palm-template-vector.ts";
 import { PalmIdentifier } from "../../cloud/identification/palm-identifier.ts";
 import { openRegionShards } from "../../cloud/shards/region-shards.ts";
 import { openTestRegistry, syntheticPalm } from "../cloud/fixtures.ts";
 
 const [dataDir, seedArg, everyArg] = process.argv.slice(2);
 const { registry } = await openTestRegistry(dataDir);
-const region = await openRegionShards({ registry, dataDir: dataDir!, shardCount: 2, dimension: SIGNATURE_DIMENSION, log: () => {}, snapshotEvery: Number(everyArg) });
+const region = await openRegionShards({ registry, dataDir: dataDir!, shardCount: 2, dimension: PALM_VECTOR_DIMENSION, log: () => {}, snapshotEvery: Number(everyArg) });
 const identifier = new PalmIdentifier({ registry, shards: region.shards, now: Date.now });
 process.stdout.write("ready\n");
 for (let seed = Number(seedArg); ; seed++) {

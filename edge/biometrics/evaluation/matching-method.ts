@@ -3,7 +3,6 @@
 // acquired once by the SignatureExtractor (localisation, quality gate), so a comparison between
 // methods measures the methods and nothing else.
 import { encodePalmProbe, encodePalmTemplate } from "../../../core/palm-template.ts";
-import { signatureToBytes } from "../../../core/palm-signature.ts";
 import type { SignatureExtractor } from "../signature-extractor.ts";
 import type { PalmRoiChannels } from "../roi-sampler.ts";
 import { CompCodeEncoder } from "./compcode-reference.ts";
@@ -19,7 +18,6 @@ export const loadEncoder = async (method: MethodName, extractor: SignatureExtrac
     const compcode = await CompCodeEncoder.load();
     return { encode: async (roi) => encodePalmTemplate(await compcode.encode(roi)), close: () => compcode.close() };
   }
-  if (method === "palmline-cosine") return { encode: async (roi) => signatureToBytes(await extractor.signatureOfRoi(roi)), close: async () => {} };
   // palmline: the probe (template and its rotated variants) through the shipped model.
   return { encode: async (roi) => encodePalmProbe(await extractor.probeOfRoi(roi)), close: async () => {} };
 };

@@ -4,8 +4,8 @@ import { decodePalmProbe, decodePalmTemplate, type PalmProbe, type PalmTemplate 
 import { matchPrepared, PALM_TEMPLATE_MATCHING, prepareProbe, type PreparedProbe } from "../../../core/palm-template-matching.ts";
 import { COMPCODE_MATCHING } from "./compcode-reference.ts";
 
-/** palmline: the template matcher; palmline-cosine: the previous pooled signature's cosine. */
-export const METHOD_NAMES = ["palmline", "compcode", "palmline-cosine"] as const;
+/** palmline: the template matcher; compcode: the classic reference on the same ROIs. */
+export const METHOD_NAMES = ["palmline", "compcode"] as const;
 export type MethodName = (typeof METHOD_NAMES)[number];
 
 /** Decode each stored template once, prepare each probe once, then score many pairs. */
@@ -28,15 +28,5 @@ const palmline: PairScorer<PalmProbe, PreparedProbe> = {
   score: (p, stored) => matchPrepared(p, stored[0]!, PALM_TEMPLATE_MATCHING),
 };
 
-const cosine: PairScorer<Float32Array, Float32Array> = {
-  decode: (bytes) => new Float32Array(bytes.slice().buffer),
-  prepare: (t) => t,
-  score: (a, b) => {
-    let dot = 0;
-    for (let i = 0; i < a.length; i++) dot += a[i]! * b[i]!;
-    return dot;
-  },
-};
-
 export const pairScorer = (method: MethodName): PairScorer<unknown, unknown> =>
-  (method === "compcode" ? compcode : method === "palmline" ? palmline : cosine) as PairScorer<unknown, unknown>;
+  (method === "compcode" ? compcode : palmline) as PairScorer<unknown, unknown>;
