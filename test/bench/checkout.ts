@@ -1,8 +1,8 @@
 // `npm run bench -- checkout`: hand over the scanner -> approved on the display, with N enrolled
 // (default 100,000) and D checkout lanes busy at once (default 20), on this machine.
 //
-// The background identities are synthetic signatures from the real model's fitted distribution
-// (signature-distribution.ts), written through the real registry; the payers are simulated palms
+// The background identities are palm templates from background-palms.ts (rendered palms, then
+// palms recombined from them), written through the real registry; the payers are simulated palms
 // enrolled through the real path with cards in the processor simulator's vault. Each lane is a
 // real device agent with its own ONNX extractor, over its own encrypted WebSocket, running the
 // checkout machine: capture -> seal -> region (identify, authorize at the processor) -> capture
@@ -25,7 +25,7 @@ import { sodiumReady } from "../../cloud/storage/sodium.ts";
 import { systemClock } from "../../core/clock.ts";
 import { HybridLogicalClock } from "../../core/hybrid-logical-clock.ts";
 import { newIdentityId, type IdentityId } from "../../core/ids.ts";
-import type { PalmSignature } from "../../core/palm-signature.ts";
+import type { PalmTemplate } from "../../core/palm-template.ts";
 import { SignatureExtractor } from "../../edge/biometrics/signature-extractor.ts";
 import { DeviceAgent } from "../../edge/device-agent.ts";
 import { CheckoutLane } from "../../edge/flows/checkout-lane.ts";
@@ -34,7 +34,7 @@ import { captureSealedSignature } from "../../edge/palm-capture.ts";
 import { CardVaultClient } from "../../edge/payments/card-vault-client.ts";
 import { SimulatedDisplay } from "../../hardware/display.ts";
 import { SimulatedPalmSensor } from "../../hardware/simulated-palm-sensor.ts";
-import { captureOf, fitSignatureDistribution, identityCentre } from "./signature-distribution.ts";
+import { BackgroundPalms, renderedPalms } from "./background-palms.ts";
 import { parseNumberInRange, parsePositiveInt, parseWholeNumber } from "../../cli/command-line.ts";
 import type { CheckoutBenchValues } from "./bench-commands.ts";
 
@@ -44,23 +44,26 @@ const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.lengt
 export const runCheckoutBench = async (values: CheckoutBenchValues) => {
   const paceMs = parseNumberInRange("pace-ms", values["pace-ms"], 0, 0, 3_600_000);
   const enrolled = parseWholeNumber("enrolled", values.enrolled, 100_000, 10_000_000);
+  const renderedWanted = Math.min(enrolled, parsePositiveInt("rendered", values.rendered, 20_000, 1_000_000));
   const devices = parsePositiveInt("devices", values.devices, 20, 1_000);
   const perLane = parsePositiveInt("checkouts", values.checkouts, 10);
   const payerCount = parsePositiveInt("payers", values.payers, 40, 100_000);
   const shardCount = parsePositiveInt("shards", values.shards, 2, 256);
   const dataDir = mkdtempSync(join(tmpdir(), "palmline-bench-checkout-"));
-  progress(`enrolled=${enrolled} devices=${devices} checkouts/lane=${perLane} payers=${payerCount} pace=${paceMs > 0 ? `${paceMs} ms` : "back to back"}`);
+  progress(`enrolled=${enrolled} rendered=${renderedWanted} devices=${devices} checkouts/lane=${perLane} payers=${payerCount} pace=${paceMs > 0 ? `${paceMs} ms` : "back to back"}`);
 
   // 1. Background identities, through the real registry (templates encrypted per identity).
-  const dist = await fitSignatureDistribution({ palms: 60, capturesPerPalm: 4, isotropicShare: 0.25, progress });
+  const rendered = await renderedPalms({ gallery: renderedWanted, mated: 0, nonMated: 0, threads: availableParallelism(), progress });
+  const background = new BackgroundPalms({ count: enrolled, rendered: rendered.gallery, sourcesFrom: 0 });
+  progress(`background: ${background.renderedCount} rendered + ${background.recombinedCount} recombined palms`);
   const sodium = await sodiumReady;
   const keyring = await loadOrCreateRegionKeyring(dataDir);
   const db = openRegistryDatabase(dataDir);
   const registry = new IdentityRegistry({ db, vault: new IdentityVault(sodium, keyring.storageKey), hlc: new HybridLogicalClock("bench", Date.now), regionId: "bench" });
   let t = performance.now();
   for (let from = 0; from < enrolled; from += 10_000) {
-    const entries: { identityId: IdentityId; template: PalmSignature }[] = [];
-    for (let i = from; i < Math.min(enrolled, from + 10_000); i++) entries.push({ identityId: newIdentityId(), template: captureOf(dist, identityCentre(dist, i), i, 3) });
+    const entries: { identityId: IdentityId; template: PalmTemplate }[] = [];
+    for (let i = from; i < Math.min(enrolled, from + 10_000); i++) entries.push({ identityId: newIdentityId(), template: background.template(i) });
     registry.enrollMany(entries, Date.now());
     progress(`fill: ${Math.min(enrolled, from + 10_000)}/${enrolled}`);
   }
@@ -91,8 +94,8 @@ export const runCheckoutBench = async (values: CheckoutBenchValues) => {
   const vault = new CardVaultClient(processor.url);
   const payers: number[] = [];
   for (let p = 0; p < payerCount; p++) {
-    // Disjoint from the palms the distribution was fitted on (70,000 + p): a payer who was one of
-    // them is close to the fill identities built from them, and is refused as already enrolled.
+    // Far from the rendered palms' subjects (10,000,000 up: open-set-rendering.ts): a payer who
+    // was one of them would be enrolled already, or a source of recombined palms.
     const seed = 80_000 + p;
     const sensor = new SimulatedPalmSensor({ seed: seed * 3 });
     sensor.present({ subjectSeed: seed, side: "right" });
@@ -170,6 +173,7 @@ export const runCheckoutBench = async (values: CheckoutBenchValues) => {
   const report = {
     bench: "checkout",
     enrolled: node.enrolledCount(),
+    background: { rendered: background.renderedCount, recombined: background.recombinedCount },
     devices,
     checkouts: devices * perLane,
     pacing: paceMs > 0 ? { paceMs, perLane: `a customer every ${paceMs} ms`, lateStarts } : { paceMs: 0, perLane: "back to back" },

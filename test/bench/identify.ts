@@ -1,37 +1,33 @@
-// `npm run bench -- identify --enrolled N`: a region's identification at scale.
+// `npm run bench -- identify --enrolled N`: a region's identification among N enrolled palms.
 //
-// Fills a real registry (SQLite, per-identity encryption, the node's own keyring layout) with N
-// synthetic identities drawn from the real model's fitted output distribution
-// (signature-distribution.ts), builds the shards the way a node does at first start, then
-// measures identification (through PalmIdentifier: scatter, gather, exact re-rank, threshold)
-// at concurrency 1, 8 and 64, recall@1 against exact brute-force search over the full
-// templates, enrollment through the real path, and a real `palmline cloud` restart over the same
-// data directory (time to listening, resident memory). Progress on stderr; one JSON line on stdout.
-// Recall is measured against exact cosine search, so the identifier here re-ranks by cosine too;
-// the sampled signatures have the model's statistics but not its spatial layout, which the
-// finer comparison needs.
-import { cosineMatchRule } from "../../cloud/identification/match-rule.ts";
+// The region (cli/evaluation-region.ts: real registry with per-identity encryption, shards built
+// from it as a node builds them at first start, PalmIdentifier with the deployed policy) holds N
+// palm templates: rendered palms first (the open-set population's gallery, rendered through the
+// simulated sensor and the real extractor, cached), then palms recombined from rendered ones
+// (background-palms.ts). Measured through the identifier, as a scanner's probe would be:
+//   - mated queries, new captures of the first enrolled rendered palms: recall@1 (the template
+//     matcher's best candidate is the true identity) at the region's re-rank depth and at 8 to 64,
+//     and the policy's outcome (match to the true identity, step-up, no-match, someone else);
+//   - impostors, probes of rendered palms never enrolled, through the full policy;
+//   - newcomers, other never-enrolled palms, enrolled through the real path (duplicate check);
+//   - latency at concurrency 1, 8 and 64, and a real `palmline cloud` restart over the same data
+//     directory (time to listening, resident memory).
+// Whether recombined palms have the rendered palms' impostor tail is measured on every run
+// (backgroundTailCheck). Progress on stderr; one JSON line on stdout.
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { HybridLogicalClock } from "../../core/hybrid-logical-clock.ts";
-import { newIdentityId, type IdentityId } from "../../core/ids.ts";
-import { MATCH_THRESHOLD } from "../../core/match-threshold.ts";
-import type { PalmSignature } from "../../core/palm-signature.ts";
-import { PalmIdentifier, RERANK_CANDIDATES } from "../../cloud/identification/palm-identifier.ts";
+import type { IdentityId } from "../../core/ids.ts";
+import { PALM_VECTOR_DIMENSION } from "../../core/palm-template-vector.ts";
+import { decodePalmProbe, type PalmProbe } from "../../core/palm-template.ts";
 import { AlreadyEnrolled } from "../../core/errors.ts";
+import { PalmIdentifier, RERANK_CANDIDATES } from "../../cloud/identification/palm-identifier.ts";
 import { chooseIndexLayout, exactLayout, type IndexLayout } from "../../cloud/shards/index-layout.ts";
-import { IdentityRegistry } from "../../cloud/registry/identity-registry.ts";
-import { openRegistryDatabase } from "../../cloud/registry/registry-database.ts";
-import { faiss, METRIC_INNER_PRODUCT } from "../../cloud/shards/faiss-index.ts";
-import { openRegionShards } from "../../cloud/shards/region-shards.ts";
-import { IdentityVault } from "../../cloud/storage/identity-vault.ts";
-import { loadOrCreateRegionKeyring } from "../../cloud/storage/region-keyring.ts";
-import { sodiumReady } from "../../cloud/storage/sodium.ts";
-import { captureOf, fitSignatureDistribution, identityCentre } from "./signature-distribution.ts";
-import { parseNumberInRange, parsePositiveInt } from "../../cli/command-line.ts";
+import { openEvaluationRegion } from "../../cli/evaluation-region.ts";
+import { parsePositiveInt, UsageError } from "../../cli/command-line.ts";
+import { BackgroundPalms, backgroundTailCheck, describeTailCheck, renderedPalms } from "./background-palms.ts";
 import type { IdentifyBenchValues } from "./bench-commands.ts";
 
 const repoRoot = join(import.meta.dirname, "..", "..");
@@ -60,7 +56,7 @@ const timeRegionStart = (dataDir: string, shards: number) =>
     });
   });
 
-const measureLatency = async (queries: readonly PalmSignature[], concurrency: number, identify: (q: PalmSignature) => Promise<unknown>) => {
+const measureLatency = async (queries: readonly PalmProbe[], concurrency: number, identify: (q: PalmProbe) => Promise<unknown>) => {
   const latencies: number[] = [];
   let next = 0;
   const started = performance.now();
@@ -81,76 +77,35 @@ const measureLatency = async (queries: readonly PalmSignature[], concurrency: nu
 
 export const runIdentifyBench = async (values: IdentifyBenchValues) => {
   const enrolled = parsePositiveInt("enrolled", values.enrolled, 100_000, 1_000_000);
+  const renderedWanted = Math.min(enrolled, parsePositiveInt("rendered", values.rendered, 20_000, 1_000_000));
   const queryCount = parsePositiveInt("queries", values.queries, 1_000);
+  const impostorCount = parsePositiveInt("impostors", values.impostors, 250, 100_000);
+  const newcomerCount = parsePositiveInt("newcomers", values.newcomers, 200, 100_000);
+  const tailProbes = parsePositiveInt("tail-probes", values["tail-probes"], 1_000, 100_000);
+  const tailTemplates = parsePositiveInt("tail-templates", values["tail-templates"], 1_000, 1_000_000);
   const shardCount = parsePositiveInt("shards", values.shards, 2, 256);
-  const palms = parsePositiveInt("palms", values.palms, 160);
-  const isotropicShare = parseNumberInRange("isotropic-share", values["isotropic-share"], 0.25, 0, 1);
   const forcedNprobe = values.nprobe === undefined ? undefined : parsePositiveInt("nprobe", values.nprobe, 1);
   const candidates = parsePositiveInt("candidates", values.candidates, RERANK_CANDIDATES);
+  // Recombined palms are built from rendered palms no query comes from (background-palms.ts).
+  if (queryCount + 4 > renderedWanted) throw new UsageError({ reason: `--queries must leave at least 4 of the ${renderedWanted} rendered palms unqueried (recombination draws from them), got "${queryCount}"` });
   const dataDir = values.data ?? mkdtempSync(join(tmpdir(), "palmline-bench-identify-"));
-  progress(`enrolled=${enrolled} queries=${queryCount} shards=${shardCount} data=${dataDir}`);
+  progress(`enrolled=${enrolled} rendered=${renderedWanted} queries=${queryCount} impostors=${impostorCount} newcomers=${newcomerCount} shards=${shardCount} data=${dataDir}`);
 
-  // 1. The real model's output distribution.
+  // 1. Rendered palms (cached; rendered on first use): the gallery, mated and non-mated probes.
   let t = performance.now();
-  const dist = await fitSignatureDistribution({ palms, capturesPerPalm: 4, isotropicShare, progress });
-  const fitMs = performance.now() - t;
-  const dimension = dist.dimension;
-  progress(`fitted on ${dist.between.length} palms in ${(fitMs / 1000).toFixed(1)} s: model genuine cosine ${dist.fittedGenuine.toFixed(3)}, impostor ${dist.fittedImpostor.toFixed(3)}`);
+  const population = await renderedPalms({ gallery: renderedWanted, mated: queryCount, nonMated: Math.max(impostorCount + newcomerCount, tailProbes), threads: availableParallelism(), progress });
+  const renderSeconds = (performance.now() - t) / 1000;
+  progress(`rendered palms: ${population.gallery.length} enrolled (${population.failuresToAcquire.gallery} failed), ${population.mated.length} mated and ${population.nonMated.length} non-mated probes; ${JSON.stringify(population.rendered)} rendered now, in ${renderSeconds.toFixed(1)} s`);
+  const background = new BackgroundPalms({ count: enrolled, rendered: population.gallery, sourcesFrom: Math.min(queryCount, population.gallery.length) });
+  progress(`background: ${background.renderedCount} rendered + ${background.recombinedCount} recombined from ${background.sourcePalms} rendered palms`);
 
-  // 2. Queries fixed up front (captures of enrolled identities, and palms never enrolled).
-  const queryIdentity = Array.from({ length: queryCount }, (_, j) => (j * 2_654_435_761) % enrolled);
-  const genuine = queryIdentity.map((i, j) => captureOf(dist, identityCentre(dist, i), 50_000_000 + j));
-  const impostors = Array.from({ length: Math.ceil(queryCount / 4) }, (_, j) => captureOf(dist, identityCentre(dist, enrolled + 1 + j), 60_000_000 + j));
-
-  // 3. Fill the registry, and find the exact nearest template of every genuine query on the way.
-  const sodium = await sodiumReady;
-  const keyring = await loadOrCreateRegionKeyring(dataDir);
-  const db = openRegistryDatabase(dataDir);
-  const registry = new IdentityRegistry({ db, vault: new IdentityVault(sodium, keyring.storageKey), hlc: new HybridLogicalClock("bench", Date.now), regionId: "bench" });
-  const ids: IdentityId[] = new Array(enrolled);
-  const exactBest = genuine.map(() => ({ index: -1, score: -Infinity }));
-  const queryBlock = new Float32Array(queryCount * dimension);
-  genuine.forEach((q, j) => queryBlock.set(q, j * dimension));
-  let synthScore = 0;
-  const BATCH = 10_000;
-  let registryMs = 0;
+  // 2. Do recombined palms have the rendered palms' impostor tail?
   t = performance.now();
-  let lastReport = t;
-  for (let from = 0; from < enrolled; from += BATCH) {
-    const n = Math.min(BATCH, enrolled - from);
-    const block = new Float32Array(n * dimension);
-    const entries: { identityId: IdentityId; template: PalmSignature }[] = [];
-    for (let r = 0; r < n; r++) {
-      const i = from + r;
-      const template = captureOf(dist, identityCentre(dist, i), i, 3);
-      ids[i] = newIdentityId();
-      entries.push({ identityId: ids[i]!, template });
-      block.set(template, r * dimension);
-    }
-    const w = performance.now();
-    registry.enrollMany(entries, Date.now());
-    registryMs += performance.now() - w;
-    const flat = faiss.Index.fromFactory(dimension, "IDMap,Flat", METRIC_INNER_PRODUCT);
-    flat.addWithIdsFloat32(block, Float64Array.from({ length: n }, (_, r) => from + r));
-    const { distances, labels } = flat.searchFloat32(queryBlock, 1);
-    for (let j = 0; j < queryCount; j++) {
-      if (distances[j]! > exactBest[j]!.score) exactBest[j] = { index: labels[j]!, score: distances[j]! };
-    }
-    if (performance.now() - lastReport > 5_000 || from + n === enrolled) {
-      lastReport = performance.now();
-      const done = from + n;
-      progress(`fill: ${done}/${enrolled} (${Math.round((done * 1000) / (lastReport - t))}/s; registry writes ${Math.round((done * 1000) / registryMs)}/s)`);
-    }
-  }
-  const fillMs = performance.now() - t;
-  genuine.forEach((q, j) => (synthScore += exactBest[j]!.score));
-  db.close();
-  const dbBytes = statSync(join(dataDir, "registry.sqlite")).size;
+  const tailCheck = backgroundTailCheck({ background, rendered: population.gallery, nonMated: population.nonMated.slice(0, tailProbes), templates: tailTemplates, progress });
+  progress(`${describeTailCheck(tailCheck)} (${((performance.now() - t) / 1000).toFixed(1)} s)`);
 
-  // 4. First start: shards built from the registry (train, decrypt every template, add).
-  const db2 = openRegistryDatabase(dataDir);
-  const registry2 = new IdentityRegistry({ db: db2, vault: new IdentityVault(sodium, keyring.storageKey), hlc: new HybridLogicalClock("bench", Date.now), regionId: "bench" });
-  const chosen = chooseIndexLayout(enrolled, shardCount, dimension);
+  // 3. The region: registry filled, shards built as at a node's first start.
+  const chosen = chooseIndexLayout(enrolled, shardCount, PALM_VECTOR_DIMENSION);
   const forced: IndexLayout | undefined =
     values.layout === undefined && forcedNprobe === undefined
       ? undefined
@@ -161,58 +116,70 @@ export const runIdentifyBench = async (values: IdentifyBenchValues) => {
           // A forced layout other than the exact one is projected: compared by L2 (index-layout.ts).
           metric: (values.layout ?? chosen.description) === exactLayout.description ? "inner-product" : "l2",
         };
-  t = performance.now();
-  const region = await openRegionShards({ registry: registry2, dataDir, shardCount, dimension, log: progress, ...(forced === undefined ? {} : { layout: forced }) });
-  const buildMs = performance.now() - t;
-  await region.snapshot();
-  const layout = region.shards.layout;
-  const identifier = new PalmIdentifier({ registry: registry2, shards: region.shards, now: Date.now, candidates, rule: cosineMatchRule() });
+  const region = await openEvaluationRegion({ dataDir, templates: background.templates(), count: enrolled, shardCount, candidates, log: progress, ...(forced === undefined ? {} : { layout: forced }) });
+  progress(`fill ${(region.fillMs / 1000).toFixed(1)} s, shards built in ${(region.buildMs / 1000).toFixed(1)} s`);
+  await region.region.snapshot();
+  const { identifier, ids } = region;
+  const layout = region.region.shards.layout;
 
-  // 5. Recall@1 against exact search, decisions, latency and throughput.
-  let agree = 0;
-  let accepted = 0;
-  for (let j = 0; j < queryCount; j++) {
-    const got = await identifier.closest(genuine[j]!);
-    if (got?.identityId === ids[exactBest[j]!.index]) agree++;
-    if ((got?.score ?? 0) >= MATCH_THRESHOLD) accepted++;
+  // 4. Mated queries: recall@1 and the policy's decision.
+  const mated = population.mated.map(({ palm, probe }) => ({ identity: ids[palm]!, probe: decodePalmProbe(probe) }));
+  const recallOf = async (id: PalmIdentifier) => {
+    let hits = 0;
+    for (const q of mated) if ((await id.closest(q.probe))?.identityId === q.identity) hits++;
+    return hits / mated.length;
+  };
+  const recall = await recallOf(identifier);
+  const matedOutcomes = { matched: 0, stepUp: 0, noMatch: 0, someoneElse: 0 };
+  for (const q of mated) {
+    const decision = await identifier.identify(q.probe);
+    if (decision.outcome === "match") decision.identityId === q.identity ? matedOutcomes.matched++ : matedOutcomes.someoneElse++;
+    else if (decision.outcome === "step-up") matedOutcomes.stepUp++;
+    else matedOutcomes.noMatch++;
   }
   // The same shards with deeper or shallower re-ranking: how recall depends on it.
   const recallByCandidates: Record<string, number> = {};
-  for (const depth of [4, 8, 16, 32]) {
-    const probe = new PalmIdentifier({ registry: registry2, shards: region.shards, now: Date.now, candidates: depth, rule: cosineMatchRule() });
-    let hits = 0;
-    for (let j = 0; j < queryCount; j++) if ((await probe.closest(genuine[j]!))?.identityId === ids[exactBest[j]!.index]) hits++;
-    recallByCandidates[depth] = round(hits / queryCount, 4);
+  for (const depth of [8, 16, 32, 64]) {
+    recallByCandidates[depth] = round(await recallOf(new PalmIdentifier({ registry: region.registry, shards: region.region.shards, now: Date.now, candidates: depth, policy: identifier.policy })), 4);
   }
-  progress(`recall@1 by re-rank depth: ${JSON.stringify(recallByCandidates)}`);
-  let falseAccepts = 0;
-  for (const q of impostors) if ((await identifier.identify(q)).outcome === "match") falseAccepts++;
-  progress(`recall@1 ${(agree / queryCount).toFixed(4)} (genuine accepted ${accepted}/${queryCount}, impostors accepted ${falseAccepts}/${impostors.length})`);
+  progress(`recall@1 ${recall.toFixed(4)}; by re-rank depth ${JSON.stringify(recallByCandidates)}; mated outcomes ${JSON.stringify(matedOutcomes)}`);
+
+  // 5. Impostors: palms never enrolled, through the full policy.
+  const impostors = population.nonMated.slice(0, impostorCount).map(decodePalmProbe);
+  let impostorMatches = 0, impostorStepUps = 0;
+  for (const q of impostors) {
+    const outcome = (await identifier.identify(q)).outcome;
+    if (outcome === "match") impostorMatches++;
+    else if (outcome === "step-up") impostorStepUps++;
+  }
+  progress(`impostors accepted ${impostorMatches}/${impostors.length}, asked to step up ${impostorStepUps}/${impostors.length}`);
+
   const latency = [];
   for (const concurrency of [1, 8, 64]) {
-    const l = await measureLatency(genuine, concurrency, (q) => identifier.identify(q));
+    const l = await measureLatency(mated.map((q) => q.probe), concurrency, (q) => identifier.identify(q));
     progress(`concurrency ${concurrency}: p50 ${l.p50Ms} ms, p99 ${l.p99Ms} ms, ${l.perSecond}/s`);
     latency.push(l);
   }
 
-  // 6. Enrollment through the real path (duplicate check, registry, index), one at a time.
-  const newcomers = 200;
-  let refusedAsDuplicates = 0;
+  // 6. Newcomers enrolled through the real path (duplicate check, registry, index), one at a time.
+  // Each gives one rendered capture three times: enrollment stores the agreeing captures' medoid
+  // and the duplicate check searches with it alone, so the decision depends only on that capture.
+  const newcomers = population.nonMated.slice(impostorCount, impostorCount + newcomerCount).map(decodePalmProbe);
+  let refusedAsDuplicates = 0, newcomerStepUps = 0;
   t = performance.now();
-  for (let k = 0; k < newcomers; k++) {
-    const centre = identityCentre(dist, enrolled + 1_000_000 + k);
+  for (const p of newcomers) {
     try {
-      await identifier.enroll([0, 1, 2].map((c) => captureOf(dist, centre, 70_000_000 + k * 3 + c)));
+      // A step-up: the newcomer's phone digits are not a close candidate's (they are someone else).
+      await identifier.enroll([p, p, p], () => (newcomerStepUps++, false));
     } catch (error) {
-      // At this scale the threshold's false-match rate makes some newcomers look enrolled; they still cost a full enrollment.
       if (!(error instanceof AlreadyEnrolled)) throw error;
       refusedAsDuplicates++;
     }
   }
-  const liveEnrollPerSecond = (newcomers * 1000) / (performance.now() - t);
-  progress(`live enrollment: ${liveEnrollPerSecond.toFixed(0)}/s`);
+  const liveEnrollPerSecond = (newcomers.length * 1000) / (performance.now() - t);
+  progress(`live enrollment: ${liveEnrollPerSecond.toFixed(0)}/s; refused as duplicates ${refusedAsDuplicates}/${newcomers.length}, asked to step up ${newcomerStepUps}/${newcomers.length}`);
   await region.close();
-  db2.close();
+  const dbBytes = statSync(join(dataDir, "registry.sqlite")).size;
 
   // 7. Restart of a real node over the same data, and its memory against an empty node's.
   const restart = await timeRegionStart(dataDir, shardCount);
@@ -231,17 +198,28 @@ export const runIdentifyBench = async (values: IdentifyBenchValues) => {
     bench: "identify",
     enrolled,
     shards: shardCount,
-    dimension,
+    dimension: PALM_VECTOR_DIMENSION,
     layout: layout.description,
     nprobe: layout.nprobe,
     rerankCandidates: candidates,
-    model: { palmsFitted: dist.between.length, genuineCosine: round(dist.fittedGenuine, 3), impostorCosine: round(dist.fittedImpostor, 3), syntheticGenuineTop1Cosine: round(synthScore / queryCount, 3) },
-    enrollment: { bulkPerSecond: round((enrolled * 1000) / fillMs, 0), registryWritesPerSecond: round((enrolled * 1000) / registryMs, 0), livePerSecond: round(liveEnrollPerSecond, 0), liveRefusedAsDuplicates: `${refusedAsDuplicates}/${newcomers}` },
-    indexBuildSeconds: round(buildMs / 1000, 1),
-    recallAt1: round(agree / queryCount, 4),
+    population: {
+      rendered: background.renderedCount,
+      recombined: background.recombinedCount,
+      recombinedFrom: background.sourcePalms,
+      renderedFailedToEnroll: population.failuresToAcquire.gallery,
+      renderSeconds: round(renderSeconds, 1),
+    },
+    backgroundTailCheck: tailCheck,
+    enrollment: { bulkPerSecond: round((enrolled * 1000) / region.fillMs, 0), livePerSecond: round(liveEnrollPerSecond, 0), liveRefusedAsDuplicates: `${refusedAsDuplicates}/${newcomers.length}`, liveStepUps: `${newcomerStepUps}/${newcomers.length}` },
+    indexBuildSeconds: round(region.buildMs / 1000, 1),
+    matedQueries: mated.length,
+    recallAt1: round(recall, 4),
     recallAt1ByRerankDepth: recallByCandidates,
-    genuineAccepted: round(accepted / queryCount, 4),
-    impostorsAccepted: `${falseAccepts}/${impostors.length}`,
+    genuineAccepted: round(matedOutcomes.matched / mated.length, 4),
+    genuineStepUp: round(matedOutcomes.stepUp / mated.length, 4),
+    matedOutcomes,
+    impostorsAccepted: `${impostorMatches}/${impostors.length}`,
+    impostorStepUps: `${impostorStepUps}/${impostors.length}`,
     latency,
     throughputPerSecond: latency.at(-1)?.perSecond ?? 0,
     restartSeconds: round(restart.ms / 1000, 2),
