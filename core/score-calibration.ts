@@ -4,6 +4,8 @@
 //
 // `deployedScoreCalibration` is the calibration the region decides with; the identifier, the
 // demo and the flow tests take it from here, so a new sensor or matcher means a new fit here.
+import type { TemplateChannel } from "./palm-template.ts";
+
 export interface ScoreCalibration {
   readonly falseMatchRate: (score: number) => number /* per-comparison P(impostor >= score) */;
   readonly scoreForFalseMatchRate: (fmr: number) => number;
@@ -182,6 +184,11 @@ export const pessimisticCalibration = (...calibrations: readonly ScoreCalibratio
  *  sensors measured (a calibration is a property of a sensor and its capture conditions, not of
  *  the matcher alone: docs/biometrics.md, "Impostor tail"). */
 export const deployedScoreCalibration: ScoreCalibration = pessimisticCalibration(palmTemplateScoreCalibration, simulatedSensorScoreCalibration);
+
+/** The channels every fit above scored: a probe with fewer (no NIR) has a wider impostor
+ *  distribution (iitd-touchless, visible only: impostor median 0.595 against 0.556), so the
+ *  deployed calibration would understate its false matches. */
+export const CALIBRATED_CHANNELS: readonly TemplateChannel[] = ["surface", "veins"];
 
 /**
  * A rule known only by one accept threshold (a plain cosine rule in tests): everything at or

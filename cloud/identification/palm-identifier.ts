@@ -13,13 +13,13 @@
 // Enrollments run one at a time, so two kiosks enrolling the same palm at once cannot both pass
 // the duplicate check. The duplicate check is not an identification: it neither counts in the
 // identification metrics nor marks anyone as seen.
-import { AlreadyEnrolled } from "../../core/errors.ts";
+import { AlreadyEnrolled, InvalidSignature } from "../../core/errors.ts";
 import { newIdentityId, type IdentityId } from "../../core/ids.ts";
 import { IdentificationPolicy, type DuplicateOutcome, type IdentificationOutcome, type ScoredCandidate, type StepUpCandidates } from "../../core/identification-policy.ts";
 import { chooseEnrollmentCapture, ENROLLMENT_AGREEMENT_FMR, type EnrollmentCapture } from "../../core/palm-enrollment.ts";
 import { matchPrepared, PALM_TEMPLATE_MATCHING, prepareProbe } from "../../core/palm-template-matching.ts";
 import type { PalmProbe } from "../../core/palm-template.ts";
-import { deployedScoreCalibration } from "../../core/score-calibration.ts";
+import { CALIBRATED_CHANNELS, deployedScoreCalibration } from "../../core/score-calibration.ts";
 import type { IdentityRegistry } from "../registry/identity-registry.ts";
 import type { ShardSet } from "../shards/shard-set.ts";
 
@@ -111,6 +111,10 @@ export class PalmIdentifier {
 
   /** The index's candidates that are still live, scored by the template matcher, best first. */
   async #scored(probe: PalmProbe): Promise<ScoredCandidate[]> {
+    const channels = probe[0]!.channels;
+    if (channels.join() !== CALIBRATED_CHANNELS.join()) {
+      throw new InvalidSignature({ reason: `the region decides on probes of both channels (${CALIBRATED_CHANNELS.join(" and ")}); this one has ${channels.join(" and ")} only` });
+    }
     const candidates = await this.#shards.search(probe[0]!, this.#candidates);
     const prepared = prepareProbe(probe, PALM_TEMPLATE_MATCHING.maxShift);
     const scored: ScoredCandidate[] = [];

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, test, vi } from "vitest";
 import { AlreadyEnrolled, InvalidSignature } from "../../core/errors.ts";
+import { cellOrientation, palmTemplateFromCells } from "../../core/palm-template.ts";
 import { PALM_VECTOR_DIMENSION } from "../../core/palm-template-vector.ts";
 import { PalmIdentifier } from "../../cloud/identification/palm-identifier.ts";
 import { exactLayout } from "../../cloud/shards/index-layout.ts";
@@ -76,6 +77,16 @@ describe("palm identifier", () => {
     const { identifier } = await makeIdentifier();
     const twoHands = [syntheticPalm(1)(0), syntheticPalm(1)(1), syntheticPalm(2)(0), syntheticPalm(2)(1)];
     await expect(identifier.enroll(twoHands)).rejects.toThrow(/do not show the same palm/);
+  });
+
+  test("refuses a probe without the veins channel, for which no calibration holds, with a typed error", async () => {
+    const { identifier } = await makeIdentifier();
+    await identifier.enroll(captures(1));
+    const fused = syntheticPalm(1)(10)[0]!;
+    const surfaceOnly = palmTemplateFromCells({ grid: fused.grid, orientations: fused.orientations, scales: 1, channels: ["surface"] }, [
+      { winners: Array.from({ length: fused.grid ** 2 }, (_, i) => cellOrientation(fused, 0, 0, i % fused.grid, Math.floor(i / fused.grid))), valid: Array.from({ length: fused.grid ** 2 }, () => 1) },
+    ]);
+    await expect(identifier.identify([surfaceOnly])).rejects.toMatchObject({ _tag: "InvalidSignature", reason: expect.stringContaining("both channels") });
   });
 
   test("refuses an enrollment with fewer than three captures", async () => {
