@@ -2,7 +2,7 @@
 // (default 100,000) and D checkout lanes busy at once (default 20), on this machine.
 //
 // The background identities are palm templates from background-palms.ts (rendered palms, then
-// palms recombined from them), written through the real registry; the payers are simulated palms
+// their mirror images and palms recombined from them), written through the real registry; the payers are simulated palms
 // enrolled through the real path with cards in the processor simulator's vault. Each lane is a
 // real device agent with its own ONNX extractor, over its own encrypted WebSocket, running the
 // checkout machine: capture -> seal -> region (identify, authorize at the processor) -> capture
@@ -55,7 +55,7 @@ export const runCheckoutBench = async (values: CheckoutBenchValues) => {
   // 1. Background identities, through the real registry (templates encrypted per identity).
   const rendered = await renderedPalms({ gallery: renderedWanted, mated: 0, nonMated: 0, threads: availableParallelism(), progress });
   const background = new BackgroundPalms({ count: enrolled, rendered: rendered.gallery, sourcesFrom: 0 });
-  progress(`background: ${background.renderedCount} rendered + ${background.recombinedCount} recombined palms`);
+  progress(`background: ${background.renderedCount} rendered + ${background.mirroredCount} mirrored + ${background.recombinedCount} recombined palms`);
   const sodium = await sodiumReady;
   const keyring = await loadOrCreateRegionKeyring(dataDir);
   const db = openRegistryDatabase(dataDir);
@@ -173,7 +173,7 @@ export const runCheckoutBench = async (values: CheckoutBenchValues) => {
   const report = {
     bench: "checkout",
     enrolled: node.enrolledCount(),
-    background: { rendered: background.renderedCount, recombined: background.recombinedCount },
+    background: { rendered: background.renderedCount, mirrored: background.mirroredCount, recombined: background.recombinedCount },
     devices,
     checkouts: devices * perLane,
     pacing: paceMs > 0 ? { paceMs, perLane: `a customer every ${paceMs} ms`, lateStarts } : { paceMs: 0, perLane: "back to back" },

@@ -3,8 +3,8 @@
 // The region (cli/evaluation-region.ts: real registry with per-identity encryption, shards built
 // from it as a node builds them at first start, PalmIdentifier with the deployed policy) holds N
 // palm templates: rendered palms first (the open-set population's gallery, rendered through the
-// simulated sensor and the real extractor, cached), then palms recombined from rendered ones
-// (background-palms.ts). Measured through the identifier, as a scanner's probe would be:
+// simulated sensor and the real extractor, cached), then palms derived from rendered ones: their
+// mirror images, then recombinations (background-palms.ts). Measured through the identifier, as a scanner's probe would be:
 //   - mated queries, new captures of the first enrolled rendered palms: recall@1 (the template
 //     matcher's best candidate is the true identity) at the region's re-rank depth and at 8 to 64,
 //     and the policy's outcome (match to the true identity, step-up, no-match, someone else);
@@ -12,8 +12,9 @@
 //   - newcomers, other never-enrolled palms, enrolled through the real path (duplicate check);
 //   - latency at concurrency 1, 8 and 64, and a real `palmline cloud` restart over the same data
 //     directory (time to listening, resident memory).
-// Whether recombined palms have the rendered palms' impostor tail is measured on every run
-// (backgroundTailCheck). Progress on stderr; one JSON line on stdout.
+// Whether derived palms have the rendered palms' impostor tail is measured on every run
+// (backgroundTailCheck): where it is lighter, the impostor and newcomer figures understate false
+// accepts. Progress on stderr; one JSON line on stdout.
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
@@ -86,8 +87,8 @@ export const runIdentifyBench = async (values: IdentifyBenchValues) => {
   const shardCount = parsePositiveInt("shards", values.shards, 2, 256);
   const forcedNprobe = values.nprobe === undefined ? undefined : parsePositiveInt("nprobe", values.nprobe, 1);
   const candidates = parsePositiveInt("candidates", values.candidates, RERANK_CANDIDATES);
-  // Recombined palms are built from rendered palms no query comes from (background-palms.ts).
-  if (queryCount + 4 > renderedWanted) throw new UsageError({ reason: `--queries must leave at least 4 of the ${renderedWanted} rendered palms unqueried (recombination draws from them), got "${queryCount}"` });
+  // Derived palms are built from rendered palms no query comes from (background-palms.ts).
+  if (queryCount + 4 > renderedWanted) throw new UsageError({ reason: `--queries must leave at least 4 of the ${renderedWanted} rendered palms unqueried (derived palms are built from them), got "${queryCount}"` });
   const dataDir = values.data ?? mkdtempSync(join(tmpdir(), "palmline-bench-identify-"));
   progress(`enrolled=${enrolled} rendered=${renderedWanted} queries=${queryCount} impostors=${impostorCount} newcomers=${newcomerCount} shards=${shardCount} data=${dataDir}`);
 
@@ -97,12 +98,13 @@ export const runIdentifyBench = async (values: IdentifyBenchValues) => {
   const renderSeconds = (performance.now() - t) / 1000;
   progress(`rendered palms: ${population.gallery.length} enrolled (${population.failuresToAcquire.gallery} failed), ${population.mated.length} mated and ${population.nonMated.length} non-mated probes; ${JSON.stringify(population.rendered)} rendered now, in ${renderSeconds.toFixed(1)} s`);
   const background = new BackgroundPalms({ count: enrolled, rendered: population.gallery, sourcesFrom: Math.min(queryCount, population.gallery.length) });
-  progress(`background: ${background.renderedCount} rendered + ${background.recombinedCount} recombined from ${background.sourcePalms} rendered palms`);
+  progress(`background: ${background.renderedCount} rendered + ${background.mirroredCount} mirrored + ${background.recombinedCount} recombined, derived from ${background.sourcePalms} rendered palms`);
 
-  // 2. Do recombined palms have the rendered palms' impostor tail?
+  // 2. Do derived palms have the rendered palms' impostor tail?
   t = performance.now();
   const tailCheck = backgroundTailCheck({ background, rendered: population.gallery, nonMated: population.nonMated.slice(0, tailProbes), templates: tailTemplates, progress });
-  progress(`${describeTailCheck(tailCheck)} (${((performance.now() - t) / 1000).toFixed(1)} s)`);
+  for (const line of describeTailCheck(tailCheck)) progress(line);
+  progress(`background tail check took ${((performance.now() - t) / 1000).toFixed(1)} s`);
 
   // 3. The region: registry filled, shards built as at a node's first start.
   const chosen = chooseIndexLayout(enrolled, shardCount, PALM_VECTOR_DIMENSION);
@@ -204,8 +206,9 @@ export const runIdentifyBench = async (values: IdentifyBenchValues) => {
     rerankCandidates: candidates,
     population: {
       rendered: background.renderedCount,
+      mirrored: background.mirroredCount,
       recombined: background.recombinedCount,
-      recombinedFrom: background.sourcePalms,
+      derivedFrom: background.sourcePalms,
       renderedFailedToEnroll: population.failuresToAcquire.gallery,
       renderSeconds: round(renderSeconds, 1),
     },

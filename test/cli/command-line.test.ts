@@ -71,7 +71,7 @@ const badArguments: readonly { readonly entry: (...args: string[]) => Promise<Ru
   { entry: palmline, args: ["eval", "--synthetic", "10", "--sessions", "s1"], says: "--sessions needs --dataset" },
   { entry: bench, args: ["checkout", "--enrolled", "abc"], says: "--enrolled must be an integer" },
   { entry: bench, args: ["identify", "--rendered", "0"], says: "--rendered must be an integer from 1 to 1000000" },
-  { entry: bench, args: ["identify", "--enrolled", "10", "--queries", "8"], says: "--queries must leave at least 4 of the 10 rendered palms unqueried" },
+  { entry: bench, args: ["identify", "--enrolled", "10", "--queries", "8"], says: "--queries must leave at least 4 of the 10 rendered palms unqueried (derived palms are built from them)" },
 ];
 
 const shown = badArguments.map((b) => ({ ...b, commandLine: [b.entry === palmline ? "palmline" : "npm run bench --", ...b.args].join(" ") }));
