@@ -11,7 +11,10 @@
 //
 // The expected FPIR at 1M and 10M comes from a model of the impostor tail (core/score-
 // calibration.ts, fitImpostorTail), fitted on every non-mated probe scored against a sample of the
-// gallery: FPIR(N) = N x FMR(accept score at N) + N x FMR(step-up floor at N) x k x A / 10^4.
+// gallery: FPIR(N) = N x FMR(accept score at N) + N x FMR(step-up floor at N) x k x A / 10^4. A
+// fitted negative shape is a bounded tail whose endpoint rests on a few dozen excesses, no ground
+// for rates of 1e-10; the model clamps the shape at 0 (an exponential excess), as the deployed
+// calibration does, and the JSON gives the fitted shape beside it.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -108,9 +111,11 @@ export const runOpenSetEvaluation = async (o: OpenSetOptions): Promise<number> =
           log(`tail model: ${done}/${total} pairs`);
         },
       });
-      const tail = fitImpostorTail(scored.impostors);
-      const model = impostorTailCalibration(tail);
+      // A tail needs 30 scores above its top 1e-3, i.e. 30,000 pairs; fewer give no model.
+      const tail = scored.impostors.length >= MIN_TAIL_PAIRS ? fitImpostorTail(scored.impostors) : undefined;
+      const model = tail === undefined ? undefined : impostorTailCalibration({ ...tail, shape: Math.max(0, tail.shape) });
       const modelledFpir = (n: number) => {
+        if (model === undefined) return null;
         const t = policy.thresholds(n);
         const direct = n * model.falseMatchRate(t.acceptScore);
         const viaStepUp = (n * model.falseMatchRate(t.floorScore) * policy.maxCandidates * policy.attempts) / policy.digitSpace;
@@ -130,20 +135,30 @@ export const runOpenSetEvaluation = async (o: OpenSetOptions): Promise<number> =
         misidentified: wrong,
         matedOutcomes: { matched, stepUpAccepted, stepUpRefused: stepUps - stepUpAccepted, noMatch: missed, failedToAcquire: population.failuresToAcquire.mated },
         thresholds: { acceptScore: round(thresholds.acceptScore), floorScore: round(thresholds.floorScore) },
-        impostorTail: { pairs: scored.impostors.length, threshold: round(tail.threshold), shape: round(tail.shape), scale: round(tail.scale), mean: round(tail.mean), sigma: round(tail.sigma) },
-        tailCheck: [1e-3, 1e-4, 1e-5, 1e-6].map((fmr) => {
-          const score = model.scoreForFalseMatchRate(fmr);
-          return { fmr, score: round(score), predicted: round(fmr * scored.impostors.length, 1), observed: observedAbove(score) };
-        }),
+        impostorTail:
+          tail === undefined
+            ? null
+            : { pairs: scored.impostors.length, threshold: round(tail.threshold), fittedShape: round(tail.shape), modelShape: round(Math.max(0, tail.shape)), scale: round(tail.scale), mean: round(tail.mean), sigma: round(tail.sigma) },
+        tailCheck:
+          model === undefined
+            ? []
+            : [1e-3, 1e-4, 1e-5, 1e-6]
+                .filter((fmr) => fmr * scored.impostors.length >= 1)
+                .map((fmr) => {
+                  const score = model.scoreForFalseMatchRate(fmr);
+                  return { fmr, score: round(score), predicted: round(fmr * scored.impostors.length, 1), observed: observedAbove(score) };
+                }),
         modelledFpir: { at1M: modelledFpir(1_000_000), at10M: modelledFpir(10_000_000) },
       };
       console.log(`palmline open-set evaluation: ${enrolled} enrolled (${population.failuresToAcquire.gallery} palms failed to enroll), ${matedAttempts} mated and ${nonMatedAttempts} non-mated probes`);
       console.log(`  non-mated: ${falseMatches} accepted (FPIR ${result.fpir}), ${nonMatedStepUps} step-ups (guessing the digits gets through with expected ${guessable.toFixed(3)} of them)`);
       console.log(`  mated: ${matched} matched, ${stepUps} step-ups (${stepUpAccepted} accepted by the person's digits), ${missed} no match, ${population.failuresToAcquire.mated} failed to acquire, ${wrong} given to someone else`);
       console.log(`  FNIR ${(100 * result.fnir).toFixed(3)}%, step-up rate ${(100 * result.stepUpRate).toFixed(3)}%; thresholds at N ${enrolled}: accept ${result.thresholds.acceptScore}, floor ${result.thresholds.floorScore}`);
-      console.log(`  impostor tail on ${scored.impostors.length} non-mated x gallery pairs: threshold ${result.impostorTail.threshold}, shape ${result.impostorTail.shape}, scale ${result.impostorTail.scale}`);
+      if (result.impostorTail === null) console.log(`  impostor tail: ${scored.impostors.length} pairs are too few to fit one (${MIN_TAIL_PAIRS} needed): no modelled FPIR`);
+      else console.log(`  impostor tail on ${scored.impostors.length} non-mated x gallery pairs: threshold ${result.impostorTail.threshold}, fitted shape ${result.impostorTail.fittedShape} (model: ${result.impostorTail.modelShape}), scale ${result.impostorTail.scale}`);
       for (const c of result.tailCheck) console.log(`    FMR ${c.fmr}: score ${c.score}, predicted ${c.predicted}, observed ${c.observed}`);
       for (const [label, m] of [["1M", result.modelledFpir.at1M], ["10M", result.modelledFpir.at10M]] as const) {
+        if (m === null) continue;
         console.log(`  modelled FPIR at ${label}: ${m.total.toExponential(2)} (direct ${m.direct.toExponential(2)} above ${m.acceptScore.toFixed(4)}, by guessed digits ${m.viaStepUp.toExponential(2)} above ${m.floorScore.toFixed(4)})`);
       }
       console.log(JSON.stringify(result));
@@ -157,6 +172,7 @@ export const runOpenSetEvaluation = async (o: OpenSetOptions): Promise<number> =
 };
 
 const round = (x: number, digits = 4) => Number(x.toFixed(digits));
+const MIN_TAIL_PAIRS = 30_000;
 
 /** First index whose value is >= x in an ascending array. */
 const lowerBound = (ascending: ArrayLike<number>, x: number): number => {
