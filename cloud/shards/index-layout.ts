@@ -28,15 +28,6 @@ export type IndexMetric = "inner-product" | "l2";
 
 export const metricOf = (layout: IndexLayout): IndexMetric => layout.metric ?? "inner-product";
 
-/**
- * Whether a candidate's index score is never below its true cosine: exact layouts score the
- * cosine itself; a plain PCA + IVF + Flat layout under L2 scores 1 - |P(a-b)|^2 / 2 with P an
- * orthonormal projection, which only shortens distances. An inner product after a projection, or
- * lossy codes (SQ, PQ), bound nothing.
- */
-export const scoresBoundCosine = (layout: IndexLayout): boolean =>
-  layout.description === exactLayout.description || (metricOf(layout) === "l2" && /^PCA\d+,IVF\d+,Flat$/.test(layout.description));
-
 export const FLAT_LIMIT = 50_000;
 export const PROJECTED_DIMENSION = 128;
 
