@@ -4,25 +4,24 @@
 // In order: rendered palms, the open-set population's gallery (simulated sensor -> real extractor
 // -> enrollment's choice of capture, cached under .cache/open-set; edge/biometrics/evaluation/
 // open-set-population.ts); then their mirror images (x reflected, each orientation reflected with
-// it), one per rendered palm: the simulator draws a left hand as the mirror of an independently
-// drawn right one, so a mirrored right palm is another plausible left palm and the reverse; then,
-// past those, palms recombined from rendered ones: per channel the top half of the code grid of
-// one palm and the bottom half of another, surface and veins from different pairs (four palms),
-// chosen by a hash of the index. Whether the derived palms have the rendered palms' impostor tail
-// is measured on every run (backgroundTailCheck): recombining breaks the agreement between a
-// palm's halves and channels on one best shift, which the matcher's shift search rewards, so a
-// recombined tail can be lighter, and figures at sizes that need recombined palms understate false
-// accepts by as much.
+// it), one per source palm (below): the simulator draws a left hand as the mirror of an
+// independently drawn right one, so a mirrored right palm is another plausible left palm and the
+// reverse; then, past those, palms recombined from rendered ones: per channel the top half of the
+// code grid of one palm and the bottom half of another, surface and veins from different pairs
+// (four palms), chosen by a hash of the index. Whether the derived palms have the rendered palms'
+// impostor tail is measured on every run (backgroundTailCheck): recombining breaks the agreement
+// between a palm's halves and channels on one best shift, which the matcher's shift search
+// rewards, so a recombined tail can be lighter, and figures at sizes that need recombined palms
+// then understate false accepts.
 //
 // A derived template shares code with its source palms (all of it mirrored, a quarter of it
 // recombined); a new capture of a source palm must not meet its own derivative, which no other
 // person's palm would be. Palms a bench queries with are therefore kept out of the sources
 // (`sourcesFrom`).
 import { Data } from "effect";
-import { IdentificationPolicy } from "../../core/identification-policy.ts";
 import { ENROLLMENT_AGREEMENT_FMR } from "../../core/palm-enrollment.ts";
 import { matchPrepared, PALM_TEMPLATE_MATCHING, prepareProbe } from "../../core/palm-template-matching.ts";
-import { blockOffset, cellOrientation, cellValid, codePlanes, decodePalmProbe, palmTemplateFromCells, type CodeBlockCells, decodePalmTemplate, type PalmTemplate } from "../../core/palm-template.ts";
+import { blockOffset, cellOrientation, cellValid, codePlanes, decodePalmProbe, decodePalmTemplate, palmTemplateFromCells, type CodeBlockCells, type PalmTemplate } from "../../core/palm-template.ts";
 import { deployedScoreCalibration } from "../../core/score-calibration.ts";
 import { openSetPopulation, type OpenSetPopulation } from "../../edge/biometrics/evaluation/open-set-population.ts";
 
@@ -33,13 +32,13 @@ export class InvalidBackgroundPopulation extends Data.TaggedError("InvalidBackgr
 }
 
 /** The open-set population as the benches use it: enrollment agrees at the deployed calibration,
- *  as `palmline eval --open-set` renders it, so both read the same cache. */
+ *  as the region's identifier and `palmline eval --open-set` decide it, so all read the same cache. */
 export const renderedPalms = (o: { gallery: number; mated: number; nonMated: number; threads: number; progress: (line: string) => void }): Promise<OpenSetPopulation> =>
   openSetPopulation({
     gallery: o.gallery,
     mated: o.mated,
     nonMated: o.nonMated,
-    agreeScore: new IdentificationPolicy({ calibration: deployedScoreCalibration }).calibration.scoreForFalseMatchRate(ENROLLMENT_AGREEMENT_FMR),
+    agreeScore: deployedScoreCalibration.scoreForFalseMatchRate(ENROLLMENT_AGREEMENT_FMR),
     threads: o.threads,
     progress: (stage, done, total) => o.progress(`rendered palms, ${stage}: ${done}/${total}`),
   });
