@@ -1,27 +1,26 @@
 // The benches' background population: palms the region holds besides the ones a bench measures
-// with, for sizes beyond what the simulator can render in a bench's time.
+// with, all of them rendered through the real pipeline or mirror images of rendered ones.
 //
-// In order: rendered palms, the open-set population's gallery (simulated sensor -> real extractor
-// -> enrollment's choice of capture, cached under .cache/open-set; edge/biometrics/evaluation/
-// open-set-population.ts); then their mirror images (x reflected, each orientation reflected with
-// it), one per source palm (below): the simulator draws a left hand as the mirror of an
-// independently drawn right one, so a mirrored right palm is another plausible left palm and the
-// reverse; then, past those, palms recombined from rendered ones: per channel the top half of the
-// code grid of one palm and the bottom half of another, surface and veins from different pairs
-// (four palms), chosen by a hash of the index. Whether the derived palms have the rendered palms'
-// impostor tail is measured on every run (backgroundTailCheck): recombining breaks the agreement
-// between a palm's halves and channels on one best shift, which the matcher's shift search
-// rewards, so a recombined tail can be lighter, and figures at sizes that need recombined palms
-// then understate false accepts.
+// In order: the open-set population's gallery (simulated sensor -> real extractor -> enrollment's
+// choice of capture, cached under .cache/open-set; edge/biometrics/evaluation/open-set-
+// population.ts); then single-capture palms, further never-enrolled palms of that population
+// whose one capture's template stands for an enrollment (enrolling from three captures costs
+// three renders; a background identity only ever plays the impostor); then the mirror images of
+// all of them (x reflected, each orientation reflected with it): the simulator draws a left hand
+// as the mirror of an independently drawn right one, so a mirrored right palm is another
+// plausible left palm and the reverse. Whether mirrored palms have the rendered palms' impostor
+// tail is measured on every run (backgroundTailCheck). Palms recombined from parts of rendered
+// ones were tried and dropped: their tail is far lighter (0 of 746,100 pairs at the rendered
+// pairs' 1e-3 score, against 747), so a background holding them understates false accepts. A
+// size that rendered and mirrored palms cannot fill is refused.
 //
-// A derived template shares code with its source palms (all of it mirrored, a quarter of it
-// recombined); a new capture of a source palm must not meet its own derivative, which no other
-// person's palm would be. Palms a bench queries with are therefore kept out of the sources
-// (`sourcesFrom`).
+// A mirrored template shares all its code with its source; a new capture of a source palm must
+// not meet its own mirror, which no other person's palm would be. Palms a bench queries with are
+// therefore kept out of the sources (`sourcesFrom`).
 import { Data } from "effect";
 import { ENROLLMENT_AGREEMENT_FMR } from "../../core/palm-enrollment.ts";
 import { matchPrepared, PALM_TEMPLATE_MATCHING, prepareProbe } from "../../core/palm-template-matching.ts";
-import { blockOffset, cellOrientation, cellValid, codePlanes, decodePalmProbe, decodePalmTemplate, palmTemplateFromCells, type CodeBlockCells, type PalmTemplate } from "../../core/palm-template.ts";
+import { cellOrientation, cellValid, decodePalmProbe, decodePalmTemplate, encodePalmTemplate, palmTemplateFromCells, type CodeBlockCells, type PalmTemplate } from "../../core/palm-template.ts";
 import { deployedScoreCalibration } from "../../core/score-calibration.ts";
 import { openSetPopulation, type OpenSetPopulation } from "../../edge/biometrics/evaluation/open-set-population.ts";
 
@@ -43,41 +42,6 @@ export const renderedPalms = (o: { gallery: number; mated: number; nonMated: num
     progress: (stage, done, total) => o.progress(`rendered palms, ${stage}: ${done}/${total}`),
   });
 
-/** A 32-bit mix of (index, salt): deterministic, well spread. */
-const hash = (index: number, salt: number): number => {
-  let h = Math.imul(index ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(salt + 1, 0xc2b2ae35);
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x7feb352d);
-  h ^= h >>> 15;
-  h = Math.imul(h, 0x846ca68b);
-  h ^= h >>> 16;
-  return h >>> 0;
-};
-
-/** Four different source indexes in 0..pool-1 for recombined template `index`. */
-const sourcesOf = (index: number, pool: number): [number, number, number, number] => {
-  const picked: number[] = [];
-  for (let salt = 0; picked.length < 4; salt++) {
-    const s = hash(index, salt) % pool;
-    if (!picked.includes(s)) picked.push(s);
-  }
-  return picked as [number, number, number, number];
-};
-
-/** Channel c of `out`: rows above the grid's middle from `top`, the rest from `bottom`, every scale, code planes and mask. */
-const copyHalves = (out: Uint32Array, shape: PalmTemplate, c: number, top: PalmTemplate, bottom: PalmTemplate): void => {
-  const half = shape.grid >> 1;
-  for (let s = 0; s < shape.scales; s++) {
-    const base = blockOffset(shape, c, s);
-    for (let plane = 0; plane <= codePlanes(shape); plane++) {
-      for (let y = 0; y < shape.grid; y++) {
-        const at = base + plane * shape.grid + y;
-        out[at] = (y < half ? top : bottom).words[at]!;
-      }
-    }
-  }
-};
-
 /** The mirror image of a template: column x becomes grid-1-x and orientation k becomes N-k (mod N). */
 export const mirroredTemplate = (t: PalmTemplate): PalmTemplate => {
   const g = t.grid, n = t.orientations;
@@ -97,34 +61,55 @@ export const mirroredTemplate = (t: PalmTemplate): PalmTemplate => {
   return palmTemplateFromCells(t, blocks);
 };
 
+/** Gallery palms (enrolled from three captures) a background takes before single-capture ones. */
+export const ENROLLED_BACKGROUND_PALMS = 20_000;
+/** Where single-capture palms start among the never-enrolled ones: after the 10,000 non-mated
+ *  probes of `palmline eval --open-set` and the benches' impostors and newcomers. */
+export const SINGLE_CAPTURE_FROM = 10_000;
+
+/**
+ * `rendered` background palms: the first ENROLLED_BACKGROUND_PALMS from the gallery, the rest
+ * single-capture palms; the population (with the mated and non-mated probes asked for) beside.
+ * Palms that failed to acquire are left out, so a few fewer may come back.
+ */
+export const renderedBackground = async (o: { rendered: number; mated: number; nonMated: number; threads: number; progress: (line: string) => void }) => {
+  const gallery = Math.min(o.rendered, ENROLLED_BACKGROUND_PALMS);
+  const singles = o.rendered - gallery;
+  const population = await renderedPalms({ ...o, gallery, nonMated: singles > 0 ? Math.max(o.nonMated, SINGLE_CAPTURE_FROM + singles) : o.nonMated });
+  const singleCaptures = population.nonMated.slice(SINGLE_CAPTURE_FROM, SINGLE_CAPTURE_FROM + singles).map((probe) => encodePalmTemplate(decodePalmProbe(probe)[0]!));
+  return { population, templates: [...population.gallery, ...singleCaptures], singleCaptures: singleCaptures.length };
+};
+
 export class BackgroundPalms {
   readonly count: number;
   /** Rendered templates that start the population (all of them when count allows). */
   readonly renderedCount: number;
-  /** Mirror images of source palms that follow them. */
+  /** Mirror images of source palms that follow them (the rest of the population). */
   readonly mirroredCount: number;
   readonly #rendered: readonly Uint8Array[];
   readonly #sourcesFrom: number;
   #decoded: PalmTemplate[] | undefined;
 
   /**
-   * `count` templates: the first min(count, rendered.length) rendered, then mirrored and
-   * recombined ones derived from rendered templates sourcesFrom .. rendered.length-1 (palms
-   * before `sourcesFrom` are queried).
+   * `count` templates: the first min(count, rendered.length) rendered, then mirror images of
+   * rendered templates sourcesFrom .. rendered.length-1 (palms before `sourcesFrom` are queried).
+   * Fails with InvalidBackgroundPopulation when those cannot fill `count`.
    */
   constructor(o: { count: number; rendered: readonly Uint8Array[]; sourcesFrom: number }) {
     this.count = o.count;
     this.#rendered = o.rendered;
     this.renderedCount = Math.min(o.count, o.rendered.length);
     this.#sourcesFrom = Math.min(o.sourcesFrom, o.rendered.length);
-    this.mirroredCount = Math.min(o.count - this.renderedCount, this.sourcePalms);
+    this.mirroredCount = o.count - this.renderedCount;
+    if (this.mirroredCount > this.sourcePalms) {
+      const short = this.mirroredCount - this.sourcePalms;
+      throw new InvalidBackgroundPopulation({
+        reason: `${o.count} palms need ${Math.ceil(short / 2)} more rendered ones (${o.rendered.length} rendered, ${this.#sourcesFrom} of them queried, each other one mirrored once): raise --rendered`,
+      });
+    }
   }
 
-  get recombinedCount(): number {
-    return this.count - this.renderedCount - this.mirroredCount;
-  }
-
-  /** Rendered palms recombination draws from. */
+  /** Rendered palms mirrored. */
   get sourcePalms(): number {
     return this.#rendered.length - this.#sourcesFrom;
   }
@@ -138,7 +123,7 @@ export class BackgroundPalms {
       const first = this.#decoded[0]!;
       for (const t of this.#decoded) {
         if (t.grid !== first.grid || t.orientations !== first.orientations || t.scales !== first.scales || t.channels.join() !== first.channels.join()) {
-          throw new InvalidBackgroundPopulation({ reason: "rendered templates differ in shape; they cannot be recombined" });
+          throw new InvalidBackgroundPopulation({ reason: "rendered templates differ in shape" });
         }
       }
     }
@@ -150,22 +135,9 @@ export class BackgroundPalms {
     return mirroredTemplate(this.#sources(index + 1)[index]!);
   }
 
-  /** Recombined template `index` (any whole number; the population uses 0 .. recombinedCount-1). */
-  recombined(index: number): PalmTemplate {
-    const sources = this.#sources(4);
-    const [a, b, c, d] = sourcesOf(index, sources.length).map((i) => sources[i]!);
-    const shape = a!;
-    const words = new Uint32Array(shape.words.length);
-    copyHalves(words, shape, 0, a!, b!);
-    if (shape.channels.length > 1) copyHalves(words, shape, 1, c!, d!);
-    return { grid: shape.grid, orientations: shape.orientations, scales: shape.scales, channels: [...shape.channels], words };
-  }
-
-  /** Template i of the population: rendered first, then mirrored, then recombined. */
+  /** Template i of the population: rendered first, then mirrored. */
   template(i: number): PalmTemplate {
-    if (i < this.renderedCount) return decodePalmTemplate(this.#rendered[i]!);
-    if (i < this.renderedCount + this.mirroredCount) return this.mirrored(i - this.renderedCount);
-    return this.recombined(i - this.renderedCount - this.mirroredCount);
+    return i < this.renderedCount ? decodePalmTemplate(this.#rendered[i]!) : this.mirrored(i - this.renderedCount);
   }
 
   /** The whole population in order, one template at a time. */
@@ -195,31 +167,28 @@ export interface BackgroundTailCheck {
   readonly quantileScore1e4: number;
   readonly rendered: TailSide;
   readonly mirrored: DerivedTailSide;
-  readonly recombined: DerivedTailSide;
 }
 
 const round = (x: number) => Number(x.toFixed(5));
 
 /**
- * Non-mated probes scored against `templates` rendered templates, as many mirrored ones (or all
- * the source palms' mirrors, when fewer) and as many recombined ones: per kind, the counts of
+ * Non-mated probes scored against `templates` rendered templates and as many mirrored ones (or
+ * all the source palms' mirrors, when fewer): per kind, the counts of
  * scores at or above the rendered scores' empirical 1e-3 and 1e-4 quantiles, and the max.
  */
 export const backgroundTailCheck = (o: { background: BackgroundPalms; rendered: readonly Uint8Array[]; nonMated: readonly Uint8Array[]; templates: number; progress: (line: string) => void }): BackgroundTailCheck => {
   const sets = {
     rendered: o.rendered.slice(0, o.templates).map(decodePalmTemplate),
     mirrored: Array.from({ length: Math.min(o.templates, o.background.sourcePalms) }, (_, i) => o.background.mirrored(i)),
-    recombined: Array.from({ length: Math.min(o.templates, o.rendered.length) }, (_, i) => o.background.recombined(i)),
   };
   const scores = {
     rendered: new Float64Array(o.nonMated.length * sets.rendered.length),
     mirrored: new Float64Array(o.nonMated.length * sets.mirrored.length),
-    recombined: new Float64Array(o.nonMated.length * sets.recombined.length),
   };
   let shown = performance.now();
   for (const [k, bytes] of o.nonMated.entries()) {
     const prepared = prepareProbe(decodePalmProbe(bytes), PALM_TEMPLATE_MATCHING.maxShift);
-    for (const kind of ["rendered", "mirrored", "recombined"] as const) {
+    for (const kind of ["rendered", "mirrored"] as const) {
       const set = sets[kind];
       for (let t = 0; t < set.length; t++) scores[kind][k * set.length + t] = matchPrepared(prepared, set[t]!, PALM_TEMPLATE_MATCHING);
     }
@@ -253,7 +222,7 @@ export const backgroundTailCheck = (o: { background: BackgroundPalms; rendered: 
     const c = [compare(rendered.atOrAbove1e3, d.atOrAbove1e3), compare(rendered.atOrAbove1e4, d.atOrAbove1e4)];
     return { ...d, verdict: c.includes(-1) ? "lighter" : c.includes(1) ? "heavier" : "same" };
   };
-  return { probes: o.nonMated.length, quantileScore1e3: round(q3), quantileScore1e4: round(q4), rendered, mirrored: derived(scores.mirrored), recombined: derived(scores.recombined) };
+  return { probes: o.nonMated.length, quantileScore1e3: round(q3), quantileScore1e4: round(q4), rendered, mirrored: derived(scores.mirrored) };
 };
 
 /** Progress lines; a lighter derived tail is said plainly. */
@@ -268,6 +237,5 @@ export const describeTailCheck = (check: BackgroundTailCheck): string[] => {
   return [
     `background tail check, ${check.probes} non-mated probes against each kind; rendered: ${counts(check.rendered)}`,
     verdict("mirrored", check.mirrored),
-    verdict("recombined", check.recombined),
   ];
 };

@@ -2,7 +2,7 @@
 // (default 100,000) and D checkout lanes busy at once (default 20), on this machine.
 //
 // The background identities are palm templates from background-palms.ts (rendered palms, then
-// their mirror images and palms recombined from them), written through the real registry; the payers are simulated palms
+// their mirror images), written through the real registry; the payers are simulated palms
 // enrolled through the real path with cards in the processor simulator's vault. Each lane is a
 // real device agent with its own ONNX extractor, over its own encrypted WebSocket, running the
 // checkout machine: capture -> seal -> region (identify, authorize at the processor) -> capture
@@ -34,7 +34,7 @@ import { captureSealedSignature } from "../../edge/palm-capture.ts";
 import { CardVaultClient } from "../../edge/payments/card-vault-client.ts";
 import { SimulatedDisplay } from "../../hardware/display.ts";
 import { SimulatedPalmSensor } from "../../hardware/simulated-palm-sensor.ts";
-import { BackgroundPalms, renderedPalms } from "./background-palms.ts";
+import { BackgroundPalms, renderedBackground } from "./background-palms.ts";
 import { parseNumberInRange, parsePositiveInt, parseWholeNumber } from "../../cli/command-line.ts";
 import type { CheckoutBenchValues } from "./bench-commands.ts";
 
@@ -44,7 +44,7 @@ const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.lengt
 export const runCheckoutBench = async (values: CheckoutBenchValues) => {
   const paceMs = parseNumberInRange("pace-ms", values["pace-ms"], 0, 0, 3_600_000);
   const enrolled = parseWholeNumber("enrolled", values.enrolled, 100_000, 10_000_000);
-  const renderedWanted = Math.min(enrolled, parsePositiveInt("rendered", values.rendered, 20_000, 1_000_000));
+  const renderedWanted = Math.min(enrolled, parsePositiveInt("rendered", values.rendered, Math.ceil(enrolled / 2), 1_000_000));
   const devices = parsePositiveInt("devices", values.devices, 20, 1_000);
   const perLane = parsePositiveInt("checkouts", values.checkouts, 10);
   const payerCount = parsePositiveInt("payers", values.payers, 40, 100_000);
@@ -53,9 +53,9 @@ export const runCheckoutBench = async (values: CheckoutBenchValues) => {
   progress(`enrolled=${enrolled} rendered=${renderedWanted} devices=${devices} checkouts/lane=${perLane} payers=${payerCount} pace=${paceMs > 0 ? `${paceMs} ms` : "back to back"}`);
 
   // 1. Background identities, through the real registry (templates encrypted per identity).
-  const rendered = await renderedPalms({ gallery: renderedWanted, mated: 0, nonMated: 0, threads: availableParallelism(), progress });
-  const background = new BackgroundPalms({ count: enrolled, rendered: rendered.gallery, sourcesFrom: 0 });
-  progress(`background: ${background.renderedCount} rendered + ${background.mirroredCount} mirrored + ${background.recombinedCount} recombined palms`);
+  const { templates: rendered, singleCaptures } = await renderedBackground({ rendered: renderedWanted, mated: 0, nonMated: 0, threads: availableParallelism(), progress });
+  const background = new BackgroundPalms({ count: enrolled, rendered, sourcesFrom: 0 });
+  progress(`background: ${background.renderedCount} rendered (${singleCaptures} of them single-capture palms) + ${background.mirroredCount} mirrored`);
   const sodium = await sodiumReady;
   const keyring = await loadOrCreateRegionKeyring(dataDir);
   const db = openRegistryDatabase(dataDir);
@@ -95,7 +95,7 @@ export const runCheckoutBench = async (values: CheckoutBenchValues) => {
   const payers: number[] = [];
   for (let p = 0; p < payerCount; p++) {
     // Far from the rendered palms' subjects (10,000,000 up: open-set-rendering.ts): a payer who
-    // was one of them would be enrolled already, or a source of recombined palms.
+    // was one of them would be enrolled already, or the source of a mirrored palm.
     const seed = 80_000 + p;
     const sensor = new SimulatedPalmSensor({ seed: seed * 3 });
     sensor.present({ subjectSeed: seed, side: "right" });
@@ -173,7 +173,7 @@ export const runCheckoutBench = async (values: CheckoutBenchValues) => {
   const report = {
     bench: "checkout",
     enrolled: node.enrolledCount(),
-    background: { rendered: background.renderedCount, mirrored: background.mirroredCount, recombined: background.recombinedCount },
+    background: { rendered: background.renderedCount, singleCapture: singleCaptures, mirrored: background.mirroredCount },
     devices,
     checkouts: devices * perLane,
     pacing: paceMs > 0 ? { paceMs, perLane: `a customer every ${paceMs} ms`, lateStarts } : { paceMs: 0, perLane: "back to back" },

@@ -3,8 +3,8 @@
 // The region (cli/evaluation-region.ts: real registry with per-identity encryption, shards built
 // from it as a node builds them at first start, PalmIdentifier with the deployed policy) holds N
 // palm templates: rendered palms first (the open-set population's gallery, rendered through the
-// simulated sensor and the real extractor, cached), then palms derived from rendered ones: their
-// mirror images, then recombinations (background-palms.ts). Measured through the identifier, as a scanner's probe would be:
+// simulated sensor and the real extractor, cached, then single-capture palms), then their mirror
+// images (background-palms.ts). Measured through the identifier, as a scanner's probe would be:
 //   - mated queries, new captures of the first enrolled rendered palms: recall@1 (the template
 //     matcher's best candidate is the true identity) at the region's re-rank depth and at 8 to 64,
 //     and the policy's outcome (match to the true identity, step-up, no-match, someone else);
@@ -12,7 +12,7 @@
 //   - newcomers, other never-enrolled palms, enrolled through the real path (duplicate check);
 //   - latency at concurrency 1, 8 and 64, and a real `palmline cloud` restart over the same data
 //     directory (time to listening, resident memory).
-// Whether derived palms have the rendered palms' impostor tail is measured on every run
+// Whether mirrored palms have the rendered palms' impostor tail is measured on every run
 // (backgroundTailCheck): where it is lighter, the impostor and newcomer figures understate false
 // accepts. Progress on stderr; one JSON line on stdout.
 import { spawn } from "node:child_process";
@@ -28,7 +28,7 @@ import { PalmIdentifier, RERANK_CANDIDATES } from "../../cloud/identification/pa
 import { chooseIndexLayout, exactLayout, type IndexLayout } from "../../cloud/shards/index-layout.ts";
 import { openEvaluationRegion } from "../../cli/evaluation-region.ts";
 import { parsePositiveInt, UsageError } from "../../cli/command-line.ts";
-import { BackgroundPalms, backgroundTailCheck, describeTailCheck, renderedPalms } from "./background-palms.ts";
+import { BackgroundPalms, backgroundTailCheck, describeTailCheck, renderedBackground } from "./background-palms.ts";
 import type { IdentifyBenchValues } from "./bench-commands.ts";
 
 const repoRoot = join(import.meta.dirname, "..", "..");
@@ -78,8 +78,8 @@ const measureLatency = async (queries: readonly PalmProbe[], concurrency: number
 
 export const runIdentifyBench = async (values: IdentifyBenchValues) => {
   const enrolled = parsePositiveInt("enrolled", values.enrolled, 100_000, 1_000_000);
-  const renderedWanted = Math.min(enrolled, parsePositiveInt("rendered", values.rendered, 20_000, 1_000_000));
   const queryCount = parsePositiveInt("queries", values.queries, 1_000);
+  const renderedWanted = Math.min(enrolled, parsePositiveInt("rendered", values.rendered, Math.ceil((enrolled + queryCount) / 2), 1_000_000));
   const impostorCount = parsePositiveInt("impostors", values.impostors, 250, 100_000);
   const newcomerCount = parsePositiveInt("newcomers", values.newcomers, 200, 100_000);
   const tailProbes = parsePositiveInt("tail-probes", values["tail-probes"], 1_000, 100_000);
@@ -87,22 +87,22 @@ export const runIdentifyBench = async (values: IdentifyBenchValues) => {
   const shardCount = parsePositiveInt("shards", values.shards, 2, 256);
   const forcedNprobe = values.nprobe === undefined ? undefined : parsePositiveInt("nprobe", values.nprobe, 1);
   const candidates = parsePositiveInt("candidates", values.candidates, RERANK_CANDIDATES);
-  // Derived palms are built from rendered palms no query comes from (background-palms.ts).
-  if (queryCount + 4 > renderedWanted) throw new UsageError({ reason: `--queries must leave at least 4 of the ${renderedWanted} rendered palms unqueried (derived palms are built from them), got "${queryCount}"` });
+  // Mirrored palms are built from rendered palms no query comes from (background-palms.ts).
+  if (queryCount + 4 > renderedWanted) throw new UsageError({ reason: `--queries must leave at least 4 of the ${renderedWanted} rendered palms unqueried (mirrored palms are built from them), got "${queryCount}"` });
   const dataDir = values.data ?? mkdtempSync(join(tmpdir(), "palmline-bench-identify-"));
   progress(`enrolled=${enrolled} rendered=${renderedWanted} queries=${queryCount} impostors=${impostorCount} newcomers=${newcomerCount} shards=${shardCount} data=${dataDir}`);
 
   // 1. Rendered palms (cached; rendered on first use): the gallery, mated and non-mated probes.
   let t = performance.now();
-  const population = await renderedPalms({ gallery: renderedWanted, mated: queryCount, nonMated: Math.max(impostorCount + newcomerCount, tailProbes), threads: availableParallelism(), progress });
+  const { population, templates: rendered, singleCaptures } = await renderedBackground({ rendered: renderedWanted, mated: queryCount, nonMated: Math.max(impostorCount + newcomerCount, tailProbes), threads: availableParallelism(), progress });
   const renderSeconds = (performance.now() - t) / 1000;
   progress(`rendered palms: ${population.gallery.length} enrolled (${population.failuresToAcquire.gallery} failed), ${population.mated.length} mated and ${population.nonMated.length} non-mated probes; ${JSON.stringify(population.rendered)} rendered now, in ${renderSeconds.toFixed(1)} s`);
-  const background = new BackgroundPalms({ count: enrolled, rendered: population.gallery, sourcesFrom: Math.min(queryCount, population.gallery.length) });
-  progress(`background: ${background.renderedCount} rendered + ${background.mirroredCount} mirrored + ${background.recombinedCount} recombined, derived from ${background.sourcePalms} rendered palms`);
+  const background = new BackgroundPalms({ count: enrolled, rendered, sourcesFrom: Math.min(queryCount, population.gallery.length) });
+  progress(`background: ${background.renderedCount} rendered (${singleCaptures} of them single-capture palms) + ${background.mirroredCount} mirrored`);
 
   // 2. Do derived palms have the rendered palms' impostor tail?
   t = performance.now();
-  const tailCheck = backgroundTailCheck({ background, rendered: population.gallery, nonMated: population.nonMated.slice(0, tailProbes), templates: tailTemplates, progress });
+  const tailCheck = backgroundTailCheck({ background, rendered, nonMated: population.nonMated.slice(0, tailProbes), templates: tailTemplates, progress });
   for (const line of describeTailCheck(tailCheck)) progress(line);
   progress(`background tail check took ${((performance.now() - t) / 1000).toFixed(1)} s`);
 
@@ -206,9 +206,8 @@ export const runIdentifyBench = async (values: IdentifyBenchValues) => {
     rerankCandidates: candidates,
     population: {
       rendered: background.renderedCount,
+      singleCapture: singleCaptures,
       mirrored: background.mirroredCount,
-      recombined: background.recombinedCount,
-      derivedFrom: background.sourcePalms,
       renderedFailedToEnroll: population.failuresToAcquire.gallery,
       renderSeconds: round(renderSeconds, 1),
     },
