@@ -1,6 +1,7 @@
 // `palmline eval --open-set --gallery N`: identification among N as a deployment sees it. N
 // simulated palms enrolled through the real pipeline (rendered frames -> probe -> enrollment's
-// choice of capture; cached: edge/biometrics/evaluation/open-set-population.ts) fill a real region
+// choice of capture; cached: edge/biometrics/evaluation/open-set-population.ts), and optionally
+// single-capture palms (one rendered capture's template each, `--single-captures`) fill a real region
 // (cli/evaluation-region.ts); then new captures of enrolled palms (mated) and palms never enrolled
 // (non-mated) go through the region's identifier and its decision policy.
 //
@@ -29,6 +30,8 @@ import { openEvaluationRegion } from "./evaluation-region.ts";
 
 export interface OpenSetOptions {
   readonly gallery: number;
+  /** Single-capture palms added to the gallery (open-set-population.ts, `singleCaptures`). */
+  readonly singleCaptures: number;
   readonly mated: number;
   readonly nonMated: number;
   readonly threads: number;
@@ -44,6 +47,7 @@ export const runOpenSetEvaluation = async (o: OpenSetOptions): Promise<number> =
     gallery: o.gallery,
     mated: o.mated,
     nonMated: o.nonMated,
+    singleCaptures: o.singleCaptures,
     agreeScore: policy.calibration.scoreForFalseMatchRate(ENROLLMENT_AGREEMENT_FMR),
     threads: o.threads,
     progress: (stage, done, total) => log(`${stage}: ${done}/${total} palms`),
@@ -124,6 +128,7 @@ export const runOpenSetEvaluation = async (o: OpenSetOptions): Promise<number> =
       const observedAbove = (score: number) => scored.impostors.length - lowerBound(scored.impostors, score);
       const result = {
         gallery: enrolled,
+        gallerySingleCaptures: population.singleCaptures,
         galleryFailedToEnroll: population.failuresToAcquire.gallery,
         mated: matedAttempts,
         nonMated: nonMatedAttempts,
@@ -150,7 +155,7 @@ export const runOpenSetEvaluation = async (o: OpenSetOptions): Promise<number> =
                 }),
         modelledFpir: { at1M: modelledFpir(1_000_000), at10M: modelledFpir(10_000_000) },
       };
-      console.log(`palmline open-set evaluation: ${enrolled} enrolled (${population.failuresToAcquire.gallery} palms failed to enroll), ${matedAttempts} mated and ${nonMatedAttempts} non-mated probes`);
+      console.log(`palmline open-set evaluation: ${enrolled} enrolled (${enrolled - population.singleCaptures} from three captures, ${population.failuresToAcquire.gallery} palms failed to; ${population.singleCaptures} single-capture palms), ${matedAttempts} mated and ${nonMatedAttempts} non-mated probes`);
       console.log(`  non-mated: ${falseMatches} accepted (FPIR ${result.fpir}), ${nonMatedStepUps} step-ups (guessing the digits gets through with expected ${guessable.toFixed(3)} of them)`);
       console.log(`  mated: ${matched} matched, ${stepUps} step-ups (${stepUpAccepted} accepted by the person's digits), ${missed} no match, ${population.failuresToAcquire.mated} failed to acquire, ${wrong} given to someone else`);
       console.log(`  FNIR ${(100 * result.fnir).toFixed(3)}%, step-up rate ${(100 * result.stepUpRate).toFixed(3)}%; thresholds at N ${enrolled}: accept ${result.thresholds.acceptScore}, floor ${result.thresholds.floorScore}`);

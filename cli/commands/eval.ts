@@ -6,7 +6,7 @@ import { availableParallelism } from "node:os";
 import type { EvaluationOptions } from "../../edge/biometrics/evaluation/run-evaluation.ts";
 import { METHOD_NAMES } from "../../edge/biometrics/evaluation/pair-scorers.ts";
 import type { OpenSetOptions } from "../open-set-evaluation.ts";
-import { defineCommand, parseChoice, parsePositiveInt, UsageError, type CommandSpec, type CommandValues } from "../command-line.ts";
+import { defineCommand, parseChoice, parsePositiveInt, parseWholeNumber, UsageError, type CommandSpec, type CommandValues } from "../command-line.ts";
 
 const evalSpec = {
   name: "eval",
@@ -15,7 +15,7 @@ const evalSpec = {
     "palmline eval --dataset DIR [--kind roi|hand] [--channel visible|nir|fused] [--sessions S|G,P] [--limit-subjects N] [--method palmline|compcode] [--threads T] [--det FILE.png]",
     "       palmline eval --synthetic N [--captures K] [--channel fused|visible|nir] [--method palmline|compcode] [--threads T] [--det FILE.png]",
     "       palmline eval --pad [--subjects N]",
-    "       palmline eval --open-set [--gallery N] [--mated M] [--non-mated K] [--tail-gallery G] [--threads T]",
+    "       palmline eval --open-set [--gallery N] [--single-captures S] [--mated M] [--non-mated K] [--tail-gallery G] [--threads T]",
   ].join("\n"),
   options: {
     dataset: { type: "string" },
@@ -23,6 +23,7 @@ const evalSpec = {
     pad: { type: "boolean" },
     "open-set": { type: "boolean" },
     gallery: { type: "string" },
+    "single-captures": { type: "string" },
     mated: { type: "string" },
     "non-mated": { type: "string" },
     "tail-gallery": { type: "string" },
@@ -41,7 +42,8 @@ const evalSpec = {
     synthetic: "N synthetic palms from the simulated sensor",
     pad: "presentation-attack detection on simulated attacks",
     "open-set": "identification among --gallery enrolled simulated palms through the region's decision policy (renders are cached in .cache/open-set)",
-    gallery: "palms enrolled for --open-set (default 20000)",
+    gallery: "palms enrolled from three rendered captures each for --open-set (default 20000)",
+    "single-captures": "more gallery palms for --open-set, each enrolled from one rendered capture (default 0; the non-mated probes then stay under 10000)",
     mated: "new captures of enrolled palms for --open-set (default the smaller of 5000 and --gallery)",
     "non-mated": "palms never enrolled, one probe each, for --open-set (default 10000)",
     "tail-gallery": "gallery templates every non-mated probe is scored against to fit the impostor tail (default 200)",
@@ -63,7 +65,7 @@ const KINDS = { roi: "palm-crop", hand: "hand" } as const;
 const evaluationOptions = (values: CommandValues<typeof evalSpec.options>): EvaluationOptions => {
   const modes = [values.dataset !== undefined, values.synthetic !== undefined, values.pad === true, values["open-set"] === true].filter(Boolean).length;
   if (modes !== 1) throw new UsageError({ reason: "give exactly one of --dataset, --synthetic, --pad, --open-set" });
-  for (const name of ["gallery", "mated", "non-mated", "tail-gallery"] as const) {
+  for (const name of ["gallery", "single-captures", "mated", "non-mated", "tail-gallery"] as const) {
     if (values[name] !== undefined && values["open-set"] !== true) throw new UsageError({ reason: `--${name} needs --open-set` });
   }
   const fromDataset = values.dataset !== undefined;
@@ -90,6 +92,7 @@ const openSetOptions = (values: CommandValues<typeof evalSpec.options>): OpenSet
   const gallery = parsePositiveInt("gallery", values.gallery, 20_000, 10_000_000);
   return {
     gallery,
+    singleCaptures: values["single-captures"] === undefined ? 0 : parseWholeNumber("single-captures", values["single-captures"], 0, 10_000_000),
     mated: parsePositiveInt("mated", values.mated, Math.min(5_000, gallery), 10_000_000),
     nonMated: parsePositiveInt("non-mated", values["non-mated"], 10_000, 10_000_000),
     tailGallery: parsePositiveInt("tail-gallery", values["tail-gallery"], 200, 1_000_000),

@@ -20,7 +20,7 @@
 import { Data } from "effect";
 import { ENROLLMENT_AGREEMENT_FMR } from "../../core/palm-enrollment.ts";
 import { matchPrepared, PALM_TEMPLATE_MATCHING, prepareProbe } from "../../core/palm-template-matching.ts";
-import { cellOrientation, cellValid, decodePalmProbe, decodePalmTemplate, encodePalmTemplate, palmTemplateFromCells, type CodeBlockCells, type PalmTemplate } from "../../core/palm-template.ts";
+import { cellOrientation, cellValid, decodePalmProbe, decodePalmTemplate, palmTemplateFromCells, type CodeBlockCells, type PalmTemplate } from "../../core/palm-template.ts";
 import { deployedScoreCalibration } from "../../core/score-calibration.ts";
 import { openSetPopulation, type OpenSetPopulation } from "../../edge/biometrics/evaluation/open-set-population.ts";
 
@@ -32,11 +32,12 @@ export class InvalidBackgroundPopulation extends Data.TaggedError("InvalidBackgr
 
 /** The open-set population as the benches use it: enrollment agrees at the deployed calibration,
  *  as the region's identifier and `palmline eval --open-set` decide it, so all read the same cache. */
-export const renderedPalms = (o: { gallery: number; mated: number; nonMated: number; threads: number; progress: (line: string) => void }): Promise<OpenSetPopulation> =>
+export const renderedPalms = (o: { gallery: number; mated: number; nonMated: number; singleCaptures?: number; threads: number; progress: (line: string) => void }): Promise<OpenSetPopulation> =>
   openSetPopulation({
     gallery: o.gallery,
     mated: o.mated,
     nonMated: o.nonMated,
+    singleCaptures: o.singleCaptures ?? 0,
     agreeScore: deployedScoreCalibration.scoreForFalseMatchRate(ENROLLMENT_AGREEMENT_FMR),
     threads: o.threads,
     progress: (stage, done, total) => o.progress(`rendered palms, ${stage}: ${done}/${total}`),
@@ -63,21 +64,17 @@ export const mirroredTemplate = (t: PalmTemplate): PalmTemplate => {
 
 /** Gallery palms (enrolled from three captures) a background takes before single-capture ones. */
 export const ENROLLED_BACKGROUND_PALMS = 20_000;
-/** Where single-capture palms start among the never-enrolled ones: after the 10,000 non-mated
- *  probes of `palmline eval --open-set` and the benches' impostors and newcomers. */
-export const SINGLE_CAPTURE_FROM = 10_000;
 
 /**
  * `rendered` background palms: the first ENROLLED_BACKGROUND_PALMS from the gallery, the rest
- * single-capture palms; the population (with the mated and non-mated probes asked for) beside.
- * Palms that failed to acquire are left out, so a few fewer may come back.
+ * single-capture palms (open-set-population.ts, `singleCaptures`); the population (with the mated
+ * and non-mated probes asked for) beside. Palms that failed to acquire are left out, so a few
+ * fewer may come back.
  */
 export const renderedBackground = async (o: { rendered: number; mated: number; nonMated: number; threads: number; progress: (line: string) => void }) => {
   const gallery = Math.min(o.rendered, ENROLLED_BACKGROUND_PALMS);
-  const singles = o.rendered - gallery;
-  const population = await renderedPalms({ ...o, gallery, nonMated: singles > 0 ? Math.max(o.nonMated, SINGLE_CAPTURE_FROM + singles) : o.nonMated });
-  const singleCaptures = population.nonMated.slice(SINGLE_CAPTURE_FROM, SINGLE_CAPTURE_FROM + singles).map((probe) => encodePalmTemplate(decodePalmProbe(probe)[0]!));
-  return { population, templates: [...population.gallery, ...singleCaptures], singleCaptures: singleCaptures.length };
+  const population = await renderedPalms({ ...o, gallery, singleCaptures: o.rendered - gallery });
+  return { population, templates: population.gallery, singleCaptures: population.singleCaptures };
 };
 
 export class BackgroundPalms {

@@ -96,7 +96,7 @@ export const runIdentifyBench = async (values: IdentifyBenchValues) => {
   let t = performance.now();
   const { population, templates: rendered, singleCaptures } = await renderedBackground({ rendered: renderedWanted, mated: queryCount, nonMated: Math.max(impostorCount + newcomerCount, tailProbes), threads: availableParallelism(), progress });
   const renderSeconds = (performance.now() - t) / 1000;
-  progress(`rendered palms: ${population.gallery.length} enrolled (${population.failuresToAcquire.gallery} failed), ${population.mated.length} mated and ${population.nonMated.length} non-mated probes; ${JSON.stringify(population.rendered)} rendered now, in ${renderSeconds.toFixed(1)} s`);
+  progress(`rendered palms: ${population.gallery.length - singleCaptures} enrolled (${population.failuresToAcquire.gallery} failed) and ${singleCaptures} single-capture palms, ${population.mated.length} mated and ${population.nonMated.length} non-mated probes; ${JSON.stringify(population.rendered)} rendered now, in ${renderSeconds.toFixed(1)} s`);
   const background = new BackgroundPalms({ count: enrolled, rendered, sourcesFrom: Math.min(queryCount, population.gallery.length) });
   progress(`background: ${background.renderedCount} rendered (${singleCaptures} of them single-capture palms) + ${background.mirroredCount} mirrored`);
 

@@ -8,6 +8,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { Data } from "effect";
+import { decodePalmProbe, encodePalmTemplate } from "../../../core/palm-template.ts";
 import { DEFAULT_MODEL_PATH } from "../signature-model-contract.ts";
 import { CHUNK_PALMS, cacheKey, chunkPath, readChunk, writeChunk } from "./open-set-cache.ts";
 import type { OpenSetStage, PalmEntry } from "./open-set-rendering.ts";
@@ -26,6 +27,12 @@ export interface OpenSetPopulationOptions {
   readonly mated: number;
   /** Never-enrolled palms, one capture each. */
   readonly nonMated: number;
+  /**
+   * Further never-enrolled palms (from SINGLE_CAPTURE_FROM on, so never among the non-mated
+   * probes) whose one capture's template joins the gallery after the enrolled palms: a gallery
+   * larger than three renders per palm allows. Default 0.
+   */
+  readonly singleCaptures?: number;
   /** Enrollment's agreement threshold (the calibration's score at ENROLLMENT_AGREEMENT_FMR). */
   readonly agreeScore: number;
   readonly threads: number;
@@ -38,8 +45,10 @@ export interface OpenSetPopulationOptions {
 }
 
 export interface OpenSetPopulation {
-  /** Per enrolled palm, its stored template (encodePalmTemplate). */
+  /** Per enrolled palm, its stored template (encodePalmTemplate); then the single-capture palms'. */
   readonly gallery: readonly Uint8Array[];
+  /** How many of `gallery`, at its end, are single-capture palms. */
+  readonly singleCaptures: number;
   /** A new capture's probe (encodePalmProbe) of gallery palm `palm` (an index into `gallery`). */
   readonly mated: readonly { readonly palm: number; readonly probe: Uint8Array }[];
   /** Probes (encodePalmProbe) of palms never enrolled. */
@@ -51,6 +60,10 @@ export interface OpenSetPopulation {
   /** Palms rendered by this call (the rest came from the cache). */
   readonly rendered: Readonly<Record<OpenSetStage, number>>;
 }
+
+/** Index of the first never-enrolled palm that may be a single-capture gallery palm: the non-mated
+ *  probes of an evaluation stay below it. */
+export const SINGLE_CAPTURE_FROM = 10_000;
 
 const DEFAULT_CACHE_DIR = fileURLToPath(new URL("../../../.cache/open-set", import.meta.url));
 const PROGRESS_MS = 3_000;
@@ -184,8 +197,12 @@ const tally = (entries: readonly PalmEntry[]): Record<string, number> => {
 const failures = (entries: readonly PalmEntry[]) => entries.filter((e) => "failure" in e).length;
 
 export const openSetPopulation = async (o: OpenSetPopulationOptions): Promise<OpenSetPopulation> => {
-  for (const [name, n] of [["gallery", o.gallery], ["mated", o.mated], ["nonMated", o.nonMated]] as const) {
+  const singles = o.singleCaptures ?? 0;
+  for (const [name, n] of [["gallery", o.gallery], ["mated", o.mated], ["nonMated", o.nonMated], ["singleCaptures", singles]] as const) {
     if (!Number.isInteger(n) || n < 0) throw new InvalidOpenSetRequest({ reason: `${name} must be a whole number of palms, not ${n}` });
+  }
+  if (singles > 0 && o.nonMated > SINGLE_CAPTURE_FROM) {
+    throw new InvalidOpenSetRequest({ reason: `with single-capture gallery palms, at most ${SINGLE_CAPTURE_FROM} non-mated probes (they would overlap)` });
   }
   const pool = new RenderPool(o.threads);
   const run: StageRun = {
@@ -205,9 +222,12 @@ export const openSetPopulation = async (o: OpenSetPopulationOptions): Promise<Op
     // are rendered too (a few), so the cache does not depend on enrollment's outcome.
     const mated = await stageEntries(run, "mated", matedPalms.length === 0 ? 0 : matedPalms.at(-1)!.palm + 1);
     const matedEntries = matedPalms.map((m) => mated.entries[m.palm]!);
-    const nonMated = await stageEntries(run, "non-mated", o.nonMated);
+    const nonMatedAll = await stageEntries(run, "non-mated", singles > 0 ? SINGLE_CAPTURE_FROM + singles : o.nonMated);
+    const nonMated = { entries: nonMatedAll.entries.slice(0, o.nonMated), rendered: nonMatedAll.rendered };
+    const singleCaptures = (singles > 0 ? nonMatedAll.entries.slice(SINGLE_CAPTURE_FROM) : []).flatMap((e) => ("bytes" in e ? [encodePalmTemplate(decodePalmProbe(e.bytes)[0]!)] : []));
     return {
-      gallery: enrolled.map((e) => e.template),
+      gallery: [...enrolled.map((e) => e.template), ...singleCaptures],
+      singleCaptures: singleCaptures.length,
       mated: matedEntries.flatMap((e, galleryIndex) => ("bytes" in e ? [{ palm: galleryIndex, probe: e.bytes }] : [])),
       nonMated: nonMated.entries.flatMap((e) => ("bytes" in e ? [e.bytes] : [])),
       failuresToAcquire: { gallery: failures(gallery.entries), mated: failures(matedEntries), nonMated: failures(nonMated.entries) },
