@@ -9,10 +9,12 @@
 // all of them (x reflected, each orientation reflected with it): the simulator draws a left hand
 // as the mirror of an independently drawn right one, so a mirrored right palm is another
 // plausible left palm and the reverse. Whether mirrored palms have the rendered palms' impostor
-// tail is measured on every run (backgroundTailCheck). Palms recombined from parts of rendered
-// ones were tried and dropped: their tail is far lighter (0 of 746,100 pairs at the rendered
-// pairs' 1e-3 score, against 747), so a background holding them understates false accepts. A
-// size that rendered and mirrored palms cannot fill is refused.
+// tail is measured on every run (backgroundTailCheck). Other derivations were tried and dropped
+// because their tail is far lighter, so a background holding them understates false accepts:
+// palms recombined from parts of rendered ones (0 of 746,100 pairs at the rendered pairs' 1e-3
+// score, against 747), palms flipped about the horizontal axis (0 of 90,000 against 90) or
+// turned half round (1 of 90,000): palms share a layout of principal lines, which a mirror keeps
+// and those break. A size that rendered and mirrored palms cannot fill is refused.
 //
 // A mirrored template shares all its code with its source; a new capture of a source palm must
 // not meet its own mirror, which no other person's palm would be. Palms a bench queries with are
