@@ -8,7 +8,7 @@ import { writeFileSync } from "node:fs";
 import type { PalmFrame } from "../../../hardware/palm-sensor.ts";
 import { SimulatedPalmSensor, type PresentationAttack } from "../../../hardware/simulated-palm-sensor.ts";
 import { dPrime, detCurve, equalErrorRate, IMPOSTORS_PER_INVERSE_FMR, resolvedOperatingPointAtFmr } from "../../../core/verification-metrics.ts";
-import { fitImpostorTail, impostorTailCalibration, palmTemplateScoreCalibration, type ScoreCalibration } from "../../../core/score-calibration.ts";
+import { fitImpostorTail, impostorTailCalibration, deployedScoreCalibration, type ScoreCalibration } from "../../../core/score-calibration.ts";
 import { apcer, bpcer, thresholdAtBpcer } from "../../../core/presentation-attack-metrics.ts";
 import { SignatureExtractor, type ModelChannels, type PalmFraming } from "../signature-extractor.ts";
 import { LIVENESS_THRESHOLD } from "../liveness-check.ts";
@@ -191,7 +191,7 @@ const reportVerification = async (title: string, acquired: Acquisition, o: Evalu
       for (const r of rows) log(`    ${r}`);
     };
     check("fitted tail", impostorTailCalibration(tail));
-    if (o.method === "palmline") check("deployed palm-template calibration", palmTemplateScoreCalibration);
+    if (o.method === "palmline") check("deployed calibration (two-channel probes)", deployedScoreCalibration);
   }
   if (o.det !== undefined) {
     writeFileSync(o.det, await drawDetCurve(detCurve(genuine, impostors), eer.eer));
