@@ -3,7 +3,7 @@
 // to the region's X25519 template key on the device, so the session layer, logs and proxies only
 // ever carry ciphertext; only the component holding the template secret key (the matcher) can
 // open it. On the wire the field is still called the palm's signature.
-import { decodePalmProbe, encodePalmProbe, PALM_PROBE_MAX_VARIANTS, PALM_TEMPLATE_HEADER_BYTES, PALM_TEMPLATE_MAX_BYTES, type PalmProbe } from "../core/palm-template.ts";
+import { decodePalmProbe, encodePalmProbe, PALM_PROBE_MAX_VARIANTS, PALM_TEMPLATE_HEADER_BYTES, PALM_TEMPLATE_MAX_BYTES, wipePalmProbe, type PalmProbe } from "../core/palm-template.ts";
 import { SealedSignatureInvalid } from "./errors.ts";
 import { loadSodium } from "./sodium.ts";
 
@@ -55,5 +55,17 @@ export const openSealedSignature = async (sealed: Uint8Array, keys: TemplateKeyP
     throw new SealedSignatureInvalid({ reason: cause instanceof Error ? cause.message : "invalid probe" });
   } finally {
     sodium.memzero(opened);
+  }
+};
+
+/** Opens every seal of a request, or none: when one fails, the probes already opened are wiped. */
+export const openSealedSignatures = async (sealed: readonly Uint8Array[], keys: TemplateKeyPair): Promise<PalmProbe[]> => {
+  const probes: PalmProbe[] = [];
+  try {
+    for (const s of sealed) probes.push(await openSealedSignature(s, keys));
+    return probes;
+  } catch (error) {
+    probes.forEach(wipePalmProbe);
+    throw error;
   }
 };

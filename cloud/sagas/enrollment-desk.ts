@@ -12,7 +12,7 @@
 import { createActor, fromPromise, toPromise } from "xstate";
 import type { Clock } from "../../core/clock.ts";
 import { wipePalmProbe, type PalmProbe } from "../../core/palm-template.ts";
-import { openSealedSignature, type EnrollRequest, type EnrollResult, type TemplateKeyPair } from "../../protocol/index.ts";
+import { openSealedSignatures, type EnrollRequest, type EnrollResult, type TemplateKeyPair } from "../../protocol/index.ts";
 import type { PalmIdentifier } from "../identification/palm-identifier.ts";
 import type { ProcessorAdapter } from "../payments/processor-adapter.ts";
 import type { PhoneVerifier } from "../phone/phone-verifier.ts";
@@ -41,7 +41,7 @@ export class EnrollmentDesk {
 
   async enroll(request: EnrollRequest): Promise<Omit<EnrollResult, "type" | "requestId">> {
     const { identifier, profiles, processor, phones, templateKeys, clock } = this.#o;
-    const captures: PalmProbe[] = await Promise.all(request.sealedSignatures.map((s) => openSealedSignature(s, templateKeys)));
+    const captures: PalmProbe[] = await openSealedSignatures(request.sealedSignatures, templateKeys);
     const digits = phoneLastFour(request.phone?.number);
     const sameAs: SameAsCandidate | undefined =
       digits === undefined ? undefined : (stepUp) => identifier.policy.resolveStepUp(stepUp, (id) => phoneLastFour(profiles.read(id).phone) === digits).outcome === "accepted";

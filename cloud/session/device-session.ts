@@ -9,10 +9,11 @@ import { Data } from "effect";
 import { createActor } from "xstate";
 import { AlreadyEnrolled, InvalidSignature } from "../../core/errors.ts";
 import type { DeviceId } from "../../core/ids.ts";
-import { wipePalmProbe, type PalmProbe } from "../../core/palm-template.ts";
+import { wipePalmProbe } from "../../core/palm-template.ts";
 import {
   CloseCode,
   openSealedSignature,
+  openSealedSignatures,
   type PeerAdmission,
   type SecureChannel,
   type TemplateKeyPair,
@@ -69,9 +70,6 @@ export const runDeviceSession = (
   const ready = (id: DeviceId) =>
     channel.send({ type: "session.ready", deviceId: id, templatePublicKey: deps.templateKeys.publicKey, serverTime: deps.now() });
   if (currentDevice !== undefined) ready(currentDevice);
-
-  const openAll = (sealed: readonly Uint8Array[]): Promise<PalmProbe[]> =>
-    Promise.all(sealed.map((s) => openSealedSignature(s, deps.templateKeys)));
 
   /** The same three fields whatever the outcome, so the answer's shape says nothing. */
   const identifyOutcome = async (
@@ -147,7 +145,7 @@ export const runDeviceSession = (
           break;
         }
         try {
-          const captures = await openAll(message.sealedSignatures);
+          const captures = await openSealedSignatures(message.sealedSignatures, deps.templateKeys);
           const identityId = await deps.identifier.enroll(captures).finally(() => captures.forEach(wipePalmProbe));
           deps.log(`enrolled ${identityId} from device ${currentDevice}`);
           channel.send({ type: "enroll.result", requestId: message.requestId, outcome: "enrolled", identityId });

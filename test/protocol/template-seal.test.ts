@@ -3,6 +3,7 @@ import { encodePalmProbe } from "../../core/palm-template.ts";
 import {
   generateTemplateKeyPair,
   openSealedSignature,
+  openSealedSignatures,
   sealSignature,
   SEAL_OVERHEAD_BYTES,
   SEALED_SIGNATURE_MAX_BYTES,
@@ -53,5 +54,20 @@ describe("template seal", () => {
     const sodium = await loadSodium();
     const sealed = sodium.crypto_box_seal(new Uint8Array(2000).fill(3), keys.publicKey);
     await expect(openSealedSignature(sealed, keys)).rejects.toMatchObject({ _tag: "SealedSignatureInvalid", reason: expect.stringContaining("invalid palm template") });
+  });
+});
+
+describe("opening a request's seals", () => {
+  test("opens every seal in order", async () => {
+    const keys = await generateTemplateKeyPair();
+    const probes = [syntheticPalm(1)(0), syntheticPalm(2)(0)];
+    const opened = await openSealedSignatures(await Promise.all(probes.map((p) => sealSignature(p, keys.publicKey))), keys);
+    expect(opened).toEqual(probes);
+  });
+
+  test("fails as a whole, with the bad seal's typed error, when one seal of several is bad", async () => {
+    const keys = await generateTemplateKeyPair();
+    const good = await sealSignature(syntheticPalm(1)(0), keys.publicKey);
+    await expect(openSealedSignatures([good, new Uint8Array(12), good], keys)).rejects.toBeInstanceOf(SealedSignatureInvalid);
   });
 });
