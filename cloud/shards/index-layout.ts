@@ -34,11 +34,11 @@ export const PROJECTED_DIMENSION = 128;
 export const exactLayout: IndexLayout = { description: "IDMap,Flat", nprobe: 0, trainingSize: 0, metric: "inner-product" };
 
 /**
- * nlist ~ 4·sqrt(n) per shard keeps lists a few hundred long; probing 128 of them (1/8 at
- * 50,000 per shard, 1/16 at 500,000) bounds the scan per query, and the exact re-rank restores
- * the order. At 100,000 enrolled, probes of 200 simulated payers' palms (unlike the index's
- * training sample) were lost when template and probe fell in different lists: 3-6 at 8 probes,
- * 1-3 at 16, 0-3 at 32, 0-1 at 64, none at 128 (docs/flows.md, "Measured").
+ * nlist ~ 4·sqrt(n) per shard keeps lists a few hundred long; half of them are probed, and the
+ * template matcher restores the order. The templates' pooled vectors separate palms less than
+ * the previous float signature did: at 200,000 enrolled (1,024 lists per shard) new captures of
+ * 997 enrolled palms were found by 0.996 of searches probing 128 lists and 0.999 probing 512
+ * (`npm run bench -- identify --enrolled 200000 [--nprobe 512]`, docs/architecture.md).
  * Inverted lists hold the projected vectors as floats (512 bytes at 128 components): with
  * Debian's generic (non-AVX2) libfaiss, decoding SQ8 codes cost more than it saved.
  */
@@ -48,7 +48,7 @@ export const chooseIndexLayout = (totalIdentities: number, shardCount: number, d
   const nlist = 2 ** Math.round(Math.log2(4 * Math.sqrt(perShard)));
   return {
     description: `PCA${PROJECTED_DIMENSION},IVF${nlist},Flat`,
-    nprobe: Math.min(nlist, Math.max(128, nlist / 16)),
+    nprobe: Math.min(nlist, Math.max(128, nlist / 2)),
     trainingSize: Math.min(totalIdentities, Math.max(30 * nlist, 50_000)),
     metric: "l2",
   };
