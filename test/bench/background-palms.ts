@@ -79,6 +79,10 @@ export const renderedBackground = async (o: { rendered: number; mated: number; n
   return { population, templates: population.gallery, singleCaptures: population.singleCaptures };
 };
 
+/** Rendered palms to ask for so that they and their mirrors fill `count` with `queried` of them
+ *  kept out: half, plus room for the palms that fail to acquire (about 0.5 %). */
+export const renderedPalmsFor = (count: number, queried = 0): number => Math.min(count, Math.ceil(((count + queried) / 2) * 1.01) + 16);
+
 export class BackgroundPalms {
   readonly count: number;
   /** Rendered templates that start the population (all of them when count allows). */

@@ -34,7 +34,7 @@ import { captureSealedSignature } from "../../edge/palm-capture.ts";
 import { CardVaultClient } from "../../edge/payments/card-vault-client.ts";
 import { SimulatedDisplay } from "../../hardware/display.ts";
 import { SimulatedPalmSensor } from "../../hardware/simulated-palm-sensor.ts";
-import { BackgroundPalms, renderedBackground } from "./background-palms.ts";
+import { BackgroundPalms, renderedBackground, renderedPalmsFor } from "./background-palms.ts";
 import { parseNumberInRange, parsePositiveInt, parseWholeNumber } from "../../cli/command-line.ts";
 import type { CheckoutBenchValues } from "./bench-commands.ts";
 
@@ -44,7 +44,7 @@ const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.lengt
 export const runCheckoutBench = async (values: CheckoutBenchValues) => {
   const paceMs = parseNumberInRange("pace-ms", values["pace-ms"], 0, 0, 3_600_000);
   const enrolled = parseWholeNumber("enrolled", values.enrolled, 100_000, 10_000_000);
-  const renderedWanted = Math.min(enrolled, parsePositiveInt("rendered", values.rendered, Math.ceil(enrolled / 2), 1_000_000));
+  const renderedWanted = Math.min(enrolled, parsePositiveInt("rendered", values.rendered, renderedPalmsFor(enrolled), 1_000_000));
   const devices = parsePositiveInt("devices", values.devices, 20, 1_000);
   const perLane = parsePositiveInt("checkouts", values.checkouts, 10);
   const payerCount = parsePositiveInt("payers", values.payers, 40, 100_000);

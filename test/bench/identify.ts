@@ -28,7 +28,7 @@ import { PalmIdentifier, RERANK_CANDIDATES } from "../../cloud/identification/pa
 import { chooseIndexLayout, exactLayout, type IndexLayout } from "../../cloud/shards/index-layout.ts";
 import { openEvaluationRegion } from "../../cli/evaluation-region.ts";
 import { parsePositiveInt, UsageError } from "../../cli/command-line.ts";
-import { BackgroundPalms, backgroundTailCheck, describeTailCheck, renderedBackground } from "./background-palms.ts";
+import { BackgroundPalms, backgroundTailCheck, describeTailCheck, renderedBackground, renderedPalmsFor } from "./background-palms.ts";
 import type { IdentifyBenchValues } from "./bench-commands.ts";
 
 const repoRoot = join(import.meta.dirname, "..", "..");
@@ -79,7 +79,7 @@ const measureLatency = async (queries: readonly PalmProbe[], concurrency: number
 export const runIdentifyBench = async (values: IdentifyBenchValues) => {
   const enrolled = parsePositiveInt("enrolled", values.enrolled, 100_000, 1_000_000);
   const queryCount = parsePositiveInt("queries", values.queries, 1_000);
-  const renderedWanted = Math.min(enrolled, parsePositiveInt("rendered", values.rendered, Math.ceil((enrolled + queryCount) / 2), 1_000_000));
+  const renderedWanted = Math.min(enrolled, parsePositiveInt("rendered", values.rendered, renderedPalmsFor(enrolled, queryCount), 1_000_000));
   const impostorCount = parsePositiveInt("impostors", values.impostors, 250, 100_000);
   const newcomerCount = parsePositiveInt("newcomers", values.newcomers, 200, 100_000);
   const tailProbes = parsePositiveInt("tail-probes", values["tail-probes"], 1_000, 100_000);

@@ -73,7 +73,7 @@ const badArguments: readonly { readonly entry: (...args: string[]) => Promise<Ru
   { entry: palmline, args: ["eval", "--open-set", "--gallery", "0"], says: "--gallery must be an integer from 1 to" },
   { entry: bench, args: ["checkout", "--enrolled", "abc"], says: "--enrolled must be an integer" },
   { entry: bench, args: ["identify", "--rendered", "0"], says: "--rendered must be an integer from 1 to 1000000" },
-  { entry: bench, args: ["identify", "--enrolled", "10", "--queries", "8"], says: "--queries must leave at least 4 of the 9 rendered palms unqueried (mirrored palms are built from them)" },
+  { entry: bench, args: ["identify", "--enrolled", "10", "--queries", "8"], says: "--queries must leave at least 4 of the 10 rendered palms unqueried (mirrored palms are built from them)" },
 ];
 
 const shown = badArguments.map((b) => ({ ...b, commandLine: [b.entry === palmline ? "palmline" : "npm run bench --", ...b.args].join(" ") }));
