@@ -19,8 +19,8 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { IdentificationPolicy } from "../core/identification-policy.ts";
-import { ENROLLMENT_AGREEMENT_FMR } from "../core/palm-enrollment.ts";
+import { enrollmentAgreementScore, IdentificationPolicy } from "../core/identification-policy.ts";
+
 import { decodePalmProbe, decodePalmTemplate } from "../core/palm-template.ts";
 import { deployedScoreCalibration, fitImpostorTail, impostorTailCalibration } from "../core/score-calibration.ts";
 import { openSetPopulation } from "../edge/biometrics/evaluation/open-set-population.ts";
@@ -48,7 +48,7 @@ export const runOpenSetEvaluation = async (o: OpenSetOptions): Promise<number> =
     mated: o.mated,
     nonMated: o.nonMated,
     singleCaptures: o.singleCaptures,
-    agreeScore: policy.calibration.scoreForFalseMatchRate(ENROLLMENT_AGREEMENT_FMR),
+    agreeScore: enrollmentAgreementScore(policy.calibration),
     threads: o.threads,
     progress: (stage, done, total) => log(`${stage}: ${done}/${total} palms`),
   });

@@ -27,7 +27,11 @@
 // person that close whose digits also match means the palm does not separate them, so the answer
 // is refused (ambiguous). A genuine person is refused that way only when such a neighbour shares
 // their last four digits (about 1 in 10^4 per neighbour).
+import { ENROLLMENT_AGREEMENT_FMR } from "./palm-enrollment.ts";
 import type { ScoreCalibration } from "./score-calibration.ts";
+
+/** The score at which two captures of an enrollment agree (core/palm-enrollment.ts), under a calibration. */
+export const enrollmentAgreementScore = (calibration: ScoreCalibration): number => calibration.scoreForFalseMatchRate(ENROLLMENT_AGREEMENT_FMR);
 
 export interface ScoredCandidate {
   readonly identityId: string;

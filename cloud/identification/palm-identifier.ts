@@ -15,8 +15,8 @@
 // identification metrics nor marks anyone as seen.
 import { AlreadyEnrolled, InvalidSignature } from "../../core/errors.ts";
 import { newIdentityId, type IdentityId } from "../../core/ids.ts";
-import { IdentificationPolicy, type DuplicateOutcome, type IdentificationOutcome, type ScoredCandidate, type StepUpCandidates } from "../../core/identification-policy.ts";
-import { chooseEnrollmentCapture, ENROLLMENT_AGREEMENT_FMR, type EnrollmentCapture } from "../../core/palm-enrollment.ts";
+import { enrollmentAgreementScore, IdentificationPolicy, type DuplicateOutcome, type IdentificationOutcome, type ScoredCandidate, type StepUpCandidates } from "../../core/identification-policy.ts";
+import { chooseEnrollmentCapture, type EnrollmentCapture } from "../../core/palm-enrollment.ts";
 import { matchPrepared, PALM_TEMPLATE_MATCHING, prepareProbe } from "../../core/palm-template-matching.ts";
 import type { PalmProbe } from "../../core/palm-template.ts";
 import { CALIBRATED_CHANNELS, deployedScoreCalibration } from "../../core/score-calibration.ts";
@@ -154,7 +154,6 @@ export class PalmIdentifier {
 
   /** Which capture an enrollment stores (core/palm-enrollment.ts); captures agree at the policy's calibration. */
   #enrollmentCapture(captures: readonly PalmProbe[]): EnrollmentCapture {
-    const agreeScore = this.policy.calibration.scoreForFalseMatchRate(ENROLLMENT_AGREEMENT_FMR);
-    return chooseEnrollmentCapture(captures, agreeScore, PALM_TEMPLATE_MATCHING);
+    return chooseEnrollmentCapture(captures, enrollmentAgreementScore(this.policy.calibration), PALM_TEMPLATE_MATCHING);
   }
 }

@@ -20,7 +20,7 @@
 // not meet its own mirror, which no other person's palm would be. Palms a bench queries with are
 // therefore kept out of the sources (`sourcesFrom`).
 import { Data } from "effect";
-import { ENROLLMENT_AGREEMENT_FMR } from "../../core/palm-enrollment.ts";
+import { enrollmentAgreementScore } from "../../core/identification-policy.ts";
 import { matchPrepared, PALM_TEMPLATE_MATCHING, prepareProbe } from "../../core/palm-template-matching.ts";
 import { cellOrientation, cellValid, decodePalmProbe, decodePalmTemplate, palmTemplateFromCells, type CodeBlockCells, type PalmTemplate } from "../../core/palm-template.ts";
 import { deployedScoreCalibration } from "../../core/score-calibration.ts";
@@ -34,13 +34,13 @@ export class InvalidBackgroundPopulation extends Data.TaggedError("InvalidBackgr
 
 /** The open-set population as the benches use it: enrollment agrees at the deployed calibration,
  *  as the region's identifier and `palmline eval --open-set` decide it, so all read the same cache. */
-export const renderedPalms = (o: { gallery: number; mated: number; nonMated: number; singleCaptures?: number; threads: number; progress: (line: string) => void }): Promise<OpenSetPopulation> =>
+const renderedPalms = (o: { gallery: number; mated: number; nonMated: number; singleCaptures?: number; threads: number; progress: (line: string) => void }): Promise<OpenSetPopulation> =>
   openSetPopulation({
     gallery: o.gallery,
     mated: o.mated,
     nonMated: o.nonMated,
     singleCaptures: o.singleCaptures ?? 0,
-    agreeScore: deployedScoreCalibration.scoreForFalseMatchRate(ENROLLMENT_AGREEMENT_FMR),
+    agreeScore: enrollmentAgreementScore(deployedScoreCalibration),
     threads: o.threads,
     progress: (stage, done, total) => o.progress(`rendered palms, ${stage}: ${done}/${total}`),
   });
