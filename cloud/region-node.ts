@@ -2,11 +2,11 @@
 // servers) and their order of start and shutdown. Behaviour lives in XState machines and plain
 // classes; this file only says what depends on what.
 //
-//   RegionNodeConfig -> RegionStorage (SQLite registry, keys) -> RegionIndex (FAISS shards)
+//   RegionNodeConfig -> RegionStorage (SQLite database, identity registry, keys) -> RegionIndex (FAISS shards following the registry)
 //                                                              -> RegionFlows (sagas, processor)
 //                                                              -> RegionReplication (peer links; settles deletions)
 //                                                              -> RegionNode (WebSocket + HTTP)
-import { Context, Effect, Layer, ManagedRuntime } from "effect";
+import { Context, Effect, Layer, ManagedRuntime, PubSub } from "effect";
 import type { Clock } from "../core/clock.ts";
 import { HybridLogicalClock } from "../core/hybrid-logical-clock.ts";
 import type { DeviceId } from "../core/ids.ts";
@@ -19,13 +19,13 @@ import { Gauge } from "./metrics/metric-registry.ts";
 import { ExpirySweeper } from "./lifecycle/expiry-sweeper.ts";
 import { RegionMetrics } from "./metrics/region-metrics.ts";
 import { RegionReplication } from "./replication/region-replication.ts";
-import { RegistryReplica } from "./replication/registry-replica.ts";
-import { indexReplicated } from "./replication/replica-indexing.ts";
-import { DeviceDirectory } from "./registry/device-directory.ts";
-import { IdentityRegistry } from "./registry/identity-registry.ts";
-import { openRegistryDatabase } from "./registry/registry-database.ts";
-import { phoneHasher } from "./registry/phone-hash.ts";
-import type { DatabaseSync } from "node:sqlite";
+import { IdentityRegistry, identityRegistryLayer, type IdentityRegistryShape } from "./identity/identity-registry.ts";
+import { phoneHasher } from "./identity/phone-hash.ts";
+import type { RegistryChange } from "./identity/registry-change.ts";
+import { followRegistry, type RegistryFollower } from "./shards/registry-follower.ts";
+import { DeviceDirectory } from "./storage/sqlite/device-directory.ts";
+import { RegionDatabase, regionDatabaseLayer } from "./storage/sqlite/region-database.ts";
+import { SqliteIdentityStorageLive } from "./storage/sqlite/sqlite-identity-storage.ts";
 import { operatorApi } from "./server/operator-api.ts";
 import { PhoneVerifier, type SmsGateway } from "./phone/phone-verifier.ts";
 import { RegionPortalDirectory } from "./portal/region-portal-directory.ts";
@@ -82,19 +82,17 @@ export class RegionStorage extends Context.Service<
   RegionStorage,
   {
     readonly keyring: RegionKeyring;
-    readonly registry: IdentityRegistry;
+    /** The one owner of identity state (cloud/identity/identity-registry.ts). */
+    readonly registry: IdentityRegistryShape;
     readonly devices: DeviceDirectory;
-    readonly db: DatabaseSync;
-    readonly hlc: HybridLogicalClock;
-    readonly sodium: Awaited<typeof sodiumReady>;
-    /** The registry as a replica of the federation's CRDT: change feed, merge, digests, peers. */
-    readonly replica: RegistryReplica;
+    /** The payment ledger's rows live in the region database too. */
+    readonly ledgerDatabase: RegionDatabase["Service"]["db"];
   }
 >()("palmline/RegionStorage") {}
 
 export class RegionIndex extends Context.Service<
   RegionIndex,
-  { readonly shards: ShardSet; readonly buildMs: number; readonly identifier: PalmIdentifier; readonly metrics: RegionMetrics }
+  { readonly shards: ShardSet; readonly buildMs: number; readonly identifier: PalmIdentifier; readonly metrics: RegionMetrics; readonly index: RegistryFollower }
 >()("palmline/RegionIndex") {}
 
 export interface RegionNodeHandle {
@@ -116,30 +114,47 @@ export interface RegionNodeHandle {
 
 export class RegionNode extends Context.Service<RegionNode, RegionNodeHandle>()("palmline/RegionNode") {}
 
-const RegionStorageLive = Layer.effect(
-  RegionStorage,
-  Effect.gen(function* () {
-    const config = yield* RegionNodeConfig;
-    const sodium = yield* Effect.promise(() => sodiumReady);
-    const keyring = yield* Effect.promise(() => loadOrCreateRegionKeyring(config.dataDir));
-    const db = yield* Effect.acquireRelease(
-      // The node alone writes identities, so it alone sweeps keys a crash left orphaned.
-      Effect.sync(() => openRegistryDatabase(config.dataDir, { sweepOrphanKeys: true })),
-      (database) => Effect.sync(() => database.close()),
-    );
-    const hlc = new HybridLogicalClock(config.regionId, () => config.clock.now());
-    const vault = new IdentityVault(sodium, keyring.storageKey);
-    return {
-      keyring,
-      registry: new IdentityRegistry({ db, vault, hlc, regionId: config.regionId }),
-      replica: new RegistryReplica({ db, vault, hlc, regionId: config.regionId, phoneHash: phoneHasher(keyring.storageKey) }),
-      devices: new DeviceDirectory(db),
-      db,
-      hlc,
-      sodium,
-    };
-  }),
-);
+/** The region's keys, loaded (or created) once: the storage key wraps every data key. */
+class RegionKeys extends Context.Service<RegionKeys, { readonly keyring: RegionKeyring; readonly vault: IdentityVault }>()("palmline/RegionKeys") {}
+
+// The region database, identity storage over it (SQLite) and the registry over that. The
+// database closes after everything that uses it.
+const regionStorageLayer = (settings: RegionNodeSettings) =>
+  Layer.effect(
+    RegionStorage,
+    Effect.gen(function* () {
+      const { keyring } = yield* RegionKeys;
+      const { db } = yield* RegionDatabase;
+      const registry = yield* IdentityRegistry;
+      return { keyring, registry, devices: new DeviceDirectory(db), ledgerDatabase: db };
+    }),
+  ).pipe(
+    Layer.provideMerge(
+      Layer.unwrap(
+        Effect.gen(function* () {
+          const { keyring, vault } = yield* RegionKeys;
+          return identityRegistryLayer({
+            regionId: settings.regionId,
+            vault,
+            hlc: new HybridLogicalClock(settings.regionId, () => settings.clock.now()),
+            phoneHash: phoneHasher(keyring.storageKey),
+          });
+        }),
+      ),
+    ),
+    Layer.provideMerge(SqliteIdentityStorageLive),
+    Layer.provideMerge(regionDatabaseLayer(settings.dataDir)),
+    Layer.provideMerge(
+      Layer.effect(
+        RegionKeys,
+        Effect.gen(function* () {
+          const sodium = yield* Effect.promise(() => sodiumReady);
+          const keyring = yield* Effect.promise(() => loadOrCreateRegionKeyring(settings.dataDir));
+          return { keyring, vault: new IdentityVault(sodium, keyring.storageKey) };
+        }),
+      ),
+    ),
+  );
 
 // Shards are derived state, on worker threads: loaded from their snapshot, the registry replayed
 // since it and checked against it (cloud/shards/region-shards.ts), so they hold exactly the live
@@ -158,14 +173,17 @@ const RegionIndexLive = Layer.effect(
     // One identifier for the whole node: it serialises enrollments, so the duplicate check holds
     // across every path that enrolls (device sessions and the enrollment saga alike).
     const metrics = new RegionMetrics();
+    // Every registry commit reaches the index in order (cloud/shards/registry-follower.ts).
+    const index = yield* followRegistry(registry, region.shards, config.log);
     const identifier = new PalmIdentifier({
       registry,
       shards: region.shards,
+      index,
       now: () => config.clock.now(),
       observe: (outcome, seconds) => metrics.recordIdentification(outcome, seconds),
       ...(config.identificationPolicy !== undefined ? { policy: config.identificationPolicy } : {}),
     });
-    return { shards: region.shards, buildMs: region.report.ms, identifier, metrics };
+    return { shards: region.shards, buildMs: region.report.ms, identifier, metrics, index };
   }),
 );
 
@@ -177,9 +195,23 @@ const RegionReplicationLive = Layer.effect(
   RegionReplicationService,
   Effect.gen(function* () {
     const config = yield* RegionNodeConfig;
-    const { keyring, registry, replica } = yield* RegionStorage;
-    const { shards, metrics } = yield* RegionIndex;
+    const { keyring, registry } = yield* RegionStorage;
+    const { metrics, index } = yield* RegionIndex;
     const flows = yield* RegionFlowsService;
+    // Records merged from peers are counted, and may carry another region's open payments
+    // dropping to 0: a deletion requested here and waiting for them may complete now.
+    const subscription = yield* registry.subscribeChanges;
+    yield* Effect.forkScoped(
+      Effect.forever(
+        Effect.flatMap(PubSub.take(subscription), (change: RegistryChange) =>
+          Effect.promise(async () => {
+            if (change.source !== "peer") return;
+            metrics.recordReplicated(change.changed.length);
+            await flows.deletions.settlePending().catch((error: unknown) => config.log(`pending deletions not settled: ${error instanceof Error ? error.message : String(error)}`));
+          }),
+        ),
+      ),
+    );
     const replication = yield* Effect.acquireRelease(
       Effect.sync(() => {
         const service = new RegionReplication({
@@ -187,20 +219,11 @@ const RegionReplicationLive = Layer.effect(
           identity: keyring.identity,
           ...(config.federationKey !== undefined ? { federationKey: config.federationKey } : {}),
           peers: config.peers ?? [],
-          replica,
-          index: async (outcome) => {
-            await indexReplicated(outcome, { registry, shards });
-          },
-          liveCount: () => registry.liveCount(),
+          registry,
+          indexed: (seq) => index.reached(seq),
           clock: config.replicationTimers ?? config.clock,
           log: config.log,
           ...(config.antiEntropyEveryMs !== undefined ? { antiEntropyEveryMs: config.antiEntropyEveryMs } : {}),
-          onApplied: (changed) => {
-            metrics.recordReplicated(changed);
-            // Another region's records may carry its open payments dropping to 0: a deletion
-            // requested here and waiting for them may complete now.
-            flows.deletions.settlePending().catch((error: unknown) => config.log(`pending deletions not settled: ${error instanceof Error ? error.message : String(error)}`));
-          },
         });
         service.start();
         return service;
@@ -223,17 +246,13 @@ const RegionFlowsLive = Layer.effect(
   RegionFlowsService,
   Effect.gen(function* () {
     const config = yield* RegionNodeConfig;
-    const { keyring, registry, db, hlc, sodium } = yield* RegionStorage;
-    const { shards, identifier } = yield* RegionIndex;
+    const { keyring, registry, ledgerDatabase } = yield* RegionStorage;
+    const { identifier, index } = yield* RegionIndex;
     return createRegionFlows({
-      db,
-      sodium,
-      storageKey: keyring.storageKey,
-      hlc,
-      regionId: config.regionId,
+      registry,
+      ledger: ledgerDatabase,
       identifier,
-      shards,
-      isLive: (identityId) => registry.isLive(identityId),
+      index,
       templateKeys: keyring.template,
       clock: config.clock,
       log: config.log,
@@ -250,7 +269,7 @@ const RegionNodeServerLive = Layer.effect(
   RegionNode,
   Effect.gen(function* () {
     const config = yield* RegionNodeConfig;
-    const { keyring, registry, devices, db } = yield* RegionStorage;
+    const { keyring, registry, devices } = yield* RegionStorage;
     const { shards, identifier, metrics } = yield* RegionIndex;
     const flows = yield* RegionFlowsService;
     const replication = yield* RegionReplicationService;
@@ -259,7 +278,7 @@ const RegionNodeServerLive = Layer.effect(
       clock: config.clock,
       identityByPhone: (phone) => flows.profiles.findByPhone(phone),
     });
-    const portal = portalRoutes({ signIn: portalSignIn, directory: new RegionPortalDirectory(db, flows), log: config.log });
+    const portal = portalRoutes({ signIn: portalSignIn, directory: new RegionPortalDirectory(flows), log: config.log });
     const server = yield* Effect.acquireRelease(
       Effect.promise(() =>
         startRegionServer({
@@ -273,7 +292,7 @@ const RegionNodeServerLive = Layer.effect(
           templateKeys: keyring.template,
           now: () => config.clock.now(),
           log: config.log,
-          status: () => ({ enrolled: registry.liveCount(), indexed: shards.size }),
+          status: () => ({ enrolled: Effect.runSync(registry.liveCount()), indexed: shards.size }),
           flows,
           ...(config.inspection !== undefined ? { inspectSessions: config.inspection.inspectAs("sessions") } : {}),
           routes: [portal, metrics.route()],
@@ -282,13 +301,13 @@ const RegionNodeServerLive = Layer.effect(
             replication: () => replication.status(),
             ...(config.operatorToken !== undefined ? { operatorToken: config.operatorToken } : {}),
             now: () => config.clock.now(),
-            isLive: (identityId) => registry.isLive(identityId),
+            isLive: (identityId) => Effect.runSync(registry.isLive(identityId)),
           }),
         }),
       ),
       (s) => Effect.promise(() => s.close()),
     );
-    metrics.watch({ sessions: () => server.sessions.size, shardSizes: () => shards.shardSizes, enrolled: () => registry.liveCount() });
+    metrics.watch({ sessions: () => server.sessions.size, shardSizes: () => shards.shardSizes, enrolled: () => Effect.runSync(registry.liveCount()) });
     // Probing, per device, for the operator (cloud/session/probe-guard.ts).
     const perDevice = (counts: ReadonlyMap<string, number>) => () => [...counts].map(([device, value]) => ({ labels: { device }, value }));
     metrics.registry.register(new Gauge("palmline_device_identification_failures", "No-matches, step-ups and refused phone digits per device since start.", perDevice(flows.probes.failures)));
@@ -304,7 +323,7 @@ const RegionNodeServerLive = Layer.effect(
     const expiry = yield* Effect.acquireRelease(
       Effect.promise(async () => {
         await flows.deletions.settlePending();
-        const sweeper = new ExpirySweeper({ db, regionId: config.regionId, deletions: flows.deletions, clock: config.clock, log: config.log, expired: (n) => metrics.identitiesExpired.inc({}, n) });
+        const sweeper = new ExpirySweeper({ registry, deletions: flows.deletions, clock: config.clock, log: config.log, expired: (n) => metrics.identitiesExpired.inc({}, n) });
         sweeper.start();
         return sweeper;
       }),
@@ -319,7 +338,7 @@ const RegionNodeServerLive = Layer.effect(
       url: server.url,
       httpUrl: server.httpUrl,
       identityPublicKey: keyring.identity.publicKey,
-      enrolledCount: () => registry.liveCount(),
+      enrolledCount: () => Effect.runSync(registry.liveCount()),
       issueProvisioningCode: () => devices.issueProvisioningCode(config.clock.now()),
       revokeDevice: (deviceId: DeviceId) => {
         const known = devices.revoke(deviceId, config.clock.now());
@@ -340,7 +359,7 @@ export const regionNodeLayer = (settings: RegionNodeSettings) =>
     Layer.provideMerge(RegionReplicationLive),
     Layer.provideMerge(RegionFlowsLive),
     Layer.provideMerge(RegionIndexLive),
-    Layer.provideMerge(RegionStorageLive),
+    Layer.provideMerge(regionStorageLayer(settings)),
     Layer.provide(Layer.succeed(RegionNodeConfig, settings)),
   );
 

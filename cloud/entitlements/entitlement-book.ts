@@ -1,8 +1,11 @@
 // Who may enter where: event tickets (a venue, a validity window, single or multiple entry) and
 // workplace badges (a site, a weekly schedule of opening windows in UTC). Managed through the
-// node's HTTP API; a ticket entry is spent only when the gate reports a real passage.
+// node's HTTP API; a ticket entry is spent only when the gate reports a real passage. They hang
+// off an identity, so they rest in the identity registry and go with its tombstone.
 import { randomBytes } from "node:crypto";
-import type { DatabaseSync } from "node:sqlite";
+import { Effect } from "effect";
+import type { IdentityRegistryShape } from "../identity/identity-registry.ts";
+import type { StoredEntitlement } from "../storage/identity-storage.ts";
 
 /** A weekly window: day 0 = Sunday, minutes since midnight UTC, [from, to). */
 export interface WeeklyWindow {
@@ -50,74 +53,60 @@ export const decideEntry = (entitlements: readonly Entitlement[], at: number): E
   return { kind: "denied", reason: reasons[0]! };
 };
 
-interface Row {
-  entitlement_id: string;
-  identity_id: string;
-  kind: string;
-  venue_id: string;
-  label: string;
-  valid_from_ms: number;
-  valid_until_ms: number;
-  entries_allowed: number | null;
-  entries_used: number;
-  schedule: string | null;
-}
-
-const fromRow = (r: Row): Entitlement => ({
-  entitlementId: r.entitlement_id,
-  identityId: r.identity_id,
-  kind: r.kind === "badge" ? "badge" : "ticket",
-  venueId: r.venue_id,
-  label: r.label,
-  validFrom: r.valid_from_ms,
-  validUntil: r.valid_until_ms,
-  entriesAllowed: r.entries_allowed,
-  entriesUsed: r.entries_used,
-  schedule: r.schedule === null ? null : (JSON.parse(r.schedule) as WeeklyWindow[]),
+const fromStored = (e: StoredEntitlement): Entitlement => ({
+  entitlementId: e.entitlementId,
+  identityId: e.identityId,
+  kind: e.kind === "badge" ? "badge" : "ticket",
+  venueId: e.venueId,
+  label: e.label,
+  validFrom: e.validFromMs,
+  validUntil: e.validUntilMs,
+  entriesAllowed: e.entriesAllowed,
+  entriesUsed: e.entriesUsed,
+  schedule: e.schedule === null ? null : (JSON.parse(e.schedule) as WeeklyWindow[]),
 });
 
 export class EntitlementBook {
-  readonly #db: DatabaseSync;
+  readonly #registry: IdentityRegistryShape;
 
-  constructor(db: DatabaseSync) {
-    this.#db = db;
+  constructor(registry: IdentityRegistryShape) {
+    this.#registry = registry;
   }
 
+  /** Grants an entitlement to a live identity; fails with IdentityNotLive otherwise. */
   grant(grant: EntitlementGrant): Entitlement {
-    const id = `ent_${randomBytes(9).toString("base64url")}`;
-    this.#db
-      .prepare(
-        `INSERT INTO entitlements (entitlement_id, identity_id, kind, venue_id, label, valid_from_ms, valid_until_ms, entries_allowed, schedule)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(id, grant.identityId, grant.kind, grant.venueId, grant.label, grant.validFrom, grant.validUntil, grant.kind === "ticket" ? grant.entries : null, grant.kind === "badge" ? JSON.stringify(grant.schedule) : null);
-    return this.get(id)!;
+    const entitlement: StoredEntitlement = {
+      entitlementId: `ent_${randomBytes(9).toString("base64url")}`,
+      identityId: grant.identityId,
+      kind: grant.kind,
+      venueId: grant.venueId,
+      label: grant.label,
+      validFromMs: grant.validFrom,
+      validUntilMs: grant.validUntil,
+      entriesAllowed: grant.kind === "ticket" ? grant.entries : null,
+      entriesUsed: 0,
+      schedule: grant.kind === "badge" ? JSON.stringify(grant.schedule) : null,
+      revokedMs: null,
+    };
+    Effect.runSync(this.#registry.grantEntitlement(entitlement));
+    return fromStored(entitlement);
   }
 
   get(entitlementId: string): Entitlement | undefined {
-    const row = this.#db.prepare("SELECT * FROM entitlements WHERE entitlement_id = ?").get(entitlementId) as Row | undefined;
-    return row === undefined ? undefined : fromRow(row);
+    const stored = Effect.runSync(this.#registry.entitlement(entitlementId));
+    return stored === undefined ? undefined : fromStored(stored);
   }
 
   revoke(entitlementId: string, nowMs: number): boolean {
-    return this.#db.prepare("UPDATE entitlements SET revoked_ms = ? WHERE entitlement_id = ? AND revoked_ms IS NULL").run(nowMs, entitlementId).changes > 0;
+    return Effect.runSync(this.#registry.revokeEntitlement(entitlementId, nowMs));
   }
 
   forIdentity(identityId: string, venueId?: string): Entitlement[] {
-    const rows = (
-      venueId === undefined
-        ? this.#db.prepare("SELECT * FROM entitlements WHERE identity_id = ? AND revoked_ms IS NULL").all(identityId)
-        : this.#db.prepare("SELECT * FROM entitlements WHERE identity_id = ? AND venue_id = ? AND revoked_ms IS NULL").all(identityId, venueId)
-    ) as unknown as Row[];
-    return rows.map(fromRow);
+    return Effect.runSync(this.#registry.entitlementsOf(identityId, venueId)).map(fromStored);
   }
 
   /** Spends one entry, only while one is left: two gates cannot both spend the last entry. */
   recordEntry(entitlementId: string): boolean {
-    return (
-      this.#db
-        .prepare("UPDATE entitlements SET entries_used = entries_used + 1 WHERE entitlement_id = ? AND (entries_allowed IS NULL OR entries_used < entries_allowed)")
-        .run(entitlementId).changes > 0
-    );
+    return Effect.runSync(this.#registry.countEntry(entitlementId));
   }
 }

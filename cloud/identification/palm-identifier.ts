@@ -20,7 +20,10 @@ import { chooseEnrollmentCapture, type EnrollmentCapture } from "../../core/palm
 import { matchPrepared, PALM_TEMPLATE_MATCHING, prepareProbe } from "../../core/palm-template-matching.ts";
 import type { PalmProbe } from "../../core/palm-template.ts";
 import { CALIBRATED_CHANNELS, deployedScoreCalibration } from "../../core/score-calibration.ts";
-import type { IdentityRegistry } from "../registry/identity-registry.ts";
+import { Data, Effect, Semaphore } from "effect";
+import type { IdentityProfileFields } from "../identity/identity-fields.ts";
+import type { IdentityRegistryShape } from "../identity/identity-registry.ts";
+import type { RegistryFollower } from "../shards/registry-follower.ts";
 import type { ShardSet } from "../shards/shard-set.ts";
 
 /** Candidates the template matcher scores per identification (docs/architecture.md, "Identification at scale"). */
@@ -31,22 +34,33 @@ export type IdentificationDecision =
   | { readonly outcome: "no-match" }
   | { readonly outcome: "step-up"; readonly stepUp: StepUpCandidates };
 
+/** An enrollment withdrawn by its caller before anything was committed. */
+export class EnrollmentWithdrawn extends Data.TaggedError("EnrollmentWithdrawn")<{}> {
+  override get message() {
+    return "the enrollment was withdrawn before it was stored";
+  }
+}
+
 /** Whether a newcomer in the grey zone is one of the close candidates (enrollment's step-up). */
 export type SameAsCandidate = (stepUp: StepUpCandidates) => boolean;
 
 export class PalmIdentifier {
-  readonly #registry: IdentityRegistry;
+  readonly #registry: IdentityRegistryShape;
   readonly #shards: ShardSet;
+  readonly #index: RegistryFollower;
   readonly policy: IdentificationPolicy;
   readonly #now: () => number;
   readonly #candidates: number;
   readonly #observe: (outcome: IdentificationDecision["outcome"], seconds: number) => void;
-  #enrolling: Promise<unknown> = Promise.resolve();
+  /** One enrollment at a time, from the duplicate check until the index holds the new palm. */
+  readonly #enrolling = Semaphore.makeUnsafe(1);
 
   /** Without a `policy`, the deployed calibration decides at the default target FPIR. */
   constructor(options: {
-    registry: IdentityRegistry;
+    registry: IdentityRegistryShape;
     shards: ShardSet;
+    /** The shards' follower of the registry: an enrollment answers once the index holds it. */
+    index: RegistryFollower;
     now: () => number;
     policy?: IdentificationPolicy;
     candidates?: number;
@@ -56,6 +70,7 @@ export class PalmIdentifier {
     this.#observe = options.observe ?? (() => {});
     this.#registry = options.registry;
     this.#shards = options.shards;
+    this.#index = options.index;
     this.#now = options.now;
     this.#candidates = options.candidates ?? RERANK_CANDIDATES;
     this.policy = options.policy ?? new IdentificationPolicy({ calibration: deployedScoreCalibration });
@@ -65,7 +80,7 @@ export class PalmIdentifier {
     const started = performance.now();
     const outcome = this.policy.decide(await this.#scored(probe), this.#enrolled());
     const decision = this.#typed(outcome);
-    if (decision.outcome === "match") this.#registry.recordSeen(decision.identityId, this.#now());
+    if (decision.outcome === "match") await Effect.runPromise(this.#registry.recordSeen(decision.identityId, this.#now()));
     this.#observe(decision.outcome, (performance.now() - started) / 1000);
     return decision;
   }
@@ -83,8 +98,8 @@ export class PalmIdentifier {
    * A person confirmed as this identity by a step-up: a use like a match, so it keeps the
    * identity alive (expiry). The identification itself was counted when it asked for the step-up.
    */
-  recordStepUpConfirmed(identityId: string): void {
-    this.#registry.recordSeen(identityId as IdentityId, this.#now());
+  recordStepUpConfirmed(identityId: string): Promise<void> {
+    return Effect.runPromise(this.#registry.recordSeen(identityId, this.#now()));
   }
 
   /** The closest live identity by the template matcher among the index's best candidates, matching or not. */
@@ -119,7 +134,7 @@ export class PalmIdentifier {
     const prepared = prepareProbe(probe, PALM_TEMPLATE_MATCHING.maxShift);
     const scored: ScoredCandidate[] = [];
     try {
-      for (const { identityId, template } of this.#registry.templatesOf(candidates.map((c) => c.identityId))) {
+      for (const { identityId, template } of await Effect.runPromise(this.#registry.templatesOf(candidates.map((c) => c.identityId)))) {
         scored.push({ identityId, score: matchPrepared(prepared, template, PALM_TEMPLATE_MATCHING) });
         template.words.fill(0);
       }
@@ -130,25 +145,32 @@ export class PalmIdentifier {
   }
 
   /**
-   * Registry first, index second: a crash between the two leaves a registry record that the
-   * next start indexes, never an index entry without a record.
+   * Enrolls the palm with its profile (card, phone, loyalty card) in one registry commit, then
+   * waits for the index to follow: a crash between leaves a record the next start indexes, never
+   * an index entry without a record, nor a palm without its card.
    */
-  enroll(captures: readonly PalmProbe[], sameAs?: SameAsCandidate): Promise<IdentityId> {
-    const next = this.#enrolling.then(() => this.#enrollNow(captures, sameAs));
-    this.#enrolling = next.catch(() => undefined);
-    return next;
+  enroll(captures: readonly PalmProbe[], options: { sameAs?: SameAsCandidate; profile?: IdentityProfileFields; signal?: AbortSignal } = {}): Promise<IdentityId> {
+    return Effect.runPromise(this.#enrolling.withPermits(1)(Effect.promise(() => this.#enrollNow(captures, options))));
   }
 
-  async #enrollNow(captures: readonly PalmProbe[], sameAs: SameAsCandidate | undefined): Promise<IdentityId> {
+  /**
+   * `signal` withdraws an enrollment that has not committed yet (its caller gave up waiting, e.g.
+   * behind other enrollments): once the commit has begun it stands, and the caller gets its id.
+   */
+  async #enrollNow(captures: readonly PalmProbe[], { sameAs, profile, signal }: { sameAs?: SameAsCandidate; profile?: IdentityProfileFields; signal?: AbortSignal }): Promise<IdentityId> {
+    // Read again after each wait: the signal may be aborted meanwhile.
+    const withdrawn = () => signal?.aborted === true;
+    if (withdrawn()) throw new EnrollmentWithdrawn();
     const chosen = this.#enrollmentCapture(captures);
     const scored = await this.#scored(chosen.probe);
+    if (withdrawn()) throw new EnrollmentWithdrawn();
     if (this.#isDuplicate(this.policy.checkDuplicate(scored, this.#enrolled()), sameAs)) {
       // Cloud-side only (logs, tests): the wire answer says "already-enrolled" and nothing more.
       throw new AlreadyEnrolled({ identityId: scored[0]!.identityId, score: scored[0]!.score });
     }
     const identityId = newIdentityId();
-    this.#registry.enroll(identityId, chosen.template, this.#now());
-    await this.#shards.add([{ identityId, template: chosen.template }]);
+    const change = await Effect.runPromise(this.#registry.enroll([{ identityId, template: chosen.template, ...(profile !== undefined ? { profile } : {}) }], this.#now()));
+    await this.#index.reached(change.seq);
     return identityId;
   }
 

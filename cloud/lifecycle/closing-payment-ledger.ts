@@ -4,8 +4,7 @@
 // refund, the sweep of attempts a restart left in flight), so watching the ledger's writes keeps
 // the region's replicated open-payment count true and completes a pending deletion whichever
 // path settled it, with or without a device connected.
-import type { DatabaseSync } from "node:sqlite";
-import { PaymentLedger, type PaymentState } from "../registry/payment-ledger.ts";
+import { PaymentLedger, type PaymentState } from "../storage/sqlite/payment-ledger.ts";
 
 export interface LedgerWatcher {
   /** A write moved the identity's count of open payments from `before` to `open`. */
@@ -18,7 +17,7 @@ export class ClosingPaymentLedger extends PaymentLedger {
   readonly #watcher: LedgerWatcher;
 
   /** The watcher is called synchronously, after the write. */
-  constructor(db: DatabaseSync, watcher: LedgerWatcher) {
+  constructor(db: ConstructorParameters<typeof PaymentLedger>[0], watcher: LedgerWatcher) {
     super(db);
     this.#watcher = watcher;
   }

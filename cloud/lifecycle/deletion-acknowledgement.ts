@@ -3,7 +3,8 @@
 // message is sent only after the deletion has committed, so nobody is told of a deletion that
 // then failed. The number never reaches a log line.
 import type { SmsGateway } from "../phone/phone-verifier.ts";
-import type { IdentityProfiles } from "../registry/identity-profile.ts";
+import { Effect } from "effect";
+import type { IdentityRegistryShape } from "../identity/identity-registry.ts";
 
 /** Why an identity was deleted: the person asked, or nobody used it for two years. */
 export type DeletionCause = "requested" | "expired";
@@ -19,19 +20,19 @@ export interface PendingAcknowledgement {
 }
 
 export class DeletionAcknowledgement {
-  readonly #profiles: IdentityProfiles;
+  readonly #registry: IdentityRegistryShape;
   readonly #sms: SmsGateway;
   readonly #log: (line: string) => void;
 
-  constructor(options: { profiles: IdentityProfiles; sms: SmsGateway; log: (line: string) => void }) {
-    this.#profiles = options.profiles;
+  constructor(options: { registry: IdentityRegistryShape; sms: SmsGateway; log: (line: string) => void }) {
+    this.#registry = options.registry;
     this.#sms = options.sms;
     this.#log = options.log;
   }
 
   /** Reads where to send it; call before the tombstone. Undefined for an identity without a phone. */
   address(identityId: string, cause: DeletionCause): PendingAcknowledgement | undefined {
-    const phone = this.#profiles.read(identityId).phone;
+    const phone = Effect.runSync(this.#registry.readProfile(identityId)).phone;
     if (phone === undefined) return undefined;
     return {
       send: async () => {

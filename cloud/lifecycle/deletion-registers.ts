@@ -6,7 +6,9 @@
 // acknowledgement goes out once. Both are ordinary last-writer-wins field registers, encrypted
 // with the identity's data key, so the tombstone shreds them with everything else.
 import type { DeletionCause } from "./deletion-acknowledgement.ts";
-import { DELETION_REQUESTED_FIELD, OPEN_PAYMENTS_FIELD_PREFIX, openPaymentsField, type IdentityProfiles } from "../registry/identity-profile.ts";
+import { Effect } from "effect";
+import { DELETION_REQUESTED_FIELD, OPEN_PAYMENTS_FIELD_PREFIX, openPaymentsField } from "../identity/identity-fields.ts";
+import type { IdentityRegistryShape } from "../identity/identity-registry.ts";
 
 /** The replicated announcement of a deletion waiting for open payments. */
 export interface DeletionRequestNote {
@@ -25,22 +27,22 @@ const isNote = (value: unknown): value is DeletionRequestNote =>
 
 export class DeletionRegisters {
   readonly regionId: string;
-  readonly #profiles: IdentityProfiles;
+  readonly #registry: IdentityRegistryShape;
 
-  constructor(options: { profiles: IdentityProfiles; regionId: string }) {
-    this.#profiles = options.profiles;
-    this.regionId = options.regionId;
+  constructor(registry: IdentityRegistryShape) {
+    this.#registry = registry;
+    this.regionId = registry.regionId;
   }
 
   /** This region's count of the identity's open payments, for the others. False once it is deleted. */
   publishOpenPayments(identityId: string, open: number): boolean {
-    return this.#profiles.writeRegister(identityId, openPaymentsField(this.regionId), open);
+    return Effect.runSync(this.#registry.writeRegister(identityId, openPaymentsField(this.regionId), open));
   }
 
   /** Open payments the other regions have published (this region's own count is its ledger's). */
   openElsewhere(identityId: string): number {
     let open = 0;
-    for (const [field, count] of this.#profiles.readRegisters(identityId, OPEN_PAYMENTS_FIELD_PREFIX)) {
+    for (const [field, count] of Effect.runSync(this.#registry.readRegisters(identityId, OPEN_PAYMENTS_FIELD_PREFIX))) {
       if (field === openPaymentsField(this.regionId)) continue;
       if (typeof count === "number" && Number.isInteger(count) && count > 0) open += count;
     }
@@ -49,13 +51,13 @@ export class DeletionRegisters {
 
   /** The deletion request announced for the identity, if any (here or in another region). */
   requested(identityId: string): DeletionRequestNote | undefined {
-    const note = this.#profiles.readRegisters(identityId, DELETION_REQUESTED_FIELD).get(DELETION_REQUESTED_FIELD);
+    const note = Effect.runSync(this.#registry.readRegisters(identityId, DELETION_REQUESTED_FIELD)).get(DELETION_REQUESTED_FIELD);
     return isNote(note) ? note : undefined;
   }
 
   /** Announces that this region recorded a deletion request and will complete it. */
   announceRequest(identityId: string, requestedMs: number, cause: DeletionCause): boolean {
     const note: DeletionRequestNote = { requestedMs, region: this.regionId, cause };
-    return this.#profiles.writeRegister(identityId, DELETION_REQUESTED_FIELD, note);
+    return Effect.runSync(this.#registry.writeRegister(identityId, DELETION_REQUESTED_FIELD, note));
   }
 }

@@ -12,9 +12,10 @@
 // gone), but an identity enrolled elsewhere falls due here only FOREIGN_EXPIRY_GRACE_MS later:
 // its own region normally expires it first, the tombstone arrives by replication, and the person
 // gets one message, not one per region.
-import type { DatabaseSync, StatementSync } from "node:sqlite";
+import { Effect } from "effect";
 import type { Clock, TimerHandle } from "../../core/clock.ts";
 import { expiresAt, expiryCutoff } from "../../core/identity-expiry.ts";
+import type { IdentityRegistryShape } from "../identity/identity-registry.ts";
 import type { DeletionDesk } from "../sagas/deletion-desk.ts";
 
 /** Identities deleted per batch; between batches the node serves everything else. */
@@ -31,18 +32,9 @@ export const EXPIRY_RETRY_MS = 60_000;
 /** How much later than its own region a region expires an identity enrolled elsewhere. */
 export const FOREIGN_EXPIRY_GRACE_MS = 7 * 24 * 60 * 60 * 1000;
 
-/** Live identities that expiry is responsible for: not already waiting on a pending deletion. */
-const SWEEPABLE = `i.deleted_hlc IS NULL
-  AND NOT EXISTS (SELECT 1 FROM deletion_requests d WHERE d.identity_id = i.identity_id AND d.completed_ms IS NULL)`;
-/** The deadline: two years after last use, plus the grace for identities enrolled elsewhere. */
-const DEADLINE = `i.last_seen_ms + CASE WHEN i.origin_region = :region THEN 0 ELSE ${FOREIGN_EXPIRY_GRACE_MS} END`;
-// The first condition is implied by the second; it lets SQLite walk the last-seen index.
-const DUE = `${SWEEPABLE} AND i.last_seen_ms <= :cutoff AND ${DEADLINE} <= :cutoff`;
-
 export interface ExpirySweeperOptions {
-  readonly db: DatabaseSync;
-  /** This region: identities it enrolled expire on time, others a grace period later. */
-  readonly regionId: string;
+  /** The registry: its least recently seen identities (own, and enrolled elsewhere) say what is due. */
+  readonly registry: Pick<IdentityRegistryShape, "regionId" | "leastRecentlySeen">;
   readonly deletions: DeletionDesk;
   readonly clock: Clock;
   readonly log: (line: string) => void;
@@ -54,10 +46,6 @@ export interface ExpirySweeperOptions {
 export class ExpirySweeper {
   readonly #o: ExpirySweeperOptions;
   readonly #batchSize: number;
-  readonly #earliestOwn: StatementSync;
-  readonly #earliestForeign: StatementSync;
-  readonly #due: StatementSync;
-  readonly #stillDue: StatementSync;
   #timer: TimerHandle | undefined;
   #sweep: Promise<void> | undefined;
   #again = false;
@@ -67,12 +55,17 @@ export class ExpirySweeper {
   constructor(options: ExpirySweeperOptions) {
     this.#o = options;
     this.#batchSize = options.batchSize ?? EXPIRY_BATCH;
-    // Both walk the registry's index of live identities by last-seen (identities_live_last_seen)
-    // from its start: the next deadline and each batch cost what they return, not a scan.
-    this.#earliestOwn = options.db.prepare(`SELECT i.last_seen_ms AS lastSeen FROM identities i WHERE ${SWEEPABLE} AND i.origin_region = :region ORDER BY i.last_seen_ms LIMIT 1`);
-    this.#earliestForeign = options.db.prepare(`SELECT i.last_seen_ms AS lastSeen FROM identities i WHERE ${SWEEPABLE} AND i.origin_region <> :region ORDER BY i.last_seen_ms LIMIT 1`);
-    this.#due = options.db.prepare(`SELECT i.identity_id AS id FROM identities i WHERE ${DUE} ORDER BY i.last_seen_ms LIMIT :limit`);
-    this.#stillDue = options.db.prepare(`SELECT 1 AS due FROM identities i WHERE i.identity_id = :id AND ${DUE}`);
+  }
+
+  /**
+   * Identities due at `cutoff`, least recently seen first: this region's unused since the cutoff,
+   * others' since the cutoff less the grace.
+   */
+  #dueAt(cutoff: number, limit: number): { identityId: string; lastSeenMs: number }[] {
+    const { registry } = this.#o;
+    const own = Effect.runSync(registry.leastRecentlySeen({ own: true, atMostMs: cutoff, limit }));
+    const foreign = Effect.runSync(registry.leastRecentlySeen({ own: false, atMostMs: cutoff - FOREIGN_EXPIRY_GRACE_MS, limit }));
+    return [...own, ...foreign].sort((a, b) => a.lastSeenMs - b.lastSeenMs).slice(0, limit);
   }
 
   /** Sweeps what is due now, then keeps sweeping at each deadline until stopped. */
@@ -96,9 +89,10 @@ export class ExpirySweeper {
 
   /** When the next identity expires if nobody uses it, from the registry as it is now. */
   nextExpiry(): number | undefined {
-    const own = this.#earliestOwn.get({ region: this.#o.regionId }) as { lastSeen: number } | undefined;
-    const foreign = this.#earliestForeign.get({ region: this.#o.regionId }) as { lastSeen: number } | undefined;
-    const deadlines = [...(own !== undefined ? [expiresAt(own.lastSeen)] : []), ...(foreign !== undefined ? [expiresAt(foreign.lastSeen) + FOREIGN_EXPIRY_GRACE_MS] : [])];
+    const { registry } = this.#o;
+    const [own] = Effect.runSync(registry.leastRecentlySeen({ own: true, atMostMs: Number.MAX_SAFE_INTEGER, limit: 1 }));
+    const [foreign] = Effect.runSync(registry.leastRecentlySeen({ own: false, atMostMs: Number.MAX_SAFE_INTEGER, limit: 1 }));
+    const deadlines = [...(own !== undefined ? [expiresAt(own.lastSeenMs)] : []), ...(foreign !== undefined ? [expiresAt(foreign.lastSeenMs) + FOREIGN_EXPIRY_GRACE_MS] : [])];
     return deadlines.length === 0 ? undefined : Math.min(...deadlines);
   }
 
@@ -142,8 +136,10 @@ export class ExpirySweeper {
     const failures = new Set<string>();
     for (;;) {
       const cutoff = expiryCutoff(this.#o.clock.now());
-      const rows = this.#due.all({ cutoff, region: this.#o.regionId, limit: this.#batchSize + failures.size }) as { id: string }[];
-      const batch = rows.map((r) => r.id).filter((id) => !failures.has(id)).slice(0, this.#batchSize);
+      const batch = this.#dueAt(cutoff, this.#batchSize + failures.size)
+        .map((r) => r.identityId)
+        .filter((id) => !failures.has(id))
+        .slice(0, this.#batchSize);
       if (batch.length === 0) {
         this.#failed = failures.size > 0;
         return;
@@ -152,7 +148,8 @@ export class ExpirySweeper {
       for (const identityId of batch) {
         if (!this.#running) return;
         try {
-          const stillDue = () => this.#stillDue.get({ id: identityId, region: this.#o.regionId, cutoff: expiryCutoff(this.#o.clock.now()) }) !== undefined;
+          // Read again when its turn comes: it may have been used, here or elsewhere, meanwhile.
+          const stillDue = () => this.#dueAt(expiryCutoff(this.#o.clock.now()), Number.MAX_SAFE_INTEGER).some((r) => r.identityId === identityId);
           if ((await this.#o.deletions.expire(identityId, stillDue))?.outcome === "deleted") deleted++;
         } catch (error) {
           failures.add(identityId);

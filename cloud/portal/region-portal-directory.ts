@@ -2,17 +2,14 @@
 // entitlement book hold about a person, and the two things they may do there (unlink the card,
 // delete everything). Reads decrypt with the person's own data key and return no card number,
 // no token and nothing biometric.
-import type { DatabaseSync } from "node:sqlite";
-import { decodeHlc } from "../../core/hybrid-logical-clock.ts";
+import { Effect } from "effect";
 import type { RegionFlows } from "../session/region-flows.ts";
 import type { PersonView, PortalDeletionOutcome, PortalDirectory } from "./portal-directory.ts";
 
 export class RegionPortalDirectory implements PortalDirectory {
-  readonly #db: DatabaseSync;
   readonly #flows: RegionFlows;
 
-  constructor(db: DatabaseSync, flows: RegionFlows) {
-    this.#db = db;
+  constructor(flows: RegionFlows) {
     this.#flows = flows;
   }
 
@@ -21,16 +18,14 @@ export class RegionPortalDirectory implements PortalDirectory {
   }
 
   view(identityId: string): PersonView | undefined {
-    const row = this.#db.prepare("SELECT created_hlc AS created, last_seen_ms AS lastSeen FROM identities WHERE identity_id = ? AND deleted_hlc IS NULL").get(identityId) as
-      | { created: string; lastSeen: number }
-      | undefined;
+    const row = Effect.runSync(this.#flows.registry.lifecycle(identityId));
     if (row === undefined) return undefined;
     const profile = this.#flows.profiles.read(identityId);
     // Recorded here, or asked in another region and announced to this one.
     const pending = this.#flows.deletions.isPending(identityId);
     return {
-      enrolledAt: decodeHlc(row.created).wallMs,
-      lastSeenAt: row.lastSeen,
+      enrolledAt: row.enrolledAtMs,
+      lastSeenAt: row.lastSeenMs,
       card: profile.card === undefined ? undefined : { brand: profile.card.brand, last4: profile.card.last4, expiryMonth: profile.card.expiryMonth, expiryYear: profile.card.expiryYear },
       loyaltyCard: profile.loyaltyCard,
       entitlements: this.#flows.entitlements.forIdentity(identityId).map((e) => ({

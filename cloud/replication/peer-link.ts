@@ -16,6 +16,7 @@
 // Everything received has passed the Schema codec; what the schema cannot say (a tombstone with
 // a data key, a field twice) closes the link as MalformedMessage. The link never logs record
 // contents: data keys travel in them.
+import { Effect } from "effect";
 import { randomUUID } from "node:crypto";
 import type { Clock, TimerHandle } from "../../core/clock.ts";
 import {
@@ -32,9 +33,9 @@ import {
   type WireMessageOf,
 } from "../../protocol/index.ts";
 import { federationProof, verifyFederationProof, type LinkRole } from "./federation-key.ts";
-import type { RegistryReplica, RepairPosition } from "./registry-replica.ts";
-import { differingBuckets } from "./replica-digest.ts";
-import { ReplicatedRecordInvalid, type ReplicatedRecord } from "./replicated-record.ts";
+import type { IdentityRegistryShape, RepairPosition } from "../identity/identity-registry.ts";
+import { differingBuckets } from "../identity/record-digest.ts";
+import { ReplicatedRecordInvalid, type ReplicatedRecord } from "../identity/replicated-record.ts";
 
 /** Batches of the feed in flight before the sender waits for an ack. */
 export const FEED_WINDOW = 4;
@@ -53,24 +54,23 @@ export const REPLICATION_PROTOCOL_VERSION = MESSAGE_SINCE_VERSION["replication.h
 /** Inbound batches allowed to wait for their turn; a peer that ignores the window is cut off. */
 const MAX_QUEUED_INBOUND = FEED_WINDOW * 4;
 
-export type ReplicaForLinks = Pick<
-  RegistryReplica,
-  "latestSeq" | "changesSince" | "apply" | "bucketDigests" | "recordsInBuckets" | "pinPeerKey" | "recordAcked" | "recordApplied" | "appliedSeq"
+/** What a link needs of the registry: its feed, its merge, its digests and its record of peers. */
+export type RegistryForLinks = Pick<
+  IdentityRegistryShape,
+  "latestSeq" | "changesSince" | "merge" | "bucketDigests" | "recordsInBuckets" | "pinPeerKey" | "recordAcked" | "recordApplied" | "appliedSeq"
 >;
-export type ApplyOutcome = ReturnType<RegistryReplica["apply"]>;
 
 export interface PeerLinkOptions {
   readonly regionId: string;
   readonly identityPublicKey: Uint8Array;
   readonly federationKey: Uint8Array;
-  readonly replica: ReplicaForLinks;
-  /** Brings the shards in step with an applied batch (add live templates, remove the rest). */
-  readonly index: (outcome: ApplyOutcome) => Promise<void>;
+  readonly registry: RegistryForLinks;
+  /** Resolves once the shards have followed the registry up to a change number. */
+  readonly indexed: (seq: number) => Promise<void>;
   readonly clock: Clock;
   readonly log: (line: string) => void;
   /** Decides, once the peer is known, whether this link stays (one link per peer region). */
   readonly register: (link: PeerLink) => boolean;
-  readonly onApplied?: (changed: number) => void;
 }
 
 class LinkViolation extends Error {
@@ -159,8 +159,8 @@ export class PeerLink {
   pump(): void {
     if (!this.isOpen || this.peerRegionId === undefined) return;
     try {
-      while (this.#inFlight.length < FEED_WINDOW && this.#o.replica.latestSeq() > this.#sentSeq) {
-        const batch = this.#o.replica.changesSince(this.#sentSeq, { maxRecords: this.#batchRecords, maxBytes: BATCH_MAX_BYTES });
+      while (this.#inFlight.length < FEED_WINDOW && Effect.runSync(this.#o.registry.latestSeq()) > this.#sentSeq) {
+        const batch = Effect.runSync(this.#o.registry.changesSince(this.#sentSeq, { maxRecords: this.#batchRecords, maxBytes: BATCH_MAX_BYTES }));
         if (batch.upToSeq <= this.#sentSeq) break;
         const records = batch.records.filter((record) => {
           const echo = this.#echoes.get(record.identityId);
@@ -198,13 +198,13 @@ export class PeerLink {
     const requestId = randomUUID();
     this.#digestRequest = requestId;
     this.#lastDigestRequest = requestId;
-    const buckets = this.#o.replica.bucketDigests().map((b) => ({ bucket: b.bucket, digest: b.digest, count: b.count }));
+    const buckets = Effect.runSync(this.#o.registry.bucketDigests()).map((b) => ({ bucket: b.bucket, digest: b.digest, count: b.count }));
     this.#channel.send({ type: "replication.digest", requestId, feedSeq: this.#sentSeq, buckets });
   }
 
   /** Everything in this region's feed has been sent to the peer and acknowledged. */
   #feedAcked(): boolean {
-    return this.#inFlight.length === 0 && this.#sentSeq >= this.#o.replica.latestSeq();
+    return this.#inFlight.length === 0 && this.#sentSeq >= Effect.runSync(this.#o.registry.latestSeq());
   }
 
   // ---- receiving ----
@@ -253,7 +253,7 @@ export class PeerLink {
       throw new LinkViolation(CloseCode.PeerKeyMismatch, `peer says it is ${hello.regionId}, its /region said ${this.peerRegionId}`);
     }
     // Pinned only now that the proof holds: a --peer pointing at a stranger pins nothing.
-    if (this.#o.replica.pinPeerKey(hello.regionId, peerKey) === "mismatch") {
+    if (Effect.runSync(this.#o.registry.pinPeerKey(hello.regionId, peerKey)) === "mismatch") {
       throw new LinkViolation(CloseCode.PeerKeyMismatch, `region ${hello.regionId} is pinned to another key`);
     }
     this.peerRegionId = hello.regionId;
@@ -262,7 +262,7 @@ export class PeerLink {
     this.#phase = "open";
     if (this.#helloTimer !== undefined) this.#o.clock.clearTimeout(this.#helloTimer);
     this.#helloTimer = undefined;
-    const latest = this.#o.replica.latestSeq();
+    const latest = Effect.runSync(this.#o.registry.latestSeq());
     if (hello.appliedSeq > latest) {
       // The peer has more of our feed than we have (we were restored from a backup): resend it all.
       this.#o.log(`replication: ${hello.regionId} resumes at ${hello.appliedSeq}, beyond this feed's ${latest}; streaming from the start`);
@@ -283,13 +283,13 @@ export class PeerLink {
       role: this.role,
       regionId: this.#o.regionId,
     });
-    this.#channel.send({ type: "replication.hello", regionId: this.#o.regionId, proof, appliedSeq: this.#o.replica.appliedSeq(peerRegionId) });
+    this.#channel.send({ type: "replication.hello", regionId: this.#o.regionId, proof, appliedSeq: Effect.runSync(this.#o.registry.appliedSeq(peerRegionId)) });
   }
 
   #onAck(ack: WireMessageOf<"replication.ack">): void {
     if (ack.upToSeq > this.#sentSeq) throw new LinkViolation(CloseCode.UnexpectedMessage, `ack for ${ack.upToSeq}, beyond the ${this.#sentSeq} sent`);
     this.#inFlight = this.#inFlight.filter((seq) => seq > ack.upToSeq);
-    this.#o.replica.recordAcked(this.peerRegionId!, ack.upToSeq, this.#o.clock.now());
+    Effect.runSync(this.#o.registry.recordAcked(this.peerRegionId!, ack.upToSeq, this.#o.clock.now()));
     this.pump();
   }
 
@@ -312,12 +312,12 @@ export class PeerLink {
     if (batches.length === 0) return;
     await this.#apply(batches.flatMap((b) => b.records));
     const upToSeq = Math.max(...batches.map((b) => b.upToSeq));
-    this.#o.replica.recordApplied(this.peerRegionId!, upToSeq, this.#o.clock.now());
+    Effect.runSync(this.#o.registry.recordApplied(this.peerRegionId!, upToSeq, this.#o.clock.now()));
     this.#channel.send({ type: "replication.ack", upToSeq });
   }
 
   #onDigest(digest: WireMessageOf<"replication.digest">): void {
-    if (!this.#feedAcked() || this.#o.replica.appliedSeq(this.peerRegionId!) < digest.feedSeq) {
+    if (!this.#feedAcked() || Effect.runSync(this.#o.registry.appliedSeq(this.peerRegionId!)) < digest.feedSeq) {
       // A feed is still catching up: the buckets would differ by what it is about to deliver.
       // An empty answer with `more` puts the round off: the asker tries again shortly.
       this.#channel.send({ type: "replication.repair", requestId: digest.requestId, records: [], wanted: [], more: true });
@@ -325,7 +325,7 @@ export class PeerLink {
     }
     const theirs = new Map(digest.buckets.map((b) => [b.bucket, b]));
     if (theirs.size !== digest.buckets.length) throw new LinkViolation(CloseCode.MalformedMessage, "a bucket appears twice in a digest");
-    const differing = differingBuckets(theirs, new Map(this.#o.replica.bucketDigests().map((b) => [b.bucket, b])));
+    const differing = differingBuckets(theirs, new Map(Effect.runSync(this.#o.registry.bucketDigests()).map((b) => [b.bucket, b])));
     this.#sendRepair(digest.requestId, differing, differing);
   }
 
@@ -368,7 +368,7 @@ export class PeerLink {
     let bytes = 0;
     let more = false;
     let last: RepairPosition | undefined;
-    for (const record of buckets.length === 0 ? [] : this.#o.replica.recordsInBuckets(buckets, this.#repairResume)) {
+    for (const record of buckets.length === 0 ? [] : Effect.runSync(this.#o.registry.recordsInBuckets(buckets, this.#repairResume, REPAIR_MESSAGES_PER_ROUND * MAX_RECORDS_PER_MESSAGE + 1))) {
       const size = recordBytes(record);
       if (chunk.length > 0 && (chunk.length >= MAX_RECORDS_PER_MESSAGE || bytes + size > BATCH_MAX_BYTES)) {
         messages.push(chunk);
@@ -396,10 +396,10 @@ export class PeerLink {
   async #apply(wire: readonly ReplicatedRecordWire[]): Promise<void> {
     if (wire.length === 0) return;
     const records = wire.map(fromWire);
-    const outcome = this.#o.replica.apply(records);
+    const outcome = await Effect.runPromise(this.#o.registry.merge(records));
     for (const [identityId, seq] of outcome.adopted) if (seq > this.#sentSeq) this.#echoes.set(identityId, seq);
-    await this.#o.index(outcome);
-    if (outcome.changed > 0) this.#o.onApplied?.(outcome.changed);
+    // Acknowledged once the index holds it too, as a local enrollment is answered.
+    await this.#o.indexed(outcome.seq);
   }
 
   #enqueue(task: () => Promise<void> | void): void {

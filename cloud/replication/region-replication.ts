@@ -2,11 +2,12 @@
 // accepted on /replication), at most one per peer region, fed from one poll of the registry's
 // change feed, plus the periodic chores: anti-entropy rounds on every link and pruning of the
 // tombstones every pinned peer has acknowledged. It also answers for status and metrics.
+import { Effect } from "effect";
 import type { Clock, TimerHandle } from "../../core/clock.ts";
 import { CloseCode, type IdentityKeyPair, type SecureChannel } from "../../protocol/index.ts";
 import { PeerDialer, type DialerState } from "./peer-dialer.ts";
-import { PeerLink, type ApplyOutcome, type PeerLinkOptions } from "./peer-link.ts";
-import type { RegistryReplica } from "./registry-replica.ts";
+import { PeerLink, type PeerLinkOptions } from "./peer-link.ts";
+import type { IdentityRegistryShape } from "../identity/identity-registry.ts";
 
 /** How often the change feed is polled for local changes to stream. */
 export const FEED_POLL_MS = 50;
@@ -42,13 +43,12 @@ export interface RegionReplicationOptions {
   /** Without one the region belongs to no federation: it dials nobody and refuses region links. */
   readonly federationKey?: Uint8Array;
   readonly peers: readonly string[];
-  readonly replica: RegistryReplica;
-  readonly index: (outcome: ApplyOutcome) => Promise<void>;
-  readonly liveCount: () => number;
+  readonly registry: IdentityRegistryShape;
+  /** Resolves once the shards have followed the registry up to a change number. */
+  readonly indexed: (seq: number) => Promise<void>;
   readonly clock: Clock;
   readonly log: (line: string) => void;
   readonly antiEntropyEveryMs?: number;
-  readonly onApplied?: (changed: number) => void;
 }
 
 export class RegionReplication {
@@ -77,7 +77,7 @@ export class RegionReplication {
 
   start(): void {
     if (!this.federated) return;
-    const latest = this.#o.replica.latestSeq();
+    const latest = Effect.runSync(this.#o.registry.latestSeq());
     if (latest > 0) this.#observations.push({ seq: latest, atMs: this.#o.clock.now() });
     for (const url of this.#o.peers) {
       const dialer = new PeerDialer({
@@ -86,7 +86,7 @@ export class RegionReplication {
         identity: this.#o.identity,
         clock: this.#o.clock,
         log: this.#o.log,
-        peerKeyStatus: (regionId, key) => this.#o.replica.peerKeyStatus(regionId, key),
+        peerKeyStatus: (regionId, key) => Effect.runSync(this.#o.registry.peerKeyStatus(regionId, key)),
         openLink: (channel, peerRegionId) => this.#open(channel, "initiator", peerRegionId),
       });
       this.#dialers.push(dialer);
@@ -110,18 +110,18 @@ export class RegionReplication {
 
   /** Drops the tombstones every pinned peer has acknowledged; how many went. */
   pruneNow(): number {
-    const required = this.#o.replica.peerStates().map((p) => p.regionId);
-    return this.#o.replica.pruneTombstones(required);
+    const required = Effect.runSync(this.#o.registry.peerStates()).map((p) => p.regionId);
+    return Effect.runSync(this.#o.registry.pruneTombstones(required));
   }
 
   status(): ReplicationStatus {
-    const replica = this.#o.replica;
+    const { registry } = this.#o;
     return {
       regionId: this.regionId,
-      digest: replica.digest(),
-      live: this.#o.liveCount(),
-      tombstones: replica.tombstoneCount(),
-      latestSeq: replica.latestSeq(),
+      digest: Effect.runSync(registry.digest()),
+      live: Effect.runSync(registry.liveCount()),
+      tombstones: Effect.runSync(registry.tombstoneCount()),
+      latestSeq: Effect.runSync(registry.latestSeq()),
       peers: this.#peerStatuses(),
       dialers: this.#dialers.map((d) => d.state()),
     };
@@ -144,9 +144,9 @@ export class RegionReplication {
   }
 
   #peerStatuses(): PeerStatus[] {
-    const latest = this.#o.replica.latestSeq();
+    const latest = Effect.runSync(this.#o.registry.latestSeq());
     const now = this.#o.clock.now();
-    return this.#o.replica.peerStates().map((p) => ({
+    return Effect.runSync(this.#o.registry.peerStates()).map((p) => ({
       regionId: p.regionId,
       connected: this.#links.get(p.regionId)?.isOpen === true,
       ackedSeq: p.ackedSeq,
@@ -160,12 +160,11 @@ export class RegionReplication {
       regionId: this.regionId,
       identityPublicKey: this.#o.identity.publicKey,
       federationKey: this.#o.federationKey!,
-      replica: this.#o.replica,
-      index: this.#o.index,
+      registry: this.#o.registry,
+      indexed: this.#o.indexed,
       clock: this.#o.clock,
       log: this.#o.log,
       register: (link) => this.#register(link),
-      ...(this.#o.onApplied !== undefined ? { onApplied: this.#o.onApplied } : {}),
     };
     const link = new PeerLink(channel, role, options, peerRegionId);
     this.#allLinks.add(link);
@@ -226,10 +225,10 @@ export class RegionReplication {
 
   /** Notes when the feed moved, so each peer's lag is the age of the oldest change it lacks. */
   #observe(): void {
-    const latest = this.#o.replica.latestSeq();
+    const latest = Effect.runSync(this.#o.registry.latestSeq());
     const last = this.#observations.at(-1);
     if (last === undefined || latest > last.seq) this.#observations.push({ seq: latest, atMs: this.#o.clock.now() });
-    const acked = this.#o.replica.peerStates().map((p) => p.ackedSeq);
+    const acked = Effect.runSync(this.#o.registry.peerStates()).map((p) => p.ackedSeq);
     const floor = acked.length === 0 ? latest : Math.min(...acked);
     while (this.#observations.length > 1 && this.#observations[0]!.seq <= floor) this.#observations.shift();
     if (this.#observations.length > MAX_OBSERVATIONS) this.#observations = this.#observations.filter((_, i) => i % 2 === 0);

@@ -13,27 +13,24 @@
 //
 // Every decision runs one at a time: two paths settling the same identity's payments at once
 // must not both delete it (nor both tell the person).
+import { Effect, Semaphore } from "effect";
 import type { Clock } from "../../core/clock.ts";
-import type { IdentityId } from "../../core/ids.ts";
 import type { DeletionRequest, DeletionResult } from "../../protocol/index.ts";
+import type { IdentityRegistryShape } from "../identity/identity-registry.ts";
 import type { DeletionAcknowledgement, DeletionCause } from "../lifecycle/deletion-acknowledgement.ts";
 import type { DeletionRegisters } from "../lifecycle/deletion-registers.ts";
-import type { IdentityDeletion } from "../registry/identity-deletion.ts";
-import type { PaymentLedger } from "../registry/payment-ledger.ts";
+import type { RegistryFollower } from "../shards/registry-follower.ts";
+import type { PaymentLedger } from "../storage/sqlite/payment-ledger.ts";
 import type { PalmLookup } from "./palm-lookup.ts";
 
-export interface ShardRemoval {
-  remove(identityIds: readonly IdentityId[]): unknown;
-}
-
 export interface DeletionDeskOptions {
-  readonly deletion: IdentityDeletion;
+  readonly registry: IdentityRegistryShape;
   readonly ledger: PaymentLedger;
   /** What the other regions publish about their open payments and deletion requests. */
   readonly registers: DeletionRegisters;
-  readonly shards: ShardRemoval;
+  /** The shards' follower: a deletion is acknowledged once the index has dropped the palm. */
+  readonly index: RegistryFollower;
   readonly lookup: PalmLookup;
-  readonly isLive: (identityId: string) => boolean;
   readonly acknowledgement: DeletionAcknowledgement;
   readonly clock: Clock;
   readonly log: (line: string) => void;
@@ -43,7 +40,9 @@ type DeletionAnswer = Omit<DeletionResult, "type" | "requestId">;
 
 export class DeletionDesk {
   readonly #o: DeletionDeskOptions;
-  #turn: Promise<unknown> = Promise.resolve();
+  readonly #turn = Semaphore.makeUnsafe(1);
+  /** Decisions asked for and not yet finished (idle() waits for them). */
+  readonly #underway = new Set<Promise<unknown>>();
 
   constructor(options: DeletionDeskOptions) {
     this.#o = options;
@@ -81,7 +80,7 @@ export class DeletionDesk {
   settlePending(): Promise<number> {
     return this.#oneAtATime(async () => {
       let done = 0;
-      for (const identityId of this.#o.deletion.pending()) {
+      for (const identityId of this.#pending()) {
         if (await this.#completeIfDue(identityId)) done++;
       }
       return done;
@@ -93,7 +92,7 @@ export class DeletionDesk {
    * such an identity takes no new payments, so the wait ends.
    */
   isPending(identityId: string): boolean {
-    return this.#o.deletion.pending().includes(identityId) || this.#o.registers.requested(identityId) !== undefined;
+    return this.#pending().includes(identityId) || this.#o.registers.requested(identityId) !== undefined;
   }
 
   /** Open payments for the identity in the whole federation: this ledger plus the others' counts. */
@@ -102,17 +101,17 @@ export class DeletionDesk {
   }
 
   async #deleteOrDefer(identityId: string, cause: DeletionCause): Promise<DeletionAnswer> {
-    const { deletion, registers, clock, log } = this.#o;
-    if (!this.#o.isLive(identityId)) {
+    const { registry, registers, clock, log } = this.#o;
+    if (!this.#isLive(identityId)) {
       // Already gone (a second request, or a tombstone that arrived from another region): only
       // a request still recorded as pending is closed.
-      if (deletion.pending().includes(identityId)) deletion.tombstone(identityId, clock.now());
+      if (this.#pending().includes(identityId)) await Effect.runPromise(registry.tombstone(identityId, clock.now()));
       return { outcome: "deleted", identityId };
     }
     const open = this.openTransactions(identityId);
     if (open > 0) {
       const now = clock.now();
-      deletion.recordRequest(identityId, now);
+      await Effect.runPromise(registry.recordDeletionRequest(identityId, now));
       // A request already announced by this region keeps its stamp; a request announced by
       // another region is taken over (last writer wins): this region now completes it.
       if (registers.requested(identityId)?.region !== registers.regionId) registers.announceRequest(identityId, now, cause);
@@ -124,10 +123,10 @@ export class DeletionDesk {
   }
 
   async #completeIfDue(identityId: string): Promise<boolean> {
-    const { deletion, registers, clock } = this.#o;
-    if (!deletion.pending().includes(identityId)) return false;
-    if (!this.#o.isLive(identityId)) {
-      deletion.tombstone(identityId, clock.now()); // deleted elsewhere meanwhile: close the row
+    const { registry, registers, clock } = this.#o;
+    if (!this.#pending().includes(identityId)) return false;
+    if (!this.#isLive(identityId)) {
+      await Effect.runPromise(registry.tombstone(identityId, clock.now())); // deleted elsewhere meanwhile: close the row
       return true;
     }
     const note = registers.requested(identityId);
@@ -144,26 +143,32 @@ export class DeletionDesk {
   }
 
   async #delete(identityId: string, cause: DeletionCause): Promise<void> {
-    const { deletion, clock, log } = this.#o;
+    const { registry, clock, log } = this.#o;
     const acknowledgement = this.#o.acknowledgement.address(identityId, cause);
-    deletion.tombstone(identityId, clock.now());
-    await this.#o.shards.remove([identityId as IdentityId]);
+    const change = await Effect.runPromise(registry.tombstone(identityId, clock.now()));
+    await this.#o.index.reached(change.seq);
     log(`identity ${identityId} deleted (${cause}): tombstone written, data key destroyed, removed from the index`);
     await acknowledgement?.send();
   }
 
   /** Resolves once every deletion decided so far has run to its end, acknowledgement included. */
   async idle(): Promise<void> {
-    let turn: Promise<unknown>;
-    do {
-      turn = this.#turn;
-      await turn;
-    } while (turn !== this.#turn);
+    while (this.#underway.size > 0) await Promise.allSettled(this.#underway);
   }
 
   #oneAtATime<T>(work: () => Promise<T>): Promise<T> {
-    const result = this.#turn.then(work);
-    this.#turn = result.catch(() => undefined);
+    const result = Effect.runPromise(this.#turn.withPermits(1)(Effect.promise(work)));
+    this.#underway.add(result);
+    const forget = () => this.#underway.delete(result);
+    result.then(forget, forget);
     return result;
+  }
+
+  #pending(): string[] {
+    return Effect.runSync(this.#o.registry.openDeletionRequests());
+  }
+
+  #isLive(identityId: string): boolean {
+    return Effect.runSync(this.#o.registry.isLive(identityId));
   }
 }

@@ -16,15 +16,16 @@ import { openSealedSignatures, type EnrollRequest, type EnrollResult, type Templ
 import type { PalmIdentifier } from "../identification/palm-identifier.ts";
 import type { ProcessorAdapter } from "../payments/processor-adapter.ts";
 import type { PhoneVerifier } from "../phone/phone-verifier.ts";
-import type { IdentityProfiles } from "../registry/identity-profile.ts";
+import { Effect } from "effect";
+import type { IdentityRegistryShape } from "../identity/identity-registry.ts";
 import type { SameAsCandidate } from "../identification/palm-identifier.ts";
-import { enrollmentSaga } from "./enrollment-saga.ts";
+import { ENROLLMENT_STEP_TIMEOUT_MS, enrollmentSaga } from "./enrollment-saga.ts";
 import { phoneLastFour } from "./step-up-desk.ts";
 import { sagaActorOptions, type InspectHook } from "./saga-actor-options.ts";
 
 export interface EnrollmentDeskOptions {
   readonly identifier: PalmIdentifier;
-  readonly profiles: IdentityProfiles;
+  readonly registry: IdentityRegistryShape;
   readonly processor: ProcessorAdapter | undefined;
   readonly phones: PhoneVerifier;
   readonly templateKeys: TemplateKeyPair;
@@ -40,16 +41,25 @@ export class EnrollmentDesk {
   }
 
   async enroll(request: EnrollRequest): Promise<Omit<EnrollResult, "type" | "requestId">> {
-    const { identifier, profiles, processor, phones, templateKeys, clock } = this.#o;
+    const { identifier, registry, processor, phones, templateKeys, clock } = this.#o;
     const captures: PalmProbe[] = await openSealedSignatures(request.sealedSignatures, templateKeys);
     const digits = phoneLastFour(request.phone?.number);
     const sameAs: SameAsCandidate | undefined =
-      digits === undefined ? undefined : (stepUp) => identifier.policy.resolveStepUp(stepUp, (id) => phoneLastFour(profiles.read(id).phone) === digits).outcome === "accepted";
+      digits === undefined
+        ? undefined
+        : (stepUp) => identifier.policy.resolveStepUp(stepUp, (id) => phoneLastFour(Effect.runSync(registry.readProfile(id)).phone) === digits).outcome === "accepted";
+    // Steps that read the captures: they are wiped only once every one has settled, even one
+    // the saga stopped waiting for.
+    const reading = new Set<Promise<unknown>>();
+    const readingCaptures = <T>(work: Promise<T>): Promise<T> => {
+      reading.add(work);
+      return work;
+    };
     try {
       const machine = enrollmentSaga.provide({
         actors: {
           // Not an identification: nobody is marked as seen, nothing counts in the metrics.
-          checkDuplicate: fromPromise(async () => (await identifier.checkDuplicate(captures, sameAs)).duplicate),
+          checkDuplicate: fromPromise(async () => (await readingCaptures(identifier.checkDuplicate(captures, sameAs))).duplicate),
           verifyPhone: fromPromise(async () => request.phone === undefined || phones.verify(request.phone.number, request.phone.verificationCode)),
           tokeniseCard: fromPromise(async ({ signal }) => {
             if (request.card === undefined) return undefined;
@@ -57,13 +67,20 @@ export class EnrollmentDesk {
             return processor.tokenizeCard(request.card.processorToken, signal);
           }),
           persist: fromPromise(async ({ input }) => {
-            const identityId = await identifier.enroll(captures, sameAs);
-            profiles.write(identityId, {
+            const profile = {
               ...(input.card !== undefined ? { card: { paymentToken: input.card.paymentToken, brand: input.card.brand, last4: input.card.last4, expiryMonth: input.card.expiryMonth, expiryYear: input.card.expiryYear } } : {}),
               ...(request.phone !== undefined ? { phone: request.phone.number } : {}),
               ...(request.loyaltyCard !== undefined ? { loyaltyCard: request.loyaltyCard } : {}),
-            });
-            return identityId;
+            };
+            // The step's deadline withdraws an enrollment still queued behind others; one that
+            // has begun to commit completes and is answered as enrolled.
+            const deadline = new AbortController();
+            const timer = clock.setTimeout(() => deadline.abort(), ENROLLMENT_STEP_TIMEOUT_MS);
+            try {
+              return await readingCaptures(identifier.enroll(captures, { ...(sameAs !== undefined ? { sameAs } : {}), profile, signal: deadline.signal }));
+            } finally {
+              clock.clearTimeout(timer);
+            }
           }),
         },
       });
@@ -76,6 +93,7 @@ export class EnrollmentDesk {
           ? { outcome: "already-enrolled", reason: "this palm is already enrolled" }
           : { outcome: "rejected", reason: output.reason };
     } finally {
+      await Promise.allSettled(reading);
       captures.forEach(wipePalmProbe);
     }
   }

@@ -7,7 +7,10 @@
 //
 // The PAN never comes here: the kiosk put the card in the processor's vault and sends the vault
 // token, which the processor exchanges for a reusable card-on-file token. Persist writes the
-// registry (template, then card, phone and loyalty fields) before the index.
+// template with card, phone and loyalty card in one registry commit, then waits for the index.
+// Persisting keeps its own deadline (the desk's): an enrollment still queued when it passes is
+// withdrawn, one already committing completes, so the answer never says "rejected" for a palm
+// that was enrolled.
 import { assign, fromPromise, setup } from "xstate";
 import type { CardOnFile } from "../payments/processor-adapter.ts";
 
@@ -83,11 +86,15 @@ export const enrollmentSaga = setup({
         onError: {
           target: "done",
           actions: assign({
-            output: ({ event }) => (tagOf(event.error) === "AlreadyEnrolled" ? { outcome: "already-enrolled" } : { outcome: "rejected", reason: reasonOf(event.error) }),
+            output: ({ event }) =>
+              tagOf(event.error) === "AlreadyEnrolled"
+                ? { outcome: "already-enrolled" }
+                : tagOf(event.error) === "EnrollmentWithdrawn"
+                  ? { outcome: "rejected", reason: "persisting timed out" }
+                  : { outcome: "rejected", reason: reasonOf(event.error) },
           }),
         },
       },
-      after: { stepTimeout: { target: "done", actions: assign({ output: { outcome: "rejected", reason: "persisting timed out" } }) } },
     },
     done: { type: "final" },
   },

@@ -6,7 +6,8 @@
 import { wipePalmProbe } from "../../core/palm-template.ts";
 import { openSealedSignature, type TemplateKeyPair } from "../../protocol/index.ts";
 import type { PalmIdentifier } from "../identification/palm-identifier.ts";
-import type { IdentityProfiles } from "../registry/identity-profile.ts";
+import { Effect } from "effect";
+import type { IdentityRegistryShape } from "../identity/identity-registry.ts";
 import type { IdentifiedPayer } from "./payment-saga.ts";
 import type { StepUpDesk, StepUpPurpose } from "./step-up-desk.ts";
 
@@ -24,10 +25,10 @@ export interface LookupRequest {
 export type PalmLookup = (sealedSignature: Uint8Array, request?: LookupRequest) => Promise<LookupOutcome>;
 
 export const palmLookup =
-  (deps: { identifier: PalmIdentifier; profiles: IdentityProfiles; templateKeys: TemplateKeyPair; stepUps?: StepUpDesk }): PalmLookup =>
+  (deps: { identifier: PalmIdentifier; registry: IdentityRegistryShape; templateKeys: TemplateKeyPair; stepUps?: StepUpDesk }): PalmLookup =>
   async (sealed, request) => {
-    const payer = (identityId: string): LookupOutcome => {
-      const profile = deps.profiles.read(identityId);
+    const payer = async (identityId: string): Promise<LookupOutcome> => {
+      const profile = await Effect.runPromise(deps.registry.readProfile(identityId));
       return { kind: "identified", payer: { identityId, card: profile.card, loyaltyCard: profile.loyaltyCard } };
     };
     if (request?.stepUpToken !== undefined) {

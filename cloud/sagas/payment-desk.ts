@@ -8,8 +8,9 @@ import type { Clock } from "../../core/clock.ts";
 import type { PaymentAuthorizeRequest, PaymentAuthorizeResult, PaymentCredentialRequest, PaymentCredentialResult, PaymentSettleRequest, PaymentSettleResult } from "../../protocol/index.ts";
 import { DeletionRequested } from "../lifecycle/deletion-requested.ts";
 import type { ProcessorAdapter } from "../payments/processor-adapter.ts";
-import type { IdentityProfiles } from "../registry/identity-profile.ts";
-import type { PaymentLedger, PaymentRecord } from "../registry/payment-ledger.ts";
+import { Effect } from "effect";
+import type { IdentityRegistryShape } from "../identity/identity-registry.ts";
+import type { PaymentLedger, PaymentRecord } from "../storage/sqlite/payment-ledger.ts";
 import type { LookupRequest, PalmLookup } from "./palm-lookup.ts";
 import { paymentSaga, PROCESSOR_TIMEOUT_MS, type PaymentSagaInput, type PaymentSagaOutput } from "./payment-saga.ts";
 import { sagaActorOptions, type InspectHook } from "./saga-actor-options.ts";
@@ -30,7 +31,7 @@ export const ABANDONED_AFTER_MS = 30_000;
 
 export interface PaymentDeskOptions {
   readonly ledger: PaymentLedger;
-  readonly profiles: IdentityProfiles;
+  readonly registry: IdentityRegistryShape;
   readonly processor: ProcessorAdapter;
   readonly lookup: PalmLookup;
   readonly clock: Clock;
@@ -139,14 +140,14 @@ export class PaymentDesk {
   }
 
   async #settleAbandonedOne(record: PaymentRecord): Promise<AuthorizeAnswer> {
-    const { ledger, processor, profiles, clock, log } = this.#o;
+    const { ledger, processor, registry, clock, log } = this.#o;
     const key = record.idempotencyKey;
     // The identity is written just before the processor is called: without it, it never was.
     if (record.identityId === null) {
       ledger.update(key, { state: "failed", reason: "abandoned before the processor was asked" }, clock.now());
       return { outcome: "failed", reason: "abandoned before the processor was asked" };
     }
-    const card = profiles.read(record.identityId).card;
+    const card = Effect.runSync(registry.readProfile(record.identityId)).card;
     if (card === undefined || record.amountMinor === null || record.currency === null) {
       log(`payment ${key}: left in flight, but without a card on file it cannot be re-driven`);
       return { outcome: "failed", reason: "left in flight" };
@@ -262,7 +263,7 @@ export class PaymentDesk {
           // device's retry with the same key settles it.
           if (input.kind !== "authorize") return;
           const record = this.#o.ledger.find(input.idempotencyKey);
-          const card = record?.identityId != null ? this.#o.profiles.read(record.identityId).card : undefined;
+          const card = record?.identityId != null ? Effect.runSync(this.#o.registry.readProfile(record.identityId)).card : undefined;
           if (card === undefined) return;
           const made = await processor.authorize(
             { idempotencyKey: input.idempotencyKey, paymentToken: card.paymentToken, merchantId: input.merchantId, amountMinor: input.amountMinor, currency: input.currency },
@@ -290,7 +291,7 @@ export class PaymentDesk {
       case "refunded":
       case "voided":
         if (record.authorizationId !== null && record.identityId !== null && record.state !== "voided") {
-          const profile = this.#o.profiles.read(record.identityId);
+          const profile = Effect.runSync(this.#o.registry.readProfile(record.identityId));
           return this.#approved(record.identityId, record.authorizationId, profile.card, profile.loyaltyCard);
         }
         return { outcome: "failed", reason: record.reason ?? "voided" };

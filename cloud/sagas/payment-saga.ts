@@ -15,7 +15,7 @@
 // amount. Every waiting state has a deadline on the injected clock. The ledger write that makes
 // this exactly-once happens in the steps the desk provides (see payment-desk.ts).
 import { assign, fromPromise, setup } from "xstate";
-import type { CardReference } from "../registry/identity-profile.ts";
+import type { CardReference } from "../identity/identity-fields.ts";
 import type { LookupOutcome } from "./palm-lookup.ts";
 
 export interface IdentifiedPayer {

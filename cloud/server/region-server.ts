@@ -18,7 +18,7 @@ import {
 } from "../../protocol/index.ts";
 import type { Clock } from "../../core/clock.ts";
 import type { DeviceId } from "../../core/ids.ts";
-import type { DeviceDirectory } from "../registry/device-directory.ts";
+import type { DeviceDirectory } from "../storage/sqlite/device-directory.ts";
 import type { OperatorApi } from "./operator-api.ts";
 import { runDeviceSession, type DeviceSession, type DeviceSessionDependencies } from "../session/device-session.ts";
 

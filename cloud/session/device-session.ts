@@ -20,8 +20,8 @@ import {
   type WireMessage,
 } from "../../protocol/index.ts";
 import type { PalmIdentifier } from "../identification/palm-identifier.ts";
-import type { DeviceDirectory } from "../registry/device-directory.ts";
-import { ProvisioningRefused } from "../registry/device-directory.ts";
+import type { DeviceDirectory } from "../storage/sqlite/device-directory.ts";
+import { ProvisioningRefused } from "../storage/sqlite/device-directory.ts";
 import type { InspectHook } from "../sagas/saga-actor-options.ts";
 import { deviceSessionMachine } from "./device-session-machine.ts";
 import type { RegionFlows } from "./region-flows.ts";

@@ -1,23 +1,22 @@
 // The business flows a device session can reach, grouped so the session (and the server that
 // creates sessions) depend on one thing, and built here from the node's storage and index. A
 // node without a payment processor still identifies, enrolls without a card and runs gates.
-import type { DatabaseSync } from "node:sqlite";
+import { Effect } from "effect";
 import type { Clock } from "../../core/clock.ts";
-import type { HybridLogicalClock } from "../../core/hybrid-logical-clock.ts";
 import type { TemplateKeyPair } from "../../protocol/index.ts";
 import { EntitlementBook } from "../entitlements/entitlement-book.ts";
 import type { PalmIdentifier } from "../identification/palm-identifier.ts";
 import { HttpProcessorAdapter } from "../payments/http-processor-adapter.ts";
 import type { ProcessorAdapter } from "../payments/processor-adapter.ts";
 import { PhoneVerifier, type SmsGateway } from "../phone/phone-verifier.ts";
-import { IdentityDeletion } from "../registry/identity-deletion.ts";
-import { IdentityProfiles } from "../registry/identity-profile.ts";
-import { phoneHasher } from "../registry/phone-hash.ts";
-import type { PaymentLedger } from "../registry/payment-ledger.ts";
+import type { IdentityProfileFields } from "../identity/identity-fields.ts";
+import type { IdentityRegistryShape } from "../identity/identity-registry.ts";
+import type { RegistryFollower } from "../shards/registry-follower.ts";
+import type { PaymentLedger } from "../storage/sqlite/payment-ledger.ts";
 import { ClosingPaymentLedger } from "../lifecycle/closing-payment-ledger.ts";
 import { DeletionAcknowledgement } from "../lifecycle/deletion-acknowledgement.ts";
 import { DeletionRegisters } from "../lifecycle/deletion-registers.ts";
-import { DeletionDesk, type ShardRemoval } from "../sagas/deletion-desk.ts";
+import { DeletionDesk } from "../sagas/deletion-desk.ts";
 import { EnrollmentDesk } from "../sagas/enrollment-desk.ts";
 import { GateDesk } from "../sagas/gate-desk.ts";
 import { LogSmsGateway } from "../portal/log-sms-gateway.ts";
@@ -27,8 +26,6 @@ import { StepUpDesk } from "../sagas/step-up-desk.ts";
 import { ProbeGuard } from "./probe-guard.ts";
 import type { RateLimit } from "../../protocol/token-bucket.ts";
 import type { InspectHook } from "../sagas/saga-actor-options.ts";
-import { IdentityVault } from "../storage/identity-vault.ts";
-import type sodiumModule from "libsodium-wrappers";
 
 export interface RegionFlows {
   readonly enrollment: EnrollmentDesk;
@@ -36,7 +33,10 @@ export interface RegionFlows {
   readonly gates: GateDesk;
   readonly deletions: DeletionDesk;
   readonly phones: PhoneVerifier;
-  readonly profiles: IdentityProfiles;
+  /** The identity registry, the one owner of identity state. */
+  readonly registry: IdentityRegistryShape;
+  /** The profile part of the registry for callers that answer synchronously. */
+  readonly profiles: IdentityProfileView;
   readonly entitlements: EntitlementBook;
   readonly ledger: PaymentLedger;
   readonly sms: SmsGateway;
@@ -46,17 +46,21 @@ export interface RegionFlows {
   readonly probes: ProbeGuard;
 }
 
+/** A person's profile, read and written through the registry. */
+export interface IdentityProfileView {
+  read(identityId: string): IdentityProfileFields;
+  write(identityId: string, fields: IdentityProfileFields): void;
+  clear(identityId: string, name: keyof IdentityProfileFields): void;
+  findByPhone(phone: string): string | undefined;
+}
+
 export interface RegionFlowsOptions {
-  readonly db: DatabaseSync;
-  readonly sodium: typeof sodiumModule;
-  readonly storageKey: Uint8Array;
-  readonly hlc: HybridLogicalClock;
-  /** This region's id in the federation (its open-payment register is named after it); the HLC's node id by default. */
-  readonly regionId?: string;
+  readonly registry: IdentityRegistryShape;
+  /** The region's payment ledger (cloud/storage/sqlite/payment-ledger.ts), in the region database. */
+  readonly ledger: ConstructorParameters<typeof ClosingPaymentLedger>[0];
   readonly identifier: PalmIdentifier;
-  readonly shards: ShardRemoval;
-  /** Whether an identity is enrolled and not deleted (the registry's answer). */
-  readonly isLive: (identityId: string) => boolean;
+  /** The shards' follower of the registry (deletions wait for it). */
+  readonly index: RegistryFollower;
   readonly templateKeys: TemplateKeyPair;
   readonly clock: Clock;
   readonly log: (line: string) => void;
@@ -81,14 +85,18 @@ const unconfiguredProcessor = (): ProcessorAdapter => {
 };
 
 export const createRegionFlows = (o: RegionFlowsOptions): RegionFlows => {
-  // A keyed hash of phone numbers: findable by the operator, not reversible from the database.
-  const phoneHash = phoneHasher(o.storageKey);
-  const profiles = new IdentityProfiles({ db: o.db, vault: new IdentityVault(o.sodium, o.storageKey), hlc: o.hlc, phoneHash });
-  const registers = new DeletionRegisters({ profiles, regionId: o.regionId ?? o.hlc.nodeId });
+  const { registry } = o;
+  const profiles: IdentityProfileView = {
+    read: (identityId) => Effect.runSync(registry.readProfile(identityId)),
+    write: (identityId, fields) => Effect.runSync(registry.writeProfile(identityId, fields)),
+    clear: (identityId, name) => Effect.runSync(registry.clearProfileField(identityId, name)),
+    findByPhone: (phone) => Effect.runSync(registry.findByPhone(phone)),
+  };
+  const registers = new DeletionRegisters(registry);
   // Other regions learn this region's count of open payments (a deletion asked there waits for
   // them), and a payment closing may be the last thing a pending deletion waits for, whichever
   // path closed it.
-  const ledger = new ClosingPaymentLedger(o.db, {
+  const ledger = new ClosingPaymentLedger(o.ledger, {
     openChanged: (identityId, open) => {
       try {
         registers.publishOpenPayments(identityId, open);
@@ -109,24 +117,26 @@ export const createRegionFlows = (o: RegionFlowsOptions): RegionFlows => {
     policy: o.identifier.policy,
     phoneOf: (identityId) => profiles.read(identityId).phone,
     clock: o.clock,
-    confirmed: (identityId) => o.identifier.recordStepUpConfirmed(identityId),
+    confirmed: (identityId) => {
+      o.identifier.recordStepUpConfirmed(identityId).catch((error: unknown) => o.log(`last-seen of ${identityId} not raised: ${error instanceof Error ? error.message : String(error)}`));
+    },
   });
   const probes = new ProbeGuard({ clock: o.clock, log: o.log, ...(o.probeLimit !== undefined ? { limit: o.probeLimit } : {}) });
-  const lookup = palmLookup({ identifier: o.identifier, profiles, templateKeys: o.templateKeys, stepUps });
-  const entitlements = new EntitlementBook(o.db);
+  const lookup = palmLookup({ identifier: o.identifier, registry, templateKeys: o.templateKeys, stepUps });
+  const entitlements = new EntitlementBook(registry);
   const inspect = o.inspectSagas !== undefined ? { inspect: o.inspectSagas } : {};
   const deletions = new DeletionDesk({
-    deletion: new IdentityDeletion(o.db, o.hlc),
+    registry,
     ledger,
     registers,
-    shards: o.shards,
+    index: o.index,
     lookup,
-    isLive: o.isLive,
-    acknowledgement: new DeletionAcknowledgement({ profiles, sms, log: o.log }),
+    acknowledgement: new DeletionAcknowledgement({ registry, sms, log: o.log }),
     clock: o.clock,
     log: o.log,
   });
   return {
+    registry,
     profiles,
     ledger,
     phones,
@@ -134,10 +144,10 @@ export const createRegionFlows = (o: RegionFlowsOptions): RegionFlows => {
     entitlements,
     stepUps,
     probes,
-    enrollment: new EnrollmentDesk({ identifier: o.identifier, profiles, processor: o.processorUrl !== undefined ? processor : undefined, phones, templateKeys: o.templateKeys, clock: o.clock, ...inspect }),
+    enrollment: new EnrollmentDesk({ identifier: o.identifier, registry, processor: o.processorUrl !== undefined ? processor : undefined, phones, templateKeys: o.templateKeys, clock: o.clock, ...inspect }),
     payments: new PaymentDesk({
       ledger,
-      profiles,
+      registry,
       processor,
       lookup,
       clock: o.clock,

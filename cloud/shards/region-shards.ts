@@ -6,7 +6,8 @@
 // holding exactly the live registry. No usable snapshot (first start, corrupt files, a dimension
 // or layout class that no longer fits): rebuild from the registry, then snapshot.
 import { join } from "node:path";
-import type { EnrolledTemplate, IdentityRegistry } from "../registry/identity-registry.ts";
+import { Effect } from "effect";
+import type { EnrolledTemplate, IdentityRegistryShape } from "../identity/identity-registry.ts";
 import { palmIndexVector } from "../../core/palm-template-vector.ts";
 import { chooseIndexLayout, exactLayout, metricOf, type IndexLayout } from "./index-layout.ts";
 import { ShardSet } from "./shard-set.ts";
@@ -35,6 +36,17 @@ export interface RegionShards {
 
 const PROGRESS_EVERY = 100_000;
 
+/** Live templates after a row, read from the registry a batch at a time. */
+function* liveTemplatesAfter(registry: IdentityRegistryShape, afterRowId = 0): Generator<EnrolledTemplate> {
+  let after = afterRowId;
+  for (;;) {
+    const page = Effect.runSync(registry.liveTemplates(after, BATCH));
+    if (page.length === 0) return;
+    yield* page;
+    after = page[page.length - 1]!.rowid;
+  }
+}
+
 const addStream = async (shards: ShardSet, templates: Iterable<EnrolledTemplate>, log: (line: string) => void): Promise<number> => {
   let added = 0;
   let read = 0;
@@ -54,23 +66,23 @@ const addStream = async (shards: ShardSet, templates: Iterable<EnrolledTemplate>
   return added;
 };
 
-const rebuild = async (registry: IdentityRegistry, shardCount: number, dimension: number, layout: IndexLayout, log: (line: string) => void): Promise<ShardSet> => {
+const rebuild = async (registry: IdentityRegistryShape, shardCount: number, dimension: number, layout: IndexLayout, log: (line: string) => void): Promise<ShardSet> => {
   let trainingSamples: Float32Array | undefined;
   if (layout.trainingSize > 0) {
     log(`training ${layout.description} on ${layout.trainingSize} sampled templates`);
-    const samples = registry.sampleTemplates(layout.trainingSize);
+    const samples = Effect.runSync(registry.sampleTemplates(layout.trainingSize));
     trainingSamples = new Float32Array(samples.length * dimension);
     samples.forEach((s, i) => trainingSamples!.set(palmIndexVector(s.template), i * dimension));
   }
   const shards = await ShardSet.create({ shardCount, dimension, layout, ...(trainingSamples === undefined ? {} : { trainingSamples }) });
-  await addStream(shards, registry.liveTemplates(), log);
+  await addStream(shards, liveTemplatesAfter(registry), log);
   return shards;
 };
 
 const isExact = (layout: IndexLayout) => layout.description === exactLayout.description;
 
 export const openRegionShards = async (options: {
-  registry: IdentityRegistry;
+  registry: IdentityRegistryShape;
   dataDir: string;
   shardCount: number;
   dimension: number;
@@ -83,16 +95,16 @@ export const openRegionShards = async (options: {
   const dir = join(options.dataDir, "index");
   const started = performance.now();
   const manifest = readSnapshotManifest(dir);
-  const live = registry.liveCount();
+  const live = Effect.runSync(registry.liveCount());
   const wanted = options.layout ?? chooseIndexLayout(live, shardCount, dimension);
   let shards: ShardSet | undefined;
   let replayed = 0;
   let watermark = 0;
   if (manifest !== undefined && manifest.dimension === dimension && manifest.shards.length === shardCount && isExact(manifest.layout) === isExact(wanted) && metricOf(manifest.layout) === metricOf(wanted)) {
     try {
-      watermark = registry.watermark();
+      watermark = Effect.runSync(registry.watermark());
       shards = await ShardSet.load({ dimension, layout: manifest.layout, files: manifest.shards });
-      replayed = await addStream(shards, registry.liveTemplates(manifest.watermark), log);
+      replayed = await addStream(shards, liveTemplatesAfter(registry, manifest.watermark), log);
     } catch (error) {
       log(`index snapshot unusable (${error instanceof Error ? error.message : String(error)}); rebuilding from the registry`);
       await shards?.close();
@@ -101,11 +113,11 @@ export const openRegionShards = async (options: {
   }
   const source = shards === undefined ? "rebuild" : "snapshot";
   if (shards === undefined) {
-    watermark = registry.watermark();
+    watermark = Effect.runSync(registry.watermark());
     shards = await rebuild(registry, shardCount, dimension, wanted, log);
   }
   // The check: the shards must hold exactly the registry's live identities.
-  const registryIds = registry.liveIdentityIds();
+  const registryIds = Effect.runSync(registry.liveIdentityIds());
   const liveSet = new Set<string>(registryIds);
   const indexed = await shards.identityIds();
   const indexedSet = new Set<string>(indexed);
@@ -113,7 +125,7 @@ export const openRegionShards = async (options: {
   const missing = registryIds.filter((id) => !indexedSet.has(id));
   if (extra.length > 0) await shards.remove(extra);
   if (missing.length > 0) {
-    for (let i = 0; i < missing.length; i += BATCH) await shards.add(registry.templatesOf(missing.slice(i, i + BATCH)));
+    for (let i = 0; i < missing.length; i += BATCH) await shards.add(Effect.runSync(registry.templatesOf(missing.slice(i, i + BATCH))));
   }
   const report: ShardStartReport = { source, replayed, repairedMissing: missing.length, repairedExtra: extra.length, ms: performance.now() - started };
   log(
@@ -124,7 +136,7 @@ export const openRegionShards = async (options: {
   let running: Promise<void> = Promise.resolve();
   const snapshot = (): Promise<void> => {
     running = running.then(async () => {
-      await writeSnapshot(dir, open, registry.watermark());
+      await writeSnapshot(dir, open, Effect.runSync(registry.watermark()));
     });
     return running;
   };

@@ -4,7 +4,7 @@
 import { createHash, randomInt } from "node:crypto";
 import type { DatabaseSync } from "node:sqlite";
 import { Data } from "effect";
-import { deviceIdFromPublicKey, type DeviceId } from "../../core/ids.ts";
+import { deviceIdFromPublicKey, type DeviceId } from "../../../core/ids.ts";
 
 export const PROVISIONING_CODE_TTL_MS = 15 * 60_000;
 

@@ -1,0 +1,591 @@
+// The identity registry: the region's source of truth for who is enrolled, and the only code that
+// reads or writes identity state (identities, their encrypted fields, the phone index, deletion
+// requests, entitlements, data keys, the replication feed and peers). FAISS shards are derived
+// from it; nothing is identifiable unless it is here and live.
+//
+// Every change, made here or merged from a peer, goes through one commit (#commitRecords) that
+// applies the record's rules once: the CRDT merge (core/identity-record-crdt.ts), a tombstone
+// drops every field, the phone index and the entitlements and closes the deletion request, the
+// phone index follows the phone register, data keys are stored before their record and destroyed
+// after its tombstone. Each commit is then published on `changes` (registry-change.ts): shards,
+// deletion completion, the replication feed and metrics follow the registry from there.
+import { Context, Effect, Layer, PubSub, type Scope } from "effect";
+import { decodeHlc, encodeHlc, type HybridLogicalClock } from "../../core/hybrid-logical-clock.ts";
+import { mergeIdentityRecords, tombstoneRecord, type FieldRegister, type IdentityRecord } from "../../core/identity-record-crdt.ts";
+import type { IdentityId } from "../../core/ids.ts";
+import { decodePalmTemplate, encodePalmTemplate, type PalmTemplate } from "../../core/palm-template.ts";
+import { IdentityStorage, type IdentityStorageFailure, type IdentityWrite, type StoredEntitlement, type StoredPeerUnknown, type StoredRecord, type StoredSealedField } from "../storage/identity-storage.ts";
+import type { IdentityVault } from "../storage/identity-vault.ts";
+import { decodeFieldValue, encodeFieldValue, PHONE_FIELD, PROFILE_FIELDS, TEMPLATE_FIELD, type IdentityProfileFields } from "./identity-fields.ts";
+import { bucketOf, recordDigest, RegistryDigests, type BucketDigest } from "./record-digest.ts";
+import type { RegistryChange } from "./registry-change.ts";
+import { DATA_KEY_BYTES, ReplicatedRecordInvalid, toIdentityRecord, type ReplicatedField, type ReplicatedRecord } from "./replicated-record.ts";
+import { IdentityNotLive } from "./identity-not-live.ts";
+
+export interface EnrolledTemplate {
+  readonly identityId: IdentityId;
+  readonly template: PalmTemplate;
+  /** The identity's row in the registry: rows only ever get larger ids, so it orders enrollment. */
+  readonly rowid: number;
+}
+
+export interface Enrollment {
+  readonly identityId: IdentityId;
+  readonly template: PalmTemplate;
+  /** Card, phone, loyalty card: committed with the template, never after it. */
+  readonly profile?: IdentityProfileFields;
+}
+
+/** What a merge of peers' records did here. */
+export interface MergeOutcome {
+  /** Records whose stored state changed. */
+  readonly changed: number;
+  /** The registry's latest change number after the merge (what the index must reach). */
+  readonly seq: number;
+  /**
+   * Identities whose record here is now exactly the one received, with the change number it has
+   * here: the sender holds that state already, so the feed need not send it back.
+   */
+  readonly adopted: ReadonlyMap<string, number>;
+}
+
+/** A record as the change feed gives it: with its place in the feed. */
+export type ChangedRecord = ReplicatedRecord & { readonly changeSeq: number };
+
+/** Where a repair stopped: the last record sent, by bucket and identity id. */
+export interface RepairPosition {
+  readonly bucket: number;
+  readonly identityId: string;
+}
+
+export interface PeerState {
+  readonly regionId: string;
+  readonly publicKey: Uint8Array;
+  readonly ackedSeq: number;
+  readonly appliedSeq: number;
+  readonly lastContactMs: number | null;
+}
+
+type Fails<A, E = never> = Effect.Effect<A, IdentityStorageFailure | E>;
+
+export interface IdentityRegistryShape {
+  readonly regionId: string;
+  /** Every commit from now on, in order: subscribe before the first commit to miss none. */
+  readonly subscribeChanges: Effect.Effect<PubSub.Subscription<RegistryChange>, never, Scope.Scope>;
+
+  // Enrollment and use
+  /** New identities with their templates and profiles: data keys first, then every record in one commit. */
+  readonly enroll: (enrollments: readonly Enrollment[], nowMs: number) => Fails<RegistryChange>;
+  /** Raises last-seen (a max-register); a use, so it keeps the identity from expiring. */
+  readonly recordSeen: (identityId: string, nowMs: number) => Fails<void>;
+  readonly isLive: (identityId: string) => Fails<boolean>;
+  /** When a live identity was enrolled and last used; undefined once deleted. */
+  readonly lifecycle: (identityId: string) => Fails<{ enrolledAtMs: number; lastSeenMs: number } | undefined>;
+  readonly liveCount: () => Fails<number>;
+  readonly liveIdentityIds: () => Fails<IdentityId[]>;
+  /** The largest row id so far: the watermark an index snapshot records it covers. */
+  readonly watermark: () => Fails<number>;
+  /** Live templates (decrypted) after a row, in enrollment order, at most `limit`. */
+  readonly liveTemplates: (afterRowId: number, limit: number) => Fails<EnrolledTemplate[]>;
+  /** Live identities' templates (decrypted), in the order asked; deleted or unknown ids are left out. */
+  readonly templatesOf: (identityIds: readonly string[]) => Fails<EnrolledTemplate[]>;
+  /** Live templates at random rows (training samples for a learned index). */
+  readonly sampleTemplates: (count: number, random?: () => number) => Fails<EnrolledTemplate[]>;
+
+  // Profile and lifecycle registers
+  readonly writeProfile: (identityId: string, fields: IdentityProfileFields) => Fails<void, IdentityNotLive>;
+  readonly clearProfileField: (identityId: string, name: keyof IdentityProfileFields) => Fails<void>;
+  readonly readProfile: (identityId: string) => Fails<IdentityProfileFields>;
+  /** Writes one lifecycle register; false (nothing written) once the identity is not live. */
+  readonly writeRegister: (identityId: string, field: string, value: unknown) => Fails<boolean>;
+  /** The registers whose name starts with `prefix`, decrypted; empty once the identity is deleted. */
+  readonly readRegisters: (identityId: string, prefix: string) => Fails<Map<string, unknown>>;
+  readonly findByPhone: (phone: string) => Fails<string | undefined>;
+
+  // Deletion
+  readonly recordDeletionRequest: (identityId: string, nowMs: number) => Fails<void>;
+  readonly openDeletionRequests: () => Fails<string[]>;
+  /** Tombstone (fields, phone index and entitlements dropped, request closed), then the data key destroyed. */
+  readonly tombstone: (identityId: string, nowMs: number) => Fails<RegistryChange>;
+  /** Live identities not waiting on a deletion, least recently seen first (expiry). */
+  readonly leastRecentlySeen: (q: { own: boolean; atMostMs: number; limit: number }) => Fails<{ identityId: string; lastSeenMs: number }[]>;
+
+  // Entitlements hanging off an identity (dropped with it)
+  readonly grantEntitlement: (entitlement: StoredEntitlement) => Fails<void, IdentityNotLive>;
+  readonly entitlement: (entitlementId: string) => Fails<StoredEntitlement | undefined>;
+  readonly entitlementsOf: (identityId: string, venueId?: string) => Fails<StoredEntitlement[]>;
+  readonly revokeEntitlement: (entitlementId: string, nowMs: number) => Fails<boolean>;
+  readonly countEntry: (entitlementId: string) => Fails<boolean>;
+
+  // Replication
+  readonly latestSeq: () => Fails<number>;
+  readonly changesSince: (afterSeq: number, limits?: { maxRecords?: number; maxBytes?: number }) => Fails<{ records: ChangedRecord[]; upToSeq: number; more: boolean }>;
+  readonly merge: (records: readonly ReplicatedRecord[]) => Fails<MergeOutcome, ReplicatedRecordInvalid>;
+  readonly digest: () => Fails<string>;
+  readonly bucketDigests: () => Fails<BucketDigest[]>;
+  readonly recordsInBuckets: (buckets: readonly number[], after: RepairPosition | undefined, limit: number) => Fails<(ReplicatedRecord & { readonly bucket: number })[]>;
+  readonly peerKeyStatus: (regionId: string, publicKey: Uint8Array) => Fails<"unknown" | "matches" | "mismatch">;
+  readonly pinPeerKey: (regionId: string, publicKey: Uint8Array) => Fails<"pinned" | "matches" | "mismatch">;
+  readonly peerStates: () => Fails<PeerState[]>;
+  readonly recordAcked: (regionId: string, seq: number, nowMs: number) => Fails<void, StoredPeerUnknown>;
+  readonly recordApplied: (regionId: string, seq: number, nowMs: number) => Fails<void, StoredPeerUnknown>;
+  readonly appliedSeq: (regionId: string) => Fails<number>;
+  readonly pruneTombstones: (requiredPeers: readonly string[]) => Fails<number>;
+  readonly tombstoneCount: () => Fails<number>;
+}
+
+export class IdentityRegistry extends Context.Service<IdentityRegistry, IdentityRegistryShape>()("palmline/IdentityRegistry") {}
+
+export interface IdentityRegistrySettings {
+  readonly regionId: string;
+  readonly vault: IdentityVault;
+  readonly hlc: HybridLogicalClock;
+  /** The phone index's keyed hash (phone-hash.ts). */
+  readonly phoneHash: (phone: string) => string;
+}
+
+/** Overhead counted per record and per field when a feed batch is cut by size (ids, stamps, framing). */
+const RECORD_OVERHEAD_BYTES = 160;
+const FIELD_OVERHEAD_BYTES = 48;
+/** Records read from storage per step of the feed. */
+const FEED_PAGE = 64;
+
+/** One identity before and after a change, as the commit sees it. */
+interface RecordChange {
+  readonly identityId: string;
+  readonly origin: string;
+  readonly before: IdentityRecord | undefined;
+  readonly after: IdentityRecord;
+}
+
+const toRecord = (stored: StoredRecord): IdentityRecord => ({
+  identityId: stored.identityId,
+  created: decodeHlc(stored.created),
+  lastSeenMs: stored.lastSeenMs,
+  tombstone: stored.tombstone === null ? undefined : decodeHlc(stored.tombstone),
+  // Canonical form: a tombstoned record has no fields, whatever rows a crash may have left.
+  fields: stored.tombstone === null ? Object.fromEntries(stored.fields.map((f) => [f.name, { stamp: decodeHlc(f.stamp), value: f.value }])) : {},
+});
+
+const toReplicated = (stored: StoredRecord, dataKey: Uint8Array | undefined): ReplicatedRecord => {
+  const record = toRecord(stored);
+  return {
+    identityId: stored.identityId,
+    originRegion: stored.originRegion,
+    created: record.created,
+    lastSeenMs: record.lastSeenMs,
+    tombstone: record.tombstone,
+    dataKey: record.tombstone === undefined ? dataKey : undefined,
+    fields: Object.entries(record.fields)
+      .map(([name, r]): ReplicatedField => ({ name, stamp: r.stamp, value: r.value }))
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
+  };
+};
+
+const sameBytes = (a: Uint8Array | null, b: Uint8Array | null) => (a === null || b === null ? a === b : Buffer.from(a).equals(Buffer.from(b)));
+
+/** Whether a change moved one register. */
+const registerChanged = (before: IdentityRecord | undefined, after: IdentityRecord, name: string): boolean => {
+  const a = after.fields[name];
+  const b = before?.fields[name];
+  if (a === undefined || b === undefined) return a !== b;
+  return encodeHlc(a.stamp) !== encodeHlc(b.stamp) || !sameBytes(a.value, b.value);
+};
+
+export const makeIdentityRegistry = (settings: IdentityRegistrySettings) =>
+  Effect.gen(function* () {
+    const storage = yield* IdentityStorage;
+    const { regionId, vault, hlc, phoneHash } = settings;
+    const published = yield* PubSub.unbounded<RegistryChange>();
+    /** Every live record's digest, folded into its bucket's, refreshed from the feed. */
+    let digests = new RegistryDigests();
+    /** The feed position the digests are up to date with; -1 before the first digest. */
+    let digestSeq = -1;
+
+    const withKey = <A>(identityId: string, use: (dataKey: Uint8Array) => A) =>
+      Effect.map(storage.wrappedKey(identityId), (wrapped) => {
+        if (wrapped === undefined) return undefined;
+        const dataKey = vault.unwrapDataKey(identityId, wrapped);
+        try {
+          return use(dataKey);
+        } finally {
+          dataKey.fill(0);
+        }
+      });
+
+    const openTemplate = (row: StoredSealedField): EnrolledTemplate => {
+      const dataKey = vault.unwrapDataKey(row.identityId, row.wrappedKey);
+      const plain = vault.decryptField(row.identityId, TEMPLATE_FIELD, dataKey, row.value);
+      dataKey.fill(0);
+      try {
+        return { identityId: row.identityId as IdentityId, template: decodePalmTemplate(plain), rowid: row.rowId };
+      } finally {
+        plain.fill(0);
+      }
+    };
+
+    /** The phone index entry a change leaves: a hash of the new number, null for none, undefined when unchanged. */
+    const phoneIndexOf = (change: RecordChange, dataKey: Uint8Array | undefined): string | null | undefined => {
+      if (change.after.tombstone !== undefined) return null;
+      if (!registerChanged(change.before, change.after, PHONE_FIELD)) return undefined;
+      const register = change.after.fields[PHONE_FIELD];
+      if (register?.value == null || dataKey === undefined) return null;
+      const plain = vault.decryptField(change.identityId, PHONE_FIELD, dataKey, register.value);
+      try {
+        const phone = decodeFieldValue(plain);
+        return typeof phone === "string" ? phoneHash(phone) : null;
+      } finally {
+        plain.fill(0);
+      }
+    };
+
+    /** The one commit every change goes through: the record's rules, applied once. */
+    const commitRecords = (changes: readonly RecordChange[], source: RegistryChange["source"], nowMs: number) =>
+      Effect.gen(function* () {
+        const writes: IdentityWrite[] = [];
+        const indexed: IdentityId[] = [];
+        const removed: IdentityId[] = [];
+        for (const change of changes) {
+          const { after, before } = change;
+          const tombstoned = after.tombstone !== undefined;
+          const dataKey = tombstoned || !registerChanged(before, after, PHONE_FIELD) ? undefined : yield* withKey(change.identityId, (key) => key.slice());
+          try {
+            writes.push({
+              identityId: change.identityId,
+              identity: { originRegion: change.origin, created: encodeHlc(after.created), lastSeenMs: after.lastSeenMs, tombstone: tombstoned ? encodeHlc(after.tombstone!) : null },
+              fields: tombstoned
+                ? []
+                : Object.entries(after.fields)
+                    .filter(([name]) => registerChanged(before, after, name))
+                    .map(([name, r]) => ({ name, stamp: encodeHlc(r.stamp), value: r.value })),
+              dropFields: tombstoned,
+              phoneHash: phoneIndexOf(change, dataKey),
+              ...(tombstoned
+                ? {
+                    dropEntitlements: true,
+                    // A deletion made here records its request closed; one merged from a peer closes ours, if any.
+                    deletionCompleted: source === "local" ? { atMs: nowMs, record: true } : { atMs: after.tombstone!.wallMs, record: false },
+                  }
+                : {}),
+            });
+          } finally {
+            dataKey?.fill(0);
+          }
+          if (!tombstoned && registerChanged(before, after, TEMPLATE_FIELD)) indexed.push(change.identityId as IdentityId);
+          if (tombstoned && before !== undefined && before.tombstone === undefined) removed.push(change.identityId as IdentityId);
+        }
+        yield* storage.commit(writes);
+        // Crypto-shredding after the tombstone commits: a crash between leaves a key the next open sweeps.
+        const gone = changes.filter((c) => c.after.tombstone !== undefined).map((c) => c.identityId);
+        if (gone.length > 0) yield* storage.destroyKeys(gone);
+        const { latestSeq } = yield* storage.counts();
+        const change: RegistryChange = { source, seq: latestSeq, changed: changes.map((c) => c.identityId as IdentityId), indexed, removed };
+        yield* PubSub.publish(published, change);
+        return change;
+      });
+
+    const currentRecord = (identityId: string) => Effect.map(storage.record(identityId), (stored) => (stored === undefined ? undefined : { stored, record: toRecord(stored) }));
+
+    /** Sets registers of a live identity to new values stamped now (a local write, merged like any). */
+    const writeRegisters = (identityId: string, values: ReadonlyMap<string, unknown | null>) =>
+      Effect.gen(function* () {
+        const current = yield* currentRecord(identityId);
+        if (current === undefined || current.record.tombstone !== undefined) return false;
+        const stamp = hlc.now();
+        const sealed = yield* withKey(identityId, (dataKey) => {
+          const fields: Record<string, FieldRegister> = {};
+          for (const [name, value] of values) {
+            if (value === null) {
+              fields[name] = { stamp, value: null };
+              continue;
+            }
+            const plain = encodeFieldValue(value);
+            try {
+              fields[name] = { stamp, value: vault.encryptField(identityId, name, dataKey, plain) };
+            } finally {
+              plain.fill(0);
+            }
+          }
+          return fields;
+        });
+        if (sealed === undefined) return false;
+        const after = mergeIdentityRecords(current.record, { ...current.record, tombstone: undefined, fields: sealed });
+        yield* commitRecords([{ identityId, origin: current.stored.originRegion, before: current.record, after }], "local", stamp.wallMs);
+        return true;
+      });
+
+    const readFields = (identityId: string, wanted: (name: string) => boolean) =>
+      Effect.gen(function* () {
+        const stored = yield* storage.record(identityId);
+        const out = new Map<string, unknown>();
+        if (stored === undefined || stored.tombstone !== null) return out;
+        const rows = stored.fields.filter((f) => f.value !== null && wanted(f.name));
+        if (rows.length === 0) return out;
+        yield* withKey(identityId, (dataKey) => {
+          for (const row of rows) {
+            const plain = vault.decryptField(identityId, row.name, dataKey, row.value!);
+            try {
+              out.set(row.name, decodeFieldValue(plain));
+            } finally {
+              plain.fill(0);
+            }
+          }
+        });
+        return out;
+      });
+
+    /** Brings the digests up to date by reading only what changed since the last call. */
+    const refreshDigests = Effect.gen(function* () {
+      const { latestSeq, live } = yield* storage.counts();
+      const foldIn = (identityId: string) =>
+        Effect.map(storage.record(identityId), (stored) => {
+          if (stored === undefined || stored.tombstone !== null) digests.remove(identityId);
+          else digests.put(identityId, recordDigest(toRecord(stored)), stored.changeSeq);
+        });
+      if (digestSeq >= 0 && latestSeq > digestSeq) {
+        for (const { identityId } of yield* storage.changedIdsSince(digestSeq)) yield* foldIn(identityId);
+      }
+      if (digestSeq < 0 || live !== digests.size) {
+        digests = new RegistryDigests();
+        for (const { identityId } of yield* storage.liveChangeSeqs()) yield* foldIn(identityId);
+      }
+      digestSeq = latestSeq;
+      return digests;
+    });
+
+    const validate = (r: ReplicatedRecord) => {
+      if (r.dataKey !== undefined && r.dataKey.byteLength !== DATA_KEY_BYTES) {
+        return Effect.fail(new ReplicatedRecordInvalid({ identityId: r.identityId, reason: `data key is ${r.dataKey.byteLength} bytes, not ${DATA_KEY_BYTES}` }));
+      }
+      if (r.tombstone === undefined && r.dataKey === undefined) return Effect.fail(new ReplicatedRecordInvalid({ identityId: r.identityId, reason: "a live record arrived without its data key" }));
+      if (new Set(r.fields.map((f) => f.name)).size !== r.fields.length) return Effect.fail(new ReplicatedRecordInvalid({ identityId: r.identityId, reason: "a field appears twice" }));
+      return Effect.void;
+    };
+
+    /** Every stamp received moves this region's clock past it, so later local writes order after it. */
+    const observe = (r: ReplicatedRecord) => {
+      hlc.observe(r.created);
+      if (r.tombstone !== undefined) hlc.observe(r.tombstone);
+      for (const f of r.fields) hlc.observe(f.stamp);
+    };
+
+    const shape: IdentityRegistryShape = {
+      regionId,
+      subscribeChanges: PubSub.subscribe(published),
+
+      enroll: (enrollments, nowMs) =>
+        Effect.gen(function* () {
+          const keys = enrollments.map(({ identityId }) => ({ identityId, dataKey: vault.newDataKey() }));
+          const changes: RecordChange[] = [];
+          try {
+            for (const [i, { identityId, template, profile }] of enrollments.entries()) {
+              const stamp = hlc.now();
+              const dataKey = keys[i]!.dataKey;
+              const fields: Record<string, FieldRegister> = {};
+              const seal = (name: string, plain: Uint8Array) => {
+                try {
+                  fields[name] = { stamp, value: vault.encryptField(identityId, name, dataKey, plain) };
+                } finally {
+                  plain.fill(0);
+                }
+              };
+              seal(TEMPLATE_FIELD, encodePalmTemplate(template));
+              for (const [name, field] of Object.entries(PROFILE_FIELDS) as [keyof IdentityProfileFields, string][]) {
+                if (profile?.[name] !== undefined) seal(field, encodeFieldValue(profile[name]));
+              }
+              changes.push({ identityId, origin: regionId, before: undefined, after: { identityId, created: stamp, lastSeenMs: nowMs, tombstone: undefined, fields } });
+            }
+            const wrapped = keys.map(({ identityId, dataKey }) => ({ identityId, wrapped: vault.wrapDataKey(identityId, dataKey) }));
+            // Keys first, committed on their own: a crash before the records leaves only orphan keys.
+            yield* storage.storeWrappedKeys(wrapped, { onlyMissing: false });
+          } finally {
+            // The phone index needs the data key: commitRecords reads it back from storage.
+            for (const { dataKey } of keys) dataKey.fill(0);
+          }
+          return yield* commitRecords(changes, "local", nowMs).pipe(
+            Effect.tapError(() => storage.destroyKeys(keys.map((k) => k.identityId)).pipe(Effect.ignore)),
+          );
+        }),
+      recordSeen: (identityId, nowMs) => Effect.asVoid(storage.raiseLastSeen(identityId, nowMs)),
+      isLive: (identityId) => Effect.map(storage.record(identityId), (r) => r !== undefined && r.tombstone === null),
+      lifecycle: (identityId) =>
+        Effect.map(storage.record(identityId), (r) => (r === undefined || r.tombstone !== null ? undefined : { enrolledAtMs: decodeHlc(r.created).wallMs, lastSeenMs: r.lastSeenMs })),
+      liveCount: () => Effect.map(storage.counts(), (c) => c.live),
+      liveIdentityIds: () => Effect.map(storage.liveIdentityIds(), (ids) => ids as IdentityId[]),
+      watermark: () => Effect.map(storage.counts(), (c) => c.watermark),
+      liveTemplates: (afterRowId, limit) => Effect.map(storage.liveFieldAfter(TEMPLATE_FIELD, afterRowId, limit), (rows) => rows.map(openTemplate)),
+      templatesOf: (identityIds) => Effect.map(storage.liveFieldOf(TEMPLATE_FIELD, identityIds), (rows) => rows.map(openTemplate)),
+      sampleTemplates: (count, random = Math.random) =>
+        Effect.gen(function* () {
+          const { watermark, live } = yield* storage.counts();
+          if (live <= count) return (yield* storage.liveFieldAfter(TEMPLATE_FIELD, 0, live)).map(openTemplate);
+          const picked = new Set<number>();
+          for (let attempts = 0; picked.size < count * 2 && attempts < count * 20; attempts++) picked.add(1 + Math.floor(random() * watermark));
+          const rows = yield* storage.liveFieldAtRows(TEMPLATE_FIELD, [...picked]);
+          return rows.slice(0, count).map(openTemplate);
+        }),
+
+      writeProfile: (identityId, fields) =>
+        Effect.gen(function* () {
+          const values = new Map<string, unknown>();
+          for (const [name, field] of Object.entries(PROFILE_FIELDS) as [keyof IdentityProfileFields, string][]) {
+            if (fields[name] !== undefined) values.set(field, fields[name]);
+          }
+          if (!(yield* writeRegisters(identityId, values))) return yield* Effect.fail(new IdentityNotLive({ identityId }));
+        }),
+      clearProfileField: (identityId, name) => Effect.asVoid(writeRegisters(identityId, new Map([[PROFILE_FIELDS[name], null]]))),
+      readProfile: (identityId) =>
+        Effect.map(readFields(identityId, (name) => Object.values(PROFILE_FIELDS).includes(name)), (values) => {
+          const out: Record<string, unknown> = {};
+          for (const [name, field] of Object.entries(PROFILE_FIELDS)) if (values.has(field)) out[name] = values.get(field);
+          return out as IdentityProfileFields;
+        }),
+      writeRegister: (identityId, field, value) => writeRegisters(identityId, new Map([[field, value]])),
+      readRegisters: (identityId, prefix) => readFields(identityId, (name) => name.startsWith(prefix)),
+      findByPhone: (phone) => storage.findByPhoneHash(phoneHash(phone)),
+
+      recordDeletionRequest: (identityId, nowMs) => storage.recordDeletionRequest(identityId, nowMs),
+      openDeletionRequests: () => storage.openDeletionRequests(),
+      tombstone: (identityId, nowMs) =>
+        Effect.gen(function* () {
+          const current = yield* currentRecord(identityId);
+          if (current === undefined) return { source: "local", seq: (yield* storage.counts()).latestSeq, changed: [], indexed: [], removed: [] } satisfies RegistryChange;
+          const after = current.record.tombstone === undefined ? tombstoneRecord(current.record, hlc.now()) : current.record;
+          return yield* commitRecords([{ identityId, origin: current.stored.originRegion, before: current.record, after }], "local", nowMs);
+        }),
+      leastRecentlySeen: ({ own, atMostMs, limit }) => storage.leastRecentlySeen({ regionId, own, atMostMs, limit }),
+
+      grantEntitlement: (entitlement) =>
+        Effect.gen(function* () {
+          const stored = yield* storage.record(entitlement.identityId);
+          if (stored === undefined || stored.tombstone !== null) return yield* Effect.fail(new IdentityNotLive({ identityId: entitlement.identityId }));
+          yield* storage.insertEntitlement(entitlement);
+        }),
+      entitlement: (entitlementId) => storage.entitlement(entitlementId),
+      entitlementsOf: (identityId, venueId) => storage.entitlementsOf(identityId, venueId),
+      revokeEntitlement: (entitlementId, nowMs) => storage.revokeEntitlement(entitlementId, nowMs),
+      countEntry: (entitlementId) => storage.countEntry(entitlementId),
+
+      latestSeq: () => Effect.map(storage.counts(), (c) => c.latestSeq),
+      changesSince: (afterSeq, limits = {}) =>
+        Effect.gen(function* () {
+          const maxRecords = limits.maxRecords ?? Number.POSITIVE_INFINITY;
+          const maxBytes = limits.maxBytes ?? Number.POSITIVE_INFINITY;
+          const { latestSeq } = yield* storage.counts();
+          const records: ChangedRecord[] = [];
+          let bytes = 0;
+          let upToSeq = afterSeq;
+          for (;;) {
+            const page = yield* storage.changedSince(upToSeq, FEED_PAGE);
+            if (page.length === 0) break;
+            for (const stored of page) {
+              if (records.length >= maxRecords) return { records, upToSeq, more: true };
+              const wrapped = stored.tombstone === null ? yield* storage.wrappedKey(stored.identityId) : undefined;
+              const record: ChangedRecord = { ...toReplicated(stored, wrapped === undefined ? undefined : vault.unwrapDataKey(stored.identityId, wrapped)), changeSeq: stored.changeSeq };
+              const size = RECORD_OVERHEAD_BYTES + record.fields.reduce((n, f) => n + FIELD_OVERHEAD_BYTES + (f.value?.byteLength ?? 0), 0);
+              if (records.length > 0 && bytes + size > maxBytes) return { records, upToSeq, more: true };
+              records.push(record);
+              bytes += size;
+              upToSeq = stored.changeSeq;
+            }
+          }
+          // Covers numbers no record holds any more (pruned tombstones) when the batch is complete.
+          return { records, upToSeq: Math.max(upToSeq, latestSeq), more: false };
+        }),
+      merge: (records) =>
+        Effect.gen(function* () {
+          const incoming = new Map<string, { record: IdentityRecord; origin: string; dataKey: Uint8Array | undefined }>();
+          for (const r of records) {
+            yield* validate(r);
+            observe(r);
+            const record = toIdentityRecord(r);
+            const seen = incoming.get(r.identityId);
+            incoming.set(
+              r.identityId,
+              seen === undefined
+                ? { record, origin: r.originRegion, dataKey: r.dataKey }
+                : { record: mergeIdentityRecords(seen.record, record), origin: seen.origin, dataKey: seen.dataKey ?? r.dataKey },
+            );
+          }
+          const changes: RecordChange[] = [];
+          const adoptedIds: string[] = [];
+          const newKeys: { identityId: string; wrapped: Uint8Array }[] = [];
+          for (const [identityId, { record, origin, dataKey }] of incoming) {
+            const current = yield* currentRecord(identityId);
+            const merged = mergeIdentityRecords(current?.record ?? record, record);
+            const mergedDigest = recordDigest(merged);
+            const cached = current === undefined ? undefined : digests.get(identityId);
+            const currentDigest = current === undefined ? undefined : cached !== undefined && cached.seq === current.stored.changeSeq ? cached.digest : recordDigest(current.record);
+            const changed = currentDigest === undefined || !currentDigest.equals(mergedDigest);
+            // Nothing here that the sender lacks: its record is the merge, so sending it back would only echo.
+            if (current === undefined || mergedDigest.equals(recordDigest(record))) adoptedIds.push(identityId);
+            const live = merged.tombstone === undefined;
+            if (live && (yield* storage.wrappedKey(identityId)) === undefined) {
+              if (dataKey === undefined) return yield* Effect.fail(new ReplicatedRecordInvalid({ identityId, reason: "a live record arrived without its data key" }));
+              newKeys.push({ identityId, wrapped: vault.wrapDataKey(identityId, dataKey) });
+            }
+            if (changed) changes.push({ identityId, origin: current?.stored.originRegion ?? origin, before: current?.record, after: merged });
+          }
+          // Missing keys first (re-wrapped with this region's storage key), then the records, then the tombstones' keys destroyed.
+          yield* storage.storeWrappedKeys(newKeys, { onlyMissing: true });
+          if (changes.length > 0) {
+            yield* commitRecords(changes, "peer", 0).pipe(Effect.tapError(() => storage.destroyKeys(newKeys.map((k) => k.identityId)).pipe(Effect.ignore)));
+          }
+          const adopted = new Map<string, number>();
+          for (const identityId of adoptedIds) {
+            const stored = yield* storage.record(identityId);
+            if (stored !== undefined) adopted.set(identityId, stored.changeSeq);
+          }
+          return { changed: changes.length, seq: (yield* storage.counts()).latestSeq, adopted };
+        }),
+      digest: () => Effect.map(refreshDigests, (d) => d.whole()),
+      bucketDigests: () => Effect.map(refreshDigests, (d) => d.buckets()),
+      recordsInBuckets: (buckets, after, limit) =>
+        Effect.gen(function* () {
+          const wanted = new Set(buckets);
+          const beyond = (r: RepairPosition) => after === undefined || r.bucket > after.bucket || (r.bucket === after.bucket && r.identityId > after.identityId);
+          const ids = (yield* storage.allIdentityIds())
+            .map((identityId) => ({ identityId, bucket: bucketOf(identityId) }))
+            .filter((r) => wanted.has(r.bucket) && beyond(r))
+            .sort((x, y) => x.bucket - y.bucket || (x.identityId < y.identityId ? -1 : x.identityId > y.identityId ? 1 : 0));
+          const out: (ReplicatedRecord & { readonly bucket: number })[] = [];
+          for (const { identityId, bucket } of ids) {
+            if (out.length >= limit) break;
+            const stored = yield* storage.record(identityId);
+            if (stored === undefined) continue;
+            const wrapped = stored.tombstone === null ? yield* storage.wrappedKey(identityId) : undefined;
+            out.push({ ...toReplicated(stored, wrapped === undefined ? undefined : vault.unwrapDataKey(identityId, wrapped)), bucket });
+          }
+          return out;
+        }),
+      peerKeyStatus: (peerRegion, publicKey) =>
+        Effect.map(storage.peer(peerRegion), (peer) => (peer === undefined ? "unknown" : Buffer.from(peer.publicKey).equals(Buffer.from(publicKey)) ? "matches" : "mismatch")),
+      pinPeerKey: (peerRegion, publicKey) =>
+        Effect.gen(function* () {
+          // Trust on first use: the first key seen for a region is kept; later ones must match it.
+          const peer = yield* storage.peer(peerRegion);
+          if (peer !== undefined) return Buffer.from(peer.publicKey).equals(Buffer.from(publicKey)) ? "matches" : "mismatch";
+          yield* storage.pinPeer(peerRegion, publicKey);
+          return "pinned";
+        }),
+      peerStates: () => storage.peers(),
+      recordAcked: (peerRegion, seq, nowMs) => storage.advancePeer(peerRegion, "acked", seq, nowMs),
+      recordApplied: (peerRegion, seq, nowMs) => storage.advancePeer(peerRegion, "applied", seq, nowMs),
+      appliedSeq: (peerRegion) => Effect.map(storage.peer(peerRegion), (peer) => peer?.appliedSeq ?? 0),
+      pruneTombstones: (requiredPeers) =>
+        Effect.gen(function* () {
+          // A tombstone every required peer has acknowledged: none of them can send the live record back.
+          let upTo = Number.MAX_SAFE_INTEGER;
+          for (const p of requiredPeers) upTo = Math.min(upTo, (yield* storage.peer(p))?.ackedSeq ?? 0);
+          const ids = yield* storage.tombstonesUpTo(upTo);
+          yield* storage.removeTombstones(ids);
+          return ids.length;
+        }),
+      tombstoneCount: () => Effect.map(storage.counts(), (c) => c.tombstones),
+    };
+    return shape;
+  });
+
+/** The registry over whichever IdentityStorage layer is provided. */
+export const identityRegistryLayer = (settings: IdentityRegistrySettings) => Layer.effect(IdentityRegistry, makeIdentityRegistry(settings));
+
