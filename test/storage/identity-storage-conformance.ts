@@ -346,6 +346,23 @@ export const identityStorageConformance = (name: string, open: () => Promise<Sto
         expect(await run(s.counts())).toMatchObject({ live: 1, tombstones: 0 });
       });
 
+      test("removing tombstones destroys a key left for them and no live identity's key", async () => {
+        await run(
+          s.storeWrappedKeys(
+            [
+              { identityId: "a", wrapped: bytes(1) },
+              { identityId: "b", wrapped: bytes(2) },
+            ],
+            { onlyMissing: false },
+          ),
+        );
+        await commit(write("a"), write("b"));
+        await commit(tombstoneOf("a"));
+        await run(s.removeTombstones(["a", "b"]));
+        expect(await run(s.wrappedKey("a"))).toBeUndefined();
+        expect(plain(await run(s.wrappedKey("b")))).toEqual([2]);
+      });
+
       test("removing tombstones is not a change", async () => {
         await commit(write("a"), write("b"));
         await commit(tombstoneOf("a"));

@@ -257,7 +257,12 @@ export const memoryIdentityStorage = (): IdentityStorageShape => {
 
     removeTombstones: (identityIds) =>
       Effect.sync(() => {
-        for (const id of identityIds) if (identities.get(id)?.tombstone != null) identities.delete(id);
+        for (const id of identityIds) {
+          if (identities.get(id)?.tombstone == null) continue;
+          identities.delete(id);
+          // A key a crash left behind goes with its identity.
+          keys.delete(id);
+        }
       }),
 
     leastRecentlySeen: ({ regionId, own, atMostMs, limit }) =>
