@@ -12,7 +12,7 @@
 import { assign, fromPromise, setup } from "xstate";
 import { CloseCode, closeCodeName, isChannelError } from "../protocol/index.ts";
 import type { DeviceMode } from "./device-mode.ts";
-import { RegionRefused } from "./region-link.ts";
+import { ProvisioningRefused, RegionRefused } from "./region-link.ts";
 
 export interface ConnectedLink {
   readonly deviceId: string;
@@ -55,7 +55,7 @@ export const backoffDelay = (attempts: number, random: () => number) => {
 /** The close code a failed connection ended with; undefined when it never got a session (network, timeout). */
 const closeCodeOf = (error: unknown): number | undefined => (isChannelError(error) ? error.closeCode : undefined);
 const isRevocation = (closeCode: number | undefined) => closeCode === CloseCode.DeviceRevoked;
-const isProvisioningRefusal = (error: unknown) => error instanceof RegionRefused && (error.code === "NotProvisioned" || error.code === "ProvisioningRefused");
+const isProvisioningRefusal = (error: unknown) => error instanceof ProvisioningRefused || (error instanceof RegionRefused && error.code === "NotProvisioned");
 const describeClosure = (closure: LinkClosure) => `link closed with ${closeCodeName(closure.code) ?? closure.code}${closure.reason ? `: ${closure.reason}` : ""}`;
 const errorText = (error: unknown) => (error instanceof Error ? error.message : String(error));
 

@@ -4,7 +4,7 @@ import { expect, test } from "vitest";
 import { createActor, fromPromise } from "xstate";
 import { ManualClock } from "../../core/clock.ts";
 import { BACKOFF_BASE_MS, BACKOFF_MAX_MS, backoffDelay, deviceAgentMachine, HEARTBEAT_INTERVAL_MS, type ConnectedLink, type LinkClosure } from "../../edge/device-agent-machine.ts";
-import { RegionRefused } from "../../edge/region-link.ts";
+import { ProvisioningRefused } from "../../edge/region-link.ts";
 import { CloseCode, ConnectionClosed } from "../../protocol/index.ts";
 
 const flush = () => new Promise((r) => setImmediate(r));
@@ -80,7 +80,7 @@ test("a dropped link sends the device offline, and it reconnects after the backo
 });
 
 test("a refused provisioning code returns the device to unprovisioned", async () => {
-  const { actor } = start({ provisioned: false, code: "000000", connect: async () => Promise.reject(new RegionRefused({ code: "ProvisioningRefused", reason: "unknown code" })) });
+  const { actor } = start({ provisioned: false, code: "000000", connect: async () => Promise.reject(new ProvisioningRefused({ reason: "unknown code" })) });
   await flush();
   expect(state(actor)).toBe('"unprovisioned"');
 });
