@@ -113,7 +113,12 @@ export class RegionLink {
           channel.close(1000, "not provisioned");
           return;
         }
-        channel.send({ type: "provision.request", requestId: newRequestId(), oneTimeCode: options.provisioningCode, deviceName: options.credentials.deviceName });
+        channel.send({
+          type: "provision.request",
+          requestId: newRequestId(),
+          oneTimeCode: options.provisioningCode,
+          deviceName: options.credentials.deviceName,
+        });
       };
       channel.onMessage((m) => {
         if (m.type === "session.ready") {
@@ -142,7 +147,10 @@ export class RegionLink {
 
   /** `stepUpToken`: a step-up the region confirmed, answered for that identity once. */
   identify(sealedSignature: Uint8Array, stepUpToken?: string): Promise<Reply<"identify.result">> {
-    return this.#request({ type: "identify.request", requestId: newRequestId(), sealedSignature, ...(stepUpToken !== undefined ? { stepUpToken } : {}) }, "identify.result");
+    return this.#request(
+      { type: "identify.request", requestId: newRequestId(), sealedSignature, ...(stepUpToken !== undefined ? { stepUpToken } : {}) },
+      "identify.result",
+    );
   }
 
   /** The last four digits of the person's phone, answering the step-up the region asked for. */
@@ -171,7 +179,9 @@ export class RegionLink {
   }
 
   /** Third-party checkout: no amount, no basket; a credential bound to the merchant comes back. */
-  requestCredential(request: Omit<Extract<WireMessage, { type: "payment.credential.request" }>, "type" | "requestId">): Promise<Reply<"payment.credential.result">> {
+  requestCredential(
+    request: Omit<Extract<WireMessage, { type: "payment.credential.request" }>, "type" | "requestId">,
+  ): Promise<Reply<"payment.credential.result">> {
     return this.#request({ type: "payment.credential.request", requestId: newRequestId(), ...request }, "payment.credential.result");
   }
 
@@ -191,7 +201,10 @@ export class RegionLink {
   heartbeat(): Promise<number> {
     if (this.#closed !== undefined) return Promise.reject(new RegionUnavailable({ reason: "link is closed" }));
     const sentAt = this.#clock.now();
-    const acked = this.#heartbeats.expect(sentAt, this.#deadline(() => new RegionUnavailable({ reason: "no heartbeat ack" })));
+    const acked = this.#heartbeats.expect(
+      sentAt,
+      this.#deadline(() => new RegionUnavailable({ reason: "no heartbeat ack" })),
+    );
     this.#sendAwaited({ type: "heartbeat", sentAt }, (error) => this.#heartbeats.reject(sentAt, error));
     return acked.then(() => this.#clock.now() - sentAt);
   }

@@ -51,12 +51,7 @@ const FAILED_OUTCOMES: ReadonlySet<string> = new Set(["no-match", "step-up-requi
 /** Answered without a log line: the device's own mistakes, and the probe guard logs a limited device once itself. */
 const UNLOGGED: ReadonlySet<WireErrorCode> = new Set(["NotProvisioned", "UnexpectedMessage", "ProbingLimited"]);
 
-export const runDeviceSession = (
-  channel: SecureChannel,
-  admission: PeerAdmission,
-  deviceId: DeviceId | undefined,
-  deps: DeviceSessionDependencies,
-) => {
+export const runDeviceSession = (channel: SecureChannel, admission: PeerAdmission, deviceId: DeviceId | undefined, deps: DeviceSessionDependencies) => {
   const peerKeyHex = Buffer.from(channel.peerPublicKey).toString("hex");
   const actor = createActor(deviceSessionMachine, {
     input: { peerKeyHex, deviceId: admission.kind === "admit" ? deviceId : undefined },
@@ -65,8 +60,7 @@ export const runDeviceSession = (
   }).start();
   let currentDevice = admission.kind === "admit" ? deviceId : undefined;
 
-  const ready = (id: DeviceId) =>
-    channel.send({ type: "session.ready", deviceId: id, templatePublicKey: deps.templateKeys.publicKey, serverTime: deps.now() });
+  const ready = (id: DeviceId) => channel.send({ type: "session.ready", deviceId: id, templatePublicKey: deps.templateKeys.publicKey, serverTime: deps.now() });
   if (currentDevice !== undefined) ready(currentDevice);
 
   const flows = () => {

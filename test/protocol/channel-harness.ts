@@ -21,10 +21,7 @@ export interface Connected {
   readonly regionSide: ResponderChannel;
 }
 
-export const connectPair = async (
-  node: LoopbackNode,
-  deviceOptions: Partial<InitiatorOptions> = {},
-): Promise<Omit<Connected, "node">> => {
+export const connectPair = async (node: LoopbackNode, deviceOptions: Partial<InitiatorOptions> = {}): Promise<Omit<Connected, "node">> => {
   const deviceSide = await openInitiatorChannel(new WebSocket(node.url), {
     identity: device,
     pinnedResponderKey: region.publicKey,
@@ -36,8 +33,7 @@ export const connectPair = async (
   return { deviceSide, regionSide: outcome.channel };
 };
 
-export const startRegion = (options: Partial<NodeOptions> = {}) =>
-  startNode({ identity: region, clock: new ManualClock(), ...options });
+export const startRegion = (options: Partial<NodeOptions> = {}) => startNode({ identity: region, clock: new ManualClock(), ...options });
 
 /** Collects messages until `count` have arrived. */
 export const collect = (channel: { onMessage(h: (m: WireMessage) => void): () => void }, count: number) =>

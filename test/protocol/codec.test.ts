@@ -1,5 +1,13 @@
 import { describe, expect, test } from "vitest";
-import { decodeMessage, decodeMessageResult, encodeMessage, MalformedMessage, CloseCode, MAX_RECORDS_PER_MESSAGE, WIRE_ERROR_CODES } from "../../protocol/index.ts";
+import {
+  decodeMessage,
+  decodeMessageResult,
+  encodeMessage,
+  MalformedMessage,
+  CloseCode,
+  MAX_RECORDS_PER_MESSAGE,
+  WIRE_ERROR_CODES,
+} from "../../protocol/index.ts";
 import { ALL_SAMPLES, SAMPLE_MESSAGES } from "./sample-messages.ts";
 import { encode } from "@msgpack/msgpack";
 

@@ -10,7 +10,12 @@ type IdentifyAnswer = Omit<IdentifyResult, "type" | "requestId">;
 
 const identifyOutcome = async (sealed: Uint8Array, stepUpToken: string | undefined, { deviceId, deps }: DeviceRequestContext): Promise<IdentifyAnswer> => {
   const none = { identityId: null, stepUpToken: null, loyaltyCard: null };
-  const matched = (identityId: string): IdentifyAnswer => ({ ...none, outcome: "match", identityId, loyaltyCard: deps.flows?.profiles.read(identityId).loyaltyCard ?? null });
+  const matched = (identityId: string): IdentifyAnswer => ({
+    ...none,
+    outcome: "match",
+    identityId,
+    loyaltyCard: deps.flows?.profiles.read(identityId).loyaltyCard ?? null,
+  });
   if (stepUpToken !== undefined) {
     const identityId = deps.flows?.stepUps.redeem(deviceId, stepUpToken, "identify");
     return identityId === undefined ? { ...none, outcome: "no-match" } : matched(identityId);
