@@ -4,7 +4,7 @@
 // replication: records applied from peers and each peer's lag. Each node has its own registry
 // (never prom-client's global one): several nodes run in one test process.
 import { Counter, Gauge, Histogram, Registry, type Metric } from "prom-client";
-import type { IncomingMessage, ServerResponse } from "node:http";
+import { HttpRoutes, json, text } from "../../http/http-router.ts";
 
 const LATENCY_BUCKETS_SECONDS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];
 
@@ -111,14 +111,14 @@ export class RegionMetrics {
   }
 
   /** The GET /metrics route. */
-  route(): (req: IncomingMessage, res: ServerResponse) => boolean {
-    return (req, res) => {
-      if (req.method !== "GET" || (req.url ?? "").split("?")[0] !== "/metrics") return false;
-      void this.registry.metrics().then((body) => {
-        res.writeHead(200, { "content-type": this.registry.contentType, "cache-control": "no-store" });
-        res.end(body);
-      });
-      return true;
-    };
+  route(): HttpRoutes {
+    return new HttpRoutes({
+      headers: { "cache-control": "no-store" },
+      maxBodyBytes: 0,
+      failure: (error, request) => {
+        request.log(`metrics not rendered: ${error instanceof Error ? error.message : String(error)}`);
+        return json(500, { error: "internal error" });
+      },
+    }).get("/metrics", async () => text(200, this.registry.contentType, await this.registry.metrics()));
   }
 }
