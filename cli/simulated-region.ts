@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Data } from "effect";
-import { startProcessorSimulator, type ProcessorFaults, type ProcessorSimulator } from "../cloud/payments/processor-simulator.ts";
+import { startProcessorSimulator, type ProcessorSimulator } from "../cloud/payments/processor-simulator.ts";
 import { SimulatedSmsGateway } from "../cloud/phone/phone-verifier.ts";
 import { startRegionNode, type RegionNodeSettings } from "../cloud/region-node.ts";
 import { systemClock, type Clock } from "../core/clock.ts";
@@ -32,8 +32,6 @@ import { PalmScanner, SCANNER_ENROLLMENT_CAPTURES } from "./palm-scanner.ts";
 export interface SimulatedRegionOptions extends Partial<Omit<RegionNodeSettings, "host" | "processorUrl" | "sms">> {
   /** A processor shared with other regions (left running at close); by default the region starts its own. */
   readonly processor?: ProcessorSimulator;
-  /** Set on the processor before anything runs (latency, failures). */
-  readonly processorFaults?: Partial<ProcessorFaults>;
   /** An SMS gateway shared with other regions; by default a silent one of its own. */
   readonly sms?: SimulatedSmsGateway;
   /** The clock devices run their flows on, unless a device is given its own (default: the system clock). */
@@ -82,11 +80,10 @@ export class DirectEnrollmentRefused extends Data.TaggedError("DirectEnrollmentR
 }
 
 export const startSimulatedRegion = async (options: SimulatedRegionOptions = {}) => {
-  const { processor: sharedProcessor, processorFaults, sms: sharedSms, deviceClock, extractorPerDevice, ...settings } = options;
+  const { processor: sharedProcessor, sms: sharedSms, deviceClock, extractorPerDevice, ...settings } = options;
   const regionId = settings.regionId ?? "site";
   const scratch = mkdtempSync(join(tmpdir(), `palmline-${regionId}-`));
   const processor = sharedProcessor ?? (await startProcessorSimulator());
-  if (processorFaults !== undefined) Object.assign(processor.faults, processorFaults);
   const sms = sharedSms ?? new SimulatedSmsGateway();
   const logs: string[] = [];
   const dataDir = settings.dataDir ?? join(scratch, "region");
@@ -101,6 +98,10 @@ export const startSimulatedRegion = async (options: SimulatedRegionOptions = {})
     host: "127.0.0.1",
     processorUrl: processor.url,
     sms,
+  }).catch(async (error: unknown) => {
+    if (sharedProcessor === undefined) await processor.close();
+    rmSync(scratch, { recursive: true, force: true });
+    throw error;
   });
   const extractor = await SignatureExtractor.load();
   const extractors: SignatureExtractor[] = [];
@@ -112,7 +113,7 @@ export const startSimulatedRegion = async (options: SimulatedRegionOptions = {})
   const vault = new CardVaultClient(processor.url);
 
   /** A device agent provisioned with a one-time code and online; its own state directory each time. */
-  const device = async (name: string, o: DeviceOptions = {}): Promise<ProvisionedDevice> => {
+  const onlineAgent = async (name: string, o: DeviceOptions) => {
     mkdirSync(join(scratch, "devices"), { recursive: true });
     const stateDir = mkdtempSync(join(scratch, "devices", `${name}-`));
     const clock = o.clock ?? deviceClock;
@@ -128,9 +129,16 @@ export const startSimulatedRegion = async (options: SimulatedRegionOptions = {})
     });
     agents.push(agent);
     await agent.online();
-    let own = extractor;
-    if (extractorPerDevice === true) extractors.push((own = await SignatureExtractor.load()));
-    return { agent, extractor: own, stateDir };
+    return { agent, stateDir };
+  };
+
+  /** A device with its extractor: its own with `extractorPerDevice`, else the shared one. */
+  const device = async (name: string, o: DeviceOptions = {}): Promise<ProvisionedDevice> => {
+    const d = await onlineAgent(name, o);
+    if (extractorPerDevice !== true) return { ...d, extractor };
+    const own = await SignatureExtractor.load();
+    extractors.push(own);
+    return { ...d, extractor: own };
   };
 
   /** A provisioned device's bare link, no agent: for requests a test sends itself. */
@@ -196,12 +204,13 @@ export const startSimulatedRegion = async (options: SimulatedRegionOptions = {})
 
   /**
    * Enrolls simulated person `subjectSeed` straight over a fresh device's link (the kiosk flow has
-   * its own tests): four captures, the card vaulted first, the phone verified by SMS when given.
+   * its own tests): four captures through the shared extractor, the card vaulted first, the phone
+   * verified by SMS when given.
    */
   const enroll = async (subjectSeed: number, o: { pan?: string; phone?: string; loyaltyCard?: string; sensorSeed?: number } = {}): Promise<string> => {
-    const d = await device(`enroller-${subjectSeed}`);
+    const d = await onlineAgent(`enroller-${subjectSeed}`, {});
     try {
-      const scan = new PalmScanner({ agent: d.agent, sensor: new SimulatedPalmSensor({ seed: o.sensorSeed ?? 900 + subjectSeed }), extractor: d.extractor });
+      const scan = new PalmScanner({ agent: d.agent, sensor: new SimulatedPalmSensor({ seed: o.sensorSeed ?? 900 + subjectSeed }), extractor });
       const link = await d.agent.online();
       const sealed = await scan.sealedCaptures(link, subjectSeed, SCANNER_ENROLLMENT_CAPTURES);
       const card = await vaultCard(o.pan ?? "4242424242424242");
