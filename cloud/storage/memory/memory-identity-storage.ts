@@ -64,6 +64,12 @@ const byName = (a: StoredField, b: StoredField) => (a.name < b.name ? -1 : a.nam
 export const memoryIdentityStorage = (): IdentityStorageShape => {
   /** In insertion order, which is row id order: a row is never inserted twice. */
   const identities = new Map<string, IdentityRow>();
+  const byRowId = new Map<number, IdentityRow>();
+  /**
+   * By change number, in change order: a row's entry moves to the end when it changes (a new
+   * number is always the largest), so the feed is read without sorting.
+   */
+  const feed = new Map<number, IdentityRow>();
   let lastRowId = 0;
   let latestSeq = 0;
   const phoneIndex = new Map<string, string>();
@@ -124,6 +130,7 @@ export const memoryIdentityStorage = (): IdentityStorageShape => {
         fields: new Map(),
       };
       identities.set(identityId, row);
+      byRowId.set(row.rowId, row);
       changed = true;
     } else if (
       row.originRegion !== identity.originRegion ||
@@ -174,8 +181,15 @@ export const memoryIdentityStorage = (): IdentityStorageShape => {
     return out;
   };
 
-  const rowsByChange = (afterSeq: number): IdentityRow[] =>
-    [...identities.values()].filter((r) => r.changeSeq > afterSeq).sort((a, b) => a.changeSeq - b.changeSeq);
+  const renumber = (row: IdentityRow): void => {
+    feed.delete(row.changeSeq);
+    row.changeSeq = ++latestSeq;
+    feed.set(row.changeSeq, row);
+  };
+
+  function* changedAfter(afterSeq: number): Generator<IdentityRow> {
+    for (const [seq, row] of feed) if (seq > afterSeq) yield row;
+  }
 
   const copyPeer = (p: MutablePeer): StoredPeer => ({ ...p });
   const copyEntitlement = (e: MutableEntitlement): StoredEntitlement => ({ ...e });
@@ -191,7 +205,7 @@ export const memoryIdentityStorage = (): IdentityStorageShape => {
       attempt("commit", () => {
         for (const write of writes) validate(write);
         for (const write of writes) {
-          if (apply(write)) identities.get(write.identityId)!.changeSeq = ++latestSeq;
+          if (apply(write)) renumber(identities.get(write.identityId)!);
         }
       }),
 
@@ -201,7 +215,7 @@ export const memoryIdentityStorage = (): IdentityStorageShape => {
         const row = live(identityId);
         if (row === undefined || row.lastSeenMs >= atMs) return false;
         row.lastSeenMs = atMs;
-        row.changeSeq = ++latestSeq;
+        renumber(row);
         return true;
       }),
 
@@ -234,20 +248,26 @@ export const memoryIdentityStorage = (): IdentityStorageShape => {
       ),
 
     liveFieldAtRows: (field, rowIds) =>
-      Effect.sync(() => {
-        const byRow = new Map<number, IdentityRow>();
-        for (const row of identities.values()) byRow.set(row.rowId, row);
-        return fieldsOfLive(
+      Effect.sync(() =>
+        fieldsOfLive(
           field,
-          rowIds.map((r) => byRow.get(r)),
-        );
-      }),
+          rowIds.map((r) => byRowId.get(r)),
+        ),
+      ),
 
     findByPhoneHash: (phoneHash) => Effect.sync(() => phoneIndex.get(phoneHash)),
 
-    changedSince: (afterSeq, limit) => Effect.sync(() => rowsByChange(afterSeq).slice(0, Math.max(0, limit)).map(toRecord)),
+    changedSince: (afterSeq, limit) =>
+      Effect.sync(() => {
+        const out: StoredRecord[] = [];
+        for (const row of changedAfter(afterSeq)) {
+          if (out.length >= limit) break;
+          out.push(toRecord(row));
+        }
+        return out;
+      }),
 
-    changedIdsSince: (afterSeq) => Effect.sync(() => rowsByChange(afterSeq).map((r) => ({ identityId: r.identityId, changeSeq: r.changeSeq }))),
+    changedIdsSince: (afterSeq) => Effect.sync(() => Array.from(changedAfter(afterSeq), (r) => ({ identityId: r.identityId, changeSeq: r.changeSeq }))),
 
     liveChangeSeqs: () =>
       Effect.sync(() => [...identities.values()].filter((r) => r.tombstone === null).map((r) => ({ identityId: r.identityId, changeSeq: r.changeSeq }))),
@@ -258,8 +278,11 @@ export const memoryIdentityStorage = (): IdentityStorageShape => {
     removeTombstones: (identityIds) =>
       Effect.sync(() => {
         for (const id of identityIds) {
-          if (identities.get(id)?.tombstone == null) continue;
+          const row = identities.get(id);
+          if (row === undefined || row.tombstone === null) continue;
           identities.delete(id);
+          byRowId.delete(row.rowId);
+          feed.delete(row.changeSeq);
           // A key a crash left behind goes with its identity.
           keys.delete(id);
         }
