@@ -8,8 +8,8 @@ import { exactLayout } from "../../cloud/shards/index-layout.ts";
 import { ShardSet } from "../../cloud/shards/shard-set.ts";
 import type { DeviceId } from "../../core/ids.ts";
 import { PALM_VECTOR_DIMENSION } from "../../core/palm-template-vector.ts";
-import { generateTemplateKeyPair, sealSignature, type WireMessage } from "../../protocol/index.ts";
-import { connectPair, startRegion } from "../protocol/channel-harness.ts";
+import { generateTemplateKeyPair, sealSignature } from "../../protocol/index.ts";
+import { connectPair, messageQueue, startRegion } from "../protocol/channel-harness.ts";
 import { openTestRegistry, syntheticPalm } from "./fixtures.ts";
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -26,14 +26,7 @@ const sessionWithoutFlows = async () => {
   const node = await startRegion();
   cleanups.push(() => node.stop());
   const { deviceSide, regionSide } = await connectPair(node);
-  const replies: WireMessage[] = [];
-  const waiters: ((m: WireMessage) => void)[] = [];
-  deviceSide.onMessage((m) => {
-    const waiter = waiters.shift();
-    if (waiter) waiter(m);
-    else replies.push(m);
-  });
-  const next = () => new Promise<WireMessage>((resolve) => (replies.length > 0 ? resolve(replies.shift()!) : waiters.push(resolve)));
+  const next = messageQueue(deviceSide);
   runDeviceSession(regionSide, { kind: "admit" }, "dev_lane" as DeviceId, { identifier, devices, templateKeys, now: () => 1_000, log: () => {} });
   expect((await next()).type).toBe("session.ready");
   const seal = (seed: number, capture: number) => sealSignature(syntheticPalm(seed)(capture), templateKeys.publicKey);

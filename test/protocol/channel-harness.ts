@@ -44,3 +44,15 @@ export const collect = (channel: { onMessage(h: (m: WireMessage) => void): () =>
       if (got.length === count) resolve(got);
     });
   });
+
+/** The messages a channel receives, one at a time and in order: `next()` takes the oldest, or waits for one. */
+export const messageQueue = (channel: { onMessage(h: (m: WireMessage) => void): () => void }): (() => Promise<WireMessage>) => {
+  const arrived: WireMessage[] = [];
+  const waiting: ((m: WireMessage) => void)[] = [];
+  channel.onMessage((m) => {
+    const waiter = waiting.shift();
+    if (waiter) waiter(m);
+    else arrived.push(m);
+  });
+  return () => new Promise<WireMessage>((resolve) => (arrived.length > 0 ? resolve(arrived.shift()!) : waiting.push(resolve)));
+};
