@@ -54,6 +54,13 @@ export interface CheckoutRequest {
   readonly stepUpToken: string | undefined;
 }
 
+/** What a new checkout starts from. One idempotency key per checkout: every retry of its authorization carries it. */
+const newCheckout = (event: Extract<CheckoutEvent, { type: "CHECKOUT" }>) => ({
+  amount: { amountMinor: event.amountMinor, currency: event.currency },
+  merchantNonce: event.merchantNonce,
+  idempotencyKey: `co-${randomUUID()}`,
+});
+
 const notConfirmed: FlowResult = { kind: "not-identified", text: "Palm not confirmed: pay another way" };
 
 /** An approved payment whose capture failed: the receipt gives way to the failure. */
@@ -136,12 +143,7 @@ export const checkoutMachine = setup({
       on: {
         CHECKOUT: {
           target: "awaitingPalm",
-          actions: assign({
-            amount: ({ event }) => ({ amountMinor: event.amountMinor, currency: event.currency }),
-            merchantNonce: ({ event }) => event.merchantNonce,
-            // One key per checkout: every retry of this authorization carries it.
-            idempotencyKey: () => `co-${randomUUID()}`,
-          }),
+          actions: assign(({ event }) => newCheckout(event)),
         },
       },
     },
@@ -288,12 +290,7 @@ export const checkoutMachine = setup({
           on: {
             CHECKOUT: {
               target: "#checkout.awaitingPalm",
-              actions: assign({
-                amount: ({ event }) => ({ amountMinor: event.amountMinor, currency: event.currency }),
-                merchantNonce: ({ event }) => event.merchantNonce,
-                idempotencyKey: () => `co-${randomUUID()}`,
-                result: undefined,
-              }),
+              actions: assign(({ event }) => ({ ...newCheckout(event), result: undefined })),
             },
           },
         },
