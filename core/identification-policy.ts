@@ -50,7 +50,10 @@ export type IdentificationOutcome =
   | { readonly outcome: "no-match" }
   | { readonly outcome: "step-up"; readonly stepUp: StepUpCandidates };
 
-export type DuplicateOutcome = { readonly outcome: "duplicate"; readonly identityId: string } | { readonly outcome: "new" } | { readonly outcome: "step-up"; readonly stepUp: StepUpCandidates };
+export type DuplicateOutcome =
+  | { readonly outcome: "duplicate"; readonly identityId: string }
+  | { readonly outcome: "new" }
+  | { readonly outcome: "step-up"; readonly stepUp: StepUpCandidates };
 
 export type StepUpResolution =
   | { readonly outcome: "accepted"; readonly identityId: string }

@@ -11,5 +11,4 @@ const token = (bytes: number) => randomBytes(bytes).toString("base64url");
 
 export const newIdentityId = (): IdentityId => `id_${token(12)}` as IdentityId;
 export const newRequestId = (): RequestId => `rq_${token(9)}` as RequestId;
-export const deviceIdFromPublicKey = (publicKey: Uint8Array): DeviceId =>
-  `dev_${Buffer.from(publicKey.subarray(0, 12)).toString("base64url")}` as DeviceId;
+export const deviceIdFromPublicKey = (publicKey: Uint8Array): DeviceId => `dev_${Buffer.from(publicKey.subarray(0, 12)).toString("base64url")}` as DeviceId;

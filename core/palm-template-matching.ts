@@ -52,15 +52,15 @@ export interface PreparedProbe {
   readonly shifted: readonly Uint32Array[];
 }
 
-const sameShape = (a: PalmTemplate, b: PalmTemplate): boolean =>
-  a.grid === b.grid && a.orientations === b.orientations && a.scales === b.scales;
+const sameShape = (a: PalmTemplate, b: PalmTemplate): boolean => a.grid === b.grid && a.orientations === b.orientations && a.scales === b.scales;
 
 export const prepareProbe = (variants: PalmTemplate | readonly PalmTemplate[], maxShift: number): PreparedProbe => {
   const list = Array.isArray(variants) ? (variants as readonly PalmTemplate[]) : [variants as PalmTemplate];
   const first = list[0];
   if (first === undefined) throw new InvalidPalmTemplate({ reason: "a probe needs at least one template" });
   for (const v of list) {
-    if (!sameShape(v, first) || v.channels.join() !== first.channels.join()) throw new InvalidPalmTemplate({ reason: "a probe's rotated variants differ in shape" });
+    if (!sameShape(v, first) || v.channels.join() !== first.channels.join())
+      throw new InvalidPalmTemplate({ reason: "a probe's rotated variants differ in shape" });
   }
   const shifted: Uint32Array[] = [];
   for (const v of list) {
@@ -79,7 +79,9 @@ export const matchPrepared = (probe: PreparedProbe, stored: PalmTemplate, option
   if (probe.grid !== stored.grid || probe.orientations !== stored.orientations || probe.scales !== stored.scales) {
     throw new InvalidPalmTemplate({ reason: "probe and stored template have different shapes" });
   }
-  const grid = probe.grid, planes = codePlanes(probe), scales = probe.scales;
+  const grid = probe.grid,
+    planes = codePlanes(probe),
+    scales = probe.scales;
   const S = probe.maxShift;
   const minValid = options.minOverlap * grid * grid;
   // Blocks present in both: (probe offset, stored offset, weight).
@@ -96,19 +98,26 @@ export const matchPrepared = (probe: PreparedProbe, stored: PalmTemplate, option
   const distance = (r: number, dx: number, dy: number): number => {
     const a = probe.shifted[r * (2 * S + 1) + dx + S]!;
     // Row y of the probe meets row y + dy of the stored template.
-    const y0 = Math.max(0, -dy), y1 = Math.min(grid, grid - dy);
-    let weighted = 0, weights = 0;
+    const y0 = Math.max(0, -dy),
+      y1 = Math.min(grid, grid - dy);
+    let weighted = 0,
+      weights = 0;
     for (let k = 0; k < blocks.length; k += 3) {
-      const pa = blocks[k]!, pb = blocks[k + 1]!;
-      let valid = 0, diff = 0;
-      const ma = pa + planes * grid, mb = pb + planes * grid;
+      const pa = blocks[k]!,
+        pb = blocks[k + 1]!;
+      let valid = 0,
+        diff = 0;
+      const ma = pa + planes * grid,
+        mb = pb + planes * grid;
       for (let y = y0; y < y1; y++) {
         const m = a[ma + y]! & b[mb + y + dy]!;
         if (m === 0) continue;
         valid += popcount32(m);
         // Sum of the planes' disagreements per column as a 3-bit binary counter (ones, twos,
         // fours): three popcounts instead of one per plane (at most 7 planes, N <= 14).
-        let ones = 0, twos = 0, fours = 0;
+        let ones = 0,
+          twos = 0,
+          fours = 0;
         for (let p = 0; p < planes; p++) {
           const x = (a[pa + p * grid + y]! ^ b[pb + p * grid + y + dy]!) & m;
           const carry = ones & x;
@@ -131,7 +140,8 @@ export const matchPrepared = (probe: PreparedProbe, stored: PalmTemplate, option
       for (let dx = -S; dx <= S; dx++) for (let dy = -S; dy <= S; dy++) best = Math.min(best, distance(r, dx, dy));
     }
   } else {
-    let bx = 0, by = 0;
+    let bx = 0,
+      by = 0;
     for (let dx = -S + (S % 2); dx <= S; dx += 2) {
       for (let dy = -S + (S % 2); dy <= S; dy += 2) {
         const d = distance(0, dx, dy);
@@ -147,8 +157,5 @@ export const matchPrepared = (probe: PreparedProbe, stored: PalmTemplate, option
   return best === Infinity ? 0 : 1 - best;
 };
 
-export const matchPalmTemplates = (
-  probe: PalmTemplate | readonly PalmTemplate[],
-  stored: PalmTemplate,
-  options: TemplateMatchOptions,
-): number => matchPrepared(prepareProbe(probe, options.maxShift), stored, options);
+export const matchPalmTemplates = (probe: PalmTemplate | readonly PalmTemplate[], stored: PalmTemplate, options: TemplateMatchOptions): number =>
+  matchPrepared(prepareProbe(probe, options.maxShift), stored, options);

@@ -17,7 +17,8 @@ const CHANNELS: readonly TemplateChannel[] = ["surface", "veins"];
 export const palmVectorDimension = (orientations: number): number => CHANNELS.length * VECTOR_POOL_GRID * VECTOR_POOL_GRID * orientations;
 
 export const palmTemplateVector = (t: PalmTemplate, channelWeights: Readonly<Record<TemplateChannel, number>>): PalmVector => {
-  const n = t.orientations, pool = VECTOR_POOL_GRID;
+  const n = t.orientations,
+    pool = VECTOR_POOL_GRID;
   const block = pool * pool * n;
   const out = new Float64Array(CHANNELS.length * block);
   const pitch = t.grid / pool;
@@ -31,8 +32,10 @@ export const palmTemplateVector = (t: PalmTemplate, channelWeights: Readonly<Rec
           if (!cellValid(t, ci, s, x, y)) continue;
           const k = cellOrientation(t, ci, s, x, y);
           // Regions of side 2 * pitch centred on the pooling grid: a cell falls in up to 2 x 2 of them.
-          const rx0 = Math.max(0, Math.ceil((x + 0.5) / pitch - 1.5)), rx1 = Math.min(pool - 1, Math.floor((x + 0.5) / pitch + 0.5));
-          const ry0 = Math.max(0, Math.ceil((y + 0.5) / pitch - 1.5)), ry1 = Math.min(pool - 1, Math.floor((y + 0.5) / pitch + 0.5));
+          const rx0 = Math.max(0, Math.ceil((x + 0.5) / pitch - 1.5)),
+            rx1 = Math.min(pool - 1, Math.floor((x + 0.5) / pitch + 0.5));
+          const ry0 = Math.max(0, Math.ceil((y + 0.5) / pitch - 1.5)),
+            ry1 = Math.min(pool - 1, Math.floor((y + 0.5) / pitch + 0.5));
           for (let ry = ry0; ry <= ry1; ry++) {
             for (let rx = rx0; rx <= rx1; rx++) {
               const region = base + (ry * pool + rx) * n;
@@ -58,6 +61,7 @@ export const PALM_VECTOR_DIMENSION = palmVectorDimension(INDEXED_ORIENTATIONS);
 
 /** The vector the shards index and search for a template: channels weighted as the matcher weighs them. */
 export const palmIndexVector = (t: PalmTemplate): PalmVector => {
-  if (t.orientations !== INDEXED_ORIENTATIONS) throw new InvalidPalmTemplate({ reason: `the index takes templates of ${INDEXED_ORIENTATIONS} orientations, not ${t.orientations}` });
+  if (t.orientations !== INDEXED_ORIENTATIONS)
+    throw new InvalidPalmTemplate({ reason: `the index takes templates of ${INDEXED_ORIENTATIONS} orientations, not ${t.orientations}` });
   return palmTemplateVector(t, PALM_TEMPLATE_MATCHING.channelWeights);
 };

@@ -62,12 +62,10 @@ export const codePlanes = (shape: Pick<PalmTemplateShape, "orientations">): numb
 /** uint32 words per (channel, scale) block: code planes and the mask. */
 export const blockWords = (shape: Pick<PalmTemplateShape, "orientations" | "grid">): number => (codePlanes(shape) + 1) * shape.grid;
 
-export const templateBytes = (shape: PalmTemplateShape): number =>
-  PALM_TEMPLATE_HEADER_BYTES + 4 * blockWords(shape) * shape.scales * shape.channels.length;
+export const templateBytes = (shape: PalmTemplateShape): number => PALM_TEMPLATE_HEADER_BYTES + 4 * blockWords(shape) * shape.scales * shape.channels.length;
 
 /** Word offset of a block in `words`. */
-export const blockOffset = (shape: PalmTemplateShape, channelIndex: number, scale: number): number =>
-  (channelIndex * shape.scales + scale) * blockWords(shape);
+export const blockOffset = (shape: PalmTemplateShape, channelIndex: number, scale: number): number => (channelIndex * shape.scales + scale) * blockWords(shape);
 
 const checkShape = (shape: PalmTemplateShape): void => {
   const { grid, orientations, scales, channels } = shape;
@@ -188,7 +186,8 @@ export type PalmProbe = readonly PalmTemplate[];
 export const PALM_PROBE_MAX_VARIANTS = 8;
 
 export const encodePalmProbe = (probe: PalmProbe): Uint8Array => {
-  if (probe.length < 1 || probe.length > PALM_PROBE_MAX_VARIANTS) throw new InvalidPalmTemplate({ reason: `a probe has 1..${PALM_PROBE_MAX_VARIANTS} variants, not ${probe.length}` });
+  if (probe.length < 1 || probe.length > PALM_PROBE_MAX_VARIANTS)
+    throw new InvalidPalmTemplate({ reason: `a probe has 1..${PALM_PROBE_MAX_VARIANTS} variants, not ${probe.length}` });
   const parts = probe.map(encodePalmTemplate);
   if (parts.some((p) => p.byteLength !== parts[0]!.byteLength)) throw new InvalidPalmTemplate({ reason: "a probe's variants differ in shape" });
   const out = new Uint8Array(1 + parts.length * parts[0]!.byteLength);
@@ -199,11 +198,20 @@ export const encodePalmProbe = (probe: PalmProbe): Uint8Array => {
 
 export const decodePalmProbe = (bytes: Uint8Array): PalmProbe => {
   const count = bytes[0] ?? 0;
-  if (count < 1 || count > PALM_PROBE_MAX_VARIANTS) throw new InvalidPalmTemplate({ reason: `a probe has 1..${PALM_PROBE_MAX_VARIANTS} variants, not ${count}` });
+  if (count < 1 || count > PALM_PROBE_MAX_VARIANTS)
+    throw new InvalidPalmTemplate({ reason: `a probe has 1..${PALM_PROBE_MAX_VARIANTS} variants, not ${count}` });
   if ((bytes.byteLength - 1) % count !== 0) throw new InvalidPalmTemplate({ reason: `${bytes.byteLength - 1} bytes do not split into ${count} variants` });
   const size = (bytes.byteLength - 1) / count;
   const variants = Array.from({ length: count }, (_, i) => decodePalmTemplate(bytes.subarray(1 + i * size, 1 + (i + 1) * size)));
-  if (variants.some((v) => v.grid !== variants[0]!.grid || v.orientations !== variants[0]!.orientations || v.scales !== variants[0]!.scales || v.channels.join() !== variants[0]!.channels.join())) {
+  if (
+    variants.some(
+      (v) =>
+        v.grid !== variants[0]!.grid ||
+        v.orientations !== variants[0]!.orientations ||
+        v.scales !== variants[0]!.scales ||
+        v.channels.join() !== variants[0]!.channels.join(),
+    )
+  ) {
     throw new InvalidPalmTemplate({ reason: "a probe's variants differ in shape" });
   }
   return variants;

@@ -89,7 +89,7 @@ export const impostorTailCalibration = (tail: ImpostorTail): ScoreCalibration =>
     const y = (score - threshold) / scale;
     if (Math.abs(shape) < 1e-9) return exceedance * Math.exp(-y);
     const base = 1 + shape * y;
-    return base <= 0 ? 0 : exceedance * Math.pow(base, -1 / shape);
+    return base <= 0 ? 0 : exceedance * base ** (-1 / shape);
   };
   return {
     falseMatchRate,
@@ -97,7 +97,7 @@ export const impostorTailCalibration = (tail: ImpostorTail): ScoreCalibration =>
       if (fmr >= exceedance) return bulk.scoreForFalseMatchRate(fmr);
       if (fmr <= 0) return threshold + (shape < 0 ? -scale / shape : Infinity);
       const r = fmr / exceedance;
-      return threshold + scale * (Math.abs(shape) < 1e-9 ? -Math.log(r) : (Math.pow(r, -shape) - 1) / shape);
+      return threshold + scale * (Math.abs(shape) < 1e-9 ? -Math.log(r) : (r ** -shape - 1) / shape);
     },
   };
 };
@@ -114,7 +114,8 @@ export const fitImpostorTail = (impostorsAscending: ArrayLike<number>, exceedanc
   if (m < 30) throw new RangeError(`${n} impostor scores leave ${m} above the threshold: too few to fit a tail`);
   const threshold = impostorsAscending[n - m - 1]!;
   // Excesses over the threshold, ascending; a0 = E[Y], a1 = E[Y (1 - F(Y))].
-  let a0 = 0, a1 = 0;
+  let a0 = 0,
+    a1 = 0;
   for (let i = 0; i < m; i++) {
     const y = impostorsAscending[n - m + i]! - threshold;
     a0 += y;
@@ -126,7 +127,8 @@ export const fitImpostorTail = (impostorsAscending: ArrayLike<number>, exceedanc
   const scale = (2 * a0 * a1) / (a0 - 2 * a1);
   const median = impostorsAscending[n >> 1]!;
   // z with Q(z) = exceedance, by bisection.
-  let lo = 0, hi = 40;
+  let lo = 0,
+    hi = 40;
   for (let i = 0; i < 200; i++) {
     const mid = (lo + hi) / 2;
     if (upperTail(mid) > exceedance) lo = mid;

@@ -9,7 +9,8 @@ export const sortedScores = (scores: Scores | readonly number[]): Float64Array =
 
 /** Count of sorted values strictly below t (binary search). */
 const countBelow = (sorted: Scores, t: number): number => {
-  let lo = 0, hi = sorted.length;
+  let lo = 0,
+    hi = sorted.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
     if (sorted[mid]! < t) lo = mid + 1;
@@ -31,11 +32,7 @@ export const falseNonMatchRate = (genuineAscending: Scores, t: number): number =
  * rate there. With k = floor(fmr * impostors) allowed false matches, the threshold sits just
  * above the (k+1)-th highest impostor score.
  */
-export const operatingPointAtFmr = (
-  genuineAscending: Scores,
-  impostorsAscending: Scores,
-  fmr: number,
-): { threshold: number; fmr: number; fnmr: number } => {
+export const operatingPointAtFmr = (genuineAscending: Scores, impostorsAscending: Scores, fmr: number): { threshold: number; fmr: number; fnmr: number } => {
   const n = impostorsAscending.length;
   const allowed = Math.floor(fmr * n);
   if (allowed >= n) return { threshold: -Infinity, fmr: 1, fnmr: 0 };
@@ -79,7 +76,8 @@ export const equalErrorRate = (genuineAscending: Scores, impostorsAscending: Sco
   const candidates = [...new Set([...sampleThresholds(genuineAscending), ...sampleThresholds(impostorsAscending)])].sort((a, b) => a - b);
   let best = { gap: Infinity, eer: 1, threshold: 0 };
   for (const t of candidates) {
-    const a = falseMatchRate(impostorsAscending, t), b = falseNonMatchRate(genuineAscending, t);
+    const a = falseMatchRate(impostorsAscending, t),
+      b = falseNonMatchRate(genuineAscending, t);
     const gap = Math.abs(a - b);
     if (gap < best.gap || (gap === best.gap && (a + b) / 2 < best.eer)) best = { gap, eer: (a + b) / 2, threshold: t };
   }
@@ -110,7 +108,8 @@ const moments = (s: Scores): { mean: number; variance: number } => {
 
 /** Decidability index: separation of the two score distributions in pooled standard deviations. */
 export const dPrime = (genuine: Scores, impostors: Scores): number => {
-  const g = moments(genuine), i = moments(impostors);
+  const g = moments(genuine),
+    i = moments(impostors);
   return Math.abs(g.mean - i.mean) / Math.sqrt((g.variance + i.variance) / 2);
 };
 

@@ -12,7 +12,7 @@
 import { assign, fromPromise, setup } from "xstate";
 import { CloseCode, closeCodeName, isChannelError } from "../protocol/index.ts";
 import type { DeviceMode } from "./device-mode.ts";
-import { RegionRefused } from "./region-link.ts";
+import { ProvisioningRefused, RegionRefused } from "./region-link.ts";
 
 export interface ConnectedLink {
   readonly deviceId: string;
@@ -55,8 +55,9 @@ export const backoffDelay = (attempts: number, random: () => number) => {
 /** The close code a failed connection ended with; undefined when it never got a session (network, timeout). */
 const closeCodeOf = (error: unknown): number | undefined => (isChannelError(error) ? error.closeCode : undefined);
 const isRevocation = (closeCode: number | undefined) => closeCode === CloseCode.DeviceRevoked;
-const isProvisioningRefusal = (error: unknown) => error instanceof RegionRefused && (error.code === "NotProvisioned" || error.code === "ProvisioningRefused");
-const describeClosure = (closure: LinkClosure) => `link closed with ${closeCodeName(closure.code) ?? closure.code}${closure.reason ? `: ${closure.reason}` : ""}`;
+const isProvisioningRefusal = (error: unknown) => error instanceof ProvisioningRefused || (error instanceof RegionRefused && error.code === "NotProvisioned");
+const describeClosure = (closure: LinkClosure) =>
+  `link closed with ${closeCodeName(closure.code) ?? closure.code}${closure.reason ? `: ${closure.reason}` : ""}`;
 const errorText = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 export const deviceAgentMachine = setup({
@@ -99,7 +100,11 @@ export const deviceAgentMachine = setup({
   initial: "booting",
   states: {
     booting: {
-      always: [{ guard: ({ context }) => context.provisioningCode !== undefined, target: "connecting" }, { guard: ({ context }) => context.provisioned, target: "connecting" }, { target: "unprovisioned" }],
+      always: [
+        { guard: ({ context }) => context.provisioningCode !== undefined, target: "connecting" },
+        { guard: ({ context }) => context.provisioned, target: "connecting" },
+        { target: "unprovisioned" },
+      ],
     },
     unprovisioned: {
       on: { PROVISION: { target: "connecting", actions: assign({ provisioningCode: ({ event }) => event.code }) } },
@@ -108,7 +113,10 @@ export const deviceAgentMachine = setup({
       invoke: {
         src: "connect",
         input: ({ context }) => ({ provisioningCode: context.provisioningCode }),
-        onDone: { target: "online", actions: assign({ link: ({ event }) => event.output, attempts: 0, lastError: undefined, provisioningCode: undefined, provisioned: true }) },
+        onDone: {
+          target: "online",
+          actions: assign({ link: ({ event }) => event.output, attempts: 0, lastError: undefined, provisioningCode: undefined, provisioned: true }),
+        },
         onError: [
           {
             guard: ({ event }) => isProvisioningRefusal(event.error),
@@ -131,7 +139,11 @@ export const deviceAgentMachine = setup({
         input: ({ context }) => ({ link: context.link! }),
         onDone: [
           // Revoked while online: the region closes the live session with DeviceRevoked; redialling would only be refused.
-          { guard: ({ event }) => isRevocation(event.output.code), target: "revoked", actions: assign({ lastError: ({ event }) => describeClosure(event.output) }) },
+          {
+            guard: ({ event }) => isRevocation(event.output.code),
+            target: "revoked",
+            actions: assign({ lastError: ({ event }) => describeClosure(event.output) }),
+          },
           { target: "offline", actions: assign({ lastError: ({ event }) => describeClosure(event.output), attempts: 1 }) },
         ],
       },

@@ -38,7 +38,8 @@ export class DeviceAgent {
   constructor(options: DeviceAgentOptions) {
     this.deviceName = options.deviceName;
     this.#stateDir = options.stateDir;
-    const clock = (this.#clock = options.clock ?? systemClock);
+    const clock = options.clock ?? systemClock;
+    this.#clock = clock;
     this.#inspect = options.inspect;
     this.#credentials = loadDeviceCredentials(options.stateDir);
     this.#mode = options.mode ?? this.#credentials?.mode;
@@ -96,9 +97,9 @@ export class DeviceAgent {
       const check = () => {
         const s = this.actor.getSnapshot();
         const link = s.context.link as RegionLink | undefined;
-        if (s.matches("online") && link?.isOpen === true) return resolve(link), true;
+        if (s.matches("online") && link?.isOpen === true) return (resolve(link), true);
         if (s.matches("revoked") || s.matches("stopped") || s.matches("unprovisioned")) {
-          return reject(new RegionUnavailable({ reason: `device is ${String(s.value)}${s.context.lastError ? `: ${s.context.lastError}` : ""}` })), true;
+          return (reject(new RegionUnavailable({ reason: `device is ${String(s.value)}${s.context.lastError ? `: ${s.context.lastError}` : ""}` })), true);
         }
         return false;
       };
@@ -112,7 +113,7 @@ export class DeviceAgent {
   /** One line for a status display: connection state and last heartbeat. */
   status(): string {
     const s = this.actor.getSnapshot();
-    const state = typeof s.value === "string" ? s.value : Object.keys(s.value)[0] ?? "?";
+    const state = typeof s.value === "string" ? s.value : (Object.keys(s.value)[0] ?? "?");
     return state === "online" && s.context.heartbeatRttMs !== undefined ? `online (${s.context.heartbeatRttMs} ms)` : state;
   }
 

@@ -19,7 +19,12 @@ export interface DeviceCredentials {
 const b64 = (b: Uint8Array) => Buffer.from(b).toString("base64");
 const unb64 = (s: string) => new Uint8Array(Buffer.from(s, "base64"));
 
-export const createDeviceCredentials = async (options: { regionUrl: string; pinnedRegionKey: Uint8Array; deviceName: string; mode?: DeviceMode }): Promise<DeviceCredentials> => ({
+export const createDeviceCredentials = async (options: {
+  regionUrl: string;
+  pinnedRegionKey: Uint8Array;
+  deviceName: string;
+  mode?: DeviceMode;
+}): Promise<DeviceCredentials> => ({
   identity: await generateIdentityKeyPair(),
   pinnedRegionKey: options.pinnedRegionKey,
   regionUrl: options.regionUrl,

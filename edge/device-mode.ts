@@ -15,7 +15,11 @@ export type DeviceMode = (typeof DEVICE_MODES)[number];
 export const isDeviceMode = (value: unknown): value is DeviceMode => typeof value === "string" && (DEVICE_MODES as readonly string[]).includes(value);
 
 /** A flow was started on a device whose mode is for another flow. */
-export class DeviceModeMismatch extends Data.TaggedError("DeviceModeMismatch")<{ readonly deviceName: string; readonly mode: DeviceMode; readonly wanted: DeviceMode }> {
+export class DeviceModeMismatch extends Data.TaggedError("DeviceModeMismatch")<{
+  readonly deviceName: string;
+  readonly mode: DeviceMode;
+  readonly wanted: DeviceMode;
+}> {
   override get message() {
     return `device ${this.deviceName} is in ${this.mode} mode and cannot run a ${this.wanted} flow`;
   }

@@ -17,7 +17,12 @@ const isSuspectedAttack = (error: unknown) => error instanceof PresentationAttac
 
 const isRetryable = (error: unknown) => error instanceof PoorQuality || error instanceof InvalidFrame;
 
-export const captureSealedSignature = async (sensor: PalmSensor, extractor: SignatureExtractor, templatePublicKey: Uint8Array, signal?: AbortSignal): Promise<Uint8Array> => {
+export const captureSealedSignature = async (
+  sensor: PalmSensor,
+  extractor: SignatureExtractor,
+  templatePublicKey: Uint8Array,
+  signal?: AbortSignal,
+): Promise<Uint8Array> => {
   let livenessRetries = 0;
   for (let attempt = 0; ; attempt++) {
     if (signal?.aborted === true) throw new Error("capture cancelled");

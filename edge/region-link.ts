@@ -1,11 +1,14 @@
 // A scanner's secure link to its region: a WebSocket, the secure-channel handshake against the
 // pinned region key, provisioning with a one-time code the first time, then request/response by
-// request id. Every request has a deadline; a closed link fails what is still waiting.
+// request id. Every request has a deadline; a closed link fails what is still waiting. A request
+// the region answers with an error fails with its wire code (protocol/error-codes.ts), the only
+// thing the scanner decides on.
 import { WebSocket } from "ws";
 import { Data } from "effect";
 import { systemClock, type Clock } from "../core/clock.ts";
 import { newRequestId } from "../core/ids.ts";
-import { ConnectionClosed, openInitiatorChannel, type SecureChannel, type WireMessage } from "../protocol/index.ts";
+import { PendingReplies } from "../core/pending-replies.ts";
+import { ConnectionClosed, openInitiatorChannel, type SecureChannel, type WireErrorCode, type WireMessage } from "../protocol/index.ts";
 import type { DeviceCredentials } from "./device-credentials.ts";
 
 export class RegionUnavailable extends Data.TaggedError("RegionUnavailable")<{ readonly reason: string }> {
@@ -14,9 +17,24 @@ export class RegionUnavailable extends Data.TaggedError("RegionUnavailable")<{ r
   }
 }
 
-export class RegionRefused extends Data.TaggedError("RegionRefused")<{ readonly code: string; readonly reason: string }> {
+/** The region answered with an error: `code` says why, from the protocol's closed list. */
+export class RegionRefused extends Data.TaggedError("RegionRefused")<{ readonly code: WireErrorCode; readonly reason: string }> {
   override get message() {
     return `region refused the request (${this.code}): ${this.reason}`;
+  }
+}
+
+/** The region turned the one-time code down (provision.result refused). */
+export class ProvisioningRefused extends Data.TaggedError("ProvisioningRefused")<{ readonly reason: string }> {
+  override get message() {
+    return `provisioning refused: ${this.reason}`;
+  }
+}
+
+/** The region answered a request with a message of another kind than the request's result. */
+export class UnexpectedReply extends Data.TaggedError("UnexpectedReply")<{ readonly expected: string; readonly received: string }> {
+  override get message() {
+    return `expected ${this.expected}, got ${this.received}`;
   }
 }
 
@@ -40,8 +58,9 @@ export class RegionLink {
   readonly #channel: SecureChannel;
   readonly #clock: Clock;
   readonly #timeoutMs: number;
-  readonly #pending = new Map<string, { resolve: (m: WireMessage) => void; reject: (e: unknown) => void }>();
-  readonly #heartbeats = new Map<number, () => void>();
+  readonly #replies = new PendingReplies<string, WireMessage>();
+  /** Heartbeats by the time they were sent, which the ack echoes. */
+  readonly #heartbeats = new PendingReplies<number, void>();
   readonly #tap: ((message: WireMessage) => void) | undefined;
   #closed: { code: number; reason: string } | undefined;
 
@@ -56,14 +75,15 @@ export class RegionLink {
     channel.onMessage((m) => this.#dispatch(m));
     void channel.closed.then((closed) => {
       this.#closed = closed;
-      for (const [, p] of this.#pending) p.reject(new RegionUnavailable({ reason: `link closed (${closed.code} ${closed.reason})` }));
-      this.#pending.clear();
+      // A heartbeat still waiting fails at its deadline: the agent learns of the close from `closed`.
+      this.#replies.rejectAll(new RegionUnavailable({ reason: `link closed (${closed.code} ${closed.reason})` }));
     });
   }
 
   /**
    * Dials the region and sets the session up. Rejects with RegionUnavailable when the region
-   * cannot be reached or does not answer, RegionRefused when it declines the device, and a
+   * cannot be reached or does not answer, RegionRefused with code NotProvisioned when the device
+   * is new and has no one-time code, ProvisioningRefused when the region turns the code down, and a
    * ChannelError (whose `closeCode` says why, e.g. CloseCode.DeviceRevoked) when the session
    * ends during the handshake or the setup.
    */
@@ -93,7 +113,12 @@ export class RegionLink {
           channel.close(1000, "not provisioned");
           return;
         }
-        channel.send({ type: "provision.request", requestId: newRequestId(), oneTimeCode: options.provisioningCode, deviceName: options.credentials.deviceName });
+        channel.send({
+          type: "provision.request",
+          requestId: newRequestId(),
+          oneTimeCode: options.provisioningCode,
+          deviceName: options.credentials.deviceName,
+        });
       };
       channel.onMessage((m) => {
         if (m.type === "session.ready") {
@@ -101,7 +126,7 @@ export class RegionLink {
           resolve(m);
         } else if (m.type === "provision.result" && m.outcome === "refused") {
           clock.clearTimeout(timer);
-          reject(new RegionRefused({ code: "ProvisioningRefused", reason: m.reason ?? "refused" }));
+          reject(new ProvisioningRefused({ reason: m.reason ?? "refused" }));
           channel.close(1000, "provisioning refused");
         } else if (m.type === "error" && m.code === "NotProvisioned") sendProvisioning();
       });
@@ -122,7 +147,10 @@ export class RegionLink {
 
   /** `stepUpToken`: a step-up the region confirmed, answered for that identity once. */
   identify(sealedSignature: Uint8Array, stepUpToken?: string): Promise<Reply<"identify.result">> {
-    return this.#request({ type: "identify.request", requestId: newRequestId(), sealedSignature, ...(stepUpToken !== undefined ? { stepUpToken } : {}) }, "identify.result");
+    return this.#request(
+      { type: "identify.request", requestId: newRequestId(), sealedSignature, ...(stepUpToken !== undefined ? { stepUpToken } : {}) },
+      "identify.result",
+    );
   }
 
   /** The last four digits of the person's phone, answering the step-up the region asked for. */
@@ -151,7 +179,9 @@ export class RegionLink {
   }
 
   /** Third-party checkout: no amount, no basket; a credential bound to the merchant comes back. */
-  requestCredential(request: Omit<Extract<WireMessage, { type: "payment.credential.request" }>, "type" | "requestId">): Promise<Reply<"payment.credential.result">> {
+  requestCredential(
+    request: Omit<Extract<WireMessage, { type: "payment.credential.request" }>, "type" | "requestId">,
+  ): Promise<Reply<"payment.credential.result">> {
     return this.#request({ type: "payment.credential.request", requestId: newRequestId(), ...request }, "payment.credential.result");
   }
 
@@ -171,17 +201,12 @@ export class RegionLink {
   heartbeat(): Promise<number> {
     if (this.#closed !== undefined) return Promise.reject(new RegionUnavailable({ reason: "link is closed" }));
     const sentAt = this.#clock.now();
-    return new Promise((resolve, reject) => {
-      const timer = this.#clock.setTimeout(() => {
-        this.#heartbeats.delete(sentAt);
-        reject(new RegionUnavailable({ reason: "no heartbeat ack" }));
-      }, this.#timeoutMs);
-      this.#heartbeats.set(sentAt, () => {
-        this.#clock.clearTimeout(timer);
-        resolve(this.#clock.now() - sentAt);
-      });
-      this.#send({ type: "heartbeat", sentAt });
-    });
+    const acked = this.#heartbeats.expect(
+      sentAt,
+      this.#deadline(() => new RegionUnavailable({ reason: "no heartbeat ack" })),
+    );
+    this.#sendAwaited({ type: "heartbeat", sentAt }, (error) => this.#heartbeats.reject(sentAt, error));
+    return acked.then(() => this.#clock.now() - sentAt);
   }
 
   close(): void {
@@ -190,25 +215,29 @@ export class RegionLink {
 
   #request<T extends WireMessage["type"]>(message: WireMessage & { requestId: string }, expect: T): Promise<Reply<T>> {
     if (this.#closed !== undefined) return Promise.reject(new RegionUnavailable({ reason: "link is closed" }));
-    return new Promise<Reply<T>>((resolve, reject) => {
-      const timer = this.#clock.setTimeout(() => {
-        this.#pending.delete(message.requestId);
-        reject(new RegionUnavailable({ reason: `no answer to ${message.type} within ${this.#timeoutMs} ms` }));
-      }, this.#timeoutMs);
-      this.#pending.set(message.requestId, {
-        resolve: (reply) => {
-          this.#clock.clearTimeout(timer);
-          if (reply.type === expect) resolve(reply as Reply<T>);
-          else if (reply.type === "error") reject(new RegionRefused({ code: reply.code, reason: reply.message }));
-          else reject(new RegionRefused({ code: "UnexpectedReply", reason: `expected ${expect}, got ${reply.type}` }));
-        },
-        reject: (e) => {
-          this.#clock.clearTimeout(timer);
-          reject(e);
-        },
-      });
-      this.#send(message);
+    const answered = this.#replies.expect(
+      message.requestId,
+      this.#deadline(() => new RegionUnavailable({ reason: `no answer to ${message.type} within ${this.#timeoutMs} ms` })),
+    );
+    this.#sendAwaited(message, (error) => this.#replies.reject(message.requestId, error));
+    return answered.then((reply) => {
+      if (reply.type === expect) return reply as Reply<T>;
+      if (reply.type === "error") throw new RegionRefused({ code: reply.code, reason: reply.message });
+      throw new UnexpectedReply({ expected: expect, received: reply.type });
     });
+  }
+
+  #deadline(failure: () => RegionUnavailable) {
+    return { clock: this.#clock, afterMs: this.#timeoutMs, failure };
+  }
+
+  /** Sends a message a caller awaits the reply to; one that cannot be sent (e.g. breaks the schema) fails that caller instead. */
+  #sendAwaited(message: WireMessage, fail: (error: unknown) => void): void {
+    try {
+      this.#send(message);
+    } catch (error) {
+      fail(error);
+    }
   }
 
   #send(message: WireMessage): void {
@@ -218,15 +247,10 @@ export class RegionLink {
 
   #dispatch(message: WireMessage): void {
     if (message.type === "heartbeat.ack") {
-      this.#heartbeats.get(message.sentAt)?.();
-      this.#heartbeats.delete(message.sentAt);
+      this.#heartbeats.resolve(message.sentAt, undefined);
       return;
     }
     const requestId = "requestId" in message ? message.requestId : undefined;
-    if (typeof requestId !== "string") return;
-    const pending = this.#pending.get(requestId);
-    if (pending === undefined) return;
-    this.#pending.delete(requestId);
-    pending.resolve(message);
+    if (typeof requestId === "string") this.#replies.resolve(requestId, message);
   }
 }

@@ -54,14 +54,19 @@ export const competitiveCodeFilters = (d: Pick<CompetitiveCodeDesign, "orientati
   const out = new Float32Array(orientations * kernel * kernel);
   for (let o = 0; o < orientations; o++) {
     const theta = (o * Math.PI) / orientations;
-    const c = Math.cos(theta), s = Math.sin(theta);
+    const c = Math.cos(theta),
+      s = Math.sin(theta);
     const base = o * kernel * kernel;
     let sum = 0;
     for (let y = 0; y < kernel; y++) {
       for (let x = 0; x < kernel; x++) {
-        const dx = x - half, dy = y - half;
-        const across = dx * c + dy * s, along = -dx * s + dy * c;
-        const v = Math.exp(-((omega * omega) / (8 * kappa * kappa)) * (4 * across * across + along * along)) * (Math.cos(omega * across) - Math.exp(-(kappa * kappa) / 2));
+        const dx = x - half,
+          dy = y - half;
+        const across = dx * c + dy * s,
+          along = -dx * s + dy * c;
+        const v =
+          Math.exp(-((omega * omega) / (8 * kappa * kappa)) * (4 * across * across + along * along)) *
+          (Math.cos(omega * across) - Math.exp(-(kappa * kappa) / 2));
         out[base + y * kernel + x] = v;
         sum += v;
       }
@@ -85,7 +90,8 @@ export const competitiveCodeResponses = (g: GraphBuilder, input: string, d: Comp
   const size = ROI_SIZE / d.downsample;
   const cell = size / d.grid;
   // Pad so that output cell c is centred on pixel c * cell + floor(cell / 2).
-  const before = (d.kernel - 1) / 2 - Math.floor(cell / 2), after = d.kernel - 1 - before - (cell - 1);
+  const before = (d.kernel - 1) / 2 - Math.floor(cell / 2),
+    after = d.kernel - 1 - before - (cell - 1);
   const padded = g.op("Pad", [x, g.int64s(`${label}_pads`, [0, 0, before, before, 0, 0, after, after])], { mode: stringAttr("reflect") });
   const weights = g.floats(`${label}_filters`, [d.orientations, 1, d.kernel, d.kernel], competitiveCodeFilters(d));
   return g.op("Conv", [padded, weights], { kernel_shape: intsAttr([d.kernel, d.kernel]), strides: intsAttr([cell, cell]) }, outputName);
@@ -101,4 +107,3 @@ export const signatureModelGraph = (code: CompetitiveCodeDesign = TEMPLATE_CODE_
   g.output(MODEL_OUTPUT_VEINS_CODE, ["batch", code.orientations, code.grid, code.grid]);
   return g.build("palm_signature", "palmline palm signature: Gabor orientation coding of surface and veins");
 };
-

@@ -36,9 +36,7 @@ export const CloseCode = Object.freeze({
 export type CloseCodeName = keyof typeof CloseCode;
 export type CloseCodeValue = (typeof CloseCode)[CloseCodeName];
 
-const namesByValue = new Map<number, CloseCodeName>(
-  (Object.keys(CloseCode) as CloseCodeName[]).map((name) => [CloseCode[name], name]),
-);
+const namesByValue = new Map<number, CloseCodeName>((Object.keys(CloseCode) as CloseCodeName[]).map((name) => [CloseCode[name], name]));
 
 /** The name of a close code, for logs; undefined for codes palmline does not define. */
 export const closeCodeName = (code: number): CloseCodeName | undefined => namesByValue.get(code);

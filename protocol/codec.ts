@@ -31,9 +31,7 @@ export const decodeMessageResult = (bytes: Uint8Array): Result.Result<WireMessag
     return Result.fail(new MalformedMessage({ reason: `not msgpack: ${cause instanceof Error ? cause.message : String(cause)}` }));
   }
   const decoded = decodeWireMessage(raw, { onExcessProperty: "ignore" });
-  return Result.isSuccess(decoded)
-    ? Result.succeed(decoded.success)
-    : Result.fail(new MalformedMessage({ reason: truncate(decoded.failure.message, 400) }));
+  return Result.isSuccess(decoded) ? Result.succeed(decoded.success) : Result.fail(new MalformedMessage({ reason: truncate(decoded.failure.message, 400) }));
 };
 
 /** Throws MalformedMessage. */

@@ -157,5 +157,4 @@ export const isChannelError = (u: unknown): u is ChannelError =>
   u instanceof Error && "_tag" in u && typeof u._tag === "string" && CHANNEL_ERROR_TAGS.has(u._tag);
 
 /** Anything thrown on a channel's path, as a ChannelError (unexpected throws become InternalFailure). */
-export const toChannelError = (u: unknown, during: string): ChannelError =>
-  isChannelError(u) ? u : new InternalFailure({ during, cause: u });
+export const toChannelError = (u: unknown, during: string): ChannelError => (isChannelError(u) ? u : new InternalFailure({ during, cause: u }));

@@ -2,6 +2,7 @@
 export * from "./close-codes.ts";
 export * from "./codec.ts";
 export * from "./errors.ts";
+export * from "./error-codes.ts";
 export * from "./messages/index.ts";
 export * from "./template-seal.ts";
 export * from "./peer-rate-limits.ts";

@@ -32,10 +32,16 @@
 //      instead of 2,560 floats; the field keeps its name and becomes bounded (57..16,433 bytes)
 //      instead of exact. A version-3 scanner's floats would not open as a probe, so 4 is also
 //      the minimum, for the same reason as 3.
+//   5: an `error` message's code is one of a closed list (protocol/error-codes.ts) instead of any
+//      string; the region no longer sends its class names. The field and the codes a region sent
+//      for its common failures keep their spelling, so a version-4 device decodes every answer of
+//      a version-5 region; but a version-4 region could send any class name, which a version-5
+//      decoder refuses (the session would close with MalformedMessage instead of answering), so
+//      narrowing the field is a retype and 5 is also the minimum, for the same reason as 3.
 import { UnsupportedVersion } from "./errors.ts";
 
-export const PROTOCOL_VERSION = 4;
-export const MIN_SUPPORTED_VERSION = 4;
+export const PROTOCOL_VERSION = 5;
+export const MIN_SUPPORTED_VERSION = 5;
 
 export interface VersionRange {
   readonly min: number;

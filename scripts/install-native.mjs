@@ -28,7 +28,10 @@ const addonWorks = () => {
   // Load in a child so a broken build cannot take this process down with it.
   const probe = spawnSync(
     process.execPath,
-    ["-e", `const f=require(${JSON.stringify(faissDir)});const i=new f.IndexFlatIP(2);i.addFloat32(new Float32Array([1,0]));const m=f.Index.fromFactory(2,"IDMap,Flat",0);m.addWithIdsFloat32(new Float32Array([1,0]),new Float64Array([7]));process.exit(m.searchFloat32(new Float32Array([1,0]),1).labels[0]===7&&i.searchFloat32(new Float32Array([1,0]),1).labels[0]===0?0:1)`],
+    [
+      "-e",
+      `const f=require(${JSON.stringify(faissDir)});const i=new f.IndexFlatIP(2);i.addFloat32(new Float32Array([1,0]));const m=f.Index.fromFactory(2,"IDMap,Flat",0);m.addWithIdsFloat32(new Float32Array([1,0]),new Float64Array([7]));process.exit(m.searchFloat32(new Float32Array([1,0]),1).labels[0]===7&&i.searchFloat32(new Float32Array([1,0]),1).labels[0]===0?0:1)`,
+    ],
     { stdio: "ignore" },
   );
   return probe.status === 0;
@@ -39,7 +42,9 @@ const installSystemPackages = (packages) => {
   const hasApt = spawnSync("sh", ["-c", "command -v apt-get"], { stdio: "ignore" }).status === 0;
   const names = packages.map((p) => p.name);
   if (!isRoot || !hasApt) {
-    fail(`palmline needs ${packages.map((p) => `${p.name} (${p.why})`).join(", ")}; ${!hasApt ? "apt-get is not available" : "this install is not running as root"}. Run as root: ${systemPackageCommand(names)}`);
+    fail(
+      `palmline needs ${packages.map((p) => `${p.name} (${p.why})`).join(", ")}; ${!hasApt ? "apt-get is not available" : "this install is not running as root"}. Run as root: ${systemPackageCommand(names)}`,
+    );
   }
   log(`installing ${names.join(", ")} with apt-get`);
   const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
@@ -95,7 +100,11 @@ const splice = (text, anchor, replacement) => {
   return text.replace(anchor, replacement);
 };
 let patched = readFileSync(pristine, "utf8");
-patched = splice(patched, "#include <faiss/impl/IDSelector.h>\n", "#include <faiss/impl/IDSelector.h>\n#include <faiss/AutoTune.h>\n#include <omp.h>\n#include <vector>\n");
+patched = splice(
+  patched,
+  "#include <faiss/impl/IDSelector.h>\n",
+  "#include <faiss/impl/IDSelector.h>\n#include <faiss/AutoTune.h>\n#include <omp.h>\n#include <vector>\n",
+);
 patched = splice(
   patched,
   "protected:\n  std::unique_ptr<faiss::Index> index_;\n  inline static Napi::FunctionReference *constructor;",
@@ -121,7 +130,9 @@ const build = spawnSync(process.execPath, [nodeGyp, "rebuild", `--nodedir=${head
 if (build.status !== 0) {
   // The compiler is chatty with warnings; only a failure deserves its output.
   console.error(`${build.stdout ?? ""}${build.stderr ?? ""}`.split("\n").slice(-40).join("\n"));
-  fail(`node-gyp could not build faiss-node (output above). Check that the faiss libraries are installed: ${systemPackageCommand(["libfaiss-dev", "libopenblas-openmp-dev"])}`);
+  fail(
+    `node-gyp could not build faiss-node (output above). Check that the faiss libraries are installed: ${systemPackageCommand(["libfaiss-dev", "libopenblas-openmp-dev"])}`,
+  );
 }
 if (!addonWorks()) fail("faiss-node was built but does not load; remove node_modules and run `npm ci` again");
 log(`faiss-node built: ${addon}`);

@@ -4,10 +4,17 @@
 import { existsSync } from "node:fs";
 
 const libDirs = ["/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib"];
-const anyLib = (...names) => () => names.some((name) => libDirs.some((dir) => existsSync(`${dir}/${name}`)));
+const anyLib =
+  (...names) =>
+  () =>
+    names.some((name) => libDirs.some((dir) => existsSync(`${dir}/${name}`)));
 
 export const SYSTEM_PACKAGES = [
-  { name: "libfaiss-dev", why: "faiss-node is compiled against it", present: () => existsSync("/usr/include/faiss/Index.h") && anyLib("libfaiss.so", "libfaiss.a")() },
+  {
+    name: "libfaiss-dev",
+    why: "faiss-node is compiled against it",
+    present: () => existsSync("/usr/include/faiss/Index.h") && anyLib("libfaiss.so", "libfaiss.a")(),
+  },
   { name: "libopenblas-openmp-dev", why: "faiss's BLAS", present: anyLib("libopenblas.so", "libblas.so") },
   { name: "chromium", why: "the browser tests drive it", present: () => existsSync(process.env.PALMLINE_CHROMIUM ?? "/usr/bin/chromium") },
 ];

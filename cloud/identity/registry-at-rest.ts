@@ -40,7 +40,11 @@ export const openRegistryAtRest = async (o: {
   });
   const storage = o.storage === "memory" ? MemoryIdentityStorageLive : SqliteIdentityStorageLive.pipe(Layer.provide(regionDatabaseLayer(o.dataDir)));
   const runtime = ManagedRuntime.make(registryLayer.pipe(Layer.provide(storage)));
-  const registry = await runtime.runPromise(IdentityRegistry.asEffect());
+  const registry = await runtime.runPromise(
+    Effect.gen(function* () {
+      return yield* IdentityRegistry;
+    }),
+  );
   const scope = Effect.runSync(Scope.make());
   return {
     registry,

@@ -3,8 +3,10 @@
 // credentials for third-party checkouts, settlement batches, and injected latency, failures and
 // declines. palmline talks to it only through ProcessorAdapter, as it would to a real acquirer.
 import { randomBytes } from "node:crypto";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { setTimeout as delay } from "node:timers/promises";
+import { HttpRouter, HttpRoutes, json, RequestBodyNotJson, RequestBodyNotObject, RequestBodyTooLarge, type JsonObject } from "../../http/http-router.ts";
 
 /** Test PANs ending in these digits are declined with the reason, like acquirers' test cards. */
 export const DECLINING_SUFFIXES: Readonly<Record<string, string>> = {
@@ -61,6 +63,8 @@ const luhnValid = (pan: string) => {
   }
   return sum % 10 === 0;
 };
+/** Far above any request the adapter sends. */
+const MAX_BODY_BYTES = 64 * 1024;
 const id = (prefix: string) => `${prefix}_${randomBytes(9).toString("base64url")}`;
 
 export interface ProcessorSimulator {
@@ -82,7 +86,7 @@ export const startProcessorSimulator = async (options: { host?: string; port?: n
   /** Authorization requests that arrived, answered or not yet: fault tests time their kills on it. */
   const received = { authorizations: 0 };
 
-  const routes: Record<string, (body: Record<string, unknown>, params: string[]) => [number, unknown]> = {
+  const operations: Record<string, (body: JsonObject, params: Readonly<Record<string, string>>) => [number, unknown]> = {
     "POST /v1/vault/cards": (b) => {
       const pan = String(b.pan ?? "").replace(/\s/g, "");
       const expiryMonth = Number(b.expiryMonth);
@@ -111,11 +115,11 @@ export const startProcessorSimulator = async (options: { host?: string; port?: n
       if (card === undefined) return [404, { error: "unknown_payment_token" }];
       return [201, view(authorize(key, card, String(b.merchantId), Number(b.amountMinor), String(b.currency)))];
     },
-    "GET /v1/authorizations/:id": (_b, [authId]) => {
+    "GET /v1/authorizations/:id": (_b, { id: authId }) => {
       const a = authorizations.get(authId!);
       return a === undefined ? [404, { error: "unknown_authorization" }] : [200, view(a)];
     },
-    "POST /v1/authorizations/:id/capture": (b, [authId]) => {
+    "POST /v1/authorizations/:id/capture": (b, { id: authId }) => {
       const a = authorizations.get(authId!);
       if (a === undefined) return [404, { error: "unknown_authorization" }];
       if (a.state === "captured") return [200, view(a)];
@@ -126,7 +130,7 @@ export const startProcessorSimulator = async (options: { host?: string; port?: n
       a.state = "captured";
       return [200, view(a)];
     },
-    "POST /v1/authorizations/:id/void": (_b, [authId]) => {
+    "POST /v1/authorizations/:id/void": (_b, { id: authId }) => {
       const a = authorizations.get(authId!);
       if (a === undefined) return [404, { error: "unknown_authorization" }];
       if (a.state === "voided") return [200, view(a)];
@@ -134,7 +138,7 @@ export const startProcessorSimulator = async (options: { host?: string; port?: n
       a.state = "voided";
       return [200, view(a)];
     },
-    "POST /v1/authorizations/:id/refund": (b, [authId]) => {
+    "POST /v1/authorizations/:id/refund": (b, { id: authId }) => {
       const a = authorizations.get(authId!);
       if (a === undefined) return [404, { error: "unknown_authorization" }];
       if (a.state !== "captured") return [409, { error: "only captured payments can be refunded" }];
@@ -200,51 +204,36 @@ export const startProcessorSimulator = async (options: { host?: string; port?: n
   };
   const view = (a: Authorization) => ({ ...a });
 
-  const route = (method: string, path: string) => {
-    for (const [pattern, handler] of Object.entries(routes)) {
-      const [m, p] = pattern.split(" ") as [string, string];
-      if (m !== method) continue;
-      const names = p.split("/");
-      const parts = path.split("/");
-      if (names.length !== parts.length) continue;
-      const params: string[] = [];
-      if (names.every((n, i) => (n.startsWith(":") ? (params.push(decodeURIComponent(parts[i]!)), true) : n === parts[i]))) return { handler, params };
-    }
-    return undefined;
-  };
-
-  const http = createServer((req: IncomingMessage, res: ServerResponse) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      const reply = (status: number, body: unknown) => {
-        res.writeHead(status, { "content-type": "application/json" });
-        res.end(JSON.stringify(body));
-      };
-      const found = route(req.method ?? "GET", (req.url ?? "/").split("?")[0]!);
-      if (found === undefined) return reply(404, { error: "not_found" });
-      let body: Record<string, unknown> = {};
-      try {
-        if (chunks.length > 0) body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as Record<string, unknown>;
-      } catch {
-        return reply(400, { error: "invalid_json" });
-      }
-      const isControl = req.url?.startsWith("/v1/faults") === true || req.method === "GET";
-      if (req.method === "POST" && req.url === "/v1/authorizations") received.authorizations++;
-      setTimeout(() => {
-        if (!isControl && faults.failBefore > 0) {
-          faults.failBefore--;
-          return reply(503, { error: "processor_unavailable" });
-        }
-        const [status, answer] = found.handler(body, found.params);
-        if (!isControl && req.url === "/v1/authorizations" && faults.failAfterRecording > 0) {
-          faults.failAfterRecording--;
-          return reply(503, { error: "processor_unavailable" });
-        }
-        reply(status, answer);
-      }, isControl ? 0 : faults.latencyMs);
-    });
+  const routes = new HttpRoutes({
+    maxBodyBytes: MAX_BODY_BYTES,
+    failure: (error) => {
+      if (error instanceof RequestBodyTooLarge) return json(413, { error: "body_too_large" });
+      if (error instanceof RequestBodyNotJson || error instanceof RequestBodyNotObject) return json(400, { error: "invalid_json" });
+      return json(500, { error: "internal_error" });
+    },
   });
+  for (const [pattern, operation] of Object.entries(operations)) {
+    const [method, path] = pattern.split(" ") as ["GET" | "POST", string];
+    // Reads and fault settings answer at once and never fail; injected faults hit the rest.
+    const isControl = path.startsWith("/v1/faults") || method === "GET";
+    const isAuthorization = pattern === "POST /v1/authorizations";
+    routes.on(method, path, async (request) => {
+      const body = await request.json();
+      if (isAuthorization) received.authorizations++;
+      await delay(isControl ? 0 : faults.latencyMs);
+      if (!isControl && faults.failBefore > 0) {
+        faults.failBefore--;
+        return json(503, { error: "processor_unavailable" });
+      }
+      const [status, answer] = operation(body, request.params);
+      if (isAuthorization && faults.failAfterRecording > 0) {
+        faults.failAfterRecording--;
+        return json(503, { error: "processor_unavailable" });
+      }
+      return json(status, answer);
+    });
+  }
+  const http = createServer(new HttpRouter({ notFound: json(404, { error: "not_found" }) }).mount(routes).handle);
   await new Promise<void>((resolve) => http.listen(options.port ?? 0, options.host ?? "127.0.0.1", () => resolve()));
   const { port } = http.address() as AddressInfo;
   return {
@@ -257,4 +246,3 @@ export const startProcessorSimulator = async (options: { host?: string; port?: n
     },
   };
 };
-

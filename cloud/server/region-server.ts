@@ -2,7 +2,7 @@
 // device or a peer region pins), upgraded to WebSocket for device sessions (any path but
 // /replication) and for links from peer regions (/replication). Every WebSocket goes through the
 // secure channel before any message reaches a handler; there is no plaintext path.
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { WebSocketServer, type WebSocket } from "ws";
 import {
@@ -19,7 +19,7 @@ import {
 import type { Clock } from "../../core/clock.ts";
 import type { DeviceId } from "../../core/ids.ts";
 import type { DeviceDirectory } from "../storage/sqlite/device-directory.ts";
-import type { OperatorApi } from "./operator-api.ts";
+import { HttpRouter, HttpRoutes, json } from "../../http/http-router.ts";
 import { runDeviceSession, type DeviceSession, type DeviceSessionDependencies } from "../session/device-session.ts";
 
 /**
@@ -44,11 +44,11 @@ export interface RegionServerOptions extends DeviceSessionDependencies {
   readonly devices: DeviceDirectory;
   readonly status: () => Record<string, unknown>;
   /** The operator's JSON API under /api/ (entitlements, loyalty cards, refunds). */
-  readonly api?: OperatorApi;
+  readonly api?: HttpRoutes;
   /** Takes region links opened on the WebSocket path /replication; without it they are refused. */
   readonly replication?: { accept(channel: SecureChannel): void };
-  /** More HTTP routes (portal, metrics); each answers true when the request was its own. */
-  readonly routes?: readonly ((req: IncomingMessage, res: ServerResponse) => boolean)[];
+  /** More HTTP routes (portal, metrics), on the same router. */
+  readonly routes?: readonly HttpRoutes[];
 }
 
 export interface RegionServer {
@@ -60,55 +60,36 @@ export interface RegionServer {
   close(): Promise<void>;
 }
 
+const NO_STORE = { "cache-control": "no-store" } as const;
+
 export const startRegionServer = async (options: RegionServerOptions): Promise<RegionServer> => {
   const sessions = new Set<DeviceSession>();
   const sockets = new Set<WebSocket>();
   const channels = new PeerSessions();
   const perDevice = new PeerRateLimits(options.clock, PER_DEVICE_RATE_LIMIT);
 
-  const respond = (res: ServerResponse, status: number, body: unknown) => {
-    res.writeHead(status, { "content-type": "application/json", "cache-control": "no-store" });
-    res.end(JSON.stringify(body));
-  };
-  const http = createServer((req: IncomingMessage, res: ServerResponse) => {
-    const path = (req.url ?? "/").split("?")[0];
-    if (req.method === "GET" && path === "/healthz") return respond(res, 200, { status: "ok", regionId: options.regionId, ...options.status() });
-    if (req.method === "GET" && path === "/region") {
-      return respond(res, 200, {
-        regionId: options.regionId,
-        identityPublicKey: Buffer.from(options.identity.publicKey).toString("base64"),
-        protocolVersion: PROTOCOL_VERSION,
-      });
-    }
-    if (options.api !== undefined && path?.startsWith("/api/") === true) {
-      const api = options.api;
-      const chunks: Buffer[] = [];
-      let size = 0;
-      req.on("data", (c: Buffer) => {
-        size += c.length;
-        if (size <= 64 * 1024) chunks.push(c);
-      });
-      req.on("end", () => {
-        let body: Record<string, unknown> = {};
-        try {
-          if (size > 64 * 1024) return respond(res, 413, { error: "body too large" });
-          if (chunks.length > 0) body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as Record<string, unknown>;
-        } catch {
-          return respond(res, 400, { error: "invalid JSON" });
-        }
-        api(req, path, body).then(
-          (answer) => (answer === undefined ? respond(res, 404, { error: "not found" }) : respond(res, answer[0], answer[1])),
-          (error: unknown) => {
-            options.log(`operator API ${req.method} ${path} failed: ${error instanceof Error ? error.message : String(error)}`);
-            respond(res, 500, { error: "internal error" });
-          },
-        );
-      });
-      return;
-    }
-    for (const route of options.routes ?? []) if (route(req, res)) return;
-    respond(res, 404, { error: "not found" });
-  });
+  const router = new HttpRouter({ notFound: json(404, { error: "not found" }, NO_STORE), log: options.log });
+  router.mount(
+    new HttpRoutes({
+      headers: NO_STORE,
+      maxBodyBytes: 0,
+      failure: (error, request) => {
+        request.log(`${request.method} ${request.path} failed: ${error instanceof Error ? error.message : String(error)}`);
+        return json(500, { error: "internal error" });
+      },
+    })
+      .get("/healthz", () => json(200, { status: "ok", regionId: options.regionId, ...options.status() }))
+      .get("/region", () =>
+        json(200, {
+          regionId: options.regionId,
+          identityPublicKey: Buffer.from(options.identity.publicKey).toString("base64"),
+          protocolVersion: PROTOCOL_VERSION,
+        }),
+      ),
+  );
+  if (options.api !== undefined) router.mount(options.api);
+  for (const routes of options.routes ?? []) router.mount(routes);
+  const http = createServer(router.handle);
   const wss = new WebSocketServer({ server: http, maxPayload: WEBSOCKET_MAX_PAYLOAD });
 
   const admitPeer = (peerPublicKey: Uint8Array): PeerAdmission => {

@@ -11,10 +11,7 @@ export interface DeviceSessionContext {
   readonly closeReason: string | undefined;
 }
 
-export type DeviceSessionEvent =
-  | { type: "PROVISIONED"; deviceId: string }
-  | { type: "REQUEST_HANDLED" }
-  | { type: "CLOSED"; reason: string };
+export type DeviceSessionEvent = { type: "PROVISIONED"; deviceId: string } | { type: "REQUEST_HANDLED" } | { type: "CLOSED"; reason: string };
 
 export const deviceSessionMachine = setup({
   types: {

@@ -2,31 +2,26 @@
 // gets promises; the event loop never waits on a faiss search, and shards search in parallel.
 import { Worker } from "node:worker_threads";
 import type { IdentityId } from "../../core/ids.ts";
+import { PendingReplies } from "../../core/pending-replies.ts";
 import type { IndexLayout } from "./index-layout.ts";
 import type { ShardEnvelope, ShardReplies, ShardReplyEnvelope, ShardRequest } from "./shard-messages.ts";
 import type { ShardCandidate, ShardSnapshotFiles } from "./signature-shard.ts";
 
-type Pending = { resolve: (value: never) => void; reject: (error: Error) => void };
-
 export class ShardActor {
   readonly #worker: Worker;
-  readonly #pending = new Map<number, Pending>();
+  readonly #replies = new PendingReplies<number, ShardReplies[ShardRequest["op"]]>();
   #next = 1;
   #failure: Error | undefined;
 
   constructor() {
     this.#worker = new Worker(new URL("./shard-worker.ts", import.meta.url));
     this.#worker.on("message", (reply: ShardReplyEnvelope) => {
-      const pending = this.#pending.get(reply.id);
-      if (pending === undefined) return;
-      this.#pending.delete(reply.id);
-      if (reply.ok) pending.resolve(reply.value as never);
-      else pending.reject(new Error(reply.error));
+      if (reply.ok) this.#replies.resolve(reply.id, reply.value);
+      else this.#replies.reject(reply.id, new Error(reply.error));
     });
     const failAll = (error: Error) => {
       this.#failure = error;
-      for (const p of this.#pending.values()) p.reject(error);
-      this.#pending.clear();
+      this.#replies.rejectAll(error);
     };
     this.#worker.on("error", failAll);
     this.#worker.on("exit", (code) => failAll(new Error(`shard worker exited (${code})`)));
@@ -35,11 +30,15 @@ export class ShardActor {
   #ask<Op extends ShardRequest["op"]>(request: Extract<ShardRequest, { op: Op }>, transfer: ArrayBuffer[] = []): Promise<ShardReplies[Op]> {
     if (this.#failure !== undefined) return Promise.reject(this.#failure);
     const id = this.#next++;
-    return new Promise<ShardReplies[Op]>((resolve, reject) => {
-      this.#pending.set(id, { resolve: resolve as (value: never) => void, reject });
-      const envelope: ShardEnvelope = { id, request };
+    // The worker answers each op with that op's reply type (shard-messages.ts).
+    const reply = this.#replies.expect(id) as Promise<ShardReplies[Op]>;
+    const envelope: ShardEnvelope = { id, request };
+    try {
       this.#worker.postMessage(envelope, transfer);
-    });
+    } catch (error) {
+      this.#replies.reject(id, error);
+    }
+    return reply;
   }
 
   create(layout: IndexLayout, dimension: number, trained?: Uint8Array): Promise<number> {

@@ -154,7 +154,7 @@ export interface IdentityStorageShape {
   readonly liveChangeSeqs: () => Op<{ identityId: string; changeSeq: number }[]>;
   /** Tombstoned ids whose change number is at most `upToSeq`. */
   readonly tombstonesUpTo: (upToSeq: number) => Op<string[]>;
-  /** Removes tombstoned identities for good (their row ids are never reused). */
+  /** Removes tombstoned identities for good, with any key left for them (their row ids are never reused); live ids are left alone. */
   readonly removeTombstones: (identityIds: readonly string[]) => Op<void>;
 
   // Expiry
@@ -179,7 +179,7 @@ export interface IdentityStorageShape {
   // Entitlements hanging off an identity
   readonly insertEntitlement: (entitlement: StoredEntitlement) => Op<void>;
   readonly entitlement: (entitlementId: string) => Op<StoredEntitlement | undefined>;
-  /** Unrevoked entitlements of a live identity, optionally at one venue. */
+  /** Unrevoked entitlements of an identity, optionally at one venue (a tombstone drops them: IdentityWrite.dropEntitlements). */
   readonly entitlementsOf: (identityId: string, venueId?: string) => Op<StoredEntitlement[]>;
   readonly revokeEntitlement: (entitlementId: string, atMs: number) => Op<boolean>;
   /** Counts one entry if any is left; false when none is. */

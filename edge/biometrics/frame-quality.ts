@@ -41,7 +41,9 @@ export const checkFrameShape = (frame: PalmFrame): void => {
 
 /** Measures a grey image (or a region of it) without copying it. */
 export const measureQuality = (pixels: Uint8Array | Float32Array, width: number, height: number): QualityMeasures => {
-  let sum = 0, sumSq = 0, clipped = 0;
+  let sum = 0,
+    sumSq = 0,
+    clipped = 0;
   const n = width * height;
   for (let i = 0; i < n; i++) {
     const p = pixels[i]!;
@@ -51,9 +53,12 @@ export const measureQuality = (pixels: Uint8Array | Float32Array, width: number,
   }
   const mean = sum / n;
   const contrast = Math.sqrt(Math.max(0, sumSq / n - mean * mean));
-  let lap = 0, count = 0;
-  const x0 = Math.floor(width / 4), x1 = Math.ceil((3 * width) / 4);
-  const y0 = Math.floor(height / 4), y1 = Math.ceil((3 * height) / 4);
+  let lap = 0,
+    count = 0;
+  const x0 = Math.floor(width / 4),
+    x1 = Math.ceil((3 * width) / 4);
+  const y0 = Math.floor(height / 4),
+    y1 = Math.ceil((3 * height) / 4);
   for (let y = Math.max(1, y0); y < Math.min(height - 1, y1); y++) {
     for (let x = Math.max(1, x0); x < Math.min(width - 1, x1); x++) {
       const i = y * width + x;

@@ -19,14 +19,18 @@ export const SILHOUETTE_FACTOR = 2;
 const otsu = (histogram: Float64Array, total: number): { threshold: number; separation: number } => {
   let sumAll = 0;
   for (let i = 0; i < 256; i++) sumAll += i * histogram[i]!;
-  let weightBg = 0, sumBg = 0, best = -1, threshold = 0;
+  let weightBg = 0,
+    sumBg = 0,
+    best = -1,
+    threshold = 0;
   for (let t = 0; t < 256; t++) {
     weightBg += histogram[t]!;
     if (weightBg === 0) continue;
     const weightFg = total - weightBg;
     if (weightFg === 0) break;
     sumBg += t * histogram[t]!;
-    const meanBg = sumBg / weightBg, meanFg = (sumAll - sumBg) / weightFg;
+    const meanBg = sumBg / weightBg,
+      meanFg = (sumAll - sumBg) / weightFg;
     const between = weightBg * weightFg * (meanBg - meanFg) ** 2;
     if (between > best) {
       best = between;
@@ -60,7 +64,8 @@ const fillHoles = (mask: Uint8Array, w: number, h: number, queue: Int32Array, ou
 
 export const segmentHand = (pixels: Uint8Array, width: number, height: number): HandSilhouette => {
   const f = SILHOUETTE_FACTOR;
-  const w = Math.floor(width / f), h = Math.floor(height / f);
+  const w = Math.floor(width / f),
+    h = Math.floor(height / f);
   const small = new Uint8Array(w * h);
   const histogram = new Float64Array(256);
   for (let y = 0; y < h; y++) {
@@ -80,11 +85,14 @@ export const segmentHand = (pixels: Uint8Array, width: number, height: number): 
   small.fill(0);
   // Keep the largest 4-connected region; label 2 marks visited pixels of the current region.
   const queue = new Int32Array(w * h);
-  let bestStart = -1, bestArea = 0;
+  let bestStart = -1,
+    bestArea = 0;
   const label = new Uint8Array(w * h);
   for (let start = 0; start < w * h; start++) {
     if (mask[start] === 0 || label[start] !== 0) continue;
-    let head = 0, tail = 0, area = 0;
+    let head = 0,
+      tail = 0,
+      area = 0;
     queue[tail++] = start;
     label[start] = 1;
     while (head < tail) {
@@ -103,7 +111,8 @@ export const segmentHand = (pixels: Uint8Array, width: number, height: number): 
   }
   mask.fill(0);
   if (bestStart >= 0) {
-    let head = 0, tail = 0;
+    let head = 0,
+      tail = 0;
     queue[tail++] = bestStart;
     mask[bestStart] = 1;
     while (head < tail) {

@@ -51,7 +51,9 @@ const boxBlur = (src: Float32Array, size: number, radius: number, out: Float32Ar
 
 /** Difference of box blurs (radius 2 and 9 pixels): passes vein-width structure. */
 const veinBand = (src: Float32Array, size: number): { band: Float32Array; mean: number } => {
-  const fine = new Float32Array(size * size), coarse = new Float32Array(size * size), scratch = new Float32Array(size * size);
+  const fine = new Float32Array(size * size),
+    coarse = new Float32Array(size * size),
+    scratch = new Float32Array(size * size);
   boxBlur(src, size, 2, fine, scratch);
   boxBlur(src, size, 9, coarse, scratch);
   let mean = 0;
@@ -80,7 +82,9 @@ const markDark = (channel: Float32Array, size: number, dark: Float32Array, smoot
 
 /** Positive where a pixel is off the palm in either channel, or within OFF_PALM_MARGIN of one. */
 const offPalmMask = (visible: Float32Array, nir: Float32Array, size: number): Float32Array => {
-  const dark = new Float32Array(size * size), smooth = new Float32Array(size * size), scratch = new Float32Array(size * size);
+  const dark = new Float32Array(size * size),
+    smooth = new Float32Array(size * size),
+    scratch = new Float32Array(size * size);
   markDark(visible, size, dark, smooth, scratch);
   markDark(nir, size, dark, smooth, scratch);
   const out = new Float32Array(size * size);
@@ -110,18 +114,21 @@ export const assessLiveness = (visible: Float32Array, nir: Float32Array, size: n
   try {
     if (n.mean < MIN_NIR_LEVEL) return { score: 0, tell: "no near-infrared reflectance (a display?)", nirLevel: n.mean };
     // Ignore a margin where the blurs see the ROI's edge.
-    let vv = 0, vn = 0;
+    let vv = 0,
+      vn = 0;
     const m = 10;
     for (let y = m; y < size - m; y++) {
       for (let x = m; x < size - m; x++) {
         if (offPalm[y * size + x]! > 1e-4) continue;
-        const a = v.band[y * size + x]! / v.mean, b = n.band[y * size + x]! / n.mean;
+        const a = v.band[y * size + x]! / v.mean,
+          b = n.band[y * size + x]! / n.mean;
         vv += a * a;
         vn += a * b;
       }
     }
     const beta = vv > 0 ? vn / vv : 0;
-    let residual = 0, count = 0;
+    let residual = 0,
+      count = 0;
     for (let y = m; y < size - m; y++) {
       for (let x = m; x < size - m; x++) {
         if (offPalm[y * size + x]! > 1e-4) continue;

@@ -108,10 +108,14 @@ const radialProfile = (s: HandSilhouette, cx: number, cy: number): Float32Array 
   const limit = Math.hypot(w, h);
   for (let a = 0; a < RAYS; a++) {
     const theta = (2 * Math.PI * a) / RAYS;
-    const dx = Math.cos(theta) * 0.5, dy = Math.sin(theta) * 0.5;
-    let x = cx, y = cy, dist = 0;
+    const dx = Math.cos(theta) * 0.5,
+      dy = Math.sin(theta) * 0.5;
+    let x = cx,
+      y = cy,
+      dist = 0;
     for (; dist < limit; dist += 0.5, x += dx, y += dy) {
-      const ix = Math.round(x), iy = Math.round(y);
+      const ix = Math.round(x),
+        iy = Math.round(y);
       if (ix < 0 || iy < 0 || ix >= w || iy >= h) {
         dist = limit;
         break;
@@ -143,7 +147,9 @@ const extremities = (r: Float32Array, minProminence: number): Extremity[] => {
   // Silhouette jaggies make single-ray spikes and notches: a circular median of three removes them.
   const s = new Float32Array(RAYS);
   for (let a = 0; a < RAYS; a++) {
-    const x = r[wrap(a - 1)]!, y = r[a]!, z = r[wrap(a + 1)]!;
+    const x = r[wrap(a - 1)]!,
+      y = r[a]!,
+      z = r[wrap(a + 1)]!;
     s[a] = Math.max(Math.min(x, y), Math.min(Math.max(x, y), z));
   }
   let lowest = 0;
@@ -159,12 +165,16 @@ const extremities = (r: Float32Array, minProminence: number): Extremity[] => {
     if (end + 1 < lowest + RAYS && s[wrap(end + 1)]! > h) continue;
     // A peak [a, end]: walk each way to the first taller ray, keeping the lowest point passed. Of
     // two equal peaks the first counts as the taller, so a notched fingertip is one extremity.
-    let leftMin = h, rightMin = h, left = a - 1, right = end + 1;
+    let leftMin = h,
+      rightMin = h,
+      left = a - 1,
+      right = end + 1;
     for (; left > a - RAYS && s[wrap(left)]! < h; left--) leftMin = Math.min(leftMin, s[wrap(left)]!);
     for (; right < end + RAYS && s[wrap(right)]! <= h; right++) rightMin = Math.min(rightMin, s[wrap(right)]!);
     const prominence = h - Math.max(leftMin, rightMin);
     if (prominence < minProminence) continue;
-    let lo = a, hi = end;
+    let lo = a,
+      hi = end;
     while (lo - 1 > a - RAYS && s[wrap(lo - 1)]! > h - prominence / 2) lo--;
     while (hi + 1 < end + RAYS && s[wrap(hi + 1)]! > h - prominence / 2) hi++;
     out.push({ at: wrap(Math.round((a + end) / 2)), prominence, width: hi - lo + 1 });
@@ -183,10 +193,12 @@ const sideReach = (s: HandSilhouette, mx: number, my: number, nx: number, ny: nu
   for (const dir of [1, -1]) {
     let shortest = Infinity;
     for (const depth of SIDE_DEPTHS) {
-      const px = (mx + nx * depth * baseline) / s.factor - 0.5, py = (my + ny * depth * baseline) / s.factor - 0.5;
+      const px = (mx + nx * depth * baseline) / s.factor - 0.5,
+        py = (my + ny * depth * baseline) / s.factor - 0.5;
       let dist = 0;
       for (; ; dist += 0.5) {
-        const ix = Math.round(px + dir * ux * dist), iy = Math.round(py + dir * uy * dist);
+        const ix = Math.round(px + dir * ux * dist),
+          iy = Math.round(py + dir * uy * dist);
         if (ix < 0 || iy < 0 || ix >= s.width || iy >= s.height || s.mask[iy * s.width + ix] === 0) break;
       }
       shortest = Math.min(shortest, dist);
@@ -207,7 +219,8 @@ const raysFrom = (from: number, to: number): number => wrap(to - from);
 const findFingers = (peaks: readonly Extremity[]): Extremity[] | string => {
   const narrow = peaks.filter((p) => p.width <= MAX_FINGER_WIDTH).length;
   if (narrow < 4) return `found ${narrow} finger-like extremities, need four`;
-  let bestSpan = Infinity, bestStart = -1;
+  let bestSpan = Infinity,
+    bestStart = -1;
   for (let k = 0; k < peaks.length; k++) {
     const run = [0, 1, 2, 3].map((j) => peaks[(k + j) % peaks.length]!);
     if (peaks.length < 4 || run.some((p) => p.width > MAX_FINGER_WIDTH)) continue;
@@ -228,7 +241,8 @@ interface CentreCandidate {
 /** The silhouette's deepest point, optionally only among points farther than `apart` (mask
  *  pixels) from `away`; undefined when there is none. */
 const deepestPoint = (dt: Float32Array, width: number, away?: CentreCandidate, apart = 0): CentreCandidate | undefined => {
-  let best = 0, bestAt = -1;
+  let best = 0,
+    bestAt = -1;
   for (let i = 0; i < dt.length; i++) {
     if (dt[i]! <= best) continue;
     if (away !== undefined && ((i % width) - away.x) ** 2 + (Math.floor(i / width) - away.y) ** 2 <= apart * apart) continue;
@@ -267,8 +281,10 @@ export const locatePalm = (frame: PalmFrame): PalmLocation => {
   const valleys: ImagePoint[] = [];
   for (let k = 0; k < 3; k++) {
     // The valley is the point of the gap nearest the palm centre.
-    const from = fingers[k]!.at, gap = raysFrom(from, fingers[k + 1]!.at);
-    let minR = Infinity, minAt = 0;
+    const from = fingers[k]!.at,
+      gap = raysFrom(from, fingers[k + 1]!.at);
+    let minR = Infinity,
+      minAt = 0;
     for (let t = from + 1; t < from + gap; t++) {
       const rr = profile[t % RAYS]!;
       if (rr < minR) (minR = rr), (minAt = t % RAYS);
@@ -277,12 +293,15 @@ export const locatePalm = (frame: PalmFrame): PalmLocation => {
     valleys.push({ x: (cx + minR * Math.cos(theta) + 0.5) * s.factor, y: (cy + minR * Math.sin(theta) + 0.5) * s.factor });
   }
   const [v1, v2, v3] = valleys as [ImagePoint, ImagePoint, ImagePoint];
-  const ex = v3.x - v1.x, ey = v3.y - v1.y;
+  const ex = v3.x - v1.x,
+    ey = v3.y - v1.y;
   const d = Math.hypot(ex, ey);
   const centre = { x: (cx + 0.5) * s.factor, y: (cy + 0.5) * s.factor };
   // Normal to the baseline, pointing from the fingers to the wrist (towards the palm centre).
-  let nx = -ey / d, ny = ex / d;
-  const mx = (v1.x + v3.x) / 2, my = (v1.y + v3.y) / 2;
+  let nx = -ey / d,
+    ny = ex / d;
+  const mx = (v1.x + v3.x) / 2,
+    my = (v1.y + v3.y) / 2;
   if ((centre.x - mx) * nx + (centre.y - my) * ny < 0) (nx = -nx), (ny = -ny);
   const side = sideReach(s, mx, my, nx, ny, ex / d, ey / d, d) * s.factor;
   // Three views of the palm's size, each in palm radii; an occluder can spoil one of them (a dark

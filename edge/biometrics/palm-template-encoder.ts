@@ -33,19 +33,28 @@ export const PROBE_VARIANTS: readonly ProbeVariant[] = [
 ];
 
 const variantMap = ({ degrees, scale }: ProbeVariant) => {
-  const a = (degrees * Math.PI) / 180, c = Math.cos(a) * scale, s = Math.sin(a) * scale, h = ROI_SIZE / 2 - 0.5;
+  const a = (degrees * Math.PI) / 180,
+    c = Math.cos(a) * scale,
+    s = Math.sin(a) * scale,
+    h = ROI_SIZE / 2 - 0.5;
   return (x: number, y: number): readonly [number, number] => [c * (x - h) - s * (y - h) + h, s * (x - h) + c * (y - h) + h];
 };
 
 /** The ROI turned and scaled about its centre (bilinear; samples beyond the border clamp to it). */
 export const transformRoi = (roi: Float32Array, variant: ProbeVariant, out: Float32Array): void => {
   if (variant.degrees === 0 && variant.scale === 1) return void out.set(roi);
-  const source = variantMap(variant), last = ROI_SIZE - 1.001;
+  const source = variantMap(variant),
+    last = ROI_SIZE - 1.001;
   for (let y = 0; y < ROI_SIZE; y++) {
     for (let x = 0; x < ROI_SIZE; x++) {
       const [u, v] = source(x, y);
-      const sx = Math.min(last, Math.max(0, u)), sy = Math.min(last, Math.max(0, v));
-      const ix = Math.floor(sx), iy = Math.floor(sy), fx = sx - ix, fy = sy - iy, i = iy * ROI_SIZE + ix;
+      const sx = Math.min(last, Math.max(0, u)),
+        sy = Math.min(last, Math.max(0, v));
+      const ix = Math.floor(sx),
+        iy = Math.floor(sy),
+        fx = sx - ix,
+        fy = sy - iy,
+        i = iy * ROI_SIZE + ix;
       const top = roi[i]! + (roi[i + 1]! - roi[i]!) * fx;
       const bottom = roi[i + ROI_SIZE]! + (roi[i + ROI_SIZE + 1]! - roi[i + ROI_SIZE]!) * fx;
       out[y * ROI_SIZE + x] = top + (bottom - top) * fy;
@@ -55,7 +64,8 @@ export const transformRoi = (roi: Float32Array, variant: ProbeVariant, out: Floa
 
 /** Per cell of the code grid: does its centre come from inside the ROI in this variant? */
 export const cellsInside = (variant: ProbeVariant, grid = TEMPLATE_CODE_DESIGN.grid): Uint8Array => {
-  const source = variantMap(variant), cell = ROI_SIZE / grid;
+  const source = variantMap(variant),
+    cell = ROI_SIZE / grid;
   const inside = new Uint8Array(grid * grid);
   for (let i = 0; i < inside.length; i++) {
     const [u, v] = source((i % grid) * cell + cell / 2, Math.floor(i / grid) * cell + cell / 2);
@@ -65,12 +75,19 @@ export const cellsInside = (variant: ProbeVariant, grid = TEMPLATE_CODE_DESIGN.g
 };
 
 /** One channel's cells from its responses ([orientations, grid, grid], one batch element). */
-export const codeCells = (responses: Float32Array, inside: Uint8Array, maskedShare = MASKED_SHARE): CodeBlockCells & { readonly winners: Uint8Array; readonly valid: Uint8Array } => {
+export const codeCells = (
+  responses: Float32Array,
+  inside: Uint8Array,
+  maskedShare = MASKED_SHARE,
+): CodeBlockCells & { readonly winners: Uint8Array; readonly valid: Uint8Array } => {
   const { orientations, grid } = TEMPLATE_CODE_DESIGN;
   const cells = grid * grid;
-  const winners = new Uint8Array(cells), energy = new Float32Array(cells), valid = new Uint8Array(cells);
+  const winners = new Uint8Array(cells),
+    energy = new Float32Array(cells),
+    valid = new Uint8Array(cells);
   for (let i = 0; i < cells; i++) {
-    let min = Infinity, sum = 0;
+    let min = Infinity,
+      sum = 0;
     for (let o = 0; o < orientations; o++) {
       const v = responses[o * cells + i]!;
       sum += v;

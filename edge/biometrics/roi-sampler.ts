@@ -26,26 +26,22 @@ export const wholeImageRoi = (width: number, height: number): PalmRoi => ({
 });
 
 /** Writes `size * size` floats into `out` (0..255 grey); samples outside the image read as 0. */
-export const sampleRoi = (
-  pixels: Uint8Array,
-  width: number,
-  height: number,
-  roi: PalmRoi,
-  size: number,
-  out: Float32Array,
-): void => {
+export const sampleRoi = (pixels: Uint8Array, width: number, height: number, roi: PalmRoi, size: number, out: Float32Array): void => {
   const step = roi.side / size;
-  const cos = Math.cos(roi.angle) * step, sin = Math.sin(roi.angle) * step;
+  const cos = Math.cos(roi.angle) * step,
+    sin = Math.sin(roi.angle) * step;
   const half = size / 2 - 0.5;
   for (let y = 0; y < size; y++) {
     const ly = y - half;
     let sx = roi.centreX - half * cos - ly * sin - 0.5;
     let sy = roi.centreY - half * sin + ly * cos - 0.5;
     for (let x = 0; x < size; x++, sx += cos, sy += sin) {
-      const ix = Math.floor(sx), iy = Math.floor(sy);
+      const ix = Math.floor(sx),
+        iy = Math.floor(sy);
       let value = 0;
       if (ix >= 0 && iy >= 0 && ix < width - 1 && iy < height - 1) {
-        const fx = sx - ix, fy = sy - iy;
+        const fx = sx - ix,
+          fy = sy - iy;
         const i = iy * width + ix;
         const top = pixels[i]! + (pixels[i + 1]! - pixels[i]!) * fx;
         const bottom = pixels[i + width]! + (pixels[i + width + 1]! - pixels[i + width]!) * fx;

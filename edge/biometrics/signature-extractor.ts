@@ -109,9 +109,12 @@ export class SignatureExtractor {
   }
 
   async #probe(hasNir: boolean, hasVisible = true): Promise<PalmProbe> {
-    const useVisible = hasVisible && this.#channels !== "nir", useNir = hasNir && this.#channels !== "visible";
-    const rotations = PROBE_VARIANTS.length, size = ROI_SIZE * ROI_SIZE;
-    const visible = new Float32Array(rotations * size), nir = new Float32Array(rotations * size);
+    const useVisible = hasVisible && this.#channels !== "nir",
+      useNir = hasNir && this.#channels !== "visible";
+    const rotations = PROBE_VARIANTS.length,
+      size = ROI_SIZE * ROI_SIZE;
+    const visible = new Float32Array(rotations * size),
+      nir = new Float32Array(rotations * size);
     try {
       PROBE_VARIANTS.forEach((variant, r) => {
         if (useVisible) transformRoi(this.#visible, variant, visible.subarray(r * size, (r + 1) * size));
@@ -122,7 +125,8 @@ export class SignatureExtractor {
         { [MODEL_INPUT_VISIBLE]: new ort.Tensor("float32", visible, dims), [MODEL_INPUT_NIR]: new ort.Tensor("float32", nir, dims) },
         [MODEL_OUTPUT_SURFACE_CODE, MODEL_OUTPUT_VEINS_CODE],
       );
-      const surface = result[MODEL_OUTPUT_SURFACE_CODE]!.data as Float32Array, veins = result[MODEL_OUTPUT_VEINS_CODE]!.data as Float32Array;
+      const surface = result[MODEL_OUTPUT_SURFACE_CODE]!.data as Float32Array,
+        veins = result[MODEL_OUTPUT_VEINS_CODE]!.data as Float32Array;
       const per = surface.length / rotations;
       try {
         return PROBE_VARIANTS.map((variant, r) =>
@@ -183,11 +187,14 @@ export class SignatureExtractor {
     const location = locatePalm(frame);
     const { roi, silhouette: s } = location;
     // The palm is wholly in view when the ROI's samples fall on the hand, inside the frame.
-    const cos = Math.cos(roi.angle), sin = Math.sin(roi.angle);
-    let on = 0, total = 0;
+    const cos = Math.cos(roi.angle),
+      sin = Math.sin(roi.angle);
+    let on = 0,
+      total = 0;
     for (let j = -4; j <= 4; j++) {
       for (let i = -4; i <= 4; i++) {
-        const lx = (i / 8) * roi.side, ly = (j / 8) * roi.side;
+        const lx = (i / 8) * roi.side,
+          ly = (j / 8) * roi.side;
         const x = Math.floor((roi.centreX + lx * cos - ly * sin) / s.factor);
         const y = Math.floor((roi.centreY + lx * sin + ly * cos) / s.factor);
         total++;

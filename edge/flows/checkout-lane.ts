@@ -31,7 +31,6 @@ export interface CheckoutLaneOptions {
   readonly merchantKind: MerchantKind;
 }
 
-
 /** The authorization was approved but the money could not be taken. */
 export class PaymentNotCaptured extends Data.TaggedError("PaymentNotCaptured")<{ readonly reason: string; readonly released: boolean }> {
   override get message() {
@@ -50,7 +49,9 @@ export class CheckoutLane {
     const notRecognised = (latencyMs: number): FlowResult => ({ kind: "not-identified", text: "Palm not recognised: pay another way", latencyMs });
     /** The region's step-up, when the lane can ask for digits. */
     const stepUp = (stepUpToken: string | undefined, latencyMs: number): FlowResult =>
-      keypad !== undefined && stepUpToken !== undefined ? { kind: "not-identified", text: "Palm not clear enough", latencyMs, stepUpToken } : notRecognised(latencyMs);
+      keypad !== undefined && stepUpToken !== undefined
+        ? { kind: "not-identified", text: "Palm not clear enough", latencyMs, stepUpToken }
+        : notRecognised(latencyMs);
     agent.requireMode("checkout");
     this.#agent = agent;
     const clock = agent.clock;
@@ -72,11 +73,17 @@ export class CheckoutLane {
           if (answer.outcome === "no-match") return notRecognised(latencyMs);
           if (answer.outcome === "step-up-required") return stepUp(answer.stepUpToken, latencyMs);
           if (answer.outcome === "declined") return { kind: "declined", text: `Declined: ${answer.reason ?? "by the bank"}`, latencyMs };
-          if (answer.outcome !== "approved" || answer.authorizationId === undefined) return { kind: "failed", text: `Payment failed: ${answer.reason ?? "unknown"}`, latencyMs };
+          if (answer.outcome !== "approved" || answer.authorizationId === undefined)
+            return { kind: "failed", text: `Payment failed: ${answer.reason ?? "unknown"}`, latencyMs };
           const authorizationId = answer.authorizationId;
           const card = answer.cardBrand !== undefined ? ` ${answer.cardBrand.toUpperCase()} ****${answer.cardLast4 ?? ""}` : "";
           const loyalty = answer.loyaltyCard !== undefined ? `, loyalty ${answer.loyaltyCard}` : "";
-          return { kind: "approved", text: `Approved ${money(input.amount.amountMinor, input.amount.currency)}${card}${loyalty}`, latencyMs, handoff: { authorizationId } };
+          return {
+            kind: "approved",
+            text: `Approved ${money(input.amount.amountMinor, input.amount.currency)}${card}${loyalty}`,
+            latencyMs,
+            handoff: { authorizationId },
+          };
         }),
         readDigits: fromPromise(async ({ signal }) => {
           if (keypad === undefined) throw new Error("this lane has no keypad");
@@ -87,17 +94,25 @@ export class CheckoutLane {
           const captured = await onEveryLink(agent, signal, (link) => link.settle({ authorizationId: input.authorizationId, action: "capture" }));
           if (captured.outcome === "captured") return;
           // Not captured: release the hold instead of leaving it on the payer's card.
-          const voided = await onEveryLink(agent, signal, (link) => link.settle({ authorizationId: input.authorizationId, action: "void" })).catch(() => undefined);
+          const voided = await onEveryLink(agent, signal, (link) => link.settle({ authorizationId: input.authorizationId, action: "void" })).catch(
+            () => undefined,
+          );
           throw new PaymentNotCaptured({ reason: captured.reason ?? captured.outcome, released: voided?.outcome === "voided" });
         }),
         requestCredential: fromPromise(async ({ input, signal }): Promise<FlowResult> => {
           const answer = await onEveryLink(agent, signal, (link) =>
-            link.requestCredential({ merchantId, merchantNonce: input.merchantNonce, sealedSignature: input.sealed, ...(input.stepUpToken !== undefined ? { stepUpToken: input.stepUpToken } : {}) }),
+            link.requestCredential({
+              merchantId,
+              merchantNonce: input.merchantNonce,
+              sealedSignature: input.sealed,
+              ...(input.stepUpToken !== undefined ? { stepUpToken: input.stepUpToken } : {}),
+            }),
           );
           const latencyMs = clock.now() - input.handAt;
           if (answer.outcome === "no-match") return notRecognised(latencyMs);
           if (answer.outcome === "step-up-required") return stepUp(answer.stepUpToken, latencyMs);
-          if (answer.outcome !== "issued" || answer.credential === undefined) return { kind: "failed", text: `Refused: ${answer.reason ?? "unknown"}`, latencyMs };
+          if (answer.outcome !== "issued" || answer.credential === undefined)
+            return { kind: "failed", text: `Refused: ${answer.reason ?? "unknown"}`, latencyMs };
           const c = answer.credential;
           const loyalty = answer.loyaltyCard !== undefined ? `, loyalty ${answer.loyaltyCard}` : "";
           return {
@@ -137,7 +152,7 @@ export class CheckoutLane {
     return new Promise((resolve) => {
       const check = () => {
         const s = this.actor.getSnapshot();
-        if (s.matches({ showingResult: "shown" }) && s.context.result !== undefined) return resolve(s.context.result), true;
+        if (s.matches({ showingResult: "shown" }) && s.context.result !== undefined) return (resolve(s.context.result), true);
         return false;
       };
       if (check()) return;

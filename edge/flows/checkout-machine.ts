@@ -54,6 +54,13 @@ export interface CheckoutRequest {
   readonly stepUpToken: string | undefined;
 }
 
+/** What a new checkout starts from. One idempotency key per checkout: every retry of its authorization carries it. */
+const newCheckout = (event: Extract<CheckoutEvent, { type: "CHECKOUT" }>) => ({
+  amount: { amountMinor: event.amountMinor, currency: event.currency },
+  merchantNonce: event.merchantNonce,
+  idempotencyKey: `co-${randomUUID()}`,
+});
+
 const notConfirmed: FlowResult = { kind: "not-identified", text: "Palm not confirmed: pay another way" };
 
 /** An approved payment whose capture failed: the receipt gives way to the failure. */
@@ -124,16 +131,19 @@ export const checkoutMachine = setup({
   initial: "idle",
   states: {
     idle: {
-      entry: assign({ amount: undefined, merchantNonce: undefined, idempotencyKey: undefined, sealed: undefined, stepUpToken: undefined, phoneDigits: undefined, result: undefined }),
+      entry: assign({
+        amount: undefined,
+        merchantNonce: undefined,
+        idempotencyKey: undefined,
+        sealed: undefined,
+        stepUpToken: undefined,
+        phoneDigits: undefined,
+        result: undefined,
+      }),
       on: {
         CHECKOUT: {
           target: "awaitingPalm",
-          actions: assign({
-            amount: ({ event }) => ({ amountMinor: event.amountMinor, currency: event.currency }),
-            merchantNonce: ({ event }) => event.merchantNonce,
-            // One key per checkout: every retry of this authorization carries it.
-            idempotencyKey: () => `co-${randomUUID()}`,
-          }),
+          actions: assign(({ event }) => newCheckout(event)),
         },
       },
     },
@@ -159,24 +169,43 @@ export const checkoutMachine = setup({
     authorizing: {
       invoke: {
         src: "authorize",
-        input: ({ context }) => ({ idempotencyKey: context.idempotencyKey!, amount: context.amount!, sealed: context.sealed!, handAt: context.handAt, stepUpToken: context.stepUpToken }),
+        input: ({ context }) => ({
+          idempotencyKey: context.idempotencyKey!,
+          amount: context.amount!,
+          sealed: context.sealed!,
+          handAt: context.handAt,
+          stepUpToken: context.stepUpToken,
+        }),
         onDone: [
           { guard: "stepUpAsked", target: "enteringDigits", actions: assign({ stepUpToken: ({ event }) => event.output.stepUpToken }) },
           { target: "showingResult", actions: assign({ result: ({ event }) => event.output }) },
         ],
-        onError: { target: "showingResult", actions: assign({ result: ({ event }) => ({ kind: "failed", text: `Payment failed: ${String((event.error as Error)?.message ?? event.error)}` }) }) },
+        onError: {
+          target: "showingResult",
+          actions: assign({ result: ({ event }) => ({ kind: "failed", text: `Payment failed: ${String((event.error as Error)?.message ?? event.error)}` }) }),
+        },
       },
-      after: { authorizationTimeout: { target: "showingResult", actions: assign({ result: { kind: "timed-out", text: "No answer from the bank: pay another way" } }) } },
+      after: {
+        authorizationTimeout: { target: "showingResult", actions: assign({ result: { kind: "timed-out", text: "No answer from the bank: pay another way" } }) },
+      },
     },
     requestingCredential: {
       invoke: {
         src: "requestCredential",
-        input: ({ context }) => ({ sealed: context.sealed!, merchantNonce: context.merchantNonce ?? new Uint8Array(16), handAt: context.handAt, stepUpToken: context.stepUpToken }),
+        input: ({ context }) => ({
+          sealed: context.sealed!,
+          merchantNonce: context.merchantNonce ?? new Uint8Array(16),
+          handAt: context.handAt,
+          stepUpToken: context.stepUpToken,
+        }),
         onDone: [
           { guard: "stepUpAsked", target: "enteringDigits", actions: assign({ stepUpToken: ({ event }) => event.output.stepUpToken }) },
           { target: "showingResult", actions: assign({ result: ({ event }) => event.output }) },
         ],
-        onError: { target: "showingResult", actions: assign({ result: ({ event }) => ({ kind: "failed", text: `Payment failed: ${String((event.error as Error)?.message ?? event.error)}` }) }) },
+        onError: {
+          target: "showingResult",
+          actions: assign({ result: ({ event }) => ({ kind: "failed", text: `Payment failed: ${String((event.error as Error)?.message ?? event.error)}` }) }),
+        },
       },
       after: { authorizationTimeout: { target: "showingResult", actions: assign({ result: { kind: "timed-out", text: "No answer: pay another way" } }) } },
     },
@@ -185,7 +214,10 @@ export const checkoutMachine = setup({
       invoke: {
         src: "readDigits",
         onDone: { target: "confirmingDigits", actions: assign({ phoneDigits: ({ event }) => event.output.phoneDigits }) },
-        onError: { target: "showingResult", actions: assign({ result: ({ event }) => ({ kind: "failed", text: `Keypad failed: ${errorText(event.error)}` }) }) },
+        onError: {
+          target: "showingResult",
+          actions: assign({ result: ({ event }) => ({ kind: "failed", text: `Keypad failed: ${errorText(event.error)}` }) }),
+        },
       },
       on: { CANCEL: { target: "showingResult", actions: assign({ result: { kind: "cancelled", text: "Checkout cancelled" } }) } },
       after: { digitsWait: { target: "showingResult", actions: assign({ result: { kind: "timed-out", text: "No digits entered: pay another way" } }) } },
@@ -194,7 +226,10 @@ export const checkoutMachine = setup({
       invoke: {
         src: "readDigits",
         onDone: { target: "confirmingDigits", actions: assign({ phoneDigits: ({ event }) => event.output.phoneDigits }) },
-        onError: { target: "showingResult", actions: assign({ result: ({ event }) => ({ kind: "failed", text: `Keypad failed: ${errorText(event.error)}` }) }) },
+        onError: {
+          target: "showingResult",
+          actions: assign({ result: ({ event }) => ({ kind: "failed", text: `Keypad failed: ${errorText(event.error)}` }) }),
+        },
       },
       on: { CANCEL: { target: "showingResult", actions: assign({ result: { kind: "cancelled", text: "Checkout cancelled" } }) } },
       after: { digitsWait: { target: "showingResult", actions: assign({ result: { kind: "timed-out", text: "No digits entered: pay another way" } }) } },
@@ -205,14 +240,30 @@ export const checkoutMachine = setup({
         input: ({ context }) => ({ stepUpToken: context.stepUpToken!, phoneDigits: context.phoneDigits! }),
         onDone: [
           // A new attempt with a new idempotency key: the one that asked for the step-up ended there.
-          { guard: ({ event, context }) => event.output === "confirmed" && context.merchantKind === "third-party", target: "requestingCredential", actions: assign({ phoneDigits: undefined }) },
-          { guard: ({ event }) => event.output === "confirmed", target: "authorizing", actions: assign({ phoneDigits: undefined, idempotencyKey: () => `co-${randomUUID()}` }) },
+          {
+            guard: ({ event, context }) => event.output === "confirmed" && context.merchantKind === "third-party",
+            target: "requestingCredential",
+            actions: assign({ phoneDigits: undefined }),
+          },
+          {
+            guard: ({ event }) => event.output === "confirmed",
+            target: "authorizing",
+            actions: assign({ phoneDigits: undefined, idempotencyKey: () => `co-${randomUUID()}` }),
+          },
           { guard: ({ event }) => event.output === "retry", target: "reenteringDigits", actions: assign({ phoneDigits: undefined }) },
           { target: "showingResult", actions: assign({ phoneDigits: undefined, result: notConfirmed }) },
         ],
-        onError: { target: "showingResult", actions: assign({ phoneDigits: undefined, result: ({ event }) => ({ kind: "failed", text: `Payment failed: ${errorText(event.error)}` }) }) },
+        onError: {
+          target: "showingResult",
+          actions: assign({ phoneDigits: undefined, result: ({ event }) => ({ kind: "failed", text: `Payment failed: ${errorText(event.error)}` }) }),
+        },
       },
-      after: { digitsAnswerTimeout: { target: "showingResult", actions: assign({ phoneDigits: undefined, result: { kind: "timed-out", text: "No answer: pay another way" } }) } },
+      after: {
+        digitsAnswerTimeout: {
+          target: "showingResult",
+          actions: assign({ phoneDigits: undefined, result: { kind: "timed-out", text: "No answer: pay another way" } }),
+        },
+      },
     },
     showingResult: {
       entry: assign({ sealed: undefined, stepUpToken: undefined, phoneDigits: undefined }),
@@ -225,13 +276,23 @@ export const checkoutMachine = setup({
             src: "capturePayment",
             input: ({ context }) => ({ authorizationId: String(context.result!.handoff!.authorizationId), amount: context.amount! }),
             onDone: "shown",
-            onError: { target: "shown", actions: assign({ result: ({ context, event }) => notCaptured(context.result, String((event.error as Error)?.message ?? event.error)) }) },
+            onError: {
+              target: "shown",
+              actions: assign({ result: ({ context, event }) => notCaptured(context.result, String((event.error as Error)?.message ?? event.error)) }),
+            },
           },
-          after: { paymentCaptureTimeout: { target: "shown", actions: assign({ result: ({ context }) => notCaptured(context.result, "no answer from the bank") }) } },
+          after: {
+            paymentCaptureTimeout: { target: "shown", actions: assign({ result: ({ context }) => notCaptured(context.result, "no answer from the bank") }) },
+          },
         },
         shown: {
           after: { resultShown: "#checkout.idle" },
-          on: { CHECKOUT: { target: "#checkout.awaitingPalm", actions: assign({ amount: ({ event }) => ({ amountMinor: event.amountMinor, currency: event.currency }), merchantNonce: ({ event }) => event.merchantNonce, idempotencyKey: () => `co-${randomUUID()}`, result: undefined }) } },
+          on: {
+            CHECKOUT: {
+              target: "#checkout.awaitingPalm",
+              actions: assign(({ event }) => ({ ...newCheckout(event), result: undefined })),
+            },
+          },
         },
       },
     },

@@ -31,7 +31,13 @@ export const deletionMachine = setup({
       throw new Error("request must be provided");
     }),
   },
-  delays: { palmWait: PALM_WAIT_MS, captureTimeout: CAPTURE_TIMEOUT_MS, confirmWait: CONFIRM_WAIT_MS, requestTimeout: DELETION_TIMEOUT_MS, resultShown: RESULT_SHOWN_MS },
+  delays: {
+    palmWait: PALM_WAIT_MS,
+    captureTimeout: CAPTURE_TIMEOUT_MS,
+    confirmWait: CONFIRM_WAIT_MS,
+    requestTimeout: DELETION_TIMEOUT_MS,
+    resultShown: RESULT_SHOWN_MS,
+  },
 }).createMachine({
   id: "deletion",
   context: { sealed: undefined, handAt: 0, result: undefined },
@@ -70,7 +76,10 @@ export const deletionMachine = setup({
         src: "request",
         input: ({ context }) => ({ sealed: context.sealed!, handAt: context.handAt }),
         onDone: { target: "showingResult", actions: assign({ result: ({ event }) => event.output }) },
-        onError: { target: "showingResult", actions: assign({ result: ({ event }) => ({ kind: "failed", text: `Request failed: ${String((event.error as Error)?.message ?? event.error)}` }) }) },
+        onError: {
+          target: "showingResult",
+          actions: assign({ result: ({ event }) => ({ kind: "failed", text: `Request failed: ${String((event.error as Error)?.message ?? event.error)}` }) }),
+        },
       },
       after: { requestTimeout: { target: "showingResult", actions: assign({ result: { kind: "timed-out", text: "No answer: please try again" } }) } },
     },

@@ -56,11 +56,18 @@ export class EnrollmentKiosk {
           const link = await agent.online();
           const answer = await link.enroll(input.sealed, {
             phone: { number: input.phone, verificationCode: input.code },
-            card: { processorToken: input.card.vaultToken, brand: input.card.brand, last4: input.card.last4, expiryMonth: input.card.expiryMonth, expiryYear: input.card.expiryYear },
+            card: {
+              processorToken: input.card.vaultToken,
+              brand: input.card.brand,
+              last4: input.card.last4,
+              expiryMonth: input.card.expiryMonth,
+              expiryYear: input.card.expiryYear,
+            },
             ...(input.loyaltyCard !== undefined ? { loyaltyCard: input.loyaltyCard } : {}),
           });
           const latencyMs = clock.now() - input.handAt;
-          if (answer.outcome === "enrolled") return { kind: "enrolled", text: `Enrolled: pay with your palm (${input.card.brand.toUpperCase()} ****${input.card.last4})`, latencyMs };
+          if (answer.outcome === "enrolled")
+            return { kind: "enrolled", text: `Enrolled: pay with your palm (${input.card.brand.toUpperCase()} ****${input.card.last4})`, latencyMs };
           if (answer.outcome === "already-enrolled") return { kind: "already-enrolled", text: "This palm is already enrolled", latencyMs };
           return { kind: "rejected", text: `Not enrolled: ${answer.reason ?? "rejected"}`, latencyMs };
         }),

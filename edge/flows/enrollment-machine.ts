@@ -27,7 +27,11 @@ export interface EnrollmentContext {
   readonly result: FlowResult | undefined;
 }
 
-export type EnrollmentEvent = { type: "START"; loyaltyCard?: string } | { type: "HAND_PRESENTED"; at: number } | { type: "HAND_WITHDRAWN" } | { type: "CANCEL" };
+export type EnrollmentEvent =
+  | { type: "START"; loyaltyCard?: string }
+  | { type: "HAND_PRESENTED"; at: number }
+  | { type: "HAND_WITHDRAWN" }
+  | { type: "CANCEL" };
 
 const forget = { card: undefined, phone: undefined, code: undefined, loyaltyCard: undefined, sealed: [] as readonly Uint8Array[] };
 const cancelled = (text: string) => ({ target: "showingResult", actions: [{ type: "conclude", params: { kind: "cancelled", text } }, "forget"] }) as const;
@@ -49,7 +53,10 @@ export const enrollmentMachine = setup({
     captureSeries: fromPromise<Uint8Array[], { count: number }>(async () => {
       throw new Error("captureSeries must be provided");
     }),
-    submit: fromPromise<FlowResult, { card: VaultedCard; phone: string; code: string; loyaltyCard: string | undefined; sealed: readonly Uint8Array[]; handAt: number }>(async () => {
+    submit: fromPromise<
+      FlowResult,
+      { card: VaultedCard; phone: string; code: string; loyaltyCard: string | undefined; sealed: readonly Uint8Array[]; handAt: number }
+    >(async () => {
       throw new Error("submit must be provided");
     }),
   },
@@ -60,7 +67,14 @@ export const enrollmentMachine = setup({
       result: { kind: "failed" as const, text: `${params.prefix}: ${errorText((event as { error?: unknown }).error)}` },
     })),
   },
-  delays: { cardWait: CARD_WAIT_MS, keypadWait: KEYPAD_WAIT_MS, palmWait: PALM_WAIT_MS, captureTimeout: CAPTURE_TIMEOUT_MS * KIOSK_CAPTURES, requestTimeout: REQUEST_TIMEOUT_MS, resultShown: RESULT_SHOWN_MS },
+  delays: {
+    cardWait: CARD_WAIT_MS,
+    keypadWait: KEYPAD_WAIT_MS,
+    palmWait: PALM_WAIT_MS,
+    captureTimeout: CAPTURE_TIMEOUT_MS * KIOSK_CAPTURES,
+    requestTimeout: REQUEST_TIMEOUT_MS,
+    resultShown: RESULT_SHOWN_MS,
+  },
 }).createMachine({
   id: "enrollment",
   context: { ...forget, handAt: 0, result: undefined },
@@ -72,7 +86,11 @@ export const enrollmentMachine = setup({
       on: { START: { target: "readingCard", actions: assign({ loyaltyCard: ({ event }) => event.loyaltyCard }) } },
     },
     readingCard: {
-      invoke: { src: "readCard", onDone: { target: "enteringPhone", actions: assign({ card: ({ event }) => event.output }) }, onError: failed("Card not accepted") },
+      invoke: {
+        src: "readCard",
+        onDone: { target: "enteringPhone", actions: assign({ card: ({ event }) => event.output }) },
+        onError: failed("Card not accepted"),
+      },
       after: { cardWait: timedOut("No card presented") },
     },
     enteringPhone: {
@@ -92,7 +110,12 @@ export const enrollmentMachine = setup({
       after: { requestTimeout: timedOut("Could not send the code in time") },
     },
     enteringCode: {
-      invoke: { src: "readKeypad", input: { prompt: "code" }, onDone: { target: "awaitingPalm", actions: assign({ code: ({ event }) => event.output }) }, onError: failed("Code entry failed") },
+      invoke: {
+        src: "readKeypad",
+        input: { prompt: "code" },
+        onDone: { target: "awaitingPalm", actions: assign({ code: ({ event }) => event.output }) },
+        onError: failed("Code entry failed"),
+      },
       after: { keypadWait: timedOut("No code entered") },
     },
     awaitingPalm: {
@@ -112,7 +135,14 @@ export const enrollmentMachine = setup({
     submitting: {
       invoke: {
         src: "submit",
-        input: ({ context }) => ({ card: context.card!, phone: context.phone!, code: context.code!, loyaltyCard: context.loyaltyCard, sealed: context.sealed, handAt: context.handAt }),
+        input: ({ context }) => ({
+          card: context.card!,
+          phone: context.phone!,
+          code: context.code!,
+          loyaltyCard: context.loyaltyCard,
+          sealed: context.sealed,
+          handAt: context.handAt,
+        }),
         onDone: { target: "showingResult", actions: assign({ result: ({ event }) => event.output, ...forget }) },
         onError: failed("Enrollment failed"),
       },

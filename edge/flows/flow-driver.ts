@@ -24,7 +24,7 @@ const PROMPTS: Readonly<Record<string, string>> = {
 };
 
 /** The top-level state's name ("showingResult" for { showingResult: "capturingPayment" }). */
-export const topState = (value: unknown): string => (typeof value === "string" ? value : Object.keys(value as object)[0] ?? "");
+export const topState = (value: unknown): string => (typeof value === "string" ? value : (Object.keys(value as object)[0] ?? ""));
 
 export const describeFlowState = (value: unknown, result: FlowResult | undefined): string => {
   const state = topState(value);

@@ -41,7 +41,12 @@ export class GateLane {
       actors: {
         capture: fromPromise(async ({ signal }) => captureSealedSignature(sensor, extractor, (await agent.online()).templatePublicKey, signal)),
         requestEntry: fromPromise(async ({ input }): Promise<EntryAnswer> => {
-          const answer = await (await agent.online()).enterGate({ venueId, gateId, sealedSignature: input.sealed, ...(input.stepUpToken !== undefined ? { stepUpToken: input.stepUpToken } : {}) });
+          const answer = await (await agent.online()).enterGate({
+            venueId,
+            gateId,
+            sealedSignature: input.sealed,
+            ...(input.stepUpToken !== undefined ? { stepUpToken: input.stepUpToken } : {}),
+          });
           const latencyMs = clock.now() - input.handAt;
           if (answer.outcome === "open") {
             const label = answer.entitlement?.label ?? "";
@@ -49,7 +54,8 @@ export class GateLane {
           }
           const notRecognised: EntryAnswer = { kind: "refused", result: { kind: "not-identified", text: "Palm not recognised: please see staff", latencyMs } };
           if (answer.outcome === "no-match") return notRecognised;
-          if (answer.outcome === "step-up-required") return keypad !== undefined && answer.stepUpToken !== undefined ? { kind: "step-up", stepUpToken: answer.stepUpToken } : notRecognised;
+          if (answer.outcome === "step-up-required")
+            return keypad !== undefined && answer.stepUpToken !== undefined ? { kind: "step-up", stepUpToken: answer.stepUpToken } : notRecognised;
           return { kind: "refused", result: { kind: "denied", text: `Entry denied: ${answer.reason ?? "no entitlement"}`, latencyMs } };
         }),
         readDigits: fromPromise(async ({ signal }) => {

@@ -89,10 +89,17 @@ export const gateMachine = setup({
             target: "enteringDigits",
             actions: assign({ stepUpToken: ({ event }) => (event.output.kind === "step-up" ? event.output.stepUpToken : undefined) }),
           },
-          { guard: ({ event }) => event.output.kind === "open", target: "opening", actions: assign({ sealed: undefined, opening: ({ event }) => (event.output.kind === "open" ? event.output : undefined) }) },
+          {
+            guard: ({ event }) => event.output.kind === "open",
+            target: "opening",
+            actions: assign({ sealed: undefined, opening: ({ event }) => (event.output.kind === "open" ? event.output : undefined) }),
+          },
           { target: "showingResult", actions: assign({ result: ({ event }) => (event.output.kind === "refused" ? event.output.result : notConfirmed) }) },
         ],
-        onError: { target: "showingResult", actions: assign({ result: ({ event }) => ({ kind: "failed", text: `No answer: ${String((event.error as Error)?.message ?? event.error)}` }) }) },
+        onError: {
+          target: "showingResult",
+          actions: assign({ result: ({ event }) => ({ kind: "failed", text: `No answer: ${String((event.error as Error)?.message ?? event.error)}` }) }),
+        },
       },
       after: { entryTimeout: { target: "showingResult", actions: assign({ result: { kind: "timed-out", text: "No answer: please ask staff" } }) } },
     },
@@ -101,7 +108,10 @@ export const gateMachine = setup({
       invoke: {
         src: "readDigits",
         onDone: { target: "confirmingDigits", actions: assign({ phoneDigits: ({ event }) => event.output.phoneDigits }) },
-        onError: { target: "showingResult", actions: assign({ result: ({ event }) => ({ kind: "failed", text: `Keypad failed: ${errorText(event.error)}` }) }) },
+        onError: {
+          target: "showingResult",
+          actions: assign({ result: ({ event }) => ({ kind: "failed", text: `Keypad failed: ${errorText(event.error)}` }) }),
+        },
       },
       after: { digitsWait: { target: "showingResult", actions: assign({ result: { kind: "timed-out", text: "No digits entered: please see staff" } }) } },
     },
@@ -109,7 +119,10 @@ export const gateMachine = setup({
       invoke: {
         src: "readDigits",
         onDone: { target: "confirmingDigits", actions: assign({ phoneDigits: ({ event }) => event.output.phoneDigits }) },
-        onError: { target: "showingResult", actions: assign({ result: ({ event }) => ({ kind: "failed", text: `Keypad failed: ${errorText(event.error)}` }) }) },
+        onError: {
+          target: "showingResult",
+          actions: assign({ result: ({ event }) => ({ kind: "failed", text: `Keypad failed: ${errorText(event.error)}` }) }),
+        },
       },
       after: { digitsWait: { target: "showingResult", actions: assign({ result: { kind: "timed-out", text: "No digits entered: please see staff" } }) } },
     },
@@ -122,15 +135,26 @@ export const gateMachine = setup({
           { guard: ({ event }) => event.output === "retry", target: "reenteringDigits", actions: assign({ phoneDigits: undefined }) },
           { target: "showingResult", actions: assign({ phoneDigits: undefined, result: notConfirmed }) },
         ],
-        onError: { target: "showingResult", actions: assign({ phoneDigits: undefined, result: ({ event }) => ({ kind: "failed", text: `No answer: ${errorText(event.error)}` }) }) },
+        onError: {
+          target: "showingResult",
+          actions: assign({ phoneDigits: undefined, result: ({ event }) => ({ kind: "failed", text: `No answer: ${errorText(event.error)}` }) }),
+        },
       },
-      after: { digitsAnswerTimeout: { target: "showingResult", actions: assign({ phoneDigits: undefined, result: { kind: "timed-out", text: "No answer: please ask staff" } }) } },
+      after: {
+        digitsAnswerTimeout: {
+          target: "showingResult",
+          actions: assign({ phoneDigits: undefined, result: { kind: "timed-out", text: "No answer: please ask staff" } }),
+        },
+      },
     },
     opening: {
       invoke: {
         src: "openRelay",
         input: ({ context }) => ({ requestId: context.opening!.requestId, openForMs: context.opening!.openForMs }),
-        onDone: { target: "showingResult", actions: assign({ result: ({ context }) => ({ kind: "open", text: context.opening!.text, latencyMs: context.opening!.latencyMs }) }) },
+        onDone: {
+          target: "showingResult",
+          actions: assign({ result: ({ context }) => ({ kind: "open", text: context.opening!.text, latencyMs: context.opening!.latencyMs }) }),
+        },
         onError: { target: "showingResult", actions: assign({ result: { kind: "failed", text: "The gate did not open: please ask staff" } }) },
       },
       after: { relayTimeout: { target: "showingResult", actions: assign({ result: { kind: "failed", text: "The gate did not report: please ask staff" } }) } },

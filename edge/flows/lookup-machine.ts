@@ -43,7 +43,10 @@ export const lookupMachine = setup({
         src: "identify",
         input: ({ context }) => ({ sealed: context.sealed!, handAt: context.handAt }),
         onDone: { target: "showingResult", actions: assign({ result: ({ event }) => event.output }) },
-        onError: { target: "showingResult", actions: assign({ result: ({ event }) => ({ kind: "failed", text: `Lookup failed: ${String((event.error as Error)?.message ?? event.error)}` }) }) },
+        onError: {
+          target: "showingResult",
+          actions: assign({ result: ({ event }) => ({ kind: "failed", text: `Lookup failed: ${String((event.error as Error)?.message ?? event.error)}` }) }),
+        },
       },
       after: { lookupTimeout: { target: "showingResult", actions: assign({ result: { kind: "timed-out", text: "No answer" } }) } },
     },

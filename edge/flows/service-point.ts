@@ -40,7 +40,12 @@ export class ServicePoint {
             const answer = await (await agent.online()).requestDeletion(input.sealed);
             const latencyMs = clock.now() - input.handAt;
             if (answer.outcome === "deleted") return { kind: "deleted", text: "Your palm identity has been deleted", latencyMs };
-            if (answer.outcome === "pending") return { kind: "deletion-pending", text: `Deletion recorded: it completes when ${answer.openTransactions ?? "your"} open payment(s) settle`, latencyMs };
+            if (answer.outcome === "pending")
+              return {
+                kind: "deletion-pending",
+                text: `Deletion recorded: it completes when ${answer.openTransactions ?? "your"} open payment(s) settle`,
+                latencyMs,
+              };
             if (answer.outcome === "no-match") return { kind: "not-identified", text: "Palm not recognised: nothing to delete", latencyMs };
             return { kind: "failed", text: `Refused: ${answer.reason ?? ""}`, latencyMs };
           }),
@@ -57,7 +62,11 @@ export class ServicePoint {
             const latencyMs = clock.now() - input.handAt;
             // A loyalty lookup does not step up: a palm in the grey zone is simply not recognised.
             if (answer.outcome !== "match") return { kind: "not-identified", text: "Palm not recognised", latencyMs };
-            return { kind: "identified", text: answer.loyaltyCard !== null ? `Loyalty card ${answer.loyaltyCard}` : "Recognised: no loyalty card linked", latencyMs };
+            return {
+              kind: "identified",
+              text: answer.loyaltyCard !== null ? `Loyalty card ${answer.loyaltyCard}` : "Recognised: no loyalty card linked",
+              latencyMs,
+            };
           }),
         },
       }),

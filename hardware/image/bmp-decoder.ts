@@ -20,7 +20,8 @@ export const decodeBmp = (bytes: Uint8Array): GreyImage => {
   const bits = view.getUint16(28, true);
   const compression = view.getUint32(30, true);
   if (headerSize < INFO_HEADER) throw new InvalidImage({ reason: "unsupported-format", detail: `BMP header of ${headerSize} bytes (OS/2 bitmap)` });
-  if (compression !== 0 && !(compression === 3 && bits === 32)) throw new InvalidImage({ reason: "unsupported-format", detail: `compressed BMP (method ${compression})` });
+  if (compression !== 0 && !(compression === 3 && bits === 32))
+    throw new InvalidImage({ reason: "unsupported-format", detail: `compressed BMP (method ${compression})` });
   if (![8, 24, 32].includes(bits)) throw new InvalidImage({ reason: "unsupported-format", detail: `${bits}-bit BMP` });
   const height = Math.abs(rawHeight);
   if (width <= 0 || height === 0) throw new InvalidImage({ reason: "corrupt", detail: `BMP of ${width}x${rawHeight} pixels` });

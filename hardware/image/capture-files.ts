@@ -64,7 +64,10 @@ export const readCaptureImages = async (files: Pick<CaptureFiles, "visible" | "n
   if (nir.width !== visible.width || nir.height !== visible.height) {
     visible.pixels.fill(0);
     nir.pixels.fill(0);
-    throw new InvalidImage({ reason: "channel-size-mismatch", detail: `${files.visible}: visible ${visible.width}x${visible.height}, NIR ${nir.width}x${nir.height}` });
+    throw new InvalidImage({
+      reason: "channel-size-mismatch",
+      detail: `${files.visible}: visible ${visible.width}x${visible.height}, NIR ${nir.width}x${nir.height}`,
+    });
   }
   return { visible, nir };
 };

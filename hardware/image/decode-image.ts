@@ -17,10 +17,13 @@ const startsWith = (bytes: Uint8Array, magic: readonly number[]) => magic.every(
 
 // By content, not by file name; only the formats palmline promises, though libvips reads more.
 const sharpFormat = (bytes: Uint8Array): SharpFormat | undefined =>
-  startsWith(bytes, [0xff, 0xd8, 0xff]) ? "jpeg"
-  : startsWith(bytes, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]) ? "png"
-  : startsWith(bytes, [0x49, 0x49, 0x2a, 0x00]) || startsWith(bytes, [0x4d, 0x4d, 0x00, 0x2a]) ? "tiff"
-  : undefined;
+  startsWith(bytes, [0xff, 0xd8, 0xff])
+    ? "jpeg"
+    : startsWith(bytes, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])
+      ? "png"
+      : startsWith(bytes, [0x49, 0x49, 0x2a, 0x00]) || startsWith(bytes, [0x4d, 0x4d, 0x00, 0x2a])
+        ? "tiff"
+        : undefined;
 
 // Whether the file visibly stops before its end marker (libvips only says it could not read it).
 // TIFF has none: a cut TIFF is "truncated" only when its directory lies past the end, else "corrupt".

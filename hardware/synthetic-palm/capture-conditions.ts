@@ -2,7 +2,7 @@
 // blur and occlusion, drawn from the capture seed. Ranges follow the brief: rotation
 // +-20 degrees, distance (scale) +-15%, translation, finger spread, illumination, sensor noise,
 // motion and defocus blur, partial occlusion.
-import { SeededRandom } from "./seeded-random.ts";
+import type { SeededRandom } from "./seeded-random.ts";
 
 export interface CaptureConditions {
   /** Radians; positive turns the fingers clockwise in the image. */
@@ -55,7 +55,8 @@ export const drawCaptureConditions = (r: SeededRandom, width: number, height: nu
   // Something (a sleeve, a strap, the other hand) covers part of the palm's side or the wrist.
   const u = (r.chance(0.5) ? 1 : -1) * r.range(1.05, 1.6);
   const v = r.range(-2.2, 0.2);
-  const cos = Math.cos(rotation), sin = Math.sin(rotation);
+  const cos = Math.cos(rotation),
+    sin = Math.sin(rotation);
   return {
     ...base,
     occluder: {

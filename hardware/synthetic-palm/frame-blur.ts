@@ -56,8 +56,10 @@ export const motionBlur = (
     offsets[i] = Math.round(t * Math.sin(angle)) * width + Math.round(t * Math.cos(angle));
   }
   const reach = Math.ceil(length / 2) + 1;
-  const y0 = Math.max(reach, w.y0), y1 = Math.min(height - reach, w.y1);
-  const x0 = Math.max(reach, w.x0), x1 = Math.min(width - reach, w.x1);
+  const y0 = Math.max(reach, w.y0),
+    y1 = Math.min(height - reach, w.y1);
+  const x0 = Math.max(reach, w.x0),
+    x1 = Math.min(width - reach, w.x1);
   for (let y = y0 - reach; y < y1 + reach; y++) scratch.set(pixels.subarray(y * width + x0 - reach, y * width + x1 + reach), y * width + x0 - reach);
   for (let y = y0; y < y1; y++) {
     for (let i = y * width + x0, end = y * width + x1; i < end; i++) {

@@ -57,13 +57,17 @@ export const renderHandFrame = (
   const c = drawCaptureConditions(r, width, height);
   composeCaptureTexture(identity, pattern, r, work.texture);
 
-  const cos = Math.cos(c.rotation), sin = Math.sin(c.rotation);
+  const cos = Math.cos(c.rotation),
+    sin = Math.sin(c.rotation);
   const toFrame = (p: { u: number; v: number }) => ({
     x: c.centreX + c.scale * (p.u * cos + p.v * sin),
     y: c.centreY + c.scale * (p.u * sin - p.v * cos),
   });
   mask.fill(0);
-  let bx0 = width, by0 = height, bx1 = 0, by1 = 0;
+  let bx0 = width,
+    by0 = height,
+    bx1 = 0,
+    by1 = 0;
   for (const polygon of handPolygons(shape, c.spread)) {
     const pixels = polygon.map(toFrame);
     for (const p of pixels) {
@@ -87,8 +91,11 @@ export const renderHandFrame = (
   const { raster } = identity;
   const S = raster.scale;
   const tw = raster.width;
-  const txMax = raster.width - 1.001, tyMax = raster.height - 1.001;
-  const texVisible = work.texture.visible, texNir = work.texture.nir, creases = work.texture.creases;
+  const txMax = raster.width - 1.001,
+    tyMax = raster.height - 1.001;
+  const texVisible = work.texture.visible,
+    texNir = work.texture.nir,
+    creases = work.texture.creases;
   const walk = noiseWalk(r);
   let at = walk.start;
   const stride = walk.stride;
@@ -96,11 +103,16 @@ export const renderHandFrame = (
   const flat = presentation === "printed-photo" || presentation === "screen-replay";
   // Artefact parameters, drawn even for live captures so that every presentation of a seed sees
   // the same pose and light.
-  const moirePeriod = r.range(3.2, 5.5), moireAngle = r.range(0, Math.PI), halftone = r.range(2.5, 4);
+  const moirePeriod = r.range(3.2, 5.5),
+    moireAngle = r.range(0, Math.PI),
+    halftone = r.range(2.5, 4);
   const paperNir = r.range(170, 215);
-  const du = cos / c.scale, dv = sin / c.scale;
-  const backgroundVisible = BACKGROUND_VISIBLE * c.visibleGain, backgroundNir = BACKGROUND_NIR * c.nirGain;
-  const visibleNoise = c.visibleNoise, nirNoise = c.nirNoise;
+  const du = cos / c.scale,
+    dv = sin / c.scale;
+  const backgroundVisible = BACKGROUND_VISIBLE * c.visibleGain,
+    backgroundNir = BACKGROUND_NIR * c.nirGain;
+  const visibleNoise = c.visibleNoise,
+    nirNoise = c.nirNoise;
   for (let y = 0; y < height; y++) {
     const row = y * width;
     const ly = y + 0.5 - c.centreY;
@@ -119,12 +131,19 @@ export const renderHandFrame = (
         nir[i] = ir < 0 ? 0 : ir;
         continue;
       }
-      let tx = (u - raster.uMin) * S, ty = (raster.vMax - v) * S;
+      let tx = (u - raster.uMin) * S,
+        ty = (raster.vMax - v) * S;
       tx = tx < 0 ? 0 : tx > txMax ? txMax : tx;
       ty = ty < 0 ? 0 : ty > tyMax ? tyMax : ty;
-      const ix = tx | 0, iy = ty | 0, fx = tx - ix, fy = ty - iy;
+      const ix = tx | 0,
+        iy = ty | 0,
+        fx = tx - ix,
+        fy = ty - iy;
       const t = iy * tw + ix;
-      const a = (1 - fx) * (1 - fy), b = fx * (1 - fy), cc = (1 - fx) * fy, d = fx * fy;
+      const a = (1 - fx) * (1 - fy),
+        b = fx * (1 - fy),
+        cc = (1 - fx) * fy,
+        d = fx * fy;
       const surface = a * texVisible[t]! + b * texVisible[t + 1]! + cc * texVisible[t + tw]! + d * texVisible[t + tw + 1]!;
       // A live hand is a curved, translucent body: it darkens towards its edges.
       const vc = v - 0.6;
@@ -162,11 +181,13 @@ export const renderHandFrame = (
   }
   if (c.occluder !== undefined) {
     const o = c.occluder;
-    const y0 = Math.max(0, Math.floor(o.y - o.ry)), y1 = Math.min(height - 1, Math.ceil(o.y + o.ry));
+    const y0 = Math.max(0, Math.floor(o.y - o.ry)),
+      y1 = Math.min(height - 1, Math.ceil(o.y + o.ry));
     for (let y = y0; y <= y1; y++) {
       const dy = (y - o.y) / o.ry;
       const half = o.rx * Math.sqrt(Math.max(0, 1 - dy * dy));
-      const x0 = Math.max(0, Math.ceil(o.x - half)), x1 = Math.min(width - 1, Math.floor(o.x + half));
+      const x0 = Math.max(0, Math.ceil(o.x - half)),
+        x1 = Math.min(width - 1, Math.floor(o.x + half));
       if (x1 >= x0) {
         visible.fill(o.level, y * width + x0, y * width + x1 + 1);
         nir.fill(o.level * 0.8, y * width + x0, y * width + x1 + 1);

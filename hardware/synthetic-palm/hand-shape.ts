@@ -87,7 +87,8 @@ export const handPolygons = (shape: HandShape, spread: number): HandPolygon[] =>
   for (const f of shape.fingers) {
     const angle = f.restAngle + spread * f.spreadAngle;
     // Start inside the palm so the finger joins it without a seam.
-    const dirU = -Math.sin(angle), dirV = Math.cos(angle);
+    const dirU = -Math.sin(angle),
+      dirV = Math.cos(angle);
     const from = { u: f.base.u - 0.25 * dirU, v: f.base.v - 0.25 * dirV };
     const to = { u: f.base.u + f.length * dirU, v: f.base.v + f.length * dirV };
     pieces.push(capsule(from, to, f.radius));

@@ -15,4 +15,3 @@ export const noiseWalk = (r: SeededRandom): { start: number; stride: number } =>
   start: Math.floor(r.next() * SIZE),
   stride: 2 * Math.floor(r.next() * 4096) + 1,
 });
-

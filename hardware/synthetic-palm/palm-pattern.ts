@@ -56,23 +56,13 @@ const principalCreases = (r: SeededRandom, topology: CreaseTopology): PalmLine[]
     depth: r.range(0.35, 0.6),
   });
   const radialOrigin = point(-1.0 + 0.03 * n(), 0.33 + 0.08 * n());
-  const life = (origin: Point) =>
-    line(origin, point(-0.05 + 0.12 * n(), -0.2 + 0.14 * n()), point(-0.32 + 0.14 * n(), -1.05 + 0.07 * n()));
+  const life = (origin: Point) => line(origin, point(-0.05 + 0.12 * n(), -0.2 + 0.14 * n()), point(-0.32 + 0.14 * n(), -1.05 + 0.07 * n()));
   if (topology === "simian") {
-    const transverse = line(
-      point(-1.0 + 0.03 * n(), 0.42 + 0.1 * n()),
-      point(0.0 + 0.1 * n(), 0.42 + 0.12 * n()),
-      point(1.0 + 0.03 * n(), 0.45 + 0.1 * n()),
-    );
+    const transverse = line(point(-1.0 + 0.03 * n(), 0.42 + 0.1 * n()), point(0.0 + 0.1 * n(), 0.42 + 0.12 * n()), point(1.0 + 0.03 * n(), 0.45 + 0.1 * n()));
     return [transverse, life(radialOrigin)];
   }
-  const heart = line(
-    point(1.0 + 0.03 * n(), 0.55 + 0.09 * n()),
-    point(0.05 + 0.12 * n(), 0.52 + 0.09 * n()),
-    point(-0.35 + 0.15 * n(), 0.95 + 0.07 * n()),
-  );
-  const headEnd =
-    topology === "sydney" ? point(1.0 + 0.03 * n(), -0.05 + 0.15 * n()) : point(0.72 + 0.14 * n(), -0.15 + 0.14 * n());
+  const heart = line(point(1.0 + 0.03 * n(), 0.55 + 0.09 * n()), point(0.05 + 0.12 * n(), 0.52 + 0.09 * n()), point(-0.35 + 0.15 * n(), 0.95 + 0.07 * n()));
+  const headEnd = topology === "sydney" ? point(1.0 + 0.03 * n(), -0.05 + 0.15 * n()) : point(0.72 + 0.14 * n(), -0.15 + 0.14 * n());
   const headOrigin = topology === "separated-origin" ? point(radialOrigin.u, radialOrigin.v + r.range(0.1, 0.22)) : radialOrigin;
   const head = line(headOrigin, point(-0.1 + 0.12 * n(), 0.22 + 0.1 * n()), headEnd);
   const lifeOrigin = point(radialOrigin.u + 0.03, radialOrigin.v - 0.02);
@@ -109,10 +99,7 @@ const veinTree = (r: SeededRandom): PalmLine[] => {
     for (let b = 0; b < branches; b++) {
       const t = r.range(0.3, 0.8);
       const s = 1 - t;
-      const from = point(
-        s * s * start.u + 2 * s * t * bend.u + t * t * end.u,
-        s * s * start.v + 2 * s * t * bend.v + t * t * end.v,
-      );
+      const from = point(s * s * start.u + 2 * s * t * bend.u + t * t * end.u, s * s * start.v + 2 * s * t * bend.v + t * t * end.v);
       const angle = Math.PI / 2 + (r.chance(0.5) ? 1 : -1) * r.range(0.4, 1.1);
       const length = r.range(0.4, 1.0);
       const to = point(from.u + Math.cos(angle) * length, from.v + Math.sin(angle) * length);
@@ -133,8 +120,7 @@ const mirror = (l: PalmLine): PalmLine => ({
 export const palmPatternFor = (subjectSeed: number, side: HandSide): PalmPattern => {
   const r = new SeededRandom(mixSeeds(0x9a1a, subjectSeed, side === "left" ? 1 : 2));
   const roll = r.next();
-  const topology: CreaseTopology =
-    roll < 0.55 ? "classic" : roll < 0.8 ? "separated-origin" : roll < 0.93 ? "sydney" : "simian";
+  const topology: CreaseTopology = roll < 0.55 ? "classic" : roll < 0.8 ? "separated-origin" : roll < 0.93 ? "sydney" : "simian";
   const creases = principalCreases(r, topology);
   const wrinkles = r.int(5, 14);
   for (let i = 0; i < wrinkles; i++) {

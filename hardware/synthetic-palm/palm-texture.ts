@@ -24,9 +24,13 @@ const valueNoise = (r: SeededRandom, width: number, height: number, cell: number
   const gh = Math.ceil(height / cell) + 2;
   const grid = Float32Array.from({ length: gw * gh }, () => r.normal());
   for (let y = 0; y < height; y++) {
-    const gy = y / cell, iy = Math.floor(gy), fy = gy - iy;
+    const gy = y / cell,
+      iy = Math.floor(gy),
+      fy = gy - iy;
     for (let x = 0; x < width; x++) {
-      const gx = x / cell, ix = Math.floor(gx), fx = gx - ix;
+      const gx = x / cell,
+        ix = Math.floor(gx),
+        fx = gx - ix;
       const i = iy * gw + ix;
       const top = grid[i]! + (grid[i + 1]! - grid[i]!) * fx;
       const bottom = grid[i + gw]! + (grid[i + gw + 1]! - grid[i + gw]!) * fx;

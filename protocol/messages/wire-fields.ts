@@ -11,7 +11,9 @@ export const IdentityId = boundedString(1, 64);
 export const DeviceId = boundedString(1, 64);
 export const RegionId = boundedString(1, 64);
 export const MerchantId = boundedString(1, 64);
-export const Reason = boundedString(0, 512);
+/** The longest text a person-readable reason or error message may be. */
+export const REASON_MAX_LENGTH = 512;
+export const Reason = boundedString(0, REASON_MAX_LENGTH);
 export const Label = boundedString(0, 128);
 
 /** Milliseconds since the Unix epoch. */

@@ -54,10 +54,7 @@ export class FrameSealer {
   }
 
   needsRekey(): boolean {
-    return (
-      this.#counter >= Math.min(this.#policy.afterFrames, MAX_FRAME_COUNTER) ||
-      this.#clock.now() - this.#keyCreatedAt >= this.#policy.afterMs
-    );
+    return this.#counter >= Math.min(this.#policy.afterFrames, MAX_FRAME_COUNTER) || this.#clock.now() - this.#keyCreatedAt >= this.#policy.afterMs;
   }
 
   seal(kind: TransportKind, plaintext: Uint8Array): Uint8Array {

@@ -7,13 +7,7 @@
 import { HandshakeFailed, PinnedKeyMismatch, UnsupportedVersion } from "../errors.ts";
 import type { Sodium } from "../sodium.ts";
 import type { VersionRange } from "../version.ts";
-import {
-  ED25519_PUBLIC_KEY_BYTES,
-  FrameKind,
-  HELLO_REPLY_BYTES,
-  HELLO_REPLY_HEADER_BYTES,
-  X25519_KEY_BYTES,
-} from "./frame-layout.ts";
+import { ED25519_PUBLIC_KEY_BYTES, FrameKind, HELLO_REPLY_BYTES, HELLO_REPLY_HEADER_BYTES, X25519_KEY_BYTES } from "./frame-layout.ts";
 import { concat, HandshakeLabel, HandshakeTranscript, ZERO_NONCE } from "./handshake-transcript.ts";
 import type { HandshakeResult } from "./handshake-result.ts";
 import { generateEphemeralKeyPair, type EphemeralKeyPair } from "./ephemeral-key.ts";
@@ -89,10 +83,7 @@ export class InitiatorHandshake {
       this.#transcript.absorb(sealedIdentity);
 
       const ownKey = this.#identity.publicKey;
-      const signature = sodium.crypto_sign_detached(
-        this.#transcript.signedContent(HandshakeLabel.InitiatorSignature, ownKey),
-        this.#identity.secretKey,
-      );
+      const signature = sodium.crypto_sign_detached(this.#transcript.signedContent(HandshakeLabel.InitiatorSignature, ownKey), this.#identity.secretKey);
       const finishKey = this.#transcript.deriveKey(HandshakeLabel.InitiatorIdentityKey, shared);
       const sealedOwn = sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(concat(ownKey, signature), null, null, ZERO_NONCE, finishKey);
       this.#transcript.absorb(sealedOwn);

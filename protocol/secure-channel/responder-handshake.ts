@@ -49,10 +49,7 @@ export class ResponderHandshake {
     const replyHeader = concat(header, ephemeral.publicKey);
     this.#transcript.absorb(replyHeader);
     const ownKey = this.#identity.publicKey;
-    const signature = sodium.crypto_sign_detached(
-      this.#transcript.signedContent(HandshakeLabel.ResponderSignature, ownKey),
-      this.#identity.secretKey,
-    );
+    const signature = sodium.crypto_sign_detached(this.#transcript.signedContent(HandshakeLabel.ResponderSignature, ownKey), this.#identity.secretKey);
     const identityKey = this.#transcript.deriveKey(HandshakeLabel.ResponderIdentityKey, shared);
     const sealedOwn = sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(concat(ownKey, signature), null, null, ZERO_NONCE, identityKey);
     this.#transcript.absorb(sealedOwn);

@@ -23,7 +23,11 @@ test("captures are replayed in name order, looping, each with its NIR mate when 
   await put("a.nir.png", 9);
   const sensor = new FilePalmSensor(dir);
   const frames = [await sensor.capture(), await sensor.capture(), await sensor.capture()];
-  expect(frames.map((f) => [f.visible[0], f.nir?.[0]])).toEqual([[1, 9], [2, undefined], [1, 9]]);
+  expect(frames.map((f) => [f.visible[0], f.nir?.[0]])).toEqual([
+    [1, 9],
+    [2, undefined],
+    [1, 9],
+  ]);
 });
 
 test("a visible image and its NIR mate pair whatever their formats and the case of their extensions", async () => {

@@ -5,7 +5,8 @@ import { luma } from "../../hardware/image/grey-image.ts";
 import { InvalidImage } from "../../hardware/image/invalid-image.ts";
 import { byteRamp, encode16, encodeBmp, encodeColour, encodeGrey, smoothGrey } from "../support/test-images.ts";
 
-const W = 37, H = 23;
+const W = 37,
+  H = 23;
 
 /** Rec. 601 luma of interleaved samples with `channels` per pixel (alpha, if any, ignored). */
 const lumaOf = (samples: ArrayLike<number>, channels: number, scale = 1): number[] =>
@@ -144,7 +145,9 @@ describe("bad bytes are refused with a reason", () => {
   });
 
   test("a GIF is refused although libvips could read it: palmline reads JPEG, PNG, BMP and TIFF", async () => {
-    const gif = await sharp(byteRamp(W, H), { raw: { width: W, height: H, channels: 1 } }).gif().toBuffer();
+    const gif = await sharp(byteRamp(W, H), { raw: { width: W, height: H, channels: 1 } })
+      .gif()
+      .toBuffer();
     expect((await rejection(gif)).reason).toBe("unsupported-format");
   });
 

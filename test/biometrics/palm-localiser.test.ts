@@ -18,8 +18,10 @@ interface PoseError {
 }
 
 const poseError = (roi: PalmRoi, k: CaptureConditions, side: HandSide): PoseError => {
-  const dx = (roi.centreX - k.centreX) / k.scale, dy = (roi.centreY - k.centreY) / k.scale;
-  const cos = Math.cos(k.rotation), sin = Math.sin(k.rotation);
+  const dx = (roi.centreX - k.centreX) / k.scale,
+    dy = (roi.centreY - k.centreY) / k.scale;
+  const cos = Math.cos(k.rotation),
+    sin = Math.sin(k.rotation);
   const u = dx * cos + dy * sin;
   const e = roi.angle - k.rotation;
   return { u: side === "left" ? -u : u, v: dx * sin - dy * cos, sideUnits: roi.side / k.scale, angleError: Math.atan2(Math.sin(e), Math.cos(e)) };
@@ -98,7 +100,8 @@ const occluded = (() => {
       if (k.occluder === undefined) continue;
       try {
         const { roi } = locatePalm(frame);
-        const dx = (roi.centreX - k.centreX) / k.scale, dy = (roi.centreY - k.centreY) / k.scale;
+        const dx = (roi.centreX - k.centreX) / k.scale,
+          dy = (roi.centreY - k.centreY) / k.scale;
         out.push({ acquired: true, sideUnits: roi.side / k.scale, v: dx * Math.sin(k.rotation) - dy * Math.cos(k.rotation) });
       } catch {
         out.push({ acquired: false, sideUnits: NaN, v: NaN });
@@ -124,8 +127,10 @@ test("an occluder changes the ROI's side by less than 8 percent", () => {
 
 /** Where a frame pixel lies on the hand: palm half-widths, +v towards the fingers. */
 const handPoint = (x: number, y: number, k: CaptureConditions): { u: number; v: number } => {
-  const dx = (x + 0.5 - k.centreX) / k.scale, dy = (y + 0.5 - k.centreY) / k.scale;
-  const cos = Math.cos(k.rotation), sin = Math.sin(k.rotation);
+  const dx = (x + 0.5 - k.centreX) / k.scale,
+    dy = (y + 0.5 - k.centreY) / k.scale;
+  const cos = Math.cos(k.rotation),
+    sin = Math.sin(k.rotation);
   return { u: dx * cos + dy * sin, v: dx * sin - dy * cos };
 };
 

@@ -39,7 +39,8 @@ test("a two-channel capture gives a probe of every variant, its template within 
 });
 
 test("another capture of the same palm scores above every capture of another palm", () => {
-  const [a1, a2] = probes[0]!, [b1, b2] = probes[1]!;
+  const [a1, a2] = probes[0]!,
+    [b1, b2] = probes[1]!;
   const genuine = matchPalmTemplates(a1!, a2![0]!, PALM_TEMPLATE_MATCHING);
   const impostors = [b1!, b2!].map((b) => matchPalmTemplates(a1!, b[0]!, PALM_TEMPLATE_MATCHING));
   expect(genuine).toBeGreaterThan(0.7);

@@ -81,6 +81,9 @@ test("a frame whose buffer does not match its dimensions is rejected as invalid"
 test("a frame of random bytes is rejected rather than turned into a probe", async () => {
   const visible = new Uint8Array(128 * 128);
   let x = 12345;
-  for (let i = 0; i < visible.length; i++) visible[i] = (x = (x * 1103515245 + 12345) >>> 0) >>> 24;
+  for (let i = 0; i < visible.length; i++) {
+    x = (x * 1103515245 + 12345) >>> 0;
+    visible[i] = x >>> 24;
+  }
   expect(await catchTag({ width: 128, height: 128, visible, capturedAt: 0 })).toBeDefined();
 });

@@ -1,18 +1,16 @@
-// The inspector in a real browser: a developer watches a scanner agent react to a simulated
-// hand, pauses and steps its clock, and drives it with an event sent from the page.
+// The inspector in a real browser: a developer watches a device's flow (a service point's
+// loyalty lookup, on a device agent) react to a simulated hand, pauses and steps its clock, and
+// drives it with an event sent from the page.
 import type { Browser, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, expect, test } from "vitest";
-import { startRegionNode } from "../../cloud/region-node.ts";
-import { systemClock } from "../../core/clock.ts";
-import { SignatureExtractor } from "../../edge/biometrics/signature-extractor.ts";
-import { createDeviceCredentials } from "../../edge/device-credentials.ts";
-import { RegionLink } from "../../edge/region-link.ts";
-import { ScannerAgent } from "../../edge/scanner-agent.ts";
+import { startSimulatedRegion } from "../../cli/simulated-region.ts";
+import { ServicePoint } from "../../edge/flows/service-point.ts";
+import { SimulatedDisplay } from "../../hardware/display.ts";
+import { SimulatedKeypad } from "../../hardware/keypad.ts";
 import { SimulatedPalmSensor } from "../../hardware/simulated-palm-sensor.ts";
 import { InspectionHub } from "../../inspector/inspection-hub.ts";
 import { startInspectorServer, type InspectorServer } from "../../inspector/inspector-server.ts";
 import { SimulatedClock } from "../../inspector/simulated-clock.ts";
-import { tempDir } from "../cloud/fixtures.ts";
 import { launchChromium, screenshotOnFailure } from "../support/browser.ts";
 
 let browser: Browser;
@@ -32,27 +30,26 @@ afterEach(async (context) => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-const startScannerWithInspector = async () => {
-  const node = await startRegionNode({ regionId: "t", dataDir: tempDir(), host: "127.0.0.1", port: 0, shardCount: 1, clock: systemClock, log: () => {} });
-  cleanups.push(() => node.close());
+/** The flow the page watches: the loyalty lookup of service point "desk-1". */
+const LOOKUP = "desk-1/loyalty-lookup";
+
+const startLookupWithInspector = async () => {
   const clock = new SimulatedClock();
   cleanups.push(() => clock.stop());
   const hub = new InspectionHub(() => clock.now());
-  const credentials = await createDeviceCredentials({ regionUrl: node.url, pinnedRegionKey: node.identityPublicKey, deviceName: "checkout-1" });
-  const link = await RegionLink.connect({ credentials, provisioningCode: node.issueProvisioningCode(), clock });
-  cleanups.push(() => link.close());
-  const extractor = await SignatureExtractor.load();
-  cleanups.push(() => extractor.close());
+  const region = await startSimulatedRegion({ regionId: "t", shardCount: 1, inspection: hub, deviceClock: clock });
+  cleanups.push(() => region.close());
+  const { agent, extractor } = await region.device("desk-1", { mode: "service-point" });
   const sensor = new SimulatedPalmSensor({ seed: 5 });
-  const agent = new ScannerAgent({ name: "checkout-1", mode: "identification", sensor, extractor, link, clock, inspect: hub.inspectAs("devices") });
-  cleanups.push(() => agent.stop());
-  hub.addCommand("checkout-1", {
+  const point = new ServicePoint({ agent, sensor, extractor, keypad: new SimulatedKeypad(), display: new SimulatedDisplay() });
+  region.stops.push(() => point.stop());
+  hub.addCommand(LOOKUP, {
     name: "present-hand",
     label: "Present a simulated hand",
     fields: [{ name: "subjectSeed", kind: "number", initial: "1" }],
     run: async (values) => {
       sensor.present({ subjectSeed: Number(values.subjectSeed), side: "right" });
-      await agent.presentHand();
+      await point.lookupLoyalty();
       sensor.present(undefined);
     },
   });
@@ -60,19 +57,19 @@ const startScannerWithInspector = async () => {
   cleanups.push(() => inspector.close());
   page = await browser.newPage();
   await page.goto(inspector.url);
-  await page.locator('nav button[data-actor="checkout-1"]').click();
+  await page.locator(`nav button[data-actor="${LOOKUP}"]`).click();
   return { page, clock };
 };
 
-test("the page lists the scanner agent and draws its statechart with the active state", async () => {
-  const { page } = await startScannerWithInspector();
+test("the page lists the flow and draws its statechart with the active state", async () => {
+  const { page } = await startLookupWithInspector();
   await expect.poll(() => page.getByTestId("actor-state").textContent()).toBe("idle");
-  await expect.poll(() => page.locator('.statechart .node.active[data-state="scannerAgent.idle"]').count()).toBe(1);
+  await expect.poll(() => page.locator('.statechart .node.active[data-state="lookup.idle"]').count()).toBe(1);
   expect(await page.locator(".statechart .node").count()).toBeGreaterThanOrEqual(5);
 });
 
-test("a simulated hand moves the scanner through its flow to the result", async () => {
-  const { page } = await startScannerWithInspector();
+test("a simulated hand moves the flow to the result", async () => {
+  const { page } = await startLookupWithInspector();
   await page.getByTestId("command-present-hand").getByRole("button").click();
   await expect.poll(() => page.getByTestId("actor-state").textContent(), { timeout: 15_000 }).toBe("showingResult");
   const context = await page.getByTestId("actor-context").textContent();
@@ -81,7 +78,7 @@ test("a simulated hand moves the scanner through its flow to the result", async 
 });
 
 test("with the clock paused the result stays on screen until a step", async () => {
-  const { page } = await startScannerWithInspector();
+  const { page } = await startLookupWithInspector();
   await page.getByRole("button", { name: "Pause" }).click();
   await page.getByTestId("command-present-hand").getByRole("button").click();
   await expect.poll(() => page.getByTestId("actor-state").textContent(), { timeout: 15_000 }).toBe("showingResult");
@@ -92,11 +89,11 @@ test("with the clock paused the result stays on screen until a step", async () =
 });
 
 test("an event sent from the page is delivered and its transition shown", async () => {
-  const { page } = await startScannerWithInspector();
+  const { page } = await startLookupWithInspector();
   await page.getByTestId("event-type").selectOption("HAND_PRESENTED");
   await page.getByTestId("event-payload").fill('{"at": 0}');
   await page.getByTestId("send-event").getByRole("button", { name: "Send" }).click();
   await expect.poll(() => page.getByTestId("event-result").textContent()).toBe("sent HAND_PRESENTED");
-  // No hand is over the sensor, so the scanner retries and then shows why it gave up.
+  // No hand is over the sensor, so the capture retries and then the flow shows why it gave up.
   await expect.poll(() => page.getByTestId("actor-context").textContent(), { timeout: 15_000 }).toContain("no-hand");
 });

@@ -6,7 +6,8 @@ import { startRegionNode } from "../../cloud/region-node.ts";
 import { systemClock } from "../../core/clock.ts";
 import { createDeviceCredentials } from "../../edge/device-credentials.ts";
 import { RegionLink } from "../../edge/region-link.ts";
-import { openInitiatorChannel, SEALED_SIGNATURE_MAX_BYTES, sealSignature, type WireMessage } from "../../protocol/index.ts";
+import { openInitiatorChannel, SEALED_SIGNATURE_MAX_BYTES, sealSignature } from "../../protocol/index.ts";
+import { messageQueue } from "../protocol/channel-harness.ts";
 import { syntheticPalm, tempDir } from "./fixtures.ts";
 
 // The size of a real sealed signature (crypto_box_seal adds 48 bytes), so the schema lets it
@@ -29,14 +30,7 @@ const setup = async () => {
   const socket = new WebSocket(node.url);
   const channel = await openInitiatorChannel(socket, { identity: credentials.identity, pinnedResponderKey: node.identityPublicKey });
   cleanups.push(() => channel.close(1000, "done"));
-  const replies: WireMessage[] = [];
-  const waiters: ((m: WireMessage) => void)[] = [];
-  channel.onMessage((m) => {
-    const waiter = waiters.shift();
-    if (waiter) waiter(m);
-    else replies.push(m);
-  });
-  const next = () => new Promise<WireMessage>((resolve) => (replies.length > 0 ? resolve(replies.shift()!) : waiters.push(resolve)));
+  const next = messageQueue(channel);
   expect((await next()).type).toBe("session.ready");
   return { node, channel, next, templatePublicKey };
 };

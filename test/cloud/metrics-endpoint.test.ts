@@ -21,8 +21,12 @@ test("/metrics reports sessions, identifications by outcome, their latency and s
   await link.identify(await sealSignature(syntheticPalm(4)(0), link.templatePublicKey));
 
   const res = await fetch(`${node.httpUrl}/metrics`);
-  expect(res.headers.get("content-type")).toMatch(/^text\/plain; version=0\.0\.4/);
+  expect(res.headers.get("content-type")).toBe("text/plain; version=0.0.4; charset=utf-8");
+  expect(res.headers.get("cache-control")).toBe("no-store");
   const text = await res.text();
+  expect(text).toContain(
+    "# HELP palmline_device_sessions Device sessions open on this node.\n# TYPE palmline_device_sessions gauge\npalmline_device_sessions 1\n",
+  );
   expect(text).toContain("palmline_device_sessions 1");
   expect(text).toContain('palmline_identifications_total{outcome="no-match"} 1');
   expect(text).toContain("palmline_identification_seconds_count 1");

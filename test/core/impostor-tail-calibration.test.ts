@@ -30,7 +30,8 @@ describe("impostor tail (peaks over threshold)", () => {
 
   test("a fit on exponential excesses recovers a zero shape and their scale", () => {
     // 1,000,000 scores: the top 1,000 are 0.7 + exponential quantiles of scale 0.01, the rest below 0.7.
-    const n = 1_000_000, m = 1000;
+    const n = 1_000_000,
+      m = 1000;
     const scores = new Float64Array(n);
     for (let i = 0; i < n - m; i++) scores[i] = 0.5 + (0.2 * i) / (n - m);
     for (let j = 0; j < m; j++) scores[n - m + j] = 0.7 - 0.01 * Math.log(1 - (j + 0.5) / m);

@@ -6,8 +6,7 @@ import { matchPalmTemplates, popcount32, type TemplateMatchOptions } from "../..
 const shape: PalmTemplateShape = { grid: 4, orientations: 6, scales: 1, channels: ["surface"] };
 const grid = (rows: readonly string[]) => rows.join("").split("").map(Number);
 const ones = grid(["1111", "1111", "1111", "1111"]);
-const template = (winners: readonly number[], valid: readonly number[] = ones, s: PalmTemplateShape = shape) =>
-  palmTemplateFromCells(s, [{ winners, valid }]);
+const template = (winners: readonly number[], valid: readonly number[] = ones, s: PalmTemplateShape = shape) => palmTemplateFromCells(s, [{ winners, valid }]);
 const options = (o: Partial<TemplateMatchOptions> = {}): TemplateMatchOptions => ({
   maxShift: 0,
   minOverlap: 0,
@@ -42,7 +41,8 @@ describe("palm template matching", () => {
   });
 
   test("angular distance wraps around: orientations 0 and 5 are one step apart", () => {
-    const a = grid(["0000", "0000", "0000", "0000"]), b = grid(["5555", "5555", "5555", "5555"]);
+    const a = grid(["0000", "0000", "0000", "0000"]),
+      b = grid(["5555", "5555", "5555", "5555"]);
     expect(matchPalmTemplates(template(a), template(b), options())).toBeCloseTo(2 / 3, 12);
   });
 
@@ -76,9 +76,16 @@ describe("palm template matching", () => {
 
   test("channels are weighted, and only channels both templates have count", () => {
     const two: PalmTemplateShape = { ...shape, channels: ["surface", "veins"] };
-    const zeros = grid(["0000", "0000", "0000", "0000"]), threes = grid(["3333", "3333", "3333", "3333"]);
-    const a = palmTemplateFromCells(two, [{ winners: zeros, valid: ones }, { winners: zeros, valid: ones }]);
-    const b = palmTemplateFromCells(two, [{ winners: zeros, valid: ones }, { winners: threes, valid: ones }]);
+    const zeros = grid(["0000", "0000", "0000", "0000"]),
+      threes = grid(["3333", "3333", "3333", "3333"]);
+    const a = palmTemplateFromCells(two, [
+      { winners: zeros, valid: ones },
+      { winners: zeros, valid: ones },
+    ]);
+    const b = palmTemplateFromCells(two, [
+      { winners: zeros, valid: ones },
+      { winners: threes, valid: ones },
+    ]);
     // Surface distance 0 (weight 0.6), veins distance 1 (weight 0.4): similarity 0.6.
     expect(matchPalmTemplates(a, b, options({ channelWeights: { surface: 0.6, veins: 0.4 } }))).toBeCloseTo(0.6, 12);
     const surfaceOnly = template(zeros);

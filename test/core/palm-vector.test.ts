@@ -6,7 +6,10 @@ const vector = (f: (i: number) => number, n = 8) => Array.from({ length: n }, (_
 
 describe("palm vector", () => {
   test("is normalised to unit length", () => {
-    const s = toPalmVector(vector((i) => i + 1), 8);
+    const s = toPalmVector(
+      vector((i) => i + 1),
+      8,
+    );
     expect(cosine(s, s)).toBeCloseTo(1, 6);
   });
 
@@ -15,16 +18,32 @@ describe("palm vector", () => {
   });
 
   test("with a non-finite value is refused", () => {
-    expect(() => toPalmVector(vector((i) => (i === 3 ? Number.NaN : 1)), 8)).toThrow(InvalidSignature);
+    expect(() =>
+      toPalmVector(
+        vector((i) => (i === 3 ? Number.NaN : 1)),
+        8,
+      ),
+    ).toThrow(InvalidSignature);
   });
 
   test("of all zeros is refused", () => {
-    expect(() => toPalmVector(vector(() => 0), 8)).toThrow(/zero norm/);
+    expect(() =>
+      toPalmVector(
+        vector(() => 0),
+        8,
+      ),
+    ).toThrow(/zero norm/);
   });
 
   test("cosine of orthogonal vectors is zero", () => {
-    const a = toPalmVector(vector((i) => (i === 0 ? 1 : 0)), 8);
-    const b = toPalmVector(vector((i) => (i === 1 ? 1 : 0)), 8);
+    const a = toPalmVector(
+      vector((i) => (i === 0 ? 1 : 0)),
+      8,
+    );
+    const b = toPalmVector(
+      vector((i) => (i === 1 ? 1 : 0)),
+      8,
+    );
     expect(cosine(a, b)).toBe(0);
   });
 });

@@ -22,7 +22,8 @@ describe("score calibration", () => {
   });
 
   test("the most pessimistic of two calibrations takes, at every score, the higher false-match rate", () => {
-    const low = gaussianTailCalibration(0, 1), high = gaussianTailCalibration(0.5, 1);
+    const low = gaussianTailCalibration(0, 1),
+      high = gaussianTailCalibration(0.5, 1);
     const both = pessimisticCalibration(low, high);
     for (const s of [-1, 0, 2, 5]) expect(both.falseMatchRate(s)).toBe(high.falseMatchRate(s));
     for (const fmr of [1e-2, 1e-6]) expect(both.scoreForFalseMatchRate(fmr)).toBe(high.scoreForFalseMatchRate(fmr));

@@ -36,7 +36,14 @@ const provisionedDevice = async (mode?: "checkout" | "gate") => {
 };
 
 const checkoutLane = (agent: DeviceAgent) =>
-  new CheckoutLane({ agent, sensor: new SimulatedPalmSensor({ seed: 1 }), extractor, display: new SimulatedDisplay(), merchantId: "palmline-store", merchantKind: "first-party" });
+  new CheckoutLane({
+    agent,
+    sensor: new SimulatedPalmSensor({ seed: 1 }),
+    extractor,
+    display: new SimulatedDisplay(),
+    merchantId: "palmline-store",
+    merchantKind: "first-party",
+  });
 
 test("a device's mode is written to its device.json and kept across restarts", async () => {
   const { agent, stateDir } = await provisionedDevice("gate");
@@ -65,7 +72,15 @@ test("a device in gate mode refuses to run a checkout flow with DeviceModeMismat
   })();
   expect(refused).toBeInstanceOf(DeviceModeMismatch);
   expect((refused as DeviceModeMismatch).message).toBe("device turnstile-3 is in gate mode and cannot run a checkout flow");
-  const gate = new GateLane({ agent, sensor: new SimulatedPalmSensor({ seed: 2 }), extractor, relay: new SimulatedGateRelay(), display: new SimulatedDisplay(), venueId: "stadium", gateId: "g3" });
+  const gate = new GateLane({
+    agent,
+    sensor: new SimulatedPalmSensor({ seed: 2 }),
+    extractor,
+    relay: new SimulatedGateRelay(),
+    display: new SimulatedDisplay(),
+    venueId: "stadium",
+    gateId: "g3",
+  });
   gate.stop();
 });
 

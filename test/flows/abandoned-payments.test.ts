@@ -24,8 +24,8 @@ const until = async (done: () => boolean) => {
 
 beforeAll(async () => {
   store = await startStore({ clock });
-  await store.enrollDirect(PAYER);
-  await store.enrollDirect(DECLINED_PAYER, TEST_PANS.declined);
+  await store.enroll(PAYER);
+  await store.enroll(DECLINED_PAYER, { pan: TEST_PANS.declined });
 }, 120_000);
 afterAll(async () => {
   await restarted?.close();

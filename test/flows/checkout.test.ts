@@ -14,13 +14,13 @@ let aliceId: string;
 
 beforeAll(async () => {
   store = await startStore();
-  aliceId = await store.enrollDirect(ALICE, TEST_PANS.visa, "LOY-ALICE-7");
-  await store.enrollDirect(DECLINED_DAN, TEST_PANS.declined);
+  aliceId = await store.enroll(ALICE, { pan: TEST_PANS.visa, loyaltyCard: "LOY-ALICE-7" });
+  await store.enroll(DECLINED_DAN, { pan: TEST_PANS.declined });
 }, 120_000);
 afterAll(() => store?.close());
 
 const lane = async (name: string, merchantId = "palmline-store", merchantKind: "first-party" | "third-party" = "first-party", tap?: (m: WireMessage) => void) => {
-  const { agent } = await store.device(name, undefined, undefined, tap);
+  const { agent } = await store.device(name, { tap });
   const sensor = new SimulatedPalmSensor({ seed: name.length * 31 });
   const display = new SimulatedDisplay();
   return { lane: new CheckoutLane({ agent, sensor, extractor: store.extractor, display, merchantId, merchantKind }), sensor, display, agent };

@@ -2,7 +2,6 @@
 // collected, and the device agent goes offline and keeps trying to reconnect.
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { ManualClock } from "../../core/clock.ts";
-import { kioskRig } from "./kiosk-rig.ts";
 import { personalDataLeft } from "./personal-data.ts";
 import { startStore, TEST_PANS, type Store } from "./store-harness.ts";
 
@@ -13,7 +12,7 @@ beforeAll(async () => {
 afterAll(() => store?.close());
 
 test("a kiosk that loses the region while submitting shows the failure and keeps nothing", async () => {
-  const rig = await kioskRig(store, "kiosk-lost", new ManualClock(Date.now()));
+  const rig = await store.kiosk("kiosk-lost", { clock: new ManualClock(Date.now()) });
   const phone = "+4915112349999";
   const done = rig.kiosk.start("LOY-LOST");
   rig.cardReader.insert({ pan: TEST_PANS.visa, expiryMonth: 3, expiryYear: 2030 });

@@ -20,7 +20,7 @@ afterAll(() => store?.close());
 
 const servicePoint = async (name: string) => {
   const clock = new ManualClock(Date.now());
-  const { agent } = await store.device(name, undefined, clock);
+  const { agent } = await store.device(name, { clock });
   const sensor = new SimulatedPalmSensor({ seed: 600 + name.length });
   const keypad = new SimulatedKeypad();
   const point = new ServicePoint({ agent, sensor, extractor: store.extractor, keypad, display: new SimulatedDisplay() });
@@ -41,7 +41,7 @@ const readRow = (identityId: string) => {
 };
 
 test("a loyalty lookup shows the card linked at enrollment", async () => {
-  await store.enrollDirect(405, undefined, "LOY-405");
+  await store.enroll(405, { loyaltyCard: "LOY-405" });
   const s = await servicePoint("service-1");
   s.sensor.present(hand(405));
   expect(await s.point.lookupLoyalty()).toMatchObject({ kind: "identified", text: "Loyalty card LOY-405" });
@@ -49,7 +49,7 @@ test("a loyalty lookup shows the card linked at enrollment", async () => {
 });
 
 test("a confirmed deletion with no open payment deletes at once: tombstone, data key destroyed, palm no longer known", async () => {
-  const identityId = await store.enrollDirect(402);
+  const identityId = await store.enroll(402);
   const s = await servicePoint("service-2");
   s.sensor.present(hand(402));
   s.keypad.type("YES");
@@ -63,7 +63,7 @@ test("a confirmed deletion with no open payment deletes at once: tombstone, data
 });
 
 test("deletion without confirmation deletes nothing", async () => {
-  const identityId = await store.enrollDirect(403);
+  const identityId = await store.enroll(403);
   const s = await servicePoint("service-3");
   s.sensor.present(hand(403));
   s.keypad.type("no");
@@ -73,7 +73,7 @@ test("deletion without confirmation deletes nothing", async () => {
 });
 
 test("deletion waits for an open payment, and completes when it settles", async () => {
-  const identityId = await store.enrollDirect(404);
+  const identityId = await store.enroll(404);
   const lane = await store.device("lane-404");
   const link = await lane.agent.online();
   const sensor = new SimulatedPalmSensor({ seed: 4040 });

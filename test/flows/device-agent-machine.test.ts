@@ -3,13 +3,27 @@
 import { expect, test } from "vitest";
 import { createActor, fromPromise } from "xstate";
 import { ManualClock } from "../../core/clock.ts";
-import { BACKOFF_BASE_MS, BACKOFF_MAX_MS, backoffDelay, deviceAgentMachine, HEARTBEAT_INTERVAL_MS, type ConnectedLink, type LinkClosure } from "../../edge/device-agent-machine.ts";
-import { RegionRefused } from "../../edge/region-link.ts";
+import {
+  BACKOFF_BASE_MS,
+  BACKOFF_MAX_MS,
+  backoffDelay,
+  deviceAgentMachine,
+  HEARTBEAT_INTERVAL_MS,
+  type ConnectedLink,
+  type LinkClosure,
+} from "../../edge/device-agent-machine.ts";
+import { ProvisioningRefused } from "../../edge/region-link.ts";
 import { CloseCode, ConnectionClosed } from "../../protocol/index.ts";
 
 const flush = () => new Promise((r) => setImmediate(r));
 
-const start = (options: { provisioned?: boolean; code?: string; connect: (attempt: number) => Promise<ConnectedLink>; heartbeat?: () => Promise<number>; random?: () => number }) => {
+const start = (options: {
+  provisioned?: boolean;
+  code?: string;
+  connect: (attempt: number) => Promise<ConnectedLink>;
+  heartbeat?: () => Promise<number>;
+  random?: () => number;
+}) => {
   const clock = new ManualClock(0);
   let attempts = 0;
   let dropLink: (closure: LinkClosure) => void = () => {};
@@ -21,7 +35,11 @@ const start = (options: { provisioned?: boolean; code?: string; connect: (attemp
     },
   });
   const actor = createActor(machine, {
-    input: { provisioned: options.provisioned ?? true, ...(options.code !== undefined ? { provisioningCode: options.code } : {}), random: options.random ?? (() => 0.5) },
+    input: {
+      provisioned: options.provisioned ?? true,
+      ...(options.code !== undefined ? { provisioningCode: options.code } : {}),
+      random: options.random ?? (() => 0.5),
+    },
     clock: { setTimeout: (fn, ms) => clock.setTimeout(fn, ms), clearTimeout: (h) => clock.clearTimeout(h) },
   }).start();
   return { actor, clock, attempts: () => attempts, drop: (closure: LinkClosure = { code: 1006, reason: "" }) => dropLink(closure) };
@@ -80,7 +98,7 @@ test("a dropped link sends the device offline, and it reconnects after the backo
 });
 
 test("a refused provisioning code returns the device to unprovisioned", async () => {
-  const { actor } = start({ provisioned: false, code: "000000", connect: async () => Promise.reject(new RegionRefused({ code: "ProvisioningRefused", reason: "unknown code" })) });
+  const { actor } = start({ provisioned: false, code: "000000", connect: async () => Promise.reject(new ProvisioningRefused({ reason: "unknown code" })) });
   await flush();
   expect(state(actor)).toBe('"unprovisioned"');
 });
@@ -103,7 +121,9 @@ test("a session the region closes with DeviceRevoked ends the machine in revoked
 });
 
 test("a handshake the region refuses with DeviceRevoked ends the machine in revoked, with no redial", async () => {
-  const { actor, clock, attempts } = start({ connect: async () => Promise.reject(new ConnectionClosed({ closeCode: CloseCode.DeviceRevoked, reason: "device revoked" })) });
+  const { actor, clock, attempts } = start({
+    connect: async () => Promise.reject(new ConnectionClosed({ closeCode: CloseCode.DeviceRevoked, reason: "device revoked" })),
+  });
   await flush();
   expect(state(actor)).toBe('"revoked"');
   clock.advance(BACKOFF_MAX_MS * 10);

@@ -15,7 +15,8 @@ import { CardVaultClient } from "../../edge/payments/card-vault-client.ts";
 import { SimulatedDisplay } from "../../hardware/display.ts";
 import { SimulatedPalmSensor } from "../../hardware/simulated-palm-sensor.ts";
 import { issueProvisioningCode, repoRoot, startRegionProcess, type RegionProcess } from "../support/region-process.ts";
-import { hand, tempDir, TEST_PANS } from "./store-harness.ts";
+import { hand, TEST_PANS } from "./store-harness.ts";
+import { tempDir } from "../cloud/fixtures.ts";
 
 const ROUNDS = 3;
 const startProcessorProcess = () => {

@@ -18,7 +18,7 @@ const HOUR = 3_600_000;
 
 beforeAll(async () => {
   store = await startStore();
-  for (const seed of [FAN, LATE_FAN, WORKER]) ids.set(seed, await store.enrollDirect(seed));
+  for (const seed of [FAN, LATE_FAN, WORKER]) ids.set(seed, await store.enroll(seed));
 }, 120_000);
 afterAll(() => store?.close());
 
@@ -29,7 +29,7 @@ const grant = async (body: Record<string, unknown>) => {
 
 const gate = async (name: string, venueId: string) => {
   const clock = new ManualClock(Date.now());
-  const { agent } = await store.device(name, undefined, clock);
+  const { agent } = await store.device(name, { clock });
   const sensor = new SimulatedPalmSensor({ seed: 500 + name.length });
   const relay = new SimulatedGateRelay();
   const display = new SimulatedDisplay();

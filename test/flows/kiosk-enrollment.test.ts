@@ -4,11 +4,9 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { ManualClock } from "../../core/clock.ts";
-import type { KioskRig } from "./kiosk-rig.ts";
 import { startStore, TEST_PANS, type Store } from "./store-harness.ts";
 import { personalDataLeft } from "./personal-data.ts";
 import { RESULT_SHOWN_MS } from "../../edge/flows/flow-result.ts";
-import { kioskRig } from "./kiosk-rig.ts";
 
 let store: Store;
 beforeAll(async () => {
@@ -16,26 +14,12 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(() => store?.close());
 
-const enrollAt = async (rig: KioskRig, person: { seed: number; pan: string; phone: string; loyaltyCard?: string; attack?: "printed-photo" }) => {
-  const done = rig.kiosk.start(person.loyaltyCard);
-  rig.cardReader.insert({ pan: person.pan, expiryMonth: 11, expiryYear: 2030 });
-  rig.keypad.type(person.phone);
-  await rig.reach("enteringCode");
-  const code = store.sms.lastCodeFor(person.phone);
-  rig.keypad.type(code ?? "000000");
-  await rig.reach("awaitingPalm");
-  rig.sensor.present({ subjectSeed: person.seed, side: "right", ...(person.attack !== undefined ? { attack: person.attack } : {}) });
-  rig.kiosk.presentHand();
-  const result = await done;
-  rig.sensor.present(undefined);
-  return { result, code: code ?? "" };
-};
-
 test("a person enrolls with card, phone and palm, and the kiosk keeps nothing personal afterwards", async () => {
   const clock = new ManualClock(Date.now());
-  const rig = await kioskRig(store, "kiosk-1", clock);
+  const rig = await store.kiosk("kiosk-1", { clock });
   const person = { seed: 201, pan: TEST_PANS.mastercard, phone: "+4915112340001", loyaltyCard: "LOY-201" };
-  const { result, code } = await enrollAt(rig, person);
+  const result = await rig.enroll(person);
+  const code = store.sms.lastCodeFor(person.phone) ?? "";
   expect(result.kind).toBe("enrolled");
   expect(result.text).toContain("MASTERCARD ****4444");
   clock.advance(RESULT_SHOWN_MS);
@@ -45,26 +29,19 @@ test("a person enrolls with card, phone and palm, and the kiosk keeps nothing pe
 });
 
 test("the same palm cannot enroll twice", async () => {
-  const rig = await kioskRig(store, "kiosk-2", new ManualClock(Date.now()));
-  await enrollAt(rig, { seed: 202, pan: TEST_PANS.visa, phone: "+4915112340002" });
-  rig.clock.advance(RESULT_SHOWN_MS);
-  const again = await enrollAt(rig, { seed: 202, pan: TEST_PANS.visa, phone: "+4915112340002" });
-  expect(again.result.kind).toBe("already-enrolled");
+  const clock = new ManualClock(Date.now());
+  const rig = await store.kiosk("kiosk-2", { clock });
+  await rig.enroll({ seed: 202, pan: TEST_PANS.visa, phone: "+4915112340002" });
+  clock.advance(RESULT_SHOWN_MS);
+  const again = await rig.enroll({ seed: 202, pan: TEST_PANS.visa, phone: "+4915112340002" });
+  expect(again.kind).toBe("already-enrolled");
   rig.stop();
 });
 
 test("a wrong one-time code is refused and nothing is enrolled", async () => {
-  const rig = await kioskRig(store, "kiosk-3", new ManualClock(Date.now()));
+  const rig = await store.kiosk("kiosk-3", { clock: new ManualClock(Date.now()) });
   const before = store.node.enrolledCount();
-  const done = rig.kiosk.start();
-  rig.cardReader.insert({ pan: TEST_PANS.visa, expiryMonth: 1, expiryYear: 2030 });
-  rig.keypad.type("+4915112340003");
-  await rig.reach("enteringCode");
-  rig.keypad.type("999999" === store.sms.lastCodeFor("+4915112340003") ? "888888" : "999999");
-  await rig.reach("awaitingPalm");
-  rig.sensor.present({ subjectSeed: 203, side: "right" });
-  rig.kiosk.presentHand();
-  const result = await done;
+  const result = await rig.enroll({ seed: 203, pan: TEST_PANS.visa, phone: "+4915112340003" }, { wrongCode: true });
   expect(result.kind).toBe("rejected");
   expect(result.text).toContain("phone code");
   expect(store.node.enrolledCount()).toBe(before);
@@ -72,15 +49,15 @@ test("a wrong one-time code is refused and nothing is enrolled", async () => {
 });
 
 test("a printed photo of a palm fails the liveness gate at the kiosk", async () => {
-  const rig = await kioskRig(store, "kiosk-4", new ManualClock(Date.now()));
-  const { result } = await enrollAt(rig, { seed: 204, pan: TEST_PANS.visa, phone: "+4915112340004", attack: "printed-photo" });
+  const rig = await store.kiosk("kiosk-4", { clock: new ManualClock(Date.now()) });
+  const result = await rig.enroll({ seed: 204, pan: TEST_PANS.visa, phone: "+4915112340004" }, { attack: "printed-photo" });
   expect(result.kind).toBe("rejected");
   expect(result.text).toContain("live palm");
   rig.stop();
 });
 
 test("a hand withdrawn while capturing cancels the enrollment and forgets the card and phone", async () => {
-  const rig = await kioskRig(store, "kiosk-5", new ManualClock(Date.now()));
+  const rig = await store.kiosk("kiosk-5", { clock: new ManualClock(Date.now()) });
   const done = rig.kiosk.start();
   rig.cardReader.insert({ pan: TEST_PANS.visa, expiryMonth: 1, expiryYear: 2030 });
   rig.keypad.type("+4915112340005");
@@ -97,9 +74,10 @@ test("a hand withdrawn while capturing cancels the enrollment and forgets the ca
 });
 
 test("no waiting state waits forever: a kiosk left without a card gives up", async () => {
-  const rig = await kioskRig(store, "kiosk-6", new ManualClock(Date.now()));
+  const clock = new ManualClock(Date.now());
+  const rig = await store.kiosk("kiosk-6", { clock });
   const done = rig.kiosk.start();
-  rig.clock.advance(60_000);
+  clock.advance(60_000);
   expect((await done).kind).toBe("timed-out");
   rig.stop();
 });

@@ -14,7 +14,7 @@ const PAYER = 801;
 
 beforeAll(async () => {
   store = await startStore({ clock: regionClock });
-  await store.enrollDirect(PAYER);
+  await store.enroll(PAYER);
 }, 120_000);
 afterAll(() => store?.close());
 

@@ -8,7 +8,7 @@ let store: Store;
 beforeAll(async () => {
   // Two failures of burst and practically no refill, so the test does not depend on time passing.
   store = await startStore({ probeLimit: { capacity: 2, refillPerSecond: 1e-6 } });
-  await store.enrollDirect(51);
+  await store.enroll(51);
 }, 120_000);
 afterAll(() => store?.close());
 

@@ -16,7 +16,6 @@ import { SimulatedGateRelay } from "../../hardware/gate-relay.ts";
 import { SimulatedKeypad } from "../../hardware/keypad.ts";
 import { SimulatedPalmSensor } from "../../hardware/simulated-palm-sensor.ts";
 import type { WireMessage } from "../../protocol/index.ts";
-import { kioskRig } from "./kiosk-rig.ts";
 import { personalDataLeft } from "./personal-data.ts";
 import { hand, startStore, TEST_PANS, type Store } from "./store-harness.ts";
 
@@ -44,14 +43,14 @@ const ids = new Map<number, string>();
 
 beforeAll(async () => {
   store = await startStore({ identificationPolicy: everyPalmSteppedUp });
-  ids.set(ALMA, await store.enrollDirect(ALMA, TEST_PANS.visa, undefined, ALMA_PHONE));
-  ids.set(BEN, await store.enrollDirect(BEN, TEST_PANS.mastercard, undefined, BEN_PHONE));
+  ids.set(ALMA, await store.enroll(ALMA, { pan: TEST_PANS.visa, phone: ALMA_PHONE }));
+  ids.set(BEN, await store.enroll(BEN, { pan: TEST_PANS.mastercard, phone: BEN_PHONE }));
 }, 120_000);
 afterAll(() => store?.close());
 
 const checkoutLane = async (name: string, merchantKind: "first-party" | "third-party" = "first-party") => {
   const sent: WireMessage[] = [];
-  const { agent, stateDir } = await store.device(name, undefined, undefined, (m) => sent.push(m));
+  const { agent, stateDir } = await store.device(name, { tap: (m) => sent.push(m) });
   const sensor = new SimulatedPalmSensor({ seed: name.length * 37 });
   const display = new SimulatedDisplay();
   const keypad = new SimulatedKeypad();
@@ -126,7 +125,7 @@ describe("checkout", () => {
 describe("gate", () => {
   const gate = async (name: string) => {
     const clock = new ManualClock(Date.now());
-    const { agent } = await store.device(name, undefined, clock);
+    const { agent } = await store.device(name, { clock });
     const sensor = new SimulatedPalmSensor({ seed: 600 + name.length });
     const keypad = new SimulatedKeypad();
     const display = new SimulatedDisplay();
@@ -176,16 +175,8 @@ describe("gate", () => {
 
 describe("kiosk", () => {
   const enrollAtKiosk = async (name: string, seed: number, phone: string) => {
-    const rig = await kioskRig(store, name, new ManualClock(Date.now()));
-    const done = rig.kiosk.start();
-    rig.cardReader.insert({ pan: TEST_PANS.visa, expiryMonth: 12, expiryYear: 2031 });
-    rig.keypad.type(phone);
-    await rig.reach("enteringCode");
-    rig.keypad.type(store.sms.lastCodeFor(phone) ?? "000000");
-    await rig.reach("awaitingPalm");
-    rig.sensor.present(hand(seed));
-    rig.kiosk.presentHand();
-    const result = await done;
+    const rig = await store.kiosk(name, { clock: new ManualClock(Date.now()) });
+    const result = await rig.enroll({ seed, pan: TEST_PANS.visa, phone });
     rig.stop();
     return { result, keypad: rig.keypad };
   };

@@ -31,7 +31,7 @@ const authorize = async (lane: RegionLink) => {
 
 /** The person confirms deletion at a service point. */
 const requestDeletion = async () => {
-  const point = await region.device(`service-${++keys}`);
+  const point = await region.link(`service-${++keys}`);
   const answer = await point.requestDeletion(await region.seal(point, PALM, 30 + keys));
   point.close();
   return answer;
@@ -50,7 +50,7 @@ test("with no payment open, a deletion happens at once and the person is told by
 });
 
 test("with a payment open, the deletion is recorded as pending and nothing is deleted yet", async () => {
-  const lane = await region.device("lane");
+  const lane = await region.link("lane");
   await authorize(lane);
   expect(await requestDeletion()).toMatchObject({ outcome: "pending", identityId, openTransactions: 1 });
   await deletionsDone();
@@ -59,7 +59,7 @@ test("with a payment open, the deletion is recorded as pending and nothing is de
 });
 
 test("a pending deletion completes when the lane captures the payment, and the person is told once", async () => {
-  const lane = await region.device("lane");
+  const lane = await region.link("lane");
   const authorizationId = await authorize(lane);
   await requestDeletion();
   expect((await lane.settle({ authorizationId, action: "capture" })).outcome).toBe("captured");
@@ -69,7 +69,7 @@ test("a pending deletion completes when the lane captures the payment, and the p
 });
 
 test("a pending deletion completes when the lane voids the payment", async () => {
-  const lane = await region.device("lane");
+  const lane = await region.link("lane");
   const authorizationId = await authorize(lane);
   await requestDeletion();
   expect((await lane.settle({ authorizationId, action: "void" })).outcome).toBe("voided");
@@ -78,7 +78,7 @@ test("a pending deletion completes when the lane voids the payment", async () =>
 });
 
 test("a pending deletion waits for the last of several open payments", async () => {
-  const lane = await region.device("lane");
+  const lane = await region.link("lane");
   const first = await authorize(lane);
   const second = await authorize(lane);
   expect(await requestDeletion()).toMatchObject({ outcome: "pending", openTransactions: 2 });
@@ -91,7 +91,7 @@ test("a pending deletion waits for the last of several open payments", async () 
 });
 
 test("a pending deletion completes when the operator voids the payment through the API, with no device connected", async () => {
-  const lane = await region.device("lane");
+  const lane = await region.link("lane");
   const authorizationId = await authorize(lane);
   await requestDeletion();
   lane.close();
@@ -104,7 +104,7 @@ test("a pending deletion completes when the operator voids the payment through t
 });
 
 test("a pending deletion completes when the payment saga reverses an authorization the processor did not answer in time", async () => {
-  const lane = await region.device("lane");
+  const lane = await region.link("lane");
   const stats = async () => ((await (await fetch(`${region.processor.url}/v1/stats`)).json()) as { received: number }).received;
   const before = await stats();
   region.processor.faults.latencyMs = 300;
@@ -119,7 +119,7 @@ test("a pending deletion completes when the payment saga reverses an authorizati
 });
 
 test("a deletion whose last payment was captured just before a crash completes when the node starts again", async () => {
-  const lane = await region.device("lane");
+  const lane = await region.link("lane");
   const authorizationId = await authorize(lane);
   await requestDeletion();
   await region.node.close();

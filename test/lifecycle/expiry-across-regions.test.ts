@@ -36,7 +36,7 @@ const pass = async (ms: number) => {
 };
 
 const identifiedAt = async (region: LifecycleRegion, palmSeed: number) => {
-  const link = await region.device(`scanner-${clock.now()}`);
+  const link = await region.link(`scanner-${clock.now()}`);
   const result = await link.identify(await region.seal(link, palmSeed, 7));
   link.close();
   return result.outcome === "match" ? result.identityId : undefined;

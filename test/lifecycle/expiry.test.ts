@@ -27,14 +27,14 @@ const pass = async (ms: number) => {
 };
 
 const identified = async (palmSeed: number) => {
-  const link = await region.device(`scanner-${region.clock.now()}`);
+  const link = await region.link(`scanner-${region.clock.now()}`);
   const result = await link.identify(await region.seal(link, palmSeed, 7));
   link.close();
   return result.outcome === "match" ? result.identityId : undefined;
 };
 
 const pays = async (palmSeed: number) => {
-  const link = await region.device(`lane-${region.clock.now()}`);
+  const link = await region.link(`lane-${region.clock.now()}`);
   const auth = await link.authorize({ idempotencyKey: `pay-${region.clock.now()}`, merchantId: STORE, amount: { amountMinor: 450, currency: "EUR" }, sealedSignature: await region.seal(link, palmSeed, 8) });
   expect(auth.outcome).toBe("approved");
   expect((await link.settle({ authorizationId: auth.authorizationId!, action: "capture" })).outcome).toBe("captured");
@@ -44,7 +44,7 @@ const pays = async (palmSeed: number) => {
 const entersGate = async (identityId: string, palmSeed: number) => {
   const granted = await region.api("POST", "/api/entitlements", { kind: "ticket", identityId, venueId: "arena", label: "season", validUntil: START_MS + 5 * EXPIRY_MS, entries: null });
   expect(granted.status).toBe(201);
-  const link = await region.device(`gate-${region.clock.now()}`);
+  const link = await region.link(`gate-${region.clock.now()}`);
   const entry = await link.enterGate({ venueId: "arena", gateId: "north-1", sealedSignature: await region.seal(link, palmSeed, 9) });
   expect(entry.outcome).toBe("open");
   link.close();

@@ -21,10 +21,7 @@ export interface Connected {
   readonly regionSide: ResponderChannel;
 }
 
-export const connectPair = async (
-  node: LoopbackNode,
-  deviceOptions: Partial<InitiatorOptions> = {},
-): Promise<Omit<Connected, "node">> => {
+export const connectPair = async (node: LoopbackNode, deviceOptions: Partial<InitiatorOptions> = {}): Promise<Omit<Connected, "node">> => {
   const deviceSide = await openInitiatorChannel(new WebSocket(node.url), {
     identity: device,
     pinnedResponderKey: region.publicKey,
@@ -36,8 +33,7 @@ export const connectPair = async (
   return { deviceSide, regionSide: outcome.channel };
 };
 
-export const startRegion = (options: Partial<NodeOptions> = {}) =>
-  startNode({ identity: region, clock: new ManualClock(), ...options });
+export const startRegion = (options: Partial<NodeOptions> = {}) => startNode({ identity: region, clock: new ManualClock(), ...options });
 
 /** Collects messages until `count` have arrived. */
 export const collect = (channel: { onMessage(h: (m: WireMessage) => void): () => void }, count: number) =>
@@ -48,3 +44,15 @@ export const collect = (channel: { onMessage(h: (m: WireMessage) => void): () =>
       if (got.length === count) resolve(got);
     });
   });
+
+/** The messages a channel receives, one at a time and in order: `next()` takes the oldest, or waits for one. */
+export const messageQueue = (channel: { onMessage(h: (m: WireMessage) => void): () => void }): (() => Promise<WireMessage>) => {
+  const arrived: WireMessage[] = [];
+  const waiting: ((m: WireMessage) => void)[] = [];
+  channel.onMessage((m) => {
+    const waiter = waiting.shift();
+    if (waiter) waiter(m);
+    else arrived.push(m);
+  });
+  return () => new Promise<WireMessage>((resolve) => (arrived.length > 0 ? resolve(arrived.shift()!) : waiting.push(resolve)));
+};

@@ -1,5 +1,13 @@
 import { describe, expect, test } from "vitest";
-import { decodeMessage, decodeMessageResult, encodeMessage, MalformedMessage, CloseCode, MAX_RECORDS_PER_MESSAGE } from "../../protocol/index.ts";
+import {
+  decodeMessage,
+  decodeMessageResult,
+  encodeMessage,
+  MalformedMessage,
+  CloseCode,
+  MAX_RECORDS_PER_MESSAGE,
+  WIRE_ERROR_CODES,
+} from "../../protocol/index.ts";
 import { ALL_SAMPLES, SAMPLE_MESSAGES } from "./sample-messages.ts";
 import { encode } from "@msgpack/msgpack";
 
@@ -57,6 +65,16 @@ describe("codec", () => {
   test("rejects an amount in a currency that is not an ISO 4217 code", () => {
     const bytes = encode({ ...SAMPLE_MESSAGES["payment.authorize.request"], amount: { amountMinor: 100, currency: "eur" } });
     expect(() => decodeMessage(bytes)).toThrow(MalformedMessage);
+  });
+
+  test("rejects an error whose code is not in the closed list, such as a class name", () => {
+    const bytes = encode({ ...SAMPLE_MESSAGES.error, code: "VaultDecryptionFailed" });
+    expect(() => decodeMessage(bytes)).toThrow(MalformedMessage);
+  });
+
+  test.each(WIRE_ERROR_CODES.map((code) => [code]))("carries the error code %s", (code) => {
+    const message = { ...SAMPLE_MESSAGES.error, code };
+    expect(decodeMessage(encodeMessage(message))).toEqual(message);
   });
 
   test("rejects a fractional amount", () => {

@@ -1,13 +1,6 @@
 import { describe, expect, test } from "vitest";
 import { ManualClock } from "../../core/clock.ts";
-import {
-  CloseCode,
-  DEFAULT_MAX_FRAME_BYTES,
-  encodeMessage,
-  FrameKind,
-  type ChannelError,
-  type CloseCodeValue,
-} from "../../protocol/index.ts";
+import { CloseCode, DEFAULT_MAX_FRAME_BYTES, encodeMessage, FrameKind, type ChannelError, type CloseCodeValue } from "../../protocol/index.ts";
 import { device, region } from "./channel-harness.ts";
 import { handshakeByHand, startNodesStoppedAfterEach, type LoopbackNode, type ManualInitiator } from "./loopback.ts";
 
@@ -24,11 +17,7 @@ const connected = async (): Promise<{ client: ManualInitiator; serverClosed: Pro
   return { client, serverClosed: outcome.channel.closed };
 };
 
-const expectClosedWith = async (
-  client: ManualInitiator,
-  serverClosed: Promise<{ code: number; error?: ChannelError }>,
-  code: CloseCodeValue,
-) => {
+const expectClosedWith = async (client: ManualInitiator, serverClosed: Promise<{ code: number; error?: ChannelError }>, code: CloseCodeValue) => {
   const server = await serverClosed;
   expect(server.code).toBe(code);
   expect(server.error?.closeCode).toBe(code);

@@ -93,9 +93,15 @@ describe("fuzzing the objects the node runs", () => {
   test("hello stage: random and mutated hellos (20,000)", () => {
     const validHello = newInitiator().hello();
     fc.assert(
-      fc.property(fc.oneof(fc.uint8Array({ maxLength: 80 }), mutationArb.map((m) => applyMutation(validHello, m))), (hello) => {
-        step(() => newResponder().onHello(hello));
-      }),
+      fc.property(
+        fc.oneof(
+          fc.uint8Array({ maxLength: 80 }),
+          mutationArb.map((m) => applyMutation(validHello, m)),
+        ),
+        (hello) => {
+          step(() => newResponder().onHello(hello));
+        },
+      ),
       { numRuns: 20_000 },
     );
   });
@@ -235,21 +241,33 @@ describe("fuzzing a real node over loopback sockets", () => {
   test("hello stage: random and mutated first frames (1,500)", async () => {
     const validHello = newInitiator().hello();
     await fc.assert(
-      fc.asyncProperty(fc.oneof(fc.uint8Array({ maxLength: 80 }), mutationArb.map((m) => applyMutation(validHello, m))), async (hello) => {
-        framesFuzzed++;
-        const client = await connectRaw(node.url);
-        const session = await node.nextSession();
-        client.socket.send(hello);
-        const first = await Promise.race([client.closed.then(() => "closed" as const), nextFrame(client, 0).then(() => "replied" as const, () => "closed" as const)]);
-        if (first === "replied") {
-          // A mutation that left the hello well-formed (e.g. another ephemeral key): not a rejection.
-          client.socket.close(1000);
-          await session.outcome;
-          return;
-        }
-        await expectRejected(await session.outcome, client.closed);
-        if (framesFuzzed % 250 === 0) await healthyRoundTrip();
-      }),
+      fc.asyncProperty(
+        fc.oneof(
+          fc.uint8Array({ maxLength: 80 }),
+          mutationArb.map((m) => applyMutation(validHello, m)),
+        ),
+        async (hello) => {
+          framesFuzzed++;
+          const client = await connectRaw(node.url);
+          const session = await node.nextSession();
+          client.socket.send(hello);
+          const first = await Promise.race([
+            client.closed.then(() => "closed" as const),
+            nextFrame(client, 0).then(
+              () => "replied" as const,
+              () => "closed" as const,
+            ),
+          ]);
+          if (first === "replied") {
+            // A mutation that left the hello well-formed (e.g. another ephemeral key): not a rejection.
+            client.socket.close(1000);
+            await session.outcome;
+            return;
+          }
+          await expectRejected(await session.outcome, client.closed);
+          if (framesFuzzed % 250 === 0) await healthyRoundTrip();
+        },
+      ),
       { numRuns: 1_500 },
     );
   });
@@ -277,7 +295,11 @@ describe("fuzzing a real node over loopback sockets", () => {
     await fc.assert(
       fc.asyncProperty(
         fc.integer({ min: 0, max: messages.length - 1 }),
-        fc.oneof(mutationArb, fc.constant("replay" as const), fc.uint8Array({ minLength: 1, maxLength: 200 }).map((junk) => ({ junk }))),
+        fc.oneof(
+          mutationArb,
+          fc.constant("replay" as const),
+          fc.uint8Array({ minLength: 1, maxLength: 200 }).map((junk) => ({ junk })),
+        ),
         async (which, attack) => {
           framesFuzzed++;
           const client = await handshakeByHand(node.url, device, region.publicKey, clock);

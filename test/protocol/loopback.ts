@@ -19,9 +19,7 @@ import {
 } from "../../protocol/index.ts";
 import { loadSodium } from "../../protocol/sodium.ts";
 
-export type SessionOutcome =
-  | { readonly kind: "opened"; readonly channel: ResponderChannel }
-  | { readonly kind: "rejected"; readonly error: unknown };
+export type SessionOutcome = { readonly kind: "opened"; readonly channel: ResponderChannel } | { readonly kind: "rejected"; readonly error: unknown };
 
 export interface ServerSession {
   readonly socket: WebSocket;

@@ -17,7 +17,7 @@ export const SAMPLE_MESSAGES: { readonly [T in WireMessageType]: WireMessageOf<T
   "session.ready": { type: "session.ready", deviceId: "dev_abc", templatePublicKey: bytes(32, 9), serverTime: 1_767_225_600_000 },
   heartbeat: { type: "heartbeat", sentAt: 1_767_225_600_123 },
   "heartbeat.ack": { type: "heartbeat.ack", sentAt: 1_767_225_600_123 },
-  error: { type: "error", requestId: "rq_2", code: "not-provisioned", message: "this device is not provisioned" },
+  error: { type: "error", requestId: "rq_2", code: "NotProvisioned", message: "this device is not provisioned" },
   "identify.request": { type: "identify.request", requestId: "rq_3", sealedSignature: sealed(1) },
   "identify.result": { type: "identify.result", requestId: "rq_3", outcome: "match", identityId: "id_xyz", stepUpToken: null, loyaltyCard: null },
   "stepup.digits.request": { type: "stepup.digits.request", requestId: "rq_3s", stepUpToken: "AAAAAAAAAAAAAAAAAAAAAA", digits: "0501" },

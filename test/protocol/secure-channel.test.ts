@@ -219,7 +219,7 @@ describe("secure channel messages", () => {
     const deviceSide = await dial(n.url);
     const regionSide = await opened(n);
     const arrived = nextMessage(regionSide);
-    deviceSide.send({ type: "error", code: "marker", message: "PLAINTEXT-MARKER-1234" });
+    deviceSide.send({ type: "error", code: "InternalError", message: "PLAINTEXT-MARKER-1234" });
     await arrived;
     const session = n.sessions[0]!;
     const wire = Buffer.concat(session.received).toString("latin1");

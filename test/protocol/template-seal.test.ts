@@ -53,7 +53,10 @@ describe("template seal", () => {
     const keys = await generateTemplateKeyPair();
     const sodium = await loadSodium();
     const sealed = sodium.crypto_box_seal(new Uint8Array(2000).fill(3), keys.publicKey);
-    await expect(openSealedSignature(sealed, keys)).rejects.toMatchObject({ _tag: "SealedSignatureInvalid", reason: expect.stringContaining("invalid palm template") });
+    await expect(openSealedSignature(sealed, keys)).rejects.toMatchObject({
+      _tag: "SealedSignatureInvalid",
+      reason: expect.stringContaining("invalid palm template"),
+    });
   });
 });
 

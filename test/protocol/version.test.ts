@@ -56,9 +56,7 @@ describe("version negotiation rule", () => {
 
   test("this build speaks its own range", () => {
     expect(MIN_SUPPORTED_VERSION).toBeLessThanOrEqual(PROTOCOL_VERSION);
-    expect(negotiate({ min: MIN_SUPPORTED_VERSION, max: PROTOCOL_VERSION }, { min: MIN_SUPPORTED_VERSION, max: PROTOCOL_VERSION })).toBe(
-      PROTOCOL_VERSION,
-    );
+    expect(negotiate({ min: MIN_SUPPORTED_VERSION, max: PROTOCOL_VERSION }, { min: MIN_SUPPORTED_VERSION, max: PROTOCOL_VERSION })).toBe(PROTOCOL_VERSION);
   });
 });
 

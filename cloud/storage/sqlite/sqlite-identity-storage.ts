@@ -204,13 +204,17 @@ export const sqliteIdentityStorage = (db: DatabaseSync): IdentityStorageShape =>
     removeTombstones: (identityIds) =>
       run("removeTombstones", () => {
         if (identityIds.length === 0) return;
+        // Only tombstones: a live identity named here keeps its fields and its key.
+        const removed: string[] = [];
         writeTransaction(db, () => {
           for (const id of identityIds) {
+            if (identityRow(id)?.deleted == null) continue;
             statement("DELETE FROM identity_fields WHERE identity_id = ?").run(id);
-            statement("DELETE FROM identities WHERE identity_id = ? AND deleted_hlc IS NOT NULL").run(id);
+            statement("DELETE FROM identities WHERE identity_id = ?").run(id);
+            removed.push(id);
           }
         });
-        destroyDataKeys(db, identityIds);
+        destroyDataKeys(db, removed);
       }),
 
     leastRecentlySeen: ({ regionId, own, atMostMs, limit }) =>

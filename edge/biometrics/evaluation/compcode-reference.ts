@@ -60,7 +60,7 @@ export class CompCodeEncoder {
   async #winners(roi: Float32Array): Promise<Uint8Array> {
     const { orientations, grid } = COMPCODE;
     const out = await this.#session.run({ roi: new ort.Tensor("float32", roi, [1, 1, ROI_SIZE, ROI_SIZE]) });
-    const r = out["responses"]!.data as Float32Array;
+    const r = out.responses!.data as Float32Array;
     const cells = grid * grid;
     const winners = new Uint8Array(cells);
     for (let i = 0; i < cells; i++) {

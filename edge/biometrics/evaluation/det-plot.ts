@@ -2,15 +2,36 @@
 // as a PNG, with decade grid lines and labels in a small built-in bitmap font.
 import sharp from "sharp";
 
-const W = 640, H = 520, LEFT = 70, RIGHT = 20, TOP = 30, BOTTOM = 60;
+const W = 640,
+  H = 520,
+  LEFT = 70,
+  RIGHT = 20,
+  TOP = 30,
+  BOTTOM = 60;
 const DECADES = 5;
 
 // 3x5 glyphs, rows top to bottom, bits left to right.
 const GLYPHS: Record<string, readonly number[]> = {
-  "0": [7, 5, 5, 5, 7], "1": [2, 6, 2, 2, 7], "2": [7, 1, 7, 4, 7], "3": [7, 1, 7, 1, 7], "4": [5, 5, 7, 1, 1],
-  "5": [7, 4, 7, 1, 7], "6": [7, 4, 7, 5, 7], "7": [7, 1, 1, 1, 1], "8": [7, 5, 7, 5, 7], "9": [7, 5, 7, 1, 7],
-  e: [0, 7, 7, 4, 7], "-": [0, 0, 7, 0, 0], ".": [0, 0, 0, 0, 2], F: [7, 4, 6, 4, 4], M: [5, 7, 7, 5, 5],
-  N: [7, 5, 5, 5, 5], R: [6, 5, 6, 5, 5], E: [7, 4, 6, 4, 7], " ": [0, 0, 0, 0, 0], "=": [0, 7, 0, 7, 0],
+  "0": [7, 5, 5, 5, 7],
+  "1": [2, 6, 2, 2, 7],
+  "2": [7, 1, 7, 4, 7],
+  "3": [7, 1, 7, 1, 7],
+  "4": [5, 5, 7, 1, 1],
+  "5": [7, 4, 7, 1, 7],
+  "6": [7, 4, 7, 5, 7],
+  "7": [7, 1, 1, 1, 1],
+  "8": [7, 5, 7, 5, 7],
+  "9": [7, 5, 7, 1, 7],
+  e: [0, 7, 7, 4, 7],
+  "-": [0, 0, 7, 0, 0],
+  ".": [0, 0, 0, 0, 2],
+  F: [7, 4, 6, 4, 4],
+  M: [5, 7, 7, 5, 5],
+  N: [7, 5, 5, 5, 5],
+  R: [6, 5, 6, 5, 5],
+  E: [7, 4, 6, 4, 7],
+  " ": [0, 0, 0, 0, 0],
+  "=": [0, 7, 0, 7, 0],
   "%": [5, 1, 2, 4, 5],
 };
 
@@ -35,7 +56,8 @@ export const drawDetCurve = async (curve: readonly { fmr: number; fnmr: number }
       });
     });
   };
-  const plotW = W - LEFT - RIGHT, plotH = H - TOP - BOTTOM;
+  const plotW = W - LEFT - RIGHT,
+    plotH = H - TOP - BOTTOM;
   const px = (rate: number) => LEFT + ((Math.log10(Math.max(rate, 10 ** -DECADES)) + DECADES) / DECADES) * plotW;
   const py = (rate: number) => TOP + plotH - ((Math.log10(Math.max(rate, 10 ** -DECADES)) + DECADES) / DECADES) * plotH;
   for (let k = 0; k <= DECADES; k++) {
@@ -58,7 +80,8 @@ export const drawDetCurve = async (curve: readonly { fmr: number; fnmr: number }
     if (prev !== undefined) {
       const steps = Math.max(1, Math.ceil(Math.hypot(cur.x - prev.x, cur.y - prev.y)));
       for (let s = 0; s <= steps; s++) {
-        const x = prev.x + ((cur.x - prev.x) * s) / steps, y = prev.y + ((cur.y - prev.y) * s) / steps;
+        const x = prev.x + ((cur.x - prev.x) * s) / steps,
+          y = prev.y + ((cur.y - prev.y) * s) / steps;
         set(x, y, [20, 60, 200]);
         set(x + 1, y, [20, 60, 200]);
         set(x, y + 1, [20, 60, 200]);
@@ -66,5 +89,7 @@ export const drawDetCurve = async (curve: readonly { fmr: number; fnmr: number }
     }
     prev = cur;
   }
-  return sharp(rgb, { raw: { width: W, height: H, channels: 3 } }).png().toBuffer();
+  return sharp(rgb, { raw: { width: W, height: H, channels: 3 } })
+    .png()
+    .toBuffer();
 };

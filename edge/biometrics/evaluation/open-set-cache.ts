@@ -23,7 +23,9 @@ export const chunkPath = (dir: string, stage: OpenSetStage, key: string, chunk: 
   join(dir, `${stage}-${key.slice(0, 16)}-${String(chunk).padStart(4, "0")}.bin`);
 
 export const cacheKey = (parts: Record<string, string | number>): string =>
-  createHash("sha256").update(JSON.stringify({ format: CACHE_FORMAT, chunk: CHUNK_PALMS, ...parts })).digest("hex");
+  createHash("sha256")
+    .update(JSON.stringify({ format: CACHE_FORMAT, chunk: CHUNK_PALMS, ...parts }))
+    .digest("hex");
 
 export const encodeChunk = (entries: readonly PalmEntry[]): Uint8Array => {
   const payloads = entries.map((e) => ("bytes" in e ? e.bytes : new TextEncoder().encode(e.failure)));
@@ -53,7 +55,8 @@ export const decodeChunk = (stage: OpenSetStage, bytes: Uint8Array): PalmEntry[]
   let at = 12;
   for (let i = 0; i < count; i++) {
     if (at + 5 > bytes.byteLength) return { invalid: `truncated at entry ${i}` };
-    const kind = bytes[at]!, length = view.getUint32(at + 1, true);
+    const kind = bytes[at]!,
+      length = view.getUint32(at + 1, true);
     const payload = bytes.slice(at + 5, at + 5 + length);
     if (payload.byteLength !== length) return { invalid: `truncated at entry ${i}` };
     at += 5 + length;

@@ -79,7 +79,11 @@ const sha256 = (bytes: Uint8Array | string) => createHash("sha256").update(bytes
 // enrollment's rule and the matcher it scores agreement with.
 const sourceFingerprint = (stage: OpenSetStage): string => {
   const root = new URL("../../../", import.meta.url);
-  const folder = (dir: string) => readdirSync(new URL(dir, root)).filter((f) => f.endsWith(".ts")).sort().map((f) => dir + f);
+  const folder = (dir: string) =>
+    readdirSync(new URL(dir, root))
+      .filter((f) => f.endsWith(".ts"))
+      .sort()
+      .map((f) => dir + f);
   const files = [
     "hardware/simulated-palm-sensor.ts",
     ...folder("hardware/synthetic-palm/"),
@@ -105,10 +109,8 @@ class RenderPool {
     const perTask = Math.max(1, Math.min(MAX_PALMS_PER_TASK, Math.ceil(palms.length / (4 * this.#threads))));
     const tasks: RenderTask[] = [];
     for (let i = 0; i < palms.length; i += perTask) tasks.push({ stage, palms: palms.slice(i, i + perTask), agreeScore });
-    const workers = (this.#workers ??= Array.from(
-      { length: this.#threads },
-      () => new Worker(new URL("./open-set-rendering-worker.ts", import.meta.url)),
-    )).slice(0, tasks.length);
+    this.#workers ??= Array.from({ length: this.#threads }, () => new Worker(new URL("./open-set-rendering-worker.ts", import.meta.url)));
+    const workers = this.#workers.slice(0, tasks.length);
     const byPalm = new Map<number, PalmEntry>();
     let next = 0;
     await Promise.all(
@@ -153,14 +155,16 @@ interface StageRun {
 const stageEntries = async (run: StageRun, stage: OpenSetStage, count: number): Promise<{ entries: PalmEntry[]; rendered: number }> => {
   const key = cacheKey({ stage, sources: sourceFingerprint(stage), model: run.modelSha, ...(stage === "gallery" ? { agreeScore: run.agreeScore } : {}) });
   const entries: PalmEntry[] = [];
-  let rendered = 0, shown = 0;
+  let rendered = 0,
+    shown = 0;
   const report = (force: boolean) => {
     if (run.progress === undefined || (!force && Date.now() - shown < PROGRESS_MS)) return;
     shown = Date.now();
     run.progress(stage, entries.length, count);
   };
   for (let chunk = 0; chunk * CHUNK_PALMS < count; chunk++) {
-    const first = chunk * CHUNK_PALMS, needed = Math.min(CHUNK_PALMS, count - first);
+    const first = chunk * CHUNK_PALMS,
+      needed = Math.min(CHUNK_PALMS, count - first);
     const path = chunkPath(run.dir, stage, key, chunk);
     const cached = readChunk(path, stage, run.warn);
     if (cached.length >= needed) {
@@ -198,7 +202,12 @@ const failures = (entries: readonly PalmEntry[]) => entries.filter((e) => "failu
 
 export const openSetPopulation = async (o: OpenSetPopulationOptions): Promise<OpenSetPopulation> => {
   const singles = o.singleCaptures ?? 0;
-  for (const [name, n] of [["gallery", o.gallery], ["mated", o.mated], ["nonMated", o.nonMated], ["singleCaptures", singles]] as const) {
+  for (const [name, n] of [
+    ["gallery", o.gallery],
+    ["mated", o.mated],
+    ["nonMated", o.nonMated],
+    ["singleCaptures", singles],
+  ] as const) {
     if (!Number.isInteger(n) || n < 0) throw new InvalidOpenSetRequest({ reason: `${name} must be a whole number of palms, not ${n}` });
   }
   if (singles > 0 && o.nonMated > SINGLE_CAPTURE_FROM) {
@@ -224,7 +233,9 @@ export const openSetPopulation = async (o: OpenSetPopulationOptions): Promise<Op
     const matedEntries = matedPalms.map((m) => mated.entries[m.palm]!);
     const nonMatedAll = await stageEntries(run, "non-mated", singles > 0 ? SINGLE_CAPTURE_FROM + singles : o.nonMated);
     const nonMated = { entries: nonMatedAll.entries.slice(0, o.nonMated), rendered: nonMatedAll.rendered };
-    const singleCaptures = (singles > 0 ? nonMatedAll.entries.slice(SINGLE_CAPTURE_FROM) : []).flatMap((e) => ("bytes" in e ? [encodePalmTemplate(decodePalmProbe(e.bytes)[0]!)] : []));
+    const singleCaptures = (singles > 0 ? nonMatedAll.entries.slice(SINGLE_CAPTURE_FROM) : []).flatMap((e) =>
+      "bytes" in e ? [encodePalmTemplate(decodePalmProbe(e.bytes)[0]!)] : [],
+    );
     return {
       gallery: [...enrolled.map((e) => e.template), ...singleCaptures],
       singleCaptures: singleCaptures.length,

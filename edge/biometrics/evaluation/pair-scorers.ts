@@ -28,5 +28,4 @@ const palmline: PairScorer<PalmProbe, PreparedProbe> = {
   score: (p, stored) => matchPrepared(p, stored[0]!, PALM_TEMPLATE_MATCHING),
 };
 
-export const pairScorer = (method: MethodName): PairScorer<unknown, unknown> =>
-  (method === "compcode" ? compcode : palmline) as PairScorer<unknown, unknown>;
+export const pairScorer = (method: MethodName): PairScorer<unknown, unknown> => (method === "compcode" ? compcode : palmline) as PairScorer<unknown, unknown>;

@@ -42,7 +42,8 @@ export const scorePairs = async (job: ScoringJob): Promise<ScoredPairs> => {
     for (let k = 0; k < list.length; k++) m.set(subjects[list[k]!]!, (m.get(subjects[list[k]!]!) ?? 0) + 1);
     return m;
   };
-  let genuineCount = 0, total = 0;
+  let genuineCount = 0,
+    total = 0;
   if (gallery === null) {
     for (const c of countIn(probes).values()) genuineCount += (c * (c - 1)) / 2;
     total = (n * (n - 1)) / 2;
@@ -53,7 +54,9 @@ export const scorePairs = async (job: ScoringJob): Promise<ScoredPairs> => {
   }
   const genuine = new Float64Array(genuineCount);
   const impostors = new Float32Array(total - genuineCount);
-  let g = 0, im = 0, done = 0;
+  let g = 0,
+    im = 0,
+    done = 0;
   const best = new Float64Array(n).fill(-Infinity);
   const bestSubject = new Int32Array(n).fill(-1);
   const consider = (i: number, j: number, s: number) => {
@@ -68,7 +71,8 @@ export const scorePairs = async (job: ScoringJob): Promise<ScoredPairs> => {
 
   // Tasks: consecutive probes adding up to about PAIRS_PER_TASK pairs.
   const tasks: Int32Array[] = [];
-  let current: number[] = [], pairs = 0;
+  let current: number[] = [],
+    pairs = 0;
   for (const i of probes) {
     current.push(i);
     pairs += gallery === null ? n - 1 - i : gallery.length;
@@ -90,7 +94,8 @@ export const scorePairs = async (job: ScoringJob): Promise<ScoredPairs> => {
         }
       } else {
         for (let q = 0; q < gallery.length; q++, k++) {
-          const j = gallery[q]!, s = r.scores[k]!;
+          const j = gallery[q]!,
+            s = r.scores[k]!;
           if (subjects[j] === si) genuine[g++] = s;
           else impostors[im++] = s;
           consider(i, j, s);
@@ -128,7 +133,8 @@ export const scorePairs = async (job: ScoringJob): Promise<ScoredPairs> => {
     await Promise.all(workers.map((w) => w.terminate()));
   }
 
-  let rank1Hits = 0, rank1Probes = 0;
+  let rank1Hits = 0,
+    rank1Probes = 0;
   const findable = gallery === null ? countIn(probes) : galleryCount;
   for (const i of probes) {
     const others = (findable.get(subjects[i]!) ?? 0) - (gallery === null ? 1 : 0);

@@ -67,7 +67,10 @@ const acquire = async (
   subjectCount: number,
   progress: (done: number) => void,
 ): Promise<Acquisition> => {
-  const templates: Uint8Array[] = [], subjects: number[] = [], sessions: (string | undefined)[] = [], latenciesMs: number[] = [];
+  const templates: Uint8Array[] = [],
+    subjects: number[] = [],
+    sessions: (string | undefined)[] = [],
+    latenciesMs: number[] = [];
   const failures = new Map<string, number>();
   let attempts = 0;
   for await (const item of items) {
@@ -87,7 +90,7 @@ const acquire = async (
       subjects.push(item.subject);
       sessions.push(item.session);
     } catch (e) {
-      const tag = (e as { _tag?: string; reason?: string; name?: string; message?: string });
+      const tag = e as { _tag?: string; reason?: string; name?: string; message?: string };
       const key = tag._tag === undefined ? `${tag.name ?? "Error"}: ${tag.message ?? ""}` : tag.reason === undefined ? tag._tag : `${tag._tag}(${tag.reason})`;
       failures.set(key, (failures.get(key) ?? 0) + 1);
     } finally {
@@ -103,7 +106,8 @@ const fixed = (x: number, digits = 6) => Number(x.toFixed(digits));
 
 /** Count of ascending scores strictly below t. */
 const countBelow = (ascending: Float32Array, t: number): number => {
-  let lo = 0, hi = ascending.length;
+  let lo = 0,
+    hi = ascending.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
     if (ascending[mid]! < t) lo = mid + 1;
@@ -117,21 +121,30 @@ const protocolSplit = (a: Acquisition, sessions: readonly string[] | undefined) 
   const indices = (session: string) => a.sessions.flatMap((s, i) => (s === session ? [i] : []));
   if (sessions === undefined) return { name: "all-vs-all", select: undefined, split: undefined };
   if (sessions.length === 1) return { name: `all-vs-all within session ${sessions[0]}`, select: indices(sessions[0]!), split: undefined };
-  return { name: `gallery ${sessions[0]} x probes ${sessions[1]}`, select: undefined, split: { gallery: indices(sessions[0]!), probes: indices(sessions[1]!) } };
+  return {
+    name: `gallery ${sessions[0]} x probes ${sessions[1]}`,
+    select: undefined,
+    split: { gallery: indices(sessions[0]!), probes: indices(sessions[1]!) },
+  };
 };
 
 const reportVerification = async (title: string, acquired: Acquisition, o: EvaluationOptions): Promise<number> => {
   const log = (s: string) => console.log(s);
   const protocol = protocolSplit(acquired, o.sessions);
   // Within one session: keep only that session's captures (failures to acquire stay counted).
-  const a = protocol.select === undefined ? acquired : {
-    ...acquired,
-    templates: protocol.select.map((i) => acquired.templates[i]!),
-    subjects: protocol.select.map((i) => acquired.subjects[i]!),
-    sessions: protocol.select.map((i) => acquired.sessions[i]),
-  };
+  const a =
+    protocol.select === undefined
+      ? acquired
+      : {
+          ...acquired,
+          templates: protocol.select.map((i) => acquired.templates[i]!),
+          subjects: protocol.select.map((i) => acquired.subjects[i]!),
+          sessions: protocol.select.map((i) => acquired.sessions[i]),
+        };
   log(`palmline evaluation: ${title}, method ${o.method}, ${protocol.name}`);
-  log(`  subjects ${a.subjectCount}, images ${a.attempts}, acquired ${acquired.templates.length}, compared ${a.templates.length}, probe ${a.templates[0]?.byteLength ?? 0} bytes`);
+  log(
+    `  subjects ${a.subjectCount}, images ${a.attempts}, acquired ${acquired.templates.length}, compared ${a.templates.length}, probe ${a.templates[0]?.byteLength ?? 0} bytes`,
+  );
   for (const [reason, n] of a.failures) log(`  failed to acquire: ${reason} x${n}`);
   if (protocol.split !== undefined && (protocol.split.gallery.length === 0 || protocol.split.probes.length === 0)) {
     console.error(`no captures in session ${protocol.split.gallery.length === 0 ? o.sessions![0] : o.sessions![1]}`);
@@ -150,7 +163,9 @@ const reportVerification = async (title: string, acquired: Acquisition, o: Evalu
       const s = (Date.now() - started) / 1000;
       if (done < total && Date.now() - shown < 2000) return;
       shown = Date.now();
-      process.stderr.write(`  ... ${done} / ${total} pairs, ${(done / Math.max(s, 1e-3) / 1000).toFixed(0)}k pairs/s, ${((total - done) / Math.max(done / s, 1)).toFixed(0)} s left   \r`);
+      process.stderr.write(
+        `  ... ${done} / ${total} pairs, ${(done / Math.max(s, 1e-3) / 1000).toFixed(0)}k pairs/s, ${((total - done) / Math.max(done / s, 1)).toFixed(0)} s left   \r`,
+      );
     },
   });
   process.stderr.write("\n");
@@ -166,27 +181,36 @@ const reportVerification = async (title: string, acquired: Acquisition, o: Evalu
   log(`  EER ${pct(eer.eer)} at score ${eer.threshold.toFixed(4)}; d-prime ${dp.toFixed(3)}`);
   fmrs.forEach((f, k) => {
     const p = points[k];
-    log(p === null || p === undefined
-      ? `  FNMR at FMR ${f.toExponential(0)}: not resolved (${impostors.length} impostor pairs < ${IMPOSTORS_PER_INVERSE_FMR} / FMR)`
-      : `  FNMR ${pct(p.fnmr)} at FMR ${f.toExponential(0)} (threshold ${p.threshold.toFixed(4)})`);
+    log(
+      p === null || p === undefined
+        ? `  FNMR at FMR ${f.toExponential(0)}: not resolved (${impostors.length} impostor pairs < ${IMPOSTORS_PER_INVERSE_FMR} / FMR)`
+        : `  FNMR ${pct(p.fnmr)} at FMR ${f.toExponential(0)} (threshold ${p.threshold.toFixed(4)})`,
+    );
   });
   log(`  rank-1 identification ${pct(rank1)} over ${c.rank1Probes} probes`);
   log(`  failure to acquire ${pct(fta)}`);
   if (genuine.length > 0) log(`  genuine scores: min ${genuine[0]!.toFixed(4)}, median ${genuine[genuine.length >> 1]!.toFixed(4)}`);
-  if (impostors.length > 0) log(`  impostor scores: median ${impostors[impostors.length >> 1]!.toFixed(4)}, max ${impostors[impostors.length - 1]!.toFixed(4)}`);
+  if (impostors.length > 0)
+    log(`  impostor scores: median ${impostors[impostors.length >> 1]!.toFixed(4)}, max ${impostors[impostors.length - 1]!.toFixed(4)}`);
   if (a.latenciesMs.length > WARM_UP) {
     // Steady state: the first extractions pay for JIT compilation and onnxruntime's first runs.
     const l = a.latenciesMs.slice(WARM_UP).sort((x, y) => x - y);
-    log(`  frame -> template: p50 ${percentile(l, 0.5).toFixed(2)} ms, p99 ${percentile(l, 0.99).toFixed(2)} ms over ${l.length} frames after ${WARM_UP} warm-up (one intra-op thread)`);
+    log(
+      `  frame -> template: p50 ${percentile(l, 0.5).toFixed(2)} ms, p99 ${percentile(l, 0.99).toFixed(2)} ms over ${l.length} frames after ${WARM_UP} warm-up (one intra-op thread)`,
+    );
   }
   const tail = impostors.length >= 30_000 ? fitImpostorTail(impostors) : undefined;
   if (tail !== undefined) {
-    log(`  impostor tail fitted on this run (generalised Pareto above the top ${tail.exceedance.toExponential(1)}): threshold ${tail.threshold.toFixed(4)}, shape ${tail.shape.toFixed(4)}, scale ${tail.scale.toFixed(5)}; bulk mean ${tail.mean.toFixed(4)}, sigma ${tail.sigma.toFixed(4)}`);
+    log(
+      `  impostor tail fitted on this run (generalised Pareto above the top ${tail.exceedance.toExponential(1)}): threshold ${tail.threshold.toFixed(4)}, shape ${tail.shape.toFixed(4)}, scale ${tail.scale.toFixed(5)}; bulk mean ${tail.mean.toFixed(4)}, sigma ${tail.sigma.toFixed(4)}`,
+    );
     const check = (name: string, calibration: ScoreCalibration) => {
-      const rows = [1e-2, 1e-3, 1e-4, 1e-5, 1e-6].filter((f) => f * impostors.length >= 1).map((f) => {
-        const t = calibration.scoreForFalseMatchRate(f);
-        return `FMR ${f.toExponential(0)}: score ${t.toFixed(4)}, predicted ${(f * impostors.length).toFixed(1)}, observed ${impostors.length - countBelow(impostors, t)}`;
-      });
+      const rows = [1e-2, 1e-3, 1e-4, 1e-5, 1e-6]
+        .filter((f) => f * impostors.length >= 1)
+        .map((f) => {
+          const t = calibration.scoreForFalseMatchRate(f);
+          return `FMR ${f.toExponential(0)}: score ${t.toFixed(4)}, predicted ${(f * impostors.length).toFixed(1)}, observed ${impostors.length - countBelow(impostors, t)}`;
+        });
       log(`  ${name}: impostors at or above the model's score for each FMR`);
       for (const r of rows) log(`    ${r}`);
     };
@@ -216,7 +240,18 @@ const reportVerification = async (title: string, acquired: Acquisition, o: Evalu
       fnmrAtFmr1e4: at(1),
       fnmrAtFmr1e6: at(2),
       rank1: fixed(rank1),
-      ...(tail === undefined ? {} : { impostorTail: { threshold: fixed(tail.threshold), exceedance: tail.exceedance, shape: fixed(tail.shape), scale: fixed(tail.scale), mean: fixed(tail.mean), sigma: fixed(tail.sigma) } }),
+      ...(tail === undefined
+        ? {}
+        : {
+            impostorTail: {
+              threshold: fixed(tail.threshold),
+              exceedance: tail.exceedance,
+              shape: fixed(tail.shape),
+              scale: fixed(tail.scale),
+              mean: fixed(tail.mean),
+              sigma: fixed(tail.sigma),
+            },
+          }),
     }),
   );
   return 0;
@@ -270,7 +305,9 @@ const runPad = async (o: EvaluationOptions): Promise<number> => {
     const atOnePercent = thresholdAtBpcer(bona, 0.01);
     console.log(`palmline PAD evaluation: ${o.subjects} synthetic subjects, one presentation per subject and kind`);
     console.log(`  liveness threshold ${LIVENESS_THRESHOLD} (deployed); threshold for BPCER 1% on this set ${atOnePercent.toFixed(4)}`);
-    console.log(`  bona fide: ${bona.length} assessed, ${unacquired.get("bona-fide") ?? 0} not acquired, BPCER ${(100 * bpcer(bona, LIVENESS_THRESHOLD)).toFixed(2)}%`);
+    console.log(
+      `  bona fide: ${bona.length} assessed, ${unacquired.get("bona-fide") ?? 0} not acquired, BPCER ${(100 * bpcer(bona, LIVENESS_THRESHOLD)).toFixed(2)}%`,
+    );
     const apcers: Record<string, number> = {};
     for (const kind of kinds.slice(1)) {
       // An attack that cannot even be acquired is not accepted: count it as correctly rejected.

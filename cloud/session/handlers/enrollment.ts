@@ -1,0 +1,11 @@
+// enroll.request: through the enrollment desk only (duplicate check with the phone, card,
+// phone code; the desk wipes the opened captures). A node without flows does not enroll.
+import type { DeviceRequestHandlers } from "./device-request.ts";
+
+export const enrollmentHandlers: DeviceRequestHandlers = {
+  "enroll.request": async (request, { deviceId, deps, flows, reply }) => {
+    const result = await flows().enrollment.enroll(request);
+    if (result.outcome === "enrolled") deps.log(`enrolled ${result.identityId} from device ${deviceId}`);
+    reply({ type: "enroll.result", requestId: request.requestId, ...result });
+  },
+};
