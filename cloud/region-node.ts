@@ -37,7 +37,7 @@ import { openRegionShards } from "./shards/region-shards.ts";
 import type { ShardSet } from "./shards/shard-set.ts";
 import { IdentityVault } from "./storage/identity-vault.ts";
 import { loadOrCreateRegionKeyring, type RegionKeyring } from "./storage/region-keyring.ts";
-import { sodiumReady } from "./storage/sodium.ts";
+import { loadSodium } from "../protocol/sodium.ts";
 
 export interface RegionNodeSettings {
   readonly regionId: string;
@@ -148,7 +148,7 @@ const regionStorageLayer = (settings: RegionNodeSettings) =>
       Layer.effect(
         RegionKeys,
         Effect.gen(function* () {
-          const sodium = yield* Effect.promise(() => sodiumReady);
+          const sodium = yield* Effect.promise(loadSodium);
           const keyring = yield* Effect.promise(() => loadOrCreateRegionKeyring(settings.dataDir));
           return { keyring, vault: new IdentityVault(sodium, keyring.storageKey) };
         }),

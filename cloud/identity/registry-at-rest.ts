@@ -9,7 +9,7 @@ import { followRegistry, type RegistryFollower } from "../shards/registry-follow
 import { IdentityVault } from "../storage/identity-vault.ts";
 import { MemoryIdentityStorageLive } from "../storage/memory/memory-identity-storage.ts";
 import { loadOrCreateRegionKeyring } from "../storage/region-keyring.ts";
-import { sodiumReady } from "../storage/sodium.ts";
+import { loadSodium } from "../../protocol/sodium.ts";
 import { regionDatabaseLayer } from "../storage/sqlite/region-database.ts";
 import { SqliteIdentityStorageLive } from "../storage/sqlite/sqlite-identity-storage.ts";
 import { IdentityRegistry, identityRegistryLayer, type IdentityRegistryShape } from "./identity-registry.ts";
@@ -30,7 +30,7 @@ export const openRegistryAtRest = async (o: {
   /** "memory" keeps identity state in memory (keys still come from dataDir); SQLite by default. */
   readonly storage?: "sqlite" | "memory";
 }): Promise<RegistryAtRest> => {
-  const sodium = await sodiumReady;
+  const sodium = await loadSodium();
   const keyring = await loadOrCreateRegionKeyring(o.dataDir);
   const registryLayer = identityRegistryLayer({
     regionId: o.regionId,

@@ -4,10 +4,9 @@
 // Deleting an identity destroys its wrapped data key: every copy of its ciphertexts, backups
 // included, becomes unreadable (crypto-shredding).
 import { randomFillSync } from "node:crypto";
-import type sodiumModule from "libsodium-wrappers";
+import type { Sodium } from "../../protocol/sodium.ts";
 import { Data } from "effect";
 
-type Sodium = typeof sodiumModule;
 
 export class VaultDecryptionFailed extends Data.TaggedError("VaultDecryptionFailed")<{ readonly what: string }> {
   override get message() {

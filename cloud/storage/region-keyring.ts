@@ -14,7 +14,7 @@ import {
   type IdentityKeyPair,
   type TemplateKeyPair,
 } from "../../protocol/index.ts";
-import { sodiumReady } from "./sodium.ts";
+import { loadSodium } from "../../protocol/sodium.ts";
 
 export interface RegionKeyring {
   readonly identity: IdentityKeyPair;
@@ -50,7 +50,7 @@ export const loadOrCreateRegionKeyring = async (dataDir: string): Promise<Region
       storageKey: unb64(parsed.storageKey, path, "storageKey"),
     };
   }
-  const sodium = await sodiumReady;
+  const sodium = await loadSodium();
   const keyring: RegionKeyring = {
     identity: await generateIdentityKeyPair(),
     template: await generateTemplateKeyPair(),
