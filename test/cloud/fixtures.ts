@@ -7,13 +7,18 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Effect, Exit, Layer, ManagedRuntime, Scope } from "effect";
 import { HybridLogicalClock } from "../../core/hybrid-logical-clock.ts";
 import { palmTemplateFromCells, type PalmProbe, type PalmTemplate } from "../../core/palm-template.ts";
-import { DeviceDirectory } from "../../cloud/registry/device-directory.ts";
-import { IdentityRegistry } from "../../cloud/registry/identity-registry.ts";
-import { openRegistryDatabase } from "../../cloud/registry/registry-database.ts";
+import { IdentityRegistry, identityRegistryLayer } from "../../cloud/identity/identity-registry.ts";
+import { phoneHasher } from "../../cloud/identity/phone-hash.ts";
+import { followRegistry, type RegistryFollower } from "../../cloud/shards/registry-follower.ts";
+import type { ShardSet } from "../../cloud/shards/shard-set.ts";
 import { IdentityVault } from "../../cloud/storage/identity-vault.ts";
 import { sodiumReady } from "../../cloud/storage/sodium.ts";
+import { DeviceDirectory } from "../../cloud/storage/sqlite/device-directory.ts";
+import { RegionDatabase, regionDatabaseLayer } from "../../cloud/storage/sqlite/region-database.ts";
+import { SqliteIdentityStorageLive } from "../../cloud/storage/sqlite/sqlite-identity-storage.ts";
 
 export const tempDir = (prefix = "palmline-test-") => mkdtempSync(join(tmpdir(), prefix));
 
@@ -82,10 +87,40 @@ export const lookAlikePalm = (identitySeed: number, like: number, share: number)
   return (captureSeed: number, noise = 0.15): PalmProbe => [captureOf(code, seededRandom(identitySeed * 7_919 + captureSeed), noise)];
 };
 
-export const openTestRegistry = async (dataDir = tempDir(), now = () => 1_000) => {
+/** The storage key test registries use: fixed, so a registry reopened on its directory reads its records. */
+export const TEST_STORAGE_KEY = new Uint8Array(32).fill(7);
+
+/**
+ * The region's registry on a data directory, built from the node's own layers (SQLite database,
+ * SQLite identity storage, the registry) with a fixed storage key: `db` is the region database
+ * for assertions on what rests on disk, `follow` keeps shards following the registry's change
+ * stream (what a PalmIdentifier's `index` is), `close` ends the following and closes the database.
+ */
+export const openTestRegistry = async (dataDir = tempDir(), now = () => 1_000, regionId = "test") => {
   const sodium = await sodiumReady;
-  const db = openRegistryDatabase(dataDir);
-  const storageKey = new Uint8Array(32).fill(7);
-  const registry = new IdentityRegistry({ db, vault: new IdentityVault(sodium, storageKey), hlc: new HybridLogicalClock("test", now), regionId: "test" });
-  return { db, registry, devices: new DeviceDirectory(db), dataDir };
+  const layer = identityRegistryLayer({
+    regionId,
+    vault: new IdentityVault(sodium, TEST_STORAGE_KEY),
+    hlc: new HybridLogicalClock(regionId, now),
+    phoneHash: phoneHasher(TEST_STORAGE_KEY),
+  }).pipe(Layer.provideMerge(SqliteIdentityStorageLive), Layer.provideMerge(regionDatabaseLayer(dataDir)));
+  const runtime = ManagedRuntime.make(layer);
+  const { registry, db } = await runtime.runPromise(
+    Effect.gen(function* () {
+      return { registry: yield* IdentityRegistry, db: (yield* RegionDatabase).db };
+    }),
+  );
+  const scope = Effect.runSync(Scope.make());
+  return {
+    db,
+    registry,
+    devices: new DeviceDirectory(db),
+    dataDir,
+    follow: (shards: Pick<ShardSet, "add" | "remove">): Promise<RegistryFollower> =>
+      Effect.runPromise(followRegistry(registry, shards, () => {}).pipe(Effect.provideService(Scope.Scope, scope))),
+    close: async () => {
+      await Effect.runPromise(Scope.close(scope, Exit.void));
+      await runtime.dispose();
+    },
+  };
 };
