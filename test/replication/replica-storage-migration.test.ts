@@ -8,7 +8,7 @@ import { IdentityVault } from "../../cloud/storage/identity-vault.ts";
 import { sodiumReady } from "../../cloud/storage/sodium.ts";
 import { encodePalmTemplate } from "../../core/palm-template.ts";
 import { syntheticTemplate, tempDir } from "../cloud/fixtures.ts";
-import { id, openReplicaRegion } from "./replica-region.ts";
+import { enroll, openReplicaRegion, run } from "./replica-region.ts";
 
 /** The schema of user_version 2, the tables this migration touches. */
 const writeVersion2 = async (dataDir: string, storageKey: Uint8Array) => {
@@ -40,17 +40,17 @@ test("an old registry's data keys move to the key file; rowids and templates are
   const storageKey = new Uint8Array(32).fill("a".charCodeAt(0));
   const { template, wrapped } = await writeVersion2(dataDir, storageKey);
   const a = await openReplicaRegion("a", { dataDir });
-  const [stored] = a.registry.templatesOf(["id_live"]);
+  const [stored] = run(a.registry.templatesOf(["id_live"]));
   expect(stored!.rowid).toBe(3);
   expect(stored!.template).toEqual(template);
-  expect(a.registry.watermark()).toBe(7);
+  expect(run(a.registry.watermark())).toBe(7);
   expect(a.db.prepare("SELECT identity_id AS id FROM keys.data_keys").all()).toEqual([{ id: "id_live" }]);
   expect(a.db.prepare("SELECT COUNT(*) AS n FROM identity_fields WHERE identity_id = 'id_gone'").get()).toEqual({ n: 0 });
   const columns = (a.db.prepare("PRAGMA table_info(identities)").all() as { name: string }[]).map((c) => c.name);
   expect(columns).not.toContain("wrapped_data_key");
-  expect(a.replica.changesSince(0).records.map((r) => r.identityId)).toEqual(["id_live", "id_gone"]);
+  expect(run(a.registry.changesSince(0)).records.map((r) => r.identityId)).toEqual(["id_live", "id_gone"]);
   // The old column's pages were zeroed when dropped: the wrapped key is only in the key file now.
   expect(readFileSync(join(dataDir, "registry.sqlite")).indexOf(Buffer.from(wrapped))).toBe(-1);
-  a.registry.enroll(id("id_new"), syntheticTemplate(6), 2_000);
-  expect(a.registry.templatesOf(["id_new"])[0]!.rowid).toBe(8);
+  enroll(a, "id_new", syntheticTemplate(6), 2_000);
+  expect(run(a.registry.templatesOf(["id_new"]))[0]!.rowid).toBe(8);
 });

@@ -6,9 +6,9 @@
 // prune and anti-entropy exchange happens in the order written here, as the links would run it.
 import { describe, expect, test } from "vitest";
 import { ManualClock } from "../../core/clock.ts";
-import { differingBuckets } from "../../cloud/replication/replica-digest.ts";
+import { differingBuckets } from "../../cloud/identity/record-digest.ts";
 import { syntheticTemplate } from "../cloud/fixtures.ts";
-import { id, openReplicaRegion, type ReplicaRegion } from "./replica-region.ts";
+import { enroll, id, openReplicaRegion, recordsInBuckets, run, type ReplicaRegion } from "./replica-region.ts";
 
 const clock = new ManualClock(1_700_000_000_000);
 
@@ -16,21 +16,21 @@ const clock = new ManualClock(1_700_000_000_000);
 const westAndEast = async () => {
   const west = await openReplicaRegion("west", { clock });
   const east = await openReplicaRegion("east", { clock });
-  west.replica.pinPeerKey("east", new Uint8Array(32).fill(1));
-  east.replica.pinPeerKey("west", new Uint8Array(32).fill(2));
+  run(west.registry.pinPeerKey("east", new Uint8Array(32).fill(1)));
+  run(east.registry.pinPeerKey("west", new Uint8Array(32).fill(2)));
   return { west, east };
 };
 
 /** One feed batch from `from`, applied by `to` and acknowledged, as a link does it. */
 const feed = (from: ReplicaRegion, to: ReplicaRegion) => {
-  const batch = from.replica.changesSince(to.replica.appliedSeq(from.regionId));
-  to.replica.apply(batch.records);
-  to.replica.recordApplied(from.regionId, batch.upToSeq, clock.now());
-  from.replica.recordAcked(to.regionId, batch.upToSeq, clock.now());
+  const batch = run(from.registry.changesSince(run(to.registry.appliedSeq(from.regionId))));
+  run(to.registry.merge(batch.records));
+  run(to.registry.recordApplied(from.regionId, batch.upToSeq, clock.now()));
+  run(from.registry.recordAcked(to.regionId, batch.upToSeq, clock.now()));
 };
 
 /** A region's periodic chore prunes the tombstones its one peer has acknowledged. */
-const chore = (region: ReplicaRegion, peer: ReplicaRegion) => region.replica.pruneTombstones([peer.regionId]);
+const chore = (region: ReplicaRegion, peer: ReplicaRegion) => run(region.registry.pruneTombstones([peer.regionId]));
 
 /**
  * One anti-entropy round asked by `asker`, in the link's order: the responder compares the
@@ -38,27 +38,27 @@ const chore = (region: ReplicaRegion, peer: ReplicaRegion) => region.replica.pru
  * applies them and sends its own records of those buckets back. Answers the differing buckets.
  */
 const antiEntropyRound = (asker: ReplicaRegion, responder: ReplicaRegion) => {
-  const bucketsOf = (r: ReplicaRegion) => new Map(r.replica.bucketDigests().map((b) => [b.bucket, b]));
+  const bucketsOf = (r: ReplicaRegion) => new Map(run(r.registry.bucketDigests()).map((b) => [b.bucket, b]));
   const differing = differingBuckets(bucketsOf(asker), bucketsOf(responder));
-  asker.replica.apply([...responder.replica.recordsInBuckets(differing)]);
-  responder.replica.apply([...asker.replica.recordsInBuckets(differing)]);
+  run(asker.registry.merge(recordsInBuckets(responder, differing)));
+  run(responder.registry.merge(recordsInBuckets(asker, differing)));
   return differing;
 };
 
 /** Ada enrolls in west and is deleted there; the tombstone reaches east and both feeds are acknowledged. */
 const adaDeletedInWest = async () => {
   const { west, east } = await westAndEast();
-  west.registry.enroll(id("id_ada"), syntheticTemplate(501), clock.now());
-  west.registry.enroll(id("id_bo"), syntheticTemplate(502), clock.now());
-  west.profiles.write("id_ada", { phone: "+4915100000501", loyaltyCard: "LOY-ADA-501" });
+  enroll(west, "id_ada", syntheticTemplate(501));
+  enroll(west, "id_bo", syntheticTemplate(502));
+  run(west.registry.writeProfile("id_ada", { phone: "+4915100000501", loyaltyCard: "LOY-ADA-501" }));
   feed(west, east);
   feed(east, west);
   clock.advance(5_000);
-  west.deletion.tombstone("id_ada", clock.now());
+  run(west.registry.tombstone("id_ada", clock.now()));
   feed(west, east);
   feed(east, west);
-  expect(east.registry.isLive("id_ada")).toBe(false);
-  expect(west.replica.digest()).toBe(east.replica.digest());
+  expect(run(east.registry.isLive("id_ada"))).toBe(false);
+  expect(run(west.registry.digest())).toBe(run(east.registry.digest()));
   return { west, east };
 };
 
@@ -67,9 +67,9 @@ describe("a tombstone pruned in one region before the other", () => {
     const { west, east } = await adaDeletedInWest();
     clock.advance(1_000);
     expect(chore(west, east)).toBe(1); // west's chore comes first; east's is still to come
-    expect(east.replica.tombstoneCount()).toBe(1);
-    expect(west.replica.digest()).toBe(east.replica.digest());
-    expect(west.replica.bucketDigests()).toEqual(east.replica.bucketDigests());
+    expect(run(east.registry.tombstoneCount())).toBe(1);
+    expect(run(west.registry.digest())).toBe(run(east.registry.digest()));
+    expect(run(west.registry.bucketDigests())).toEqual(run(east.registry.bucketDigests()));
   });
 
   test("gives anti-entropy nothing to repair, so the tombstone is not sent back to the region that pruned it", async () => {
@@ -79,50 +79,50 @@ describe("a tombstone pruned in one region before the other", () => {
     expect(antiEntropyRound(west, east)).toEqual([]);
     clock.advance(400);
     expect(chore(east, west)).toBe(1); // east's chore, a moment later
-    for (const region of [west, east]) expect(region.replica.tombstoneCount()).toBe(0);
-    expect(west.replica.digest()).toBe(east.replica.digest());
+    for (const region of [west, east]) expect(run(region.registry.tombstoneCount())).toBe(0);
+    expect(run(west.registry.digest())).toBe(run(east.registry.digest()));
   });
 
   test("whichever region prunes first, the digests agree at every step", async () => {
     const { west, east } = await adaDeletedInWest();
     expect(chore(east, west)).toBe(1);
-    expect(west.replica.digest()).toBe(east.replica.digest());
+    expect(run(west.registry.digest())).toBe(run(east.registry.digest()));
     antiEntropyRound(east, west);
     antiEntropyRound(west, east);
-    expect(west.replica.digest()).toBe(east.replica.digest());
+    expect(run(west.registry.digest())).toBe(run(east.registry.digest()));
     chore(west, east);
-    expect(west.replica.digest()).toBe(east.replica.digest());
-    expect(east.replica.tombstoneCount()).toBe(0);
+    expect(run(west.registry.digest())).toBe(run(east.registry.digest()));
+    expect(run(east.registry.tombstoneCount())).toBe(0);
   });
 });
 
 describe("with tombstones outside the digests", () => {
   test("a region that missed a deletion still differs, and anti-entropy carries the tombstone to it", async () => {
     const { west, east } = await westAndEast();
-    west.registry.enroll(id("id_cem"), syntheticTemplate(503), clock.now());
+    enroll(west, "id_cem", syntheticTemplate(503));
     feed(west, east);
     clock.advance(1_000);
-    east.deletion.tombstone("id_cem", clock.now()); // east's feed to west is lost
-    expect(west.replica.digest()).not.toBe(east.replica.digest());
+    run(east.registry.tombstone("id_cem", clock.now())); // east's feed to west is lost
+    expect(run(west.registry.digest())).not.toBe(run(east.registry.digest()));
     expect(antiEntropyRound(west, east)).toHaveLength(1);
-    expect(west.registry.isLive("id_cem")).toBe(false);
-    expect(west.replica.tombstoneCount()).toBe(1);
-    expect(west.replica.digest()).toBe(east.replica.digest());
+    expect(run(west.registry.isLive("id_cem"))).toBe(false);
+    expect(run(west.registry.tombstoneCount())).toBe(1);
+    expect(run(west.registry.digest())).toBe(run(east.registry.digest()));
   });
 
   test("a deletion changes the digest, and so does every later change to a live record", async () => {
     const { west } = await westAndEast();
-    west.registry.enroll(id("id_1"), syntheticTemplate(1), clock.now());
-    west.registry.enroll(id("id_2"), syntheticTemplate(2), clock.now());
-    const both = west.replica.digest();
+    enroll(west, "id_1", syntheticTemplate(1));
+    enroll(west, "id_2", syntheticTemplate(2));
+    const both = run(west.registry.digest());
     clock.advance(1_000);
-    west.registry.recordSeen(id("id_1"), clock.now());
-    const seen = west.replica.digest();
+    run(west.registry.recordSeen(id("id_1"), clock.now()));
+    const seen = run(west.registry.digest());
     expect(seen).not.toBe(both);
-    west.deletion.tombstone("id_2", clock.now());
-    const deleted = west.replica.digest();
+    run(west.registry.tombstone("id_2", clock.now()));
+    const deleted = run(west.registry.digest());
     expect(deleted).not.toBe(seen);
-    west.replica.pruneTombstones([]);
-    expect(west.replica.digest()).toBe(deleted);
+    run(west.registry.pruneTombstones([]));
+    expect(run(west.registry.digest())).toBe(deleted);
   });
 });
