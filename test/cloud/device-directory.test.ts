@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { PROVISIONING_CODE_TTL_MS, ProvisioningRefused } from "../../cloud/registry/device-directory.ts";
+import { PROVISIONING_CODE_TTL_MS, ProvisioningRefused } from "../../cloud/storage/sqlite/device-directory.ts";
 import { openTestRegistry } from "./fixtures.ts";
 
 const key = (fill: number) => new Uint8Array(32).fill(fill);

@@ -18,10 +18,12 @@ afterEach(async () => {
 });
 
 const sessionWithoutFlows = async () => {
-  const { registry, devices } = await openTestRegistry();
+  const testRegistry = await openTestRegistry();
+  cleanups.push(() => testRegistry.close());
+  const { registry, devices } = testRegistry;
   const shards = await ShardSet.create({ shardCount: 1, dimension: PALM_VECTOR_DIMENSION, layout: exactLayout });
   cleanups.push(() => shards.close());
-  const identifier = new PalmIdentifier({ registry, shards, now: () => 1_000 });
+  const identifier = new PalmIdentifier({ registry, shards, index: await testRegistry.follow(shards), now: () => 1_000 });
   const templateKeys = await generateTemplateKeyPair();
   const node = await startRegion();
   cleanups.push(() => node.stop());

@@ -16,20 +16,29 @@ import { openTestRegistry, syntheticPalm } from "./fixtures.ts";
 const scoreDecades: ScoreCalibration = { falseMatchRate: (s) => 10 ** (-10 * s), scoreForFalseMatchRate: (fmr) => -Math.log10(fmr) / 10 };
 const greyZonePolicy = new IdentificationPolicy({ calibration: scoreDecades, targetFpir: 1e-11 });
 
-let opened: ShardSet[] = [];
+let opened: { close(): Promise<void> }[] = [];
 afterEach(async () => {
-  await Promise.all(opened.map((s) => s.close()));
+  for (const o of opened.reverse()) await o.close();
   opened = [];
 });
 
 const makeIdentifier = async (options: { policy?: IdentificationPolicy } = {}) => {
-  const { registry, db } = await openTestRegistry();
+  const testRegistry = await openTestRegistry();
+  const { registry, db } = testRegistry;
   const shards = await ShardSet.create({ shardCount: 2, dimension: PALM_VECTOR_DIMENSION, layout: exactLayout });
-  opened.push(shards);
+  opened.push(testRegistry, shards);
   let now = 1_000;
   const observe = vi.fn();
-  const identifier = new PalmIdentifier({ registry, shards, now: () => now, observe, ...(options.policy !== undefined ? { policy: options.policy } : {}) });
-  const lastSeen = (identityId: string) => (db.prepare("SELECT last_seen_ms FROM identities WHERE identity_id = ?").get(identityId) as { last_seen_ms: number }).last_seen_ms;
+  const identifier = new PalmIdentifier({
+    registry,
+    shards,
+    index: await testRegistry.follow(shards),
+    now: () => now,
+    observe,
+    ...(options.policy !== undefined ? { policy: options.policy } : {}),
+  });
+  const lastSeen = (identityId: string) =>
+    (db.prepare("SELECT last_seen_ms FROM identities WHERE identity_id = ?").get(identityId) as { last_seen_ms: number }).last_seen_ms;
   return { identifier, observe, lastSeen, advance: (ms: number) => (now += ms) };
 };
 
@@ -64,7 +73,7 @@ describe("identification by the policy", () => {
     const { identifier, lastSeen, advance } = await makeIdentifier({ policy: greyZonePolicy });
     const identityId = await identifier.enroll(captures(1));
     advance(60_000);
-    identifier.recordStepUpConfirmed(identityId);
+    await identifier.recordStepUpConfirmed(identityId);
     expect(lastSeen(identityId)).toBe(61_000);
   });
 });
@@ -83,14 +92,14 @@ describe("enrollment's duplicate check by the policy", () => {
   test("enrolls a newcomer in the grey zone whom the phone shows to be someone else", async () => {
     const { identifier } = await makeIdentifier({ policy: greyZonePolicy });
     await identifier.enroll(captures(1));
-    await expect(identifier.enroll(captures(1, 20), () => false)).resolves.toEqual(expect.any(String));
+    await expect(identifier.enroll(captures(1, 20), { sameAs: () => false })).resolves.toEqual(expect.any(String));
   });
 
   test("refuses a newcomer in the grey zone whom the phone shows to be the close candidate", async () => {
     const { identifier } = await makeIdentifier({ policy: greyZonePolicy });
     await identifier.enroll(captures(1));
     expect(await identifier.checkDuplicate(captures(1, 20), () => true)).toEqual({ duplicate: true });
-    await expect(identifier.enroll(captures(1, 20), () => true)).rejects.toThrow(AlreadyEnrolled);
+    await expect(identifier.enroll(captures(1, 20), { sameAs: () => true })).rejects.toThrow(AlreadyEnrolled);
   });
 
   test("enrolls a newcomer in the grey zone when nothing can tell them apart (no phone)", async () => {

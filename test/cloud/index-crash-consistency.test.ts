@@ -3,6 +3,7 @@
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
+import { Effect } from "effect";
 import { describe, expect, test } from "vitest";
 import type { IdentityId } from "../../core/ids.ts";
 import { PALM_VECTOR_DIMENSION } from "../../core/palm-template-vector.ts";
@@ -22,7 +23,9 @@ const ROUNDS = 12;
  */
 const enrollUntilKilled = (dataDir: string, seed: number, enrollments: number, afterMs: number) =>
   new Promise<{ acknowledged: { id: IdentityId; seed: number }[] }>((resolve) => {
-    const child = spawn(process.execPath, [join(repoRoot, "test", "support", "enrolling-node.ts"), dataDir, String(seed), "4"], { stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn(process.execPath, [join(repoRoot, "test", "support", "enrolling-node.ts"), dataDir, String(seed), "4"], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
     const acknowledged: { id: IdentityId; seed: number }[] = [];
     createInterface({ input: child.stdout }).on("line", (line) => {
       const [word, id, s] = line.split(" ");
@@ -42,7 +45,8 @@ describe("index crash consistency", () => {
       const run = await enrollUntilKilled(dataDir, 1_000 * (round + 1), 1 + (round % 3), Math.floor(random() * 600));
       acknowledged.push(...run.acknowledged);
 
-      const { registry, db } = await openTestRegistry(dataDir);
+      const testRegistry = await openTestRegistry(dataDir);
+      const { registry } = testRegistry;
       const hadSnapshot = readSnapshotManifest(join(dataDir, "index")) !== undefined;
       const region = await openRegionShards({ registry, dataDir, shardCount: 2, dimension: PALM_VECTOR_DIMENSION, log: () => {} });
       try {
@@ -52,26 +56,27 @@ describe("index crash consistency", () => {
           expect(region.report.source).toBe("snapshot");
           snapshotsLoaded++;
         }
-        const live = registry.liveIdentityIds().sort();
+        const live = Effect.runSync(registry.liveIdentityIds()).sort();
         expect((await region.shards.identityIds()).sort()).toEqual(live);
         for (const { id } of acknowledged) expect(live).toContain(id);
       } finally {
         await region.close();
-        db.close();
+        await testRegistry.close();
       }
     }
     expect(acknowledged.length).toBeGreaterThan(ROUNDS);
     expect(snapshotsLoaded).toBeGreaterThan(ROUNDS / 2);
 
     // Every acknowledged enrollment is found again by a fresh capture.
-    const { registry, db } = await openTestRegistry(dataDir);
+    const testRegistry = await openTestRegistry(dataDir);
+    const { registry } = testRegistry;
     const region = await openRegionShards({ registry, dataDir, shardCount: 2, dimension: PALM_VECTOR_DIMENSION, log: () => {} });
     try {
-      const identifier = new PalmIdentifier({ registry, shards: region.shards, now: () => 1_000 });
+      const identifier = new PalmIdentifier({ registry, shards: region.shards, index: await testRegistry.follow(region.shards), now: () => 1_000 });
       for (const { id, seed } of acknowledged) expect(await identifier.identify(syntheticPalm(seed)(7))).toMatchObject({ outcome: "match", identityId: id });
     } finally {
       await region.close();
-      db.close();
+      await testRegistry.close();
     }
   });
 });

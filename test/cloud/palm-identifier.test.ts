@@ -1,3 +1,4 @@
+import { Effect } from "effect";
 import { afterEach, describe, expect, test, vi } from "vitest";
 import { AlreadyEnrolled, InvalidSignature } from "../../core/errors.ts";
 import { cellOrientation, palmTemplateFromCells } from "../../core/palm-template.ts";
@@ -10,18 +11,25 @@ import { openTestRegistry, syntheticPalm } from "./fixtures.ts";
 // Synthetic captures of one palm score about 0.94, different palms about 0.52; the deployed
 // calibration decides.
 
-let opened: ShardSet[] = [];
+let opened: { close(): Promise<void> }[] = [];
 afterEach(async () => {
-  await Promise.all(opened.map((s) => s.close()));
+  for (const o of opened.reverse()) await o.close();
   opened = [];
 });
 
 const makeIdentifier = async (candidates?: number) => {
-  const { registry, db } = await openTestRegistry();
+  const testRegistry = await openTestRegistry();
+  const { registry, db } = testRegistry;
   const shards = await ShardSet.create({ shardCount: 2, dimension: PALM_VECTOR_DIMENSION, layout: exactLayout });
-  opened.push(shards);
+  opened.push(testRegistry, shards);
   let now = 1_000;
-  const identifier = new PalmIdentifier({ registry, shards, now: () => now, ...(candidates === undefined ? {} : { candidates }) });
+  const identifier = new PalmIdentifier({
+    registry,
+    shards,
+    index: await testRegistry.follow(shards),
+    now: () => now,
+    ...(candidates === undefined ? {} : { candidates }),
+  });
   return { identifier, registry, shards, db, advance: (ms: number) => (now += ms) };
 };
 
@@ -57,7 +65,7 @@ describe("palm identifier", () => {
     const { identifier, registry } = await makeIdentifier();
     await identifier.enroll(captures(1));
     await expect(identifier.enroll(captures(1, 20))).rejects.toThrow(AlreadyEnrolled);
-    expect(registry.liveCount()).toBe(1);
+    expect(Effect.runSync(registry.liveCount())).toBe(1);
   });
 
   test("refuses captures that show different palms", async () => {
@@ -84,7 +92,10 @@ describe("palm identifier", () => {
     await identifier.enroll(captures(1));
     const fused = syntheticPalm(1)(10)[0]!;
     const surfaceOnly = palmTemplateFromCells({ grid: fused.grid, orientations: fused.orientations, scales: 1, channels: ["surface"] }, [
-      { winners: Array.from({ length: fused.grid ** 2 }, (_, i) => cellOrientation(fused, 0, 0, i % fused.grid, Math.floor(i / fused.grid))), valid: Array.from({ length: fused.grid ** 2 }, () => 1) },
+      {
+        winners: Array.from({ length: fused.grid ** 2 }, (_, i) => cellOrientation(fused, 0, 0, i % fused.grid, Math.floor(i / fused.grid))),
+        valid: Array.from({ length: fused.grid ** 2 }, () => 1),
+      },
     ]);
     await expect(identifier.identify([surfaceOnly])).rejects.toMatchObject({ _tag: "InvalidSignature", reason: expect.stringContaining("both channels") });
   });
@@ -97,7 +108,7 @@ describe("palm identifier", () => {
   test("persists before indexing, so every indexed identity has a registry record", async () => {
     const { identifier, registry, shards } = await makeIdentifier();
     const identityId = await identifier.enroll(captures(4));
-    expect(registry.isLive(identityId)).toBe(true);
+    expect(Effect.runSync(registry.isLive(identityId))).toBe(true);
     expect(await shards.has(identityId)).toBe(true);
   });
 
@@ -105,7 +116,7 @@ describe("palm identifier", () => {
     const { identifier, registry } = await makeIdentifier();
     const results = await Promise.allSettled([identifier.enroll(captures(6)), identifier.enroll(captures(6, 30))]);
     expect(results.map((r) => r.status).sort()).toEqual(["fulfilled", "rejected"]);
-    expect(registry.liveCount()).toBe(1);
+    expect(Effect.runSync(registry.liveCount())).toBe(1);
   });
 
   test("a match refreshes the identity's last-seen time", async () => {

@@ -8,9 +8,17 @@ import { openRegionShards } from "../../cloud/shards/region-shards.ts";
 import { openTestRegistry, syntheticPalm } from "../cloud/fixtures.ts";
 
 const [dataDir, seedArg, everyArg] = process.argv.slice(2);
-const { registry } = await openTestRegistry(dataDir);
-const region = await openRegionShards({ registry, dataDir: dataDir!, shardCount: 2, dimension: PALM_VECTOR_DIMENSION, log: () => {}, snapshotEvery: Number(everyArg) });
-const identifier = new PalmIdentifier({ registry, shards: region.shards, now: Date.now });
+const testRegistry = await openTestRegistry(dataDir);
+const { registry } = testRegistry;
+const region = await openRegionShards({
+  registry,
+  dataDir: dataDir!,
+  shardCount: 2,
+  dimension: PALM_VECTOR_DIMENSION,
+  log: () => {},
+  snapshotEvery: Number(everyArg),
+});
+const identifier = new PalmIdentifier({ registry, shards: region.shards, index: await testRegistry.follow(region.shards), now: Date.now });
 process.stdout.write("ready\n");
 for (let seed = Number(seedArg); ; seed++) {
   const palm = syntheticPalm(seed);
