@@ -52,9 +52,9 @@ const enroll = async (count: number, seedFrom: number): Promise<string[]> => {
   const ids: string[] = [];
   for (let from = 0; from < count; from += 500) {
     const entries = Array.from({ length: Math.min(500, count - from) }, (_, i) => ({ identityId: newIdentityId(), template: syntheticTemplate(seedFrom + from + i) }));
-    // Registry first, then the index, as PalmIdentifier.enroll does.
-    storage.registry.enrollMany(entries, Date.now());
-    await index.shards.add(entries);
+    // The shards follow the registry's commits: answered once this one is in the index, as PalmIdentifier.enroll is.
+    const change = await Effect.runPromise(storage.registry.enroll(entries, Date.now()));
+    await index.index.reached(change.seq);
     for (const e of entries) ids.push(e.identityId);
   }
   return ids;
@@ -63,7 +63,7 @@ const enroll = async (count: number, seedFrom: number): Promise<string[]> => {
 const watch = async (identityId: string, seed: number) => {
   // Unidentifiable = the registry no longer holds it live (identification reads the registry for
   // every candidate, so an index entry alone never matches). Polled every 2 ms.
-  while (storage.registry.isLive(identityId)) await new Promise((r) => setTimeout(r, 2));
+  while (Effect.runSync(storage.registry.isLive(identityId))) await new Promise((r) => setTimeout(r, 2));
   const goneAt = Date.now();
   const closest = await index.identifier.closest(syntheticPalm(seed)(0));
   return { goneAt, identifiedAfter: closest?.identityId === identityId };
@@ -76,7 +76,7 @@ process.on("message", (raw) => {
       case "enroll":
         return { ids: await enroll(command.count, command.seedFrom) };
       case "seen":
-        for (const id of command.ids) storage.registry.recordSeen(id as IdentityId, Date.now());
+        for (const id of command.ids) Effect.runSync(storage.registry.recordSeen(id as IdentityId, Date.now()));
         return {};
       case "delete": {
         const outcomes: Record<string, number> = {};

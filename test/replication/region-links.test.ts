@@ -2,15 +2,19 @@
 // linked by `peers`: what one region's scanners do is seen by the other's, members only.
 import { createServer } from "node:net";
 import { encode } from "@msgpack/msgpack";
+import { Effect } from "effect";
 import { afterEach, describe, expect, test } from "vitest";
 import { startRegionNode, type RegionNodeSettings } from "../../cloud/region-node.ts";
 import { federationProof } from "../../cloud/replication/federation-key.ts";
 import { BATCH_MAX_BYTES, REPAIR_MESSAGES_PER_ROUND } from "../../cloud/replication/peer-link.ts";
-import { IdentityRegistry } from "../../cloud/registry/identity-registry.ts";
-import { openRegistryDatabase } from "../../cloud/registry/registry-database.ts";
+import { makeIdentityRegistry } from "../../cloud/identity/identity-registry.ts";
+import { phoneHasher } from "../../cloud/identity/phone-hash.ts";
+import { IdentityStorage } from "../../cloud/storage/identity-storage.ts";
 import { IdentityVault } from "../../cloud/storage/identity-vault.ts";
 import { loadOrCreateRegionKeyring } from "../../cloud/storage/region-keyring.ts";
 import { sodiumReady } from "../../cloud/storage/sodium.ts";
+import { openRegistryDatabase } from "../../cloud/storage/sqlite/registry-database.ts";
+import { sqliteIdentityStorage } from "../../cloud/storage/sqlite/sqlite-identity-storage.ts";
 import { systemClock } from "../../core/clock.ts";
 import { HybridLogicalClock } from "../../core/hybrid-logical-clock.ts";
 import { newIdentityId } from "../../core/ids.ts";
@@ -208,11 +212,19 @@ describe("hostile or broken peers", () => {
 const enrollBehindTheFeed = async (node: Node, palmSeeds: readonly number[]) => {
   const dataDir = dataDirOf.get(node)!;
   const keyring = await loadOrCreateRegionKeyring(dataDir);
+  // Not the node's open: a second connection must not sweep orphan keys (registry-database.ts).
   const db = openRegistryDatabase(dataDir);
   cleanups.push(() => db.close());
-  const registry = new IdentityRegistry({ db, vault: new IdentityVault(await sodiumReady, keyring.storageKey), hlc: new HybridLogicalClock(node.regionId, () => Date.now()), regionId: node.regionId });
+  const registry = Effect.runSync(
+    makeIdentityRegistry({
+      regionId: node.regionId,
+      vault: new IdentityVault(await sodiumReady, keyring.storageKey),
+      hlc: new HybridLogicalClock(node.regionId, () => Date.now()),
+      phoneHash: phoneHasher(keyring.storageKey),
+    }).pipe(Effect.provideService(IdentityStorage, sqliteIdentityStorage(db))),
+  );
   const entries = palmSeeds.map((seed) => ({ identityId: newIdentityId(), template: syntheticTemplate(seed) }));
-  registry.enrollMany(entries, Date.now());
+  Effect.runSync(registry.enroll(entries, Date.now()));
   const hide = db.prepare("UPDATE identities SET change_seq = 0 WHERE identity_id = ?");
   for (const { identityId } of entries) hide.run(identityId);
   return entries.map((e) => e.identityId);

@@ -6,12 +6,8 @@
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { openRegistryDatabase } from "../../cloud/registry/registry-database.ts";
-import { IdentityRegistry } from "../../cloud/registry/identity-registry.ts";
-import { IdentityVault } from "../../cloud/storage/identity-vault.ts";
-import { loadOrCreateRegionKeyring } from "../../cloud/storage/region-keyring.ts";
-import { sodiumReady } from "../../cloud/storage/sodium.ts";
-import { HybridLogicalClock } from "../../core/hybrid-logical-clock.ts";
+import { Effect } from "effect";
+import { openRegistryAtRest } from "../../cloud/identity/registry-at-rest.ts";
 import { newIdentityId } from "../../core/ids.ts";
 import { SignatureExtractor } from "../../edge/biometrics/signature-extractor.ts";
 import { syntheticTemplate, tempDir } from "../cloud/fixtures.ts";
@@ -120,15 +116,14 @@ const PREFILLED = 1_500;
 
 /** Identities written into a stopped region's registry the way a bulk import would. */
 const prefill = async (dataDir: string, regionId: string, count: number) => {
-  const keyring = await loadOrCreateRegionKeyring(dataDir);
-  const db = openRegistryDatabase(dataDir);
+  const { registry, close } = await openRegistryAtRest({ dataDir, regionId });
   try {
-    const registry = new IdentityRegistry({ db, vault: new IdentityVault(await sodiumReady, keyring.storageKey), hlc: new HybridLogicalClock(regionId, Date.now), regionId });
     for (let from = 0; from < count; from += 500) {
-      registry.enrollMany(Array.from({ length: Math.min(500, count - from) }, (_, i) => ({ identityId: newIdentityId(), template: syntheticTemplate(90_000 + from + i) })), Date.now());
+      const enrollments = Array.from({ length: Math.min(500, count - from) }, (_, i) => ({ identityId: newIdentityId(), template: syntheticTemplate(90_000 + from + i) }));
+      await Effect.runPromise(registry.enroll(enrollments, Date.now()));
     }
   } finally {
-    db.close();
+    await close();
   }
 };
 
