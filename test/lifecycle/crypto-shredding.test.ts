@@ -6,12 +6,12 @@ import { copyFileSync, existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { expect, test } from "vitest";
-import { DATA_KEYS_FILE } from "../../cloud/storage/data-key-store.ts";
+import { DATA_KEYS_FILE } from "../../cloud/storage/sqlite/data-key-file.ts";
 import { IdentityVault } from "../../cloud/storage/identity-vault.ts";
 import { sodiumReady } from "../../cloud/storage/sodium.ts";
 import { decodePalmTemplate } from "../../core/palm-template.ts";
 import { syntheticTemplate, tempDir } from "../cloud/fixtures.ts";
-import { id, openReplicaRegion } from "../replication/replica-region.ts";
+import { enroll, openReplicaRegion, run } from "../replication/replica-region.ts";
 
 /**
  * What an attacker holding the copy and all of the region's secrets would do: take the
@@ -23,7 +23,9 @@ const recoverTemplate = async (copy: string, keyFile: string, storageKey: Uint8A
   const registry = new DatabaseSync(copy, { readOnly: true });
   const keys = new DatabaseSync(keyFile, { readOnly: true });
   try {
-    const field = registry.prepare("SELECT value FROM identity_fields WHERE identity_id = ? AND field = 'palm_template'").get(identityId) as { value: Uint8Array };
+    const field = registry.prepare("SELECT value FROM identity_fields WHERE identity_id = ? AND field = 'palm_template'").get(identityId) as {
+      value: Uint8Array;
+    };
     const key = keys.prepare("SELECT wrapped FROM data_keys WHERE identity_id = ?").get(identityId) as { wrapped: Uint8Array } | undefined;
     if (key === undefined) throw new Error(`no key for ${identityId}`);
     const plain = vault.decryptField(identityId, "palm_template", vault.unwrapDataKey(identityId, key.wrapped), field.value);
@@ -38,8 +40,8 @@ test("a registry copy taken before a deletion cannot be decrypted after it, even
   const region = await openReplicaRegion("a");
   const deleted = syntheticTemplate(11);
   const kept = syntheticTemplate(12);
-  region.registry.enroll(id("id_deleted"), deleted, region.clock.now());
-  region.registry.enroll(id("id_kept"), kept, region.clock.now());
+  enroll(region, "id_deleted", deleted);
+  enroll(region, "id_kept", kept);
   region.db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
   const copy = join(tempDir("palmline-backup-"), "registry.sqlite");
   copyFileSync(join(region.dataDir, "registry.sqlite"), copy);
@@ -49,7 +51,7 @@ test("a registry copy taken before a deletion cannot be decrypted after it, even
   // Control: before the deletion, the copy decrypts with the region's keys.
   expect(await recoverTemplate(copy, keyFile, region.storageKey, "id_deleted")).toEqual(deleted);
 
-  region.deletion.tombstone("id_deleted", region.clock.now());
+  run(region.registry.tombstone("id_deleted", region.clock.now()));
 
   await expect(recoverTemplate(copy, keyFile, region.storageKey, "id_deleted")).rejects.toThrow(/no key|could not decrypt/);
   // The key's bytes are gone from the key file itself, not only unlinked from its table, and no
