@@ -2,7 +2,7 @@
 import { DatabaseSync } from "node:sqlite";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { DATA_KEYS_FILE } from "../../cloud/storage/data-key-store.ts";
+import { DATA_KEYS_FILE } from "../../cloud/storage/sqlite/data-key-file.ts";
 import { ServicePoint } from "../../edge/flows/service-point.ts";
 import { captureSealedSignature } from "../../edge/palm-capture.ts";
 import { SimulatedDisplay } from "../../hardware/display.ts";
@@ -30,7 +30,7 @@ const servicePoint = async (name: string) => {
 const readRow = (identityId: string) => {
   const db = new DatabaseSync(join(store.dataDir, "registry.sqlite"), { readOnly: true });
   try {
-    // The wrapped data key lives in its own file (cloud/storage/data-key-store.ts).
+    // The wrapped data key lives in its own file (cloud/storage/sqlite/data-key-file.ts).
     db.prepare("ATTACH DATABASE ? AS keys").run(join(store.dataDir, DATA_KEYS_FILE));
     return db
       .prepare("SELECT i.deleted_hlc AS deleted, k.wrapped AS key FROM identities i LEFT JOIN keys.data_keys k ON k.identity_id = i.identity_id WHERE i.identity_id = ?")
