@@ -20,11 +20,12 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
-import type { IdentityId } from "../../core/ids.ts";
+import { Effect } from "effect";
 import { PALM_VECTOR_DIMENSION } from "../../core/palm-template-vector.ts";
 import { decodePalmProbe, type PalmProbe } from "../../core/palm-template.ts";
 import { AlreadyEnrolled } from "../../core/errors.ts";
 import { PalmIdentifier, RERANK_CANDIDATES } from "../../cloud/identification/palm-identifier.ts";
+import { followRegistry } from "../../cloud/shards/registry-follower.ts";
 import { chooseIndexLayout, exactLayout, type IndexLayout } from "../../cloud/shards/index-layout.ts";
 import { openEvaluationRegion } from "../../cli/evaluation-region.ts";
 import { parsePositiveInt, UsageError } from "../../cli/command-line.ts";
@@ -40,7 +41,9 @@ const round = (x: number, digits = 2) => Number(x.toFixed(digits));
 const timeRegionStart = (dataDir: string, shards: number) =>
   new Promise<{ ms: number; rssBytes: number; log: string[] }>((resolve, reject) => {
     const started = performance.now();
-    const child = spawn(process.execPath, [join(repoRoot, "cli", "main.ts"), "cloud", "--port", "0", "--data", dataDir, "--shards", String(shards)], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [join(repoRoot, "cli", "main.ts"), "cloud", "--port", "0", "--data", dataDir, "--shards", String(shards)], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     const log: string[] = [];
     child.stderr.on("data", (d: Buffer) => log.push(d.toString()));
     createInterface({ input: child.stdout }).on("line", (line) => {
@@ -73,7 +76,12 @@ const measureLatency = async (queries: readonly PalmProbe[], concurrency: number
   );
   const wall = performance.now() - started;
   latencies.sort((a, b) => a - b);
-  return { concurrency, p50Ms: round(percentile(latencies, 0.5)), p99Ms: round(percentile(latencies, 0.99)), perSecond: round((queries.length * 1000) / wall, 0) };
+  return {
+    concurrency,
+    p50Ms: round(percentile(latencies, 0.5)),
+    p99Ms: round(percentile(latencies, 0.99)),
+    perSecond: round((queries.length * 1000) / wall, 0),
+  };
 };
 
 export const runIdentifyBench = async (values: IdentifyBenchValues) => {
@@ -88,15 +96,32 @@ export const runIdentifyBench = async (values: IdentifyBenchValues) => {
   const forcedNprobe = values.nprobe === undefined ? undefined : parsePositiveInt("nprobe", values.nprobe, 1);
   const candidates = parsePositiveInt("candidates", values.candidates, RERANK_CANDIDATES);
   // Mirrored palms are built from rendered palms no query comes from (background-palms.ts).
-  if (queryCount + 4 > renderedWanted) throw new UsageError({ reason: `--queries must leave at least 4 of the ${renderedWanted} rendered palms unqueried (mirrored palms are built from them), got "${queryCount}"` });
+  if (queryCount + 4 > renderedWanted)
+    throw new UsageError({
+      reason: `--queries must leave at least 4 of the ${renderedWanted} rendered palms unqueried (mirrored palms are built from them), got "${queryCount}"`,
+    });
   const dataDir = values.data ?? mkdtempSync(join(tmpdir(), "palmline-bench-identify-"));
-  progress(`enrolled=${enrolled} rendered=${renderedWanted} queries=${queryCount} impostors=${impostorCount} newcomers=${newcomerCount} shards=${shardCount} data=${dataDir}`);
+  progress(
+    `enrolled=${enrolled} rendered=${renderedWanted} queries=${queryCount} impostors=${impostorCount} newcomers=${newcomerCount} shards=${shardCount} data=${dataDir}`,
+  );
 
   // 1. Rendered palms (cached; rendered on first use): the gallery, mated and non-mated probes.
   let t = performance.now();
-  const { population, templates: rendered, singleCaptures } = await renderedBackground({ rendered: renderedWanted, mated: queryCount, nonMated: Math.max(impostorCount + newcomerCount, tailProbes), threads: availableParallelism(), progress });
+  const {
+    population,
+    templates: rendered,
+    singleCaptures,
+  } = await renderedBackground({
+    rendered: renderedWanted,
+    mated: queryCount,
+    nonMated: Math.max(impostorCount + newcomerCount, tailProbes),
+    threads: availableParallelism(),
+    progress,
+  });
   const renderSeconds = (performance.now() - t) / 1000;
-  progress(`rendered palms: ${population.gallery.length - singleCaptures} enrolled (${population.failuresToAcquire.gallery} failed) and ${singleCaptures} single-capture palms, ${population.mated.length} mated and ${population.nonMated.length} non-mated probes; ${JSON.stringify(population.rendered)} rendered now, in ${renderSeconds.toFixed(1)} s`);
+  progress(
+    `rendered palms: ${population.gallery.length - singleCaptures} enrolled (${population.failuresToAcquire.gallery} failed) and ${singleCaptures} single-capture palms, ${population.mated.length} mated and ${population.nonMated.length} non-mated probes; ${JSON.stringify(population.rendered)} rendered now, in ${renderSeconds.toFixed(1)} s`,
+  );
   const background = new BackgroundPalms({ count: enrolled, rendered, sourcesFrom: Math.min(queryCount, population.gallery.length) });
   progress(`background: ${background.renderedCount} rendered (${singleCaptures} of them single-capture palms) + ${background.mirroredCount} mirrored`);
 
@@ -118,7 +143,15 @@ export const runIdentifyBench = async (values: IdentifyBenchValues) => {
           // A forced layout other than the exact one is projected: compared by L2 (index-layout.ts).
           metric: (values.layout ?? chosen.description) === exactLayout.description ? "inner-product" : "l2",
         };
-  const region = await openEvaluationRegion({ dataDir, templates: background.templates(), count: enrolled, shardCount, candidates, log: progress, ...(forced === undefined ? {} : { layout: forced }) });
+  const region = await openEvaluationRegion({
+    dataDir,
+    templates: background.templates(),
+    count: enrolled,
+    shardCount,
+    candidates,
+    log: progress,
+    ...(forced === undefined ? {} : { layout: forced }),
+  });
   progress(`fill ${(region.fillMs / 1000).toFixed(1)} s, shards built in ${(region.buildMs / 1000).toFixed(1)} s`);
   await region.region.snapshot();
   const { identifier, ids } = region;
@@ -141,14 +174,31 @@ export const runIdentifyBench = async (values: IdentifyBenchValues) => {
   }
   // The same shards with deeper or shallower re-ranking: how recall depends on it.
   const recallByCandidates: Record<string, number> = {};
-  for (const depth of [8, 16, 32, 64]) {
-    recallByCandidates[depth] = round(await recallOf(new PalmIdentifier({ registry: region.registry, shards: region.region.shards, now: Date.now, candidates: depth, policy: identifier.policy })), 4);
-  }
+  await Effect.runPromise(
+    Effect.scoped(
+      Effect.gen(function* () {
+        // Their own follower of the registry, for as long as they identify (nothing enrolls meanwhile).
+        const index = yield* followRegistry(region.registry, region.region.shards, progress);
+        for (const depth of [8, 16, 32, 64]) {
+          const deeper = new PalmIdentifier({
+            registry: region.registry,
+            shards: region.region.shards,
+            index,
+            now: Date.now,
+            candidates: depth,
+            policy: identifier.policy,
+          });
+          recallByCandidates[depth] = round(yield* Effect.promise(() => recallOf(deeper)), 4);
+        }
+      }),
+    ),
+  );
   progress(`recall@1 ${recall.toFixed(4)}; by re-rank depth ${JSON.stringify(recallByCandidates)}; mated outcomes ${JSON.stringify(matedOutcomes)}`);
 
   // 5. Impostors: palms never enrolled, through the full policy.
   const impostors = population.nonMated.slice(0, impostorCount).map(decodePalmProbe);
-  let impostorMatches = 0, impostorStepUps = 0;
+  let impostorMatches = 0,
+    impostorStepUps = 0;
   for (const q of impostors) {
     const outcome = (await identifier.identify(q)).outcome;
     if (outcome === "match") impostorMatches++;
@@ -158,7 +208,11 @@ export const runIdentifyBench = async (values: IdentifyBenchValues) => {
 
   const latency = [];
   for (const concurrency of [1, 8, 64]) {
-    const l = await measureLatency(mated.map((q) => q.probe), concurrency, (q) => identifier.identify(q));
+    const l = await measureLatency(
+      mated.map((q) => q.probe),
+      concurrency,
+      (q) => identifier.identify(q),
+    );
     progress(`concurrency ${concurrency}: p50 ${l.p50Ms} ms, p99 ${l.p99Ms} ms, ${l.perSecond}/s`);
     latency.push(l);
   }
@@ -167,19 +221,22 @@ export const runIdentifyBench = async (values: IdentifyBenchValues) => {
   // Each gives one rendered capture three times: enrollment stores the agreeing captures' medoid
   // and the duplicate check searches with it alone, so the decision depends only on that capture.
   const newcomers = population.nonMated.slice(impostorCount, impostorCount + newcomerCount).map(decodePalmProbe);
-  let refusedAsDuplicates = 0, newcomerStepUps = 0;
+  let refusedAsDuplicates = 0,
+    newcomerStepUps = 0;
   t = performance.now();
   for (const p of newcomers) {
     try {
       // A step-up: the newcomer's phone digits are not a close candidate's (they are someone else).
-      await identifier.enroll([p, p, p], () => (newcomerStepUps++, false));
+      await identifier.enroll([p, p, p], { sameAs: () => (newcomerStepUps++, false) });
     } catch (error) {
       if (!(error instanceof AlreadyEnrolled)) throw error;
       refusedAsDuplicates++;
     }
   }
   const liveEnrollPerSecond = (newcomers.length * 1000) / (performance.now() - t);
-  progress(`live enrollment: ${liveEnrollPerSecond.toFixed(0)}/s; refused as duplicates ${refusedAsDuplicates}/${newcomers.length}, asked to step up ${newcomerStepUps}/${newcomers.length}`);
+  progress(
+    `live enrollment: ${liveEnrollPerSecond.toFixed(0)}/s; refused as duplicates ${refusedAsDuplicates}/${newcomers.length}, asked to step up ${newcomerStepUps}/${newcomers.length}`,
+  );
   await region.close();
   const dbBytes = statSync(join(dataDir, "registry.sqlite")).size;
 
@@ -212,7 +269,12 @@ export const runIdentifyBench = async (values: IdentifyBenchValues) => {
       renderSeconds: round(renderSeconds, 1),
     },
     backgroundTailCheck: tailCheck,
-    enrollment: { bulkPerSecond: round((enrolled * 1000) / region.fillMs, 0), livePerSecond: round(liveEnrollPerSecond, 0), liveRefusedAsDuplicates: `${refusedAsDuplicates}/${newcomers.length}`, liveStepUps: `${newcomerStepUps}/${newcomers.length}` },
+    enrollment: {
+      bulkPerSecond: round((enrolled * 1000) / region.fillMs, 0),
+      livePerSecond: round(liveEnrollPerSecond, 0),
+      liveRefusedAsDuplicates: `${refusedAsDuplicates}/${newcomers.length}`,
+      liveStepUps: `${newcomerStepUps}/${newcomers.length}`,
+    },
     indexBuildSeconds: round(region.buildMs / 1000, 1),
     matedQueries: mated.length,
     recallAt1: round(recall, 4),
