@@ -3,24 +3,24 @@
 // shards built from it the way a node builds them at first start, with the identifier on top.
 // The open-set evaluation and the identification bench both measure through it, so they measure
 // the region's own code path (search, registry read, template matcher, policy).
-import { HybridLogicalClock } from "../core/hybrid-logical-clock.ts";
+import { Effect } from "effect";
 import { newIdentityId, type IdentityId } from "../core/ids.ts";
 import type { IdentificationPolicy } from "../core/identification-policy.ts";
 import { PALM_VECTOR_DIMENSION } from "../core/palm-template-vector.ts";
 import type { PalmTemplate } from "../core/palm-template.ts";
 import { PalmIdentifier } from "../cloud/identification/palm-identifier.ts";
-import { IdentityRegistry } from "../cloud/registry/identity-registry.ts";
-import { openRegistryDatabase } from "../cloud/registry/registry-database.ts";
+import type { IdentityRegistryShape } from "../cloud/identity/identity-registry.ts";
+import { openRegistryAtRest } from "../cloud/identity/registry-at-rest.ts";
 import type { IndexLayout } from "../cloud/shards/index-layout.ts";
 import { openRegionShards, type RegionShards } from "../cloud/shards/region-shards.ts";
-import { IdentityVault } from "../cloud/storage/identity-vault.ts";
-import { loadOrCreateRegionKeyring } from "../cloud/storage/region-keyring.ts";
-import { sodiumReady } from "../cloud/storage/sodium.ts";
+import type { RegistryFollower } from "../cloud/shards/registry-follower.ts";
 
 export interface EvaluationRegion {
-  readonly registry: IdentityRegistry;
+  readonly registry: IdentityRegistryShape;
   readonly region: RegionShards;
   readonly identifier: PalmIdentifier;
+  /** The shards' follower of the registry (another identifier over the same region needs it). */
+  readonly index: RegistryFollower;
   /** Identity of the i-th template given. */
   readonly ids: readonly IdentityId[];
   readonly fillMs: number;
@@ -41,15 +41,13 @@ export const openEvaluationRegion = async (o: {
   layout?: IndexLayout;
   log: (line: string) => void;
 }): Promise<EvaluationRegion> => {
-  const sodium = await sodiumReady;
-  const keyring = await loadOrCreateRegionKeyring(o.dataDir);
-  const db = openRegistryDatabase(o.dataDir);
-  const registry = new IdentityRegistry({ db, vault: new IdentityVault(sodium, keyring.storageKey), hlc: new HybridLogicalClock("evaluation", Date.now), regionId: "evaluation" });
+  const atRest = await openRegistryAtRest({ dataDir: o.dataDir, regionId: "evaluation" });
+  const { registry } = atRest;
   const ids: IdentityId[] = [];
   let started = performance.now(), reported = started;
   let batch: { identityId: IdentityId; template: PalmTemplate }[] = [];
   const flush = () => {
-    registry.enrollMany(batch, Date.now());
+    Effect.runSync(registry.enroll(batch, Date.now()));
     batch = [];
     if (performance.now() - reported > 5_000 || ids.length === o.count) {
       reported = performance.now();
@@ -67,9 +65,11 @@ export const openEvaluationRegion = async (o: {
   started = performance.now();
   const region = await openRegionShards({ registry, dataDir: o.dataDir, shardCount: o.shardCount, dimension: PALM_VECTOR_DIMENSION, log: o.log, ...(o.layout === undefined ? {} : { layout: o.layout }) });
   const buildMs = performance.now() - started;
+  const index = await atRest.follow(region.shards, o.log);
   const identifier = new PalmIdentifier({
     registry,
     shards: region.shards,
+    index,
     now: Date.now,
     ...(o.policy === undefined ? {} : { policy: o.policy }),
     ...(o.candidates === undefined ? {} : { candidates: o.candidates }),
@@ -78,12 +78,13 @@ export const openEvaluationRegion = async (o: {
     registry,
     region,
     identifier,
+    index,
     ids,
     fillMs,
     buildMs,
     close: async () => {
       await region.close();
-      db.close();
+      await atRest.close();
     },
   };
 };

@@ -25,7 +25,6 @@ import { PALM_VECTOR_DIMENSION } from "../../core/palm-template-vector.ts";
 import { decodePalmProbe, type PalmProbe } from "../../core/palm-template.ts";
 import { AlreadyEnrolled } from "../../core/errors.ts";
 import { PalmIdentifier, RERANK_CANDIDATES } from "../../cloud/identification/palm-identifier.ts";
-import { followRegistry } from "../../cloud/shards/registry-follower.ts";
 import { chooseIndexLayout, exactLayout, type IndexLayout } from "../../cloud/shards/index-layout.ts";
 import { openEvaluationRegion } from "../../cli/evaluation-region.ts";
 import { parsePositiveInt, UsageError } from "../../cli/command-line.ts";
@@ -174,25 +173,10 @@ export const runIdentifyBench = async (values: IdentifyBenchValues) => {
   }
   // The same shards with deeper or shallower re-ranking: how recall depends on it.
   const recallByCandidates: Record<string, number> = {};
-  await Effect.runPromise(
-    Effect.scoped(
-      Effect.gen(function* () {
-        // Their own follower of the registry, for as long as they identify (nothing enrolls meanwhile).
-        const index = yield* followRegistry(region.registry, region.region.shards, progress);
-        for (const depth of [8, 16, 32, 64]) {
-          const deeper = new PalmIdentifier({
-            registry: region.registry,
-            shards: region.region.shards,
-            index,
-            now: Date.now,
-            candidates: depth,
-            policy: identifier.policy,
-          });
-          recallByCandidates[depth] = round(yield* Effect.promise(() => recallOf(deeper)), 4);
-        }
-      }),
-    ),
-  );
+  for (const depth of [8, 16, 32, 64]) {
+    const deeper = new PalmIdentifier({ registry: region.registry, shards: region.region.shards, index: region.index, now: Date.now, candidates: depth, policy: identifier.policy });
+    recallByCandidates[depth] = round(await recallOf(deeper), 4);
+  }
   progress(`recall@1 ${recall.toFixed(4)}; by re-rank depth ${JSON.stringify(recallByCandidates)}; mated outcomes ${JSON.stringify(matedOutcomes)}`);
 
   // 5. Impostors: palms never enrolled, through the full policy.
