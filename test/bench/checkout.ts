@@ -15,27 +15,21 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
-import { startProcessorSimulator } from "../../cloud/payments/processor-simulator.ts";
-import { startRegionNode } from "../../cloud/region-node.ts";
 import { IdentityRegistry } from "../../cloud/registry/identity-registry.ts";
 import { openRegistryDatabase } from "../../cloud/registry/registry-database.ts";
 import { IdentityVault } from "../../cloud/storage/identity-vault.ts";
 import { loadOrCreateRegionKeyring } from "../../cloud/storage/region-keyring.ts";
 import { sodiumReady } from "../../cloud/storage/sodium.ts";
-import { systemClock } from "../../core/clock.ts";
 import { HybridLogicalClock } from "../../core/hybrid-logical-clock.ts";
 import { newIdentityId, type IdentityId } from "../../core/ids.ts";
 import type { PalmTemplate } from "../../core/palm-template.ts";
-import { SignatureExtractor } from "../../edge/biometrics/signature-extractor.ts";
-import { DeviceAgent } from "../../edge/device-agent.ts";
 import { CheckoutLane } from "../../edge/flows/checkout-lane.ts";
 import { whenState } from "../../edge/flows/flow-driver.ts";
-import { captureSealedSignature } from "../../edge/palm-capture.ts";
-import { CardVaultClient } from "../../edge/payments/card-vault-client.ts";
 import { SimulatedDisplay } from "../../hardware/display.ts";
 import { SimulatedPalmSensor } from "../../hardware/simulated-palm-sensor.ts";
 import { BackgroundPalms, renderedBackground, renderedPalmsFor } from "./background-palms.ts";
 import { parseNumberInRange, parsePositiveInt, parseWholeNumber } from "../../cli/command-line.ts";
+import { startSimulatedRegion } from "../../cli/simulated-region.ts";
 import type { CheckoutBenchValues } from "./bench-commands.ts";
 
 const progress = (line: string) => process.stderr.write(`[checkout ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
@@ -50,16 +44,29 @@ export const runCheckoutBench = async (values: CheckoutBenchValues) => {
   const payerCount = parsePositiveInt("payers", values.payers, 40, 100_000);
   const shardCount = parsePositiveInt("shards", values.shards, 2, 256);
   const dataDir = mkdtempSync(join(tmpdir(), "palmline-bench-checkout-"));
-  progress(`enrolled=${enrolled} rendered=${renderedWanted} devices=${devices} checkouts/lane=${perLane} payers=${payerCount} pace=${paceMs > 0 ? `${paceMs} ms` : "back to back"}`);
+  progress(
+    `enrolled=${enrolled} rendered=${renderedWanted} devices=${devices} checkouts/lane=${perLane} payers=${payerCount} pace=${paceMs > 0 ? `${paceMs} ms` : "back to back"}`,
+  );
 
   // 1. Background identities, through the real registry (templates encrypted per identity).
-  const { templates: rendered, singleCaptures } = await renderedBackground({ rendered: renderedWanted, mated: 0, nonMated: 0, threads: availableParallelism(), progress });
+  const { templates: rendered, singleCaptures } = await renderedBackground({
+    rendered: renderedWanted,
+    mated: 0,
+    nonMated: 0,
+    threads: availableParallelism(),
+    progress,
+  });
   const background = new BackgroundPalms({ count: enrolled, rendered, sourcesFrom: 0 });
   progress(`background: ${background.renderedCount} rendered (${singleCaptures} of them single-capture palms) + ${background.mirroredCount} mirrored`);
   const sodium = await sodiumReady;
   const keyring = await loadOrCreateRegionKeyring(dataDir);
   const db = openRegistryDatabase(dataDir);
-  const registry = new IdentityRegistry({ db, vault: new IdentityVault(sodium, keyring.storageKey), hlc: new HybridLogicalClock("bench", Date.now), regionId: "bench" });
+  const registry = new IdentityRegistry({
+    db,
+    vault: new IdentityVault(sodium, keyring.storageKey),
+    hlc: new HybridLogicalClock("bench", Date.now),
+    regionId: "bench",
+  });
   let t = performance.now();
   for (let from = 0; from < enrolled; from += 10_000) {
     const entries: { identityId: IdentityId; template: PalmTemplate }[] = [];
@@ -70,42 +77,23 @@ export const runCheckoutBench = async (values: CheckoutBenchValues) => {
   db.close();
   const fillMs = performance.now() - t;
 
-  // 2. The node (shards rebuilt from the registry) and the processor simulator.
-  const processor = await startProcessorSimulator();
+  // 2. The simulated region: the node (shards rebuilt from the registry), the processor simulator,
+  // and devices that each run their own model session.
   t = performance.now();
-  const node = await startRegionNode({ regionId: "bench", dataDir, host: "127.0.0.1", port: 0, shardCount, clock: systemClock, log: () => {}, processorUrl: processor.url });
+  const region = await startSimulatedRegion({ regionId: "bench", dataDir, shardCount, log: () => {}, extractorPerDevice: true });
+  const { node } = region;
   const startMs = performance.now() - t;
   progress(`node listening after ${(startMs / 1000).toFixed(1)} s with ${node.enrolledCount()} enrolled`);
 
-  const agents: DeviceAgent[] = [];
-  const extractors: SignatureExtractor[] = [];
-  const device = async (name: string) => {
-    const agent = new DeviceAgent({ deviceName: name, stateDir: join(dataDir, "devices", name), region: { url: node.url, identityPublicKey: node.identityPublicKey }, provisioningCode: node.issueProvisioningCode() });
-    agents.push(agent);
-    await agent.online();
-    const extractor = await SignatureExtractor.load();
-    extractors.push(extractor);
-    return { agent, extractor };
-  };
-
   // 3. Payers enrolled through the real path, with cards in the processor's vault.
-  const enroller = await device("enroller");
-  const link = await enroller.agent.online();
-  const vault = new CardVaultClient(processor.url);
   const payers: number[] = [];
   for (let p = 0; p < payerCount; p++) {
     // Far from the rendered palms' subjects (10,000,000 up: open-set-rendering.ts): a payer who
     // was one of them would be enrolled already, or the source of a mirrored palm.
     const seed = 80_000 + p;
-    const sensor = new SimulatedPalmSensor({ seed: seed * 3 });
-    sensor.present({ subjectSeed: seed, side: "right" });
     try {
-      const sealed = [];
-      for (let i = 0; i < 4; i++) sealed.push(await captureSealedSignature(sensor, enroller.extractor, link.templatePublicKey));
-      const card = await vault.vault({ pan: "4242424242424242", expiryMonth: 12, expiryYear: 2031 });
-      const result = await link.enroll(sealed, { card: { processorToken: card.vaultToken, brand: card.brand, last4: card.last4, expiryMonth: card.expiryMonth, expiryYear: card.expiryYear } });
-      if (result.outcome === "enrolled") payers.push(seed);
-      else progress(`payer ${seed} not enrolled: ${result.outcome}${result.reason !== undefined ? ` (${result.reason})` : ""}`);
+      await region.enroll(seed, { sensorSeed: seed * 3 });
+      payers.push(seed);
     } catch (error) {
       progress(`payer ${seed} not enrolled: ${error instanceof Error ? error.message : String(error)}`);
     }
@@ -115,9 +103,21 @@ export const runCheckoutBench = async (values: CheckoutBenchValues) => {
   // 4. D lanes, all busy: each serves its shoppers back to back.
   const lanes = await Promise.all(
     Array.from({ length: devices }, async (_, i) => {
-      const { agent, extractor } = await device(`lane-${i + 1}`);
+      const { agent, extractor } = await region.device(`lane-${i + 1}`);
       const sensor = new SimulatedPalmSensor({ seed: 5_000 + i });
-      return { lane: new CheckoutLane({ agent, sensor, extractor, display: new SimulatedDisplay(), merchantId: "palmline-store", merchantKind: "first-party", resultShownMs: 0 }), sensor, index: i };
+      return {
+        lane: new CheckoutLane({
+          agent,
+          sensor,
+          extractor,
+          display: new SimulatedDisplay(),
+          merchantId: "palmline-store",
+          merchantKind: "first-party",
+          resultShownMs: 0,
+        }),
+        sensor,
+        index: i,
+      };
     }),
   );
   // A real hand exists before it reaches the scanner; the simulator renders each hand's skin once
@@ -180,7 +180,12 @@ export const runCheckoutBench = async (values: CheckoutBenchValues) => {
     // Payers the region refused at enrollment (already enrolled: matched a background identity).
     payers: { enrolled: payers.length, refused: payerCount - payers.length },
     outcomes,
-    handToApprovedMs: { p50: Number(percentile(latencies, 0.5).toFixed(1)), p90: Number(percentile(latencies, 0.9).toFixed(1)), p99: Number(percentile(latencies, 0.99).toFixed(1)), max: Number((latencies.at(-1) ?? 0).toFixed(1)) },
+    handToApprovedMs: {
+      p50: Number(percentile(latencies, 0.5).toFixed(1)),
+      p90: Number(percentile(latencies, 0.9).toFixed(1)),
+      p99: Number(percentile(latencies, 0.99).toFixed(1)),
+      max: Number((latencies.at(-1) ?? 0).toFixed(1)),
+    },
     sealedToApprovedMs: { p50: Number(percentile(regionLatencies, 0.5).toFixed(1)), p99: Number(percentile(regionLatencies, 0.99).toFixed(1)) },
     cpus: availableParallelism(),
     checkoutsPerSecond: Number(((latencies.length * 1000) / wallMs).toFixed(1)),
@@ -189,10 +194,7 @@ export const runCheckoutBench = async (values: CheckoutBenchValues) => {
     targetP99Ms: 300,
   };
   for (const l of lanes) l.lane.stop();
-  for (const a of agents) a.stop();
-  for (const e of extractors) await e.close();
-  await node.close();
-  await processor.close();
+  await region.close();
   rmSync(dataDir, { recursive: true, force: true });
   console.log(JSON.stringify(report));
   return report;
