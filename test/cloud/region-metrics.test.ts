@@ -44,15 +44,8 @@ describe("region metrics", () => {
     metrics.watch({ sessions: () => 2, enrolled: () => 7, shardSizes: () => shardSizes });
     shardSizes = [5, 4];
     const text = await lines(metrics);
-    expect(text).toEqual(
-      expect.arrayContaining([
-        "# TYPE palmline_device_sessions gauge",
-        "palmline_device_sessions 2",
-        "palmline_enrolled_identities 7",
-        'palmline_shard_identities{shard="0"} 5',
-        'palmline_shard_identities{shard="1"} 4',
-      ]),
-    );
+    expect(text).toEqual(expect.arrayContaining(["# TYPE palmline_device_sessions gauge", "palmline_device_sessions 2", "palmline_enrolled_identities 7"]));
+    expect(text).toEqual(expect.arrayContaining(['palmline_shard_identities{shard="0"} 5', 'palmline_shard_identities{shard="1"} 4']));
   });
 
   test("a series gone from its source is gone from the next scrape", async () => {
