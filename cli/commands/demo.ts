@@ -76,20 +76,13 @@ export const demoCommand = defineCommand(demoSpec, async (values) => {
   const { runDemoFlows, runTwoRegionFlows, demoStorePolicy } = await import("../demo-flows.ts");
   const { SCANNER_ENROLLMENT_CAPTURES } = await import("../palm-scanner.ts");
   const { startSimulatedRegion } = await import("../simulated-region.ts");
+  const { stopSignal } = await import("../simulated-site.ts");
   // Without --data each region keeps its data in a temporary directory of its own, removed at exit.
   const dataDirOf = (regionId: string) => (values.data !== undefined ? { dataDir: join(values.data, regionId) } : {});
   const log = (line: string) => console.log(`  region | ${line}`);
   const eastLog = (line: string) => console.log(`  east   | ${line}`);
   // Listen for Ctrl-C from the start, so a stop at any moment ends in the same clean shutdown.
-  let stopping = false;
-  const stopped = new Promise<void>((resolve) => {
-    const stop = () => {
-      stopping = true;
-      resolve();
-    };
-    process.on("SIGINT", stop);
-    process.on("SIGTERM", stop);
-  });
+  const { stopped, stopping } = stopSignal();
 
   console.log(
     "palmline demo: one store (enrollment kiosk + checkout lane) in region west, then card enrollment, checkout, a gate and a deletion; then a second region, east, federated with west\n",
@@ -169,7 +162,7 @@ export const demoCommand = defineCommand(demoSpec, async (values) => {
 
     console.log(`\nenrollment kiosk: ${SCANNER_ENROLLMENT_CAPTURES} captures per palm, sealed to the region, duplicate-checked`);
     const enrolled = new Map<number, string>();
-    for (let i = 1; i <= people && !stopping; i++) {
+    for (let i = 1; i <= people && !stopping(); i++) {
       const who = `person ${i}`;
       const outcome = await enrollAtKiosk(i);
       if (outcome.kind === "enrolled") {
@@ -183,11 +176,11 @@ export const demoCommand = defineCommand(demoSpec, async (values) => {
 
     console.log("\ncheckout lane: a new capture of each enrolled palm, then strangers");
     for (const [i, identityId] of enrolled) {
-      if (stopping) break;
+      if (stopping()) break;
       const outcome = await identifyAtCheckout(i);
       record(`person ${i}`, `identified as ${identityId}`, outcome, outcome.kind === "identified" && outcome.identityId === identityId);
     }
-    for (let s = 1; s <= strangers && !stopping; s++) {
+    for (let s = 1; s <= strangers && !stopping(); s++) {
       // Stranger seeds from 30,001: about 1.7% of synthetic people have vein patterns too faint for
       // the liveness check (seed 10,003 is one; docs/biometrics.md has the measurement), and a
       // scripted run that must be all right cannot hinge on one of them.
@@ -201,11 +194,11 @@ export const demoCommand = defineCommand(demoSpec, async (values) => {
       const ms = result.latencyMs !== undefined ? `${result.latencyMs.toFixed(1).padStart(7)} ms` : "       -  ";
       console.log(`  ${right ? "ok  " : "WRONG"} | ${who.padEnd(14)} ${ms}  ${result.text}${right ? "" : `  (expected ${expected})`}`);
     };
-    const run = { record: recordFlow, stopping: () => stopping };
-    if (!stopping) await runDemoFlows(west, run);
-    if (!stopping) await runTwoRegionFlows(west, east, run);
+    const run = { record: recordFlow, stopping };
+    if (!stopping()) await runDemoFlows(west, run);
+    if (!stopping()) await runTwoRegionFlows(west, east, run);
 
-    if (stopping) {
+    if (stopping()) {
       console.log("\nstopped before the script finished: closing sessions, region node and database");
       return 130;
     }
@@ -217,7 +210,7 @@ export const demoCommand = defineCommand(demoSpec, async (values) => {
 
     console.log(`\nshoppers keep coming to the checkout every ${intervalMs} ms; Ctrl-C stops everything`);
     let visitor = 0;
-    while (!stopping) {
+    while (!stopping()) {
       visitor++;
       const regular = visitor % 3 !== 0 && enrolled.size > 0;
       const seed = regular ? [...enrolled.keys()][visitor % enrolled.size]! : 20_000 + visitor;

@@ -40,7 +40,12 @@ const startRegion = async (regionId: string, processor: ProcessorSimulator, extr
 
   let keys = 0;
   const authorize = async (lane: RegionLink) =>
-    lane.authorize({ idempotencyKey: `${regionId}-checkout-${++keys}`, merchantId: STORE, amount: { amountMinor: 1_250, currency: "EUR" }, sealedSignature: await palm(lane) });
+    lane.authorize({
+      idempotencyKey: `${regionId}-checkout-${++keys}`,
+      merchantId: STORE,
+      amount: { amountMinor: 1_250, currency: "EUR" },
+      sealedSignature: await palm(lane),
+    });
 
   /** The person confirms deletion at a service point of this region. */
   const requestDeletion = async () => {
