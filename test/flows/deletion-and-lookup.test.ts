@@ -33,7 +33,9 @@ const readRow = (identityId: string) => {
     // The wrapped data key lives in its own file (cloud/storage/data-key-store.ts).
     db.prepare("ATTACH DATABASE ? AS keys").run(join(store.dataDir, DATA_KEYS_FILE));
     return db
-      .prepare("SELECT i.deleted_hlc AS deleted, k.wrapped AS key FROM identities i LEFT JOIN keys.data_keys k ON k.identity_id = i.identity_id WHERE i.identity_id = ?")
+      .prepare(
+        "SELECT i.deleted_hlc AS deleted, k.wrapped AS key FROM identities i LEFT JOIN keys.data_keys k ON k.identity_id = i.identity_id WHERE i.identity_id = ?",
+      )
       .get(identityId) as { deleted: string | null; key: Uint8Array | null };
   } finally {
     db.close();
@@ -78,7 +80,12 @@ test("deletion waits for an open payment, and completes when it settles", async 
   const link = await lane.agent.online();
   const sensor = new SimulatedPalmSensor({ seed: 4040 });
   sensor.present(hand(404));
-  const auth = await link.authorize({ idempotencyKey: "open-payment-404", merchantId: "palmline-store", amount: { amountMinor: 900, currency: "EUR" }, sealedSignature: await captureSealedSignature(sensor, store.extractor, link.templatePublicKey) });
+  const auth = await link.authorize({
+    idempotencyKey: "open-payment-404",
+    merchantId: "palmline-store",
+    amount: { amountMinor: 900, currency: "EUR" },
+    sealedSignature: await captureSealedSignature(sensor, store.extractor, link.templatePublicKey),
+  });
   expect(auth.outcome).toBe("approved");
 
   const s = await servicePoint("service-4");

@@ -189,7 +189,7 @@ export const startRegionFederation = async (options: {
       waitFor(
         async () => {
           const all = await statuses(o.names).catch(() => undefined);
-          return all !== undefined && all.every((s) => s.digest === all[0]!.digest) ? all : undefined;
+          return all?.every((s) => s.digest === all[0]!.digest) ? all : undefined;
         },
         { timeoutMs: o.timeoutMs ?? 30_000, describe: () => describe(o.names) },
       ),
