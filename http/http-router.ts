@@ -55,7 +55,7 @@ export interface RouteRequest {
   /** Path parameters, decoded. */
   readonly params: Readonly<Record<string, string>>;
   /** The body as a JSON object ({} when empty), read up to the routes' limit. */
-  json(): Promise<JsonObject>;
+  body(): Promise<JsonObject>;
 }
 
 export type RouteHandler = (request: RouteRequest) => Answer | undefined | Promise<Answer | undefined>;
@@ -195,8 +195,8 @@ export class HttpRouter {
   };
 
   #run(options: HttpRoutesOptions, handler: RouteHandler, req: IncomingMessage, res: ServerResponse, params: Record<string, string>): void {
-    let body: Promise<JsonObject> | undefined;
-    const request: RouteRequest = { req, res, params, json: () => (body ??= readJsonObject(req, options.maxBodyBytes)) };
+    let bodyRead: Promise<JsonObject> | undefined;
+    const request: RouteRequest = { req, res, params, body: () => (bodyRead ??= readJsonObject(req, options.maxBodyBytes)) };
     const fail = (error: unknown) => {
       if (res.headersSent) return;
       this.#write(res, options.failure(error, { method: req.method ?? "GET", path: pathOf(req), log: this.#log }), options.headers);

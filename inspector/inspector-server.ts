@@ -55,13 +55,13 @@ export const startInspectorServer = async (options: {
     return undefined;
   });
   routes.post("/api/actors/:actorId/events", async (request) => {
-    const body = await request.json();
+    const body = await request.body();
     if (typeof body.type !== "string") return json(400, { error: "an event needs a string `type`" });
     const delivered = hub.send(request.params.actorId!, { ...body, type: body.type });
     return delivered ? json(202, { delivered: true }) : json(404, { error: "no such actor, or it does not accept that event" });
   });
   routes.post("/api/actors/:actorId/commands/:command", async (request) => {
-    const body = await request.json();
+    const body = await request.body();
     const values = Object.fromEntries(Object.entries(body).map(([k, v]) => [k, String(v)]));
     // Commands (e.g. a hand held over a scanner) run a whole flow: answer at once, let the
     // stream show the transitions as they happen.
