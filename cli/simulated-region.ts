@@ -197,7 +197,7 @@ export const startSimulatedRegion = async (options: SimulatedRegionOptions = {})
       k.stop();
       d.agent.stop();
     };
-    return { ...d, clock: d.agent.clock, kiosk: k, actor: k.actor, sensor, cardReader, keypad, display, reach, enroll, stop };
+    return { ...d, kiosk: k, sensor, cardReader, keypad, display, reach, enroll, stop };
   };
 
   const vaultCard = (pan: string): Promise<VaultedCard> => vault.vault({ pan, expiryMonth: 12, expiryYear: 2031 });
@@ -252,4 +252,3 @@ export const startSimulatedRegion = async (options: SimulatedRegionOptions = {})
 };
 
 export type SimulatedRegion = Awaited<ReturnType<typeof startSimulatedRegion>>;
-export type SimulatedKiosk = Awaited<ReturnType<SimulatedRegion["kiosk"]>>;

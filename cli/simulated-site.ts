@@ -1,28 +1,12 @@
-// What `palmline store`, `gate` and `kiosk` share: a region node and the processor simulator in
-// this process, device agents provisioned over real encrypted WebSockets, seeded simulated
-// people, enrollment through a real kiosk flow, and a live status line per device.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { startProcessorSimulator } from "../cloud/payments/processor-simulator.ts";
-import { SimulatedSmsGateway } from "../cloud/phone/phone-verifier.ts";
-import { startRegionNode } from "../cloud/region-node.ts";
+// What `palmline store`, `gate` and `kiosk` share: a simulated region (cli/simulated-region.ts)
+// with the inspector when asked for, seeded simulated people, and a live status line per device.
 import { SIMULATION_PROBE_LIMIT } from "../cloud/session/probe-guard.ts";
 import { parsePort } from "./command-line.ts";
 import { InspectionHub } from "../inspector/inspection-hub.ts";
 import { startInspectorServer } from "../inspector/inspector-server.ts";
-import { systemClock } from "../core/clock.ts";
-import { SignatureExtractor } from "../edge/biometrics/signature-extractor.ts";
-import { DeviceAgent } from "../edge/device-agent.ts";
 import type { DeviceMode } from "../edge/device-mode.ts";
-import { EnrollmentKiosk } from "../edge/flows/enrollment-kiosk.ts";
-import { whenState } from "../edge/flows/flow-driver.ts";
 import type { FlowResult } from "../edge/flows/flow-result.ts";
-import { CardVaultClient } from "../edge/payments/card-vault-client.ts";
-import { SimulatedCardReader } from "../hardware/card-reader.ts";
-import { SimulatedDisplay } from "../hardware/display.ts";
-import { SimulatedKeypad } from "../hardware/keypad.ts";
-import { SimulatedPalmSensor, type PresentationAttack } from "../hardware/simulated-palm-sensor.ts";
+import { startSimulatedRegion } from "./simulated-region.ts";
 
 /** Luhn-valid test cards; the simulator declines the second. */
 export const GOOD_CARD = "4242424242424242";
@@ -58,85 +42,35 @@ export interface Decision {
 }
 
 export const startSite = async (options: { dataDir?: string; quiet: boolean; resultShownMs?: number; inspectorPort?: number; title?: string }) => {
-  const scratch = mkdtempSync(join(tmpdir(), "palmline-site-"));
   const inspection = options.inspectorPort !== undefined ? new InspectionHub() : undefined;
-  const processor = await startProcessorSimulator();
-  const sms = new SimulatedSmsGateway();
-  const node = await startRegionNode({
+  const region = await startSimulatedRegion({
     regionId: "site",
-    dataDir: options.dataDir ?? join(scratch, "region"),
-    host: "127.0.0.1",
-    port: 0,
-    shardCount: 2,
-    clock: systemClock,
-    log: options.quiet ? () => {} : (line) => console.log(`  region | ${line}`),
-    processorUrl: processor.url,
-    sms,
-    ...(inspection !== undefined ? { inspection } : {}),
+    extractorPerDevice: true,
     probeLimit: SIMULATION_PROBE_LIMIT,
+    ...(options.dataDir !== undefined ? { dataDir: options.dataDir } : {}),
+    log: options.quiet ? () => {} : (line) => console.log(`  region | ${line}`),
+    ...(inspection !== undefined ? { inspection } : {}),
   });
   const inspector =
-    inspection !== undefined ? await startInspectorServer({ hub: inspection, title: `palmline inspector — ${options.title ?? "site"}`, port: options.inspectorPort ?? 0 }) : undefined;
-  const extractors: SignatureExtractor[] = [];
+    inspection !== undefined
+      ? await startInspectorServer({ hub: inspection, title: `palmline inspector — ${options.title ?? "site"}`, port: options.inspectorPort ?? 0 })
+      : undefined;
   const resultShown = options.resultShownMs !== undefined ? { resultShownMs: options.resultShownMs } : {};
-  const agents: DeviceAgent[] = [];
-  const stops: (() => void)[] = [];
-
-  /** A device set up for one mode: its flow binding refuses any other (edge/device-mode.ts). */
-  const device = async (name: string, mode: DeviceMode) => {
-    const agent = new DeviceAgent({
-      deviceName: name,
-      stateDir: join(scratch, "devices", name),
-      mode,
-      region: { url: node.url, identityPublicKey: node.identityPublicKey },
-      provisioningCode: node.issueProvisioningCode(),
-      ...(inspection !== undefined ? { inspect: inspection.inspectAs("devices") } : {}),
-    });
-    agents.push(agent);
-    await agent.online();
-    const extractor = await SignatureExtractor.load();
-    extractors.push(extractor);
-    return { agent, extractor };
+  return {
+    node: region.node,
+    processor: region.processor,
+    sms: region.sms,
+    stops: region.stops,
+    resultShown,
+    inspectorUrl: inspector?.url,
+    /** A device set up for one mode: its flow binding refuses any other (edge/device-mode.ts). */
+    device: (name: string, mode: DeviceMode) => region.device(name, { mode }),
+    kiosk: (name: string) => region.kiosk(name, resultShown),
+    close: async () => {
+      await inspector?.close();
+      await region.close();
+    },
   };
-
-  const kiosk = async (name: string) => {
-    const { agent, extractor } = await device(name, "enrollment-kiosk");
-    const sensor = new SimulatedPalmSensor({ seed: 101 });
-    const cardReader = new SimulatedCardReader();
-    const keypad = new SimulatedKeypad();
-    const display = new SimulatedDisplay();
-    const k = new EnrollmentKiosk({ agent, sensor, extractor, cardReader, keypad, display, vault: new CardVaultClient(processor.url), ...resultShown });
-    stops.push(() => k.stop());
-    /** A simulated person walks through the kiosk: card, phone, the code from their SMS, palm. */
-    const enroll = async (person: SimulatedPerson, twist: { wrongCode?: boolean; attack?: PresentationAttack } = {}): Promise<FlowResult> => {
-      await whenState(k.actor, "idle");
-      const done = k.start(person.loyaltyCard);
-      cardReader.insert({ pan: person.pan, expiryMonth: 12, expiryYear: 2031 });
-      keypad.type(person.phone);
-      await whenState(k.actor, "enteringCode");
-      const code = sms.lastCodeFor(person.phone) ?? "000000";
-      keypad.type(twist.wrongCode === true ? (code === "000000" ? "111111" : "000000") : code);
-      await Promise.race([whenState(k.actor, "awaitingPalm"), done]);
-      sensor.present({ subjectSeed: person.seed, side: "right", ...(twist.attack !== undefined ? { attack: twist.attack } : {}) });
-      k.presentHand();
-      const result = await done;
-      sensor.present(undefined);
-      return result;
-    };
-    return { agent, display, enroll, actor: k.actor };
-  };
-
-  const close = async () => {
-    for (const stop of stops) stop();
-    for (const a of agents) a.stop();
-    for (const e of extractors) await e.close();
-    await inspector?.close();
-    await node.close();
-    await processor.close();
-    rmSync(scratch, { recursive: true, force: true });
-  };
-
-  return { node, processor, sms, device, kiosk, stops, close, resultShown, inspectorUrl: inspector?.url };
 };
 
 export type Site = Awaited<ReturnType<typeof startSite>>;
@@ -191,7 +125,13 @@ export class StatusBoard {
 
   /** A device on the board; `detail` is the device's own counter ("3 served"). */
   track(name: string, agent: { readonly mode: string | undefined; status(): string }, display: { readonly current: string }, detail?: () => string): void {
-    this.#devices.set(name, () => ({ name, mode: agent.mode, link: agent.status(), ...(detail !== undefined ? { detail: detail() } : {}), display: display.current }));
+    this.#devices.set(name, () => ({
+      name,
+      mode: agent.mode,
+      link: agent.status(),
+      ...(detail !== undefined ? { detail: detail() } : {}),
+      display: display.current,
+    }));
   }
 
   start(): void {
@@ -237,7 +177,10 @@ export const stopSignal = () => {
 
 export const summary = (decisions: readonly Decision[]) => {
   const wrong = decisions.filter((d) => !d.right);
-  const latencies = decisions.map((d) => d.result.latencyMs).filter((l): l is number => l !== undefined).sort((a, b) => a - b);
+  const latencies = decisions
+    .map((d) => d.result.latencyMs)
+    .filter((l): l is number => l !== undefined)
+    .sort((a, b) => a - b);
   const p = (q: number) => (latencies.length === 0 ? 0 : latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!);
   return { decisions: decisions.length, right: decisions.length - wrong.length, wrong: wrong.length, p50Ms: p(0.5), p99Ms: p(0.99) };
 };

@@ -49,7 +49,7 @@ export class SimulatedClock implements Clock {
   step(): number | undefined {
     const next = this.#manual.nextDeadline();
     if (next === undefined) return undefined;
-    const skipped = Math.max(0, next - this.#manual.now());
+    const skipped = Math.max(0, Math.ceil(next - this.#manual.now()));
     this.#manual.advance(skipped);
     return skipped;
   }
@@ -59,11 +59,12 @@ export class SimulatedClock implements Clock {
     this.#ticker = undefined;
   }
 
+  // Whole milliseconds, like Date.now(): what devices read goes on the wire as an integer
+  // timestamp (a heartbeat's sentAt), and a fraction there is a protocol violation.
   #tick(): void {
     if (this.#paused) return;
-    const real = performance.now();
-    const elapsed = real - this.#lastReal;
-    this.#lastReal = real;
+    const elapsed = Math.floor(performance.now() - this.#lastReal);
+    this.#lastReal += elapsed;
     if (elapsed > 0) this.#manual.advance(elapsed);
   }
 }

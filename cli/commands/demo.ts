@@ -7,17 +7,10 @@
 // Every decision is printed with its latency. `--once` runs the script and exits 0 only if every
 // decision was right; otherwise shoppers keep coming until Ctrl-C.
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { FlowResult } from "../../edge/flows/flow-result.ts";
-import { systemClock } from "../../core/clock.ts";
-import type { ScanOutcome, ScannerMode } from "../../edge/scanner-agent-machine.ts";
 import { defineCommand, parsePort, parsePositiveInt, type CommandSpec } from "../command-line.ts";
-import type { RegionLink } from "../../edge/region-link.ts";
-import type { ScannerAgent } from "../../edge/scanner-agent.ts";
-import type { SignatureExtractor } from "../../edge/biometrics/signature-extractor.ts";
-import type { SimulatedPalmSensor, SimulatedHand } from "../../hardware/simulated-palm-sensor.ts";
+import type { PalmScanner, ScanOutcome } from "../palm-scanner.ts";
 
 const demoSpec = {
   name: "demo",
@@ -73,7 +66,6 @@ export const demoCommand = defineCommand(demoSpec, async (values) => {
   const port = parsePort(values.port, 0);
   const inspectorPort = parsePort(values["inspector-port"], 0, "inspector-port");
   // Loaded only when the command runs: its --help and argument errors need none of it.
-  const { startRegionNode } = await import("../../cloud/region-node.ts");
   const { SIMULATION_PROBE_LIMIT } = await import("../../cloud/session/probe-guard.ts");
   const { InspectionHub } = await import("../../inspector/inspection-hub.ts");
   const { startInspectorServer } = await import("../../inspector/inspector-server.ts");
@@ -82,123 +74,117 @@ export const demoCommand = defineCommand(demoSpec, async (values) => {
   const { SimulatedSmsGateway } = await import("../../cloud/phone/phone-verifier.ts");
   const { maskPhoneNumber } = await import("../../cloud/portal/log-sms-gateway.ts");
   const { runDemoFlows, runTwoRegionFlows, demoStorePolicy } = await import("../demo-flows.ts");
-  const { createDeviceCredentials } = await import("../../edge/device-credentials.ts");
-  const { RegionLink } = await import("../../edge/region-link.ts");
-  const { ScannerAgent } = await import("../../edge/scanner-agent.ts");
-  const { SignatureExtractor } = await import("../../edge/biometrics/signature-extractor.ts");
-  const { SimulatedPalmSensor } = await import("../../hardware/simulated-palm-sensor.ts");
-  const scratch = mkdtempSync(join(tmpdir(), "palmline-demo-"));
-  const dataDir = values.data ?? scratch;
+  const { SCANNER_ENROLLMENT_CAPTURES } = await import("../palm-scanner.ts");
+  const { startSimulatedRegion } = await import("../simulated-region.ts");
+  const { stopSignal } = await import("../simulated-site.ts");
+  // Without --data each region keeps its data in a temporary directory of its own, removed at exit.
+  const dataDirOf = (regionId: string) => (values.data !== undefined ? { dataDir: join(values.data, regionId) } : {});
   const log = (line: string) => console.log(`  region | ${line}`);
   const eastLog = (line: string) => console.log(`  east   | ${line}`);
   // Listen for Ctrl-C from the start, so a stop at any moment ends in the same clean shutdown.
-  let stopping = false;
-  const stopped = new Promise<void>((resolve) => {
-    const stop = () => {
-      stopping = true;
-      resolve();
-    };
-    process.on("SIGINT", stop);
-    process.on("SIGTERM", stop);
-  });
+  const { stopped, stopping } = stopSignal();
 
-  console.log("palmline demo: one store (enrollment kiosk + checkout lane) in region west, then card enrollment, checkout, a gate and a deletion; then a second region, east, federated with west\n");
+  console.log(
+    "palmline demo: one store (enrollment kiosk + checkout lane) in region west, then card enrollment, checkout, a gate and a deletion; then a second region, east, federated with west\n",
+  );
   const processor = await startProcessorSimulator();
   // Scripted people read their codes from the outbox; a person at the portal reads them here.
   const sms = new SimulatedSmsGateway((number, text) => console.log(`  sms    | to ${maskPhoneNumber(number)}: ${text}`));
-  // One inspector for everything in this process: the node's sessions and sagas, the store's devices.
+  // One inspector for everything in this process: both regions' sessions and sagas, every device.
   const inspection = new InspectionHub();
   // The scanners run on a clock the inspector can pause and step; the node keeps real time.
   const scannerClock = new SimulatedClock();
   // Regions share a federation key (every region of one federation holds it) and link over the
   // same secure WebSocket protocol devices use; east dials west, west accepts.
   const federationKey = new Uint8Array(randomBytes(32));
-  const node = await startRegionNode({ regionId: "west", dataDir: join(dataDir, "west"), host: "127.0.0.1", port, shardCount: 2, clock: systemClock, log, processorUrl: processor.url, sms, inspection, federationKey, identificationPolicy: demoStorePolicy(), probeLimit: SIMULATION_PROBE_LIMIT });
-  const east = await startRegionNode({ regionId: "east", dataDir: join(dataDir, "east"), host: "127.0.0.1", port: 0, shardCount: 2, clock: systemClock, log: eastLog, processorUrl: processor.url, sms, federationKey, peers: [node.url] });
+  // Each device runs its own model session, as separate devices would.
+  const west = await startSimulatedRegion({
+    regionId: "west",
+    ...dataDirOf("west"),
+    port,
+    log,
+    processor,
+    sms,
+    inspection,
+    federationKey,
+    identificationPolicy: demoStorePolicy(),
+    probeLimit: SIMULATION_PROBE_LIMIT,
+    extractorPerDevice: true,
+  });
+  const east = await startSimulatedRegion({
+    regionId: "east",
+    ...dataDirOf("east"),
+    log: eastLog,
+    processor,
+    sms,
+    inspection,
+    federationKey,
+    peers: [west.node.url],
+    extractorPerDevice: true,
+  });
   const inspector = await startInspectorServer({ hub: inspection, clock: scannerClock, title: "palmline inspector — demo store", port: inspectorPort });
   console.log(`  open   | inspector ${inspector.url}`);
-  console.log(`  open   | privacy portal ${node.httpUrl}/portal`);
-  const extractors: SignatureExtractor[] = [];
-  const agents: ScannerAgent[] = [];
-  const links: RegionLink[] = [];
+  console.log(`  open   | privacy portal ${west.node.httpUrl}/portal`);
   const shutdown = async () => {
-    for (const a of agents) a.stop();
-    for (const l of links) l.close();
-    for (const e of extractors) await e.close();
     await inspector.close();
     scannerClock.stop();
     await east.close();
-    await node.close();
+    await west.close();
     await processor.close();
-    rmSync(scratch, { recursive: true, force: true });
   };
 
   try {
-    const startAgent = async (name: string, mode: ScannerMode, sensorSeed: number) => {
-      const credentials = await createDeviceCredentials({ regionUrl: node.url, pinnedRegionKey: node.identityPublicKey, deviceName: name });
-      const link = await RegionLink.connect({ credentials, provisioningCode: node.issueProvisioningCode(), clock: scannerClock });
-      links.push(link);
-      const sensor = new SimulatedPalmSensor({ seed: sensorSeed });
-      // Each scanner runs its own model session, as separate devices would.
-      const extractor = await SignatureExtractor.load();
-      extractors.push(extractor);
-      const agent = new ScannerAgent({ name, mode, sensor, extractor, link, clock: scannerClock, inspect: inspection.inspectAs("devices") });
-      agents.push(agent);
+    /** A bare scanner at the store in west, which the inspector can also present a hand to. */
+    const startScanner = async (name: string, sensorSeed: number, scan: (scanner: PalmScanner, subjectSeed: number) => Promise<ScanOutcome>) => {
+      const scanner = await west.scanner(name, { sensorSeed, clock: scannerClock });
       inspection.addCommand(name, {
         name: "present-hand",
         label: "Present a simulated hand",
         fields: [{ name: "subjectSeed", kind: "number", initial: "1" }],
         run: async (v) => {
-          sensor.present({ subjectSeed: Number(v.subjectSeed), side: "right" });
-          await agent.presentHand();
-          sensor.present(undefined);
+          await scan(scanner, Number(v.subjectSeed));
         },
       });
-      console.log(`  store  | ${name} provisioned as ${link.deviceId}, session encrypted, region key pinned`);
-      return { agent, sensor };
+      console.log(`  store  | ${name} provisioned as ${(await scanner.agent.online()).deviceId}, session encrypted, region key pinned`);
+      return (subjectSeed: number) => scan(scanner, subjectSeed);
     };
-    const kiosk = await startAgent("kiosk-1", "enrollment", 101);
-    const checkout = await startAgent("checkout-1", "identification", 202);
+    const enrollAtKiosk = await startScanner("kiosk-1", 101, (s, seed) => s.enroll(seed));
+    const identifyAtCheckout = await startScanner("checkout-1", 202, (s, seed) => s.identify(seed));
 
     const names = new Map<string, string>();
     const steps: Step[] = [];
-    const scan = async (lane: { agent: ScannerAgent; sensor: SimulatedPalmSensor }, hand: SimulatedHand) => {
-      lane.sensor.present(hand);
-      const outcome = await lane.agent.presentHand();
-      lane.sensor.present(undefined);
-      lane.agent.withdrawHand();
-      return outcome;
-    };
     const record = (who: string, expected: string, outcome: ScanOutcome, right: boolean) => {
       steps.push({ who, expected, right });
-      console.log(`  ${right ? "ok  " : "WRONG"} | ${who.padEnd(14)} ${latency(outcome)}  ${describeOutcome(outcome, names)}${right ? "" : `  (expected ${expected})`}`);
+      console.log(
+        `  ${right ? "ok  " : "WRONG"} | ${who.padEnd(14)} ${latency(outcome)}  ${describeOutcome(outcome, names)}${right ? "" : `  (expected ${expected})`}`,
+      );
     };
 
-    console.log("\nenrollment kiosk: 3 captures per palm, sealed to the region, duplicate-checked");
+    console.log(`\nenrollment kiosk: ${SCANNER_ENROLLMENT_CAPTURES} captures per palm, sealed to the region, duplicate-checked`);
     const enrolled = new Map<number, string>();
-    for (let i = 1; i <= people && !stopping; i++) {
+    for (let i = 1; i <= people && !stopping(); i++) {
       const who = `person ${i}`;
-      const outcome = await scan(kiosk, { subjectSeed: i, side: "right" });
+      const outcome = await enrollAtKiosk(i);
       if (outcome.kind === "enrolled") {
         enrolled.set(i, outcome.identityId);
         names.set(outcome.identityId, who);
       }
       record(who, "enrolled", outcome, outcome.kind === "enrolled");
     }
-    const again = await scan(kiosk, { subjectSeed: 1, side: "right" });
+    const again = await enrollAtKiosk(1);
     record("person 1 again", "already enrolled", again, again.kind === "already-enrolled");
 
     console.log("\ncheckout lane: a new capture of each enrolled palm, then strangers");
     for (const [i, identityId] of enrolled) {
-      if (stopping) break;
-      const outcome = await scan(checkout, { subjectSeed: i, side: "right" });
+      if (stopping()) break;
+      const outcome = await identifyAtCheckout(i);
       record(`person ${i}`, `identified as ${identityId}`, outcome, outcome.kind === "identified" && outcome.identityId === identityId);
     }
-    for (let s = 1; s <= strangers && !stopping; s++) {
+    for (let s = 1; s <= strangers && !stopping(); s++) {
       // Stranger seeds from 30,001: about 1.7% of synthetic people have vein patterns too faint for
       // the liveness check (seed 10,003 is one; docs/biometrics.md has the measurement), and a
       // scripted run that must be all right cannot hinge on one of them.
-      const outcome = await scan(checkout, { subjectSeed: 30_000 + s, side: "right" });
+      const outcome = await identifyAtCheckout(30_000 + s);
       record(`stranger ${s}`, "not identified", outcome, outcome.kind === "not-identified");
     }
 
@@ -208,25 +194,27 @@ export const demoCommand = defineCommand(demoSpec, async (values) => {
       const ms = result.latencyMs !== undefined ? `${result.latencyMs.toFixed(1).padStart(7)} ms` : "       -  ";
       console.log(`  ${right ? "ok  " : "WRONG"} | ${who.padEnd(14)} ${ms}  ${result.text}${right ? "" : `  (expected ${expected})`}`);
     };
-    const run = { processorUrl: processor.url, sms, record: recordFlow, stopping: () => stopping, inspect: inspection.inspectAs("devices") };
-    if (!stopping) await runDemoFlows(node, run);
-    if (!stopping) await runTwoRegionFlows(node, east, run);
+    const run = { record: recordFlow, stopping };
+    if (!stopping()) await runDemoFlows(west, run);
+    if (!stopping()) await runTwoRegionFlows(west, east, run);
 
-    if (stopping) {
+    if (stopping()) {
       console.log("\nstopped before the script finished: closing sessions, region node and database");
       return 130;
     }
     const wrong = steps.filter((s) => !s.right).length;
-    console.log(`\n${steps.length - wrong} of ${steps.length} decisions right; ${node.enrolledCount()} identities live in region "${node.regionId}", ${east.enrolledCount()} in region "${east.regionId}"`);
+    console.log(
+      `\n${steps.length - wrong} of ${steps.length} decisions right; ${west.node.enrolledCount()} identities live in region "${west.regionId}", ${east.node.enrolledCount()} in region "${east.regionId}"`,
+    );
     if (values.once) return wrong === 0 ? 0 : 1;
 
     console.log(`\nshoppers keep coming to the checkout every ${intervalMs} ms; Ctrl-C stops everything`);
     let visitor = 0;
-    while (!stopping) {
+    while (!stopping()) {
       visitor++;
       const regular = visitor % 3 !== 0 && enrolled.size > 0;
       const seed = regular ? [...enrolled.keys()][visitor % enrolled.size]! : 20_000 + visitor;
-      const outcome = await scan(checkout, { subjectSeed: seed, side: "right" });
+      const outcome = await identifyAtCheckout(seed);
       const expectedId = enrolled.get(seed);
       const right = expectedId !== undefined ? outcome.kind === "identified" && outcome.identityId === expectedId : outcome.kind === "not-identified";
       record(regular ? `person ${seed}` : `stranger ${visitor}`, expectedId ?? "not identified", outcome, right);

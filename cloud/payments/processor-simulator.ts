@@ -218,7 +218,7 @@ export const startProcessorSimulator = async (options: { host?: string; port?: n
     const isControl = path.startsWith("/v1/faults") || method === "GET";
     const isAuthorization = pattern === "POST /v1/authorizations";
     routes.on(method, path, async (request) => {
-      const body = await request.json();
+      const body = await request.body();
       if (isAuthorization) received.authorizations++;
       await delay(isControl ? 0 : faults.latencyMs);
       if (!isControl && faults.failBefore > 0) {

@@ -60,14 +60,14 @@ export const portalRoutes = (options: PortalRoutesOptions): HttpRoutes => {
   const page = () => text(200, "text/html; charset=utf-8", portalPage());
   routes.get("/portal", page).get("/portal/", page);
   routes.post("/portal/api/code", async (request) => {
-    const { phone } = await request.json();
+    const { phone } = await request.body();
     if (typeof phone !== "string" || !PHONE.test(phone)) return json(400, { error: "enter the phone number in international form, e.g. +447700900123" });
     // The same answer whether or not the number is enrolled: the portal does not tell strangers who uses palmline.
     if (!(await signIn.requestCode(phone))) return json(429, { error: "too many codes asked for this number; try again in a few minutes" });
     return json(202, { sent: true });
   });
   routes.post("/portal/api/session", async (request) => {
-    const { phone, code } = await request.json();
+    const { phone, code } = await request.body();
     if (typeof phone !== "string" || !PHONE.test(phone) || typeof code !== "string" || !CODE.test(code)) {
       return json(400, { error: "enter your phone number and the 6-digit code" });
     }
@@ -95,7 +95,7 @@ export const portalRoutes = (options: PortalRoutesOptions): HttpRoutes => {
   routes.post(
     "/portal/api/delete",
     signedIn(async (identityId, request) => {
-      const { confirm } = await request.json();
+      const { confirm } = await request.body();
       if (confirm !== true) return json(400, { error: "deletion needs confirm: true" });
       const outcome = await directory.requestDeletion(identityId);
       options.log(`portal: deletion of ${identityId} requested: ${outcome.outcome}`);

@@ -63,7 +63,7 @@ export const operatorApi = (
   /** Every call: its body read, then the token checked, then the operation. */
   const operation =
     (answer: (body: JsonObject, params: Readonly<Record<string, string>>) => Answer | Promise<Answer>): RouteHandler =>
-    async ({ req, params, json: readBody }) => {
+    async ({ req, params, body: readBody }) => {
       const body = await readBody();
       if (!authorized(req)) return json(401, { error: "operator token required" });
       return answer(body, params);

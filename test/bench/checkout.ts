@@ -16,22 +16,16 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
-import { startProcessorSimulator } from "../../cloud/payments/processor-simulator.ts";
-import { startRegionNode } from "../../cloud/region-node.ts";
 import { openRegistryAtRest } from "../../cloud/identity/registry-at-rest.ts";
-import { systemClock } from "../../core/clock.ts";
 import { newIdentityId, type IdentityId } from "../../core/ids.ts";
 import type { PalmTemplate } from "../../core/palm-template.ts";
-import { SignatureExtractor } from "../../edge/biometrics/signature-extractor.ts";
-import { DeviceAgent } from "../../edge/device-agent.ts";
 import { CheckoutLane } from "../../edge/flows/checkout-lane.ts";
 import { whenState } from "../../edge/flows/flow-driver.ts";
-import { captureSealedSignature } from "../../edge/palm-capture.ts";
-import { CardVaultClient } from "../../edge/payments/card-vault-client.ts";
 import { SimulatedDisplay } from "../../hardware/display.ts";
 import { SimulatedPalmSensor } from "../../hardware/simulated-palm-sensor.ts";
 import { BackgroundPalms, renderedBackground, renderedPalmsFor } from "./background-palms.ts";
 import { parseNumberInRange, parsePositiveInt, parseWholeNumber } from "../../cli/command-line.ts";
+import { startSimulatedRegion } from "../../cli/simulated-region.ts";
 import type { CheckoutBenchValues } from "./bench-commands.ts";
 
 const progress = (line: string) => process.stderr.write(`[checkout ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
@@ -71,58 +65,23 @@ export const runCheckoutBench = async (values: CheckoutBenchValues) => {
   await atRest.close();
   const fillMs = performance.now() - t;
 
-  // 2. The node (shards rebuilt from the registry) and the processor simulator.
-  const processor = await startProcessorSimulator();
+  // 2. The simulated region: the node (shards rebuilt from the registry), the processor simulator,
+  // and devices that each run their own model session.
   t = performance.now();
-  const node = await startRegionNode({
-    regionId: "bench",
-    dataDir,
-    host: "127.0.0.1",
-    port: 0,
-    shardCount,
-    clock: systemClock,
-    log: () => {},
-    processorUrl: processor.url,
-  });
+  const region = await startSimulatedRegion({ regionId: "bench", dataDir, shardCount, log: () => {}, extractorPerDevice: true });
+  const { node } = region;
   const startMs = performance.now() - t;
   progress(`node listening after ${(startMs / 1000).toFixed(1)} s with ${node.enrolledCount()} enrolled`);
 
-  const agents: DeviceAgent[] = [];
-  const extractors: SignatureExtractor[] = [];
-  const device = async (name: string) => {
-    const agent = new DeviceAgent({
-      deviceName: name,
-      stateDir: join(dataDir, "devices", name),
-      region: { url: node.url, identityPublicKey: node.identityPublicKey },
-      provisioningCode: node.issueProvisioningCode(),
-    });
-    agents.push(agent);
-    await agent.online();
-    const extractor = await SignatureExtractor.load();
-    extractors.push(extractor);
-    return { agent, extractor };
-  };
-
   // 3. Payers enrolled through the real path, with cards in the processor's vault.
-  const enroller = await device("enroller");
-  const link = await enroller.agent.online();
-  const vault = new CardVaultClient(processor.url);
   const payers: number[] = [];
   for (let p = 0; p < payerCount; p++) {
     // Far from the rendered palms' subjects (10,000,000 up: open-set-rendering.ts): a payer who
     // was one of them would be enrolled already, or the source of a mirrored palm.
     const seed = 80_000 + p;
-    const sensor = new SimulatedPalmSensor({ seed: seed * 3 });
-    sensor.present({ subjectSeed: seed, side: "right" });
     try {
-      const sealed = [];
-      for (let i = 0; i < 4; i++) sealed.push(await captureSealedSignature(sensor, enroller.extractor, link.templatePublicKey));
-      const card = await vault.vault({ pan: "4242424242424242", expiryMonth: 12, expiryYear: 2031 });
-      const result = await link.enroll(sealed, {
-        card: { processorToken: card.vaultToken, brand: card.brand, last4: card.last4, expiryMonth: card.expiryMonth, expiryYear: card.expiryYear },
-      });
-      if (result.outcome === "enrolled") payers.push(seed);
-      else progress(`payer ${seed} not enrolled: ${result.outcome}${result.reason !== undefined ? ` (${result.reason})` : ""}`);
+      await region.enroll(seed, { sensorSeed: seed * 3 });
+      payers.push(seed);
     } catch (error) {
       progress(`payer ${seed} not enrolled: ${error instanceof Error ? error.message : String(error)}`);
     }
@@ -132,7 +91,7 @@ export const runCheckoutBench = async (values: CheckoutBenchValues) => {
   // 4. D lanes, all busy: each serves its shoppers back to back.
   const lanes = await Promise.all(
     Array.from({ length: devices }, async (_, i) => {
-      const { agent, extractor } = await device(`lane-${i + 1}`);
+      const { agent, extractor } = await region.device(`lane-${i + 1}`);
       const sensor = new SimulatedPalmSensor({ seed: 5_000 + i });
       return {
         lane: new CheckoutLane({
@@ -223,10 +182,7 @@ export const runCheckoutBench = async (values: CheckoutBenchValues) => {
     targetP99Ms: 300,
   };
   for (const l of lanes) l.lane.stop();
-  for (const a of agents) a.stop();
-  for (const e of extractors) await e.close();
-  await node.close();
-  await processor.close();
+  await region.close();
   rmSync(dataDir, { recursive: true, force: true });
   console.log(JSON.stringify(report));
   return report;

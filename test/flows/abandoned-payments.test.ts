@@ -41,7 +41,12 @@ const leaveInFlight = async (payer: number, idempotencyKey: string, amountMinor:
   const seal = () => captureSealedSignature(sensor, store.extractor, link.templatePublicKey);
   // Two failures: the authorization itself, then the saga's reversal by the same key.
   store.processor.faults.failAfterRecording = 2;
-  const answer = await link.authorize({ idempotencyKey, merchantId: "palmline-store", amount: { amountMinor, currency: "EUR" }, sealedSignature: await seal() });
+  const answer = await link.authorize({
+    idempotencyKey,
+    merchantId: "palmline-store",
+    amount: { amountMinor, currency: "EUR" },
+    sealedSignature: await seal(),
+  });
   expect(answer.outcome).toBe("failed");
   return { agent, seal };
 };
@@ -72,7 +77,12 @@ test("attempts the processor left hanging are settled after a restart: approved 
 
   // Within the window, the lane's own retry re-drives its attempt to approved (and it is kept).
   const link = await retried.agent.online();
-  const retry = await link.authorize({ idempotencyKey: "hanging-retried-1", merchantId: "palmline-store", amount: { amountMinor: 4_103, currency: "EUR" }, sealedSignature: await retried.seal() });
+  const retry = await link.authorize({
+    idempotencyKey: "hanging-retried-1",
+    merchantId: "palmline-store",
+    amount: { amountMinor: 4_103, currency: "EUR" },
+    sealedSignature: await retried.seal(),
+  });
   expect(retry.outcome).toBe("approved");
   // Nothing else is touched before the window ends.
   expect(authorizationsOf(4_101).map((a) => a.state)).toEqual(["authorized"]);

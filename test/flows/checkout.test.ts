@@ -19,7 +19,12 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(() => store?.close());
 
-const lane = async (name: string, merchantId = "palmline-store", merchantKind: "first-party" | "third-party" = "first-party", tap?: (m: WireMessage) => void) => {
+const lane = async (
+  name: string,
+  merchantId = "palmline-store",
+  merchantKind: "first-party" | "third-party" = "first-party",
+  tap?: (m: WireMessage) => void,
+) => {
   const { agent } = await store.device(name, { tap });
   const sensor = new SimulatedPalmSensor({ seed: name.length * 31 });
   const display = new SimulatedDisplay();

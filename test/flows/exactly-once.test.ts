@@ -37,7 +37,10 @@ const dataDir = tempDir("palmline-exactly-once-");
 const outputs: string[][] = [];
 
 const json = async (path: string, body?: unknown) => {
-  const response = await fetch(`${processor.url}${path}`, body === undefined ? {} : { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  const response = await fetch(
+    `${processor.url}${path}`,
+    body === undefined ? {} : { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) },
+  );
   return (await response.json()) as Record<string, unknown>;
 };
 
@@ -46,14 +49,21 @@ beforeAll(async () => {
   region = await startRegionProcess(dataDir, ["--processor", processor.url]);
   outputs.push(region.output);
   extractor = await SignatureExtractor.load();
-  agent = new DeviceAgent({ deviceName: "lane-crash", stateDir: tempDir("palmline-device-"), region: { url: region.url, identityPublicKey: region.identityPublicKey }, provisioningCode: issueProvisioningCode(dataDir) });
+  agent = new DeviceAgent({
+    deviceName: "lane-crash",
+    stateDir: tempDir("palmline-device-"),
+    region: { url: region.url, identityPublicKey: region.identityPublicKey },
+    provisioningCode: issueProvisioningCode(dataDir),
+  });
   const link = await agent.online();
   const sensor = new SimulatedPalmSensor({ seed: 7 });
   sensor.present(hand(701));
   const sealed = [];
   for (let i = 0; i < 4; i++) sealed.push(await captureSealedSignature(sensor, extractor, link.templatePublicKey));
   const card = await new CardVaultClient(processor.url).vault({ pan: TEST_PANS.visa, expiryMonth: 10, expiryYear: 2032 });
-  const enrolled = await link.enroll(sealed, { card: { processorToken: card.vaultToken, brand: card.brand, last4: card.last4, expiryMonth: card.expiryMonth, expiryYear: card.expiryYear } });
+  const enrolled = await link.enroll(sealed, {
+    card: { processorToken: card.vaultToken, brand: card.brand, last4: card.last4, expiryMonth: card.expiryMonth, expiryYear: card.expiryYear },
+  });
   expect(enrolled.outcome).toBe("enrolled");
 }, 120_000);
 
@@ -88,7 +98,9 @@ test(`a node killed mid-authorization charges exactly once after recovery (${ROU
     // The receipt shows on approval; the capture follows while it is on the display.
     const result = await lane.settled();
     expect(result.kind, result.text).toBe("approved");
-    const charges = ((await json("/v1/authorizations")).authorizations as { amountMinor: number; state: string }[]).filter((a) => a.amountMinor === amountMinor);
+    const charges = ((await json("/v1/authorizations")).authorizations as { amountMinor: number; state: string }[]).filter(
+      (a) => a.amountMinor === amountMinor,
+    );
     expect(charges).toHaveLength(1);
     expect(charges[0]!.state).toBe("captured");
     // The restarted node found the attempt in its ledger and re-drove it with the same key.

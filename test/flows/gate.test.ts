@@ -23,7 +23,11 @@ beforeAll(async () => {
 afterAll(() => store?.close());
 
 const grant = async (body: Record<string, unknown>) => {
-  const response = await fetch(`${store.node.httpUrl}/api/entitlements`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  const response = await fetch(`${store.node.httpUrl}/api/entitlements`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 };
 
@@ -39,7 +43,19 @@ const gate = async (name: string, venueId: string) => {
 
 test("a single-entry ticket opens the gate once, and is spent only by the passage", async () => {
   const now = Date.now();
-  expect((await grant({ identityId: ids.get(FAN), kind: "ticket", venueId: "stadium", label: "Cup final, block C", validFrom: now - HOUR, validUntil: now + HOUR, entries: 1 })).status).toBe(201);
+  expect(
+    (
+      await grant({
+        identityId: ids.get(FAN),
+        kind: "ticket",
+        venueId: "stadium",
+        label: "Cup final, block C",
+        validFrom: now - HOUR,
+        validUntil: now + HOUR,
+        entries: 1,
+      })
+    ).status,
+  ).toBe(201);
   const g = await gate("turnstile-1", "stadium");
   g.sensor.present(hand(FAN));
   const first = await g.lane.presentHand();
@@ -54,7 +70,15 @@ test("a single-entry ticket opens the gate once, and is spent only by the passag
 
 test("an expired ticket is refused with the reason", async () => {
   const now = Date.now();
-  await grant({ identityId: ids.get(LATE_FAN), kind: "ticket", venueId: "arena", label: "Yesterday's concert", validFrom: now - 48 * HOUR, validUntil: now - 24 * HOUR, entries: null });
+  await grant({
+    identityId: ids.get(LATE_FAN),
+    kind: "ticket",
+    venueId: "arena",
+    label: "Yesterday's concert",
+    validFrom: now - 48 * HOUR,
+    validUntil: now - 24 * HOUR,
+    entries: null,
+  });
   const g = await gate("arena-gate", "arena");
   g.sensor.present(hand(LATE_FAN));
   expect(await g.lane.presentHand()).toMatchObject({ kind: "denied", text: "Entry denied: ticket expired" });
@@ -66,8 +90,24 @@ test("a workplace badge opens inside its weekly schedule and not outside it", as
   const now = Date.now();
   const today = new Date(now).getUTCDay();
   const allDay = [{ day: today, fromMinute: 0, toMinute: 1440 }];
-  await grant({ identityId: ids.get(WORKER), kind: "badge", venueId: "office-berlin", label: "Staff", validFrom: now - HOUR, validUntil: now + 365 * 24 * HOUR, schedule: allDay });
-  await grant({ identityId: ids.get(WORKER), kind: "badge", venueId: "office-paris", label: "Visitor", validFrom: now - HOUR, validUntil: now + HOUR, schedule: [{ day: (today + 3) % 7, fromMinute: 0, toMinute: 1440 }] });
+  await grant({
+    identityId: ids.get(WORKER),
+    kind: "badge",
+    venueId: "office-berlin",
+    label: "Staff",
+    validFrom: now - HOUR,
+    validUntil: now + 365 * 24 * HOUR,
+    schedule: allDay,
+  });
+  await grant({
+    identityId: ids.get(WORKER),
+    kind: "badge",
+    venueId: "office-paris",
+    label: "Visitor",
+    validFrom: now - HOUR,
+    validUntil: now + HOUR,
+    schedule: [{ day: (today + 3) % 7, fromMinute: 0, toMinute: 1440 }],
+  });
   const berlin = await gate("berlin-door", "office-berlin");
   berlin.sensor.present(hand(WORKER));
   expect(await berlin.lane.presentHand()).toMatchObject({ kind: "open", text: "Welcome: Staff" });

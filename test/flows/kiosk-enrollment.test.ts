@@ -82,7 +82,6 @@ test("no waiting state waits forever: a kiosk left without a card gives up", asy
   rig.stop();
 });
 
-
 test("the card numbers typed at kiosks never reach the region's database files or logs", () => {
   const files = readdirSync(store.dataDir, { recursive: true, withFileTypes: true }).filter((f) => f.isFile());
   for (const f of files) {

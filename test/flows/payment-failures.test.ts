@@ -18,7 +18,8 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(() => store?.close());
 
-const faults = (body: Record<string, number>) => fetch(`${store.processor.url}/v1/faults`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+const faults = (body: Record<string, number>) =>
+  fetch(`${store.processor.url}/v1/faults`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
 const received = async () => Number(((await (await fetch(`${store.processor.url}/v1/stats`)).json()) as { received: number }).received);
 
 const payer = async (name: string) => {
@@ -33,7 +34,12 @@ test("a processor that does not answer in time: the saga reverses the authorizat
   const { link, seal } = await payer("lane-timeout");
   await faults({ latencyMs: 400 });
   const before = await received();
-  const answer = link.authorize({ idempotencyKey: "timeout-0001", merchantId: "palmline-store", amount: { amountMinor: 2_500, currency: "EUR" }, sealedSignature: await seal() });
+  const answer = link.authorize({
+    idempotencyKey: "timeout-0001",
+    merchantId: "palmline-store",
+    amount: { amountMinor: 2_500, currency: "EUR" },
+    sealedSignature: await seal(),
+  });
   while ((await received()) === before) await new Promise((r) => setTimeout(r, 5));
   await faults({ latencyMs: 0 });
   regionClock.advance(PROCESSOR_TIMEOUT_MS);
@@ -71,10 +77,20 @@ test("a processor down for the attempt and its reversal: the retry with the same
 
 test("a captured payment is refunded through the operator API, once", async () => {
   const { link, seal } = await payer("lane-refund");
-  const approved = await link.authorize({ idempotencyKey: "refund-0001", merchantId: "palmline-store", amount: { amountMinor: 4_200, currency: "EUR" }, sealedSignature: await seal() });
+  const approved = await link.authorize({
+    idempotencyKey: "refund-0001",
+    merchantId: "palmline-store",
+    amount: { amountMinor: 4_200, currency: "EUR" },
+    sealedSignature: await seal(),
+  });
   expect(approved.outcome).toBe("approved");
   expect((await link.settle({ authorizationId: approved.authorizationId!, action: "capture" })).outcome).toBe("captured");
-  const refund = () => fetch(`${store.node.httpUrl}/api/payments/${approved.authorizationId}/refund`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+  const refund = () =>
+    fetch(`${store.node.httpUrl}/api/payments/${approved.authorizationId}/refund`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "{}",
+    });
   expect((await refund()).status).toBe(200);
   expect((await refund()).status).toBe(409);
   expect(store.processor.authorizations.get(approved.authorizationId!)?.refundedMinor).toBe(4_200);
@@ -82,14 +98,24 @@ test("a captured payment is refunded through the operator API, once", async () =
 
 test("a voided authorization is released and cannot be captured afterwards", async () => {
   const { link, seal } = await payer("lane-void");
-  const approved = await link.authorize({ idempotencyKey: "void-0001", merchantId: "palmline-store", amount: { amountMinor: 5_300, currency: "EUR" }, sealedSignature: await seal() });
+  const approved = await link.authorize({
+    idempotencyKey: "void-0001",
+    merchantId: "palmline-store",
+    amount: { amountMinor: 5_300, currency: "EUR" },
+    sealedSignature: await seal(),
+  });
   expect((await link.settle({ authorizationId: approved.authorizationId!, action: "void" })).outcome).toBe("voided");
   expect((await link.settle({ authorizationId: approved.authorizationId!, action: "capture" })).outcome).toBe("failed");
 });
 
 test("a third-party merchant cannot send amounts through the region", async () => {
   const { link, seal } = await payer("lane-3p");
-  const answer = await link.authorize({ idempotencyKey: "thirdparty-1", merchantId: "m_elsewhere", amount: { amountMinor: 100, currency: "EUR" }, sealedSignature: await seal() });
+  const answer = await link.authorize({
+    idempotencyKey: "thirdparty-1",
+    merchantId: "m_elsewhere",
+    amount: { amountMinor: 100, currency: "EUR" },
+    sealedSignature: await seal(),
+  });
   expect(answer.outcome).toBe("failed");
   expect([...store.processor.authorizations.values()].some((a) => a.merchantId === "m_elsewhere")).toBe(false);
 });

@@ -55,7 +55,14 @@ const checkoutLane = async (name: string, merchantKind: "first-party" | "third-p
   const display = new SimulatedDisplay();
   const keypad = new SimulatedKeypad();
   const merchantId = merchantKind === "first-party" ? "palmline-store" : "m_partner_cafe";
-  return { lane: new CheckoutLane({ agent, sensor, extractor: store.extractor, display, keypad, merchantId, merchantKind }), sensor, display, keypad, sent, stateDir };
+  return {
+    lane: new CheckoutLane({ agent, sensor, extractor: store.extractor, display, keypad, merchantId, merchantKind }),
+    sensor,
+    display,
+    keypad,
+    sent,
+    stateDir,
+  };
 };
 
 const stepUpPrompt = describeFlowState("enteringDigits", undefined);
@@ -77,7 +84,9 @@ describe("checkout", () => {
     const authorizations = sent.filter((m) => m.type === "payment.authorize.request");
     expect(authorizations).toHaveLength(2);
     expect(authorizations[1]).toMatchObject({ stepUpToken: expect.any(String) });
-    const charges = (await store.charges()).filter((c) => authorizations.some((a) => a.type === "payment.authorize.request" && c.idempotencyKey.endsWith(a.idempotencyKey)));
+    const charges = (await store.charges()).filter((c) =>
+      authorizations.some((a) => a.type === "payment.authorize.request" && c.idempotencyKey.endsWith(a.idempotencyKey)),
+    );
     expect(charges.map((c) => c.state)).toEqual(["captured"]);
     // Neither the digits nor the token outlive the answer.
     expect(personalDataLeft([lane.actor], stateDir, ["0441", ALMA_PHONE])).toEqual([]);
@@ -130,7 +139,14 @@ describe("gate", () => {
     const keypad = new SimulatedKeypad();
     const display = new SimulatedDisplay();
     const relay = new SimulatedGateRelay();
-    return { lane: new GateLane({ agent, sensor, extractor: store.extractor, relay, display, keypad, venueId: "arena", gateId: name }), sensor, keypad, display, relay, clock };
+    return {
+      lane: new GateLane({ agent, sensor, extractor: store.extractor, relay, display, keypad, venueId: "arena", gateId: name }),
+      sensor,
+      keypad,
+      display,
+      relay,
+      clock,
+    };
   };
 
   beforeAll(async () => {
@@ -138,7 +154,15 @@ describe("gate", () => {
     const response = await fetch(`${store.node.httpUrl}/api/entitlements`, {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({ phone: ALMA_PHONE, kind: "ticket", venueId: "arena", label: "Concert, floor", validFrom: now - HOUR, validUntil: now + HOUR, entries: null }),
+      body: JSON.stringify({
+        phone: ALMA_PHONE,
+        kind: "ticket",
+        venueId: "arena",
+        label: "Concert, floor",
+        validFrom: now - HOUR,
+        validUntil: now + HOUR,
+        entries: null,
+      }),
     });
     expect(response.status).toBe(201);
   });

@@ -83,13 +83,13 @@ test("a static route wins over a wildcard, which takes the rest of its prefix", 
 });
 
 test("reads a JSON object body, and an empty body as {}", async () => {
-  const url = await serve(new HttpRouter({ notFound }).mount(routes().post("/echo", async (request) => json(200, await request.json()))));
+  const url = await serve(new HttpRouter({ notFound }).mount(routes().post("/echo", async (request) => json(200, await request.body()))));
   expect(await (await fetch(`${url}/echo`, { method: "POST", body: '{"a":1}' })).json()).toEqual({ a: 1 });
   expect(await (await fetch(`${url}/echo`, { method: "POST" })).json()).toEqual({});
 });
 
 test("a body that cannot be read fails with its typed failure, answered as the routes map it", async () => {
-  const url = await serve(new HttpRouter({ notFound }).mount(routes().post("/echo", async (request) => json(200, await request.json()))));
+  const url = await serve(new HttpRouter({ notFound }).mount(routes().post("/echo", async (request) => json(200, await request.body()))));
   const post = async (body: string) => {
     const response = await fetch(`${url}/echo`, { method: "POST", body });
     return { status: response.status, body: await response.json() };

@@ -24,7 +24,12 @@ afterEach(() => region?.close());
 
 let keys = 0;
 const authorize = async (lane: RegionLink) => {
-  const auth = await lane.authorize({ idempotencyKey: `checkout-${++keys}`, merchantId: STORE, amount: { amountMinor: 1_250, currency: "EUR" }, sealedSignature: await region.seal(lane, PALM, 10 + keys) });
+  const auth = await lane.authorize({
+    idempotencyKey: `checkout-${++keys}`,
+    merchantId: STORE,
+    amount: { amountMinor: 1_250, currency: "EUR" },
+    sealedSignature: await region.seal(lane, PALM, 10 + keys),
+  });
   expect(auth.outcome).toBe("approved");
   return auth.authorizationId!;
 };
@@ -108,7 +113,12 @@ test("a pending deletion completes when the payment saga reverses an authorizati
   const stats = async () => ((await (await fetch(`${region.processor.url}/v1/stats`)).json()) as { received: number }).received;
   const before = await stats();
   region.processor.faults.latencyMs = 300;
-  const answer = lane.authorize({ idempotencyKey: "slow-checkout", merchantId: STORE, amount: { amountMinor: 990, currency: "EUR" }, sealedSignature: await region.seal(lane, PALM, 50) });
+  const answer = lane.authorize({
+    idempotencyKey: "slow-checkout",
+    merchantId: STORE,
+    amount: { amountMinor: 990, currency: "EUR" },
+    sealedSignature: await region.seal(lane, PALM, 50),
+  });
   while ((await stats()) === before); // the attempt is at the processor, "authorizing" in the ledger
   expect(await requestDeletion()).toMatchObject({ outcome: "pending", openTransactions: 1 });
   region.processor.faults.latencyMs = 0;

@@ -35,14 +35,26 @@ const identified = async (palmSeed: number) => {
 
 const pays = async (palmSeed: number) => {
   const link = await region.link(`lane-${region.clock.now()}`);
-  const auth = await link.authorize({ idempotencyKey: `pay-${region.clock.now()}`, merchantId: STORE, amount: { amountMinor: 450, currency: "EUR" }, sealedSignature: await region.seal(link, palmSeed, 8) });
+  const auth = await link.authorize({
+    idempotencyKey: `pay-${region.clock.now()}`,
+    merchantId: STORE,
+    amount: { amountMinor: 450, currency: "EUR" },
+    sealedSignature: await region.seal(link, palmSeed, 8),
+  });
   expect(auth.outcome).toBe("approved");
   expect((await link.settle({ authorizationId: auth.authorizationId!, action: "capture" })).outcome).toBe("captured");
   link.close();
 };
 
 const entersGate = async (identityId: string, palmSeed: number) => {
-  const granted = await region.api("POST", "/api/entitlements", { kind: "ticket", identityId, venueId: "arena", label: "season", validUntil: START_MS + 5 * EXPIRY_MS, entries: null });
+  const granted = await region.api("POST", "/api/entitlements", {
+    kind: "ticket",
+    identityId,
+    venueId: "arena",
+    label: "season",
+    validUntil: START_MS + 5 * EXPIRY_MS,
+    entries: null,
+  });
   expect(granted.status).toBe(201);
   const link = await region.link(`gate-${region.clock.now()}`);
   const entry = await link.enterGate({ venueId: "arena", gateId: "north-1", sealedSignature: await region.seal(link, palmSeed, 9) });
@@ -144,7 +156,11 @@ test("the next expiry is two years after the earliest last use among live identi
 test("a region that was down past the deadline deletes the identity as soon as it starts", async () => {
   const identityId = await region.enroll(11, PHONE);
   await region.node.close();
-  const restarted = await startLifecycleRegion({ clock: new ManualClock(START_MS + EXPIRY_MS + 90 * DAY_MS), dataDir: region.dataDir, processor: region.processor });
+  const restarted = await startLifecycleRegion({
+    clock: new ManualClock(START_MS + EXPIRY_MS + 90 * DAY_MS),
+    dataDir: region.dataDir,
+    processor: region.processor,
+  });
   try {
     await restarted.node.expiry.settled();
     expect(restarted.row(identityId)?.deleted).not.toBeNull();

@@ -4,54 +4,30 @@
 // simulated SMS gateway, and devices over real WebSockets presenting synthetic palms.
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { DELETION_MESSAGES } from "../../cloud/lifecycle/deletion-acknowledgement.ts";
-import { startProcessorSimulator } from "../../cloud/payments/processor-simulator.ts";
-import { SimulatedSmsGateway } from "../../cloud/phone/phone-verifier.ts";
-import { startRegionNode, type RegionNodeSettings } from "../../cloud/region-node.ts";
-import { systemClock } from "../../core/clock.ts";
-import { createDeviceCredentials } from "../../edge/device-credentials.ts";
-import { RegionLink } from "../../edge/region-link.ts";
+import { startSimulatedRegion, type SimulatedRegionOptions } from "../../cli/simulated-region.ts";
+import { startProcessorSimulator, type ProcessorSimulator } from "../../cloud/payments/processor-simulator.ts";
+import type { RegionLink } from "../../edge/region-link.ts";
 import { sealSignature } from "../../protocol/index.ts";
-import { syntheticPalm, tempDir } from "../cloud/fixtures.ts";
+import { syntheticPalm } from "../cloud/fixtures.ts";
 import { waitUntil } from "../support/wait-until.ts";
 
 const STORE = "palmline-store";
 const PHONE = "+4915112349876";
 const PALM = 61;
 
-type Processor = Awaited<ReturnType<typeof startProcessorSimulator>>;
-
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-const startRegion = async (regionId: string, processor: Processor, extra: Partial<RegionNodeSettings>) => {
-  const sms = new SimulatedSmsGateway();
-  const logs: string[] = [];
-  const node = await startRegionNode({
-    regionId,
-    dataDir: tempDir(`palmline-${regionId}-`),
-    host: "127.0.0.1",
-    port: 0,
-    shardCount: 1,
-    clock: systemClock,
-    log: (line) => logs.push(line),
-    processorUrl: processor.url,
-    sms,
-    firstPartyMerchants: [STORE],
-    antiEntropyEveryMs: 600_000,
-    ...extra,
-  });
-  cleanups.push(() => node.close());
+const startRegion = async (regionId: string, processor: ProcessorSimulator, extra: SimulatedRegionOptions) => {
+  const region = await startSimulatedRegion({ regionId, processor, shardCount: 1, firstPartyMerchants: [STORE], antiEntropyEveryMs: 600_000, ...extra });
+  cleanups.push(() => region.close());
+  const { node, sms, logs } = region;
 
   let devices = 0;
   /** A provisioned device with a live session to this region. */
-  const device = async () => {
-    const credentials = await createDeviceCredentials({ regionUrl: node.url, pinnedRegionKey: node.identityPublicKey, deviceName: `${regionId}-${++devices}` });
-    const link = await RegionLink.connect({ credentials, provisioningCode: node.issueProvisioningCode() });
-    cleanups.push(() => link.close());
-    return link;
-  };
+  const device = () => region.link(`${regionId}-${++devices}`);
   let captures = 0;
   const palm = (link: RegionLink) => sealSignature(syntheticPalm(PALM)(++captures + 10), link.templatePublicKey);
 
@@ -64,7 +40,12 @@ const startRegion = async (regionId: string, processor: Processor, extra: Partia
 
   let keys = 0;
   const authorize = async (lane: RegionLink) =>
-    lane.authorize({ idempotencyKey: `${regionId}-checkout-${++keys}`, merchantId: STORE, amount: { amountMinor: 1_250, currency: "EUR" }, sealedSignature: await palm(lane) });
+    lane.authorize({
+      idempotencyKey: `${regionId}-checkout-${++keys}`,
+      merchantId: STORE,
+      amount: { amountMinor: 1_250, currency: "EUR" },
+      sealedSignature: await palm(lane),
+    });
 
   /** The person confirms deletion at a service point of this region. */
   const requestDeletion = async () => {
@@ -88,7 +69,7 @@ const startRegion = async (regionId: string, processor: Processor, extra: Partia
 
   const acknowledgements = () => sms.outbox.filter((m) => m.number === PHONE && m.text === DELETION_MESSAGES.requested);
 
-  return { node, sms, logs, device, palm, identify, authorize, requestDeletion, portalView, acknowledgements };
+  return { node, sms, logs, vaultCard: region.vaultCard, device, palm, identify, authorize, requestDeletion, portalView, acknowledgements };
 };
 
 type Region = Awaited<ReturnType<typeof startRegion>>;
@@ -106,9 +87,7 @@ beforeEach(async () => {
   a = await startRegion("a", processor, { federationKey, peers: [b.node.url] });
 
   const kiosk = await a.device();
-  const card = (await (
-    await fetch(`${processor.url}/v1/vault/cards`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ pan: "4242424242424242", expiryMonth: 12, expiryYear: 2035 }) })
-  ).json()) as { vaultToken: string; brand: string; last4: string; expiryMonth: number; expiryYear: number };
+  const card = await a.vaultCard("4242424242424242");
   await kiosk.verifyPhone(PHONE);
   const sealed = await Promise.all([0, 1, 2, 3].map((capture) => sealSignature(syntheticPalm(PALM)(capture), kiosk.templatePublicKey)));
   const enrolled = await kiosk.enroll(sealed, {

@@ -510,7 +510,7 @@ export const identityStorageConformance = (name: string, open: () => Promise<Sto
         ]);
       });
 
-      test("leastRecentlySeen leaves out identities seen after `atMostMs` (at it is in)", async () => {
+      test("leastRecentlySeen leaves out identities seen after `atMostMs` (one seen at it is in)", async () => {
         await seed();
         const due = await run(s.leastRecentlySeen({ regionId: HERE, own: true, atMostMs: 3_000, limit: 10 }));
         expect(due.map((d) => d.identityId)).toEqual(["own-old", "own-mid", "own-new"]);

@@ -6,10 +6,9 @@
 import { spawnSync } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
+import { PalmScanner } from "../../cli/palm-scanner.ts";
 import type { SignatureExtractor } from "../../edge/biometrics/signature-extractor.ts";
 import { DeviceAgent } from "../../edge/device-agent.ts";
-import { captureSealedSignature } from "../../edge/palm-capture.ts";
-import type { RegionLink } from "../../edge/region-link.ts";
 import { SimulatedPalmSensor } from "../../hardware/simulated-palm-sensor.ts";
 import { startPartitionProxy, type PartitionProxy } from "./partition-proxy.ts";
 import { cliEntry, issueProvisioningCode, repoRoot, startRegionProcess, type RegionProcess } from "./region-process.ts";
@@ -51,7 +50,10 @@ export interface RegionFederation {
 }
 
 /** Polls `probe` until it returns a value other than undefined; fails with `describe()` at the deadline. */
-export const waitFor = async <T>(probe: () => Promise<T | undefined> | T | undefined, options: { timeoutMs: number; intervalMs?: number; describe: () => string | Promise<string> }): Promise<T> => {
+export const waitFor = async <T>(
+  probe: () => Promise<T | undefined> | T | undefined,
+  options: { timeoutMs: number; intervalMs?: number; describe: () => string | Promise<string> },
+): Promise<T> => {
   const deadline = Date.now() + options.timeoutMs;
   for (;;) {
     const value = await probe();
@@ -187,7 +189,7 @@ export const startRegionFederation = async (options: {
       waitFor(
         async () => {
           const all = await statuses(o.names).catch(() => undefined);
-          return all !== undefined && all.every((s) => s.digest === all[0]!.digest) ? all : undefined;
+          return all?.every((s) => s.digest === all[0]!.digest) ? all : undefined;
         },
         { timeoutMs: o.timeoutMs ?? 30_000, describe: () => describe(o.names) },
       ),
@@ -217,58 +219,44 @@ export const startRegionFederation = async (options: {
 };
 
 /**
- * A scanner at one region of the federation: a real device agent (its own key, provisioned with a
- * one-time code from `palmline provision-code`, the region key pinned) over the secure WebSocket,
- * capturing simulated palms through the real ONNX extractor. It follows its region through a
- * kill -9 and restart (same port): the agent reconnects by itself.
+ * A scanner at one region of the federation: a bare palm scanner (cli/palm-scanner.ts) on a real
+ * device agent, provisioned with a one-time code from `palmline provision-code`, the region key
+ * pinned. It follows its region through a kill -9 and restart (same port): the agent reconnects by
+ * itself. Answers in the tests' terms: identity ids, and a failure thrown rather than taken for "nobody".
  */
 export class RegionScanner {
-  readonly #agent: DeviceAgent;
-  readonly #sensor: SimulatedPalmSensor;
-  readonly #extractor: SignatureExtractor;
+  readonly #scanner: PalmScanner;
 
   constructor(region: FederatedRegion, options: { name: string; stateDir: string; extractor: SignatureExtractor; sensorSeed: number }) {
-    this.#agent = new DeviceAgent({
+    const agent = new DeviceAgent({
       deviceName: options.name,
       stateDir: options.stateDir,
       region: { url: region.url, identityPublicKey: region.identityPublicKey },
       provisioningCode: issueProvisioningCode(region.dataDir),
     });
-    this.#sensor = new SimulatedPalmSensor({ seed: options.sensorSeed });
-    this.#extractor = options.extractor;
+    this.#scanner = new PalmScanner({ agent, sensor: new SimulatedPalmSensor({ seed: options.sensorSeed }), extractor: options.extractor });
   }
 
-  async #sealed(subjectSeed: number, captures: number): Promise<{ link: RegionLink; sealed: Uint8Array[] }> {
-    const link = await this.#agent.online();
-    this.#sensor.present({ subjectSeed, side: "right" });
-    const sealed: Uint8Array[] = [];
-    for (let i = 0; i < captures; i++) sealed.push(await captureSealedSignature(this.#sensor, this.#extractor, link.templatePublicKey));
-    this.#sensor.present(undefined);
-    return { link, sealed };
-  }
-
-  /** Enrolls a person's palm (four captures) and answers the new identity's id. */
+  /** Enrolls a person's palm and answers the new identity's id. */
   async enroll(subjectSeed: number): Promise<string> {
-    const { link, sealed } = await this.#sealed(subjectSeed, 4);
-    const result = await link.enroll(sealed);
-    if (result.outcome !== "enrolled" || result.identityId === undefined) throw new Error(`enrollment of palm ${subjectSeed} failed: ${result.outcome} ${result.reason ?? ""}`);
-    return result.identityId;
+    const outcome = await this.#scanner.enroll(subjectSeed);
+    if (outcome.kind !== "enrolled") throw new Error(`enrollment of palm ${subjectSeed} failed: ${outcome.kind === "failed" ? outcome.reason : outcome.kind}`);
+    return outcome.identityId;
   }
 
   /** One capture, identified by the region: the identity's id, or undefined when nobody matched. */
   async identify(subjectSeed: number): Promise<string | undefined> {
-    const { link, sealed } = await this.#sealed(subjectSeed, 1);
-    const result = await link.identify(sealed[0]!);
-    return result.outcome === "match" ? (result.identityId ?? undefined) : undefined;
+    const outcome = await this.#scanner.identify(subjectSeed);
+    if (outcome.kind === "failed") throw new Error(`identification of palm ${subjectSeed} failed: ${outcome.reason}`);
+    return outcome.kind === "identified" ? outcome.identityId : undefined;
   }
 
   /** A deletion request at this device: palm plus confirmation. */
-  async requestDeletion(subjectSeed: number): Promise<string> {
-    const { link, sealed } = await this.#sealed(subjectSeed, 1);
-    return (await link.requestDeletion(sealed[0]!)).outcome;
+  requestDeletion(subjectSeed: number): Promise<string> {
+    return this.#scanner.requestDeletion(subjectSeed);
   }
 
   stop(): void {
-    this.#agent.stop();
+    this.#scanner.stop();
   }
 }

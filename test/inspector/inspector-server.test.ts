@@ -1,0 +1,50 @@
+// The inspector's HTTP API over a real loopback socket, without a browser: what it answers a
+// developer's request it cannot act on.
+import { afterEach, expect, test } from "vitest";
+import { InspectionHub } from "../../inspector/inspection-hub.ts";
+import { startInspectorServer, type InspectorServer } from "../../inspector/inspector-server.ts";
+
+let server: InspectorServer | undefined;
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+
+const start = async () => {
+  server = await startInspectorServer({ hub: new InspectionHub(() => 0), title: "test" });
+  const url = server.url.replace(/\/$/, "");
+  return async (method: string, path: string, body?: string) => {
+    const response = await fetch(`${url}${path}`, { method, ...(body !== undefined ? { body } : {}) });
+    return { status: response.status, cache: response.headers.get("cache-control"), body: (await response.json()) as Record<string, unknown> };
+  };
+};
+
+test("serves the hub's state, never cached", async () => {
+  const call = await start();
+  expect(await call("GET", "/api/state")).toEqual({ status: 200, cache: "no-store", body: { title: "test", clock: null, actors: [] } });
+});
+
+test("an event needs a type and an actor that takes it", async () => {
+  const call = await start();
+  expect(await call("POST", "/api/actors/x%3A1/events", "{}")).toMatchObject({ status: 400, body: { error: "an event needs a string `type`" } });
+  expect(await call("POST", "/api/actors/x%3A1/events", '{"type":"GO"}')).toMatchObject({
+    status: 404,
+    body: { error: "no such actor, or it does not accept that event" },
+  });
+});
+
+test("says why it cannot read a request body", async () => {
+  const call = await start();
+  expect((await call("POST", "/api/actors/a/events", "{oops")).status).toBe(400);
+  expect(await call("POST", "/api/actors/a/events", "[]")).toMatchObject({ status: 400, body: { error: "body must be a JSON object" } });
+  expect(await call("POST", "/api/actors/a/events", JSON.stringify({ type: "x".repeat(17 * 1024) }))).toMatchObject({
+    status: 400,
+    body: { error: "request body too large" },
+  });
+});
+
+test("has no clock to drive without a simulated clock, and nothing at unknown paths", async () => {
+  const call = await start();
+  expect(await call("POST", "/api/clock/pause", "{}")).toEqual({ status: 404, cache: "no-store", body: { error: "not found" } });
+  expect(await call("GET", "/nowhere")).toEqual({ status: 404, cache: "no-store", body: { error: "not found" } });
+});
