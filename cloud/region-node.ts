@@ -15,7 +15,6 @@ import type { InspectionHub } from "../inspector/inspection-hub.ts";
 import { PalmIdentifier } from "./identification/palm-identifier.ts";
 import type { IdentificationPolicy } from "../core/identification-policy.ts";
 import type { RateLimit } from "../protocol/token-bucket.ts";
-import { Gauge } from "./metrics/metric-registry.ts";
 import { ExpirySweeper } from "./lifecycle/expiry-sweeper.ts";
 import { RegionMetrics } from "./metrics/region-metrics.ts";
 import { RegionReplication } from "./replication/region-replication.ts";
@@ -308,10 +307,7 @@ const RegionNodeServerLive = Layer.effect(
       (s) => Effect.promise(() => s.close()),
     );
     metrics.watch({ sessions: () => server.sessions.size, shardSizes: () => shards.shardSizes, enrolled: () => Effect.runSync(registry.liveCount()) });
-    // Probing, per device, for the operator (cloud/session/probe-guard.ts).
-    const perDevice = (counts: ReadonlyMap<string, number>) => () => [...counts].map(([device, value]) => ({ labels: { device }, value }));
-    metrics.registry.register(new Gauge("palmline_device_identification_failures", "No-matches, step-ups and refused phone digits per device since start.", perDevice(flows.probes.failures)));
-    metrics.registry.register(new Gauge("palmline_device_probe_refusals", "Requests refused because the device presented too many unrecognised palms, per device since start.", perDevice(flows.probes.refused)));
+    metrics.watchProbes(flows.probes); // probing, per device, for the operator (cloud/session/probe-guard.ts)
     // Payments a crash left "authorizing": their devices get a window to retry, then the rest are
     // re-driven by key and voided or declined (cloud/sagas/payment-desk.ts).
     yield* Effect.acquireRelease(

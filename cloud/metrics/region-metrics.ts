@@ -3,7 +3,7 @@
 // identities deleted by expiry, per device the failed identifications and probe refusals, and
 // replication: records applied from peers and each peer's lag. Each node has its own registry
 // (never prom-client's global one): several nodes run in one test process.
-import { Counter, Gauge, Histogram, Registry, type Metric } from "prom-client";
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import { HttpRoutes, json, text } from "../../http/http-router.ts";
 
 const LATENCY_BUCKETS_SECONDS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];
@@ -23,17 +23,9 @@ const scrapedGauge = <L extends string>(registry: Registry, name: string, help: 
     },
   });
 
-/** prom-client's registry. `register` is transitional: region-node.ts adds its per-device gauges
- *  through it (metric-registry.ts) until it calls watchProbes; remove both then. */
-class NodeMetricRegistry extends Registry {
-  register<M extends Metric>(metric: M): M {
-    this.registerMetric(metric);
-    return metric;
-  }
-}
 
 export class RegionMetrics {
-  readonly registry = new NodeMetricRegistry();
+  readonly registry = new Registry();
   readonly identifications = new Counter({
     name: "palmline_identifications_total",
     help: "Identifications decided by the region, by outcome.",

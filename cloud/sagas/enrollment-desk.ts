@@ -14,7 +14,7 @@ import type { Clock } from "../../core/clock.ts";
 import { wipePalmProbe, type PalmProbe } from "../../core/palm-template.ts";
 import { openSealedSignatures, type EnrollRequest, type EnrollResult, type TemplateKeyPair } from "../../protocol/index.ts";
 import type { PalmIdentifier } from "../identification/palm-identifier.ts";
-import type { ProcessorAdapter } from "../payments/processor-adapter.ts";
+import { ProcessorUnavailable, type ProcessorAdapter } from "../payments/processor-adapter.ts";
 import type { PhoneVerifier } from "../phone/phone-verifier.ts";
 import { Effect } from "effect";
 import type { IdentityRegistryShape } from "../identity/identity-registry.ts";
@@ -63,7 +63,7 @@ export class EnrollmentDesk {
           verifyPhone: fromPromise(async () => request.phone === undefined || phones.verify(request.phone.number, request.phone.verificationCode)),
           tokeniseCard: fromPromise(async ({ signal }) => {
             if (request.card === undefined) return undefined;
-            if (processor === undefined) throw new Error("no payment processor is configured");
+            if (processor === undefined) throw new ProcessorUnavailable({ reason: "none is configured for this region" });
             return processor.tokenizeCard(request.card.processorToken, signal);
           }),
           persist: fromPromise(async ({ input }) => {

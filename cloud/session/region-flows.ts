@@ -7,7 +7,7 @@ import type { TemplateKeyPair } from "../../protocol/index.ts";
 import { EntitlementBook } from "../entitlements/entitlement-book.ts";
 import type { PalmIdentifier } from "../identification/palm-identifier.ts";
 import { HttpProcessorAdapter } from "../payments/http-processor-adapter.ts";
-import type { ProcessorAdapter } from "../payments/processor-adapter.ts";
+import { ProcessorUnavailable, type ProcessorAdapter } from "../payments/processor-adapter.ts";
 import { PhoneVerifier, type SmsGateway } from "../phone/phone-verifier.ts";
 import type { IdentityProfileFields } from "../identity/identity-fields.ts";
 import type { IdentityRegistryShape } from "../identity/identity-registry.ts";
@@ -79,7 +79,7 @@ export const DEFAULT_FIRST_PARTY_MERCHANTS = ["palmline-store"] as const;
 
 const unconfiguredProcessor = (): ProcessorAdapter => {
   const refuse = async (): Promise<never> => {
-    throw new Error("no payment processor is configured for this region");
+    throw new ProcessorUnavailable({ reason: "none is configured for this region" });
   };
   return { tokenizeCard: refuse, authorize: refuse, capture: refuse, void: refuse, refund: refuse, issueMerchantCredential: refuse };
 };

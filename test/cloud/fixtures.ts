@@ -15,7 +15,7 @@ import { phoneHasher } from "../../cloud/identity/phone-hash.ts";
 import { followRegistry, type RegistryFollower } from "../../cloud/shards/registry-follower.ts";
 import type { ShardSet } from "../../cloud/shards/shard-set.ts";
 import { IdentityVault } from "../../cloud/storage/identity-vault.ts";
-import { sodiumReady } from "../../cloud/storage/sodium.ts";
+import { loadSodium } from "../../protocol/sodium.ts";
 import { DeviceDirectory } from "../../cloud/storage/sqlite/device-directory.ts";
 import { RegionDatabase, regionDatabaseLayer } from "../../cloud/storage/sqlite/region-database.ts";
 import { SqliteIdentityStorageLive } from "../../cloud/storage/sqlite/sqlite-identity-storage.ts";
@@ -97,7 +97,7 @@ export const TEST_STORAGE_KEY = new Uint8Array(32).fill(7);
  * stream (what a PalmIdentifier's `index` is), `close` ends the following and closes the database.
  */
 export const openTestRegistry = async (dataDir = tempDir(), now = () => 1_000, regionId = "test") => {
-  const sodium = await sodiumReady;
+  const sodium = await loadSodium();
   const layer = identityRegistryLayer({
     regionId,
     vault: new IdentityVault(sodium, TEST_STORAGE_KEY),

@@ -8,7 +8,7 @@ import { DatabaseSync } from "node:sqlite";
 import { expect, test } from "vitest";
 import { DATA_KEYS_FILE } from "../../cloud/storage/sqlite/data-key-file.ts";
 import { IdentityVault } from "../../cloud/storage/identity-vault.ts";
-import { sodiumReady } from "../../cloud/storage/sodium.ts";
+import { loadSodium } from "../../protocol/sodium.ts";
 import { decodePalmTemplate } from "../../core/palm-template.ts";
 import { syntheticTemplate, tempDir } from "../cloud/fixtures.ts";
 import { enroll, openReplicaRegion, run } from "../replication/replica-region.ts";
@@ -19,7 +19,7 @@ import { enroll, openReplicaRegion, run } from "../replication/replica-region.ts
  * unwrap it with the storage key, decrypt.
  */
 const recoverTemplate = async (copy: string, keyFile: string, storageKey: Uint8Array, identityId: string) => {
-  const vault = new IdentityVault(await sodiumReady, storageKey);
+  const vault = new IdentityVault(await loadSodium(), storageKey);
   const registry = new DatabaseSync(copy, { readOnly: true });
   const keys = new DatabaseSync(keyFile, { readOnly: true });
   try {

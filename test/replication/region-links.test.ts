@@ -12,7 +12,7 @@ import { phoneHasher } from "../../cloud/identity/phone-hash.ts";
 import { IdentityStorage } from "../../cloud/storage/identity-storage.ts";
 import { IdentityVault } from "../../cloud/storage/identity-vault.ts";
 import { loadOrCreateRegionKeyring } from "../../cloud/storage/region-keyring.ts";
-import { sodiumReady } from "../../cloud/storage/sodium.ts";
+import { loadSodium } from "../../protocol/sodium.ts";
 import { openRegistryDatabase } from "../../cloud/storage/sqlite/registry-database.ts";
 import { sqliteIdentityStorage } from "../../cloud/storage/sqlite/sqlite-identity-storage.ts";
 import { systemClock } from "../../core/clock.ts";
@@ -218,7 +218,7 @@ const enrollBehindTheFeed = async (node: Node, palmSeeds: readonly number[]) => 
   const registry = Effect.runSync(
     makeIdentityRegistry({
       regionId: node.regionId,
-      vault: new IdentityVault(await sodiumReady, keyring.storageKey),
+      vault: new IdentityVault(await loadSodium(), keyring.storageKey),
       hlc: new HybridLogicalClock(node.regionId, () => Date.now()),
       phoneHash: phoneHasher(keyring.storageKey),
     }).pipe(Effect.provideService(IdentityStorage, sqliteIdentityStorage(db))),

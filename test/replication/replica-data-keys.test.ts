@@ -7,7 +7,7 @@ import { DATA_KEYS_FILE } from "../../cloud/storage/sqlite/data-key-file.ts";
 import { openRegistryDatabase } from "../../cloud/storage/sqlite/registry-database.ts";
 import { sqliteIdentityStorage } from "../../cloud/storage/sqlite/sqlite-identity-storage.ts";
 import { IdentityVault } from "../../cloud/storage/identity-vault.ts";
-import { sodiumReady } from "../../cloud/storage/sodium.ts";
+import { loadSodium } from "../../protocol/sodium.ts";
 import { syntheticTemplate } from "../cloud/fixtures.ts";
 import { enroll, failure, id, openReplicaRegion, run } from "./replica-region.ts";
 
@@ -18,7 +18,7 @@ test("keys left by a crash (identity never written, or tombstoned) are swept at 
   const region = await openReplicaRegion("a");
   enroll(region, "id_live", syntheticTemplate(1));
   enroll(region, "id_deleted", syntheticTemplate(2));
-  const vault = new IdentityVault(await sodiumReady, region.storageKey);
+  const vault = new IdentityVault(await loadSodium(), region.storageKey);
   // Crash after the key's commit, before the identity's.
   run(sqliteIdentityStorage(region.db).storeWrappedKeys([{ identityId: "id_never_written", wrapped: vault.wrapDataKey("id_never_written", new Uint8Array(32).fill(1)) }], { onlyMissing: false }));
   // Crash after the tombstone's commit, before the key's destruction.

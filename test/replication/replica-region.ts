@@ -10,7 +10,7 @@ import { phoneHasher } from "../../cloud/identity/phone-hash.ts";
 import type { ReplicatedRecord } from "../../cloud/identity/replicated-record.ts";
 import { IdentityStorage } from "../../cloud/storage/identity-storage.ts";
 import { IdentityVault } from "../../cloud/storage/identity-vault.ts";
-import { sodiumReady } from "../../cloud/storage/sodium.ts";
+import { loadSodium } from "../../protocol/sodium.ts";
 import { openRegistryDatabase } from "../../cloud/storage/sqlite/registry-database.ts";
 import { sqliteIdentityStorage } from "../../cloud/storage/sqlite/sqlite-identity-storage.ts";
 import { tempDir } from "../cloud/fixtures.ts";
@@ -24,7 +24,7 @@ export const run = <A, E>(effect: Effect.Effect<A, E>): A => Effect.runSync(effe
 export const failure = <A, E>(effect: Effect.Effect<A, E>): E => Effect.runSync(Effect.flip(effect));
 
 export const openReplicaRegion = async (regionId: string, o: { dataDir?: string; clock?: ManualClock; storageKeyByte?: number } = {}) => {
-  const sodium = await sodiumReady;
+  const sodium = await loadSodium();
   const dataDir = o.dataDir ?? tempDir(`palmline-${regionId}-`);
   const clock = o.clock ?? new ManualClock(1_700_000_000_000);
   const db = openRegistryDatabase(dataDir, { sweepOrphanKeys: true });

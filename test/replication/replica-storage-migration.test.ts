@@ -5,14 +5,14 @@ import { join } from "node:path";
 import { mkdirSync, readFileSync } from "node:fs";
 import { expect, test } from "vitest";
 import { IdentityVault } from "../../cloud/storage/identity-vault.ts";
-import { sodiumReady } from "../../cloud/storage/sodium.ts";
+import { loadSodium } from "../../protocol/sodium.ts";
 import { encodePalmTemplate } from "../../core/palm-template.ts";
 import { syntheticTemplate, tempDir } from "../cloud/fixtures.ts";
 import { enroll, openReplicaRegion, run } from "./replica-region.ts";
 
 /** The schema of user_version 2, the tables this migration touches. */
 const writeVersion2 = async (dataDir: string, storageKey: Uint8Array) => {
-  const sodium = await sodiumReady;
+  const sodium = await loadSodium();
   const vault = new IdentityVault(sodium, storageKey);
   mkdirSync(dataDir, { recursive: true });
   const db = new DatabaseSync(join(dataDir, "registry.sqlite"));
