@@ -13,13 +13,13 @@ import {
   type RouteHandler,
   type RouteRequest,
 } from "../../http/http-router.ts";
+import { isPhoneNumber } from "../../protocol/index.ts";
 import type { PortalDirectory } from "./portal-directory.ts";
 import { portalPage } from "./portal-page.ts";
 import { PORTAL_SESSION_TTL_MS, type PortalSignIn } from "./portal-sign-in.ts";
 
 const COOKIE = "palmline_portal";
 const MAX_BODY_BYTES = 4 * 1024;
-const PHONE = /^\+[1-9][0-9]{7,14}$/;
 const CODE = /^[0-9]{6}$/;
 
 const cookieToken = (req: IncomingMessage): string | undefined =>
@@ -61,14 +61,14 @@ export const portalRoutes = (options: PortalRoutesOptions): HttpRoutes => {
   routes.get("/portal", page).get("/portal/", page);
   routes.post("/portal/api/code", async (request) => {
     const { phone } = await request.body();
-    if (typeof phone !== "string" || !PHONE.test(phone)) return json(400, { error: "enter the phone number in international form, e.g. +447700900123" });
+    if (typeof phone !== "string" || !isPhoneNumber(phone)) return json(400, { error: "enter the phone number in international form, e.g. +447700900123" });
     // The same answer whether or not the number is enrolled: the portal does not tell strangers who uses palmline.
     if (!(await signIn.requestCode(phone))) return json(429, { error: "too many codes asked for this number; try again in a few minutes" });
     return json(202, { sent: true });
   });
   routes.post("/portal/api/session", async (request) => {
     const { phone, code } = await request.body();
-    if (typeof phone !== "string" || !PHONE.test(phone) || typeof code !== "string" || !CODE.test(code)) {
+    if (typeof phone !== "string" || !isPhoneNumber(phone) || typeof code !== "string" || !CODE.test(code)) {
       return json(400, { error: "enter your phone number and the 6-digit code" });
     }
     const outcome = signIn.signIn(phone, code);

@@ -7,6 +7,7 @@
 // ends the flow and forgets everything it collected. The card goes to the processor's vault
 // from readingCard; the flow keeps only the vault token and what may be displayed.
 import { assign, fromPromise, setup } from "xstate";
+import { isPhoneNumber } from "../../protocol/index.ts";
 import type { VaultedCard } from "../payments/card-vault-client.ts";
 import { CAPTURE_TIMEOUT_MS, errorText, failedCapture, PALM_WAIT_MS, RESULT_SHOWN_MS, type FlowResult } from "./flow-result.ts";
 
@@ -98,7 +99,7 @@ export const enrollmentMachine = setup({
         src: "readKeypad",
         input: { prompt: "phone" },
         onDone: [
-          { guard: ({ event }) => /^\+[1-9][0-9]{6,14}$/.test(event.output), target: "sendingCode", actions: assign({ phone: ({ event }) => event.output }) },
+          { guard: ({ event }) => isPhoneNumber(event.output), target: "sendingCode", actions: assign({ phone: ({ event }) => event.output }) },
           { target: "showingResult", actions: assign({ result: { kind: "rejected", text: "That is not a phone number (+ and country code)" }, ...forget }) },
         ],
         onError: failed("Phone entry failed"),

@@ -3,7 +3,10 @@
 import { Schema } from "effect";
 import { Reason, RequestId } from "./wire-fields.ts";
 
-export const PhoneNumber = Schema.String.check(Schema.isPattern(/^\+[1-9][0-9]{6,14}$/));
+/** A phone number in international form (E.164): the one rule every surface that takes a number applies. */
+const E164 = /^\+[1-9][0-9]{6,14}$/;
+export const isPhoneNumber = (text: string): boolean => E164.test(text);
+export const PhoneNumber = Schema.String.check(Schema.isPattern(E164));
 
 export const PhoneVerifyRequest = Schema.Struct({
   type: Schema.Literal("phone.verify.request"),
