@@ -278,7 +278,7 @@ export const makeIdentityRegistry = (settings: IdentityRegistrySettings) =>
         // Crypto-shredding after the tombstone commits: a crash between leaves a key the next open sweeps.
         const gone = changes.filter((c) => c.after.tombstone !== undefined).map((c) => c.identityId);
         if (gone.length > 0) yield* storage.destroyKeys(gone);
-        const { latestSeq } = yield* storage.counts();
+        const latestSeq = yield* storage.latestSeq();
         const change: RegistryChange = { source, seq: latestSeq, changed: changes.map((c) => c.identityId as IdentityId), indexed, removed };
         yield* PubSub.publish(published, change);
         return change;
@@ -406,7 +406,13 @@ export const makeIdentityRegistry = (settings: IdentityRegistrySettings) =>
             Effect.tapError(() => storage.destroyKeys(keys.map((k) => k.identityId)).pipe(Effect.ignore)),
           );
         }),
-      recordSeen: (identityId, nowMs) => Effect.asVoid(storage.raiseLastSeen(identityId, nowMs)),
+      recordSeen: (identityId, nowMs) =>
+        Effect.gen(function* () {
+          // A rise is a change the feed carries (last-seen is a replicated max-register); no rise, no change.
+          if (!(yield* storage.raiseLastSeen(identityId, nowMs))) return;
+          const seq = yield* storage.latestSeq();
+          yield* PubSub.publish(published, { source: "local", seq, changed: [identityId as IdentityId], indexed: [], removed: [] });
+        }),
       isLive: (identityId) => Effect.map(storage.record(identityId), (r) => r !== undefined && r.tombstone === null),
       lifecycle: (identityId) =>
         Effect.map(storage.record(identityId), (r) => (r === undefined || r.tombstone !== null ? undefined : { enrolledAtMs: decodeHlc(r.created).wallMs, lastSeenMs: r.lastSeenMs })),
@@ -449,7 +455,7 @@ export const makeIdentityRegistry = (settings: IdentityRegistrySettings) =>
       tombstone: (identityId, nowMs) =>
         Effect.gen(function* () {
           const current = yield* currentRecord(identityId);
-          if (current === undefined) return { source: "local", seq: (yield* storage.counts()).latestSeq, changed: [], indexed: [], removed: [] } satisfies RegistryChange;
+          if (current === undefined) return { source: "local", seq: yield* storage.latestSeq(), changed: [], indexed: [], removed: [] } satisfies RegistryChange;
           const after = current.record.tombstone === undefined ? tombstoneRecord(current.record, hlc.now()) : current.record;
           return yield* commitRecords([{ identityId, origin: current.stored.originRegion, before: current.record, after }], "local", nowMs);
         }),
@@ -466,12 +472,12 @@ export const makeIdentityRegistry = (settings: IdentityRegistrySettings) =>
       revokeEntitlement: (entitlementId, nowMs) => storage.revokeEntitlement(entitlementId, nowMs),
       countEntry: (entitlementId) => storage.countEntry(entitlementId),
 
-      latestSeq: () => Effect.map(storage.counts(), (c) => c.latestSeq),
+      latestSeq: () => storage.latestSeq(),
       changesSince: (afterSeq, limits = {}) =>
         Effect.gen(function* () {
           const maxRecords = limits.maxRecords ?? Number.POSITIVE_INFINITY;
           const maxBytes = limits.maxBytes ?? Number.POSITIVE_INFINITY;
-          const { latestSeq } = yield* storage.counts();
+          const latestSeq = yield* storage.latestSeq();
           const records: ChangedRecord[] = [];
           let bytes = 0;
           let upToSeq = afterSeq;
@@ -536,7 +542,7 @@ export const makeIdentityRegistry = (settings: IdentityRegistrySettings) =>
             const stored = yield* storage.record(identityId);
             if (stored !== undefined) adopted.set(identityId, stored.changeSeq);
           }
-          return { changed: changes.length, seq: (yield* storage.counts()).latestSeq, adopted };
+          return { changed: changes.length, seq: yield* storage.latestSeq(), adopted };
         }),
       digest: () => Effect.map(refreshDigests, (d) => d.whole()),
       bucketDigests: () => Effect.map(refreshDigests, (d) => d.buckets()),

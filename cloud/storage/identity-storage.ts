@@ -133,7 +133,10 @@ export interface IdentityStorageShape {
    * waiting for the disk (a lost raise only delays an expiry). True when it rose.
    */
   readonly raiseLastSeen: (identityId: string, atMs: number) => Op<boolean>;
+  /** Counts (live ones by a scan: for status and metrics, not for every request). */
   readonly counts: () => Op<RegistryCounts>;
+  /** The last change number given out (0 before any change); cheap, read on every feed step. */
+  readonly latestSeq: () => Op<number>;
   readonly liveIdentityIds: () => Op<string[]>;
   /** Every identity id, tombstones included, sorted. */
   readonly allIdentityIds: () => Op<string[]>;

@@ -200,6 +200,7 @@ export const identityStorageConformance = (name: string, open: () => Promise<Sto
         expect(second).toBeGreaterThan(first);
         expect(third).toBeGreaterThan(second);
         expect((await run(s.counts())).latestSeq).toBe(third);
+        expect(await run(s.latestSeq())).toBe(third);
       });
 
       test("a change to a field alone moves the identity in the feed", async () => {

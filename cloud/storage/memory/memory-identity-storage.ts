@@ -226,6 +226,8 @@ export const memoryIdentityStorage = (): IdentityStorageShape => {
         return { live: liveCount, tombstones: identities.size - liveCount, watermark: lastRowId, latestSeq };
       }),
 
+    latestSeq: () => Effect.sync(() => latestSeq),
+
     liveIdentityIds: () => Effect.sync(() => [...identities.values()].filter((r) => r.tombstone === null).map((r) => r.identityId)),
 
     allIdentityIds: () => Effect.sync(() => [...identities.keys()].sort()),

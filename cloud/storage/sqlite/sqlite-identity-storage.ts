@@ -169,6 +169,7 @@ export const sqliteIdentityStorage = (db: DatabaseSync): IdentityStorageShape =>
         const latest = statement("SELECT seq FROM change_counter").get() as { seq: number } | undefined;
         return { live, tombstones, watermark: top?.seq ?? 0, latestSeq: latest?.seq ?? 0 };
       }),
+    latestSeq: () => run("latestSeq", () => (statement("SELECT seq FROM change_counter").get() as { seq: number } | undefined)?.seq ?? 0),
     liveIdentityIds: () => run("liveIdentityIds", () => (statement("SELECT identity_id AS id FROM identities WHERE deleted_hlc IS NULL").all() as { id: string }[]).map((r) => r.id)),
     allIdentityIds: () => run("allIdentityIds", () => (statement("SELECT identity_id AS id FROM identities ORDER BY identity_id").all() as { id: string }[]).map((r) => r.id)),
     liveFieldOf: (field, identityIds) =>
