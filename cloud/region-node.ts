@@ -197,20 +197,8 @@ const RegionReplicationLive = Layer.effect(
     const { keyring, registry } = yield* RegionStorage;
     const { metrics, index } = yield* RegionIndex;
     const flows = yield* RegionFlowsService;
-    // Records merged from peers are counted, and may carry another region's open payments
-    // dropping to 0: a deletion requested here and waiting for them may complete now.
+    // Subscribed before anything can commit, so no change is missed.
     const subscription = yield* registry.subscribeChanges;
-    yield* Effect.forkScoped(
-      Effect.forever(
-        Effect.flatMap(PubSub.take(subscription), (change: RegistryChange) =>
-          Effect.promise(async () => {
-            if (change.source !== "peer") return;
-            metrics.recordReplicated(change.changed.length);
-            await flows.deletions.settlePending().catch((error: unknown) => config.log(`pending deletions not settled: ${error instanceof Error ? error.message : String(error)}`));
-          }),
-        ),
-      ),
-    );
     const replication = yield* Effect.acquireRelease(
       Effect.sync(() => {
         const service = new RegionReplication({
@@ -232,6 +220,20 @@ const RegionReplicationLive = Layer.effect(
           await service.stop();
           await flows.deletions.idle(); // a deletion an applied batch started finishes before the index closes
         }),
+    );
+    // Every change goes out to the peers; records merged from peers are counted, and may carry
+    // another region's open payments dropping to 0: a deletion requested here and waiting for
+    // them may complete now.
+    yield* Effect.forkScoped(
+      Effect.forever(
+        Effect.map(PubSub.take(subscription), (change: RegistryChange) => {
+          // Merged records go on too: to the other peers, and back where the merge added to them.
+          replication.registryChanged();
+          if (change.source === "local") return;
+          metrics.recordReplicated(change.changed.length);
+          flows.deletions.settlePending().catch((error: unknown) => config.log(`pending deletions not settled: ${error instanceof Error ? error.message : String(error)}`));
+        }),
+      ),
     );
     metrics.watchReplication(() => replication.lagSeconds());
     return replication;

@@ -40,7 +40,7 @@ export interface Enrollment {
 export interface MergeOutcome {
   /** Records whose stored state changed. */
   readonly changed: number;
-  /** The registry's latest change number after the merge (what the index must reach). */
+  /** The merge's change number (what the index must reach); 0 when it changed nothing. */
   readonly seq: number;
   /**
    * Identities whose record here is now exactly the one received, with the change number it has
@@ -455,8 +455,15 @@ export const makeIdentityRegistry = (settings: IdentityRegistrySettings) =>
       tombstone: (identityId, nowMs) =>
         Effect.gen(function* () {
           const current = yield* currentRecord(identityId);
-          if (current === undefined) return { source: "local", seq: yield* storage.latestSeq(), changed: [], indexed: [], removed: [] } satisfies RegistryChange;
-          const after = current.record.tombstone === undefined ? tombstoneRecord(current.record, hlc.now()) : current.record;
+          // Nothing to commit for an identity unknown or already tombstoned; change number 0 waits for nothing.
+          const none: RegistryChange = { source: "local", seq: 0, changed: [], indexed: [], removed: [] };
+          if (current === undefined) return none;
+          if (current.record.tombstone !== undefined) {
+            // Only a deletion request still open is closed.
+            yield* storage.commit([{ identityId, identity: { originRegion: current.stored.originRegion, created: current.stored.created, lastSeenMs: current.stored.lastSeenMs, tombstone: current.stored.tombstone }, fields: [], dropFields: true, deletionCompleted: { atMs: nowMs, record: true } }]);
+            return none;
+          }
+          const after = tombstoneRecord(current.record, hlc.now());
           return yield* commitRecords([{ identityId, origin: current.stored.originRegion, before: current.record, after }], "local", nowMs);
         }),
       leastRecentlySeen: ({ own, atMostMs, limit }) => storage.leastRecentlySeen({ regionId, own, atMostMs, limit }),
@@ -534,15 +541,16 @@ export const makeIdentityRegistry = (settings: IdentityRegistrySettings) =>
           }
           // Missing keys first (re-wrapped with this region's storage key), then the records, then the tombstones' keys destroyed.
           yield* storage.storeWrappedKeys(newKeys, { onlyMissing: true });
-          if (changes.length > 0) {
-            yield* commitRecords(changes, "peer", 0).pipe(Effect.tapError(() => storage.destroyKeys(newKeys.map((k) => k.identityId)).pipe(Effect.ignore)));
-          }
+          const committed =
+            changes.length === 0
+              ? undefined
+              : yield* commitRecords(changes, "peer", 0).pipe(Effect.tapError(() => storage.destroyKeys(newKeys.map((k) => k.identityId)).pipe(Effect.ignore)));
           const adopted = new Map<string, number>();
           for (const identityId of adoptedIds) {
             const stored = yield* storage.record(identityId);
             if (stored !== undefined) adopted.set(identityId, stored.changeSeq);
           }
-          return { changed: changes.length, seq: yield* storage.latestSeq(), adopted };
+          return { changed: changes.length, seq: committed?.seq ?? 0, adopted };
         }),
       digest: () => Effect.map(refreshDigests, (d) => d.whole()),
       bucketDigests: () => Effect.map(refreshDigests, (d) => d.buckets()),

@@ -1,6 +1,6 @@
 // The region's replication service: every link with a peer region (dialled from --peer, or
-// accepted on /replication), at most one per peer region, fed from one poll of the registry's
-// change feed, plus the periodic chores: anti-entropy rounds on every link and pruning of the
+// accepted on /replication), at most one per peer region, fed whenever the registry publishes a
+// change (registryChanged, from the registry's change stream), plus the periodic chores: anti-entropy rounds on every link and pruning of the
 // tombstones every pinned peer has acknowledged. It also answers for status and metrics.
 import { Effect } from "effect";
 import type { Clock, TimerHandle } from "../../core/clock.ts";
@@ -9,8 +9,6 @@ import { PeerDialer, type DialerState } from "./peer-dialer.ts";
 import { PeerLink, type PeerLinkOptions } from "./peer-link.ts";
 import type { IdentityRegistryShape } from "../identity/identity-registry.ts";
 
-/** How often the change feed is polled for local changes to stream. */
-export const FEED_POLL_MS = 50;
 export const DEFAULT_ANTI_ENTROPY_EVERY_MS = 30_000;
 /** Feed observations kept for lag; past this they are thinned (lag may then read a little low). */
 const MAX_OBSERVATIONS = 10_000;
@@ -58,7 +56,8 @@ export class RegionReplication {
   /** Every link, registered or not yet, so stop() can close them all. */
   readonly #allLinks = new Set<PeerLink>();
   readonly #dialers: PeerDialer[] = [];
-  #pollTimer: TimerHandle | undefined;
+  /** A pump is scheduled for the end of this turn: changes committed in one turn go out together. */
+  #pumpQueued = false;
   #choreTimer: TimerHandle | undefined;
   #observations: { seq: number; atMs: number }[] = [];
   #stopped = false;
@@ -92,7 +91,6 @@ export class RegionReplication {
       this.#dialers.push(dialer);
       dialer.start();
     }
-    this.#schedulePoll();
     this.#scheduleChores();
   }
 
@@ -134,7 +132,6 @@ export class RegionReplication {
 
   async stop(): Promise<void> {
     this.#stopped = true;
-    if (this.#pollTimer !== undefined) this.#o.clock.clearTimeout(this.#pollTimer);
     if (this.#choreTimer !== undefined) this.#o.clock.clearTimeout(this.#choreTimer);
     for (const dialer of this.#dialers) dialer.stop();
     const links = [...this.#allLinks];
@@ -194,18 +191,20 @@ export class RegionReplication {
     return true;
   }
 
-  #schedulePoll(): void {
-    if (this.#stopped) return;
-    this.#pollTimer = this.#o.clock.setTimeout(() => {
-      this.#pollTimer = undefined;
+  /** The registry committed a change: the links send it (and whatever else is new) to their peers. */
+  registryChanged(): void {
+    if (this.#stopped || !this.federated || this.#pumpQueued) return;
+    this.#pumpQueued = true;
+    queueMicrotask(() => {
+      this.#pumpQueued = false;
+      if (this.#stopped) return;
       try {
         this.#observe();
         for (const link of this.#links.values()) link.pump();
       } catch (error) {
-        this.#o.log(`replication: feed poll failed: ${error instanceof Error ? error.message : String(error)}`);
+        this.#o.log(`replication: feed not sent: ${error instanceof Error ? error.message : String(error)}`);
       }
-      this.#schedulePoll();
-    }, FEED_POLL_MS);
+    });
   }
 
   #scheduleChores(): void {
@@ -213,6 +212,9 @@ export class RegionReplication {
     this.#choreTimer = this.#o.clock.setTimeout(() => {
       this.#choreTimer = undefined;
       try {
+        // Also what a writer outside this node's registry committed (an operator's tool): the
+        // change stream only carries this node's own commits.
+        this.registryChanged();
         this.antiEntropyNow();
         const pruned = this.pruneNow();
         if (pruned > 0) this.#o.log(`replication: pruned ${pruned} tombstone(s) every peer has`);

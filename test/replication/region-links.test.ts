@@ -227,6 +227,8 @@ const enrollBehindTheFeed = async (node: Node, palmSeeds: readonly number[]) => 
   Effect.runSync(registry.enroll(entries, Date.now()));
   const hide = db.prepare("UPDATE identities SET change_seq = 0 WHERE identity_id = ?");
   for (const { identityId } of entries) hide.run(identityId);
+  // Written outside the node's registry, so its change stream never carried it: tell the feed.
+  node.replication.registryChanged();
   return entries.map((e) => e.identityId);
 };
 
