@@ -3,7 +3,7 @@
 // classes; this file only says what depends on what.
 //
 //   RegionNodeConfig -> RegionStorage (SQLite database, identity registry, keys) -> RegionIndex (FAISS shards following the registry)
-//                                                              -> RegionFlows (sagas, processor)
+//                                                              -> RegionServices (sagas, processor)
 //                                                              -> RegionReplication (peer links; settles deletions)
 //                                                              -> RegionNode (WebSocket + HTTP)
 import { Context, Effect, Layer, ManagedRuntime, PubSub } from "effect";
@@ -30,7 +30,7 @@ import { PhoneVerifier, type SmsGateway } from "./phone/phone-verifier.ts";
 import { RegionPortalDirectory } from "./portal/region-portal-directory.ts";
 import { portalRoutes } from "./portal/portal-routes.ts";
 import { PortalSignIn } from "./portal/portal-sign-in.ts";
-import { createRegionFlows, type RegionFlows } from "./session/region-flows.ts";
+import { createRegionServices, type RegionServices } from "./session/region-services.ts";
 import { startRegionServer, type RegionServer } from "./server/region-server.ts";
 import { openRegionShards } from "./shards/region-shards.ts";
 import type { ShardSet } from "./shards/shard-set.ts";
@@ -104,7 +104,7 @@ export interface RegionNodeHandle {
   /** Marks the device revoked and closes its live sessions immediately. */
   readonly revokeDevice: (deviceId: DeviceId) => boolean;
   readonly server: RegionServer;
-  readonly flows: RegionFlows;
+  readonly flows: RegionServices;
   /** Links with peer regions, their status and on-demand anti-entropy. */
   readonly replication: RegionReplication;
   /** Deletes identities unused for two years, at the deadlines the registry holds. */
@@ -196,7 +196,7 @@ const RegionReplicationLive = Layer.effect(
     const config = yield* RegionNodeConfig;
     const { keyring, registry } = yield* RegionStorage;
     const { metrics, index } = yield* RegionIndex;
-    const flows = yield* RegionFlowsService;
+    const flows = yield* RegionServicesTag;
     // Subscribed before anything can commit, so no change is missed.
     const subscription = yield* registry.subscribeChanges;
     const replication = yield* Effect.acquireRelease(
@@ -240,16 +240,16 @@ const RegionReplicationLive = Layer.effect(
   }),
 );
 
-export class RegionFlowsService extends Context.Service<RegionFlowsService, RegionFlows>()("palmline/RegionFlows") {}
+export class RegionServicesTag extends Context.Service<RegionServicesTag, RegionServices>()("palmline/RegionServices") {}
 
 // Enrollment, payment, gate and deletion sagas over the same registry and index as identification.
-const RegionFlowsLive = Layer.effect(
-  RegionFlowsService,
+const RegionServicesLive = Layer.effect(
+  RegionServicesTag,
   Effect.gen(function* () {
     const config = yield* RegionNodeConfig;
     const { keyring, registry, ledgerDatabase } = yield* RegionStorage;
     const { identifier, index } = yield* RegionIndex;
-    return createRegionFlows({
+    return createRegionServices({
       registry,
       ledger: ledgerDatabase,
       identifier,
@@ -272,7 +272,7 @@ const RegionNodeServerLive = Layer.effect(
     const config = yield* RegionNodeConfig;
     const { keyring, registry, devices } = yield* RegionStorage;
     const { shards, identifier, metrics } = yield* RegionIndex;
-    const flows = yield* RegionFlowsService;
+    const flows = yield* RegionServicesTag;
     const replication = yield* RegionReplicationService;
     const portalSignIn = new PortalSignIn({
       verifier: new PhoneVerifier(flows.sms, config.clock),
@@ -311,7 +311,7 @@ const RegionNodeServerLive = Layer.effect(
     metrics.watch({ sessions: () => server.sessions.size, shardSizes: () => shards.shardSizes, enrolled: () => Effect.runSync(registry.liveCount()) });
     metrics.watchProbes(flows.probes); // probing, per device, for the operator (cloud/session/probe-guard.ts)
     // Payments a crash left "authorizing": their devices get a window to retry, then the rest are
-    // re-driven by key and voided or declined (cloud/sagas/payment-desk.ts).
+    // re-driven by key and voided or declined (cloud/sagas/payments.ts).
     yield* Effect.acquireRelease(
       Effect.sync(() => flows.payments.sweepAbandoned()),
       (cancel) => Effect.sync(cancel),
@@ -355,7 +355,7 @@ const RegionNodeServerLive = Layer.effect(
 export const regionNodeLayer = (settings: RegionNodeSettings) =>
   RegionNodeServerLive.pipe(
     Layer.provideMerge(RegionReplicationLive),
-    Layer.provideMerge(RegionFlowsLive),
+    Layer.provideMerge(RegionServicesLive),
     Layer.provideMerge(RegionIndexLive),
     Layer.provideMerge(regionStorageLayer(settings)),
     Layer.provide(Layer.succeed(RegionNodeConfig, settings)),

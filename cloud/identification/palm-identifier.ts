@@ -9,7 +9,7 @@
 // Enrollment: the captures that agree form the enrollment and their medoid's template is stored
 // (core/palm-enrollment.ts); the same policy decides whether it is already enrolled: clearly the
 // same palm is refused, clearly nobody is enrolled, and between, the caller's `sameAs` (the
-// newcomer's phone against the candidates', cloud/sagas/enrollment-desk.ts) decides.
+// newcomer's phone against the candidates', cloud/sagas/kiosk-enrollments.ts) decides.
 // Enrollments run one at a time, so two kiosks enrolling the same palm at once cannot both pass
 // the duplicate check. The duplicate check is not an identification: it neither counts in the
 // identification metrics nor marks anyone as seen.

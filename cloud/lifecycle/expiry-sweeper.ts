@@ -2,10 +2,10 @@
 // survive a restart: the registry's earliest last-seen among live identities says when the next
 // expiry is due, one clock timer waits for it, and each firing reads the registry again (last-seen
 // may have risen since, through use here or in another region), deletes what is due in bounded
-// batches through the deletion desk, and schedules the next deadline. It also sweeps at start,
+// batches through Deletions, and schedules the next deadline. It also sweeps at start,
 // so a node that was down for months expires what fell due meanwhile.
 //
-// Identities with a pending deletion are left to the deletion desk: they are deleted when their
+// Identities with a pending deletion are left to Deletions: they are deleted when their
 // open payments settle, so they neither count for the next deadline nor get swept again.
 //
 // Every region sweeps every identity (one must vanish even if the region that enrolled it is
@@ -16,7 +16,7 @@ import { Effect } from "effect";
 import type { Clock, TimerHandle } from "../../core/clock.ts";
 import { expiresAt, expiryCutoff } from "../../core/identity-expiry.ts";
 import type { IdentityRegistryShape } from "../identity/identity-registry.ts";
-import type { DeletionDesk } from "../sagas/deletion-desk.ts";
+import type { Deletions } from "../sagas/deletions.ts";
 
 /** Identities deleted per batch; between batches the node serves everything else. */
 export const EXPIRY_BATCH = 256;
@@ -35,7 +35,7 @@ export const FOREIGN_EXPIRY_GRACE_MS = 7 * 24 * 60 * 60 * 1000;
 export interface ExpirySweeperOptions {
   /** The registry: its least recently seen identities (own, and enrolled elsewhere) say what is due. */
   readonly registry: Pick<IdentityRegistryShape, "regionId" | "leastRecentlySeen">;
-  readonly deletions: DeletionDesk;
+  readonly deletions: Deletions;
   readonly clock: Clock;
   readonly log: (line: string) => void;
   /** Told how many identities each batch deleted (the expiry counter). */

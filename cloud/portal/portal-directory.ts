@@ -1,5 +1,5 @@
 // What the privacy portal may read and do for a signed-in person. The node implements it over the
-// registry, the payment ledger, the entitlement book and the deletion desk; the portal never sees
+// registry, the payment ledger, the entitlement book and Deletions; the portal never sees
 // a card number (only brand and last four) nor anything biometric.
 export interface PortalCard {
   readonly brand: string;

@@ -3,13 +3,13 @@
 // delete everything). Reads decrypt with the person's own data key and return no card number,
 // no token and nothing biometric.
 import { Effect } from "effect";
-import type { RegionFlows } from "../session/region-flows.ts";
+import type { RegionServices } from "../session/region-services.ts";
 import type { PersonView, PortalDeletionOutcome, PortalDirectory } from "./portal-directory.ts";
 
 export class RegionPortalDirectory implements PortalDirectory {
-  readonly #flows: RegionFlows;
+  readonly #flows: RegionServices;
 
-  constructor(flows: RegionFlows) {
+  constructor(flows: RegionServices) {
     this.#flows = flows;
   }
 

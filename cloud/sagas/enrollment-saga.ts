@@ -8,7 +8,7 @@
 // The PAN never comes here: the kiosk put the card in the processor's vault and sends the vault
 // token, which the processor exchanges for a reusable card-on-file token. Persist writes the
 // template with card, phone and loyalty card in one registry commit, then waits for the index.
-// Persisting keeps its own deadline (the desk's): an enrollment still queued when it passes is
+// Persisting keeps its own deadline (the caller's, cloud/sagas/kiosk-enrollments.ts): an enrollment still queued when it passes is
 // withdrawn, one already committing completes, so the answer never says "rejected" for a palm
 // that was enrolled.
 import { assign, fromPromise, setup } from "xstate";

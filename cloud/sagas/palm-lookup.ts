@@ -9,7 +9,7 @@ import type { PalmIdentifier } from "../identification/palm-identifier.ts";
 import { Effect } from "effect";
 import type { IdentityRegistryShape } from "../identity/identity-registry.ts";
 import type { IdentifiedPayer } from "./payment-saga.ts";
-import type { StepUpDesk, StepUpPurpose } from "./step-up-desk.ts";
+import type { StepUpChallenges, StepUpPurpose } from "./step-up-challenges.ts";
 
 export type LookupOutcome =
   | { readonly kind: "identified"; readonly payer: IdentifiedPayer }
@@ -25,7 +25,7 @@ export interface LookupRequest {
 export type PalmLookup = (sealedSignature: Uint8Array, request?: LookupRequest) => Promise<LookupOutcome>;
 
 export const palmLookup =
-  (deps: { identifier: PalmIdentifier; registry: IdentityRegistryShape; templateKeys: TemplateKeyPair; stepUps?: StepUpDesk }): PalmLookup =>
+  (deps: { identifier: PalmIdentifier; registry: IdentityRegistryShape; templateKeys: TemplateKeyPair; stepUps?: StepUpChallenges }): PalmLookup =>
   async (sealed, request) => {
     const payer = async (identityId: string): Promise<LookupOutcome> => {
       const profile = await Effect.runPromise(deps.registry.readProfile(identityId));

@@ -13,7 +13,7 @@
 // Third-party checkouts branch to issuingCredential after identification instead: the region
 // asks the processor for a single-use credential bound to the merchant and never learns the
 // amount. Every waiting state has a deadline on the injected clock. The ledger write that makes
-// this exactly-once happens in the steps the desk provides (see payment-desk.ts).
+// this exactly-once happens in the steps Payments provides (see payments.ts).
 import { assign, fromPromise, setup } from "xstate";
 import type { CardReference } from "../identity/identity-fields.ts";
 import type { LookupOutcome } from "./palm-lookup.ts";

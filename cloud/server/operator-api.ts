@@ -15,7 +15,7 @@ import {
 } from "../../http/http-router.ts";
 import type { WeeklyWindow } from "../entitlements/entitlement-book.ts";
 import type { ReplicationStatus } from "../replication/region-replication.ts";
-import type { RegionFlows } from "../session/region-flows.ts";
+import type { RegionServices } from "../session/region-services.ts";
 
 const MAX_BODY_BYTES = 64 * 1024;
 
@@ -28,7 +28,7 @@ const isWindow = (w: unknown): w is WeeklyWindow =>
 
 /** The operator API's routes, mounted by the region server. */
 export const operatorApi = (
-  flows: RegionFlows,
+  flows: RegionServices,
   options: {
     operatorToken?: string;
     now: () => number;

@@ -1,4 +1,4 @@
-// What a ShardActor (main thread) and its worker say to each other. Vectors travel as
+// What a ShardThread (main thread) and its worker say to each other. Vectors travel as
 // transferred Float32Array buffers, never as number arrays.
 import type { IdentityId } from "../../core/ids.ts";
 import type { IndexLayout } from "./index-layout.ts";

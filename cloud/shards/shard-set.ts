@@ -1,5 +1,5 @@
 // The region's shards. An identity lives in exactly one shard, chosen by a hash of its id, so any
-// node rebuilding from the registry puts it in the same place. Each shard is a ShardActor on its
+// node rebuilding from the registry puts it in the same place. Each shard is a ShardThread on its
 // own worker thread; identification scatters a probe to every shard and gathers the best
 // candidates.
 import { createHash } from "node:crypto";
@@ -7,7 +7,7 @@ import type { IdentityId } from "../../core/ids.ts";
 import { palmIndexVector } from "../../core/palm-template-vector.ts";
 import type { PalmTemplate } from "../../core/palm-template.ts";
 import type { IndexLayout } from "./index-layout.ts";
-import { ShardActor } from "./shard-actor.ts";
+import { ShardThread } from "./shard-thread.ts";
 import type { ShardCandidate, ShardSnapshotFiles } from "./signature-shard.ts";
 
 export type { ShardCandidate } from "./signature-shard.ts";
@@ -24,22 +24,22 @@ export interface IndexedTemplate {
 export class ShardSet {
   readonly layout: IndexLayout;
   readonly dimension: number;
-  readonly #actors: readonly ShardActor[];
+  readonly #actors: readonly ShardThread[];
   /** Identities per shard, kept here so gauges need no round trip to the workers. */
   readonly #shardSizes: number[];
   /** Called after every add or remove that changed the index (the snapshot policy listens). */
   onChange: (changed: number) => void = () => {};
 
-  private constructor(actors: readonly ShardActor[], layout: IndexLayout, dimension: number, sizes: readonly number[]) {
+  private constructor(actors: readonly ShardThread[], layout: IndexLayout, dimension: number, sizes: readonly number[]) {
     this.#actors = actors;
     this.layout = layout;
     this.dimension = dimension;
     this.#shardSizes = [...sizes];
   }
 
-  static #spawn(shardCount: number): ShardActor[] {
+  static #spawn(shardCount: number): ShardThread[] {
     if (!Number.isInteger(shardCount) || shardCount < 1) throw new RangeError("shardCount must be a positive integer");
-    return Array.from({ length: shardCount }, () => new ShardActor());
+    return Array.from({ length: shardCount }, () => new ShardThread());
   }
 
   /** Empty shards. A layout that needs training is trained once (in the first worker) on the samples. */

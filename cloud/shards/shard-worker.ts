@@ -1,4 +1,4 @@
-// The worker thread behind a ShardActor: owns one SignatureShard and answers its requests one at
+// The worker thread behind a ShardThread: owns one SignatureShard and answers its requests one at
 // a time. faiss runs single-threaded here; parallelism comes from one worker per shard.
 import { parentPort } from "node:worker_threads";
 import { faiss } from "./faiss-index.ts";

@@ -1,5 +1,5 @@
 // One shard: a faiss index over a partition of the region's templates, and the map from faiss
-// label to identity. Lives inside a ShardActor's worker thread (or in-process in tests).
+// label to identity. Lives inside a ShardThread's worker thread (or in-process in tests).
 //
 // Labels are the shard's own sequence numbers, given to faiss with add_with_ids (palmline's
 // faiss-node patch), so removing an identity removes its entry from the index for real and no

@@ -11,7 +11,7 @@
 //   watch   { identityId, seed } answers when the identity is no longer identifiable here (wall ms)
 //   close                        clean shutdown
 import { Effect, ManagedRuntime } from "effect";
-import { RegionFlowsService, RegionIndex, RegionNode, RegionStorage, regionNodeLayer, type RegionNodeSettings } from "../../cloud/region-node.ts";
+import { RegionServicesTag, RegionIndex, RegionNode, RegionStorage, regionNodeLayer, type RegionNodeSettings } from "../../cloud/region-node.ts";
 import { loadFederationKey } from "../../cloud/replication/federation-key.ts";
 import { systemClock } from "../../core/clock.ts";
 import { newIdentityId, type IdentityId } from "../../core/ids.ts";
@@ -42,7 +42,7 @@ const settings: RegionNodeSettings = {
 const runtime = ManagedRuntime.make(regionNodeLayer(settings));
 const { node, storage, index, flows } = await runtime.runPromise(
   Effect.gen(function* () {
-    return { node: yield* RegionNode, storage: yield* RegionStorage, index: yield* RegionIndex, flows: yield* RegionFlowsService };
+    return { node: yield* RegionNode, storage: yield* RegionStorage, index: yield* RegionIndex, flows: yield* RegionServicesTag };
   }),
 );
 

@@ -4,7 +4,7 @@
 // and voids what was approved or records the decline. One authorization per key, never two.
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { startRegionNode } from "../../cloud/region-node.ts";
-import { ABANDONED_AFTER_MS } from "../../cloud/sagas/payment-desk.ts";
+import { ABANDONED_AFTER_MS } from "../../cloud/sagas/payments.ts";
 import { ManualClock } from "../../core/clock.ts";
 import { captureSealedSignature } from "../../edge/palm-capture.ts";
 import { SimulatedPalmSensor } from "../../hardware/simulated-palm-sensor.ts";

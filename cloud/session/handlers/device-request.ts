@@ -4,14 +4,14 @@
 import type { DeviceId } from "../../../core/ids.ts";
 import type { WireMessage, WireMessageOf, WireMessageType } from "../../../protocol/index.ts";
 import type { DeviceSessionDependencies } from "../device-session-dependencies.ts";
-import type { RegionFlows } from "../region-flows.ts";
+import type { RegionServices } from "../region-services.ts";
 
 export interface DeviceRequestContext {
   readonly deviceId: DeviceId;
   readonly deps: DeviceSessionDependencies;
   readonly reply: (answer: WireMessage) => void;
   /** The node's flows; fails with FlowUnavailable on a node without them. */
-  readonly flows: () => RegionFlows;
+  readonly flows: () => RegionServices;
 }
 
 export type DeviceRequestHandler<T extends WireMessageType> = (request: WireMessageOf<T>, context: DeviceRequestContext) => Promise<void> | void;

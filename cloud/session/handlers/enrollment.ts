@@ -1,5 +1,5 @@
-// enroll.request: through the enrollment desk only (duplicate check with the phone, card,
-// phone code; the desk wipes the opened captures). A node without flows does not enroll.
+// enroll.request: through KioskEnrollments only (duplicate check with the phone, card,
+// phone code; KioskEnrollments wipes the opened captures). A node without flows does not enroll.
 import type { DeviceRequestHandlers } from "./device-request.ts";
 
 export const enrollmentHandlers: DeviceRequestHandlers = {

@@ -1,7 +1,7 @@
 // identify.request: who is this palm? The answer has the same three fields whatever the outcome,
 // so its shape says nothing: the matched person's own id and loyalty card on a match, a step-up
 // token when the policy asks for the phone digits, null otherwise. A node without flows has no
-// step-up desk (and no phones): the grey zone is no match there.
+// step-up challenges (and no phones): the grey zone is no match there.
 import { wipePalmProbe } from "../../../core/palm-template.ts";
 import { openSealedSignature, type IdentifyResult } from "../../../protocol/index.ts";
 import type { DeviceRequestContext, DeviceRequestHandlers } from "./device-request.ts";

@@ -1,5 +1,5 @@
 // stepup.digits.request: the last four digits of the person's phone, compared in the region
-// with the close candidates' (cloud/sagas/step-up-desk.ts).
+// with the close candidates' (cloud/sagas/step-up-challenges.ts).
 import type { DeviceRequestHandlers } from "./device-request.ts";
 
 export const stepUpHandlers: DeviceRequestHandlers = {

@@ -9,7 +9,7 @@ import type { PalmLookup } from "./palm-lookup.ts";
 
 export const RELAY_OPEN_MS = 4_000;
 
-export class GateDesk {
+export class GateEntries {
   readonly #book: EntitlementBook;
   readonly #lookup: PalmLookup;
   readonly #clock: Clock;

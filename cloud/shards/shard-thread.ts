@@ -7,7 +7,7 @@ import type { IndexLayout } from "./index-layout.ts";
 import type { ShardEnvelope, ShardReplies, ShardReplyEnvelope, ShardRequest } from "./shard-messages.ts";
 import type { ShardCandidate, ShardSnapshotFiles } from "./signature-shard.ts";
 
-export class ShardActor {
+export class ShardThread {
   readonly #worker: Worker;
   readonly #replies = new PendingReplies<number, ShardReplies[ShardRequest["op"]]>();
   #next = 1;

@@ -23,7 +23,7 @@ import type { RegistryFollower } from "../shards/registry-follower.ts";
 import type { PaymentLedger } from "../storage/sqlite/payment-ledger.ts";
 import type { PalmLookup } from "./palm-lookup.ts";
 
-export interface DeletionDeskOptions {
+export interface DeletionsOptions {
   readonly registry: IdentityRegistryShape;
   readonly ledger: PaymentLedger;
   /** What the other regions publish about their open payments and deletion requests. */
@@ -38,13 +38,13 @@ export interface DeletionDeskOptions {
 
 type DeletionAnswer = Omit<DeletionResult, "type" | "requestId">;
 
-export class DeletionDesk {
-  readonly #o: DeletionDeskOptions;
+export class Deletions {
+  readonly #o: DeletionsOptions;
   readonly #turn = Semaphore.makeUnsafe(1);
   /** Decisions asked for and not yet finished (idle() waits for them). */
   readonly #underway = new Set<Promise<unknown>>();
 
-  constructor(options: DeletionDeskOptions) {
+  constructor(options: DeletionsOptions) {
     this.#o = options;
   }
 

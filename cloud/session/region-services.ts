@@ -16,22 +16,22 @@ import type { PaymentLedger } from "../storage/sqlite/payment-ledger.ts";
 import { ClosingPaymentLedger } from "../lifecycle/closing-payment-ledger.ts";
 import { DeletionAcknowledgement } from "../lifecycle/deletion-acknowledgement.ts";
 import { DeletionRegisters } from "../lifecycle/deletion-registers.ts";
-import { DeletionDesk } from "../sagas/deletion-desk.ts";
-import { EnrollmentDesk } from "../sagas/enrollment-desk.ts";
-import { GateDesk } from "../sagas/gate-desk.ts";
+import { Deletions } from "../sagas/deletions.ts";
+import { KioskEnrollments } from "../sagas/kiosk-enrollments.ts";
+import { GateEntries } from "../sagas/gate-entries.ts";
 import { LogSmsGateway } from "../portal/log-sms-gateway.ts";
 import { palmLookup } from "../sagas/palm-lookup.ts";
-import { PaymentDesk } from "../sagas/payment-desk.ts";
-import { StepUpDesk } from "../sagas/step-up-desk.ts";
+import { Payments } from "../sagas/payments.ts";
+import { StepUpChallenges } from "../sagas/step-up-challenges.ts";
 import { ProbeGuard } from "./probe-guard.ts";
 import type { RateLimit } from "../../protocol/token-bucket.ts";
 import type { InspectHook } from "../sagas/saga-actor-options.ts";
 
-export interface RegionFlows {
-  readonly enrollment: EnrollmentDesk;
-  readonly payments: PaymentDesk;
-  readonly gates: GateDesk;
-  readonly deletions: DeletionDesk;
+export interface RegionServices {
+  readonly enrollment: KioskEnrollments;
+  readonly payments: Payments;
+  readonly gates: GateEntries;
+  readonly deletions: Deletions;
   readonly phones: PhoneVerifier;
   /** The identity registry, the one owner of identity state. */
   readonly registry: IdentityRegistryShape;
@@ -41,7 +41,7 @@ export interface RegionFlows {
   readonly ledger: PaymentLedger;
   readonly sms: SmsGateway;
   /** Step-ups asked of devices and not yet settled. */
-  readonly stepUps: StepUpDesk;
+  readonly stepUps: StepUpChallenges;
   /** Per-device limit on unrecognised palms and failed step-ups. */
   readonly probes: ProbeGuard;
 }
@@ -54,7 +54,7 @@ export interface IdentityProfileView {
   findByPhone(phone: string): string | undefined;
 }
 
-export interface RegionFlowsOptions {
+export interface RegionServicesOptions {
   readonly registry: IdentityRegistryShape;
   /** The region's payment ledger (cloud/storage/sqlite/payment-ledger.ts), in the region database. */
   readonly ledger: ConstructorParameters<typeof ClosingPaymentLedger>[0];
@@ -84,7 +84,7 @@ const unconfiguredProcessor = (): ProcessorAdapter => {
   return { tokenizeCard: refuse, authorize: refuse, capture: refuse, void: refuse, refund: refuse, issueMerchantCredential: refuse };
 };
 
-export const createRegionFlows = (o: RegionFlowsOptions): RegionFlows => {
+export const createRegionServices = (o: RegionServicesOptions): RegionServices => {
   const { registry } = o;
   const profiles: IdentityProfileView = {
     read: (identityId) => Effect.runSync(registry.readProfile(identityId)),
@@ -113,7 +113,7 @@ export const createRegionFlows = (o: RegionFlowsOptions): RegionFlows => {
   const sms = o.sms ?? new LogSmsGateway(o.log);
   const phones = new PhoneVerifier(sms, o.clock);
   // Phone digits are compared here, in the region, and never sent anywhere.
-  const stepUps = new StepUpDesk({
+  const stepUps = new StepUpChallenges({
     policy: o.identifier.policy,
     phoneOf: (identityId) => profiles.read(identityId).phone,
     clock: o.clock,
@@ -125,7 +125,7 @@ export const createRegionFlows = (o: RegionFlowsOptions): RegionFlows => {
   const lookup = palmLookup({ identifier: o.identifier, registry, templateKeys: o.templateKeys, stepUps });
   const entitlements = new EntitlementBook(registry);
   const inspect = o.inspectSagas !== undefined ? { inspect: o.inspectSagas } : {};
-  const deletions = new DeletionDesk({
+  const deletions = new Deletions({
     registry,
     ledger,
     registers,
@@ -144,8 +144,8 @@ export const createRegionFlows = (o: RegionFlowsOptions): RegionFlows => {
     entitlements,
     stepUps,
     probes,
-    enrollment: new EnrollmentDesk({ identifier: o.identifier, registry, processor: o.processorUrl !== undefined ? processor : undefined, phones, templateKeys: o.templateKeys, clock: o.clock, ...inspect }),
-    payments: new PaymentDesk({
+    enrollment: new KioskEnrollments({ identifier: o.identifier, registry, processor: o.processorUrl !== undefined ? processor : undefined, phones, templateKeys: o.templateKeys, clock: o.clock, ...inspect }),
+    payments: new Payments({
       ledger,
       registry,
       processor,
@@ -156,7 +156,7 @@ export const createRegionFlows = (o: RegionFlowsOptions): RegionFlows => {
       firstPartyMerchants: new Set(o.firstPartyMerchants ?? DEFAULT_FIRST_PARTY_MERCHANTS),
       deletionPending: (identityId) => deletions.isPending(identityId),
     }),
-    gates: new GateDesk({ book: entitlements, lookup, clock: o.clock, ...inspect }),
+    gates: new GateEntries({ book: entitlements, lookup, clock: o.clock, ...inspect }),
     deletions,
   };
 };

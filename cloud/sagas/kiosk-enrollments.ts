@@ -20,10 +20,10 @@ import { Effect } from "effect";
 import type { IdentityRegistryShape } from "../identity/identity-registry.ts";
 import type { SameAsCandidate } from "../identification/palm-identifier.ts";
 import { ENROLLMENT_STEP_TIMEOUT_MS, enrollmentSaga } from "./enrollment-saga.ts";
-import { phoneLastFour } from "./step-up-desk.ts";
+import { phoneLastFour } from "./step-up-challenges.ts";
 import { sagaActorOptions, type InspectHook } from "./saga-actor-options.ts";
 
-export interface EnrollmentDeskOptions {
+export interface KioskEnrollmentsOptions {
   readonly identifier: PalmIdentifier;
   readonly registry: IdentityRegistryShape;
   readonly processor: ProcessorAdapter | undefined;
@@ -33,10 +33,10 @@ export interface EnrollmentDeskOptions {
   readonly inspect?: InspectHook;
 }
 
-export class EnrollmentDesk {
-  readonly #o: EnrollmentDeskOptions;
+export class KioskEnrollments {
+  readonly #o: KioskEnrollmentsOptions;
 
-  constructor(options: EnrollmentDeskOptions) {
+  constructor(options: KioskEnrollmentsOptions) {
     this.#o = options;
   }
 

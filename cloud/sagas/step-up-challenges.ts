@@ -30,7 +30,7 @@ interface Challenge {
   confirmed: string | undefined;
 }
 
-export interface StepUpDeskOptions {
+export interface StepUpChallengesOptions {
   readonly policy: IdentificationPolicy;
   /** The identity's phone number, decrypted from its profile; undefined when it has none. */
   readonly phoneOf: (identityId: string) => string | undefined;
@@ -43,12 +43,12 @@ export interface StepUpDeskOptions {
 /** What a step-up asks for: the last four digits of a phone number. */
 export const phoneLastFour = (phone: string | undefined): string | undefined => (phone === undefined ? undefined : phone.replace(/[^0-9]/g, "").slice(-4));
 
-export class StepUpDesk {
-  readonly #o: StepUpDeskOptions;
+export class StepUpChallenges {
+  readonly #o: StepUpChallengesOptions;
   readonly #ttlMs: number;
   readonly #open = new Map<string, Challenge>();
 
-  constructor(options: StepUpDeskOptions) {
+  constructor(options: StepUpChallengesOptions) {
     this.#o = options;
     this.#ttlMs = options.ttlMs ?? STEP_UP_TTL_MS;
   }

@@ -29,7 +29,7 @@ export const CREDENTIAL_TTL_MS = 120_000;
  */
 export const ABANDONED_AFTER_MS = 30_000;
 
-export interface PaymentDeskOptions {
+export interface PaymentsOptions {
   readonly ledger: PaymentLedger;
   readonly registry: IdentityRegistryShape;
   readonly processor: ProcessorAdapter;
@@ -45,11 +45,11 @@ export interface PaymentDeskOptions {
 
 const reasonOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
-export class PaymentDesk {
-  readonly #o: PaymentDeskOptions;
+export class Payments {
+  readonly #o: PaymentsOptions;
   readonly #running = new Map<string, Promise<AuthorizeAnswer>>();
 
-  constructor(options: PaymentDeskOptions) {
+  constructor(options: PaymentsOptions) {
     this.#o = options;
   }
 
