@@ -49,7 +49,9 @@ export const helpText = <O extends ParseArgsOptionsConfig>(spec: CommandSpec<O>)
     const flag = `--${name}${option.type === "string" ? " VALUE" : ""}`;
     return `  ${flag.padEnd(22)} ${text}`;
   });
-  return [`${invocationOf(spec)} — ${spec.summary}`, "", `usage: ${spec.usage}`, "", "options:", ...rows, `  ${"--help, -h".padEnd(22)} show this help`].join("\n");
+  return [`${invocationOf(spec)} — ${spec.summary}`, "", `usage: ${spec.usage}`, "", "options:", ...rows, `  ${"--help, -h".padEnd(22)} show this help`].join(
+    "\n",
+  );
 };
 
 /**
@@ -72,7 +74,8 @@ const firstProblem = (options: ParseArgsOptionsConfig, argv: readonly string[]):
 /** Parses argv against the command's table; "help" when --help or -h was given anywhere. */
 export const parseCommand = <O extends ParseArgsOptionsConfig>(spec: CommandSpec<O>, argv: readonly string[]): CommandValues<O> | "help" => {
   const loose = parseLoosely(spec.options, argv);
-  if (loose.tokens.some((t) => t.kind === "option" && t.name === "help" && t.rawName !== undefined && (t.rawName === "--help" || t.rawName === "-h"))) return "help";
+  if (loose.tokens.some((t) => t.kind === "option" && t.name === "help" && t.rawName !== undefined && (t.rawName === "--help" || t.rawName === "-h")))
+    return "help";
   const problem = firstProblem(spec.options, argv);
   if (problem !== undefined) throw new UsageError({ command: invocationOf(spec), reason: problem });
   try {
@@ -166,14 +169,16 @@ export const runEntryPoint = (label: string, main: () => Promise<number>): void 
 export const parsePort = (text: string | undefined, fallback: number, name = "port"): number => {
   if (text === undefined) return fallback;
   const port = Number(text);
-  if (text.trim() === "" || !Number.isInteger(port) || port < 0 || port > 65_535) throw new UsageError({ reason: `--${name} must be an integer from 0 to 65535, got "${text}"` });
+  if (text.trim() === "" || !Number.isInteger(port) || port < 0 || port > 65_535)
+    throw new UsageError({ reason: `--${name} must be an integer from 0 to 65535, got "${text}"` });
   return port;
 };
 
 export const parsePositiveInt = (name: string, text: string | undefined, fallback: number, max = 1_000_000_000): number => {
   if (text === undefined) return fallback;
   const value = Number(text);
-  if (text.trim() === "" || !Number.isInteger(value) || value < 1 || value > max) throw new UsageError({ reason: `--${name} must be an integer from 1 to ${max}, got "${text}"` });
+  if (text.trim() === "" || !Number.isInteger(value) || value < 1 || value > max)
+    throw new UsageError({ reason: `--${name} must be an integer from 1 to ${max}, got "${text}"` });
   return value;
 };
 
@@ -181,7 +186,8 @@ export const parsePositiveInt = (name: string, text: string | undefined, fallbac
 export const parseWholeNumber = (name: string, text: string | undefined, fallback: number, max = 1_000_000_000): number => {
   if (text === undefined) return fallback;
   const value = Number(text);
-  if (text.trim() === "" || !Number.isInteger(value) || value < 0 || value > max) throw new UsageError({ reason: `--${name} must be an integer from 0 to ${max}, got "${text}"` });
+  if (text.trim() === "" || !Number.isInteger(value) || value < 0 || value > max)
+    throw new UsageError({ reason: `--${name} must be an integer from 0 to ${max}, got "${text}"` });
   return value;
 };
 
@@ -189,13 +195,15 @@ export const parseWholeNumber = (name: string, text: string | undefined, fallbac
 export const parseNumberInRange = (name: string, text: string | undefined, fallback: number, min: number, max: number): number => {
   if (text === undefined) return fallback;
   const value = Number(text);
-  if (text.trim() === "" || !Number.isFinite(value) || value < min || value > max) throw new UsageError({ reason: `--${name} must be a number from ${min} to ${max}, got "${text}"` });
+  if (text.trim() === "" || !Number.isFinite(value) || value < min || value > max)
+    throw new UsageError({ reason: `--${name} must be a number from ${min} to ${max}, got "${text}"` });
   return value;
 };
 
 /** One of a fixed set of words, e.g. --kind roi|hand. */
 export const parseChoice = <C extends string>(name: string, text: string | undefined, choices: readonly C[], fallback: C): C => {
   if (text === undefined) return fallback;
-  if (!(choices as readonly string[]).includes(text)) throw new UsageError({ reason: `--${name} must be ${choices.slice(0, -1).join(", ")} or ${choices.at(-1)}, got "${text}"` });
+  if (!(choices as readonly string[]).includes(text))
+    throw new UsageError({ reason: `--${name} must be ${choices.slice(0, -1).join(", ")} or ${choices.at(-1)}, got "${text}"` });
   return text as C;
 };

@@ -44,7 +44,8 @@ export const openEvaluationRegion = async (o: {
   const atRest = await openRegistryAtRest({ dataDir: o.dataDir, regionId: "evaluation" });
   const { registry } = atRest;
   const ids: IdentityId[] = [];
-  let started = performance.now(), reported = started;
+  let started = performance.now(),
+    reported = started;
   let batch: { identityId: IdentityId; template: PalmTemplate }[] = [];
   const flush = () => {
     Effect.runSync(registry.enroll(batch, Date.now()));
@@ -63,7 +64,14 @@ export const openEvaluationRegion = async (o: {
   if (batch.length > 0) flush();
   const fillMs = performance.now() - started;
   started = performance.now();
-  const region = await openRegionShards({ registry, dataDir: o.dataDir, shardCount: o.shardCount, dimension: PALM_VECTOR_DIMENSION, log: o.log, ...(o.layout === undefined ? {} : { layout: o.layout }) });
+  const region = await openRegionShards({
+    registry,
+    dataDir: o.dataDir,
+    shardCount: o.shardCount,
+    dimension: PALM_VECTOR_DIMENSION,
+    log: o.log,
+    ...(o.layout === undefined ? {} : { layout: o.layout }),
+  });
   const buildMs = performance.now() - started;
   const index = await atRest.follow(region.shards, o.log);
   const identifier = new PalmIdentifier({

@@ -68,7 +68,11 @@ export const runOpenSetEvaluation = async (o: OpenSetOptions): Promise<number> =
     const digitsOf = new Map(region.ids.map((id, i) => [id as string, digits[i]!]));
     try {
       // Mated: a new capture of an enrolled palm.
-      let matched = 0, wrong = 0, stepUps = 0, stepUpAccepted = 0, missed = 0;
+      let matched = 0,
+        wrong = 0,
+        stepUps = 0,
+        stepUpAccepted = 0,
+        missed = 0;
       for (const [k, { palm, probe }] of population.mated.entries()) {
         const trueId = region.ids[palm]!;
         const decision = await region.identifier.identify(decodePalmProbe(probe));
@@ -85,7 +89,9 @@ export const runOpenSetEvaluation = async (o: OpenSetOptions): Promise<number> =
       }
       const matedAttempts = population.mated.length + population.failuresToAcquire.mated;
       // Non-mated: palms never enrolled.
-      let falseMatches = 0, nonMatedStepUps = 0, guessable = 0;
+      let falseMatches = 0,
+        nonMatedStepUps = 0,
+        guessable = 0;
       for (const [k, probe] of population.nonMated.entries()) {
         const decision = await region.identifier.identify(decodePalmProbe(probe));
         if (decision.outcome === "match") falseMatches++;
@@ -138,12 +144,26 @@ export const runOpenSetEvaluation = async (o: OpenSetOptions): Promise<number> =
         nonMatedStepUpRate: nonMatedStepUps / nonMatedAttempts,
         fpirWithGuessedDigits: (falseMatches + guessable) / nonMatedAttempts,
         misidentified: wrong,
-        matedOutcomes: { matched, stepUpAccepted, stepUpRefused: stepUps - stepUpAccepted, noMatch: missed, failedToAcquire: population.failuresToAcquire.mated },
+        matedOutcomes: {
+          matched,
+          stepUpAccepted,
+          stepUpRefused: stepUps - stepUpAccepted,
+          noMatch: missed,
+          failedToAcquire: population.failuresToAcquire.mated,
+        },
         thresholds: { acceptScore: round(thresholds.acceptScore), floorScore: round(thresholds.floorScore) },
         impostorTail:
           tail === undefined
             ? null
-            : { pairs: scored.impostors.length, threshold: round(tail.threshold), fittedShape: round(tail.shape), modelShape: round(Math.max(0, tail.shape)), scale: round(tail.scale), mean: round(tail.mean), sigma: round(tail.sigma) },
+            : {
+                pairs: scored.impostors.length,
+                threshold: round(tail.threshold),
+                fittedShape: round(tail.shape),
+                modelShape: round(Math.max(0, tail.shape)),
+                scale: round(tail.scale),
+                mean: round(tail.mean),
+                sigma: round(tail.sigma),
+              },
         tailCheck:
           model === undefined
             ? []
@@ -155,16 +175,33 @@ export const runOpenSetEvaluation = async (o: OpenSetOptions): Promise<number> =
                 }),
         modelledFpir: { at1M: modelledFpir(1_000_000), at10M: modelledFpir(10_000_000) },
       };
-      console.log(`palmline open-set evaluation: ${enrolled} enrolled (${enrolled - population.singleCaptures} from three captures, ${population.failuresToAcquire.gallery} palms failed to; ${population.singleCaptures} single-capture palms), ${matedAttempts} mated and ${nonMatedAttempts} non-mated probes`);
-      console.log(`  non-mated: ${falseMatches} accepted (FPIR ${result.fpir}), ${nonMatedStepUps} step-ups (guessing the digits gets through with expected ${guessable.toFixed(3)} of them)`);
-      console.log(`  mated: ${matched} matched, ${stepUps} step-ups (${stepUpAccepted} accepted by the person's digits), ${missed} no match, ${population.failuresToAcquire.mated} failed to acquire, ${wrong} given to someone else`);
-      console.log(`  FNIR ${(100 * result.fnir).toFixed(3)}%, step-up rate ${(100 * result.stepUpRate).toFixed(3)}%; thresholds at N ${enrolled}: accept ${result.thresholds.acceptScore}, floor ${result.thresholds.floorScore}`);
-      if (result.impostorTail === null) console.log(`  impostor tail: ${scored.impostors.length} pairs are too few to fit one (${MIN_TAIL_PAIRS} needed): no modelled FPIR`);
-      else console.log(`  impostor tail on ${scored.impostors.length} non-mated x gallery pairs: threshold ${result.impostorTail.threshold}, fitted shape ${result.impostorTail.fittedShape} (model: ${result.impostorTail.modelShape}), scale ${result.impostorTail.scale}`);
+      console.log(
+        `palmline open-set evaluation: ${enrolled} enrolled (${enrolled - population.singleCaptures} from three captures, ${population.failuresToAcquire.gallery} palms failed to; ${population.singleCaptures} single-capture palms), ${matedAttempts} mated and ${nonMatedAttempts} non-mated probes`,
+      );
+      console.log(
+        `  non-mated: ${falseMatches} accepted (FPIR ${result.fpir}), ${nonMatedStepUps} step-ups (guessing the digits gets through with expected ${guessable.toFixed(3)} of them)`,
+      );
+      console.log(
+        `  mated: ${matched} matched, ${stepUps} step-ups (${stepUpAccepted} accepted by the person's digits), ${missed} no match, ${population.failuresToAcquire.mated} failed to acquire, ${wrong} given to someone else`,
+      );
+      console.log(
+        `  FNIR ${(100 * result.fnir).toFixed(3)}%, step-up rate ${(100 * result.stepUpRate).toFixed(3)}%; thresholds at N ${enrolled}: accept ${result.thresholds.acceptScore}, floor ${result.thresholds.floorScore}`,
+      );
+      if (result.impostorTail === null)
+        console.log(`  impostor tail: ${scored.impostors.length} pairs are too few to fit one (${MIN_TAIL_PAIRS} needed): no modelled FPIR`);
+      else
+        console.log(
+          `  impostor tail on ${scored.impostors.length} non-mated x gallery pairs: threshold ${result.impostorTail.threshold}, fitted shape ${result.impostorTail.fittedShape} (model: ${result.impostorTail.modelShape}), scale ${result.impostorTail.scale}`,
+        );
       for (const c of result.tailCheck) console.log(`    FMR ${c.fmr}: score ${c.score}, predicted ${c.predicted}, observed ${c.observed}`);
-      for (const [label, m] of [["1M", result.modelledFpir.at1M], ["10M", result.modelledFpir.at10M]] as const) {
+      for (const [label, m] of [
+        ["1M", result.modelledFpir.at1M],
+        ["10M", result.modelledFpir.at10M],
+      ] as const) {
         if (m === null) continue;
-        console.log(`  modelled FPIR at ${label}: ${m.total.toExponential(2)} (direct ${m.direct.toExponential(2)} above ${m.acceptScore.toFixed(4)}, by guessed digits ${m.viaStepUp.toExponential(2)} above ${m.floorScore.toFixed(4)})`);
+        console.log(
+          `  modelled FPIR at ${label}: ${m.total.toExponential(2)} (direct ${m.direct.toExponential(2)} above ${m.acceptScore.toFixed(4)}, by guessed digits ${m.viaStepUp.toExponential(2)} above ${m.floorScore.toFixed(4)})`,
+        );
       }
       console.log(JSON.stringify(result));
       return 0;
@@ -181,7 +218,8 @@ const MIN_TAIL_PAIRS = 30_000;
 
 /** First index whose value is >= x in an ascending array. */
 const lowerBound = (ascending: ArrayLike<number>, x: number): number => {
-  let lo = 0, hi = ascending.length;
+  let lo = 0,
+    hi = ascending.length;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
     if (ascending[mid]! < x) lo = mid + 1;

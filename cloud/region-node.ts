@@ -91,7 +91,13 @@ export class RegionStorage extends Context.Service<
 
 export class RegionIndex extends Context.Service<
   RegionIndex,
-  { readonly shards: ShardSet; readonly buildMs: number; readonly identifier: PalmIdentifier; readonly metrics: RegionMetrics; readonly index: RegistryFollower }
+  {
+    readonly shards: ShardSet;
+    readonly buildMs: number;
+    readonly identifier: PalmIdentifier;
+    readonly metrics: RegionMetrics;
+    readonly index: RegistryFollower;
+  }
 >()("palmline/RegionIndex") {}
 
 export interface RegionNodeHandle {
@@ -231,7 +237,9 @@ const RegionReplicationLive = Layer.effect(
           replication.registryChanged();
           if (change.source === "local") return;
           metrics.recordReplicated(change.changed.length);
-          flows.deletions.settlePending().catch((error: unknown) => config.log(`pending deletions not settled: ${error instanceof Error ? error.message : String(error)}`));
+          flows.deletions
+            .settlePending()
+            .catch((error: unknown) => config.log(`pending deletions not settled: ${error instanceof Error ? error.message : String(error)}`));
         }),
       ),
     );
@@ -321,14 +329,21 @@ const RegionNodeServerLive = Layer.effect(
     const expiry = yield* Effect.acquireRelease(
       Effect.promise(async () => {
         await flows.deletions.settlePending();
-        const sweeper = new ExpirySweeper({ registry, deletions: flows.deletions, clock: config.clock, log: config.log, expired: (n) => metrics.identitiesExpired.inc({}, n) });
+        const sweeper = new ExpirySweeper({
+          registry,
+          deletions: flows.deletions,
+          clock: config.clock,
+          log: config.log,
+          expired: (n) => metrics.identitiesExpired.inc({}, n),
+        });
         sweeper.start();
         return sweeper;
       }),
-      (sweeper) => Effect.promise(async () => {
-        await sweeper.stop();
-        await flows.deletions.idle(); // a deletion under way finishes before the database closes
-      }),
+      (sweeper) =>
+        Effect.promise(async () => {
+          await sweeper.stop();
+          await flows.deletions.idle(); // a deletion under way finishes before the database closes
+        }),
     );
     config.log(`region ${config.regionId} listening on ${server.url}`);
     return {
@@ -364,8 +379,10 @@ export const regionNodeLayer = (settings: RegionNodeSettings) =>
 /** Starts a node and hands back its services; close() releases everything in reverse order. */
 export const startRegionNode = async (settings: RegionNodeSettings): Promise<RegionNodeHandle & { close(): Promise<void> }> => {
   const runtime = ManagedRuntime.make(regionNodeLayer(settings));
-  const node = await runtime.runPromise(Effect.gen(function* () {
-    return yield* RegionNode;
-  }));
+  const node = await runtime.runPromise(
+    Effect.gen(function* () {
+      return yield* RegionNode;
+    }),
+  );
   return { ...node, close: () => runtime.dispose() };
 };

@@ -145,7 +145,7 @@ export class IdentificationPolicy {
   /**
    * Enrollment's duplicate check, by the same thresholds: a palm that clears the match threshold
    * is someone enrolled already (two such candidates only make that surer); one below the floor is
-   * new; between, the newcomer's phone decides (see cloud/sagas/enrollment-desk.ts).
+   * new; between, the newcomer's phone decides (see cloud/sagas/kiosk-enrollments.ts).
    */
   checkDuplicate(candidates: readonly ScoredCandidate[], enrolled: number): DuplicateOutcome {
     const ranked = [...candidates].sort((a, b) => b.score - a.score);

@@ -5,7 +5,13 @@
 import type { ActorRefLike, AnyStateMachine, InspectionEvent } from "xstate";
 
 /** What the hub reads of an actor; XState's public ref type leaves these fields out. */
-type InspectableRef = ActorRefLike & { readonly sessionId: string; readonly id: string; readonly systemId?: string | undefined; readonly _parent?: InspectableRef; readonly logic?: unknown };
+type InspectableRef = ActorRefLike & {
+  readonly sessionId: string;
+  readonly id: string;
+  readonly systemId?: string | undefined;
+  readonly _parent?: InspectableRef;
+  readonly logic?: unknown;
+};
 import { redactForInspection } from "./redaction.ts";
 import { acceptedEvents, describeMachine, type StatechartNode } from "./statechart.ts";
 
@@ -63,8 +69,7 @@ const GROUP_PREFIXES: readonly [string, ActorGroup][] = [
   ["saga:", "sagas"],
 ];
 
-const isMachine = (logic: unknown): logic is AnyStateMachine =>
-  typeof logic === "object" && logic !== null && "root" in logic && "config" in logic;
+const isMachine = (logic: unknown): logic is AnyStateMachine => typeof logic === "object" && logic !== null && "root" in logic && "config" in logic;
 
 const parentOf = (ref: InspectableRef): InspectableRef | undefined => ref._parent;
 

@@ -25,7 +25,11 @@ export const redactForInspection = (value: unknown, depth = 0): unknown => {
   if (typeof value === "object" && "sessionId" in value && "send" in value) return `[actor ${String((value as { id?: unknown }).id ?? "")}]`;
   const out: Record<string, unknown> = {};
   for (const [key, field] of Object.entries(value as Record<string, unknown>)) {
-    out[key] = SENSITIVE_FIELD.test(key) ? (field === undefined || (Array.isArray(field) && field.length === 0) ? field : REDACTED) : redactForInspection(field, depth + 1);
+    out[key] = SENSITIVE_FIELD.test(key)
+      ? field === undefined || (Array.isArray(field) && field.length === 0)
+        ? field
+        : REDACTED
+      : redactForInspection(field, depth + 1);
   }
   return out;
 };

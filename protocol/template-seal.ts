@@ -3,7 +3,15 @@
 // to the region's X25519 template key on the device, so the session layer, logs and proxies only
 // ever carry ciphertext; only the component holding the template secret key (the matcher) can
 // open it. On the wire the field is still called the palm's signature.
-import { decodePalmProbe, encodePalmProbe, PALM_PROBE_MAX_VARIANTS, PALM_TEMPLATE_HEADER_BYTES, PALM_TEMPLATE_MAX_BYTES, wipePalmProbe, type PalmProbe } from "../core/palm-template.ts";
+import {
+  decodePalmProbe,
+  encodePalmProbe,
+  PALM_PROBE_MAX_VARIANTS,
+  PALM_TEMPLATE_HEADER_BYTES,
+  PALM_TEMPLATE_MAX_BYTES,
+  wipePalmProbe,
+  type PalmProbe,
+} from "../core/palm-template.ts";
 import { SealedSignatureInvalid } from "./errors.ts";
 import { loadSodium } from "./sodium.ts";
 

@@ -25,7 +25,12 @@ describe("native dependencies under the pinned Node", () => {
   test("faiss-node builds an HNSW index through the factory", () => {
     const index = faiss.Index.fromFactory(8, "HNSW16,Flat", faiss.MetricType.METRIC_INNER_PRODUCT);
     index.add(Array.from({ length: 8 * 20 }, (_, i) => Math.sin(i)));
-    expect(index.search(Array.from({ length: 8 }, (_, i) => Math.sin(8 * 3 + i)), 1).labels[0]).toBe(3);
+    expect(
+      index.search(
+        Array.from({ length: 8 }, (_, i) => Math.sin(8 * 3 + i)),
+        1,
+      ).labels[0],
+    ).toBe(3);
   });
 
   test("onnxruntime-node runs the signature model", async () => {

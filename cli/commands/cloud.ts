@@ -38,10 +38,13 @@ const timestamp = () => new Date().toISOString();
 export const cloudCommand = defineCommand(cloudSpec, async (values) => {
   const peers = values.peer ?? [];
   if (peers.length > 0 && values["federation-key"] === undefined) {
-    throw new UsageError({ reason: "--peer needs --federation-key FILE: regions replicate only within one federation (create a key with: palmline federation-key --out FILE)" });
+    throw new UsageError({
+      reason: "--peer needs --federation-key FILE: regions replicate only within one federation (create a key with: palmline federation-key --out FILE)",
+    });
   }
   for (const peer of peers) {
-    if (!/^wss?:\/\/[^/]+\/?$/.test(peer) || !URL.canParse(peer)) throw new UsageError({ reason: `--peer must be a region's ws:// or wss:// URL, got "${peer}"` });
+    if (!/^wss?:\/\/[^/]+\/?$/.test(peer) || !URL.canParse(peer))
+      throw new UsageError({ reason: `--peer must be a region's ws:// or wss:// URL, got "${peer}"` });
   }
   let federationKey: Uint8Array | undefined;
   if (values["federation-key"] !== undefined) {
@@ -85,7 +88,15 @@ export const cloudCommand = defineCommand(cloudSpec, async (values) => {
       console.log(JSON.stringify({ event: "inspector", url: inspector.url }));
     }
     // One machine-readable line, so scripts and tests can find the address and the pinned key.
-    console.log(JSON.stringify({ event: "listening", url: node.url, httpUrl: node.httpUrl, regionId: node.regionId, identityPublicKey: Buffer.from(node.identityPublicKey).toString("base64") }));
+    console.log(
+      JSON.stringify({
+        event: "listening",
+        url: node.url,
+        httpUrl: node.httpUrl,
+        regionId: node.regionId,
+        identityPublicKey: Buffer.from(node.identityPublicKey).toString("base64"),
+      }),
+    );
     return yield* Effect.never;
   }).pipe(Effect.scoped, Effect.provide(regionNodeLayer(settings)));
   const fiber = Effect.runFork(program);

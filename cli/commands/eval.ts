@@ -71,7 +71,8 @@ const evaluationOptions = (values: CommandValues<typeof evalSpec.options>): Eval
   const fromDataset = values.dataset !== undefined;
   const sessions = values.sessions?.split(",");
   if (sessions !== undefined && !fromDataset) throw new UsageError({ reason: "--sessions needs --dataset" });
-  if (sessions !== undefined && (sessions.length > 2 || sessions.some((s) => s === ""))) throw new UsageError({ reason: "--sessions takes one session (within it) or gallery,probe" });
+  if (sessions !== undefined && (sessions.length > 2 || sessions.some((s) => s === "")))
+    throw new UsageError({ reason: "--sessions takes one session (within it) or gallery,probe" });
   return {
     ...(values.dataset !== undefined ? { dataset: values.dataset } : {}),
     ...(values.synthetic !== undefined ? { synthetic: parsePositiveInt("synthetic", values.synthetic, 1) } : {}),

@@ -62,7 +62,15 @@ export const gateCommand = defineCommand(gateSpec, async (values) => {
       const response = await fetch(`${site.node.httpUrl}/api/entitlements`, {
         method: "POST",
         headers: { "content-type": "application/json" },
-        body: JSON.stringify({ phone: person.phone, kind: "ticket", venueId: VENUE, label: `Season ticket, row ${i + 1}`, validFrom: expired ? now - 48 * HOUR : now - HOUR, validUntil: expired ? now - 24 * HOUR : now + 24 * HOUR, entries: null }),
+        body: JSON.stringify({
+          phone: person.phone,
+          kind: "ticket",
+          venueId: VENUE,
+          label: `Season ticket, row ${i + 1}`,
+          validFrom: expired ? now - 48 * HOUR : now - HOUR,
+          validUntil: expired ? now - 24 * HOUR : now + 24 * HOUR,
+          entries: null,
+        }),
       });
       if (response.status !== 201) throw new Error(`granting a ticket failed: HTTP ${response.status}`);
       fans.push({ seed: person.seed, name: person.name, admitted: !expired });

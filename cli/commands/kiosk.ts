@@ -43,7 +43,13 @@ export const kioskCommand = defineCommand(kioskSpec, async (values) => {
         const spoof = !wrongCode && i % 5 === 4;
         const result = await kiosk.enroll(person, { wrongCode, ...(spoof ? { attack: "printed-photo" as const } : {}) });
         const expected = wrongCode || spoof ? "rejected" : "enrolled";
-        const d = { device: "kiosk-1", who: `${person.name}${wrongCode ? " (typo)" : spoof ? " (photo)" : ""}`, expected, result, right: result.kind === expected };
+        const d = {
+          device: "kiosk-1",
+          who: `${person.name}${wrongCode ? " (typo)" : spoof ? " (photo)" : ""}`,
+          expected,
+          result,
+          right: result.kind === expected,
+        };
         decisions.push(d);
         board.decision(d);
       }

@@ -17,7 +17,8 @@ const provisionCodeSpec = {
 
 export const provisionCodeCommand = defineCommand(provisionCodeSpec, async (values) => {
   const dataDir = values.data ?? ".data/region";
-  if (!existsSync(join(dataDir, "registry.sqlite"))) throw new UsageError({ reason: `no region data in ${dataDir} (start it once with: palmline cloud --data ${dataDir})` });
+  if (!existsSync(join(dataDir, "registry.sqlite")))
+    throw new UsageError({ reason: `no region data in ${dataDir} (start it once with: palmline cloud --data ${dataDir})` });
   // Loaded only when the command runs: its --help and argument errors need none of it.
   const { DeviceDirectory, PROVISIONING_CODE_TTL_MS } = await import("../../cloud/storage/sqlite/device-directory.ts");
   const { openRegistryDatabase } = await import("../../cloud/storage/sqlite/registry-database.ts");

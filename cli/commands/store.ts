@@ -62,7 +62,15 @@ export const storeCommand = defineCommand(storeSpec, async (values) => {
         const { agent, extractor } = await site.device(name, "checkout");
         const sensor = new SimulatedPalmSensor({ seed: 200 + i });
         const display = new SimulatedDisplay();
-        const lane = new CheckoutLane({ agent, sensor, extractor, display, merchantId: thirdParty ? "m_partner_cafe" : "palmline-store", merchantKind: thirdParty ? "third-party" : "first-party", ...site.resultShown });
+        const lane = new CheckoutLane({
+          agent,
+          sensor,
+          extractor,
+          display,
+          merchantId: thirdParty ? "m_partner_cafe" : "palmline-store",
+          merchantKind: thirdParty ? "third-party" : "first-party",
+          ...site.resultShown,
+        });
         site.stops.push(() => lane.stop());
         let served = 0;
         board.track(name, agent, display, () => `${served} served`);
@@ -94,7 +102,8 @@ export const storeCommand = defineCommand(storeSpec, async (values) => {
     await Promise.all(lanes.map(runLane));
     board.stop();
     const totals = summary(decisions);
-    if (json) console.log(JSON.stringify({ command: "store", lanes: lanesWanted, enrolled: enrolled.length, ...totals, charges: site.processor.authorizations.size }));
+    if (json)
+      console.log(JSON.stringify({ command: "store", lanes: lanesWanted, enrolled: enrolled.length, ...totals, charges: site.processor.authorizations.size }));
     else console.log(`\n${totals.right} of ${totals.decisions} decisions right; p50 ${totals.p50Ms} ms, p99 ${totals.p99Ms} ms (hand -> answer)`);
     return totals.wrong === 0 ? 0 : 1;
   } finally {

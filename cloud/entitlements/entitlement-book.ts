@@ -15,8 +15,24 @@ export interface WeeklyWindow {
 }
 
 export type EntitlementGrant =
-  | { readonly kind: "ticket"; readonly identityId: string; readonly venueId: string; readonly label: string; readonly validFrom: number; readonly validUntil: number; readonly entries: number | null }
-  | { readonly kind: "badge"; readonly identityId: string; readonly venueId: string; readonly label: string; readonly validFrom: number; readonly validUntil: number; readonly schedule: readonly WeeklyWindow[] };
+  | {
+      readonly kind: "ticket";
+      readonly identityId: string;
+      readonly venueId: string;
+      readonly label: string;
+      readonly validFrom: number;
+      readonly validUntil: number;
+      readonly entries: number | null;
+    }
+  | {
+      readonly kind: "badge";
+      readonly identityId: string;
+      readonly venueId: string;
+      readonly label: string;
+      readonly validFrom: number;
+      readonly validUntil: number;
+      readonly schedule: readonly WeeklyWindow[];
+    };
 
 export interface Entitlement {
   readonly entitlementId: string;

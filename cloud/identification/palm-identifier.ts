@@ -15,7 +15,14 @@
 // identification metrics nor marks anyone as seen.
 import { AlreadyEnrolled, InvalidSignature } from "../../core/errors.ts";
 import { newIdentityId, type IdentityId } from "../../core/ids.ts";
-import { enrollmentAgreementScore, IdentificationPolicy, type DuplicateOutcome, type IdentificationOutcome, type ScoredCandidate, type StepUpCandidates } from "../../core/identification-policy.ts";
+import {
+  enrollmentAgreementScore,
+  IdentificationPolicy,
+  type DuplicateOutcome,
+  type IdentificationOutcome,
+  type ScoredCandidate,
+  type StepUpCandidates,
+} from "../../core/identification-policy.ts";
 import { chooseEnrollmentCapture, type EnrollmentCapture } from "../../core/palm-enrollment.ts";
 import { matchPrepared, PALM_TEMPLATE_MATCHING, prepareProbe } from "../../core/palm-template-matching.ts";
 import type { PalmProbe } from "../../core/palm-template.ts";
@@ -35,7 +42,7 @@ export type IdentificationDecision =
   | { readonly outcome: "step-up"; readonly stepUp: StepUpCandidates };
 
 /** An enrollment withdrawn by its caller before anything was committed. */
-export class EnrollmentWithdrawn extends Data.TaggedError("EnrollmentWithdrawn")<{}> {
+export class EnrollmentWithdrawn extends Data.TaggedError("EnrollmentWithdrawn")<Record<never, never>> {
   override get message() {
     return "the enrollment was withdrawn before it was stored";
   }
@@ -128,7 +135,9 @@ export class PalmIdentifier {
   async #scored(probe: PalmProbe): Promise<ScoredCandidate[]> {
     const channels = probe[0]!.channels;
     if (channels.join() !== CALIBRATED_CHANNELS.join()) {
-      throw new InvalidSignature({ reason: `the region decides on probes of both channels (${CALIBRATED_CHANNELS.join(" and ")}); this one has ${channels.join(" and ")} only` });
+      throw new InvalidSignature({
+        reason: `the region decides on probes of both channels (${CALIBRATED_CHANNELS.join(" and ")}); this one has ${channels.join(" and ")} only`,
+      });
     }
     const candidates = await this.#shards.search(probe[0]!, this.#candidates);
     const prepared = prepareProbe(probe, PALM_TEMPLATE_MATCHING.maxShift);
@@ -149,7 +158,10 @@ export class PalmIdentifier {
    * waits for the index to follow: a crash between leaves a record the next start indexes, never
    * an index entry without a record, nor a palm without its card.
    */
-  enroll(captures: readonly PalmProbe[], options: { sameAs?: SameAsCandidate; profile?: IdentityProfileFields; signal?: AbortSignal } = {}): Promise<IdentityId> {
+  enroll(
+    captures: readonly PalmProbe[],
+    options: { sameAs?: SameAsCandidate; profile?: IdentityProfileFields; signal?: AbortSignal } = {},
+  ): Promise<IdentityId> {
     return Effect.runPromise(this.#enrolling.withPermits(1)(Effect.promise(() => this.#enrollNow(captures, options))));
   }
 
@@ -157,7 +169,10 @@ export class PalmIdentifier {
    * `signal` withdraws an enrollment that has not committed yet (its caller gave up waiting, e.g.
    * behind other enrollments): once the commit has begun it stands, and the caller gets its id.
    */
-  async #enrollNow(captures: readonly PalmProbe[], { sameAs, profile, signal }: { sameAs?: SameAsCandidate; profile?: IdentityProfileFields; signal?: AbortSignal }): Promise<IdentityId> {
+  async #enrollNow(
+    captures: readonly PalmProbe[],
+    { sameAs, profile, signal }: { sameAs?: SameAsCandidate; profile?: IdentityProfileFields; signal?: AbortSignal },
+  ): Promise<IdentityId> {
     // Read again after each wait: the signal may be aborted meanwhile.
     const withdrawn = () => signal?.aborted === true;
     if (withdrawn()) throw new EnrollmentWithdrawn();
@@ -169,7 +184,9 @@ export class PalmIdentifier {
       throw new AlreadyEnrolled({ identityId: scored[0]!.identityId, score: scored[0]!.score });
     }
     const identityId = newIdentityId();
-    const change = await Effect.runPromise(this.#registry.enroll([{ identityId, template: chosen.template, ...(profile !== undefined ? { profile } : {}) }], this.#now()));
+    const change = await Effect.runPromise(
+      this.#registry.enroll([{ identityId, template: chosen.template, ...(profile !== undefined ? { profile } : {}) }], this.#now()),
+    );
     await this.#index.reached(change.seq);
     return identityId;
   }

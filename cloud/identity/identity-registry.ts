@@ -14,7 +14,15 @@ import { decodeHlc, encodeHlc, type HybridLogicalClock } from "../../core/hybrid
 import { mergeIdentityRecords, tombstoneRecord, type FieldRegister, type IdentityRecord } from "../../core/identity-record-crdt.ts";
 import type { IdentityId } from "../../core/ids.ts";
 import { decodePalmTemplate, encodePalmTemplate, type PalmTemplate } from "../../core/palm-template.ts";
-import { IdentityStorage, type IdentityStorageFailure, type IdentityWrite, type StoredEntitlement, type StoredPeerUnknown, type StoredRecord, type StoredSealedField } from "../storage/identity-storage.ts";
+import {
+  IdentityStorage,
+  type IdentityStorageFailure,
+  type IdentityWrite,
+  type StoredEntitlement,
+  type StoredPeerUnknown,
+  type StoredRecord,
+  type StoredSealedField,
+} from "../storage/identity-storage.ts";
 import type { IdentityVault } from "../storage/identity-vault.ts";
 import { decodeFieldValue, encodeFieldValue, PHONE_FIELD, PROFILE_FIELDS, TEMPLATE_FIELD, type IdentityProfileFields } from "./identity-fields.ts";
 import { bucketOf, recordDigest, RegistryDigests, type BucketDigest } from "./record-digest.ts";
@@ -119,11 +127,18 @@ export interface IdentityRegistryShape {
 
   // Replication
   readonly latestSeq: () => Fails<number>;
-  readonly changesSince: (afterSeq: number, limits?: { maxRecords?: number; maxBytes?: number }) => Fails<{ records: ChangedRecord[]; upToSeq: number; more: boolean }>;
+  readonly changesSince: (
+    afterSeq: number,
+    limits?: { maxRecords?: number; maxBytes?: number },
+  ) => Fails<{ records: ChangedRecord[]; upToSeq: number; more: boolean }>;
   readonly merge: (records: readonly ReplicatedRecord[]) => Fails<MergeOutcome, ReplicatedRecordInvalid>;
   readonly digest: () => Fails<string>;
   readonly bucketDigests: () => Fails<BucketDigest[]>;
-  readonly recordsInBuckets: (buckets: readonly number[], after: RepairPosition | undefined, limit: number) => Fails<(ReplicatedRecord & { readonly bucket: number })[]>;
+  readonly recordsInBuckets: (
+    buckets: readonly number[],
+    after: RepairPosition | undefined,
+    limit: number,
+  ) => Fails<(ReplicatedRecord & { readonly bucket: number })[]>;
   readonly peerKeyStatus: (regionId: string, publicKey: Uint8Array) => Fails<"unknown" | "matches" | "mismatch">;
   readonly pinPeerKey: (regionId: string, publicKey: Uint8Array) => Fails<"pinned" | "matches" | "mismatch">;
   readonly peerStates: () => Fails<PeerState[]>;
@@ -252,7 +267,12 @@ export const makeIdentityRegistry = (settings: IdentityRegistrySettings) =>
           try {
             writes.push({
               identityId: change.identityId,
-              identity: { originRegion: change.origin, created: encodeHlc(after.created), lastSeenMs: after.lastSeenMs, tombstone: tombstoned ? encodeHlc(after.tombstone!) : null },
+              identity: {
+                originRegion: change.origin,
+                created: encodeHlc(after.created),
+                lastSeenMs: after.lastSeenMs,
+                tombstone: tombstoned ? encodeHlc(after.tombstone!) : null,
+              },
               fields: tombstoned
                 ? []
                 : Object.entries(after.fields)
@@ -284,7 +304,8 @@ export const makeIdentityRegistry = (settings: IdentityRegistrySettings) =>
         return change;
       });
 
-    const currentRecord = (identityId: string) => Effect.map(storage.record(identityId), (stored) => (stored === undefined ? undefined : { stored, record: toRecord(stored) }));
+    const currentRecord = (identityId: string) =>
+      Effect.map(storage.record(identityId), (stored) => (stored === undefined ? undefined : { stored, record: toRecord(stored) }));
 
     /** Sets registers of a live identity to new values stamped now (a local write, merged like any). */
     const writeRegisters = (identityId: string, values: ReadonlyMap<string, unknown | null>) =>
@@ -355,10 +376,14 @@ export const makeIdentityRegistry = (settings: IdentityRegistrySettings) =>
 
     const validate = (r: ReplicatedRecord) => {
       if (r.dataKey !== undefined && r.dataKey.byteLength !== DATA_KEY_BYTES) {
-        return Effect.fail(new ReplicatedRecordInvalid({ identityId: r.identityId, reason: `data key is ${r.dataKey.byteLength} bytes, not ${DATA_KEY_BYTES}` }));
+        return Effect.fail(
+          new ReplicatedRecordInvalid({ identityId: r.identityId, reason: `data key is ${r.dataKey.byteLength} bytes, not ${DATA_KEY_BYTES}` }),
+        );
       }
-      if (r.tombstone === undefined && r.dataKey === undefined) return Effect.fail(new ReplicatedRecordInvalid({ identityId: r.identityId, reason: "a live record arrived without its data key" }));
-      if (new Set(r.fields.map((f) => f.name)).size !== r.fields.length) return Effect.fail(new ReplicatedRecordInvalid({ identityId: r.identityId, reason: "a field appears twice" }));
+      if (r.tombstone === undefined && r.dataKey === undefined)
+        return Effect.fail(new ReplicatedRecordInvalid({ identityId: r.identityId, reason: "a live record arrived without its data key" }));
+      if (new Set(r.fields.map((f) => f.name)).size !== r.fields.length)
+        return Effect.fail(new ReplicatedRecordInvalid({ identityId: r.identityId, reason: "a field appears twice" }));
       return Effect.void;
     };
 
@@ -393,7 +418,12 @@ export const makeIdentityRegistry = (settings: IdentityRegistrySettings) =>
               for (const [name, field] of Object.entries(PROFILE_FIELDS) as [keyof IdentityProfileFields, string][]) {
                 if (profile?.[name] !== undefined) seal(field, encodeFieldValue(profile[name]));
               }
-              changes.push({ identityId, origin: regionId, before: undefined, after: { identityId, created: stamp, lastSeenMs: nowMs, tombstone: undefined, fields } });
+              changes.push({
+                identityId,
+                origin: regionId,
+                before: undefined,
+                after: { identityId, created: stamp, lastSeenMs: nowMs, tombstone: undefined, fields },
+              });
             }
             const wrapped = keys.map(({ identityId, dataKey }) => ({ identityId, wrapped: vault.wrapDataKey(identityId, dataKey) }));
             // Keys first, committed on their own: a crash before the records leaves only orphan keys.
@@ -415,7 +445,9 @@ export const makeIdentityRegistry = (settings: IdentityRegistrySettings) =>
         }),
       isLive: (identityId) => Effect.map(storage.record(identityId), (r) => r !== undefined && r.tombstone === null),
       lifecycle: (identityId) =>
-        Effect.map(storage.record(identityId), (r) => (r === undefined || r.tombstone !== null ? undefined : { enrolledAtMs: decodeHlc(r.created).wallMs, lastSeenMs: r.lastSeenMs })),
+        Effect.map(storage.record(identityId), (r) =>
+          r === undefined || r.tombstone !== null ? undefined : { enrolledAtMs: decodeHlc(r.created).wallMs, lastSeenMs: r.lastSeenMs },
+        ),
       liveCount: () => Effect.map(storage.counts(), (c) => c.live),
       liveIdentityIds: () => Effect.map(storage.liveIdentityIds(), (ids) => ids as IdentityId[]),
       watermark: () => Effect.map(storage.counts(), (c) => c.watermark),
@@ -441,11 +473,14 @@ export const makeIdentityRegistry = (settings: IdentityRegistrySettings) =>
         }),
       clearProfileField: (identityId, name) => Effect.asVoid(writeRegisters(identityId, new Map([[PROFILE_FIELDS[name], null]]))),
       readProfile: (identityId) =>
-        Effect.map(readFields(identityId, (name) => Object.values(PROFILE_FIELDS).includes(name)), (values) => {
-          const out: Record<string, unknown> = {};
-          for (const [name, field] of Object.entries(PROFILE_FIELDS)) if (values.has(field)) out[name] = values.get(field);
-          return out as IdentityProfileFields;
-        }),
+        Effect.map(
+          readFields(identityId, (name) => Object.values(PROFILE_FIELDS).includes(name)),
+          (values) => {
+            const out: Record<string, unknown> = {};
+            for (const [name, field] of Object.entries(PROFILE_FIELDS)) if (values.has(field)) out[name] = values.get(field);
+            return out as IdentityProfileFields;
+          },
+        ),
       writeRegister: (identityId, field, value) => writeRegisters(identityId, new Map([[field, value]])),
       readRegisters: (identityId, prefix) => readFields(identityId, (name) => name.startsWith(prefix)),
       findByPhone: (phone) => storage.findByPhoneHash(phoneHash(phone)),
@@ -460,7 +495,20 @@ export const makeIdentityRegistry = (settings: IdentityRegistrySettings) =>
           if (current === undefined) return none;
           if (current.record.tombstone !== undefined) {
             // Only a deletion request still open is closed.
-            yield* storage.commit([{ identityId, identity: { originRegion: current.stored.originRegion, created: current.stored.created, lastSeenMs: current.stored.lastSeenMs, tombstone: current.stored.tombstone }, fields: [], dropFields: true, deletionCompleted: { atMs: nowMs, record: true } }]);
+            yield* storage.commit([
+              {
+                identityId,
+                identity: {
+                  originRegion: current.stored.originRegion,
+                  created: current.stored.created,
+                  lastSeenMs: current.stored.lastSeenMs,
+                  tombstone: current.stored.tombstone,
+                },
+                fields: [],
+                dropFields: true,
+                deletionCompleted: { atMs: nowMs, record: true },
+              },
+            ]);
             return none;
           }
           const after = tombstoneRecord(current.record, hlc.now());
@@ -494,7 +542,10 @@ export const makeIdentityRegistry = (settings: IdentityRegistrySettings) =>
             for (const stored of page) {
               if (records.length >= maxRecords) return { records, upToSeq, more: true };
               const wrapped = stored.tombstone === null ? yield* storage.wrappedKey(stored.identityId) : undefined;
-              const record: ChangedRecord = { ...toReplicated(stored, wrapped === undefined ? undefined : vault.unwrapDataKey(stored.identityId, wrapped)), changeSeq: stored.changeSeq };
+              const record: ChangedRecord = {
+                ...toReplicated(stored, wrapped === undefined ? undefined : vault.unwrapDataKey(stored.identityId, wrapped)),
+                changeSeq: stored.changeSeq,
+              };
               const size = RECORD_OVERHEAD_BYTES + record.fields.reduce((n, f) => n + FIELD_OVERHEAD_BYTES + (f.value?.byteLength ?? 0), 0);
               if (records.length > 0 && bytes + size > maxBytes) return { records, upToSeq, more: true };
               records.push(record);
@@ -528,13 +579,19 @@ export const makeIdentityRegistry = (settings: IdentityRegistrySettings) =>
             const merged = mergeIdentityRecords(current?.record ?? record, record);
             const mergedDigest = recordDigest(merged);
             const cached = current === undefined ? undefined : digests.get(identityId);
-            const currentDigest = current === undefined ? undefined : cached !== undefined && cached.seq === current.stored.changeSeq ? cached.digest : recordDigest(current.record);
+            const currentDigest =
+              current === undefined
+                ? undefined
+                : cached !== undefined && cached.seq === current.stored.changeSeq
+                  ? cached.digest
+                  : recordDigest(current.record);
             const changed = currentDigest === undefined || !currentDigest.equals(mergedDigest);
             // Nothing here that the sender lacks: its record is the merge, so sending it back would only echo.
             if (current === undefined || mergedDigest.equals(recordDigest(record))) adoptedIds.push(identityId);
             const live = merged.tombstone === undefined;
             if (live && (yield* storage.wrappedKey(identityId)) === undefined) {
-              if (dataKey === undefined) return yield* Effect.fail(new ReplicatedRecordInvalid({ identityId, reason: "a live record arrived without its data key" }));
+              if (dataKey === undefined)
+                return yield* Effect.fail(new ReplicatedRecordInvalid({ identityId, reason: "a live record arrived without its data key" }));
               newKeys.push({ identityId, wrapped: vault.wrapDataKey(identityId, dataKey) });
             }
             if (changed) changes.push({ identityId, origin: current?.stored.originRegion ?? origin, before: current?.record, after: merged });
@@ -557,7 +614,8 @@ export const makeIdentityRegistry = (settings: IdentityRegistrySettings) =>
       recordsInBuckets: (buckets, after, limit) =>
         Effect.gen(function* () {
           const wanted = new Set(buckets);
-          const beyond = (r: RepairPosition) => after === undefined || r.bucket > after.bucket || (r.bucket === after.bucket && r.identityId > after.identityId);
+          const beyond = (r: RepairPosition) =>
+            after === undefined || r.bucket > after.bucket || (r.bucket === after.bucket && r.identityId > after.identityId);
           const ids = (yield* storage.allIdentityIds())
             .map((identityId) => ({ identityId, bucket: bucketOf(identityId) }))
             .filter((r) => wanted.has(r.bucket) && beyond(r))
@@ -573,7 +631,9 @@ export const makeIdentityRegistry = (settings: IdentityRegistrySettings) =>
           return out;
         }),
       peerKeyStatus: (peerRegion, publicKey) =>
-        Effect.map(storage.peer(peerRegion), (peer) => (peer === undefined ? "unknown" : Buffer.from(peer.publicKey).equals(Buffer.from(publicKey)) ? "matches" : "mismatch")),
+        Effect.map(storage.peer(peerRegion), (peer) =>
+          peer === undefined ? "unknown" : Buffer.from(peer.publicKey).equals(Buffer.from(publicKey)) ? "matches" : "mismatch",
+        ),
       pinPeerKey: (peerRegion, publicKey) =>
         Effect.gen(function* () {
           // Trust on first use: the first key seen for a region is kept; later ones must match it.
@@ -602,4 +662,3 @@ export const makeIdentityRegistry = (settings: IdentityRegistrySettings) =>
 
 /** The registry over whichever IdentityStorage layer is provided. */
 export const identityRegistryLayer = (settings: IdentityRegistrySettings) => Layer.effect(IdentityRegistry, makeIdentityRegistry(settings));
-

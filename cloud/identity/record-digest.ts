@@ -48,7 +48,11 @@ export const recordDigest = (record: IdentityRecord): Buffer => {
     text(hash, name);
     text(hash, encodeHlc(register.stamp));
     if (register.value === null) hash.update(Buffer.from([0]));
-    else hash.update(Buffer.from([1])).update(lengthOf(register.value.byteLength)).update(register.value);
+    else
+      hash
+        .update(Buffer.from([1]))
+        .update(lengthOf(register.value.byteLength))
+        .update(register.value);
   }
   return hash.digest();
 };

@@ -22,7 +22,11 @@ export class ClosingPaymentLedger extends PaymentLedger {
     this.#watcher = watcher;
   }
 
-  override update(idempotencyKey: string, change: { state: PaymentState; identityId?: string; authorizationId?: string; reason?: string }, nowMs: number): void {
+  override update(
+    idempotencyKey: string,
+    change: { state: PaymentState; identityId?: string; authorizationId?: string; reason?: string },
+    nowMs: number,
+  ): void {
     const identityId = change.identityId ?? this.find(idempotencyKey)?.identityId ?? null;
     const before = identityId === null ? 0 : this.openTransactions(identityId);
     super.update(idempotencyKey, change, nowMs);

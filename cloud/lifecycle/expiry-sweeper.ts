@@ -92,7 +92,10 @@ export class ExpirySweeper {
     const { registry } = this.#o;
     const [own] = Effect.runSync(registry.leastRecentlySeen({ own: true, atMostMs: Number.MAX_SAFE_INTEGER, limit: 1 }));
     const [foreign] = Effect.runSync(registry.leastRecentlySeen({ own: false, atMostMs: Number.MAX_SAFE_INTEGER, limit: 1 }));
-    const deadlines = [...(own !== undefined ? [expiresAt(own.lastSeenMs)] : []), ...(foreign !== undefined ? [expiresAt(foreign.lastSeenMs) + FOREIGN_EXPIRY_GRACE_MS] : [])];
+    const deadlines = [
+      ...(own !== undefined ? [expiresAt(own.lastSeenMs)] : []),
+      ...(foreign !== undefined ? [expiresAt(foreign.lastSeenMs) + FOREIGN_EXPIRY_GRACE_MS] : []),
+    ];
     return deadlines.length === 0 ? undefined : Math.min(...deadlines);
   }
 

@@ -23,7 +23,6 @@ const scrapedGauge = <L extends string>(registry: Registry, name: string, help: 
     },
   });
 
-
 export class RegionMetrics {
   readonly registry = new Registry();
   readonly identifications = new Counter({

@@ -1,11 +1,5 @@
 // ProcessorAdapter over the processor's JSON HTTP API (the local simulator speaks it).
-import {
-  ProcessorRefused,
-  ProcessorUnavailable,
-  type CardOnFile,
-  type ProcessorAdapter,
-  type ProcessorAuthorization,
-} from "./processor-adapter.ts";
+import { ProcessorRefused, ProcessorUnavailable, type CardOnFile, type ProcessorAdapter, type ProcessorAuthorization } from "./processor-adapter.ts";
 
 export class HttpProcessorAdapter implements ProcessorAdapter {
   readonly #baseUrl: string;
@@ -17,7 +11,13 @@ export class HttpProcessorAdapter implements ProcessorAdapter {
   async tokenizeCard(vaultToken: string, signal?: AbortSignal): Promise<CardOnFile> {
     const card = await this.#post("/v1/payment-tokens", { vaultToken }, signal);
     if (typeof card.paymentToken !== "string" || typeof card.last4 !== "string") throw new ProcessorRefused({ code: "malformed_token_answer" });
-    return { paymentToken: card.paymentToken, brand: String(card.brand), last4: card.last4, expiryMonth: Number(card.expiryMonth), expiryYear: Number(card.expiryYear) };
+    return {
+      paymentToken: card.paymentToken,
+      brand: String(card.brand),
+      last4: card.last4,
+      expiryMonth: Number(card.expiryMonth),
+      expiryYear: Number(card.expiryYear),
+    };
   }
 
   async authorize(

@@ -26,13 +26,18 @@ export class RegionPortalDirectory implements PortalDirectory {
     return {
       enrolledAt: row.enrolledAtMs,
       lastSeenAt: row.lastSeenMs,
-      card: profile.card === undefined ? undefined : { brand: profile.card.brand, last4: profile.card.last4, expiryMonth: profile.card.expiryMonth, expiryYear: profile.card.expiryYear },
+      card:
+        profile.card === undefined
+          ? undefined
+          : { brand: profile.card.brand, last4: profile.card.last4, expiryMonth: profile.card.expiryMonth, expiryYear: profile.card.expiryYear },
       loyaltyCard: profile.loyaltyCard,
       entitlements: this.#flows.entitlements.forIdentity(identityId).map((e) => ({
         description: `${e.kind === "ticket" ? "Ticket" : "Badge"}: ${e.label} at ${e.venueId}${e.entriesAllowed !== null ? `, ${e.entriesAllowed - e.entriesUsed} of ${e.entriesAllowed} entries left` : ""}`,
         validUntil: e.validUntil,
       })),
-      openTransactions: this.#flows.ledger.openFor(identityId).map((p) => ({ reference: p.idempotencyKey.split(":").at(-1) ?? "", merchant: p.merchantId, authorizedAt: p.createdMs })),
+      openTransactions: this.#flows.ledger
+        .openFor(identityId)
+        .map((p) => ({ reference: p.idempotencyKey.split(":").at(-1) ?? "", merchant: p.merchantId, authorizedAt: p.createdMs })),
       deletionPending: pending,
     };
   }

@@ -130,7 +130,11 @@ export class PeerDialer {
       link = this.#o.openLink(channel, peer.regionId);
     } catch (error) {
       const code = (error as { closeCode?: number }).closeCode;
-      return this.#retry(error instanceof Error ? error.message : String(error), code, code !== undefined && SLOW_RETRY_CODES.has(code) ? this.#slow() : this.#backoff());
+      return this.#retry(
+        error instanceof Error ? error.message : String(error),
+        code,
+        code !== undefined && SLOW_RETRY_CODES.has(code) ? this.#slow() : this.#backoff(),
+      );
     }
     this.#link = link;
     const closure = await link.closed;

@@ -169,7 +169,13 @@ export class PeerLink {
           return echo !== record.changeSeq;
         });
         // Sent even when every record was an echo: the ack moves the peer's position past them.
-        const message: WireMessage = { type: "replication.changes", batchId: randomUUID(), records: records.map(toWire), upToSeq: batch.upToSeq, more: batch.more };
+        const message: WireMessage = {
+          type: "replication.changes",
+          batchId: randomUUID(),
+          records: records.map(toWire),
+          upToSeq: batch.upToSeq,
+          more: batch.more,
+        };
         try {
           this.#channel.send(message);
         } catch (error) {
@@ -368,7 +374,9 @@ export class PeerLink {
     let bytes = 0;
     let more = false;
     let last: RepairPosition | undefined;
-    for (const record of buckets.length === 0 ? [] : Effect.runSync(this.#o.registry.recordsInBuckets(buckets, this.#repairResume, REPAIR_MESSAGES_PER_ROUND * MAX_RECORDS_PER_MESSAGE + 1))) {
+    for (const record of buckets.length === 0
+      ? []
+      : Effect.runSync(this.#o.registry.recordsInBuckets(buckets, this.#repairResume, REPAIR_MESSAGES_PER_ROUND * MAX_RECORDS_PER_MESSAGE + 1))) {
       const size = recordBytes(record);
       if (chunk.length > 0 && (chunk.length >= MAX_RECORDS_PER_MESSAGE || bytes + size > BATCH_MAX_BYTES)) {
         messages.push(chunk);
@@ -452,7 +460,8 @@ const fromWire = (wire: ReplicatedRecordWire): ReplicatedRecord => {
     throw new LinkViolation(CloseCode.MalformedMessage, "a tombstoned record carries fields or a data key");
   }
   if (wire.tombstone === undefined && wire.dataKey === undefined) throw new LinkViolation(CloseCode.MalformedMessage, "a live record without its data key");
-  if (new Set(wire.fields.map((f) => f.name)).size !== wire.fields.length) throw new LinkViolation(CloseCode.MalformedMessage, "a field appears twice in a record");
+  if (new Set(wire.fields.map((f) => f.name)).size !== wire.fields.length)
+    throw new LinkViolation(CloseCode.MalformedMessage, "a field appears twice in a record");
   return {
     identityId: wire.identityId,
     originRegion: wire.originRegion,
@@ -464,5 +473,4 @@ const fromWire = (wire: ReplicatedRecordWire): ReplicatedRecord => {
   };
 };
 
-const recordBytes = (record: ReplicatedRecord): number =>
-  256 + record.fields.reduce((sum, f) => sum + 96 + f.name.length + (f.value?.byteLength ?? 0), 0);
+const recordBytes = (record: ReplicatedRecord): number => 256 + record.fields.reduce((sum, f) => sum + 96 + f.name.length + (f.value?.byteLength ?? 0), 0);

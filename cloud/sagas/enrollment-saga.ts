@@ -54,7 +54,10 @@ export const enrollmentSaga = setup({
     checkingDuplicate: {
       invoke: {
         src: "checkDuplicate",
-        onDone: [{ guard: ({ event }) => event.output, target: "done", actions: assign({ output: { outcome: "already-enrolled" } }) }, { target: "verifyingPhone" }],
+        onDone: [
+          { guard: ({ event }) => event.output, target: "done", actions: assign({ output: { outcome: "already-enrolled" } }) },
+          { target: "verifyingPhone" },
+        ],
         onError: { target: "done", actions: assign({ output: ({ event }) => ({ outcome: "rejected", reason: reasonOf(event.error) }) }) },
       },
       after: { stepTimeout: { target: "done", actions: assign({ output: { outcome: "rejected", reason: "duplicate check timed out" } }) } },
@@ -74,7 +77,10 @@ export const enrollmentSaga = setup({
       invoke: {
         src: "tokeniseCard",
         onDone: { target: "persisting", actions: assign({ card: ({ event }) => event.output }) },
-        onError: { target: "done", actions: assign({ output: ({ event }) => ({ outcome: "rejected", reason: `card not accepted: ${reasonOf(event.error)}` }) }) },
+        onError: {
+          target: "done",
+          actions: assign({ output: ({ event }) => ({ outcome: "rejected", reason: `card not accepted: ${reasonOf(event.error)}` }) }),
+        },
       },
       after: { stepTimeout: { target: "done", actions: assign({ output: { outcome: "rejected", reason: "the payment processor timed out" } }) } },
     },

@@ -37,10 +37,16 @@ export class GateEntries {
     const output = await toPromise(actor);
     if (output.outcome === "no-match") return { outcome: "no-match" };
     if (output.outcome === "step-up-required") return { outcome: "step-up-required", stepUpToken: output.token };
-    if (output.outcome === "denied") return { outcome: "denied", ...(output.identityId !== undefined ? { identityId: output.identityId } : {}), reason: output.reason };
+    if (output.outcome === "denied")
+      return { outcome: "denied", ...(output.identityId !== undefined ? { identityId: output.identityId } : {}), reason: output.reason };
     const e = output.decision.entitlement;
     this.#awaitingPassage.set(`${deviceId}:${request.requestId}`, e.entitlementId);
-    return { outcome: "open", identityId: output.identityId, entitlement: { kind: e.kind, label: e.label, validUntil: e.validUntil }, openForMs: RELAY_OPEN_MS };
+    return {
+      outcome: "open",
+      identityId: output.identityId,
+      entitlement: { kind: e.kind, label: e.label, validUntil: e.validUntil },
+      openForMs: RELAY_OPEN_MS,
+    };
   }
 
   passage(deviceId: string, report: GatePassage): void {

@@ -40,7 +40,10 @@ export const gateSaga = setup({
             target: "done",
             actions: assign({ output: ({ event }) => ({ outcome: "step-up-required", token: event.output.kind === "step-up" ? event.output.token : "" }) }),
           },
-          { target: "checkingEntitlement", actions: assign({ identityId: ({ event }) => (event.output.kind === "identified" ? event.output.payer.identityId : undefined) }) },
+          {
+            target: "checkingEntitlement",
+            actions: assign({ identityId: ({ event }) => (event.output.kind === "identified" ? event.output.payer.identityId : undefined) }),
+          },
         ],
         onError: { target: "done", actions: assign({ output: { outcome: "denied", reason: "identification failed" } }) },
       },
@@ -59,7 +62,10 @@ export const gateSaga = setup({
                 : { outcome: "denied", identityId: context.identityId!, reason: event.output.reason },
           }),
         },
-        onError: { target: "done", actions: assign({ output: ({ context }) => ({ outcome: "denied", identityId: context.identityId!, reason: "entitlement check failed" }) }) },
+        onError: {
+          target: "done",
+          actions: assign({ output: ({ context }) => ({ outcome: "denied", identityId: context.identityId!, reason: "entitlement check failed" }) }),
+        },
       },
       after: { stepTimeout: { target: "done", actions: assign({ output: { outcome: "denied", reason: "entitlement check timed out" } }) } },
     },

@@ -47,7 +47,8 @@ export class KioskEnrollments {
     const sameAs: SameAsCandidate | undefined =
       digits === undefined
         ? undefined
-        : (stepUp) => identifier.policy.resolveStepUp(stepUp, (id) => phoneLastFour(Effect.runSync(registry.readProfile(id)).phone) === digits).outcome === "accepted";
+        : (stepUp) =>
+            identifier.policy.resolveStepUp(stepUp, (id) => phoneLastFour(Effect.runSync(registry.readProfile(id)).phone) === digits).outcome === "accepted";
     // Steps that read the captures: they are wiped only once every one has settled, even one
     // the saga stopped waiting for.
     const reading = new Set<Promise<unknown>>();
@@ -68,7 +69,17 @@ export class KioskEnrollments {
           }),
           persist: fromPromise(async ({ input }) => {
             const profile = {
-              ...(input.card !== undefined ? { card: { paymentToken: input.card.paymentToken, brand: input.card.brand, last4: input.card.last4, expiryMonth: input.card.expiryMonth, expiryYear: input.card.expiryYear } } : {}),
+              ...(input.card !== undefined
+                ? {
+                    card: {
+                      paymentToken: input.card.paymentToken,
+                      brand: input.card.brand,
+                      last4: input.card.last4,
+                      expiryMonth: input.card.expiryMonth,
+                      expiryYear: input.card.expiryYear,
+                    },
+                  }
+                : {}),
               ...(request.phone !== undefined ? { phone: request.phone.number } : {}),
               ...(request.loyaltyCard !== undefined ? { loyaltyCard: request.loyaltyCard } : {}),
             };

@@ -127,11 +127,17 @@ export const paymentSaga = setup({
             actions: assign({ output: ({ context, event }) => ({ outcome: "failed", reason: reasonOf(event.error), payer: context.payer! }) }),
           },
           // Unknown whether the charge went through: reverse it by key rather than guess.
-          { target: "reversing", actions: assign({ output: ({ context, event }) => ({ outcome: "failed", reason: reasonOf(event.error), payer: context.payer! }) }) },
+          {
+            target: "reversing",
+            actions: assign({ output: ({ context, event }) => ({ outcome: "failed", reason: reasonOf(event.error), payer: context.payer! }) }),
+          },
         ],
       },
       after: {
-        processorTimeout: { target: "reversing", actions: assign({ output: ({ context }) => ({ outcome: "failed", reason: "payment processor timed out", payer: context.payer! }) }) },
+        processorTimeout: {
+          target: "reversing",
+          actions: assign({ output: ({ context }) => ({ outcome: "failed", reason: "payment processor timed out", payer: context.payer! }) }),
+        },
       },
     },
     reversing: {
@@ -144,11 +150,26 @@ export const paymentSaga = setup({
         input: ({ context }) => ({ payer: context.payer! }),
         onDone: {
           target: "done",
-          actions: assign({ output: ({ context, event }) => ({ outcome: "credential-issued", payer: context.payer!, token: event.output.token, expiresAt: event.output.expiresAt }) }),
+          actions: assign({
+            output: ({ context, event }) => ({
+              outcome: "credential-issued",
+              payer: context.payer!,
+              token: event.output.token,
+              expiresAt: event.output.expiresAt,
+            }),
+          }),
         },
-        onError: { target: "done", actions: assign({ output: ({ context, event }) => ({ outcome: "failed", reason: reasonOf(event.error), payer: context.payer! }) }) },
+        onError: {
+          target: "done",
+          actions: assign({ output: ({ context, event }) => ({ outcome: "failed", reason: reasonOf(event.error), payer: context.payer! }) }),
+        },
       },
-      after: { processorTimeout: { target: "done", actions: assign({ output: ({ context }) => ({ outcome: "failed", reason: "payment processor timed out", payer: context.payer! }) }) } },
+      after: {
+        processorTimeout: {
+          target: "done",
+          actions: assign({ output: ({ context }) => ({ outcome: "failed", reason: "payment processor timed out", payer: context.payer! }) }),
+        },
+      },
     },
     done: { type: "final" },
   },

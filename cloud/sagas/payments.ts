@@ -5,7 +5,14 @@
 // processor answers with the authorization it already made.
 import { createActor, fromPromise, toPromise } from "xstate";
 import type { Clock } from "../../core/clock.ts";
-import type { PaymentAuthorizeRequest, PaymentAuthorizeResult, PaymentCredentialRequest, PaymentCredentialResult, PaymentSettleRequest, PaymentSettleResult } from "../../protocol/index.ts";
+import type {
+  PaymentAuthorizeRequest,
+  PaymentAuthorizeResult,
+  PaymentCredentialRequest,
+  PaymentCredentialResult,
+  PaymentSettleRequest,
+  PaymentSettleResult,
+} from "../../protocol/index.ts";
 import { DeletionRequested } from "../lifecycle/deletion-requested.ts";
 import type { ProcessorAdapter } from "../payments/processor-adapter.ts";
 import { Effect } from "effect";
@@ -76,7 +83,10 @@ export class Payments {
       if (previous.state !== "authorizing") return this.#answerFromLedger(previous);
       this.#o.log(`payment ${request.idempotencyKey}: re-driving an attempt left in flight`);
     } else {
-      ledger.begin({ idempotencyKey: key, merchantId: request.merchantId, amountMinor: request.amount.amountMinor, currency: request.amount.currency }, clock.now());
+      ledger.begin(
+        { idempotencyKey: key, merchantId: request.merchantId, amountMinor: request.amount.amountMinor, currency: request.amount.currency },
+        clock.now(),
+      );
     }
     const output = await this.#runSaga(
       { kind: "authorize", idempotencyKey: key, merchantId: request.merchantId, amountMinor: request.amount.amountMinor, currency: request.amount.currency },
@@ -246,14 +256,21 @@ export class Payments {
       actors: {
         identify: fromPromise(async () => {
           const found = await lookup(sealedSignature, request);
-          if (found.kind === "identified" && this.#o.deletionPending?.(found.payer.identityId) === true) throw new DeletionRequested({ identityId: found.payer.identityId });
+          if (found.kind === "identified" && this.#o.deletionPending?.(found.payer.identityId) === true)
+            throw new DeletionRequested({ identityId: found.payer.identityId });
           return found;
         }),
         authorize: fromPromise(async ({ input: { payer }, signal }) => {
           if (input.kind !== "authorize") throw new Error("not an authorization");
           this.#o.ledger.update(input.idempotencyKey, { state: "authorizing", identityId: payer.identityId }, clock.now());
           return processor.authorize(
-            { idempotencyKey: input.idempotencyKey, paymentToken: payer.card!.paymentToken, merchantId: input.merchantId, amountMinor: input.amountMinor, currency: input.currency },
+            {
+              idempotencyKey: input.idempotencyKey,
+              paymentToken: payer.card!.paymentToken,
+              merchantId: input.merchantId,
+              amountMinor: input.amountMinor,
+              currency: input.currency,
+            },
             signal,
           );
         }),
@@ -266,11 +283,21 @@ export class Payments {
           const card = record?.identityId != null ? Effect.runSync(this.#o.registry.readProfile(record.identityId)).card : undefined;
           if (card === undefined) return;
           const made = await processor.authorize(
-            { idempotencyKey: input.idempotencyKey, paymentToken: card.paymentToken, merchantId: input.merchantId, amountMinor: input.amountMinor, currency: input.currency },
+            {
+              idempotencyKey: input.idempotencyKey,
+              paymentToken: card.paymentToken,
+              merchantId: input.merchantId,
+              amountMinor: input.amountMinor,
+              currency: input.currency,
+            },
             signal,
           );
           if (made.status === "approved") await processor.void(made.authorizationId);
-          this.#o.ledger.update(input.idempotencyKey, { state: "voided", authorizationId: made.authorizationId, reason: "reversed after a processor failure" }, clock.now());
+          this.#o.ledger.update(
+            input.idempotencyKey,
+            { state: "voided", authorizationId: made.authorizationId, reason: "reversed after a processor failure" },
+            clock.now(),
+          );
         }),
         issueCredential: fromPromise(async ({ input: { payer } }) => {
           const expiresAt = clock.now() + CREDENTIAL_TTL_MS;
@@ -279,7 +306,10 @@ export class Payments {
         }),
       },
     });
-    const actor = createActor(machine, { input, ...sagaActorOptions(clock, this.#o.inspect, input.kind === "authorize" ? `payment:${input.idempotencyKey}` : `credential:${input.merchantId}`) });
+    const actor = createActor(machine, {
+      input,
+      ...sagaActorOptions(clock, this.#o.inspect, input.kind === "authorize" ? `payment:${input.idempotencyKey}` : `credential:${input.merchantId}`),
+    });
     actor.start();
     return toPromise(actor);
   }

@@ -57,7 +57,14 @@ export class StepUpChallenges {
   open(deviceId: string, purpose: StepUpPurpose, stepUp: StepUpCandidates): string {
     this.#dropExpired();
     const token = randomBytes(16).toString("base64url");
-    this.#open.set(token, { deviceId, purpose, stepUp, expiresAt: this.#o.clock.now() + this.#ttlMs, attemptsLeft: this.#o.policy.attempts, confirmed: undefined });
+    this.#open.set(token, {
+      deviceId,
+      purpose,
+      stepUp,
+      expiresAt: this.#o.clock.now() + this.#ttlMs,
+      attemptsLeft: this.#o.policy.attempts,
+      confirmed: undefined,
+    });
     return token;
   }
 

@@ -105,7 +105,9 @@ export const createRegionServices = (o: RegionServicesOptions): RegionServices =
       }
     },
     closed: (identityId) => {
-      deletions.completeIfSettled(identityId).catch((error: unknown) => o.log(`pending deletion of ${identityId} not completed: ${error instanceof Error ? error.message : String(error)}`));
+      deletions
+        .completeIfSettled(identityId)
+        .catch((error: unknown) => o.log(`pending deletion of ${identityId} not completed: ${error instanceof Error ? error.message : String(error)}`));
     },
   });
   const processor = o.processorUrl !== undefined ? new HttpProcessorAdapter(o.processorUrl) : unconfiguredProcessor();
@@ -118,7 +120,9 @@ export const createRegionServices = (o: RegionServicesOptions): RegionServices =
     phoneOf: (identityId) => profiles.read(identityId).phone,
     clock: o.clock,
     confirmed: (identityId) => {
-      o.identifier.recordStepUpConfirmed(identityId).catch((error: unknown) => o.log(`last-seen of ${identityId} not raised: ${error instanceof Error ? error.message : String(error)}`));
+      o.identifier
+        .recordStepUpConfirmed(identityId)
+        .catch((error: unknown) => o.log(`last-seen of ${identityId} not raised: ${error instanceof Error ? error.message : String(error)}`));
     },
   });
   const probes = new ProbeGuard({ clock: o.clock, log: o.log, ...(o.probeLimit !== undefined ? { limit: o.probeLimit } : {}) });
@@ -144,7 +148,15 @@ export const createRegionServices = (o: RegionServicesOptions): RegionServices =
     entitlements,
     stepUps,
     probes,
-    enrollment: new KioskEnrollments({ identifier: o.identifier, registry, processor: o.processorUrl !== undefined ? processor : undefined, phones, templateKeys: o.templateKeys, clock: o.clock, ...inspect }),
+    enrollment: new KioskEnrollments({
+      identifier: o.identifier,
+      registry,
+      processor: o.processorUrl !== undefined ? processor : undefined,
+      phones,
+      templateKeys: o.templateKeys,
+      clock: o.clock,
+      ...inspect,
+    }),
     payments: new Payments({
       ledger,
       registry,

@@ -66,7 +66,13 @@ const addStream = async (shards: ShardSet, templates: Iterable<EnrolledTemplate>
   return added;
 };
 
-const rebuild = async (registry: IdentityRegistryShape, shardCount: number, dimension: number, layout: IndexLayout, log: (line: string) => void): Promise<ShardSet> => {
+const rebuild = async (
+  registry: IdentityRegistryShape,
+  shardCount: number,
+  dimension: number,
+  layout: IndexLayout,
+  log: (line: string) => void,
+): Promise<ShardSet> => {
   let trainingSamples: Float32Array | undefined;
   if (layout.trainingSize > 0) {
     log(`training ${layout.description} on ${layout.trainingSize} sampled templates`);
@@ -100,7 +106,13 @@ export const openRegionShards = async (options: {
   let shards: ShardSet | undefined;
   let replayed = 0;
   let watermark = 0;
-  if (manifest !== undefined && manifest.dimension === dimension && manifest.shards.length === shardCount && isExact(manifest.layout) === isExact(wanted) && metricOf(manifest.layout) === metricOf(wanted)) {
+  if (
+    manifest !== undefined &&
+    manifest.dimension === dimension &&
+    manifest.shards.length === shardCount &&
+    isExact(manifest.layout) === isExact(wanted) &&
+    metricOf(manifest.layout) === metricOf(wanted)
+  ) {
     try {
       watermark = Effect.runSync(registry.watermark());
       shards = await ShardSet.load({ dimension, layout: manifest.layout, files: manifest.shards });

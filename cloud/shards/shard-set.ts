@@ -12,8 +12,7 @@ import type { ShardCandidate, ShardSnapshotFiles } from "./signature-shard.ts";
 
 export type { ShardCandidate } from "./signature-shard.ts";
 
-export const shardOf = (identityId: string, shardCount: number): number =>
-  createHash("sha256").update(identityId).digest().readUInt32BE(0) % shardCount;
+export const shardOf = (identityId: string, shardCount: number): number => createHash("sha256").update(identityId).digest().readUInt32BE(0) % shardCount;
 
 /** An identity's template; the shards index its vector (core/palm-template-vector.ts), never the template. */
 export interface IndexedTemplate {
@@ -52,7 +51,12 @@ export class ShardSet {
       await Promise.all(actors.map((a) => a.close()));
       throw error;
     }
-    return new ShardSet(actors, options.layout, options.dimension, actors.map(() => 0));
+    return new ShardSet(
+      actors,
+      options.layout,
+      options.dimension,
+      actors.map(() => 0),
+    );
   }
 
   /** Shards loaded from snapshot files, one pair per shard. */

@@ -52,7 +52,10 @@ export class SignatureShard {
 
   /** An empty shard; a layout that needs training takes an already trained, empty index. */
   static create(layout: IndexLayout, dimension: number, trained?: Uint8Array): SignatureShard {
-    const index = trained !== undefined ? faiss.Index.fromBuffer(Buffer.from(trained.buffer, trained.byteOffset, trained.byteLength)) : faiss.Index.fromFactory(dimension, layout.description, faissMetric(layout));
+    const index =
+      trained !== undefined
+        ? faiss.Index.fromBuffer(Buffer.from(trained.buffer, trained.byteOffset, trained.byteLength))
+        : faiss.Index.fromFactory(dimension, layout.description, faissMetric(layout));
     if (!index.isTrained()) throw new Error(`index "${layout.description}" needs training before it can hold templates`);
     return new SignatureShard(index, layout, []);
   }

@@ -7,7 +7,6 @@ import { randomFillSync } from "node:crypto";
 import type { Sodium } from "../../protocol/sodium.ts";
 import { Data } from "effect";
 
-
 export class VaultDecryptionFailed extends Data.TaggedError("VaultDecryptionFailed")<{ readonly what: string }> {
   override get message() {
     return `could not decrypt ${this.what}: wrong key or tampered data`;

@@ -8,12 +8,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Data } from "effect";
-import {
-  generateIdentityKeyPair,
-  generateTemplateKeyPair,
-  type IdentityKeyPair,
-  type TemplateKeyPair,
-} from "../../protocol/index.ts";
+import { generateIdentityKeyPair, generateTemplateKeyPair, type IdentityKeyPair, type TemplateKeyPair } from "../../protocol/index.ts";
 import { loadSodium } from "../../protocol/sodium.ts";
 
 export interface RegionKeyring {
@@ -45,8 +40,14 @@ export const loadOrCreateRegionKeyring = async (dataDir: string): Promise<Region
       throw new KeyringUnreadable({ path, reason: String(cause) });
     }
     return {
-      identity: { publicKey: unb64(parsed.identityPublicKey, path, "identityPublicKey"), secretKey: unb64(parsed.identitySecretKey, path, "identitySecretKey") },
-      template: { publicKey: unb64(parsed.templatePublicKey, path, "templatePublicKey"), secretKey: unb64(parsed.templateSecretKey, path, "templateSecretKey") },
+      identity: {
+        publicKey: unb64(parsed.identityPublicKey, path, "identityPublicKey"),
+        secretKey: unb64(parsed.identitySecretKey, path, "identitySecretKey"),
+      },
+      template: {
+        publicKey: unb64(parsed.templatePublicKey, path, "templatePublicKey"),
+        secretKey: unb64(parsed.templateSecretKey, path, "templateSecretKey"),
+      },
       storageKey: unb64(parsed.storageKey, path, "storageKey"),
     };
   }

@@ -22,7 +22,15 @@
 import { Data } from "effect";
 import { enrollmentAgreementScore } from "../../core/identification-policy.ts";
 import { matchPrepared, PALM_TEMPLATE_MATCHING, prepareProbe } from "../../core/palm-template-matching.ts";
-import { cellOrientation, cellValid, decodePalmProbe, decodePalmTemplate, palmTemplateFromCells, type CodeBlockCells, type PalmTemplate } from "../../core/palm-template.ts";
+import {
+  cellOrientation,
+  cellValid,
+  decodePalmProbe,
+  decodePalmTemplate,
+  palmTemplateFromCells,
+  type CodeBlockCells,
+  type PalmTemplate,
+} from "../../core/palm-template.ts";
 import { deployedScoreCalibration } from "../../core/score-calibration.ts";
 import { openSetPopulation, type OpenSetPopulation } from "../../edge/biometrics/evaluation/open-set-population.ts";
 
@@ -34,7 +42,14 @@ export class InvalidBackgroundPopulation extends Data.TaggedError("InvalidBackgr
 
 /** The open-set population as the benches use it: enrollment agrees at the deployed calibration,
  *  as the region's identifier and `palmline eval --open-set` decide it, so all read the same cache. */
-const renderedPalms = (o: { gallery: number; mated: number; nonMated: number; singleCaptures?: number; threads: number; progress: (line: string) => void }): Promise<OpenSetPopulation> =>
+const renderedPalms = (o: {
+  gallery: number;
+  mated: number;
+  nonMated: number;
+  singleCaptures?: number;
+  threads: number;
+  progress: (line: string) => void;
+}): Promise<OpenSetPopulation> =>
   openSetPopulation({
     gallery: o.gallery,
     mated: o.mated,
@@ -47,11 +62,13 @@ const renderedPalms = (o: { gallery: number; mated: number; nonMated: number; si
 
 /** The mirror image of a template: column x becomes grid-1-x and orientation k becomes N-k (mod N). */
 export const mirroredTemplate = (t: PalmTemplate): PalmTemplate => {
-  const g = t.grid, n = t.orientations;
+  const g = t.grid,
+    n = t.orientations;
   const blocks: CodeBlockCells[] = [];
   for (let c = 0; c < t.channels.length; c++) {
     for (let s = 0; s < t.scales; s++) {
-      const winners = new Uint8Array(g * g), valid = new Uint8Array(g * g);
+      const winners = new Uint8Array(g * g),
+        valid = new Uint8Array(g * g);
       for (let y = 0; y < g; y++) {
         for (let x = 0; x < g; x++) {
           winners[y * g + x] = (n - cellOrientation(t, c, s, g - 1 - x, y)) % n;
@@ -119,7 +136,9 @@ export class BackgroundPalms {
 
   #sources(needed: number): PalmTemplate[] {
     if (this.sourcePalms < needed) {
-      throw new InvalidBackgroundPopulation({ reason: `derived palms need at least ${needed} rendered palms outside the queried ones; ${this.#rendered.length} rendered, ${this.#sourcesFrom} queried` });
+      throw new InvalidBackgroundPopulation({
+        reason: `derived palms need at least ${needed} rendered palms outside the queried ones; ${this.#rendered.length} rendered, ${this.#sourcesFrom} queried`,
+      });
     }
     if (this.#decoded === undefined) {
       this.#decoded = this.#rendered.slice(this.#sourcesFrom).map(decodePalmTemplate);
@@ -179,7 +198,13 @@ const round = (x: number) => Number(x.toFixed(5));
  * all the source palms' mirrors, when fewer): per kind, the counts of
  * scores at or above the rendered scores' empirical 1e-3 and 1e-4 quantiles, and the max.
  */
-export const backgroundTailCheck = (o: { background: BackgroundPalms; rendered: readonly Uint8Array[]; nonMated: readonly Uint8Array[]; templates: number; progress: (line: string) => void }): BackgroundTailCheck => {
+export const backgroundTailCheck = (o: {
+  background: BackgroundPalms;
+  rendered: readonly Uint8Array[];
+  nonMated: readonly Uint8Array[];
+  templates: number;
+  progress: (line: string) => void;
+}): BackgroundTailCheck => {
   const sets = {
     rendered: o.rendered.slice(0, o.templates).map(decodePalmTemplate),
     mirrored: Array.from({ length: Math.min(o.templates, o.background.sourcePalms) }, (_, i) => o.background.mirrored(i)),
@@ -202,9 +227,13 @@ export const backgroundTailCheck = (o: { background: BackgroundPalms; rendered: 
   }
   const descending = Float64Array.from(scores.rendered).sort().reverse();
   const quantile = (share: number) => descending[Math.max(0, Math.ceil(share * descending.length) - 1)] ?? 1;
-  const q3 = quantile(1e-3), q4 = quantile(1e-4);
+  const q3 = quantile(1e-3),
+    q4 = quantile(1e-4);
   const side = (values: Float64Array): TailSide => {
-    let n3 = 0, n4 = 0, max = 0, sum = 0;
+    let n3 = 0,
+      n4 = 0,
+      max = 0,
+      sum = 0;
     for (const v of values) {
       if (v >= q3) n3++;
       if (v >= q4) n4++;
@@ -219,7 +248,8 @@ export const backgroundTailCheck = (o: { background: BackgroundPalms; rendered: 
     // Counts above a score are about Poisson; the rendered count scaled to d's pairs is the expectation.
     const ratio = d.pairs / Math.max(1, rendered.pairs);
     const compare = (a: number, b: number) => {
-      const expected = a * ratio, sd = Math.sqrt(a * ratio * ratio + b);
+      const expected = a * ratio,
+        sd = Math.sqrt(a * ratio * ratio + b);
       return b < expected - 2 * sd ? -1 : b > expected + 2 * sd ? 1 : 0;
     };
     const c = [compare(rendered.atOrAbove1e3, d.atOrAbove1e3), compare(rendered.atOrAbove1e4, d.atOrAbove1e4)];
@@ -230,7 +260,8 @@ export const backgroundTailCheck = (o: { background: BackgroundPalms; rendered: 
 
 /** Progress lines; a lighter derived tail is said plainly. */
 export const describeTailCheck = (check: BackgroundTailCheck): string[] => {
-  const counts = (s: TailSide) => `${s.atOrAbove1e3} at/above the 1e-3 score (${check.quantileScore1e3}), ${s.atOrAbove1e4} at/above the 1e-4 score (${check.quantileScore1e4}), max ${s.max}, mean ${s.mean} over ${s.pairs} pairs`;
+  const counts = (s: TailSide) =>
+    `${s.atOrAbove1e3} at/above the 1e-3 score (${check.quantileScore1e3}), ${s.atOrAbove1e4} at/above the 1e-4 score (${check.quantileScore1e4}), max ${s.max}, mean ${s.mean} over ${s.pairs} pairs`;
   const verdict = (name: string, s: DerivedTailSide) =>
     s.verdict === "lighter"
       ? `${name}: ${counts(s)}. The ${name.toUpperCase()} PALMS' IMPOSTOR TAIL IS LIGHTER than the rendered palms': a background that holds them understates false accepts.`

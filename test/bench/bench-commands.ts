@@ -28,7 +28,8 @@ export const checkoutBenchSpec = {
   },
   optionHelp: {
     enrolled: "background identities in the registry (default 100,000)",
-    rendered: "of them, palms rendered through the simulated sensor and the extractor (cached in .cache/open-set): up to 20,000 enrolled from three captures, the rest single-capture palms; the others are their mirror images (default: half, and room for failures to acquire, so mirrors fill the rest)",
+    rendered:
+      "of them, palms rendered through the simulated sensor and the extractor (cached in .cache/open-set): up to 20,000 enrolled from three captures, the rest single-capture palms; the others are their mirror images (default: half, and room for failures to acquire, so mirrors fill the rest)",
     devices: "checkout lanes, each a device agent with its own extractor (default 20)",
     checkouts: "checkouts per lane (default 10)",
     payers: "payers enrolled through the real path, with cards (default 40)",
@@ -81,7 +82,8 @@ export const identifyBenchSpec = {
   },
   optionHelp: {
     enrolled: "identities in the registry, up to 1,000,000 (default 100,000)",
-    rendered: "of them, palms rendered through the simulated sensor and the extractor (cached in .cache/open-set): up to 20,000 enrolled from three captures, the rest single-capture palms; the others are their mirror images (default: half, and room for failures to acquire, so mirrors fill the rest)",
+    rendered:
+      "of them, palms rendered through the simulated sensor and the extractor (cached in .cache/open-set): up to 20,000 enrolled from three captures, the rest single-capture palms; the others are their mirror images (default: half, and room for failures to acquire, so mirrors fill the rest)",
     queries: "mated queries: new captures of the first enrolled rendered palms (default 1,000)",
     impostors: "never-enrolled palms identified through the full policy (default 250)",
     newcomers: "never-enrolled palms enrolled through the real path, duplicate check included (default 200)",

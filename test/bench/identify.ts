@@ -20,7 +20,6 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { Effect } from "effect";
 import { PALM_VECTOR_DIMENSION } from "../../core/palm-template-vector.ts";
 import { decodePalmProbe, type PalmProbe } from "../../core/palm-template.ts";
 import { AlreadyEnrolled } from "../../core/errors.ts";
@@ -174,7 +173,14 @@ export const runIdentifyBench = async (values: IdentifyBenchValues) => {
   // The same shards with deeper or shallower re-ranking: how recall depends on it.
   const recallByCandidates: Record<string, number> = {};
   for (const depth of [8, 16, 32, 64]) {
-    const deeper = new PalmIdentifier({ registry: region.registry, shards: region.region.shards, index: region.index, now: Date.now, candidates: depth, policy: identifier.policy });
+    const deeper = new PalmIdentifier({
+      registry: region.registry,
+      shards: region.region.shards,
+      index: region.index,
+      now: Date.now,
+      candidates: depth,
+      policy: identifier.policy,
+    });
     recallByCandidates[depth] = round(await recallOf(deeper), 4);
   }
   progress(`recall@1 ${recall.toFixed(4)}; by re-rank depth ${JSON.stringify(recallByCandidates)}; mated outcomes ${JSON.stringify(matedOutcomes)}`);

@@ -28,7 +28,14 @@ export interface ProtocolBenchOptions {
   readonly log?: (line: string) => void;
 }
 
-const SMALL_MESSAGE: WireMessage = { type: "identify.result", requestId: "rq_0123456789ab", outcome: "match", identityId: "id_0123456789abcdef", stepUpToken: null, loyaltyCard: null };
+const SMALL_MESSAGE: WireMessage = {
+  type: "identify.result",
+  requestId: "rq_0123456789ab",
+  outcome: "match",
+  identityId: "id_0123456789abcdef",
+  stepUpToken: null,
+  loyaltyCard: null,
+};
 
 /** Calls `body` in batches until `durationMs` has passed; returns operations per second. */
 const rate = (durationMs: number, batch: number, body: () => void): number => {

@@ -51,7 +51,10 @@ const reply = (message: unknown) => process.send!(message);
 const enroll = async (count: number, seedFrom: number): Promise<string[]> => {
   const ids: string[] = [];
   for (let from = 0; from < count; from += 500) {
-    const entries = Array.from({ length: Math.min(500, count - from) }, (_, i) => ({ identityId: newIdentityId(), template: syntheticTemplate(seedFrom + from + i) }));
+    const entries = Array.from({ length: Math.min(500, count - from) }, (_, i) => ({
+      identityId: newIdentityId(),
+      template: syntheticTemplate(seedFrom + from + i),
+    }));
     // The shards follow the registry's commits: answered once this one is in the index, as PalmIdentifier.enroll is.
     const change = await Effect.runPromise(storage.registry.enroll(entries, Date.now()));
     await index.index.reached(change.seq);

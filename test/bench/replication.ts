@@ -120,7 +120,11 @@ export const runReplicationBench = async (values: ReplicationBenchValues) => {
   // The mix per side: 60% new enrollments, 30% last-seen raised on shared identities, 10% deletions
   // of shared identities. Each side deletes identities the other raises last-seen on (concurrent
   // tombstone vs. update: the tombstone must win).
-  const perSide = { enrollments: Math.round(changes * 0.6), lastSeen: Math.round(changes * 0.3), deletions: changes - Math.round(changes * 0.6) - Math.round(changes * 0.3) };
+  const perSide = {
+    enrollments: Math.round(changes * 0.6),
+    lastSeen: Math.round(changes * 0.3),
+    deletions: changes - Math.round(changes * 0.6) - Math.round(changes * 0.3),
+  };
   // Both sides' deletions, the ranges they raise last-seen on, and live ones left to time deletions with.
   const sharedNeeded = Math.max(perSide.deletions + perSide.lastSeen, 2 * perSide.deletions + deletions);
   if (shared < sharedNeeded) throw new UsageError({ reason: `--shared must be at least ${sharedNeeded} for --changes ${changes}` });
@@ -144,7 +148,7 @@ export const runReplicationBench = async (values: ReplicationBenchValues) => {
     progress(`${shared} shared identities in both regions`);
 
     // Steady state: A writes while the link is up.
-    let t = performance.now();
+    const t = performance.now();
     await a.call({ op: "enroll", count: steady, seedFrom: 2_000_000 });
     const producedMs = performance.now() - t;
     const steadyEqual = await untilEqual(a, b, 120_000);
@@ -178,9 +182,11 @@ export const runReplicationBench = async (values: ReplicationBenchValues) => {
     aToB.heal();
     bToA.heal();
     const equalAt = await untilEqual(a, b, 300_000, (at) => (connectedAt = at));
-    const [afterA, afterB] = await Promise.all([a.status(), b.status()]);
+    const afterA = await a.status();
     const convergenceMs = equalAt - healedAt;
-    progress(`healed: link up after ${((connectedAt ?? equalAt) - healedAt).toFixed(0)} ms, digests equal after ${convergenceMs.toFixed(0)} ms; live ${afterA.live}`);
+    progress(
+      `healed: link up after ${((connectedAt ?? equalAt) - healedAt).toFixed(0)} ms, digests equal after ${convergenceMs.toFixed(0)} ms; live ${afterA.live}`,
+    );
 
     // 3. Deletion -> unidentifiable in the other region, alternating directions.
     const stillLive = sharedIds.slice(2 * d);
@@ -204,7 +210,12 @@ export const runReplicationBench = async (values: ReplicationBenchValues) => {
       bench: "replication",
       regions: "2 processes (full region nodes), link through a loopback TCP proxy",
       cpus: availableParallelism(),
-      steadyState: { enrollments: steady, producedMs: Math.round(producedMs), equalDigestsMs: Math.round(steadyMs), changesPerSecond: Math.round((steady * 1000) / steadyMs) },
+      steadyState: {
+        enrollments: steady,
+        producedMs: Math.round(producedMs),
+        equalDigestsMs: Math.round(steadyMs),
+        changesPerSecond: Math.round((steady * 1000) / steadyMs),
+      },
       partition: {
         changesPerSide: changes,
         mixPerSide: perSide,
@@ -218,8 +229,24 @@ export const runReplicationBench = async (values: ReplicationBenchValues) => {
         convergenceMs: Math.round(convergenceMs),
         targetMs: 2_000,
       },
-      statusCallMs: { calls: statusMs.length, errors: statusErrors, p50: Math.round(percentile([...statusMs].sort((x, y) => x - y), 0.5)), max: Math.round(Math.max(0, ...statusMs)) },
-      deletionToUnidentifiableMs: { samples: deletionMs.length, p50: percentile(deletionMs, 0.5), max: deletionMs.at(-1) ?? null, stillIdentifiedAfter: stillIdentified, targetMs: 1_000 },
+      statusCallMs: {
+        calls: statusMs.length,
+        errors: statusErrors,
+        p50: Math.round(
+          percentile(
+            [...statusMs].sort((x, y) => x - y),
+            0.5,
+          ),
+        ),
+        max: Math.round(Math.max(0, ...statusMs)),
+      },
+      deletionToUnidentifiableMs: {
+        samples: deletionMs.length,
+        p50: percentile(deletionMs, 0.5),
+        max: deletionMs.at(-1) ?? null,
+        stillIdentifiedAfter: stillIdentified,
+        targetMs: 1_000,
+      },
     };
     console.log(JSON.stringify(report));
     return report;

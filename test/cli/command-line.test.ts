@@ -41,7 +41,11 @@ const expectOneLineRefusal = (result: Run, ...mentions: string[]) => {
 
 /** Every command a person can type, the entry point it lives behind, and how it is invoked. */
 const commands: readonly { readonly invocation: string; readonly entry: (...args: string[]) => Promise<Run>; readonly args: readonly string[] }[] = [
-  ...["demo", "cloud", "provision-code", "federation-key", "store", "gate", "kiosk", "eval"].map((name) => ({ invocation: `palmline ${name}`, entry: palmline, args: [name] })),
+  ...["demo", "cloud", "provision-code", "federation-key", "store", "gate", "kiosk", "eval"].map((name) => ({
+    invocation: `palmline ${name}`,
+    entry: palmline,
+    args: [name],
+  })),
   ...["protocol", "checkout", "replication", "identify"].map((name) => ({ invocation: `npm run bench -- ${name}`, entry: bench, args: [name] })),
 ];
 
@@ -73,7 +77,11 @@ const badArguments: readonly { readonly entry: (...args: string[]) => Promise<Ru
   { entry: palmline, args: ["eval", "--open-set", "--gallery", "0"], says: "--gallery must be an integer from 1 to" },
   { entry: bench, args: ["checkout", "--enrolled", "abc"], says: "--enrolled must be an integer" },
   { entry: bench, args: ["identify", "--rendered", "0"], says: "--rendered must be an integer from 1 to 1000000" },
-  { entry: bench, args: ["identify", "--enrolled", "10", "--queries", "8"], says: "--queries must leave at least 4 of the 10 rendered palms unqueried (mirrored palms are built from them)" },
+  {
+    entry: bench,
+    args: ["identify", "--enrolled", "10", "--queries", "8"],
+    says: "--queries must leave at least 4 of the 10 rendered palms unqueried (mirrored palms are built from them)",
+  },
 ];
 
 const shown = badArguments.map((b) => ({ ...b, commandLine: [b.entry === palmline ? "palmline" : "npm run bench --", ...b.args].join(" ") }));
@@ -88,7 +96,8 @@ describe.concurrent("the entry points", () => {
   test("palmline --help lists every command", async () => {
     const result = await palmline("--help");
     expect(result.status).toBe(0);
-    for (const command of ["demo", "cloud", "provision-code", "federation-key", "store", "gate", "kiosk", "eval"]) expect(result.stdout).toContain(`  ${command} `);
+    for (const command of ["demo", "cloud", "provision-code", "federation-key", "store", "gate", "kiosk", "eval"])
+      expect(result.stdout).toContain(`  ${command} `);
   });
 
   test("npm run bench -- --help lists every bench", async () => {

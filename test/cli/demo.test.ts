@@ -8,7 +8,11 @@ import { expect, test } from "vitest";
 import { cliEntry, repoRoot } from "../support/region-process.ts";
 
 test("the scripted demo enrolls, identifies and rejects strangers, all correctly", () => {
-  const run = spawnSync(process.execPath, [cliEntry, "demo", "--once", "--people", "5", "--strangers", "3"], { cwd: repoRoot, encoding: "utf8", timeout: 120_000 });
+  const run = spawnSync(process.execPath, [cliEntry, "demo", "--once", "--people", "5", "--strangers", "3"], {
+    cwd: repoRoot,
+    encoding: "utf8",
+    timeout: 120_000,
+  });
   expect(run.stderr).toBe("");
   expect(run.status).toBe(0);
   expect(run.stdout.match(/ok {3}\| person \d+ +[\d.]+ ms +enrolled as id_/g)).toHaveLength(5);
@@ -38,7 +42,10 @@ test("the scripted demo enrolls, identifies and rejects strangers, all correctly
 }, 150_000);
 
 test("Ctrl-C stops the running demo cleanly with exit code 0", async () => {
-  const child = spawn(process.execPath, [cliEntry, "demo", "--people", "2", "--strangers", "1", "--interval-ms", "200"], { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [cliEntry, "demo", "--people", "2", "--strangers", "1", "--interval-ms", "200"], {
+    cwd: repoRoot,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   const lines: string[] = [];
   const exited = new Promise<number | string | null>((resolve) => child.once("exit", (code, signal) => resolve(code ?? signal)));
   child.stderr.on("data", (d: Buffer) => lines.push(`stderr: ${d.toString()}`));

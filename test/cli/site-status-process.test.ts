@@ -5,7 +5,11 @@ import { expect, test } from "vitest";
 import { cliEntry, repoRoot } from "../support/region-process.ts";
 
 test("palmline store --once in a pipe prints one line per decision, then the totals", () => {
-  const r = spawnSync(process.execPath, [cliEntry, "store", "--devices", "2", "--people", "2", "--shoppers", "2", "--once"], { cwd: repoRoot, encoding: "utf8", timeout: 120_000 });
+  const r = spawnSync(process.execPath, [cliEntry, "store", "--devices", "2", "--people", "2", "--shoppers", "2", "--once"], {
+    cwd: repoRoot,
+    encoding: "utf8",
+    timeout: 120_000,
+  });
   expect(r.status, r.stderr).toBe(0);
   expect(r.stdout).not.toContain("\x1b");
   const lines = r.stdout.split("\n").filter((l) => l.trim() !== "");

@@ -10,7 +10,9 @@ class Screen {
   readonly isTTY = true;
 
   write(text: string): void {
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: parses the board's ANSI escapes
     for (const part of text.split(/(\x1b\[\d*[AK]|\n)/).filter((p) => p !== "")) {
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: parses the board's ANSI escapes
       const up = /^\x1b\[(\d+)A$/.exec(part);
       if (up !== null) this.#row = Math.max(0, this.#row - Number(up[1]));
       else if (part === "\x1b[2K") this.rows[this.#row] = "";

@@ -98,7 +98,7 @@ describe("signature shard", () => {
     };
     const mean = vector(1 / Math.sqrt(d));
     const directions = Array.from({ length: 10 }, () => vector(1 / Math.sqrt(d)));
-    const background = (n: number) => {
+    const background = () => {
       const v = Float32Array.from(mean);
       for (const b of directions) {
         const w = normal();
@@ -106,12 +106,15 @@ describe("signature shard", () => {
       }
       return unit(v);
     };
-    const rows = Array.from({ length: 400 }, (_, n) => background(n));
+    const rows = Array.from({ length: 400 }, () => background());
     const all = new Float32Array(rows.length * d);
     rows.forEach((r, i) => all.set(r, i * d));
     const layout: IndexLayout = { description: "PCA32,IVF4,Flat", nprobe: 4, trainingSize: 400, metric: "l2" };
     const shard = SignatureShard.create(layout, d, SignatureShard.train(layout, d, all));
-    shard.add(rows.map((_, n) => id(n)), all);
+    shard.add(
+      rows.map((_, n) => id(n)),
+      all,
+    );
     const outsider = unit(mean.map((m, i) => m + 1.5 * vector(1 / Math.sqrt(d))[i]!));
     shard.add([id(999)], outsider);
     const probe = unit(outsider.map((x) => x + normal() * (0.3 / Math.sqrt(d))));

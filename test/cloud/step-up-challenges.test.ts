@@ -5,7 +5,13 @@ import { fixedThresholdCalibration } from "../../core/score-calibration.ts";
 import { STEP_UP_TTL_MS, StepUpChallenges } from "../../cloud/sagas/step-up-challenges.ts";
 
 const phones: Record<string, string> = { ada: "+4915100000501", bo: "+4915100000502" };
-const stepUp: StepUpCandidates = { candidates: [{ identityId: "ada", score: 0.8 }, { identityId: "bo", score: 0.7 }], floorScore: 0.6 };
+const stepUp: StepUpCandidates = {
+  candidates: [
+    { identityId: "ada", score: 0.8 },
+    { identityId: "bo", score: 0.7 },
+  ],
+  floorScore: 0.6,
+};
 
 const makeChallenges = () => {
   const clock = new ManualClock(0);

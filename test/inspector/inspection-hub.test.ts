@@ -66,7 +66,12 @@ describe("inspection hub", () => {
     const hub = new InspectionHub();
     const actor = createActor(turnstile, { inspect: hub.inspect, systemId: "gate-1" }).start();
     const ran: string[] = [];
-    hub.addCommand("gate-1", { name: "coin", label: "Insert coin", fields: [{ name: "value", kind: "number", initial: "1" }], run: (v) => void ran.push(v.value!) });
+    hub.addCommand("gate-1", {
+      name: "coin",
+      label: "Insert coin",
+      fields: [{ name: "value", kind: "number", initial: "1" }],
+      run: (v) => void ran.push(v.value!),
+    });
     expect(hub.actors()[0]!.commands.map((c) => c.name)).toEqual(["coin"]);
     expect(await hub.runCommand(actor.sessionId, "coin", { value: "2" })).toBe(true);
     expect(ran).toEqual(["2"]);

@@ -185,7 +185,16 @@ describe("hostile or broken peers", () => {
     const bad = encode({
       type: "replication.changes",
       batchId: "b_1",
-      records: [{ identityId: "id_x", originRegion: "mallory", created: { wallMs: 1, counter: 0, nodeId: "mallory" }, lastSeenMs: 1, dataKey: new Uint8Array(31), fields: [] }],
+      records: [
+        {
+          identityId: "id_x",
+          originRegion: "mallory",
+          created: { wallMs: 1, counter: 0, nodeId: "mallory" },
+          lastSeenMs: 1,
+          dataKey: new Uint8Array(31),
+          fields: [],
+        },
+      ],
       upToSeq: 1,
       more: false,
     });
@@ -261,7 +270,10 @@ describe("anti-entropy", () => {
     const { a, b } = await linkedPair();
     // ~10 KB each: several times what REPAIR_MESSAGES_PER_ROUND messages of BATCH_MAX_BYTES carry.
     const count = Math.ceil((3 * REPAIR_MESSAGES_PER_ROUND * BATCH_MAX_BYTES) / 10_500);
-    await enrollBehindTheFeed(a, Array.from({ length: count }, (_, i) => 1_000 + i));
+    await enrollBehindTheFeed(
+      a,
+      Array.from({ length: count }, (_, i) => 1_000 + i),
+    );
     await waitUntil(() => a.replication.status().peers[0]?.ackedSeq === a.replication.status().latestSeq || undefined);
     expect(b.replication.status().live).toBe(0);
 

@@ -139,7 +139,10 @@ describe("registry replicas", () => {
     const b = await openReplicaRegion("b");
     enroll(a, "id_1", syntheticTemplate(1));
     const [record] = run(a.registry.changesSince(0)).records;
-    expect(failure(b.registry.merge([{ ...record!, dataKey: undefined }]))).toMatchObject({ _tag: "ReplicatedRecordInvalid", reason: expect.stringMatching(/without its data key/) });
+    expect(failure(b.registry.merge([{ ...record!, dataKey: undefined }]))).toMatchObject({
+      _tag: "ReplicatedRecordInvalid",
+      reason: expect.stringMatching(/without its data key/),
+    });
     expect(run(b.registry.latestSeq())).toBe(0);
   });
 });

@@ -20,7 +20,12 @@ test("keys left by a crash (identity never written, or tombstoned) are swept at 
   enroll(region, "id_deleted", syntheticTemplate(2));
   const vault = new IdentityVault(await loadSodium(), region.storageKey);
   // Crash after the key's commit, before the identity's.
-  run(sqliteIdentityStorage(region.db).storeWrappedKeys([{ identityId: "id_never_written", wrapped: vault.wrapDataKey("id_never_written", new Uint8Array(32).fill(1)) }], { onlyMissing: false }));
+  run(
+    sqliteIdentityStorage(region.db).storeWrappedKeys(
+      [{ identityId: "id_never_written", wrapped: vault.wrapDataKey("id_never_written", new Uint8Array(32).fill(1)) }],
+      { onlyMissing: false },
+    ),
+  );
   // Crash after the tombstone's commit, before the key's destruction.
   region.db.prepare("UPDATE identities SET deleted_hlc = '0000000000ff.000000.a' WHERE identity_id = 'id_deleted'").run();
   region.db.close();
@@ -43,7 +48,9 @@ test("an enrollment of an id that already has a key is refused before anything i
   const region = await openReplicaRegion("a");
   enroll(region, "id_1", syntheticTemplate(1));
   const seq = run(region.registry.latestSeq());
-  expect(failure(region.registry.enroll([{ identityId: id("id_1"), template: syntheticTemplate(2) }], region.clock.now()))).toMatchObject({ _tag: "IdentityStorageFailure" });
+  expect(failure(region.registry.enroll([{ identityId: id("id_1"), template: syntheticTemplate(2) }], region.clock.now()))).toMatchObject({
+    _tag: "IdentityStorageFailure",
+  });
   expect(run(region.registry.latestSeq())).toBe(seq);
   expect(keyIds(region.db)).toEqual(["id_1"]);
 });

@@ -29,7 +29,11 @@ describe("replica peers", () => {
 
   test("progress of a region whose key was never pinned is refused", async () => {
     const a = await openReplicaRegion("a");
-    expect(failure(a.registry.recordAcked("stranger", 1, 1_000))).toMatchObject({ _tag: "StoredPeerUnknown", regionId: "stranger", message: expect.stringMatching(/no pinned key/) });
+    expect(failure(a.registry.recordAcked("stranger", 1, 1_000))).toMatchObject({
+      _tag: "StoredPeerUnknown",
+      regionId: "stranger",
+      message: expect.stringMatching(/no pinned key/),
+    });
   });
 });
 

@@ -75,7 +75,8 @@ export const syncBoth = (a: ReplicaRegion, b: ReplicaRegion) => {
 };
 
 /** Every record of a region whose id falls in one of the buckets (a whole anti-entropy answer). */
-export const recordsInBuckets = (region: ReplicaRegion, buckets: readonly number[]) => run(region.registry.recordsInBuckets(buckets, undefined, Number.MAX_SAFE_INTEGER));
+export const recordsInBuckets = (region: ReplicaRegion, buckets: readonly number[]) =>
+  run(region.registry.recordsInBuckets(buckets, undefined, Number.MAX_SAFE_INTEGER));
 
 export const wrappedKeyOf = (region: ReplicaRegion, identityId: string) =>
   (region.db.prepare("SELECT wrapped FROM keys.data_keys WHERE identity_id = ?").get(identityId) as { wrapped: Uint8Array } | undefined)?.wrapped;

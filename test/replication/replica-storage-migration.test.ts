@@ -25,11 +25,15 @@ const writeVersion2 = async (dataDir: string, storageKey: Uint8Array) => {
     PRAGMA user_version = 2;`);
   const template = syntheticTemplate(5);
   const dataKey = vault.newDataKey();
-  const insert = db.prepare("INSERT INTO identities (rowid, identity_id, origin_region, created_hlc, last_seen_ms, deleted_hlc, wrapped_data_key) VALUES (?, ?, 'a', ?, 1000, ?, ?)");
+  const insert = db.prepare(
+    "INSERT INTO identities (rowid, identity_id, origin_region, created_hlc, last_seen_ms, deleted_hlc, wrapped_data_key) VALUES (?, ?, 'a', ?, 1000, ?, ?)",
+  );
   const wrapped = vault.wrapDataKey("id_live", dataKey);
   insert.run(3, "id_live", "000000000001.000000.a", null, wrapped);
   insert.run(7, "id_gone", "000000000001.000001.a", "000000000002.000000.a", null);
-  db.prepare("INSERT INTO identity_fields VALUES ('id_live', 'palm_template', '000000000001.000000.a', ?)").run(vault.encryptField("id_live", "palm_template", dataKey, encodePalmTemplate(template)));
+  db.prepare("INSERT INTO identity_fields VALUES ('id_live', 'palm_template', '000000000001.000000.a', ?)").run(
+    vault.encryptField("id_live", "palm_template", dataKey, encodePalmTemplate(template)),
+  );
   db.prepare("INSERT INTO identity_fields VALUES ('id_gone', 'palm_template', '000000000002.000000.a', NULL)").run();
   db.close();
   return { template, wrapped };

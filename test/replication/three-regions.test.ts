@@ -33,7 +33,12 @@ const withFederation = async (
   try {
     await prepare?.(baseDir);
     fed = await startRegionFederation({ ...options, baseDir });
-    options.names.forEach((name, i) => scanners.set(name, new RegionScanner(fed!.region(name), { name: `scanner-${name}`, stateDir: join(baseDir, `scanner-${name}`), extractor, sensorSeed: 700 + i })));
+    options.names.forEach((name, i) =>
+      scanners.set(
+        name,
+        new RegionScanner(fed!.region(name), { name: `scanner-${name}`, stateDir: join(baseDir, `scanner-${name}`), extractor, sensorSeed: 700 + i }),
+      ),
+    );
     await body(fed, scanners, baseDir);
   } finally {
     for (const s of scanners.values()) s.stop();
@@ -43,7 +48,11 @@ const withFederation = async (
 };
 
 /** Every live person is identified as themselves at every region; no deleted one is identified at all. */
-const expectIdentifiableEverywhere = async (scanners: ReadonlyMap<string, RegionScanner>, live: ReadonlyMap<number, string>, deleted: ReadonlyMap<number, string>) => {
+const expectIdentifiableEverywhere = async (
+  scanners: ReadonlyMap<string, RegionScanner>,
+  live: ReadonlyMap<number, string>,
+  deleted: ReadonlyMap<number, string>,
+) => {
   for (const [region, scanner] of scanners) {
     for (const [palm, identityId] of live) expect(await scanner.identify(palm), `palm ${palm} at ${region}`).toBe(identityId);
     for (const [palm, identityId] of deleted) {
@@ -119,7 +128,10 @@ const prefill = async (dataDir: string, regionId: string, count: number) => {
   const { registry, close } = await openRegistryAtRest({ dataDir, regionId });
   try {
     for (let from = 0; from < count; from += 500) {
-      const enrollments = Array.from({ length: Math.min(500, count - from) }, (_, i) => ({ identityId: newIdentityId(), template: syntheticTemplate(90_000 + from + i) }));
+      const enrollments = Array.from({ length: Math.min(500, count - from) }, (_, i) => ({
+        identityId: newIdentityId(),
+        template: syntheticTemplate(90_000 + from + i),
+      }));
       await Effect.runPromise(registry.enroll(enrollments, Date.now()));
     }
   } finally {

@@ -19,7 +19,10 @@ export interface RegionProcess {
 
 /** `port` 0 picks a free one; a restarted region passes its old port so its devices find it again. */
 export const startRegionProcess = (dataDir: string, extraArgs: string[] = [], port = 0): Promise<RegionProcess> => {
-  const child = spawn(process.execPath, [cliEntry, "cloud", "--port", String(port), "--data", dataDir, ...extraArgs], { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [cliEntry, "cloud", "--port", String(port), "--data", dataDir, ...extraArgs], {
+    cwd: repoRoot,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   const output: string[] = [];
   const exited = new Promise<number | string>((resolve) => child.once("exit", (code, signal) => resolve(code ?? signal ?? "unknown")));
   child.stderr!.on("data", (d: Buffer) => output.push(d.toString()));
@@ -30,7 +33,14 @@ export const startRegionProcess = (dataDir: string, extraArgs: string[] = [], po
       if (!line.startsWith("{")) return;
       const parsed = JSON.parse(line) as { event?: string; url: string; httpUrl: string; identityPublicKey: string };
       if (parsed.event === "listening") {
-        resolve({ child, url: parsed.url, httpUrl: parsed.httpUrl, identityPublicKey: new Uint8Array(Buffer.from(parsed.identityPublicKey, "base64")), output, exited });
+        resolve({
+          child,
+          url: parsed.url,
+          httpUrl: parsed.httpUrl,
+          identityPublicKey: new Uint8Array(Buffer.from(parsed.identityPublicKey, "base64")),
+          output,
+          exited,
+        });
       }
     });
     void exited.then((code) => reject(new Error(`palmline cloud exited (${code}) before listening:\n${output.join("\n")}`)));

@@ -13,9 +13,7 @@ export const smoothGrey = (width: number, height: number): Uint8Array =>
 export type Encoding = "png" | "jpeg" | "tiff";
 
 const encode = (image: Sharp, encoding: Encoding): Promise<Buffer> =>
-  encoding === "png" ? image.png().toBuffer()
-  : encoding === "jpeg" ? image.jpeg({ quality: 95 }).toBuffer()
-  : image.tiff({ compression: "lzw" }).toBuffer();
+  encoding === "png" ? image.png().toBuffer() : encoding === "jpeg" ? image.jpeg({ quality: 95 }).toBuffer() : image.tiff({ compression: "lzw" }).toBuffer();
 
 /** An 8-bit grey file (one channel in the file, not grey stored as RGB). */
 export const encodeGrey = (width: number, height: number, pixels: Uint8Array, encoding: Encoding): Promise<Buffer> =>

@@ -14,7 +14,10 @@ export class ProvisioningRefused extends Data.TaggedError("ProvisioningRefused")
   }
 }
 
-export type DeviceStanding = { readonly kind: "active"; readonly deviceId: DeviceId } | { readonly kind: "revoked"; readonly deviceId: DeviceId } | { readonly kind: "unknown" };
+export type DeviceStanding =
+  | { readonly kind: "active"; readonly deviceId: DeviceId }
+  | { readonly kind: "revoked"; readonly deviceId: DeviceId }
+  | { readonly kind: "unknown" };
 
 const hashCode = (code: string) => createHash("sha256").update(code.trim().toUpperCase()).digest("hex");
 

@@ -70,7 +70,9 @@ export class PaymentLedger {
   /** The identity's payments authorized and not yet settled, oldest first. */
   openFor(identityId: string): (PaymentRecord & { readonly createdMs: number })[] {
     const rows = this.#db
-      .prepare(`SELECT idempotency_key AS k, created_ms AS createdMs FROM payments WHERE identity_id = ? AND state IN (${OPEN_STATES.map(() => "?").join(", ")}) ORDER BY created_ms`)
+      .prepare(
+        `SELECT idempotency_key AS k, created_ms AS createdMs FROM payments WHERE identity_id = ? AND state IN (${OPEN_STATES.map(() => "?").join(", ")}) ORDER BY created_ms`,
+      )
       .all(identityId, ...OPEN_STATES) as { k: string; createdMs: number }[];
     return rows.map((r) => ({ ...this.find(r.k)!, createdMs: r.createdMs }));
   }

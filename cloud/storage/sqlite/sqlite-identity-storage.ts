@@ -157,7 +157,10 @@ export const sqliteIdentityStorage = (db: DatabaseSync): IdentityStorageShape =>
         unflushed(
           () =>
             // Only a rise is a change: an unchanged last-seen must not enter the replication feed.
-            Number(statement("UPDATE identities SET last_seen_ms = ? WHERE identity_id = ? AND deleted_hlc IS NULL AND last_seen_ms < ?").run(atMs, identityId, atMs).changes) > 0,
+            Number(
+              statement("UPDATE identities SET last_seen_ms = ? WHERE identity_id = ? AND deleted_hlc IS NULL AND last_seen_ms < ?").run(atMs, identityId, atMs)
+                .changes,
+            ) > 0,
         ),
       ),
     counts: () =>
@@ -170,8 +173,12 @@ export const sqliteIdentityStorage = (db: DatabaseSync): IdentityStorageShape =>
         return { live, tombstones, watermark: top?.seq ?? 0, latestSeq: latest?.seq ?? 0 };
       }),
     latestSeq: () => run("latestSeq", () => (statement("SELECT seq FROM change_counter").get() as { seq: number } | undefined)?.seq ?? 0),
-    liveIdentityIds: () => run("liveIdentityIds", () => (statement("SELECT identity_id AS id FROM identities WHERE deleted_hlc IS NULL").all() as { id: string }[]).map((r) => r.id)),
-    allIdentityIds: () => run("allIdentityIds", () => (statement("SELECT identity_id AS id FROM identities ORDER BY identity_id").all() as { id: string }[]).map((r) => r.id)),
+    liveIdentityIds: () =>
+      run("liveIdentityIds", () =>
+        (statement("SELECT identity_id AS id FROM identities WHERE deleted_hlc IS NULL").all() as { id: string }[]).map((r) => r.id),
+      ),
+    allIdentityIds: () =>
+      run("allIdentityIds", () => (statement("SELECT identity_id AS id FROM identities ORDER BY identity_id").all() as { id: string }[]).map((r) => r.id)),
     liveFieldOf: (field, identityIds) =>
       run("liveFieldOf", () => {
         const query = statement(`${SEALED_FIELD} AND i.identity_id = ?`);
@@ -182,7 +189,8 @@ export const sqliteIdentityStorage = (db: DatabaseSync): IdentityStorageShape =>
         }
         return out;
       }),
-    liveFieldAfter: (field, afterRowId, limit) => run("liveFieldAfter", () => sealed(statement(`${SEALED_FIELD} AND i.row_id > ? ORDER BY i.row_id LIMIT ?`).all(field, afterRowId, limit))),
+    liveFieldAfter: (field, afterRowId, limit) =>
+      run("liveFieldAfter", () => sealed(statement(`${SEALED_FIELD} AND i.row_id > ? ORDER BY i.row_id LIMIT ?`).all(field, afterRowId, limit))),
     liveFieldAtRows: (field, rowIds) =>
       run("liveFieldAtRows", () => {
         const query = statement(`${SEALED_FIELD} AND i.row_id = ?`);
@@ -192,16 +200,41 @@ export const sqliteIdentityStorage = (db: DatabaseSync): IdentityStorageShape =>
         });
       }),
     findByPhoneHash: (phoneHash) =>
-      run("findByPhoneHash", () => (statement("SELECT identity_id AS id FROM phone_index WHERE phone_hash = ?").get(phoneHash) as { id: string } | undefined)?.id),
+      run(
+        "findByPhoneHash",
+        () => (statement("SELECT identity_id AS id FROM phone_index WHERE phone_hash = ?").get(phoneHash) as { id: string } | undefined)?.id,
+      ),
 
     changedSince: (afterSeq, limit) =>
-      run("changedSince", () => (statement(`SELECT ${IDENTITY_COLUMNS} FROM identities WHERE change_seq > ? ORDER BY change_seq LIMIT ?`).all(afterSeq, limit) as IdentityRow[]).map(recordOf)),
+      run("changedSince", () =>
+        (statement(`SELECT ${IDENTITY_COLUMNS} FROM identities WHERE change_seq > ? ORDER BY change_seq LIMIT ?`).all(afterSeq, limit) as IdentityRow[]).map(
+          recordOf,
+        ),
+      ),
     changedIdsSince: (afterSeq) =>
-      run("changedIdsSince", () => statement("SELECT identity_id AS identityId, change_seq AS changeSeq FROM identities WHERE change_seq > ?").all(afterSeq) as { identityId: string; changeSeq: number }[]),
+      run(
+        "changedIdsSince",
+        () =>
+          statement("SELECT identity_id AS identityId, change_seq AS changeSeq FROM identities WHERE change_seq > ?").all(afterSeq) as {
+            identityId: string;
+            changeSeq: number;
+          }[],
+      ),
     liveChangeSeqs: () =>
-      run("liveChangeSeqs", () => statement("SELECT identity_id AS identityId, change_seq AS changeSeq FROM identities WHERE deleted_hlc IS NULL").all() as { identityId: string; changeSeq: number }[]),
+      run(
+        "liveChangeSeqs",
+        () =>
+          statement("SELECT identity_id AS identityId, change_seq AS changeSeq FROM identities WHERE deleted_hlc IS NULL").all() as {
+            identityId: string;
+            changeSeq: number;
+          }[],
+      ),
     tombstonesUpTo: (upToSeq) =>
-      run("tombstonesUpTo", () => (statement("SELECT identity_id AS id FROM identities WHERE deleted_hlc IS NOT NULL AND change_seq <= ?").all(upToSeq) as { id: string }[]).map((r) => r.id)),
+      run("tombstonesUpTo", () =>
+        (statement("SELECT identity_id AS id FROM identities WHERE deleted_hlc IS NOT NULL AND change_seq <= ?").all(upToSeq) as { id: string }[]).map(
+          (r) => r.id,
+        ),
+      ),
     removeTombstones: (identityIds) =>
       run("removeTombstones", () => {
         if (identityIds.length === 0) return;
@@ -219,13 +252,15 @@ export const sqliteIdentityStorage = (db: DatabaseSync): IdentityStorageShape =>
       }),
 
     leastRecentlySeen: ({ regionId, own, atMostMs, limit }) =>
-      run("leastRecentlySeen", () =>
-        // Walks the index of live identities by last-seen (identities_live_last_seen) from its
-        // start: a deadline or a batch costs what it returns, not a scan.
-        statement(
-          `SELECT identity_id AS identityId, last_seen_ms AS lastSeenMs FROM identities
+      run(
+        "leastRecentlySeen",
+        () =>
+          // Walks the index of live identities by last-seen (identities_live_last_seen) from its
+          // start: a deadline or a batch costs what it returns, not a scan.
+          statement(
+            `SELECT identity_id AS identityId, last_seen_ms AS lastSeenMs FROM identities
             WHERE ${SWEEPABLE} AND last_seen_ms <= ? AND (origin_region = ?) = ? ORDER BY last_seen_ms LIMIT ?`,
-        ).all(atMostMs, regionId, own ? 1 : 0, limit) as { identityId: string; lastSeenMs: number }[],
+          ).all(atMostMs, regionId, own ? 1 : 0, limit) as { identityId: string; lastSeenMs: number }[],
       ),
 
     recordDeletionRequest: (identityId, atMs) =>
@@ -233,19 +268,26 @@ export const sqliteIdentityStorage = (db: DatabaseSync): IdentityStorageShape =>
         statement("INSERT INTO deletion_requests (identity_id, requested_ms) VALUES (?, ?) ON CONFLICT (identity_id) DO NOTHING").run(identityId, atMs);
       }),
     openDeletionRequests: () =>
-      run("openDeletionRequests", () => (statement("SELECT identity_id AS id FROM deletion_requests WHERE completed_ms IS NULL").all() as { id: string }[]).map((r) => r.id)),
+      run("openDeletionRequests", () =>
+        (statement("SELECT identity_id AS id FROM deletion_requests WHERE completed_ms IS NULL").all() as { id: string }[]).map((r) => r.id),
+      ),
 
     storeWrappedKeys: (entries, { onlyMissing }) =>
       run("storeWrappedKeys", () => {
         if (entries.length === 0) return;
         if (db.isTransaction) throw new Error("data keys are written in a transaction of their own, never inside another");
-        const insert = statement(`INSERT INTO keys.data_keys (identity_id, wrapped) VALUES (?, ?)${onlyMissing ? " ON CONFLICT (identity_id) DO NOTHING" : ""}`);
+        const insert = statement(
+          `INSERT INTO keys.data_keys (identity_id, wrapped) VALUES (?, ?)${onlyMissing ? " ON CONFLICT (identity_id) DO NOTHING" : ""}`,
+        );
         writeTransaction(db, () => {
           for (const { identityId, wrapped } of entries) insert.run(identityId, wrapped);
         });
       }),
     wrappedKey: (identityId) =>
-      run("wrappedKey", () => (statement("SELECT wrapped FROM keys.data_keys WHERE identity_id = ?").get(identityId) as { wrapped: Uint8Array } | undefined)?.wrapped),
+      run(
+        "wrappedKey",
+        () => (statement("SELECT wrapped FROM keys.data_keys WHERE identity_id = ?").get(identityId) as { wrapped: Uint8Array } | undefined)?.wrapped,
+      ),
     destroyKeys: (identityIds) => run("destroyKeys", () => destroyDataKeys(db, identityIds)),
     sweepOrphanKeys: () => run("sweepOrphanKeys", () => sweepOrphanDataKeys(db)),
 
@@ -254,7 +296,19 @@ export const sqliteIdentityStorage = (db: DatabaseSync): IdentityStorageShape =>
         statement(
           `INSERT INTO entitlements (entitlement_id, identity_id, kind, venue_id, label, valid_from_ms, valid_until_ms, entries_allowed, entries_used, schedule, revoked_ms)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        ).run(e.entitlementId, e.identityId, e.kind, e.venueId, e.label, e.validFromMs, e.validUntilMs, e.entriesAllowed, e.entriesUsed, e.schedule, e.revokedMs);
+        ).run(
+          e.entitlementId,
+          e.identityId,
+          e.kind,
+          e.venueId,
+          e.label,
+          e.validFromMs,
+          e.validUntilMs,
+          e.entriesAllowed,
+          e.entriesUsed,
+          e.schedule,
+          e.revokedMs,
+        );
       }),
     entitlement: (entitlementId) =>
       run("entitlement", () => {
@@ -269,24 +323,34 @@ export const sqliteIdentityStorage = (db: DatabaseSync): IdentityStorageShape =>
         ).map(toEntitlement),
       ),
     revokeEntitlement: (entitlementId, atMs) =>
-      run("revokeEntitlement", () => Number(statement("UPDATE entitlements SET revoked_ms = ? WHERE entitlement_id = ? AND revoked_ms IS NULL").run(atMs, entitlementId).changes) > 0),
+      run(
+        "revokeEntitlement",
+        () => Number(statement("UPDATE entitlements SET revoked_ms = ? WHERE entitlement_id = ? AND revoked_ms IS NULL").run(atMs, entitlementId).changes) > 0,
+      ),
     countEntry: (entitlementId) =>
       run(
         "countEntry",
         () =>
           Number(
-            statement("UPDATE entitlements SET entries_used = entries_used + 1 WHERE entitlement_id = ? AND (entries_allowed IS NULL OR entries_used < entries_allowed)").run(entitlementId)
-              .changes,
+            statement(
+              "UPDATE entitlements SET entries_used = entries_used + 1 WHERE entitlement_id = ? AND (entries_allowed IS NULL OR entries_used < entries_allowed)",
+            ).run(entitlementId).changes,
           ) > 0,
       ),
 
     peer: (regionId) =>
       run("peer", () => {
-        const row = statement("SELECT region_id, public_key, acked_seq, applied_seq, last_contact_ms FROM replica_peers WHERE region_id = ?").get(regionId) as PeerRow | undefined;
+        const row = statement("SELECT region_id, public_key, acked_seq, applied_seq, last_contact_ms FROM replica_peers WHERE region_id = ?").get(regionId) as
+          | PeerRow
+          | undefined;
         return row === undefined ? undefined : toPeer(row);
       }),
     peers: () =>
-      run("peers", () => (statement("SELECT region_id, public_key, acked_seq, applied_seq, last_contact_ms FROM replica_peers ORDER BY region_id").all() as PeerRow[]).map(toPeer)),
+      run("peers", () =>
+        (statement("SELECT region_id, public_key, acked_seq, applied_seq, last_contact_ms FROM replica_peers ORDER BY region_id").all() as PeerRow[]).map(
+          toPeer,
+        ),
+      ),
     pinPeer: (regionId, publicKey) =>
       run("pinPeer", () => {
         statement("INSERT INTO replica_peers (region_id, public_key) VALUES (?, ?)").run(regionId, publicKey);
@@ -294,13 +358,21 @@ export const sqliteIdentityStorage = (db: DatabaseSync): IdentityStorageShape =>
     advancePeer: (regionId, which, seq, atMs) =>
       run("advancePeer", () => {
         const column = which === "acked" ? "acked_seq" : "applied_seq";
-        return unflushed(() => Number(statement(`UPDATE replica_peers SET ${column} = MAX(${column}, ?), last_contact_ms = ? WHERE region_id = ?`).run(seq, atMs, regionId).changes));
+        return unflushed(() =>
+          Number(statement(`UPDATE replica_peers SET ${column} = MAX(${column}, ?), last_contact_ms = ? WHERE region_id = ?`).run(seq, atMs, regionId).changes),
+        );
       }).pipe(Effect.flatMap((changed) => (changed === 0 ? Effect.fail(new StoredPeerUnknown({ regionId })) : Effect.void))),
   };
 };
 
 type PeerRow = { region_id: string; public_key: Uint8Array; acked_seq: number; applied_seq: number; last_contact_ms: number | null };
-const toPeer = (r: PeerRow): StoredPeer => ({ regionId: r.region_id, publicKey: r.public_key, ackedSeq: r.acked_seq, appliedSeq: r.applied_seq, lastContactMs: r.last_contact_ms });
+const toPeer = (r: PeerRow): StoredPeer => ({
+  regionId: r.region_id,
+  publicKey: r.public_key,
+  ackedSeq: r.acked_seq,
+  appliedSeq: r.applied_seq,
+  lastContactMs: r.last_contact_ms,
+});
 
 /** The SQLite layer, over the node's open region database. */
 export const SqliteIdentityStorageLive = Layer.effect(
