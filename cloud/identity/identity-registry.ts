@@ -259,6 +259,7 @@ export const makeIdentityRegistry = (settings: IdentityRegistrySettings) =>
       Effect.gen(function* () {
         const writes: IdentityWrite[] = [];
         const indexed: IdentityId[] = [];
+        const replaced: IdentityId[] = [];
         const removed: IdentityId[] = [];
         for (const change of changes) {
           const { after, before } = change;
@@ -291,7 +292,11 @@ export const makeIdentityRegistry = (settings: IdentityRegistrySettings) =>
           } finally {
             dataKey?.fill(0);
           }
-          if (!tombstoned && registerChanged(before, after, TEMPLATE_FIELD)) indexed.push(change.identityId as IdentityId);
+          if (!tombstoned && registerChanged(before, after, TEMPLATE_FIELD)) {
+            indexed.push(change.identityId as IdentityId);
+            if (before !== undefined && before.tombstone === undefined && before.fields[TEMPLATE_FIELD] !== undefined)
+              replaced.push(change.identityId as IdentityId);
+          }
           if (tombstoned && before !== undefined && before.tombstone === undefined) removed.push(change.identityId as IdentityId);
         }
         yield* storage.commit(writes);
@@ -299,7 +304,7 @@ export const makeIdentityRegistry = (settings: IdentityRegistrySettings) =>
         const gone = changes.filter((c) => c.after.tombstone !== undefined).map((c) => c.identityId);
         if (gone.length > 0) yield* storage.destroyKeys(gone);
         const latestSeq = yield* storage.latestSeq();
-        const change: RegistryChange = { source, seq: latestSeq, changed: changes.map((c) => c.identityId as IdentityId), indexed, removed };
+        const change: RegistryChange = { source, seq: latestSeq, changed: changes.map((c) => c.identityId as IdentityId), indexed, replaced, removed };
         yield* PubSub.publish(published, change);
         return change;
       });
@@ -441,7 +446,7 @@ export const makeIdentityRegistry = (settings: IdentityRegistrySettings) =>
           // A rise is a change the feed carries (last-seen is a replicated max-register); no rise, no change.
           if (!(yield* storage.raiseLastSeen(identityId, nowMs))) return;
           const seq = yield* storage.latestSeq();
-          yield* PubSub.publish(published, { source: "local", seq, changed: [identityId as IdentityId], indexed: [], removed: [] });
+          yield* PubSub.publish(published, { source: "local", seq, changed: [identityId as IdentityId], indexed: [], replaced: [], removed: [] });
         }),
       isLive: (identityId) => Effect.map(storage.record(identityId), (r) => r !== undefined && r.tombstone === null),
       lifecycle: (identityId) =>
@@ -491,7 +496,7 @@ export const makeIdentityRegistry = (settings: IdentityRegistrySettings) =>
         Effect.gen(function* () {
           const current = yield* currentRecord(identityId);
           // Nothing to commit for an identity unknown or already tombstoned; change number 0 waits for nothing.
-          const none: RegistryChange = { source: "local", seq: 0, changed: [], indexed: [], removed: [] };
+          const none: RegistryChange = { source: "local", seq: 0, changed: [], indexed: [], replaced: [], removed: [] };
           if (current === undefined) return none;
           if (current.record.tombstone !== undefined) {
             // Only a deletion request still open is closed.

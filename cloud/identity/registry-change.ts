@@ -12,6 +12,8 @@ export interface RegistryChange {
   readonly changed: readonly IdentityId[];
   /** Live identities whose template is new or changed: to (re)index. */
   readonly indexed: readonly IdentityId[];
+  /** Of those, the ones that had a template before: their old index entry goes first. */
+  readonly replaced: readonly IdentityId[];
   /** Identities that were live and are tombstoned now: to take out of the index. */
   readonly removed: readonly IdentityId[];
 }

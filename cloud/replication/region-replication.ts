@@ -10,6 +10,8 @@ import { PeerLink, type PeerLinkOptions } from "./peer-link.ts";
 import type { IdentityRegistryShape } from "../identity/identity-registry.ts";
 
 export const DEFAULT_ANTI_ENTROPY_EVERY_MS = 30_000;
+/** How long the feed waits after a change for others to join it in one batch. */
+export const FEED_COALESCE_MS = 20;
 /** Feed observations kept for lag; past this they are thinned (lag may then read a little low). */
 const MAX_OBSERVATIONS = 10_000;
 
@@ -56,7 +58,7 @@ export class RegionReplication {
   /** Every link, registered or not yet, so stop() can close them all. */
   readonly #allLinks = new Set<PeerLink>();
   readonly #dialers: PeerDialer[] = [];
-  /** A pump is scheduled for the end of this turn: changes committed in one turn go out together. */
+  /** A pump is scheduled: changes committed meanwhile go out with it. */
   #pumpQueued = false;
   #choreTimer: TimerHandle | undefined;
   #observations: { seq: number; atMs: number }[] = [];
@@ -191,11 +193,14 @@ export class RegionReplication {
     return true;
   }
 
-  /** The registry committed a change: the links send it (and whatever else is new) to their peers. */
+  /**
+   * The registry committed a change: the links send it (and whatever else is new) to their peers,
+   * FEED_COALESCE_MS later, so the changes of a busy moment share a batch (and the peer's commit).
+   */
   registryChanged(): void {
     if (this.#stopped || !this.federated || this.#pumpQueued) return;
     this.#pumpQueued = true;
-    queueMicrotask(() => {
+    this.#o.clock.setTimeout(() => {
       this.#pumpQueued = false;
       if (this.#stopped) return;
       try {
@@ -204,7 +209,7 @@ export class RegionReplication {
       } catch (error) {
         this.#o.log(`replication: feed not sent: ${error instanceof Error ? error.message : String(error)}`);
       }
-    });
+    }, FEED_COALESCE_MS);
   }
 
   #scheduleChores(): void {

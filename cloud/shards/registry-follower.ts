@@ -25,10 +25,10 @@ export const followRegistry = (
     const waiting: { seq: number; resolve: () => void }[] = [];
 
     const apply = async (change: RegistryChange) => {
-      if (change.removed.length > 0) await shards.remove(change.removed);
+      // An identity is in the shards at most once: a replaced template's old entry goes first.
+      const out = [...change.removed, ...change.replaced];
+      if (out.length > 0) await shards.remove(out);
       if (change.indexed.length === 0) return;
-      // An identity is in the shards at most once: an older copy of a re-indexed template goes first.
-      await shards.remove(change.indexed);
       // Read back from the registry: only what is live there now is indexed.
       const templates = await Effect.runPromise(registry.templatesOf(change.indexed));
       if (templates.length > 0) await shards.add(templates);

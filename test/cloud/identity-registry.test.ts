@@ -89,7 +89,7 @@ describe("identity registry", () => {
     const { registry } = await open();
     const changes = watchChanges(registry);
     const enrolled = run(registry.enroll([{ identityId: id("id_a"), template: syntheticTemplate(1), profile }], 1_000));
-    expect(changes()).toEqual([{ source: "local", seq: enrolled.seq, changed: ["id_a"], indexed: ["id_a"], removed: [] }]);
+    expect(changes()).toEqual([{ source: "local", seq: enrolled.seq, changed: ["id_a"], indexed: ["id_a"], replaced: [], removed: [] }]);
     expect(run(registry.readProfile("id_a"))).toEqual(profile);
     expect(run(registry.findByPhone(profile.phone!))).toBe("id_a");
     // The one record the feed carries holds the template and the whole profile.
@@ -117,7 +117,7 @@ describe("identity registry", () => {
     );
     const changes = watchChanges(registry);
     const deleted = run(registry.tombstone("id_a", 2_000));
-    expect(changes()).toEqual([{ source: "local", seq: deleted.seq, changed: ["id_a"], indexed: [], removed: ["id_a"] }]);
+    expect(changes()).toEqual([{ source: "local", seq: deleted.seq, changed: ["id_a"], indexed: [], replaced: [], removed: ["id_a"] }]);
     expect(run(registry.isLive("id_a"))).toBe(false);
     expect(run(registry.readProfile("id_a"))).toEqual({});
     expect(run(registry.findByPhone(profile.phone!))).toBeUndefined();
@@ -138,8 +138,8 @@ describe("identity registry", () => {
     const local = run(registry.enroll([{ identityId: id("id_local"), template: syntheticTemplate(2) }], 1_000));
     const merged = run(registry.merge(run(peer.registry.changesSince(0)).records));
     expect(changes()).toEqual([
-      { source: "local", seq: local.seq, changed: ["id_local"], indexed: ["id_local"], removed: [] },
-      { source: "peer", seq: merged.seq, changed: ["id_peer"], indexed: ["id_peer"], removed: [] },
+      { source: "local", seq: local.seq, changed: ["id_local"], indexed: ["id_local"], replaced: [], removed: [] },
+      { source: "peer", seq: merged.seq, changed: ["id_peer"], indexed: ["id_peer"], replaced: [], removed: [] },
     ]);
   });
 });
