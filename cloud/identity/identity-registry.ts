@@ -88,7 +88,7 @@ export interface IdentityRegistryShape {
   readonly recordSeen: (identityId: string, nowMs: number) => Fails<void>;
   readonly isLive: (identityId: string) => Fails<boolean>;
   /** When a live identity was enrolled and last used; undefined once deleted. */
-  readonly lifecycle: (identityId: string) => Fails<{ enrolledAtMs: number; lastSeenMs: number } | undefined>;
+  readonly lifecycle: (identityId: string) => Fails<{ enrolledAtMs: number; lastSeenMs: number; originRegion: string } | undefined>;
   readonly liveCount: () => Fails<number>;
   readonly liveIdentityIds: () => Fails<IdentityId[]>;
   /** The largest row id so far: the watermark an index snapshot records it covers. */
@@ -451,7 +451,9 @@ export const makeIdentityRegistry = (settings: IdentityRegistrySettings) =>
       isLive: (identityId) => Effect.map(storage.record(identityId), (r) => r !== undefined && r.tombstone === null),
       lifecycle: (identityId) =>
         Effect.map(storage.record(identityId), (r) =>
-          r === undefined || r.tombstone !== null ? undefined : { enrolledAtMs: decodeHlc(r.created).wallMs, lastSeenMs: r.lastSeenMs },
+          r === undefined || r.tombstone !== null
+            ? undefined
+            : { enrolledAtMs: decodeHlc(r.created).wallMs, lastSeenMs: r.lastSeenMs, originRegion: r.originRegion },
         ),
       liveCount: () => Effect.map(storage.counts(), (c) => c.live),
       liveIdentityIds: () => Effect.map(storage.liveIdentityIds(), (ids) => ids as IdentityId[]),

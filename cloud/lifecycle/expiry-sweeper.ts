@@ -34,7 +34,7 @@ export const FOREIGN_EXPIRY_GRACE_MS = 7 * 24 * 60 * 60 * 1000;
 
 export interface ExpirySweeperOptions {
   /** The registry: its least recently seen identities (own, and enrolled elsewhere) say what is due. */
-  readonly registry: Pick<IdentityRegistryShape, "regionId" | "leastRecentlySeen">;
+  readonly registry: Pick<IdentityRegistryShape, "regionId" | "leastRecentlySeen" | "lifecycle">;
   readonly deletions: Deletions;
   readonly clock: Clock;
   readonly log: (line: string) => void;
@@ -85,6 +85,14 @@ export class ExpirySweeper {
   /** Resolves once no sweep is under way (and none follows at once). */
   async settled(): Promise<void> {
     while (this.#sweep !== undefined) await this.#sweep;
+  }
+
+  /** One identity's deadline against the cutoff, read now: live, unused since, no deletion waiting. */
+  #isDue(identityId: string, cutoff: number): boolean {
+    const { registry, deletions } = this.#o;
+    const life = Effect.runSync(registry.lifecycle(identityId));
+    if (life === undefined || deletions.isPending(identityId)) return false;
+    return life.lastSeenMs + (life.originRegion === registry.regionId ? 0 : FOREIGN_EXPIRY_GRACE_MS) <= cutoff;
   }
 
   /** When the next identity expires if nobody uses it, from the registry as it is now. */
@@ -152,7 +160,7 @@ export class ExpirySweeper {
         if (!this.#running) return;
         try {
           // Read again when its turn comes: it may have been used, here or elsewhere, meanwhile.
-          const stillDue = () => this.#dueAt(expiryCutoff(this.#o.clock.now()), Number.MAX_SAFE_INTEGER).some((r) => r.identityId === identityId);
+          const stillDue = () => this.#isDue(identityId, expiryCutoff(this.#o.clock.now()));
           if ((await this.#o.deletions.expire(identityId, stillDue))?.outcome === "deleted") deleted++;
         } catch (error) {
           failures.add(identityId);
