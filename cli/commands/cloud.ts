@@ -36,6 +36,9 @@ const cloudSpec = {
 const timestamp = () => new Date().toISOString();
 
 export const cloudCommand = defineCommand(cloudSpec, async (values) => {
+  // Whatever the node or a library it loads creates is the region user's alone (the node also
+  // sets its own files' modes: cloud/storage/sqlite/registry-database.ts, shard-snapshot.ts).
+  process.umask(0o077);
   const peers = values.peer ?? [];
   if (peers.length > 0 && values["federation-key"] === undefined) {
     throw new UsageError({

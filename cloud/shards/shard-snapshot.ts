@@ -2,7 +2,20 @@
 // number; only then is manifest.json replaced (write, fsync, rename, fsync the directory), so the
 // manifest always names one complete generation and the registry watermark it covers. A kill at
 // any moment leaves either the old manifest or the new one, never a mixture.
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import type { IndexLayout } from "./index-layout.ts";
 import type { ShardSet } from "./shard-set.ts";
@@ -44,16 +57,22 @@ export const readSnapshotManifest = (dir: string): SnapshotManifest | undefined 
 
 /** Writes a new generation and switches the manifest to it; older generations are removed after. */
 export const writeSnapshot = async (dir: string, shards: ShardSet, watermark: number): Promise<SnapshotManifest> => {
-  mkdirSync(dir, { recursive: true });
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  if ((statSync(dir).mode & 0o077) !== 0) chmodSync(dir, 0o700);
   const generation = (readSnapshotManifest(dir)?.generation ?? 0) + 1;
   const files = Array.from({ length: shards.shardCount }, (_, i) => ({
     indexFile: join(dir, `shard-${i}.g${generation}.faiss`),
     labelsFile: join(dir, `shard-${i}.g${generation}.labels.json`),
   }));
   const count = await shards.snapshot(files);
+  // faiss writes with the process umask; the index files hold every live identity's vector.
+  for (const f of files) {
+    chmodSync(f.indexFile, 0o600);
+    chmodSync(f.labelsFile, 0o600);
+  }
   const manifest: SnapshotManifest = { format: 1, generation, watermark, dimension: shards.dimension, layout: shards.layout, count, shards: files };
   const temporary = join(dir, `${MANIFEST}.tmp`);
-  writeFileSync(temporary, JSON.stringify(manifest));
+  writeFileSync(temporary, JSON.stringify(manifest), { mode: 0o600 });
   fsyncPath(temporary);
   renameSync(temporary, join(dir, MANIFEST));
   fsyncPath(dir);

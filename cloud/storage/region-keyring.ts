@@ -5,7 +5,7 @@
 // - storage: symmetric key that wraps each identity's data key at rest.
 // Created on first start, reused afterwards; a node restarted over the same data dir keeps its
 // identity, so its devices' pins stay valid.
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Data } from "effect";
 import { generateIdentityKeyPair, generateTemplateKeyPair, type IdentityKeyPair, type TemplateKeyPair } from "../../protocol/index.ts";
@@ -33,6 +33,14 @@ export const loadOrCreateRegionKeyring = async (dataDir: string): Promise<Region
   const dir = join(dataDir, "keys");
   const path = join(dir, "region-keys.json");
   if (existsSync(path)) {
+    // Like ssh with a private key: secrets another user could have read are refused, not used.
+    const mode = statSync(path).mode & 0o777;
+    if ((mode & 0o077) !== 0) {
+      throw new KeyringUnreadable({
+        path,
+        reason: `its mode ${mode.toString(8).padStart(4, "0")} lets other users read it (chmod 600 ${path}, and rotate the keys if anyone may have)`,
+      });
+    }
     let parsed: Record<string, unknown>;
     try {
       parsed = JSON.parse(readFileSync(path, "utf8")) as Record<string, unknown>;

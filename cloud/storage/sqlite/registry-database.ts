@@ -4,7 +4,7 @@
 // row per identity with a last-seen max-register and a deletion tombstone, and every other
 // attribute as a separate last-writer-wins register stamped with an HLC timestamp. Adding an
 // attribute later (card token, phone, loyalty card) needs a new field name, not a schema change.
-import { mkdirSync } from "node:fs";
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { attachDataKeyStore, sweepOrphanDataKeys } from "./data-key-file.ts";
@@ -164,9 +164,22 @@ export interface RegistryOpenOptions {
   readonly sweepOrphanKeys?: boolean;
 }
 
+/**
+ * The data directory is the region's alone (0700): it holds the registry, the index snapshots and
+ * the keys. One that other users could read or enter is tightened, whoever created it.
+ */
+export const keepPrivate = (dir: string): void => {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  if ((statSync(dir).mode & 0o077) !== 0) chmodSync(dir, 0o700);
+};
+
 export const openRegistryDatabase = (dataDir: string, options: RegistryOpenOptions = {}): DatabaseSync => {
-  mkdirSync(dataDir, { recursive: true });
-  const db = new DatabaseSync(join(dataDir, "registry.sqlite"));
+  keepPrivate(dataDir);
+  const path = join(dataDir, "registry.sqlite");
+  // SQLite creates the WAL and shared-memory files with the database file's mode: 0600 for all three.
+  if (!existsSync(path)) closeSync(openSync(path, "a", 0o600));
+  else if ((statSync(path).mode & 0o077) !== 0) chmodSync(path, 0o600);
+  const db = new DatabaseSync(path);
   // WAL + synchronous=FULL: a committed enrollment survives kill -9 and power loss alike.
   db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;");
   attachDataKeyStore(db, dataDir);
