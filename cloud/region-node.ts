@@ -288,6 +288,14 @@ const RegionNodeServerLive = Layer.effect(
       identityByPhone: (phone) => flows.profiles.findByPhone(phone),
     });
     const portal = portalRoutes({ signIn: portalSignIn, directory: new RegionPortalDirectory(flows), log: config.log });
+    // Marks the device revoked and closes its live sessions at once (the operator API's route and
+    // the node's handle both ask this; requests arrive only once the server below is listening).
+    const revokeDevice = (deviceId: DeviceId): boolean => {
+      const known = devices.revoke(deviceId, config.clock.now());
+      const closed = server.revokeDevice(deviceId);
+      if (known || closed > 0) config.log(`device ${deviceId} revoked; ${closed} live session(s) closed`);
+      return known;
+    };
     const server = yield* Effect.acquireRelease(
       Effect.promise(() =>
         startRegionServer({
@@ -311,6 +319,7 @@ const RegionNodeServerLive = Layer.effect(
             ...(config.operatorToken !== undefined ? { operatorToken: config.operatorToken } : {}),
             now: () => config.clock.now(),
             isLive: (identityId) => Effect.runSync(registry.isLive(identityId)),
+            revokeDevice,
           }),
         }),
       ),
@@ -353,12 +362,7 @@ const RegionNodeServerLive = Layer.effect(
       identityPublicKey: keyring.identity.publicKey,
       enrolledCount: () => Effect.runSync(registry.liveCount()),
       issueProvisioningCode: () => devices.issueProvisioningCode(config.clock.now()),
-      revokeDevice: (deviceId: DeviceId) => {
-        const known = devices.revoke(deviceId, config.clock.now());
-        const closed = server.revokeDevice(deviceId);
-        if (known || closed > 0) config.log(`device ${deviceId} revoked; ${closed} live session(s) closed`);
-        return known;
-      },
+      revokeDevice,
       server,
       flows,
       replication,

@@ -1,5 +1,5 @@
 // The operator's HTTP API on the node: entitlements for gates (tickets, badges), loyalty cards,
-// refunds, and voids of authorizations no device will settle. JSON in and out; with an operator
+// refunds, voids of authorizations no device will settle, and revoking a scanner. JSON in and out; with an operator
 // token configured, every call must carry it (a bearer token, compared in constant time).
 import { timingSafeEqual } from "node:crypto";
 import type { IncomingMessage } from "node:http";
@@ -13,6 +13,7 @@ import {
   type JsonObject,
   type RouteHandler,
 } from "../../http/http-router.ts";
+import type { DeviceId } from "../../core/ids.ts";
 import type { WeeklyWindow } from "../entitlements/entitlement-book.ts";
 import type { ReplicationStatus } from "../replication/region-replication.ts";
 import type { RegionServices } from "../session/region-services.ts";
@@ -35,6 +36,8 @@ export const operatorApi = (
     isLive: (identityId: string) => boolean;
     /** The replication service's status, for GET /api/replication. */
     replication?: () => ReplicationStatus;
+    /** Revokes a device and closes its live sessions; false for a device the region never provisioned. */
+    revokeDevice?: (deviceId: DeviceId) => boolean;
   },
 ) => {
   const authorized = (req: IncomingMessage) => {
@@ -132,6 +135,12 @@ export const operatorApi = (
       return json(result.outcome === "voided" ? 200 : 409, result);
     }),
   );
+  const revokeDevice = options.revokeDevice;
+  if (revokeDevice !== undefined)
+    routes.post(
+      "/api/devices/:deviceId/revoke",
+      operation((_body, { deviceId }) => (revokeDevice(deviceId as DeviceId) ? json(200, { revoked: deviceId }) : json(404, { error: "unknown device" }))),
+    );
   // Any other path under /api/ is refused like the others when the token is missing.
   routes.on(
     "ALL",

@@ -1,5 +1,7 @@
 // Revoking a scanner takes effect at once: its live session closes with DeviceRevoked, and it
 // cannot come back, while other scanners carry on.
+import { execFile } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { afterEach, expect, test } from "vitest";
 import { startRegionNode } from "../../cloud/region-node.ts";
 import { systemClock } from "../../core/clock.ts";
@@ -50,3 +52,58 @@ test("revoking one device leaves the others' sessions open", async () => {
   await revoked.link.closed;
   expect(other.link.isOpen).toBe(true);
 });
+
+test("an operator revokes a scanner through the operator API, and its live session closes at once", async () => {
+  const node = await startRegionNode({
+    regionId: "t",
+    dataDir: tempDir(),
+    host: "127.0.0.1",
+    port: 0,
+    shardCount: 1,
+    clock: systemClock,
+    log: () => {},
+    operatorToken: "operator-secret",
+  });
+  cleanups.push(() => node.close());
+  const { link } = await connect(node, "lane-1");
+  const revoke = (token: string | undefined, deviceId: string) =>
+    fetch(`${node.httpUrl}/api/devices/${deviceId}/revoke`, { method: "POST", headers: token === undefined ? {} : { authorization: `Bearer ${token}` } });
+  expect((await revoke(undefined, link.deviceId)).status).toBe(401);
+  expect(link.isOpen).toBe(true);
+  expect((await revoke("operator-secret", "dev_unknown")).status).toBe(404);
+  const answer = await revoke("operator-secret", link.deviceId);
+  expect([answer.status, await answer.json()]).toEqual([200, { revoked: link.deviceId }]);
+  expect((await link.closed).code).toBe(CloseCode.DeviceRevoked);
+});
+
+test("palmline revoke-device revokes a scanner on a running node with the operator token from the environment", async () => {
+  const node = await startRegionNode({
+    regionId: "t",
+    dataDir: tempDir(),
+    host: "127.0.0.1",
+    port: 0,
+    shardCount: 1,
+    clock: systemClock,
+    log: () => {},
+    operatorToken: "operator-secret",
+  });
+  cleanups.push(() => node.close());
+  const { link } = await connect(node, "lane-1");
+  const revokeDevice = (token: string | undefined) =>
+    new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const env = { ...process.env, PALMLINE_OPERATOR_TOKEN: token };
+      if (token === undefined) delete env.PALMLINE_OPERATOR_TOKEN;
+      execFile(
+        process.execPath,
+        [fileURLToPath(new URL("../../cli/main.ts", import.meta.url)), "revoke-device", "--node", node.httpUrl, "--device", link.deviceId],
+        { env },
+        (error, _stdout, stderr) => resolve({ code: error === null ? 0 : (error.code as number), stderr }),
+      );
+    });
+  const refused = await revokeDevice(undefined);
+  expect(refused.code).toBe(1);
+  expect(refused.stderr).toContain("PALMLINE_OPERATOR_TOKEN");
+  expect(link.isOpen).toBe(true);
+  expect((await revokeDevice("operator-secret")).code).toBe(0);
+  expect((await link.closed).code).toBe(CloseCode.DeviceRevoked);
+}, 60_000);
