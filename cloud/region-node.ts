@@ -320,6 +320,7 @@ const RegionNodeServerLive = Layer.effect(
             now: () => config.clock.now(),
             isLive: (identityId) => Effect.runSync(registry.isLive(identityId)),
             revokeDevice,
+            listenHost: config.host,
           }),
         }),
       ),

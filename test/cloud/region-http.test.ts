@@ -1,5 +1,6 @@
 // The region node's HTTP face, over a real socket: /healthz and /region for anyone, the operator
 // API behind its bearer token with its body limit, and one answer for what no route takes.
+import { request } from "node:http";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { startRegionNode } from "../../cloud/region-node.ts";
 import { systemClock } from "../../core/clock.ts";
@@ -55,7 +56,44 @@ describe("public routes", () => {
   });
 });
 
+/** A call with the headers a browser or a rebinding page would send (fetch may not set Host). */
+const rawCall = (method: string, path: string, headers: Record<string, string>, body?: string) =>
+  new Promise<{ status: number; body: Record<string, unknown> }>((resolve, reject) => {
+    const url = new URL(node.httpUrl);
+    const req = request({ host: url.hostname, port: url.port, method, path, headers }, (res) => {
+      let text = "";
+      res.setEncoding("utf8").on("data", (d: string) => (text += d));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as Record<string, unknown> }));
+    });
+    req.once("error", reject);
+    req.end(body);
+  });
+
 describe("operator API", () => {
+  test("refuses a call a web page of another origin makes, even with the token", async () => {
+    const answer = await rawCall("GET", "/api/identities/id_x/entitlements", { origin: "http://shop.example", authorization: `Bearer ${TOKEN}` });
+    expect(answer).toEqual({ status: 403, body: { error: "calls from another origin are refused" } });
+  });
+
+  test("refuses a call to a host name rebound to the node's address, even with the token", async () => {
+    const answer = await rawCall("GET", "/api/identities/id_x/entitlements", {
+      host: `rebound.example:${new URL(node.httpUrl).port}`,
+      authorization: `Bearer ${TOKEN}`,
+    });
+    expect(answer).toEqual({ status: 403, body: { error: "this host name is not the node's" } });
+  });
+
+  test("takes a body only as application/json: a page's text/plain request is no call", async () => {
+    const body = JSON.stringify({ loyaltyCard: "LOY-1" });
+    const answer = await rawCall("PUT", "/api/identities/id_x/loyalty-card", { "content-type": "text/plain", authorization: `Bearer ${TOKEN}` }, body);
+    expect(answer).toEqual({ status: 415, body: { error: "the body must be application/json" } });
+  });
+
+  test("answers the operator's own tools, which name the node by address and send no Origin", async () => {
+    const answer = await rawCall("GET", "/api/identities/id_x/entitlements", { authorization: `Bearer ${TOKEN}` });
+    expect(answer).toEqual({ status: 200, body: { entitlements: [] } });
+  });
+
   test("refuses a call without the operator's bearer token, on any path under /api/", async () => {
     for (const path of ["/api/identities/id_x/entitlements", "/api/nowhere"]) {
       expect(await call("GET", path)).toMatchObject({ status: 401, body: { error: "operator token required" } });
