@@ -16,6 +16,8 @@ import { redactForInspection } from "./redaction.ts";
 import { acceptedEvents, describeMachine, type StatechartNode } from "./statechart.ts";
 
 export type ActorGroup = "system" | "sessions" | "shards" | "sagas" | "devices";
+/** The region's actors: watched, never driven, from the inspector. */
+const REGION_GROUPS: ReadonlySet<ActorGroup> = new Set(["sessions", "shards", "sagas"]);
 
 export interface TimelineEntry {
   readonly at: number;
@@ -152,10 +154,15 @@ export class InspectionHub {
     }));
   }
 
-  /** Sends an event to a live actor; false if there is no such actor or event type. */
+  /**
+   * Sends an event to a live actor; false if there is no such actor or event type, or if it is one
+   * of the region's own (a device session, a saga, a shard): only the protocol moves those, never
+   * the inspector (an event could admit a device or settle a payment).
+   */
   send(sessionId: string, event: { type: string } & Record<string, unknown>): boolean {
     const actor = this.#actors.get(sessionId);
     if (actor === undefined || !actor.acceptedEvents.includes(event.type)) return false;
+    if (REGION_GROUPS.has(this.#groupOf(actor))) return false;
     actor.ref.send(event);
     return true;
   }

@@ -4,7 +4,8 @@
 // unless told otherwise.
 import { createServer, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { HttpRouter, HttpRoutes, json, text } from "../http/http-router.ts";
+import { HttpRouter, HttpRoutes, json, type RouteHandler, text } from "../http/http-router.ts";
+import { refusedBodyType, refusedOrigin } from "../http/request-origin.ts";
 import type { InspectionHub } from "./inspection-hub.ts";
 import { inspectorPage } from "./inspector-page.ts";
 import type { SimulatedClock } from "./simulated-clock.ts";
@@ -54,30 +55,49 @@ export const startInspectorServer = async (options: {
     req.on("close", () => streams.delete(res));
     return undefined;
   });
-  routes.post("/api/actors/:actorId/events", async (request) => {
-    const body = await request.body();
-    if (typeof body.type !== "string") return json(400, { error: "an event needs a string `type`" });
-    const delivered = hub.send(request.params.actorId!, { ...body, type: body.type });
-    return delivered ? json(202, { delivered: true }) : json(404, { error: "no such actor, or it does not accept that event" });
-  });
-  routes.post("/api/actors/:actorId/commands/:command", async (request) => {
-    const body = await request.body();
-    const values = Object.fromEntries(Object.entries(body).map(([k, v]) => [k, String(v)]));
-    // Commands (e.g. a hand held over a scanner) run a whole flow: answer at once, let the
-    // stream show the transitions as they happen.
-    const started = hub.runCommand(request.params.actorId!, request.params.command!, values);
-    started.catch(() => {});
-    return json(202, { started: true });
-  });
+  // What drives actors is refused to a web page of another origin or a rebound name, and takes
+  // JSON only as application/json (the inspector's own page sends that, from its own origin).
+  const guarded =
+    (handler: RouteHandler): RouteHandler =>
+    (request) => {
+      const refused = refusedOrigin(request.req, options.host);
+      if (refused !== undefined) return json(403, { error: refused });
+      const badBody = refusedBodyType(request.req);
+      return badBody !== undefined ? json(415, { error: badBody }) : handler(request);
+    };
+  routes.post(
+    "/api/actors/:actorId/events",
+    guarded(async (request) => {
+      const body = await request.body();
+      if (typeof body.type !== "string") return json(400, { error: "an event needs a string `type`" });
+      const delivered = hub.send(request.params.actorId!, { ...body, type: body.type });
+      return delivered ? json(202, { delivered: true }) : json(404, { error: "no such actor, or it does not accept that event" });
+    }),
+  );
+  routes.post(
+    "/api/actors/:actorId/commands/:command",
+    guarded(async (request) => {
+      const body = await request.body();
+      const values = Object.fromEntries(Object.entries(body).map(([k, v]) => [k, String(v)]));
+      // Commands (e.g. a hand held over a scanner) run a whole flow: answer at once, let the
+      // stream show the transitions as they happen.
+      const started = hub.runCommand(request.params.actorId!, request.params.command!, values);
+      started.catch(() => {});
+      return json(202, { started: true });
+    }),
+  );
   if (clock !== undefined) {
-    routes.post("/api/clock/:action", ({ params }) => {
-      if (params.action === "pause") clock.pause();
-      else if (params.action === "resume") clock.resume();
-      else if (params.action === "step") return json(200, { skippedMs: clock.step() ?? null, ...state().clock });
-      else return json(404, { error: "unknown clock action" });
-      push();
-      return json(200, state().clock);
-    });
+    routes.post(
+      "/api/clock/:action",
+      guarded(({ params }) => {
+        if (params.action === "pause") clock.pause();
+        else if (params.action === "resume") clock.resume();
+        else if (params.action === "step") return json(200, { skippedMs: clock.step() ?? null, ...state().clock });
+        else return json(404, { error: "unknown clock action" });
+        push();
+        return json(200, state().clock);
+      }),
+    );
   }
   const server = createServer(new HttpRouter({ notFound: json(404, { error: "not found" }, { "cache-control": "no-store" }) }).mount(routes).handle);
 

@@ -2,7 +2,6 @@
 // refunds, voids of authorizations no device will settle, and revoking a scanner. JSON in and out; with an operator
 // token configured, every call must carry it (a bearer token, compared in constant time).
 import { timingSafeEqual } from "node:crypto";
-import { isIP } from "node:net";
 import type { IncomingMessage } from "node:http";
 import {
   HttpRoutes,
@@ -14,6 +13,7 @@ import {
   type JsonObject,
   type RouteHandler,
 } from "../../http/http-router.ts";
+import { refusedBodyType, refusedOrigin } from "../../http/request-origin.ts";
 import type { DeviceId } from "../../core/ids.ts";
 import type { WeeklyWindow } from "../entitlements/entitlement-book.ts";
 import type { ReplicationStatus } from "../replication/region-replication.ts";
@@ -27,37 +27,6 @@ const isWindow = (w: unknown): w is WeeklyWindow =>
   typeof w === "object" &&
   w !== null &&
   [int((w as WeeklyWindow).day), int((w as WeeklyWindow).fromMinute), int((w as WeeklyWindow).toMinute)].every((n) => n !== undefined);
-
-/**
- * Why a call is refused for where it comes from, if it is. The Host must name the node by address
- * (an IP literal or localhost) or by the name it was configured to listen on: a DNS name rebound to
- * loopback carries its own name. A browser names the page that made a call in Origin; the
- * operator's tools send none, and a page of another origin is refused.
- */
-const refusedOriginFor =
-  (listenHost: string | undefined) =>
-  (req: IncomingMessage): string | undefined => {
-    const host = req.headers.host;
-    if (host === undefined) return "a Host header is required";
-    const name = hostName(host);
-    if (name === undefined || !(isIP(name) !== 0 || name === "localhost" || name === listenHost)) return "this host name is not the node's";
-    const origin = req.headers.origin;
-    if (origin === undefined) return undefined;
-    try {
-      return new URL(origin).host === host ? undefined : "calls from another origin are refused";
-    } catch {
-      return "calls from another origin are refused";
-    }
-  };
-
-const hostName = (host: string): string | undefined => {
-  const bracketed = /^\[([0-9a-fA-F:.]+)\](?::\d+)?$/.exec(host);
-  if (bracketed !== null) return bracketed[1];
-  const plain = /^([^:]+)(?::\d+)?$/.exec(host);
-  return plain?.[1]?.toLowerCase();
-};
-const hasBody = (req: IncomingMessage) => Number(req.headers["content-length"] ?? 0) > 0 || req.headers["transfer-encoding"] !== undefined;
-const isJson = (req: IncomingMessage) => (req.headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase() === "application/json";
 
 /** The operator API's routes, mounted by the region server. */
 export const operatorApi = (
@@ -74,7 +43,6 @@ export const operatorApi = (
     listenHost?: string;
   },
 ) => {
-  const refusedOrigin = refusedOriginFor(options.listenHost?.toLowerCase());
   const authorized = (req: IncomingMessage) => {
     if (options.operatorToken === undefined) return true;
     const given = Buffer.from(req.headers.authorization ?? "");
@@ -106,10 +74,11 @@ export const operatorApi = (
   const operation =
     (answer: (body: JsonObject, params: Readonly<Record<string, string>>) => Answer | Promise<Answer>): RouteHandler =>
     async ({ req, params, body: readBody }) => {
-      const refused = refusedOrigin(req);
+      const refused = refusedOrigin(req, options.listenHost);
       if (refused !== undefined) return json(403, { error: refused });
       if (!authorized(req)) return json(401, { error: "operator token required" });
-      if (hasBody(req) && !isJson(req)) return json(415, { error: "the body must be application/json" });
+      const badBody = refusedBodyType(req);
+      if (badBody !== undefined) return json(415, { error: badBody });
       return answer(await readBody(), params);
     };
 

@@ -80,7 +80,7 @@ describe("operator API", () => {
       host: `rebound.example:${new URL(node.httpUrl).port}`,
       authorization: `Bearer ${TOKEN}`,
     });
-    expect(answer).toEqual({ status: 403, body: { error: "this host name is not the node's" } });
+    expect(answer).toEqual({ status: 403, body: { error: "this host name is not the server's" } });
   });
 
   test("takes a body only as application/json: a page's text/plain request is no call", async () => {

@@ -40,6 +40,13 @@ describe("inspection hub", () => {
     expect(hub.actors()[0]!.timeline.at(-1)).toMatchObject({ at: 42, type: "COIN" });
   });
 
+  test("never sends an event to one of the region's own actors (a device session, a saga, a shard)", () => {
+    const hub = new InspectionHub();
+    const actor = createActor(turnstile, { inspect: hub.inspectAs("sessions") }).start();
+    expect(hub.send(actor.sessionId, { type: "COIN" })).toBe(false);
+    expect(actor.getSnapshot().value).toBe("locked");
+  });
+
   test("refuses an event the actor does not accept", () => {
     const hub = new InspectionHub();
     const actor = createActor(turnstile, { inspect: hub.inspect }).start();

@@ -1,5 +1,6 @@
 // The inspector's HTTP API over a real loopback socket, without a browser: what it answers a
 // developer's request it cannot act on.
+import { request } from "node:http";
 import { afterEach, expect, test } from "vitest";
 import { InspectionHub } from "../../inspector/inspection-hub.ts";
 import { startInspectorServer, type InspectorServer } from "../../inspector/inspector-server.ts";
@@ -14,7 +15,7 @@ const start = async () => {
   server = await startInspectorServer({ hub: new InspectionHub(() => 0), title: "test" });
   const url = server.url.replace(/\/$/, "");
   return async (method: string, path: string, body?: string) => {
-    const response = await fetch(`${url}${path}`, { method, ...(body !== undefined ? { body } : {}) });
+    const response = await fetch(`${url}${path}`, { method, ...(body !== undefined ? { body, headers: { "content-type": "application/json" } } : {}) });
     return { status: response.status, cache: response.headers.get("cache-control"), body: (await response.json()) as Record<string, unknown> };
   };
 };
@@ -47,4 +48,29 @@ test("has no clock to drive without a simulated clock, and nothing at unknown pa
   const call = await start();
   expect(await call("POST", "/api/clock/pause", "{}")).toEqual({ status: 404, cache: "no-store", body: { error: "not found" } });
   expect(await call("GET", "/nowhere")).toEqual({ status: 404, cache: "no-store", body: { error: "not found" } });
+});
+
+test("refuses to drive an actor for a web page of another origin, or through a rebound host name", async () => {
+  await start();
+  const url = new URL(server!.url);
+  const post = (headers: Record<string, string>) =>
+    new Promise<number>((resolve, reject) => {
+      const req = request(
+        { host: url.hostname, port: url.port, method: "POST", path: "/api/actors/a/events", headers: { "content-type": "application/json", ...headers } },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
+      req.once("error", reject);
+      req.end('{"type":"GO"}');
+    });
+  expect(await post({ origin: "http://shop.example" })).toBe(403);
+  expect(await post({ host: `rebound.example:${url.port}` })).toBe(403);
+});
+
+test("takes an event only as application/json: a page's text/plain request is refused", async () => {
+  await start();
+  const response = await fetch(`${server!.url}api/actors/a/events`, { method: "POST", body: '{"type":"GO"}' });
+  expect([response.status, await response.json()]).toEqual([415, { error: "the body must be application/json" }]);
 });
