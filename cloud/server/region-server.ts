@@ -29,6 +29,11 @@ import { runDeviceSession, type DeviceSession, type DeviceSessionDependencies } 
  */
 const WEBSOCKET_MAX_PAYLOAD = DEFAULT_MAX_FRAME_BYTES + 1;
 
+/** Sessions of not-yet-provisioned keys the node holds at once; more are refused at the handshake. */
+export const MAX_UNPROVISIONED_SESSIONS = 32;
+/** How long a not-yet-provisioned key's session may stay without provisioning. */
+export const UNPROVISIONED_IDLE_MS = 30_000;
+
 /**
  * Frames one device may send across all of its sessions: a scanner makes a few requests a
  * second at most, so reconnecting in a loop or opening parallel sessions gains nothing.
@@ -92,10 +97,16 @@ export const startRegionServer = async (options: RegionServerOptions): Promise<R
   const http = createServer(router.handle);
   const wss = new WebSocketServer({ server: http, maxPayload: WEBSOCKET_MAX_PAYLOAD });
 
+  /** Channels of keys the region does not know yet: each may only provision itself, a few at once, for a while. */
+  const unprovisioned = new Map<SecureChannel, DeviceSession>();
+  const waitingToProvision = () => [...unprovisioned.values()].filter((session) => session.deviceId === undefined).length;
   const admitPeer = (peerPublicKey: Uint8Array): PeerAdmission => {
     const standing = options.devices.standing(peerPublicKey);
     if (standing.kind === "active") return { kind: "admit" };
     if (standing.kind === "revoked") return { kind: "refuse", code: CloseCode.DeviceRevoked, reason: "device revoked" };
+    // Any key may ask to provision, so their number is bounded: fresh keys cannot pile up sessions.
+    if (waitingToProvision() >= MAX_UNPROVISIONED_SESSIONS)
+      return { kind: "refuse", code: CloseCode.RateLimited, reason: "too many devices waiting to be provisioned" };
     return { kind: "provisioning-only" };
   };
 
@@ -130,6 +141,17 @@ export const startRegionServer = async (options: RegionServerOptions): Promise<R
         const session = runDeviceSession(channel, channel.admission, standing.kind === "active" ? standing.deviceId : undefined, options);
         sessions.add(session);
         void channel.closed.then(() => sessions.delete(session));
+        if (channel.admission.kind === "provisioning-only") {
+          unprovisioned.set(channel, session);
+          // Provisioning is one request: a key that has not provisioned itself by then is let go.
+          const idle = options.clock.setTimeout(() => {
+            if (session.deviceId === undefined) channel.close(CloseCode.NotProvisioned, `not provisioned within ${UNPROVISIONED_IDLE_MS / 1000} s`);
+          }, UNPROVISIONED_IDLE_MS);
+          void channel.closed.then(() => {
+            unprovisioned.delete(channel);
+            options.clock.clearTimeout(idle);
+          });
+        }
       },
       // The channel has already closed the socket with the matching close code.
       (error: unknown) => options.log(`handshake refused: ${error instanceof Error ? error.message : String(error)}`),
