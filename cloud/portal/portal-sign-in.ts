@@ -1,13 +1,11 @@
 // Signing in to the privacy portal: a phone number, a one-time code sent to it, then a short
 // session held in an HttpOnly cookie. Only hashes of session tokens are kept, in memory, with an
-// expiry on the node's clock; a phone can ask for a few codes per window, no more.
+// expiry on the node's clock; a phone can ask for a few codes per window, no more (phone-verifier.ts).
 import { createHash, randomBytes } from "node:crypto";
 import type { Clock } from "../../core/clock.ts";
 import type { PhoneVerifier } from "../phone/phone-verifier.ts";
 
 export const PORTAL_SESSION_TTL_MS = 15 * 60_000;
-export const CODE_REQUESTS_PER_WINDOW = 3;
-export const CODE_REQUEST_WINDOW_MS = 10 * 60_000;
 
 const hashToken = (token: string) => createHash("sha256").update(token).digest("hex");
 
@@ -21,7 +19,6 @@ export class PortalSignIn {
   readonly #clock: Clock;
   readonly #identityByPhone: (phone: string) => string | undefined;
   readonly #sessions = new Map<string, { identityId: string; expiresAt: number }>();
-  readonly #codeRequests = new Map<string, number[]>();
 
   constructor(options: { verifier: PhoneVerifier; clock: Clock; identityByPhone: (phone: string) => string | undefined }) {
     this.#verifier = options.verifier;
@@ -29,14 +26,9 @@ export class PortalSignIn {
     this.#identityByPhone = options.identityByPhone;
   }
 
-  /** False when this phone asked too often; the code itself goes out by SMS. */
-  async requestCode(phone: string): Promise<boolean> {
-    const now = this.#clock.now();
-    const recent = (this.#codeRequests.get(phone) ?? []).filter((t) => t > now - CODE_REQUEST_WINDOW_MS);
-    if (recent.length >= CODE_REQUESTS_PER_WINDOW) return false;
-    this.#codeRequests.set(phone, [...recent, now]);
-    await this.#verifier.sendCode(phone);
-    return true;
+  /** False when this phone asked too often (the verifier's budget); the code itself goes out by SMS. */
+  requestCode(phone: string): Promise<boolean> {
+    return this.#verifier.sendCode(phone);
   }
 
   signIn(phone: string, code: string): SignInOutcome {

@@ -1,7 +1,8 @@
 import { describe, expect, test } from "vitest";
 import { ManualClock } from "../../core/clock.ts";
 import { LogSmsGateway, maskPhoneNumber } from "../../cloud/portal/log-sms-gateway.ts";
-import { CODE_REQUESTS_PER_WINDOW, CODE_REQUEST_WINDOW_MS, PORTAL_SESSION_TTL_MS, PortalSignIn } from "../../cloud/portal/portal-sign-in.ts";
+import { CODE_SENDS_PER_WINDOW, CODE_WINDOW_MS } from "../../cloud/phone/phone-verifier.ts";
+import { PORTAL_SESSION_TTL_MS, PortalSignIn } from "../../cloud/portal/portal-sign-in.ts";
 import { PhoneVerifier, SimulatedSmsGateway } from "../../cloud/phone/phone-verifier.ts";
 
 const PHONE = "+447700900123";
@@ -37,9 +38,9 @@ describe("portal sign-in", () => {
 
   test("a phone may ask only a few codes per window", async () => {
     const { clock, signIn } = setup();
-    for (let i = 0; i < CODE_REQUESTS_PER_WINDOW; i++) expect(await signIn.requestCode(PHONE)).toBe(true);
+    for (let i = 0; i < CODE_SENDS_PER_WINDOW; i++) expect(await signIn.requestCode(PHONE)).toBe(true);
     expect(await signIn.requestCode(PHONE)).toBe(false);
-    clock.advance(CODE_REQUEST_WINDOW_MS + 1);
+    clock.advance(CODE_WINDOW_MS + 1);
     expect(await signIn.requestCode(PHONE)).toBe(true);
   });
 
