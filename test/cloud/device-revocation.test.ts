@@ -16,8 +16,19 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
+const OPERATOR_TOKEN = "operator-secret";
+
 const startNode = async () => {
-  const node = await startRegionNode({ regionId: "t", dataDir: tempDir(), host: "127.0.0.1", port: 0, shardCount: 1, clock: systemClock, log: () => {} });
+  const node = await startRegionNode({
+    regionId: "t",
+    dataDir: tempDir(),
+    host: "127.0.0.1",
+    port: 0,
+    shardCount: 1,
+    clock: systemClock,
+    log: () => {},
+    operatorToken: OPERATOR_TOKEN,
+  });
   cleanups.push(() => node.close());
   return node;
 };
@@ -54,40 +65,20 @@ test("revoking one device leaves the others' sessions open", async () => {
 });
 
 test("an operator revokes a scanner through the operator API, and its live session closes at once", async () => {
-  const node = await startRegionNode({
-    regionId: "t",
-    dataDir: tempDir(),
-    host: "127.0.0.1",
-    port: 0,
-    shardCount: 1,
-    clock: systemClock,
-    log: () => {},
-    operatorToken: "operator-secret",
-  });
-  cleanups.push(() => node.close());
+  const node = await startNode();
   const { link } = await connect(node, "lane-1");
   const revoke = (token: string | undefined, deviceId: string) =>
     fetch(`${node.httpUrl}/api/devices/${deviceId}/revoke`, { method: "POST", headers: token === undefined ? {} : { authorization: `Bearer ${token}` } });
   expect((await revoke(undefined, link.deviceId)).status).toBe(401);
   expect(link.isOpen).toBe(true);
-  expect((await revoke("operator-secret", "dev_unknown")).status).toBe(404);
-  const answer = await revoke("operator-secret", link.deviceId);
+  expect((await revoke(OPERATOR_TOKEN, "dev_unknown")).status).toBe(404);
+  const answer = await revoke(OPERATOR_TOKEN, link.deviceId);
   expect([answer.status, await answer.json()]).toEqual([200, { revoked: link.deviceId }]);
   expect((await link.closed).code).toBe(CloseCode.DeviceRevoked);
 });
 
 test("palmline revoke-device revokes a scanner on a running node with the operator token from the environment", async () => {
-  const node = await startRegionNode({
-    regionId: "t",
-    dataDir: tempDir(),
-    host: "127.0.0.1",
-    port: 0,
-    shardCount: 1,
-    clock: systemClock,
-    log: () => {},
-    operatorToken: "operator-secret",
-  });
-  cleanups.push(() => node.close());
+  const node = await startNode();
   const { link } = await connect(node, "lane-1");
   const revokeDevice = (token: string | undefined) =>
     new Promise<{ code: number | null; stderr: string }>((resolve) => {
@@ -104,6 +95,6 @@ test("palmline revoke-device revokes a scanner on a running node with the operat
   expect(refused.code).toBe(1);
   expect(refused.stderr).toContain("PALMLINE_OPERATOR_TOKEN");
   expect(link.isOpen).toBe(true);
-  expect((await revokeDevice("operator-secret")).code).toBe(0);
+  expect((await revokeDevice(OPERATOR_TOKEN)).code).toBe(0);
   expect((await link.closed).code).toBe(CloseCode.DeviceRevoked);
 }, 60_000);
