@@ -285,7 +285,7 @@ const RegionNodeServerLive = Layer.effect(
     const portalSignIn = new PortalSignIn({
       verifier: new PhoneVerifier(flows.sms, config.clock),
       clock: config.clock,
-      identityByPhone: (phone) => flows.profiles.findByPhone(phone),
+      identityByPhone: (phone) => Effect.runSync(flows.registry.findByPhone(phone)),
     });
     const portal = portalRoutes({ signIn: portalSignIn, directory: new RegionPortalDirectory(flows), log: config.log });
     // Marks the device revoked and closes its live sessions at once (the operator API's route and

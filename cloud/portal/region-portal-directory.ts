@@ -14,13 +14,13 @@ export class RegionPortalDirectory implements PortalDirectory {
   }
 
   identityByPhone(phone: string): string | undefined {
-    return this.#flows.profiles.findByPhone(phone);
+    return Effect.runSync(this.#flows.registry.findByPhone(phone));
   }
 
   view(identityId: string): PersonView | undefined {
     const row = Effect.runSync(this.#flows.registry.lifecycle(identityId));
     if (row === undefined) return undefined;
-    const profile = this.#flows.profiles.read(identityId);
+    const profile = Effect.runSync(this.#flows.registry.readProfile(identityId));
     // Recorded here, or asked in another region and announced to this one.
     const pending = this.#flows.deletions.isPending(identityId);
     return {
@@ -43,7 +43,7 @@ export class RegionPortalDirectory implements PortalDirectory {
   }
 
   async unlinkCard(identityId: string): Promise<void> {
-    this.#flows.profiles.clear(identityId, "card");
+    Effect.runSync(this.#flows.registry.clearProfileField(identityId, "card"));
   }
 
   async requestDeletion(identityId: string): Promise<PortalDeletionOutcome> {

@@ -1,6 +1,7 @@
 // The operator's HTTP API on the node: entitlements for gates (tickets, badges), loyalty cards,
 // refunds, voids of authorizations no device will settle, and revoking a scanner. JSON in and out; with an operator
 // token configured, every call must carry it (a bearer token, compared in constant time).
+import { Effect } from "effect";
 import { timingSafeEqual } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import {
@@ -53,7 +54,7 @@ export const operatorApi = (
     const direct = str(body.identityId);
     if (direct !== undefined) return options.isLive(direct) ? direct : undefined;
     const phone = str(body.phone);
-    return phone === undefined ? undefined : flows.profiles.findByPhone(phone);
+    return phone === undefined ? undefined : Effect.runSync(flows.registry.findByPhone(phone));
   };
 
   const routes = new HttpRoutes({
@@ -127,7 +128,7 @@ export const operatorApi = (
     operation((body, { identityId }) => {
       const card = str(body.loyaltyCard);
       if (card === undefined || !options.isLive(identityId!)) return json(422, { error: "a live identity and a loyaltyCard are required" });
-      flows.profiles.write(identityId!, { loyaltyCard: card });
+      Effect.runSync(flows.registry.writeProfile(identityId!, { loyaltyCard: card }));
       return json(200, { identityId, loyaltyCard: card });
     }),
   );

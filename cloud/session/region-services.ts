@@ -9,7 +9,6 @@ import type { PalmIdentifier } from "../identification/palm-identifier.ts";
 import { HttpProcessorAdapter } from "../payments/http-processor-adapter.ts";
 import { ProcessorUnavailable, type ProcessorAdapter } from "../payments/processor-adapter.ts";
 import { PhoneVerifier, type SmsGateway } from "../phone/phone-verifier.ts";
-import type { IdentityProfileFields } from "../identity/identity-fields.ts";
 import type { IdentityRegistryShape } from "../identity/identity-registry.ts";
 import type { RegistryFollower } from "../shards/registry-follower.ts";
 import type { PaymentLedger } from "../storage/sqlite/payment-ledger.ts";
@@ -35,8 +34,6 @@ export interface RegionServices {
   readonly phones: PhoneVerifier;
   /** The identity registry, the one owner of identity state. */
   readonly registry: IdentityRegistryShape;
-  /** The profile part of the registry for callers that answer synchronously. */
-  readonly profiles: IdentityProfileView;
   readonly entitlements: EntitlementBook;
   readonly ledger: PaymentLedger;
   readonly sms: SmsGateway;
@@ -44,14 +41,6 @@ export interface RegionServices {
   readonly stepUps: StepUpChallenges;
   /** Per-device limit on unrecognised palms and failed step-ups. */
   readonly probes: ProbeGuard;
-}
-
-/** A person's profile, read and written through the registry. */
-export interface IdentityProfileView {
-  read(identityId: string): IdentityProfileFields;
-  write(identityId: string, fields: IdentityProfileFields): void;
-  clear(identityId: string, name: keyof IdentityProfileFields): void;
-  findByPhone(phone: string): string | undefined;
 }
 
 export interface RegionServicesOptions {
@@ -86,12 +75,6 @@ const unconfiguredProcessor = (): ProcessorAdapter => {
 
 export const createRegionServices = (o: RegionServicesOptions): RegionServices => {
   const { registry } = o;
-  const profiles: IdentityProfileView = {
-    read: (identityId) => Effect.runSync(registry.readProfile(identityId)),
-    write: (identityId, fields) => Effect.runSync(registry.writeProfile(identityId, fields)),
-    clear: (identityId, name) => Effect.runSync(registry.clearProfileField(identityId, name)),
-    findByPhone: (phone) => Effect.runSync(registry.findByPhone(phone)),
-  };
   const registers = new DeletionRegisters(registry);
   // Other regions learn this region's count of open payments (a deletion asked there waits for
   // them), and a payment closing may be the last thing a pending deletion waits for, whichever
@@ -117,7 +100,7 @@ export const createRegionServices = (o: RegionServicesOptions): RegionServices =
   // Phone digits are compared here, in the region, and never sent anywhere.
   const stepUps = new StepUpChallenges({
     policy: o.identifier.policy,
-    phoneOf: (identityId) => profiles.read(identityId).phone,
+    phoneOf: (identityId) => Effect.runSync(registry.readProfile(identityId)).phone,
     clock: o.clock,
     confirmed: (identityId) => {
       o.identifier
@@ -141,7 +124,6 @@ export const createRegionServices = (o: RegionServicesOptions): RegionServices =
   });
   return {
     registry,
-    profiles,
     ledger,
     phones,
     sms,

@@ -1,5 +1,6 @@
 // The privacy portal in a real browser: a person enrolled at a kiosk signs in with phone and
 // one-time code, sees what palmline holds, unlinks the card and deletes everything.
+import { Effect } from "effect";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, expect, test } from "vitest";
 import { simulatedPeople, startSite, type Site } from "../../cli/simulated-site.ts";
@@ -75,13 +76,13 @@ test("unlinking the card removes it from what the portal shows", async () => {
 
 test("deleting with no open payment deletes at once: the phone and every field are gone", async () => {
   const person = await enrolledPerson(3);
-  const identityId = site.node.flows.profiles.findByPhone(person.phone)!;
+  const identityId = Effect.runSync(site.node.flows.registry.findByPhone(person.phone))!;
   const page = await signIn(person.phone);
   await page.click("#delete");
   await expect.poll(() => page.textContent("#delete-message")).toBe("Tick the box to confirm first.");
   await page.check("#confirm-delete");
   await page.click("#delete");
   await page.waitForSelector("#deleted", { state: "visible" });
-  expect(site.node.flows.profiles.findByPhone(person.phone)).toBeUndefined();
-  expect(site.node.flows.profiles.read(identityId)).toEqual({});
+  expect(Effect.runSync(site.node.flows.registry.findByPhone(person.phone))).toBeUndefined();
+  expect(Effect.runSync(site.node.flows.registry.readProfile(identityId))).toEqual({});
 }, 60_000);

@@ -2,6 +2,7 @@
 // so its shape says nothing: the matched person's own id and loyalty card on a match, a step-up
 // token when the policy asks for the phone digits, null otherwise. A node without flows has no
 // step-up challenges (and no phones): the grey zone is no match there.
+import { Effect } from "effect";
 import { wipePalmProbe } from "../../../core/palm-template.ts";
 import { openSealedSignature, type IdentifyResult } from "../../../protocol/index.ts";
 import type { DeviceRequestContext, DeviceRequestHandlers } from "./device-request.ts";
@@ -14,7 +15,7 @@ const identifyOutcome = async (sealed: Uint8Array, stepUpToken: string | undefin
     ...none,
     outcome: "match",
     identityId,
-    loyaltyCard: deps.flows?.profiles.read(identityId).loyaltyCard ?? null,
+    loyaltyCard: (deps.flows === undefined ? undefined : Effect.runSync(deps.flows.registry.readProfile(identityId)).loyaltyCard) ?? null,
   });
   if (stepUpToken !== undefined) {
     const identityId = deps.flows?.stepUps.redeem(deviceId, stepUpToken, "identify");
