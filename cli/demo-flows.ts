@@ -138,7 +138,13 @@ export const runDemoFlows = async (region: SimulatedRegion, run: DemoFlowRun): P
   const redeemed = await fetch(`${region.processor.url}/v1/merchant-credentials/redeem`, {
     method: "POST",
     headers: { "content-type": "application/json" },
-    body: JSON.stringify({ token: credential.handoff?.token, merchantId: "m_partner_cafe", amountMinor: 380, currency: "EUR" }),
+    body: JSON.stringify({
+      token: credential.handoff?.token,
+      merchantId: "m_partner_cafe",
+      merchantNonce: credential.handoff?.merchantNonce,
+      amountMinor: 380,
+      currency: "EUR",
+    }),
   });
   const redemption = (await redeemed.json()) as { status?: string };
   record("cafe redeems", "approved", {

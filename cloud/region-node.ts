@@ -15,6 +15,7 @@ import type { InspectionHub } from "../inspector/inspection-hub.ts";
 import { PalmIdentifier } from "./identification/palm-identifier.ts";
 import type { IdentificationPolicy } from "../core/identification-policy.ts";
 import type { RateLimit } from "../protocol/token-bucket.ts";
+import { AuthorizationExpiry } from "./lifecycle/authorization-expiry.ts";
 import { ExpirySweeper } from "./lifecycle/expiry-sweeper.ts";
 import { RegionMetrics } from "./metrics/region-metrics.ts";
 import { RegionReplication } from "./replication/region-replication.ts";
@@ -115,6 +116,8 @@ export interface RegionNodeHandle {
   readonly replication: RegionReplication;
   /** Deletes identities unused for two years, at the deadlines the registry holds. */
   readonly expiry: ExpirySweeper;
+  /** Voids approvals nobody settled within their lifetime (cloud/lifecycle/authorization-expiry.ts). */
+  readonly authorizationExpiry: AuthorizationExpiry;
 }
 
 export class RegionNode extends Context.Service<RegionNode, RegionNodeHandle>()("palmline/RegionNode") {}
@@ -334,6 +337,20 @@ const RegionNodeServerLive = Layer.effect(
       Effect.sync(() => flows.payments.sweepAbandoned()),
       (cancel) => Effect.sync(cancel),
     );
+    // Approvals nobody settled within their lifetime are voided (at start too), so none keeps a
+    // hold on a card or a deletion waiting for ever.
+    const authorizationExpiry = yield* Effect.acquireRelease(
+      Effect.sync(() => {
+        const sweeper = new AuthorizationExpiry({ ledger: flows.ledger, payments: flows.payments, clock: config.clock, log: config.log });
+        sweeper.start();
+        return sweeper;
+      }),
+      (sweeper) =>
+        Effect.promise(async () => {
+          await sweeper.stop();
+          await flows.deletions.idle(); // a deletion a void released finishes before the database closes
+        }),
+    );
     // Deletions whose payments settled while the node was down complete now; expiry deletes what
     // fell due meanwhile, then follows the registry's next deadline until the node stops.
     const expiry = yield* Effect.acquireRelease(
@@ -368,6 +385,7 @@ const RegionNodeServerLive = Layer.effect(
       flows,
       replication,
       expiry,
+      authorizationExpiry,
     };
   }),
 );

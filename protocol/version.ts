@@ -38,6 +38,11 @@
 //      a version-5 region; but a version-4 region could send any class name, which a version-5
 //      decoder refuses (the session would close with MalformedMessage instead of answering), so
 //      narrowing the field is a retype and 5 is also the minimum, for the same reason as 3.
+//   6: a merchant's lane learns outcomes, not who paid: payment.authorize.result drops identityId,
+//      payment.credential.result drops loyaltyCard (a third-party merchant is not in the
+//      operator's loyalty programme), and its credential gains merchantNonce, the request's nonce
+//      echoed, which the processor also requires to redeem it. The new field is required, so a
+//      version-6 lane cannot decode a version-5 region's credential.
 import { UnsupportedVersion } from "./errors.ts";
 
 export const PROTOCOL_VERSION = 5;

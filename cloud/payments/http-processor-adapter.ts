@@ -45,7 +45,7 @@ export class HttpProcessorAdapter implements ProcessorAdapter {
     await this.#post(`/v1/authorizations/${encodeURIComponent(authorizationId)}/refund`, amountMinor === undefined ? {} : { amountMinor });
   }
 
-  async issueMerchantCredential(request: { paymentToken: string; merchantId: string; expiresAt: number }): Promise<{ token: string }> {
+  async issueMerchantCredential(request: { paymentToken: string; merchantId: string; merchantNonce: string; expiresAt: number }): Promise<{ token: string }> {
     const c = await this.#post("/v1/merchant-credentials", request);
     return { token: String(c.token) };
   }

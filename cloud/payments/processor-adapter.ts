@@ -39,6 +39,9 @@ export interface ProcessorAdapter {
   capture(authorizationId: string, amountMinor?: number): Promise<void>;
   void(authorizationId: string): Promise<void>;
   refund(authorizationId: string, amountMinor?: number): Promise<void>;
-  /** A single-use credential for a third-party merchant: it names no amount. */
-  issueMerchantCredential(request: { paymentToken: string; merchantId: string; expiresAt: number }): Promise<{ token: string }>;
+  /**
+   * A single-use credential for a third-party merchant: it names no amount, and redeems only with
+   * the merchant's id and the checkout's nonce (base64url).
+   */
+  issueMerchantCredential(request: { paymentToken: string; merchantId: string; merchantNonce: string; expiresAt: number }): Promise<{ token: string }>;
 }

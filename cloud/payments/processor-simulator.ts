@@ -49,6 +49,8 @@ export interface Authorization {
 interface MerchantCredential {
   readonly paymentToken: string;
   readonly merchantId: string;
+  /** The checkout it was issued for (base64url): redeeming needs it too. */
+  readonly merchantNonce: string;
   readonly expiresAt: number;
   used: boolean;
 }
@@ -150,8 +152,15 @@ export const startProcessorSimulator = async (options: { host?: string; port?: n
     "POST /v1/merchant-credentials": (b) => {
       const card = cardsOnFile.get(String(b.paymentToken));
       if (card === undefined) return [404, { error: "unknown_payment_token" }];
+      if (typeof b.merchantNonce !== "string" || b.merchantNonce.length === 0) return [422, { error: "merchant_nonce_required" }];
       const token = id("mc");
-      credentials.set(token, { paymentToken: String(b.paymentToken), merchantId: String(b.merchantId), expiresAt: Number(b.expiresAt), used: false });
+      credentials.set(token, {
+        paymentToken: String(b.paymentToken),
+        merchantId: String(b.merchantId),
+        merchantNonce: b.merchantNonce,
+        expiresAt: Number(b.expiresAt),
+        used: false,
+      });
       return [201, { token, merchantId: b.merchantId, expiresAt: b.expiresAt }];
     },
     // The third-party merchant redeems the credential with its own amount: palmline never sees it.
@@ -160,6 +169,7 @@ export const startProcessorSimulator = async (options: { host?: string; port?: n
       const c = credentials.get(token);
       if (c === undefined) return [404, { error: "unknown_credential" }];
       if (c.merchantId !== String(b.merchantId)) return [403, { error: "credential_bound_to_another_merchant" }];
+      if (c.merchantNonce !== String(b.merchantNonce)) return [403, { error: "credential_bound_to_another_checkout" }];
       if (c.used) return [409, { error: "credential_already_used" }];
       if (now() > c.expiresAt) return [410, { error: "credential_expired" }];
       c.used = true;

@@ -26,7 +26,7 @@ export interface IdentifiedPayer {
 
 export type PaymentSagaInput =
   | { readonly kind: "authorize"; readonly idempotencyKey: string; readonly merchantId: string; readonly amountMinor: number; readonly currency: string }
-  | { readonly kind: "credential"; readonly merchantId: string };
+  | { readonly kind: "credential"; readonly merchantId: string; readonly merchantNonce: Uint8Array };
 
 export type PaymentSagaOutput =
   | { readonly outcome: "approved"; readonly payer: IdentifiedPayer; readonly authorizationId: string }

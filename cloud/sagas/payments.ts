@@ -14,7 +14,7 @@ import type {
   PaymentSettleResult,
 } from "../../protocol/index.ts";
 import { DeletionRequested } from "../lifecycle/deletion-requested.ts";
-import type { ProcessorAdapter } from "../payments/processor-adapter.ts";
+import { ProcessorRefused, type ProcessorAdapter } from "../payments/processor-adapter.ts";
 import { Effect } from "effect";
 import type { IdentityRegistryShape } from "../identity/identity-registry.ts";
 import type { PaymentLedger, PaymentRecord } from "../storage/sqlite/payment-ledger.ts";
@@ -97,10 +97,10 @@ export class Payments {
     switch (output.outcome) {
       case "approved":
         ledger.update(key, { state: "approved", identityId: output.payer.identityId, authorizationId: output.authorizationId }, now);
-        return this.#approved(output.payer.identityId, output.authorizationId, output.payer.card, output.payer.loyaltyCard);
+        return this.#approved(output.authorizationId, output.payer.card, output.payer.loyaltyCard);
       case "declined":
         ledger.update(key, { state: "declined", identityId: output.payer.identityId, authorizationId: output.authorizationId, reason: output.reason }, now);
-        return { outcome: "declined", identityId: output.payer.identityId, reason: output.reason };
+        return { outcome: "declined", reason: output.reason };
       case "no-match":
         ledger.update(key, { state: "no-match" }, now);
         return { outcome: "no-match" };
@@ -173,7 +173,7 @@ export class Payments {
         const reason = made.declineCode ?? "declined";
         ledger.update(key, { state: "declined", authorizationId: made.authorizationId, reason }, clock.now());
         log(`payment ${key}: left in flight, settled as declined`);
-        return { outcome: "declined", identityId: record.identityId, reason };
+        return { outcome: "declined", reason };
       }
       await processor.void(made.authorizationId);
       ledger.update(key, { state: "voided", authorizationId: made.authorizationId, reason: "abandoned at a node restart: voided" }, clock.now());
@@ -189,7 +189,7 @@ export class Payments {
   }
 
   async credential(deviceId: string, request: PaymentCredentialRequest): Promise<CredentialAnswer> {
-    const output = await this.#runSaga({ kind: "credential", merchantId: request.merchantId }, request.sealedSignature, {
+    const output = await this.#runSaga({ kind: "credential", merchantId: request.merchantId, merchantNonce: request.merchantNonce }, request.sealedSignature, {
       deviceId,
       purpose: "credential",
       stepUpToken: request.stepUpToken,
@@ -201,10 +201,16 @@ export class Payments {
     const key = `${deviceId}:credential:${request.requestId}`;
     this.#o.ledger.begin({ idempotencyKey: key, merchantId: request.merchantId, amountMinor: null, currency: null }, this.#o.clock.now());
     this.#o.ledger.update(key, { state: "credential-issued", identityId: output.payer.identityId }, this.#o.clock.now());
+    // The merchant learns that it can charge, never who: no identity id, and no loyalty card (the
+    // one programme palmline keeps is the operator's, and this merchant is not the operator).
     return {
       outcome: "issued",
-      credential: { token: new TextEncoder().encode(output.token), merchantId: request.merchantId, expiresAt: output.expiresAt },
-      ...(output.payer.loyaltyCard !== undefined ? { loyaltyCard: output.payer.loyaltyCard } : {}),
+      credential: {
+        token: new TextEncoder().encode(output.token),
+        merchantId: request.merchantId,
+        merchantNonce: request.merchantNonce,
+        expiresAt: output.expiresAt,
+      },
     };
   }
 
@@ -248,6 +254,36 @@ export class Payments {
     }
     this.#o.ledger.update(record.idempotencyKey, { state: "voided", reason: "voided by the operator" }, this.#o.clock.now());
     return { outcome: "voided" };
+  }
+
+  /**
+   * An approval nobody settled within its lifetime (cloud/lifecycle/authorization-expiry.ts) is
+   * voided at the processor, so the hold leaves the card and the payment no longer keeps a
+   * deletion waiting. One the processor refuses to void (it no longer holds it open) is recorded
+   * "expired"; one it cannot be asked about now stays approved and is tried again.
+   */
+  async expireAuthorization(authorizationId: string): Promise<"voided" | "expired" | "not-reached" | "not-open"> {
+    const { ledger, processor, clock, log } = this.#o;
+    const record = ledger.byAuthorization(authorizationId);
+    if (record?.state !== "approved") return "not-open";
+    try {
+      await processor.void(authorizationId);
+    } catch (error) {
+      if (!(error instanceof ProcessorRefused)) {
+        log(`payment ${record.idempotencyKey}: past its lifetime, processor not reachable (${reasonOf(error)}); tried again later`);
+        return "not-reached";
+      }
+      ledger.update(
+        record.idempotencyKey,
+        { state: "expired", reason: `past its lifetime; the processor would not void it (${reasonOf(error)})` },
+        clock.now(),
+      );
+      log(`payment ${record.idempotencyKey}: past its lifetime, recorded expired (${reasonOf(error)})`);
+      return "expired";
+    }
+    ledger.update(record.idempotencyKey, { state: "voided", reason: "past its lifetime: voided" }, clock.now());
+    log(`payment ${record.idempotencyKey}: past its lifetime, authorization voided`);
+    return "voided";
   }
 
   #runSaga(input: PaymentSagaInput, sealedSignature: Uint8Array, request: LookupRequest): Promise<PaymentSagaOutput> {
@@ -301,7 +337,13 @@ export class Payments {
         }),
         issueCredential: fromPromise(async ({ input: { payer } }) => {
           const expiresAt = clock.now() + CREDENTIAL_TTL_MS;
-          const { token } = await processor.issueMerchantCredential({ paymentToken: payer.card!.paymentToken, merchantId: input.merchantId, expiresAt });
+          if (input.kind !== "credential") throw new Error("not a credential");
+          const { token } = await processor.issueMerchantCredential({
+            paymentToken: payer.card!.paymentToken,
+            merchantId: input.merchantId,
+            merchantNonce: Buffer.from(input.merchantNonce).toString("base64url"),
+            expiresAt,
+          });
           return { token, expiresAt };
         }),
       },
@@ -322,11 +364,11 @@ export class Payments {
       case "voided":
         if (record.authorizationId !== null && record.identityId !== null && record.state !== "voided") {
           const profile = Effect.runSync(this.#o.registry.readProfile(record.identityId));
-          return this.#approved(record.identityId, record.authorizationId, profile.card, profile.loyaltyCard);
+          return this.#approved(record.authorizationId, profile.card, profile.loyaltyCard);
         }
         return { outcome: "failed", reason: record.reason ?? "voided" };
       case "declined":
-        return { outcome: "declined", ...(record.identityId !== null ? { identityId: record.identityId } : {}), reason: record.reason ?? "declined" };
+        return { outcome: "declined", reason: record.reason ?? "declined" };
       case "no-match":
         return { outcome: "no-match" };
       default:
@@ -334,11 +376,11 @@ export class Payments {
     }
   }
 
-  #approved(identityId: string, authorizationId: string, card: { brand: string; last4: string } | undefined, loyaltyCard: string | undefined): AuthorizeAnswer {
+  /** A first-party receipt: the operator's own lane may show the card and the operator's loyalty card. */
+  #approved(authorizationId: string, card: { brand: string; last4: string } | undefined, loyaltyCard: string | undefined): AuthorizeAnswer {
     return {
       outcome: "approved",
       authorizationId,
-      identityId,
       ...(card !== undefined ? { cardBrand: card.brand, cardLast4: card.last4 } : {}),
       ...(loyaltyCard !== undefined ? { loyaltyCard } : {}),
     };

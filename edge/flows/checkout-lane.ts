@@ -38,6 +38,7 @@ export class PaymentNotCaptured extends Data.TaggedError("PaymentNotCaptured")<{
   }
 }
 
+const sameBytes = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((byte, i) => byte === b[i]);
 const money = (amountMinor: number, currency: string) => `${(amountMinor / 100).toFixed(2)} ${currency}`;
 
 export class CheckoutLane {
@@ -114,12 +115,19 @@ export class CheckoutLane {
           if (answer.outcome !== "issued" || answer.credential === undefined)
             return { kind: "failed", text: `Refused: ${answer.reason ?? "unknown"}`, latencyMs };
           const c = answer.credential;
-          const loyalty = answer.loyaltyCard !== undefined ? `, loyalty ${answer.loyaltyCard}` : "";
+          // A credential for another checkout (a stale or misrouted answer) would charge the wrong basket.
+          if (c.merchantId !== merchantId || !sameBytes(c.merchantNonce, input.merchantNonce))
+            return { kind: "failed", text: "Refused: the credential is for another checkout", latencyMs };
           return {
             kind: "credential-issued",
-            text: `Palm accepted: finishing payment${loyalty}`,
+            text: "Palm accepted: finishing payment",
             latencyMs,
-            handoff: { token: new TextDecoder().decode(c.token), merchantId: c.merchantId, expiresAt: c.expiresAt },
+            handoff: {
+              token: new TextDecoder().decode(c.token),
+              merchantId: c.merchantId,
+              merchantNonce: Buffer.from(c.merchantNonce).toString("base64url"),
+              expiresAt: c.expiresAt,
+            },
           };
         }),
       },
@@ -132,7 +140,10 @@ export class CheckoutLane {
     this.actor.start();
   }
 
-  /** The POS starts a checkout; the third-party POS passes its per-checkout nonce. */
+  /**
+   * The POS starts a checkout; a third-party POS passes its per-checkout nonce (or the lane makes
+   * one), and redeems the credential with it (handoff.merchantNonce, base64url).
+   */
   begin(amountMinor: number, currency: string, merchantNonce?: Uint8Array): void {
     this.#agent.requireMode("checkout"); // the mode may have changed since the lane was set up
     this.actor.send({ type: "CHECKOUT", amountMinor, currency, ...(merchantNonce !== undefined ? { merchantNonce } : {}) });

@@ -18,7 +18,7 @@
 // is approved, and the capture runs while it is shown, so the payer never waits for it. A capture
 // that fails replaces the receipt with the failure. Third-party lanes ask only for a credential
 // bound to the merchant and the POS's nonce, so the amount never leaves the lane.
-import { randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { assign, fromPromise, setup } from "xstate";
 import { CAPTURE_TIMEOUT_MS, errorText, failedCapture, PALM_WAIT_MS, RESULT_SHOWN_MS, type FlowResult } from "./flow-result.ts";
 import { STEP_UP_ANSWER_TIMEOUT_MS, STEP_UP_DIGITS_WAIT_MS, type StepUpOutcome } from "./step-up.ts";
@@ -54,10 +54,14 @@ export interface CheckoutRequest {
   readonly stepUpToken: string | undefined;
 }
 
-/** What a new checkout starts from. One idempotency key per checkout: every retry of its authorization carries it. */
+/**
+ * What a new checkout starts from. One idempotency key per checkout: every retry of its
+ * authorization carries it. A POS that brings no nonce gets a fresh one, handed back with the
+ * credential: a credential is redeemable only with the nonce of the checkout it was issued for.
+ */
 const newCheckout = (event: Extract<CheckoutEvent, { type: "CHECKOUT" }>) => ({
   amount: { amountMinor: event.amountMinor, currency: event.currency },
-  merchantNonce: event.merchantNonce,
+  merchantNonce: event.merchantNonce ?? new Uint8Array(randomBytes(16)),
   idempotencyKey: `co-${randomUUID()}`,
 });
 
@@ -194,7 +198,7 @@ export const checkoutMachine = setup({
         src: "requestCredential",
         input: ({ context }) => ({
           sealed: context.sealed!,
-          merchantNonce: context.merchantNonce ?? new Uint8Array(16),
+          merchantNonce: context.merchantNonce!,
           handAt: context.handAt,
           stepUpToken: context.stepUpToken,
         }),

@@ -2,9 +2,11 @@
 // idempotency key, so a retried request never charges twice) and later captures or voids it.
 // Third-party merchants: the region only issues a single-use credential bound to the merchant and
 // the checkout's nonce; amount and basket never reach palmline, which learns only where.
+// A merchant's device learns outcomes, never who paid: no identity id in any answer, and the
+// loyalty card only on a first-party receipt (the one programme palmline keeps is the operator's).
 import { Schema } from "effect";
 import { StepUpToken } from "./step-up.ts";
-import { boundedBytes, IdentityId, Label, MerchantId, Reason, RequestId, SealedSignature, Timestamp } from "./wire-fields.ts";
+import { boundedBytes, Label, MerchantId, Reason, RequestId, SealedSignature, Timestamp } from "./wire-fields.ts";
 
 export const Money = Schema.Struct({
   /** In the currency's minor unit (cents); at most 10^12 to stay an exact integer everywhere. */
@@ -14,6 +16,8 @@ export const Money = Schema.Struct({
 
 const IdempotencyKey = Schema.String.check(Schema.isBetweenLength(8, 128));
 const AuthorizationId = Schema.String.check(Schema.isBetweenLength(1, 128));
+/** The merchant's per-checkout nonce. */
+const MerchantNonce = Schema.Uint8Array.check(Schema.isBetweenLength(16, 64));
 
 export const PaymentAuthorizeRequest = Schema.Struct({
   type: Schema.Literal("payment.authorize.request"),
@@ -34,10 +38,9 @@ export const PaymentAuthorizeResult = Schema.Struct({
   authorizationId: Schema.optionalKey(AuthorizationId),
   /** step-up-required: continue with stepup.digits, then ask again with it. */
   stepUpToken: Schema.optionalKey(StepUpToken),
-  identityId: Schema.optionalKey(IdentityId),
   cardBrand: Schema.optionalKey(Label),
   cardLast4: Schema.optionalKey(Schema.String.check(Schema.isPattern(/^[0-9]{4}$/))),
-  /** The loyalty card linked to the identity, shown with the receipt. */
+  /** The payer's card in the operator's loyalty programme, shown with a first-party receipt. */
   loyaltyCard: Schema.optionalKey(Label),
   reason: Schema.optionalKey(Reason),
 });
@@ -66,8 +69,8 @@ export const PaymentCredentialRequest = Schema.Struct({
   type: Schema.Literal("payment.credential.request"),
   requestId: RequestId,
   merchantId: MerchantId,
-  /** The merchant's per-checkout nonce; the credential is bound to it and cannot be reused. */
-  merchantNonce: Schema.Uint8Array.check(Schema.isBetweenLength(16, 64)),
+  /** The credential is bound to it: redeemable only for this checkout, and echoed in the answer. */
+  merchantNonce: MerchantNonce,
   sealedSignature: SealedSignature,
   stepUpToken: Schema.optionalKey(StepUpToken),
 });
@@ -77,6 +80,8 @@ export const PaymentCredential = Schema.Struct({
   /** Opaque to the device and the merchant; redeemed with the processor, signed by the region. */
   token: boundedBytes(1024).check(Schema.isMinLength(1)),
   merchantId: MerchantId,
+  /** The request's nonce: the lane takes the credential only for the checkout it asked for. */
+  merchantNonce: MerchantNonce,
   expiresAt: Timestamp,
 });
 
@@ -86,7 +91,6 @@ export const PaymentCredentialResult = Schema.Struct({
   outcome: Schema.Literals(["issued", "no-match", "step-up-required", "refused"]),
   credential: Schema.optionalKey(PaymentCredential),
   stepUpToken: Schema.optionalKey(StepUpToken),
-  loyaltyCard: Schema.optionalKey(Label),
   reason: Schema.optionalKey(Reason),
 });
 export type PaymentCredentialResult = typeof PaymentCredentialResult.Type;

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, expect, test } from "vitest";
 import { SimulatedDisplay } from "../../hardware/display.ts";
 import { SimulatedPalmSensor } from "../../hardware/simulated-palm-sensor.ts";
 import { CheckoutLane } from "../../edge/flows/checkout-lane.ts";
+import { captureSealedSignature } from "../../edge/palm-capture.ts";
 import type { WireMessage } from "../../protocol/index.ts";
 import { hand, startStore, TEST_PANS, type Store } from "./store-harness.ts";
 
@@ -125,20 +126,13 @@ test("a third-party checkout gets a merchant-bound single-use credential and the
   const result = await l.presentHand();
   expect(result.kind).toBe("credential-issued");
   const token = String(result.handoff?.token);
+  const merchantNonce = Buffer.from(nonce).toString("base64url");
+  expect(result.handoff?.merchantNonce).toBe(merchantNonce);
   // The merchant redeems it with its own amount at the processor; a second use is refused.
-  const redeem = () =>
-    fetch(`${store.processor.url}/v1/merchant-credentials/redeem`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ token, merchantId: "m_corner_cafe", amountMinor: 4321, currency: "EUR" }),
-    });
+  const redeem = () => redeemCredential({ token, merchantId: "m_corner_cafe", merchantNonce, amountMinor: 4321, currency: "EUR" });
   expect((await redeem()).status).toBe(201);
   expect((await redeem()).status).toBe(409);
-  const other = await fetch(`${store.processor.url}/v1/merchant-credentials/redeem`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ token, merchantId: "m_someone_else", amountMinor: 1, currency: "EUR" }),
-  });
+  const other = await redeemCredential({ token, merchantId: "m_someone_else", merchantNonce, amountMinor: 1, currency: "EUR" });
   expect(other.status).toBe(403);
   expect(store.logs.join("\n")).not.toContain("4321");
   // Everything the lane sent, field by field: a credential request and nothing carrying the amount.
@@ -147,6 +141,64 @@ test("a third-party checkout gets a merchant-bound single-use credential and the
   expect(sent).not.toContain("4321");
   expect(sent).not.toMatch(/amount|basket/i);
   l.stop();
+});
+
+const redeemCredential = (body: Record<string, unknown>) =>
+  fetch(`${store.processor.url}/v1/merchant-credentials/redeem`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+
+/** A bare device link with Alice's palm under its sensor: the answers it gets are the decoded wire messages. */
+const payerLink = async (name: string) => {
+  const { agent } = await store.device(name);
+  const link = await agent.online();
+  const sensor = new SimulatedPalmSensor({ seed: 9_000 + name.length });
+  sensor.present(hand(ALICE));
+  return { link, seal: () => captureSealedSignature(sensor, store.extractor, link.templatePublicKey) };
+};
+
+test("a third-party lane's answer names no payer: no identity id and no loyalty card of the operator's programme", async () => {
+  const { link, seal } = await payerLink("lane-partner");
+  const answer = await link.requestCredential({ merchantId: "m_partner_bakery", merchantNonce: new Uint8Array(16).fill(7), sealedSignature: await seal() });
+  expect(answer.outcome).toBe("issued");
+  const received = JSON.stringify(answer, (_k, v: unknown) => (v instanceof Uint8Array ? Buffer.from(v).toString("hex") : v));
+  expect(received).not.toContain(aliceId);
+  expect(received).not.toContain("LOY-ALICE-7");
+  expect(Object.keys(answer).sort()).toEqual(["credential", "outcome", "requestId", "type"]);
+  expect(Object.keys(answer.credential!).sort()).toEqual(["expiresAt", "merchantId", "merchantNonce", "token"]);
+});
+
+test("a first-party lane's receipt carries the card and the operator's loyalty card, never the identity id", async () => {
+  const { link, seal } = await payerLink("lane-own");
+  const answer = await link.authorize({
+    idempotencyKey: "own-receipt-1",
+    merchantId: "palmline-store",
+    amount: { amountMinor: 150, currency: "EUR" },
+    sealedSignature: await seal(),
+  });
+  expect(answer).toMatchObject({ outcome: "approved", cardBrand: "visa", cardLast4: "4242", loyaltyCard: "LOY-ALICE-7" });
+  expect(JSON.stringify(answer)).not.toContain(aliceId);
+  await link.settle({ authorizationId: answer.authorizationId!, action: "void" });
+});
+
+test("a credential is bound to its checkout's nonce: the answer echoes it, and another checkout's nonce cannot redeem it", async () => {
+  const { link, seal } = await payerLink("lane-nonce");
+  const nonce = new Uint8Array(24).fill(9);
+  const answer = await link.requestCredential({ merchantId: "m_partner_bakery", merchantNonce: nonce, sealedSignature: await seal() });
+  expect(answer.credential?.merchantNonce).toEqual(nonce);
+  const token = new TextDecoder().decode(answer.credential!.token);
+  const redeem = (merchantNonce: Uint8Array) =>
+    redeemCredential({
+      token,
+      merchantId: "m_partner_bakery",
+      merchantNonce: Buffer.from(merchantNonce).toString("base64url"),
+      amountMinor: 250,
+      currency: "EUR",
+    });
+  expect((await redeem(new Uint8Array(24).fill(8))).status).toBe(403);
+  expect((await redeem(nonce)).status).toBe(201);
 });
 
 test("the region records which identity paid where", async () => {

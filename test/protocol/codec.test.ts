@@ -17,7 +17,7 @@ describe("codec", () => {
   });
 
   test("leaves undefined optional fields off the wire instead of sending nil", () => {
-    const message = { type: "payment.authorize.result", requestId: "rq", outcome: "no-match", identityId: undefined } as const;
+    const message = { type: "payment.authorize.result", requestId: "rq", outcome: "no-match", authorizationId: undefined } as const;
     expect(decodeMessage(encodeMessage(message))).toEqual({ type: "payment.authorize.result", requestId: "rq", outcome: "no-match" });
   });
 

@@ -45,7 +45,6 @@ export const SAMPLE_MESSAGES: { readonly [T in WireMessageType]: WireMessageOf<T
     requestId: "rq_5",
     outcome: "approved",
     authorizationId: "auth_1",
-    identityId: "id_xyz",
     cardBrand: "visa",
     cardLast4: "4242",
   },
@@ -68,7 +67,7 @@ export const SAMPLE_MESSAGES: { readonly [T in WireMessageType]: WireMessageOf<T
     type: "payment.credential.result",
     requestId: "rq_7",
     outcome: "issued",
-    credential: { token: bytes(96, 0x42), merchantId: "m_partner", expiresAt: 1_767_225_660_000 },
+    credential: { token: bytes(96, 0x42), merchantId: "m_partner", merchantNonce: bytes(16, 0xaa), expiresAt: 1_767_225_660_000 },
   },
   "gate.entry.request": { type: "gate.entry.request", requestId: "rq_8", venueId: "stadium-1", gateId: "g-12", sealedSignature: sealed(7) },
   "gate.entry.result": {

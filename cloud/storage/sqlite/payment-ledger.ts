@@ -4,7 +4,18 @@
 // charging again.
 import type { DatabaseSync } from "node:sqlite";
 
-export type PaymentState = "authorizing" | "approved" | "declined" | "no-match" | "failed" | "captured" | "voided" | "refunded" | "credential-issued";
+export type PaymentState =
+  | "authorizing"
+  | "approved"
+  | "declined"
+  | "no-match"
+  | "failed"
+  | "captured"
+  | "voided"
+  | "refunded"
+  | "credential-issued"
+  /** Approved, unsettled past its lifetime, and no longer held open by the processor. */
+  | "expired";
 
 export interface PaymentRecord {
   readonly idempotencyKey: string;
@@ -65,6 +76,27 @@ export class PaymentLedger {
   inFlight(): PaymentRecord[] {
     const keys = this.#db.prepare("SELECT idempotency_key AS k FROM payments WHERE state = 'authorizing'").all() as { k: string }[];
     return keys.map((r) => this.find(r.k)!);
+  }
+
+  /**
+   * Approvals neither captured nor voided since `atMostMs` or earlier, oldest first. An approved
+   * row is last written when it is approved, so its updated time is its approval time.
+   */
+  approvedSince(atMostMs: number, limit: number): PaymentRecord[] {
+    const keys = this.#db
+      .prepare(
+        "SELECT idempotency_key AS k FROM payments WHERE state = 'approved' AND authorization_id IS NOT NULL AND updated_ms <= ? ORDER BY updated_ms LIMIT ?",
+      )
+      .all(atMostMs, limit) as { k: string }[];
+    return keys.map((r) => this.find(r.k)!);
+  }
+
+  /** When the oldest approval still unsettled was approved, if any. */
+  oldestApproval(): number | undefined {
+    const row = this.#db.prepare("SELECT MIN(updated_ms) AS at FROM payments WHERE state = 'approved' AND authorization_id IS NOT NULL").get() as {
+      at: number | null;
+    };
+    return row.at ?? undefined;
   }
 
   /** The identity's payments authorized and not yet settled, oldest first. */
