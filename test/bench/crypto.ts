@@ -140,6 +140,11 @@ export async function runCryptoBench(options: CryptoBenchOptions): Promise<Recor
     // A data key wrapped and unwrapped under the region's storage key.
     key_wrap: aead(32, "encrypt", fieldLabel),
     key_unwrap: aead(32, "decrypt", fieldLabel),
+    // A data key wrapped to a peer region's key for replication (anonymous box, X25519).
+    key_wrap_to_peer: {
+      wasm: () => wasm.crypto_box_seal(key, box.publicKey),
+      ...(native !== undefined ? { native: () => native.crypto_box_seal(Buffer.allocUnsafe(32 + 48), keyB, boxPublic) } : {}),
+    },
     // The sealed capture a scanner sends and the region opens (anonymous box).
     capture_seal_open: {
       wasm: () => wasm.crypto_box_seal_open(sealedProbe, box.publicKey, box.privateKey),
