@@ -12,6 +12,21 @@ export const protocolBenchSpec = {
   optionHelp: {},
 } as const satisfies CommandSpec<Record<string, { type: "string" | "boolean" }>>;
 
+export const cryptoBenchSpec = {
+  name: "crypto",
+  program: "npm run bench --",
+  summary: "libsodium-wrappers (WebAssembly) against sodium-native and node:crypto on frame encryption, template decryption and key wrapping",
+  usage: "npm run bench -- crypto [--rounds N] [--round-ms MS]",
+  options: {
+    rounds: { type: "string" },
+    "round-ms": { type: "string" },
+  },
+  optionHelp: {
+    rounds: "rounds; in each, every library runs every path in turn; figures are the rounds' median (default 7)",
+    "round-ms": "milliseconds per path, library and round (default 300)",
+  },
+} as const satisfies CommandSpec<Record<string, { type: "string" }>>;
+
 export const checkoutBenchSpec = {
   name: "checkout",
   program: "npm run bench --",

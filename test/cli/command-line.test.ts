@@ -46,7 +46,7 @@ const commands: readonly { readonly invocation: string; readonly entry: (...args
     entry: palmline,
     args: [name],
   })),
-  ...["protocol", "checkout", "replication", "identify"].map((name) => ({ invocation: `npm run bench -- ${name}`, entry: bench, args: [name] })),
+  ...["protocol", "crypto", "checkout", "replication", "identify"].map((name) => ({ invocation: `npm run bench -- ${name}`, entry: bench, args: [name] })),
 ];
 
 describe.concurrent("every command", () => {
@@ -76,6 +76,7 @@ const badArguments: readonly { readonly entry: (...args: string[]) => Promise<Ru
   { entry: palmline, args: ["eval", "--synthetic", "10", "--gallery", "5"], says: "--gallery needs --open-set" },
   { entry: palmline, args: ["eval", "--open-set", "--gallery", "0"], says: "--gallery must be an integer from 1 to" },
   { entry: bench, args: ["checkout", "--enrolled", "abc"], says: "--enrolled must be an integer" },
+  { entry: bench, args: ["crypto", "--rounds", "0"], says: "--rounds must be an integer from 1 to 1000" },
   { entry: bench, args: ["identify", "--rendered", "0"], says: "--rendered must be an integer from 1 to 1000000" },
   {
     entry: bench,
@@ -103,7 +104,7 @@ describe.concurrent("the entry points", () => {
   test("npm run bench -- --help lists every bench", async () => {
     const result = await bench("--help");
     expect(result.status).toBe(0);
-    for (const name of ["protocol", "checkout", "replication", "identify"]) expect(result.stdout).toContain(`  ${name} `);
+    for (const name of ["protocol", "crypto", "checkout", "replication", "identify"]) expect(result.stdout).toContain(`  ${name} `);
   });
 
   test("-h is --help", async () => {
