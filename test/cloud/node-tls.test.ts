@@ -2,7 +2,10 @@
 // scanner that does not trust it or dials plain ws:// fails with a clear reason, the portal's
 // session cookie is Secure, and a /metrics token, when configured, is required on every scrape.
 import { Effect } from "effect";
+import { execFile } from "node:child_process";
+import { writeFileSync } from "node:fs";
 import { request } from "node:https";
+import { join } from "node:path";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { SimulatedSmsGateway } from "../../cloud/phone/phone-verifier.ts";
 import { startRegionNode } from "../../cloud/region-node.ts";
@@ -10,6 +13,8 @@ import { systemClock } from "../../core/clock.ts";
 import { newIdentityId } from "../../core/ids.ts";
 import { createDeviceCredentials } from "../../edge/device-credentials.ts";
 import { RegionLink, RegionUnavailable } from "../../edge/region-link.ts";
+import { CloseCode } from "../../protocol/index.ts";
+import { cliEntry, issueProvisioningCode, repoRoot, startRegionProcess } from "../support/region-process.ts";
 import { makeTestCertificates } from "../support/test-certificates.ts";
 import { syntheticTemplate, tempDir } from "./fixtures.ts";
 
@@ -95,3 +100,37 @@ test("with a metrics token configured, a scrape without it is refused", async ()
   const scraped = await https("GET", "/metrics", { authorization: `Bearer ${METRICS_TOKEN}` });
   expect([scraped.status, scraped.body.includes("palmline_device_sessions")]).toEqual([200, true]);
 });
+
+test("palmline cloud --tls-cert --tls-key serves wss://, and palmline device revoke reaches it trusting the CA through NODE_EXTRA_CA_CERTS", async () => {
+  const dir = tempDir();
+  const secret = (name: string, text: string) => {
+    writeFileSync(join(dir, name), text, { mode: 0o600 });
+    return join(dir, name);
+  };
+  const [cert, key, ca, tokenFile] = [
+    secret("cert.pem", certificates.cert),
+    secret("key.pem", certificates.key),
+    secret("ca.pem", certificates.ca),
+    secret("token", "operator-token-in-a-file\n"),
+  ];
+  const dataDir = join(dir, "data");
+  const region = await startRegionProcess(dataDir, ["--tls-cert", cert, "--tls-key", key, "--operator-token-file", tokenFile]);
+  try {
+    expect(region.url).toMatch(/^wss:\/\/127\.0\.0\.1:\d+$/);
+    const credentials = await createDeviceCredentials({ regionUrl: region.url, pinnedRegionKey: region.identityPublicKey, deviceName: "lane-1" });
+    const link = await RegionLink.connect({ credentials, provisioningCode: issueProvisioningCode(dataDir), tlsCa: certificates.ca });
+    const revoked = await new Promise<number | null>((resolve) =>
+      execFile(
+        process.execPath,
+        [cliEntry, "device", "revoke", "--node", region.httpUrl, "--device", link.deviceId, "--operator-token-file", tokenFile],
+        { cwd: repoRoot, env: { ...process.env, NODE_EXTRA_CA_CERTS: ca } },
+        (error) => resolve(error === null ? 0 : (error.code as number)),
+      ),
+    );
+    expect(revoked).toBe(0);
+    expect((await link.closed).code).toBe(CloseCode.DeviceRevoked);
+  } finally {
+    region.child.kill("SIGTERM");
+    await region.exited;
+  }
+}, 60_000);
