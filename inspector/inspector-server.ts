@@ -55,7 +55,7 @@ export const startInspectorServer = async (options: {
     failure: (error) => json(400, { error: error instanceof Error ? error.message : String(error) }),
   });
   routes.get("/", () => ({ ...text(200, "text/html; charset=utf-8", inspectorPage(options.title)), headers: { "referrer-policy": "no-referrer" } }));
-  /** What reveals the actors (phone numbers, codes) needs the token; a rebound host name is refused too. */
+  /** What reveals the actors (phone numbers, codes) needs the token; a page of another origin or a rebound host name is refused first. */
   const readable =
     (handler: RouteHandler): RouteHandler =>
     (request) => {
@@ -77,17 +77,13 @@ export const startInspectorServer = async (options: {
       return undefined;
     }),
   );
-  // What drives actors is refused to a web page of another origin or a rebound name, needs the token, and takes
-  // JSON only as application/json (the inspector's own page sends that, from its own origin).
-  const guarded =
-    (handler: RouteHandler): RouteHandler =>
-    (request) => {
-      const refused = refusedOrigin(request.req, options.host);
-      if (refused !== undefined) return json(403, { error: refused });
-      if (!carriesBearerToken(request.req, token)) return json(401, { error: "inspector token required" });
+  // What drives actors is also refused to a web page of another origin, and takes JSON only as
+  // application/json (the inspector's own page sends that, from its own origin).
+  const guarded = (handler: RouteHandler): RouteHandler =>
+    readable((request) => {
       const badBody = refusedBodyType(request.req);
       return badBody !== undefined ? json(415, { error: badBody }) : handler(request);
-    };
+    });
   routes.post(
     "/api/actors/:actorId/events",
     guarded(async (request) => {
