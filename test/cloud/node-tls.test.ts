@@ -2,8 +2,8 @@
 // scanner that does not trust it or dials plain ws:// fails with a clear reason, the portal's
 // session cookie is Secure, and a /metrics token, when configured, is required on every scrape.
 import { Effect } from "effect";
-import { execFile } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { execFile, spawnSync } from "node:child_process";
+import { chmodSync, writeFileSync } from "node:fs";
 import { request } from "node:https";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, test } from "vitest";
@@ -134,3 +134,21 @@ test("palmline cloud --tls-cert --tls-key serves wss://, and palmline device rev
     await region.exited;
   }
 }, 60_000);
+
+test("palmline cloud refuses a TLS key other users can read, in one line", () => {
+  const dir = tempDir();
+  writeFileSync(join(dir, "cert.pem"), certificates.cert);
+  writeFileSync(join(dir, "key.pem"), certificates.key);
+  chmodSync(join(dir, "key.pem"), 0o640);
+  const run = spawnSync(
+    process.execPath,
+    [cliEntry, "cloud", "--data", join(dir, "data"), "--tls-cert", join(dir, "cert.pem"), "--tls-key", join(dir, "key.pem")],
+    {
+      cwd: repoRoot,
+      encoding: "utf8",
+      timeout: 30_000,
+    },
+  );
+  expect(run.status).toBe(2);
+  expect(run.stderr.trimEnd().split("\n")).toEqual([expect.stringContaining(`${join(dir, "key.pem")} refused: its mode 0640 lets other users read it`)]);
+});
