@@ -155,7 +155,7 @@ export const runDemoFlows = async (region: SimulatedRegion, run: DemoFlowRun): P
   console.log("\nstadium gate: a ticket granted through the operator API (by phone number), entry by palm");
   const granted = await fetch(`${region.node.httpUrl}/api/entitlements`, {
     method: "POST",
-    headers: { "content-type": "application/json" },
+    headers: { "content-type": "application/json", authorization: `Bearer ${region.node.operatorToken}` },
     body: JSON.stringify({
       phone: ada.phone,
       kind: "ticket",
@@ -195,7 +195,14 @@ export const runDemoFlows = async (region: SimulatedRegion, run: DemoFlowRun): P
 const untilReplicated = async (regions: readonly SimulatedRegion[], timeoutMs = 20_000): Promise<number> => {
   const started = performance.now();
   for (;;) {
-    const statuses = await Promise.all(regions.map(async (r) => (await (await fetch(`${r.node.httpUrl}/api/replication`)).json()) as ReplicationStatus));
+    const statuses = await Promise.all(
+      regions.map(
+        async (r) =>
+          (await (
+            await fetch(`${r.node.httpUrl}/api/replication`, { headers: { authorization: `Bearer ${r.node.operatorToken}` } })
+          ).json()) as ReplicationStatus,
+      ),
+    );
     const digests = statuses.map((s) => s.digest);
     if (digests[0] !== undefined && digests.every((d) => d === digests[0])) return performance.now() - started;
     if (performance.now() - started > timeoutMs) {

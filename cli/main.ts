@@ -10,6 +10,7 @@ const palmline: CommandGroup = {
     demo: async () => (await import("./commands/demo.ts")).demoCommand,
     cloud: async () => (await import("./commands/cloud.ts")).cloudCommand,
     "provision-code": async () => (await import("./commands/provision-code.ts")).provisionCodeCommand,
+    device: async () => (await import("./commands/revoke-device.ts")).deviceCommand,
     "revoke-device": async () => (await import("./commands/revoke-device.ts")).revokeDeviceCommand,
     "federation-key": async () => (await import("./commands/federation-key.ts")).federationKeyCommand,
     store: async () => (await import("./commands/store.ts")).storeCommand,

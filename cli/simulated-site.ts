@@ -62,7 +62,7 @@ export const startSite = async (options: { dataDir?: string; quiet: boolean; res
     sms: region.sms,
     stops: region.stops,
     resultShown,
-    inspectorUrl: inspector?.url,
+    inspectorUrl: inspector?.pageUrl,
     /** A device set up for one mode: its flow binding refuses any other (edge/device-mode.ts). */
     device: (name: string, mode: DeviceMode) => region.device(name, { mode }),
     kiosk: (name: string) => region.kiosk(name, resultShown),

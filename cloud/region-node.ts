@@ -32,12 +32,17 @@ import { RegionPortalDirectory } from "./portal/region-portal-directory.ts";
 import { portalRoutes } from "./portal/portal-routes.ts";
 import { PortalSignIn } from "./portal/portal-sign-in.ts";
 import { createRegionServices, type RegionServices } from "./session/region-services.ts";
-import { startRegionServer, type RegionServer } from "./server/region-server.ts";
+import { startRegionServer, type RegionServer, type ServerTls } from "./server/region-server.ts";
 import { openRegionShards } from "./shards/region-shards.ts";
 import type { ShardSet } from "./shards/shard-set.ts";
 import { IdentityVault } from "./storage/identity-vault.ts";
 import { loadOrCreateRegionKeyring, type RegionKeyring } from "./storage/region-keyring.ts";
 import { loadSodium } from "../protocol/sodium.ts";
+import { loadOrCreateTokenFile, type SecretFileRefused } from "../http/secret-file.ts";
+import { join } from "node:path";
+
+/** Where a node keeps the operator token it made itself, in its data directory. */
+export const OPERATOR_TOKEN_FILE = "operator-token";
 
 export interface RegionNodeSettings {
   readonly regionId: string;
@@ -52,8 +57,15 @@ export interface RegionNodeSettings {
   readonly processorUrl?: string;
   /** Merchants the operator runs (amounts authorized through the region); others are third-party. */
   readonly firstPartyMerchants?: readonly string[];
-  /** Bearer token required on the operator API (/api/...); unset leaves it open (local use only). */
+  /**
+   * Bearer token required on the operator API (/api/...). Without one the node keeps its own in
+   * <dataDir>/operator-token, created (0600) at first start and never overwritten.
+   */
   readonly operatorToken?: string;
+  /** Bearer token a /metrics scrape must carry; without one /metrics is public. */
+  readonly metricsToken?: string;
+  /** Serve HTTP and WebSocket over TLS on the node's port (cloud/server/region-server.ts). */
+  readonly tls?: ServerTls;
   readonly sms?: SmsGateway;
   /** Where session and saga actors report for the inspector; none by default. */
   readonly inspection?: InspectionHub;
@@ -106,6 +118,10 @@ export interface RegionNodeHandle {
   readonly url: string;
   readonly httpUrl: string;
   readonly identityPublicKey: Uint8Array;
+  /** The operator API's bearer token, for the operator's tools in this process. */
+  readonly operatorToken: string;
+  /** The file the token was read from or created in; undefined when the settings gave it. */
+  readonly operatorTokenFile: string | undefined;
   readonly enrolledCount: () => number;
   readonly issueProvisioningCode: () => string;
   /** Marks the device revoked and closes its live sessions immediately. */
@@ -290,7 +306,19 @@ const RegionNodeServerLive = Layer.effect(
       clock: config.clock,
       identityByPhone: (phone) => Effect.runSync(flows.registry.findByPhone(phone)),
     });
-    const portal = portalRoutes({ signIn: portalSignIn, directory: new RegionPortalDirectory(flows), log: config.log });
+    const portal = portalRoutes({ signIn: portalSignIn, directory: new RegionPortalDirectory(flows), log: config.log, overTls: config.tls !== undefined });
+    const operatorTokenFile = config.operatorToken === undefined ? join(config.dataDir, OPERATOR_TOKEN_FILE) : undefined;
+    const operatorToken =
+      operatorTokenFile === undefined
+        ? config.operatorToken!
+        : yield* Effect.try({
+            try: () => {
+              const { token, created } = loadOrCreateTokenFile(operatorTokenFile);
+              if (created) config.log(`operator token created in ${operatorTokenFile} (mode 0600)`);
+              return token;
+            },
+            catch: (error) => error as SecretFileRefused,
+          });
     // Marks the device revoked and closes its live sessions at once (the operator API's route and
     // the node's handle both ask this; requests arrive only once the server below is listening).
     const revokeDevice = (deviceId: DeviceId): boolean => {
@@ -315,11 +343,12 @@ const RegionNodeServerLive = Layer.effect(
           status: () => ({ enrolled: Effect.runSync(registry.liveCount()), indexed: shards.size }),
           flows,
           ...(config.inspection !== undefined ? { inspectSessions: config.inspection.inspectAs("sessions") } : {}),
-          routes: [portal, metrics.route()],
+          routes: [portal, metrics.route(config.metricsToken)],
+          ...(config.tls !== undefined ? { tls: config.tls } : {}),
           replication,
           api: operatorApi(flows, {
             replication: () => replication.status(),
-            ...(config.operatorToken !== undefined ? { operatorToken: config.operatorToken } : {}),
+            operatorToken,
             now: () => config.clock.now(),
             isLive: (identityId) => Effect.runSync(registry.isLive(identityId)),
             revokeDevice,
@@ -378,6 +407,8 @@ const RegionNodeServerLive = Layer.effect(
       url: server.url,
       httpUrl: server.httpUrl,
       identityPublicKey: keyring.identity.publicKey,
+      operatorToken,
+      operatorTokenFile,
       enrolledCount: () => Effect.runSync(registry.liveCount()),
       issueProvisioningCode: () => devices.issueProvisioningCode(config.clock.now()),
       revokeDevice,

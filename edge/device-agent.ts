@@ -24,6 +24,8 @@ export interface DeviceAgentOptions {
   readonly inspect?: (event: InspectionEvent) => void;
   /** Sees every message the device sends (before encryption). */
   readonly tap?: (message: WireMessage) => void;
+  /** The CA (PEM) that signed a wss:// region's TLS certificate, when the system does not trust it. */
+  readonly tlsCa?: string | Buffer;
 }
 
 export class DeviceAgent {
@@ -68,6 +70,7 @@ export class DeviceAgent {
             ...(input.provisioningCode !== undefined ? { provisioningCode: input.provisioningCode } : {}),
             ...(options.requestTimeoutMs !== undefined ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
             ...(options.tap !== undefined ? { tap: options.tap } : {}),
+            ...(options.tlsCa !== undefined ? { tlsCa: options.tlsCa } : {}),
           });
         }),
         heartbeat: fromPromise(async ({ input }) => (input.link as RegionLink).heartbeat()),

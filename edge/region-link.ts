@@ -48,6 +48,12 @@ export interface RegionLinkOptions {
   readonly requestTimeoutMs?: number;
   /** Sees every message this device sends, just before it is encrypted (tests, the inspector). */
   readonly tap?: (message: WireMessage) => void;
+  /**
+   * The CA (PEM) that signed a wss:// region's TLS certificate, when the system does not trust it
+   * (NODE_EXTRA_CA_CERTS does the same for the whole process). TLS only hides the session's
+   * metadata: the region is still authenticated by its pinned key inside.
+   */
+  readonly tlsCa?: string | Buffer;
 }
 
 export class RegionLink {
@@ -90,10 +96,15 @@ export class RegionLink {
   static async connect(options: RegionLinkOptions): Promise<RegionLink> {
     const clock = options.clock ?? systemClock;
     const timeoutMs = options.requestTimeoutMs ?? 5_000;
-    const socket = new WebSocket(options.credentials.regionUrl);
+    const url = options.credentials.regionUrl;
+    const socket = new WebSocket(url, options.tlsCa !== undefined ? { ca: options.tlsCa } : {});
     await new Promise<void>((resolve, reject) => {
       socket.once("open", () => resolve());
-      socket.once("error", (e) => reject(new RegionUnavailable({ reason: e.message })));
+      socket.once("error", (e) => {
+        // A TLS port drops a plain ws:// upgrade without an HTTP answer: say what to try.
+        const hint = url.startsWith("ws://") && /hang up|ECONNRESET/.test(e.message) ? ` (if the region serves TLS, dial wss:// instead of ${url})` : "";
+        reject(new RegionUnavailable({ reason: `${e.message}${hint}` }));
+      });
     });
     const channel = await openInitiatorChannel(socket, {
       identity: options.credentials.identity,

@@ -1,5 +1,7 @@
 // The inspector's single page: plain HTML, CSS and script, no external assets, so it works on a
-// machine with no internet. It follows /api/stream and draws the actor tree, the selected actor's
+// machine with no internet. It takes the inspector's token from its address's fragment (which no
+// browser sends to a server or in a Referer), keeps it for the tab, and sends it as a bearer token
+// on every API call. It follows /api/stream and draws the actor tree, the selected actor's
 // statechart with its active states highlighted, its (redacted) context, its event timeline, and
 // forms to send it events or run host commands.
 const STYLE = `
@@ -61,7 +63,11 @@ const drawNode = (node, active) => {
   for (const child of node.children) box.append(drawNode(child, active));
   return box;
 };
-const post = (path, body) => fetch(path, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+const TOKEN_KEY = "palmline-inspector-token";
+const fromFragment = new URLSearchParams(location.hash.slice(1)).get("token");
+if (fromFragment !== null) { sessionStorage.setItem(TOKEN_KEY, fromFragment); history.replaceState(null, "", location.pathname); }
+const authorization = { authorization: "Bearer " + (sessionStorage.getItem(TOKEN_KEY) ?? "") };
+const post = (path, body) => fetch(path, { method: "POST", headers: { ...authorization, "content-type": "application/json" }, body: JSON.stringify(body) });
 const renderNav = () => {
   const nav = document.querySelector("nav");
   nav.replaceChildren();
@@ -137,11 +143,31 @@ const render = () => {
   renderClock();
   if (!typing) renderMain();
 };
-new EventSource("/api/stream").onmessage = (m) => {
-  state = JSON.parse(m.data);
+const onState = (data) => {
+  state = JSON.parse(data);
   if (selected === null && state.actors.length > 0) selected = (state.actors.find((a) => a.group === "devices") ?? state.actors[0]).sessionId;
   render();
 };
+// Server-Sent Events read through fetch: EventSource cannot send the bearer token.
+const follow = async () => {
+  const res = await fetch("/api/stream", { headers: authorization });
+  if (res.status === 401) { document.querySelector("main").replaceChildren($("p", { class: "empty" }, "Open the inspector with the address it printed at start (it carries its token).")); return; }
+  const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffered = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return;
+    buffered += value;
+    let end;
+    while ((end = buffered.indexOf("\\n\\n")) >= 0) {
+      const event = buffered.slice(0, end);
+      buffered = buffered.slice(end + 2);
+      const data = event.split("\\n").filter((l) => l.startsWith("data: ")).map((l) => l.slice(6)).join("\\n");
+      if (data !== "") onState(data);
+    }
+  }
+};
+follow();
 `;
 
 const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);

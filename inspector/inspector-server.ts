@@ -1,9 +1,12 @@
 // The self-hosted inspector: an HTTP server on loopback that serves one page (no internet needed,
 // no external assets), a JSON API over the hub, and a Server-Sent Events stream that pushes the
-// actor list whenever an actor changes. Sending events is powerful, so it listens on 127.0.0.1
-// unless told otherwise.
+// actor list whenever an actor changes. It shows phone numbers and codes and sends events, so it
+// listens on 127.0.0.1 unless told otherwise and every API call carries its own bearer token (not
+// the operator's): made fresh at each start unless given, and handed to the developer in the
+// page's address fragment, which a browser sends neither to the server nor in a Referer.
 import { createServer, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { carriesBearerToken, newBearerToken } from "../http/bearer-token.ts";
 import { HttpRouter, HttpRoutes, json, type RouteHandler, text } from "../http/http-router.ts";
 import { refusedBodyType, refusedOrigin } from "../http/request-origin.ts";
 import type { InspectionHub } from "./inspection-hub.ts";
@@ -12,6 +15,8 @@ import type { SimulatedClock } from "./simulated-clock.ts";
 
 export interface InspectorServer {
   readonly url: string;
+  /** The page's address with the token in its fragment: what the developer opens. */
+  readonly pageUrl: string;
   close(): Promise<void>;
 }
 
@@ -24,8 +29,11 @@ export const startInspectorServer = async (options: {
   readonly clock?: SimulatedClock;
   readonly host?: string;
   readonly port?: number;
+  /** The bearer token every API call must carry; a fresh one when not given. */
+  readonly token?: string;
 }): Promise<InspectorServer> => {
   const { hub, clock } = options;
+  const token = options.token ?? newBearerToken();
   const streams = new Set<ServerResponse>();
   const state = () => ({ title: options.title, clock: clock === undefined ? null : { paused: clock.paused, now: clock.now() }, actors: hub.actors() });
 
@@ -46,25 +54,36 @@ export const startInspectorServer = async (options: {
     maxBodyBytes: MAX_BODY_BYTES,
     failure: (error) => json(400, { error: error instanceof Error ? error.message : String(error) }),
   });
-  routes.get("/", () => text(200, "text/html; charset=utf-8", inspectorPage(options.title)));
-  routes.get("/api/state", () => json(200, state()));
-  routes.get("/api/stream", ({ req, res }) => {
-    res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-store", connection: "keep-alive" });
-    res.write(`data: ${JSON.stringify(state())}\n\n`);
-    streams.add(res);
-    req.on("close", () => streams.delete(res));
-    return undefined;
-  });
-  // What drives actors is refused to a web page of another origin or a rebound name, and takes
-  // JSON only as application/json (the inspector's own page sends that, from its own origin).
-  const guarded =
+  routes.get("/", () => ({ ...text(200, "text/html; charset=utf-8", inspectorPage(options.title)), headers: { "referrer-policy": "no-referrer" } }));
+  /** What reveals the actors (phone numbers, codes) needs the token; a page of another origin or a rebound host name is refused first. */
+  const readable =
     (handler: RouteHandler): RouteHandler =>
     (request) => {
       const refused = refusedOrigin(request.req, options.host);
       if (refused !== undefined) return json(403, { error: refused });
+      return carriesBearerToken(request.req, token) ? handler(request) : json(401, { error: "inspector token required" });
+    };
+  routes.get(
+    "/api/state",
+    readable(() => json(200, state())),
+  );
+  routes.get(
+    "/api/stream",
+    readable(({ req, res }) => {
+      res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-store", connection: "keep-alive" });
+      res.write(`data: ${JSON.stringify(state())}\n\n`);
+      streams.add(res);
+      req.on("close", () => streams.delete(res));
+      return undefined;
+    }),
+  );
+  // What drives actors is also refused to a web page of another origin, and takes JSON only as
+  // application/json (the inspector's own page sends that, from its own origin).
+  const guarded = (handler: RouteHandler): RouteHandler =>
+    readable((request) => {
       const badBody = refusedBodyType(request.req);
       return badBody !== undefined ? json(415, { error: badBody }) : handler(request);
-    };
+    });
   routes.post(
     "/api/actors/:actorId/events",
     guarded(async (request) => {
@@ -106,8 +125,10 @@ export const startInspectorServer = async (options: {
     server.listen(options.port ?? 0, options.host ?? "127.0.0.1", () => resolve());
   });
   const { port } = server.address() as AddressInfo;
+  const url = `http://${options.host ?? "127.0.0.1"}:${port}/`;
   return {
-    url: `http://${options.host ?? "127.0.0.1"}:${port}/`,
+    url,
+    pageUrl: `${url}#token=${token}`,
     async close() {
       unsubscribe();
       if (pending !== undefined) clearTimeout(pending);

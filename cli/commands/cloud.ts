@@ -1,12 +1,17 @@
 // `palmline cloud`: one regional node, running until SIGINT or SIGTERM.
 import { systemClock } from "../../core/clock.ts";
-import { defineCommand, parsePort, parsePositiveInt, UsageError, type CommandSpec } from "../command-line.ts";
+import { defineCommand, parsePort, parsePositiveInt, UsageError, type Command, type CommandSpec } from "../command-line.ts";
+import { OPERATOR_TOKEN_VARIABLE } from "./revoke-device.ts";
+
+/** Environment variables the node reads its tokens from, when no file is named (argv is visible to every user). */
+export const METRICS_TOKEN_VARIABLE = "PALMLINE_METRICS_TOKEN";
+export const INSPECTOR_TOKEN_VARIABLE = "PALMLINE_INSPECTOR_TOKEN";
 
 const cloudSpec = {
   name: "cloud",
   summary: "start a regional cloud node (WebSocket sessions for scanners, /healthz over HTTP)",
   usage:
-    "palmline cloud [--port P] [--host H] [--data DIR] [--region NAME] [--shards N] [--processor URL] [--operator-token T] [--inspector-port P] [--federation-key FILE --peer URL [--peer URL ...]]",
+    "palmline cloud [--port P] [--host H] [--data DIR] [--region NAME] [--shards N] [--processor URL] [--operator-token-file FILE] [--metrics-token-file FILE] [--tls-cert FILE --tls-key FILE] [--inspector-port P [--inspector-token-file FILE]] [--federation-key FILE --peer URL [--peer URL ...]]",
   options: {
     port: { type: "string" },
     host: { type: "string" },
@@ -14,8 +19,12 @@ const cloudSpec = {
     region: { type: "string" },
     shards: { type: "string" },
     processor: { type: "string" },
-    "operator-token": { type: "string" },
+    "operator-token-file": { type: "string" },
+    "metrics-token-file": { type: "string" },
+    "tls-cert": { type: "string" },
+    "tls-key": { type: "string" },
     "inspector-port": { type: "string" },
+    "inspector-token-file": { type: "string" },
     "federation-key": { type: "string" },
     peer: { type: "string", multiple: true },
   },
@@ -26,8 +35,12 @@ const cloudSpec = {
     region: "region name, unique among peered regions (default local)",
     shards: "number of FAISS shards (default 2)",
     processor: "payment processor base URL (e.g. the simulator's); without it card payments are refused",
-    "operator-token": "bearer token required on the operator API under /api/",
+    "operator-token-file": `file (mode 0600) holding the operator API's bearer token; else ${OPERATOR_TOKEN_VARIABLE}, else DIR/operator-token (created at first start)`,
+    "metrics-token-file": `file (mode 0600) holding a bearer token /metrics requires; else ${METRICS_TOKEN_VARIABLE}; without either /metrics is public`,
+    "tls-cert": "serve HTTP and WebSocket over TLS (https, wss) with this PEM certificate chain; needs --tls-key",
+    "tls-key": "the certificate's PEM private key (mode 0600)",
     "inspector-port": "serve the inspector (sessions, sagas) on 127.0.0.1 at this port (0: any free port)",
+    "inspector-token-file": `file (mode 0600) holding the inspector's token; else ${INSPECTOR_TOKEN_VARIABLE}, else a fresh one each start, shown in its URL`,
     "federation-key": "the federation's shared key file (palmline federation-key --out FILE); needed to replicate",
     peer: "a peer region's WebSocket URL (its \"listening\" line's url) to replicate with; repeat for more",
   },
@@ -35,7 +48,35 @@ const cloudSpec = {
 
 const timestamp = () => new Date().toISOString();
 
-export const cloudCommand = defineCommand(cloudSpec, async (values) => {
+/** A token from the file the operator named, else from the environment; undefined when neither is given. */
+const tokenFrom = async (file: string | undefined, variable: string): Promise<string | undefined> => {
+  const { readTokenFile } = await import("../../http/secret-file.ts");
+  if (file !== undefined) {
+    try {
+      return readTokenFile(file);
+    } catch (error) {
+      throw new UsageError({ reason: error instanceof Error ? error.message : String(error) });
+    }
+  }
+  const fromEnvironment = process.env[variable];
+  if (fromEnvironment === undefined || fromEnvironment === "") return undefined;
+  if (fromEnvironment.length < 16) throw new UsageError({ reason: `${variable} must be at least 16 characters` });
+  return fromEnvironment;
+};
+
+const tlsFrom = async (certFile: string | undefined, keyFile: string | undefined) => {
+  if (certFile === undefined && keyFile === undefined) return undefined;
+  if (certFile === undefined || keyFile === undefined) throw new UsageError({ reason: "--tls-cert and --tls-key go together" });
+  const { readFileSync } = await import("node:fs");
+  const { readSecretFile } = await import("../../http/secret-file.ts");
+  try {
+    return { cert: readFileSync(certFile), key: readSecretFile(keyFile) };
+  } catch (error) {
+    throw new UsageError({ reason: error instanceof Error ? error.message : String(error) });
+  }
+};
+
+const startCloud = defineCommand(cloudSpec, async (values) => {
   // Whatever the node or a library it loads creates is the region user's alone (the node also
   // sets its own files' modes: cloud/storage/sqlite/registry-database.ts, shard-snapshot.ts).
   process.umask(0o077);
@@ -58,6 +99,10 @@ export const cloudCommand = defineCommand(cloudSpec, async (values) => {
       throw new UsageError({ reason: error instanceof Error ? error.message : String(error) });
     }
   }
+  const operatorToken = await tokenFrom(values["operator-token-file"], OPERATOR_TOKEN_VARIABLE);
+  const metricsToken = await tokenFrom(values["metrics-token-file"], METRICS_TOKEN_VARIABLE);
+  const inspectorToken = await tokenFrom(values["inspector-token-file"], INSPECTOR_TOKEN_VARIABLE);
+  const tls = await tlsFrom(values["tls-cert"], values["tls-key"]);
   const inspectorPort = values["inspector-port"] !== undefined ? parsePort(values["inspector-port"], 0, "inspector-port") : undefined;
   const port = parsePort(values.port, 7400);
   const shardCount = parsePositiveInt("shards", values.shards, 2, 256);
@@ -76,7 +121,9 @@ export const cloudCommand = defineCommand(cloudSpec, async (values) => {
     clock: systemClock,
     log: (line: string) => console.log(`${timestamp()} ${line}`),
     ...(values.processor !== undefined ? { processorUrl: values.processor } : {}),
-    ...(values["operator-token"] !== undefined ? { operatorToken: values["operator-token"] } : {}),
+    ...(operatorToken !== undefined ? { operatorToken } : {}),
+    ...(metricsToken !== undefined ? { metricsToken } : {}),
+    ...(tls !== undefined ? { tls } : {}),
     ...(inspection !== undefined ? { inspection } : {}),
     ...(federationKey !== undefined ? { federationKey, peers } : {}),
   };
@@ -85,10 +132,18 @@ export const cloudCommand = defineCommand(cloudSpec, async (values) => {
     if (inspection !== undefined) {
       // Loopback only, whatever --host says: the inspector can send events into live actors.
       const inspector = yield* Effect.acquireRelease(
-        Effect.promise(() => startInspectorServer({ hub: inspection, title: `palmline inspector — region ${node.regionId}`, port: inspectorPort ?? 0 })),
+        Effect.promise(() =>
+          startInspectorServer({
+            hub: inspection,
+            title: `palmline inspector — region ${node.regionId}`,
+            port: inspectorPort ?? 0,
+            ...(inspectorToken !== undefined ? { token: inspectorToken } : {}),
+          }),
+        ),
         (server) => Effect.promise(() => server.close()),
       );
-      console.log(JSON.stringify({ event: "inspector", url: inspector.url }));
+      // Its page's address carries the token in the fragment, which no browser sends to a server.
+      console.log(JSON.stringify({ event: "inspector", url: inspector.pageUrl }));
     }
     // One machine-readable line, so scripts and tests can find the address and the pinned key.
     console.log(
@@ -98,6 +153,8 @@ export const cloudCommand = defineCommand(cloudSpec, async (values) => {
         httpUrl: node.httpUrl,
         regionId: node.regionId,
         identityPublicKey: Buffer.from(node.identityPublicKey).toString("base64"),
+        // Where the operator's tools find the token (never the token itself: logs are kept).
+        ...(node.operatorTokenFile !== undefined ? { operatorTokenFile: node.operatorTokenFile } : {}),
       }),
     );
     return yield* Effect.never;
@@ -120,3 +177,16 @@ export const cloudCommand = defineCommand(cloudSpec, async (values) => {
   settings.log("region node stopped");
   return 0;
 });
+
+/** `--operator-token VALUE` (a token on argv, readable by every user) is refused with its reason, not as an unknown option. */
+export const cloudCommand: Command = {
+  spec: startCloud.spec,
+  run(argv) {
+    if (argv.some((arg) => arg === "--operator-token" || arg.startsWith("--operator-token=")))
+      throw new UsageError({
+        command: "palmline cloud",
+        reason: `--operator-token is refused: a token on the command line is visible to every user of the machine; use --operator-token-file FILE or ${OPERATOR_TOKEN_VARIABLE}`,
+      });
+    return startCloud.run(argv);
+  },
+};

@@ -123,7 +123,7 @@ export const demoCommand = defineCommand(demoSpec, async (values) => {
     extractorPerDevice: true,
   });
   const inspector = await startInspectorServer({ hub: inspection, clock: scannerClock, title: "palmline inspector — demo store", port: inspectorPort });
-  console.log(`  open   | inspector ${inspector.url}`);
+  console.log(`  open   | inspector ${inspector.pageUrl}`);
   console.log(`  open   | privacy portal ${west.node.httpUrl}/portal`);
   const shutdown = async () => {
     await inspector.close();

@@ -61,7 +61,7 @@ export const gateCommand = defineCommand(gateSpec, async (values) => {
       // The operator's API, by phone number: the operator never handles palm data.
       const response = await fetch(`${site.node.httpUrl}/api/entitlements`, {
         method: "POST",
-        headers: { "content-type": "application/json" },
+        headers: { "content-type": "application/json", authorization: `Bearer ${site.node.operatorToken}` },
         body: JSON.stringify({
           phone: person.phone,
           kind: "ticket",

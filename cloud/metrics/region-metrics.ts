@@ -5,6 +5,7 @@
 // (never prom-client's global one): several nodes run in one test process.
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import { HttpRoutes, json, text } from "../../http/http-router.ts";
+import { carriesBearerToken } from "../../http/bearer-token.ts";
 
 const LATENCY_BUCKETS_SECONDS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];
 
@@ -101,8 +102,8 @@ export class RegionMetrics {
     return this.registry.metrics();
   }
 
-  /** The GET /metrics route. */
-  route(): HttpRoutes {
+  /** The GET /metrics route; with a token, a scrape must carry it as a bearer token. */
+  route(token?: string): HttpRoutes {
     return new HttpRoutes({
       headers: { "cache-control": "no-store" },
       maxBodyBytes: 0,
@@ -110,6 +111,10 @@ export class RegionMetrics {
         request.log(`metrics not rendered: ${error instanceof Error ? error.message : String(error)}`);
         return json(500, { error: "internal error" });
       },
-    }).get("/metrics", async () => text(200, this.registry.contentType, await this.registry.metrics()));
+    }).get("/metrics", async ({ req }) =>
+      token !== undefined && !carriesBearerToken(req, token)
+        ? json(401, { error: "metrics token required" })
+        : text(200, this.registry.contentType, await this.registry.metrics()),
+    );
   }
 }

@@ -32,11 +32,14 @@ export interface PortalRoutesOptions {
   readonly signIn: PortalSignIn;
   readonly directory: PortalDirectory;
   readonly log: (line: string) => void;
+  /** Served over TLS: the session cookie is marked Secure, so a browser never sends it in clear. */
+  readonly overTls?: boolean;
 }
 
 /** The routes under /portal: the page, sign-in, and what a signed-in person may see and do. */
 export const portalRoutes = (options: PortalRoutesOptions): HttpRoutes => {
   const { signIn, directory } = options;
+  const cookieAttributes = `HttpOnly; SameSite=Strict; Path=/portal${options.overTls === true ? "; Secure" : ""}`;
   const routes = new HttpRoutes({
     headers: { "cache-control": "no-store" },
     maxBodyBytes: MAX_BODY_BYTES,
@@ -74,7 +77,7 @@ export const portalRoutes = (options: PortalRoutesOptions): HttpRoutes => {
     const outcome = signIn.signIn(phone, code);
     if (outcome.kind === "wrong-code") return json(401, { error: "that code is wrong or has expired" });
     if (outcome.kind === "not-enrolled") return json(404, { error: "no palmline identity is enrolled with this phone number" });
-    const cookie = `${COOKIE}=${outcome.token}; HttpOnly; SameSite=Strict; Path=/portal; Max-Age=${PORTAL_SESSION_TTL_MS / 1000}`;
+    const cookie = `${COOKIE}=${outcome.token}; ${cookieAttributes}; Max-Age=${PORTAL_SESSION_TTL_MS / 1000}`;
     return json(200, { signedIn: true }, { "set-cookie": cookie });
   });
   routes.get(
@@ -107,7 +110,7 @@ export const portalRoutes = (options: PortalRoutesOptions): HttpRoutes => {
     "/portal/api/sign-out",
     signedIn(async (_identityId, request) => {
       signIn.signOut(cookieToken(request.req));
-      return json(200, { signedOut: true }, { "set-cookie": `${COOKIE}=; HttpOnly; SameSite=Strict; Path=/portal; Max-Age=0` });
+      return json(200, { signedOut: true }, { "set-cookie": `${COOKIE}=; ${cookieAttributes}; Max-Age=0` });
     }),
   );
   // Any other path: the API asks a stranger to sign in first; the rest is not found.

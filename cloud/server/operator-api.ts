@@ -1,9 +1,7 @@
 // The operator's HTTP API on the node: entitlements for gates (tickets, badges), loyalty cards,
-// refunds, voids of authorizations no device will settle, and revoking a scanner. JSON in and out; with an operator
-// token configured, every call must carry it (a bearer token, compared in constant time).
+// refunds, voids of authorizations no device will settle, and revoking a scanner. JSON in and out;
+// every call must carry the operator token (a bearer token; the node always has one).
 import { Effect } from "effect";
-import { timingSafeEqual } from "node:crypto";
-import type { IncomingMessage } from "node:http";
 import {
   HttpRoutes,
   json,
@@ -14,6 +12,7 @@ import {
   type JsonObject,
   type RouteHandler,
 } from "../../http/http-router.ts";
+import { carriesBearerToken } from "../../http/bearer-token.ts";
 import { refusedBodyType, refusedOrigin } from "../../http/request-origin.ts";
 import type { DeviceId } from "../../core/ids.ts";
 import type { WeeklyWindow } from "../entitlements/entitlement-book.ts";
@@ -33,7 +32,7 @@ const isWindow = (w: unknown): w is WeeklyWindow =>
 export const operatorApi = (
   flows: RegionServices,
   options: {
-    operatorToken?: string;
+    operatorToken: string;
     now: () => number;
     isLive: (identityId: string) => boolean;
     /** The replication service's status, for GET /api/replication. */
@@ -44,12 +43,6 @@ export const operatorApi = (
     listenHost?: string;
   },
 ) => {
-  const authorized = (req: IncomingMessage) => {
-    if (options.operatorToken === undefined) return true;
-    const given = Buffer.from(req.headers.authorization ?? "");
-    const expected = Buffer.from(`Bearer ${options.operatorToken}`);
-    return given.length === expected.length && timingSafeEqual(given, expected);
-  };
   const identityOf = (body: JsonObject) => {
     const direct = str(body.identityId);
     if (direct !== undefined) return options.isLive(direct) ? direct : undefined;
@@ -77,7 +70,7 @@ export const operatorApi = (
     async ({ req, params, body: readBody }) => {
       const refused = refusedOrigin(req, options.listenHost);
       if (refused !== undefined) return json(403, { error: refused });
-      if (!authorized(req)) return json(401, { error: "operator token required" });
+      if (!carriesBearerToken(req, options.operatorToken)) return json(401, { error: "operator token required" });
       const badBody = refusedBodyType(req);
       if (badBody !== undefined) return json(415, { error: badBody });
       return answer(await readBody(), params);

@@ -1,8 +1,11 @@
 // The region's network face: one HTTP server for /healthz and /region (the public identity a
 // device or a peer region pins), upgraded to WebSocket for device sessions (any path but
 // /replication) and for links from peer regions (/replication). Every WebSocket goes through the
-// secure channel before any message reaches a handler; there is no plaintext path.
+// secure channel before any message reaches a handler; there is no plaintext path. With a
+// certificate and key the same port speaks TLS (https and wss) for all of it: the channel inside
+// stays as it is, TLS hides the metadata and guards the HTTP surfaces.
 import { createServer } from "node:http";
+import { createServer as createTlsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { WebSocketServer, type WebSocket } from "ws";
 import {
@@ -54,6 +57,13 @@ export interface RegionServerOptions extends DeviceSessionDependencies {
   readonly replication?: { accept(channel: SecureChannel): void };
   /** More HTTP routes (portal, metrics), on the same router. */
   readonly routes?: readonly HttpRoutes[];
+  /** Serves HTTP and WebSocket over TLS with this certificate (PEM, chain included) and key. */
+  readonly tls?: ServerTls;
+}
+
+export interface ServerTls {
+  readonly cert: string | Buffer;
+  readonly key: string | Buffer;
 }
 
 export interface RegionServer {
@@ -94,7 +104,7 @@ export const startRegionServer = async (options: RegionServerOptions): Promise<R
   );
   if (options.api !== undefined) router.mount(options.api);
   for (const routes of options.routes ?? []) router.mount(routes);
-  const http = createServer(router.handle);
+  const http = options.tls !== undefined ? createTlsServer({ cert: options.tls.cert, key: options.tls.key }, router.handle) : createServer(router.handle);
   const wss = new WebSocketServer({ server: http, maxPayload: WEBSOCKET_MAX_PAYLOAD });
 
   /** Channels of keys the region does not know yet: each may only provision itself, a few at once, for a while. */
@@ -166,8 +176,8 @@ export const startRegionServer = async (options: RegionServerOptions): Promise<R
   const hostForUrl = options.host.includes(":") ? `[${options.host}]` : options.host;
 
   return {
-    url: `ws://${hostForUrl}:${port}`,
-    httpUrl: `http://${hostForUrl}:${port}`,
+    url: `${options.tls !== undefined ? "wss" : "ws"}://${hostForUrl}:${port}`,
+    httpUrl: `${options.tls !== undefined ? "https" : "http"}://${hostForUrl}:${port}`,
     sessions,
     revokeDevice(deviceId) {
       const revoked = [...sessions].filter((s) => s.deviceId === deviceId);

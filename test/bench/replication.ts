@@ -22,6 +22,8 @@ import { join } from "node:path";
 import { createFederationKeyFile } from "../../cloud/replication/federation-key.ts";
 import { startPartitionProxy } from "../support/partition-proxy.ts";
 import { fetchReplication, type ReplicationStatus } from "../support/region-federation.ts";
+import { OPERATOR_TOKEN_FILE } from "../../cloud/region-node.ts";
+import { readTokenFile } from "../../http/secret-file.ts";
 import { parseWholeNumber, UsageError } from "../../cli/command-line.ts";
 import type { ReplicationBenchValues } from "./bench-commands.ts";
 
@@ -76,7 +78,7 @@ const startRegion = async (name: string, dataDir: string, federationKeyFile: str
     status: async () => {
       // A region busy applying a large batch answers late; how late is part of the result.
       const started = performance.now();
-      const status = await fetchReplication(httpUrl, 300_000);
+      const status = await fetchReplication(httpUrl, readTokenFile(join(dataDir, OPERATOR_TOKEN_FILE)), 300_000);
       statusMs.push(performance.now() - started);
       return status;
     },

@@ -56,7 +56,7 @@ const startLookupWithInspector = async () => {
   const inspector: InspectorServer = await startInspectorServer({ hub, clock, title: "palmline inspector — test store" });
   cleanups.push(() => inspector.close());
   page = await browser.newPage();
-  await page.goto(inspector.url);
+  await page.goto(inspector.pageUrl);
   await page.locator(`nav button[data-actor="${LOOKUP}"]`).click();
   return { page, clock };
 };
@@ -66,6 +66,22 @@ test("the page lists the flow and draws its statechart with the active state", a
   await expect.poll(() => page.getByTestId("actor-state").textContent()).toBe("idle");
   await expect.poll(() => page.locator('.statechart .node.active[data-state="lookup.idle"]').count()).toBe(1);
   expect(await page.locator(".statechart .node").count()).toBeGreaterThanOrEqual(5);
+});
+
+test("the page takes its token from the address it was opened with and drops it from the address bar", async () => {
+  const { page } = await startLookupWithInspector();
+  expect(new URL(page.url()).hash).toBe("");
+  await page.reload();
+  await expect.poll(() => page.getByTestId("actor-state").count()).toBeGreaterThan(0);
+});
+
+test("a page opened without the token shows nothing and says how to open it", async () => {
+  const hub = new InspectionHub(() => 0);
+  const inspector = await startInspectorServer({ hub, title: "palmline inspector — no token" });
+  cleanups.push(() => inspector.close());
+  page = await browser.newPage();
+  await page.goto(inspector.url);
+  await expect.poll(() => page!.locator("main").textContent()).toContain("Open the inspector with the address it printed at start");
 });
 
 test("a simulated hand moves the flow to the result", async () => {

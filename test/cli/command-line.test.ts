@@ -136,12 +136,12 @@ describe.concurrent("the entry points", () => {
   });
 });
 
-test("cloud --inspector-port serves the inspector page on loopback and says where", async () => {
+test("cloud --inspector-port serves the inspector page on loopback and says where, its token in the address's fragment", async () => {
   const region = await startRegionProcess(tempDir(), ["--inspector-port", "0"]);
   try {
     const line = region.output.find((l) => l.includes('"event":"inspector"'));
     const { url } = JSON.parse(line!) as { url: string };
-    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/#token=[\w-]{43}$/);
     expect(await (await fetch(url)).text()).toContain("palmline inspector — region local");
   } finally {
     region.child.kill("SIGTERM");

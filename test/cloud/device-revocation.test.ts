@@ -77,7 +77,7 @@ test("an operator revokes a scanner through the operator API, and its live sessi
   expect((await link.closed).code).toBe(CloseCode.DeviceRevoked);
 });
 
-test("palmline revoke-device revokes a scanner on a running node with the operator token from the environment", async () => {
+test("palmline device revoke revokes a scanner on a running node with the operator token from the environment", async () => {
   const node = await startNode();
   const { link } = await connect(node, "lane-1");
   const revokeDevice = (token: string | undefined) =>
@@ -86,7 +86,7 @@ test("palmline revoke-device revokes a scanner on a running node with the operat
       if (token === undefined) delete env.PALMLINE_OPERATOR_TOKEN;
       execFile(
         process.execPath,
-        [fileURLToPath(new URL("../../cli/main.ts", import.meta.url)), "revoke-device", "--node", node.httpUrl, "--device", link.deviceId],
+        [fileURLToPath(new URL("../../cli/main.ts", import.meta.url)), "device", "revoke", "--node", node.httpUrl, "--device", link.deviceId],
         { env },
         (error, _stdout, stderr) => resolve({ code: error === null ? 0 : (error.code as number), stderr }),
       );

@@ -25,7 +25,7 @@ afterAll(() => store?.close());
 const grant = async (body: Record<string, unknown>) => {
   const response = await fetch(`${store.node.httpUrl}/api/entitlements`, {
     method: "POST",
-    headers: { "content-type": "application/json" },
+    headers: { "content-type": "application/json", authorization: `Bearer ${store.node.operatorToken}` },
     body: JSON.stringify(body),
   });
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };

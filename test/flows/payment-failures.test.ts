@@ -88,7 +88,7 @@ test("a captured payment is refunded through the operator API, once", async () =
   const refund = () =>
     fetch(`${store.node.httpUrl}/api/payments/${approved.authorizationId}/refund`, {
       method: "POST",
-      headers: { "content-type": "application/json" },
+      headers: { "content-type": "application/json", authorization: `Bearer ${store.node.operatorToken}` },
       body: "{}",
     });
   expect((await refund()).status).toBe(200);

@@ -153,7 +153,7 @@ describe("gate", () => {
     const now = Date.now();
     const response = await fetch(`${store.node.httpUrl}/api/entitlements`, {
       method: "POST",
-      headers: { "content-type": "application/json" },
+      headers: { "content-type": "application/json", authorization: `Bearer ${store.node.operatorToken}` },
       body: JSON.stringify({
         phone: ALMA_PHONE,
         kind: "ticket",

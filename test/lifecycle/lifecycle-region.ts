@@ -76,7 +76,7 @@ export const startLifecycleRegion = async (
   const api = async (method: string, path: string, body: unknown = {}) => {
     const response = await fetch(`${region.node.httpUrl}${path}`, {
       method,
-      headers: { "content-type": "application/json" },
+      headers: { "content-type": "application/json", authorization: `Bearer ${region.node.operatorToken}` },
       body: method === "GET" ? undefined : JSON.stringify(body),
     });
     return { status: response.status, body: (await response.json()) as Record<string, unknown> };

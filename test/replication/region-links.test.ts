@@ -116,7 +116,9 @@ describe("replication between two regions", () => {
     await (await scanner(a)).enroll(13);
     await waitUntil(() => b.replication.status().live === 1 || undefined);
     await waitUntil(() => a.replication.status().peers[0]?.lagMs === 0 || undefined);
-    const status = (await (await fetch(`${a.httpUrl}/api/replication`)).json()) as ReturnType<Node["replication"]["status"]>;
+    const status = (await (await fetch(`${a.httpUrl}/api/replication`, { headers: { authorization: `Bearer ${a.operatorToken}` } })).json()) as ReturnType<
+      Node["replication"]["status"]
+    >;
     expect(status).toMatchObject({ regionId: "a", live: 1, tombstones: 0, peers: [{ regionId: "b", connected: true, lagMs: 0 }] });
     expect(status.peers[0]!.ackedSeq).toBe(status.latestSeq);
     const metrics = await (await fetch(`${b.httpUrl}/metrics`)).text();

@@ -70,8 +70,8 @@ export const createFederationKey = (file: string): void => {
 
 const portOf = (url: string) => Number(new URL(url).port);
 
-export const fetchReplication = async (httpUrl: string, timeoutMs = 10_000): Promise<ReplicationStatus> => {
-  const response = await fetch(`${httpUrl}/api/replication`, { signal: AbortSignal.timeout(timeoutMs) });
+export const fetchReplication = async (httpUrl: string, operatorToken: string, timeoutMs = 10_000): Promise<ReplicationStatus> => {
+  const response = await fetch(`${httpUrl}/api/replication`, { headers: { authorization: `Bearer ${operatorToken}` }, signal: AbortSignal.timeout(timeoutMs) });
   if (response.status !== 200) throw new Error(`GET ${httpUrl}/api/replication: HTTP ${response.status}`);
   return (await response.json()) as ReplicationStatus;
 };
@@ -149,7 +149,7 @@ export const startRegionFederation = async (options: {
       get running() {
         return running;
       },
-      replication: () => fetchReplication(current.httpUrl),
+      replication: () => fetchReplication(current.httpUrl, current.operatorToken),
       kill: async () => {
         current.child.kill("SIGKILL");
         await current.exited;

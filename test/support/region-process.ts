@@ -1,6 +1,7 @@
 // Runs `palmline cloud` as a real child process, as an operator would, and reads the one JSON
 // line it prints when it is listening.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 
@@ -12,6 +13,8 @@ export interface RegionProcess {
   readonly url: string;
   readonly httpUrl: string;
   readonly identityPublicKey: Uint8Array;
+  /** The operator token, read as an operator would: from the file the listening line names. */
+  readonly operatorToken: string;
   readonly output: string[];
   /** Resolves with the exit code (or the signal's name) once the process has ended. */
   readonly exited: Promise<number | string>;
@@ -31,13 +34,15 @@ export const startRegionProcess = (dataDir: string, extraArgs: string[] = [], po
     lines.on("line", (line) => {
       output.push(line);
       if (!line.startsWith("{")) return;
-      const parsed = JSON.parse(line) as { event?: string; url: string; httpUrl: string; identityPublicKey: string };
+      const parsed = JSON.parse(line) as { event?: string; url: string; httpUrl: string; identityPublicKey: string; operatorTokenFile?: string };
       if (parsed.event === "listening") {
         resolve({
           child,
           url: parsed.url,
           httpUrl: parsed.httpUrl,
           identityPublicKey: new Uint8Array(Buffer.from(parsed.identityPublicKey, "base64")),
+          operatorToken:
+            parsed.operatorTokenFile !== undefined ? readFileSync(parsed.operatorTokenFile, "utf8").trim() : (process.env.PALMLINE_OPERATOR_TOKEN ?? ""),
           output,
           exited,
         });
