@@ -32,6 +32,8 @@ export const federatedPair = async (listenerId: string, diallerId: string) => {
   const diallerDir = tempDir(`palmline-${diallerId}-`);
   const [listenerKey, diallerKey] = await Promise.all([regionKeyIn(listenerDir), regionKeyIn(diallerDir)]);
   return {
+    listenerKey,
+    diallerKey,
     listener: {
       dataDir: listenerDir,
       federationMembersFile: writeFederationList(join(listenerDir, "federation.json"), [{ regionId: diallerId, identityPublicKey: diallerKey }]),
