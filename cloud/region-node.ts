@@ -214,6 +214,7 @@ const RegionReplicationLive = Layer.effect(
           registry,
           indexed: (seq) => index.reached(seq),
           clock: config.replicationTimers ?? config.clock,
+          registryNow: () => config.clock.now(),
           log: config.log,
           ...(config.antiEntropyEveryMs !== undefined ? { antiEntropyEveryMs: config.antiEntropyEveryMs } : {}),
         });

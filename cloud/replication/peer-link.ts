@@ -73,7 +73,10 @@ export interface PeerLinkOptions {
   readonly registry: RegistryForLinks;
   /** Resolves once the shards have followed the registry up to a change number. */
   readonly indexed: (seq: number) => Promise<void>;
+  /** Timers of the link (hello timeout, repair rounds). */
   readonly clock: Clock;
+  /** The registry's wall time (what its stamps follow): received stamps are judged against it. */
+  readonly registryNow: () => number;
   readonly log: (line: string) => void;
   /** Decides, once the peer is known, whether this link stays (one link per peer region). */
   readonly register: (link: PeerLink) => boolean;
@@ -290,7 +293,7 @@ export class PeerLink {
 
   /** A record stamped too far ahead is never sent: the peer would refuse it, and it is not this region's to fix there. */
   #sendable(record: ReplicatedRecord): boolean {
-    const ahead = stampTooFarAhead(record, this.#o.clock.now());
+    const ahead = stampTooFarAhead(record, this.#o.registryNow());
     if (ahead === undefined) return true;
     this.#o.log(`replication: not sending to ${this.peerRegionId}: ${ahead.message}`);
     return false;
@@ -408,7 +411,7 @@ export class PeerLink {
   }
 
   async #apply(wire: readonly ReplicatedRecordWire[]): Promise<void> {
-    const now = this.#o.clock.now();
+    const now = this.#o.registryNow();
     const accepted = wire.filter((record) => {
       const ahead = stampTooFarAhead(record, now);
       if (ahead !== undefined) this.#o.log(`replication: refused a record from ${this.peerRegionId}: ${ahead.message}`);

@@ -53,7 +53,10 @@ export interface RegionReplicationOptions {
   readonly registry: IdentityRegistryShape;
   /** Resolves once the shards have followed the registry up to a change number. */
   readonly indexed: (seq: number) => Promise<void>;
+  /** Timers: feed coalescing, redials, chores. */
   readonly clock: Clock;
+  /** The registry's wall time (its HLC follows it): what received stamps are judged against. */
+  readonly registryNow: () => number;
   readonly log: (line: string) => void;
   readonly antiEntropyEveryMs?: number;
 }
@@ -232,6 +235,7 @@ export class RegionReplication {
       registry: this.#o.registry,
       indexed: this.#o.indexed,
       clock: this.#o.clock,
+      registryNow: this.#o.registryNow,
       log: this.#o.log,
       register: (link) => this.#register(link),
     };
