@@ -38,6 +38,9 @@
 //      a version-5 region; but a version-4 region could send any class name, which a version-5
 //      decoder refuses (the session would close with MalformedMessage instead of answering), so
 //      narrowing the field is a retype and 5 is also the minimum, for the same reason as 3.
+//   6: (region links) replication.hello drops `proof`: a link is admitted by the receiver's
+//      federation list of region identity keys, not a shared key; a record's `dataKey` (32 bytes in
+//      clear) becomes `sealedDataKey` (80 bytes, crypto_box_seal to the receiving region's key).
 import { UnsupportedVersion } from "./errors.ts";
 
 export const PROTOCOL_VERSION = 5;
