@@ -1,13 +1,16 @@
 // The federation list as an operator keeps it from the command line: `palmline federation
-// add|remove|list` editing one file, and `palmline cloud --federation FILE` refusing a list it
-// could not trust before anything starts.
+// add|remove|list` editing one file, `palmline cloud --federation FILE` refusing a list it could
+// not trust before anything starts, and a running node following an edit on SIGHUP.
 import { spawnSync } from "node:child_process";
 import { chmodSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { federationMember, loadFederationMembers, saveFederationMembers } from "../../cloud/replication/federation-members.ts";
 import { tempDir } from "../cloud/fixtures.ts";
-import { cliEntry, repoRoot } from "../support/region-process.ts";
+import { systemClock } from "../../core/clock.ts";
+import { CloseCode, decodeMessage, encodeMessage, FrameKind, generateIdentityKeyPair } from "../../protocol/index.ts";
+import { handshakeByHand, nextFrame } from "../protocol/loopback.ts";
+import { cliEntry, repoRoot, startRegionProcess } from "../support/region-process.ts";
 
 const palmline = (...args: string[]) => spawnSync(process.execPath, [cliEntry, ...args], { cwd: repoRoot, encoding: "utf8", timeout: 20_000 });
 
@@ -84,4 +87,23 @@ describe("palmline cloud --federation", () => {
     expect(run.stdout).toContain("--federation");
     expect(run.stdout).toContain("SIGHUP");
   });
+});
+
+describe("a running palmline cloud", () => {
+  test("closes a peer's live link once the operator removes it from the list and sends SIGHUP", async () => {
+    const peer = await generateIdentityKeyPair();
+    const file = listOf({ r: Buffer.from(peer.publicKey).toString("base64") });
+    const node = await startRegionProcess(tempDir(), ["--region", "b", "--federation", file]);
+    try {
+      const raw = await handshakeByHand(`${node.url}/replication`, peer, node.identityPublicKey, systemClock);
+      raw.socket.send(raw.sealer.seal(FrameKind.Data, encodeMessage({ type: "replication.hello", regionId: "r", appliedSeq: 0 })));
+      expect(decodeMessage(raw.opener.open(await nextFrame(raw, 2)).plaintext)).toMatchObject({ type: "replication.hello", regionId: "b" });
+      expect(palmline("federation", "remove", "--file", file, "--region", "r").status).toBe(0);
+      node.child.kill("SIGHUP");
+      expect((await raw.closed).code).toBe(CloseCode.NotFederationMember);
+    } finally {
+      node.child.kill("SIGTERM");
+      await node.exited;
+    }
+  }, 60_000);
 });
