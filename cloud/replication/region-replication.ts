@@ -10,7 +10,7 @@ import { Effect } from "effect";
 import type { Clock, TimerHandle } from "../../core/clock.ts";
 import { CloseCode, type IdentityKeyPair, type SecureChannel } from "../../protocol/index.ts";
 import type { Sodium } from "../../protocol/sodium.ts";
-import { loadFederationMembers, sameKey, type FederationMember, type FederationMembers } from "./federation-members.ts";
+import { FederationMemberInvalid, loadFederationMembers, sameKey, type FederationMember, type FederationMembers } from "./federation-members.ts";
 import { PeerDialer, type DialerState } from "./peer-dialer.ts";
 import { PeerLink, type PeerLinkOptions } from "./peer-link.ts";
 import { dataKeyOpenerFor, dataKeySealerFor } from "./sealed-data-key.ts";
@@ -88,11 +88,6 @@ export class RegionReplication {
     return this.#o.membersFile !== undefined;
   }
 
-  /** The peers the list names now (this region's own entry left out). */
-  get members(): FederationMembers {
-    return this.#members;
-  }
-
   start(): void {
     if (!this.federated) return;
     const latest = Effect.runSync(this.#o.registry.latestSeq());
@@ -125,7 +120,7 @@ export class RegionReplication {
   #checkedMembers(listed: FederationMembers): FederationMembers {
     const own = listed.get(this.regionId);
     if (own !== undefined && !sameKey(own.identityPublicKey, this.#o.identity.publicKey)) {
-      throw new RangeError(`the federation list names region ${this.regionId} (this region) with another identity key`);
+      throw new FederationMemberInvalid({ regionId: this.regionId, reason: "this region's own entry names another identity key than this region's" });
     }
     return new Map([...listed].filter(([regionId]) => regionId !== this.regionId));
   }
@@ -143,11 +138,12 @@ export class RegionReplication {
       a !== undefined && b !== undefined && sameKey(a.identityPublicKey, b.identityPublicKey) && a.url === b.url;
     for (const [regionId, member] of before) {
       if (unchanged(member, this.#members.get(regionId))) continue;
-      this.#dialers.get(regionId)?.stop();
-      this.#dialers.delete(regionId);
+      // Links first, so the peer reads why; then the dialer, which would close its channel as a shutdown.
       for (const link of this.#allLinks) {
         if (link.peerRegionId === regionId) link.close(CloseCode.NotFederationMember, `region ${regionId} was taken off the federation list or changed there`);
       }
+      this.#dialers.get(regionId)?.stop();
+      this.#dialers.delete(regionId);
     }
     for (const [regionId, member] of this.#members) {
       if (this.#dialers.has(regionId) || member.url === undefined) continue;

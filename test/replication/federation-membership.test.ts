@@ -165,6 +165,16 @@ describe("who may link", () => {
   });
 });
 
+describe("the list itself", () => {
+  test("a region whose own entry names another key does not start", async () => {
+    const dataDir = tempDir("palmline-b-");
+    const membersFile = writeFederationList(join(dataDir, "federation.json"), [
+      { regionId: "b", identityPublicKey: (await generateIdentityKeyPair()).publicKey },
+    ]);
+    await expect(startRegion("b", { dataDir, federationMembersFile: membersFile })).rejects.toThrow(/own entry names another identity key/);
+  });
+});
+
 describe("taking a region off the list", () => {
   test("cuts its live link at once and refuses it when it dials again", async () => {
     const { a, b, bList } = await linkedPair();
