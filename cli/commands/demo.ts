@@ -1,4 +1,4 @@
-// `palmline demo` (what `npm start` runs): two regional nodes joined by a federation key, the
+// `palmline demo` (what `npm start` runs): two regional nodes, each on the other's federation list, the
 // payment processor simulator and a simulated store talking over encrypted WebSocket sessions.
 // Synthetic people enroll at a kiosk, then come back to the checkout; strangers come too. Then the
 // full flows (cli/demo-flows.ts): card enrollment with a phone code, checkout at a first-party

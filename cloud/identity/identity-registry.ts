@@ -640,7 +640,7 @@ export const makeIdentityRegistry = (settings: IdentityRegistrySettings) =>
       trackPeer: (peerRegion, publicKey) =>
         Effect.gen(function* () {
           // Who may link is the federation list's to say; this row only holds how far each feed got.
-          if ((yield* storage.peer(peerRegion)) === undefined) yield* storage.pinPeer(peerRegion, publicKey);
+          if ((yield* storage.peer(peerRegion)) === undefined) yield* storage.addPeer(peerRegion, publicKey);
         }),
       peerStates: () => storage.peers(),
       recordAcked: (peerRegion, seq, nowMs) => storage.advancePeer(peerRegion, "acked", seq, nowMs),

@@ -33,7 +33,7 @@ describe("replica peers", () => {
     expect(failure(a.registry.recordAcked("stranger", 1, 1_000))).toMatchObject({
       _tag: "StoredPeerUnknown",
       regionId: "stranger",
-      message: expect.stringMatching(/no pinned key/),
+      message: expect.stringMatching(/not a tracked peer/),
     });
   });
 });
