@@ -217,7 +217,7 @@ const untilReplicated = async (regions: readonly SimulatedRegion[], timeoutMs = 
 };
 
 /**
- * Two regions joined by a federation key: Cem enrolls at a card kiosk in `home`, pays at a lane
+ * Two federated regions: Cem enrolls at a card kiosk in `home`, pays at a lane
  * in `away` (his identity, card token included, replicated there), asks at `away`'s service
  * point to be deleted, and is then unknown at lanes in both regions.
  */

@@ -69,10 +69,8 @@ export interface RegionNodeSettings {
   readonly sms?: SmsGateway;
   /** Where session and saga actors report for the inspector; none by default. */
   readonly inspection?: InspectionHub;
-  /** Peer regions' WebSocket URLs to keep linked with (replication); needs federationKey. */
-  readonly peers?: readonly string[];
-  /** The federation's shared key (32 bytes); without it the region replicates with nobody. */
-  readonly federationKey?: Uint8Array;
+  /** The federation list (cloud/replication/federation-members.ts): who may link, and where to dial; without it the region replicates with nobody. */
+  readonly federationMembersFile?: string;
   /** How often each link runs anti-entropy and tombstones are pruned (default 30 s). */
   readonly antiEntropyEveryMs?: number;
   /**
@@ -222,6 +220,7 @@ const RegionReplicationLive = Layer.effect(
     const { keyring, registry } = yield* RegionStorage;
     const { metrics, index } = yield* RegionIndex;
     const flows = yield* RegionServicesTag;
+    const sodium = yield* Effect.promise(loadSodium);
     // Subscribed before anything can commit, so no change is missed.
     const subscription = yield* registry.subscribeChanges;
     const replication = yield* Effect.acquireRelease(
@@ -229,11 +228,12 @@ const RegionReplicationLive = Layer.effect(
         const service = new RegionReplication({
           regionId: config.regionId,
           identity: keyring.identity,
-          ...(config.federationKey !== undefined ? { federationKey: config.federationKey } : {}),
-          peers: config.peers ?? [],
+          sodium,
+          ...(config.federationMembersFile !== undefined ? { membersFile: config.federationMembersFile } : {}),
           registry,
           indexed: (seq) => index.reached(seq),
           clock: config.replicationTimers ?? config.clock,
+          registryNow: () => config.clock.now(),
           log: config.log,
           ...(config.antiEntropyEveryMs !== undefined ? { antiEntropyEveryMs: config.antiEntropyEveryMs } : {}),
         });

@@ -9,6 +9,11 @@ export interface HlcTimestamp {
 
 const WALL_DIGITS = 12; // hex digits: enough for dates far beyond 10,000 AD
 const COUNTER_DIGITS = 6;
+/** The largest counter a stamp carries (the wire's bound); past it the clock moves to the next millisecond. */
+export const MAX_HLC_COUNTER = 0x7fff_ffff;
+
+/** A stamp whose counter overflowed goes on at the next millisecond: a received counter at the bound cannot push ours past it. */
+const carried = (t: HlcTimestamp): HlcTimestamp => (t.counter > MAX_HLC_COUNTER ? { wallMs: t.wallMs + 1, counter: 0, nodeId: t.nodeId } : t);
 
 /** Encodes so that string order equals timestamp order (wall, counter, node id). */
 export const encodeHlc = (t: HlcTimestamp): string =>
@@ -45,7 +50,7 @@ export class HybridLogicalClock {
     this.#last =
       wall > this.#last.wallMs
         ? { wallMs: wall, counter: 0, nodeId: this.nodeId }
-        : { wallMs: this.#last.wallMs, counter: this.#last.counter + 1, nodeId: this.nodeId };
+        : carried({ wallMs: this.#last.wallMs, counter: this.#last.counter + 1, nodeId: this.nodeId });
     return this.#last;
   }
 
@@ -57,7 +62,7 @@ export class HybridLogicalClock {
     if (maxWall === this.#last.wallMs && maxWall === remote.wallMs) counter = Math.max(this.#last.counter, remote.counter) + 1;
     else if (maxWall === this.#last.wallMs) counter = this.#last.counter + 1;
     else if (maxWall === remote.wallMs) counter = remote.counter + 1;
-    this.#last = { wallMs: maxWall, counter, nodeId: this.nodeId };
+    this.#last = carried({ wallMs: maxWall, counter, nodeId: this.nodeId });
     return this.#last;
   }
 }

@@ -21,9 +21,9 @@ export const CloseCode = Object.freeze({
   DeviceRevoked: 4201,
   RateLimited: 4202,
   NotProvisioned: 4203,
-  /** A region link whose hello proof does not verify under this region's federation key. */
+  /** A region link from a region id this region's federation list does not name (or no longer does). */
   NotFederationMember: 4204,
-  /** A region id this region pinned to another identity key. */
+  /** A region id this region's federation list names with another identity key. */
   PeerKeyMismatch: 4205,
 
   ServerShutdown: 4300,

@@ -43,6 +43,9 @@
 //      operator's loyalty programme), and its credential gains merchantNonce, the request's nonce
 //      echoed, which the processor also requires to redeem it. The new field is required, so a
 //      version-6 lane cannot decode a version-5 region's credential.
+//      Region links: replication.hello drops `proof`: a link is admitted by the receiver's
+//      federation list of region identity keys, not a shared key; a record's `dataKey` (32 bytes in
+//      clear) becomes `sealedDataKey` (80 bytes, crypto_box_seal to the receiving region's key).
 import { UnsupportedVersion } from "./errors.ts";
 
 export const PROTOCOL_VERSION = 5;

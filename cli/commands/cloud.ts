@@ -11,7 +11,7 @@ const cloudSpec = {
   name: "cloud",
   summary: "start a regional cloud node (WebSocket sessions for scanners, /healthz over HTTP)",
   usage:
-    "palmline cloud [--port P] [--host H] [--data DIR] [--region NAME] [--shards N] [--processor URL] [--operator-token-file FILE] [--metrics-token-file FILE] [--tls-cert FILE --tls-key FILE] [--inspector-port P [--inspector-token-file FILE]] [--federation-key FILE --peer URL [--peer URL ...]]",
+    "palmline cloud [--port P] [--host H] [--data DIR] [--region NAME] [--shards N] [--processor URL] [--operator-token-file FILE] [--metrics-token-file FILE] [--tls-cert FILE --tls-key FILE] [--inspector-port P [--inspector-token-file FILE]] [--federation FILE]",
   options: {
     port: { type: "string" },
     host: { type: "string" },
@@ -25,8 +25,7 @@ const cloudSpec = {
     "tls-key": { type: "string" },
     "inspector-port": { type: "string" },
     "inspector-token-file": { type: "string" },
-    "federation-key": { type: "string" },
-    peer: { type: "string", multiple: true },
+    federation: { type: "string" },
   },
   optionHelp: {
     port: "TCP port for WebSocket and HTTP (default 7400; 0 picks a free one)",
@@ -41,8 +40,7 @@ const cloudSpec = {
     "tls-key": "the certificate's PEM private key (mode 0600)",
     "inspector-port": "serve the inspector (sessions, sagas) on 127.0.0.1 at this port (0: any free port)",
     "inspector-token-file": `file (mode 0600) holding the inspector's token; else ${INSPECTOR_TOKEN_VARIABLE}, else a fresh one each start, shown in its URL`,
-    "federation-key": "the federation's shared key file (palmline federation-key --out FILE); needed to replicate",
-    peer: "a peer region's WebSocket URL (its \"listening\" line's url) to replicate with; repeat for more",
+    federation: "the federation list: peer region ids, identity keys and URLs to dial (palmline federation add); re-read on SIGHUP; needed to replicate",
   },
 } as const satisfies CommandSpec<Record<string, { type: "string" | "boolean"; multiple?: boolean }>>;
 
@@ -80,21 +78,12 @@ const startCloud = defineCommand(cloudSpec, async (values) => {
   // Whatever the node or a library it loads creates is the region user's alone (the node also
   // sets its own files' modes: cloud/storage/sqlite/registry-database.ts, shard-snapshot.ts).
   process.umask(0o077);
-  const peers = values.peer ?? [];
-  if (peers.length > 0 && values["federation-key"] === undefined) {
-    throw new UsageError({
-      reason: "--peer needs --federation-key FILE: regions replicate only within one federation (create a key with: palmline federation-key --out FILE)",
-    });
-  }
-  for (const peer of peers) {
-    if (!/^wss?:\/\/[^/]+\/?$/.test(peer) || !URL.canParse(peer))
-      throw new UsageError({ reason: `--peer must be a region's ws:// or wss:// URL, got "${peer}"` });
-  }
-  let federationKey: Uint8Array | undefined;
-  if (values["federation-key"] !== undefined) {
-    const { loadFederationKey } = await import("../../cloud/replication/federation-key.ts");
+  const federationFile = values.federation;
+  if (federationFile !== undefined) {
+    // Checked before anything starts: a list the node could not use is a one-line refusal.
+    const { loadFederationMembers } = await import("../../cloud/replication/federation-members.ts");
     try {
-      federationKey = loadFederationKey(values["federation-key"]);
+      loadFederationMembers(federationFile);
     } catch (error) {
       throw new UsageError({ reason: error instanceof Error ? error.message : String(error) });
     }
@@ -125,10 +114,13 @@ const startCloud = defineCommand(cloudSpec, async (values) => {
     ...(metricsToken !== undefined ? { metricsToken } : {}),
     ...(tls !== undefined ? { tls } : {}),
     ...(inspection !== undefined ? { inspection } : {}),
-    ...(federationKey !== undefined ? { federationKey, peers } : {}),
+    ...(federationFile !== undefined ? { federationMembersFile: federationFile } : {}),
   };
+  /** Set once the node is up: what SIGHUP calls. */
+  let reloadFederation: (() => void) | undefined;
   const program = Effect.gen(function* () {
     const node = yield* RegionNode;
+    reloadFederation = () => node.replication.reloadMembers();
     if (inspection !== undefined) {
       // Loopback only, whatever --host says: the inspector can send events into live actors.
       const inspector = yield* Effect.acquireRelease(
@@ -167,6 +159,11 @@ const startCloud = defineCommand(cloudSpec, async (values) => {
     settings.log(`${signal}: shutting down`);
     void Effect.runPromise(Fiber.interrupt(fiber));
   };
+  // The operator edited the federation list (palmline federation add|remove): follow it now.
+  process.on("SIGHUP", () => {
+    settings.log("SIGHUP: re-reading the federation list");
+    reloadFederation?.();
+  });
   process.on("SIGINT", () => stop("SIGINT"));
   process.on("SIGTERM", () => stop("SIGTERM"));
   const exit = await Effect.runPromise(Fiber.await(fiber));

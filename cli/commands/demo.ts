@@ -1,4 +1,4 @@
-// `palmline demo` (what `npm start` runs): two regional nodes joined by a federation key, the
+// `palmline demo` (what `npm start` runs): two regional nodes, each on the other's federation list, the
 // payment processor simulator and a simulated store talking over encrypted WebSocket sessions.
 // Synthetic people enroll at a kiosk, then come back to the checkout; strangers come too. Then the
 // full flows (cli/demo-flows.ts): card enrollment with a phone code, checkout at a first-party
@@ -6,7 +6,8 @@
 // person enrolled in one region pays in the other, is deleted there and is unknown in both.
 // Every decision is printed with its latency. `--once` runs the script and exits 0 only if every
 // decision was right; otherwise shoppers keep coming until Ctrl-C.
-import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { FlowResult } from "../../edge/flows/flow-result.ts";
 import { defineCommand, parsePort, parsePositiveInt, type CommandSpec } from "../command-line.ts";
@@ -94,9 +95,14 @@ export const demoCommand = defineCommand(demoSpec, async (values) => {
   const inspection = new InspectionHub();
   // The scanners run on a clock the inspector can pause and step; the node keeps real time.
   const scannerClock = new SimulatedClock();
-  // Regions share a federation key (every region of one federation holds it) and link over the
-  // same secure WebSocket protocol devices use; east dials west, west accepts.
-  const federationKey = new Uint8Array(randomBytes(32));
+  // Each region keeps a federation list naming the other's identity key (as operators would,
+  // out of band); they link over the same secure WebSocket protocol devices use. Both start with
+  // empty lists; once both keys are known the lists are written and re-read: east dials west.
+  const { saveFederationMembers } = await import("../../cloud/replication/federation-members.ts");
+  const listsDir = mkdtempSync(join(tmpdir(), "palmline-demo-federation-"));
+  const listOf = (regionId: string) => join(listsDir, `${regionId}.json`);
+  saveFederationMembers(listOf("west"), new Map());
+  saveFederationMembers(listOf("east"), new Map());
   // Each device runs its own model session, as separate devices would.
   const west = await startSimulatedRegion({
     regionId: "west",
@@ -106,7 +112,7 @@ export const demoCommand = defineCommand(demoSpec, async (values) => {
     processor,
     sms,
     inspection,
-    federationKey,
+    federationMembersFile: listOf("west"),
     identificationPolicy: demoStorePolicy(),
     probeLimit: SIMULATION_PROBE_LIMIT,
     extractorPerDevice: true,
@@ -118,10 +124,15 @@ export const demoCommand = defineCommand(demoSpec, async (values) => {
     processor,
     sms,
     inspection,
-    federationKey,
-    peers: [west.node.url],
+    federationMembersFile: listOf("east"),
     extractorPerDevice: true,
   });
+  const listed = (region: typeof west, url?: string) =>
+    new Map([[region.regionId, { regionId: region.regionId, identityPublicKey: region.node.identityPublicKey, ...(url !== undefined ? { url } : {}) }]]);
+  saveFederationMembers(listOf("west"), listed(east));
+  west.node.replication.reloadMembers();
+  saveFederationMembers(listOf("east"), listed(west, west.node.url));
+  east.node.replication.reloadMembers();
   const inspector = await startInspectorServer({ hub: inspection, clock: scannerClock, title: "palmline inspector — demo store", port: inspectorPort });
   console.log(`  open   | inspector ${inspector.pageUrl}`);
   console.log(`  open   | privacy portal ${west.node.httpUrl}/portal`);
@@ -131,6 +142,7 @@ export const demoCommand = defineCommand(demoSpec, async (values) => {
     await east.close();
     await west.close();
     await processor.close();
+    rmSync(listsDir, { recursive: true, force: true });
   };
 
   try {

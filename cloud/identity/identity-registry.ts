@@ -139,8 +139,8 @@ export interface IdentityRegistryShape {
     after: RepairPosition | undefined,
     limit: number,
   ) => Fails<(ReplicatedRecord & { readonly bucket: number })[]>;
-  readonly peerKeyStatus: (regionId: string, publicKey: Uint8Array) => Fails<"unknown" | "matches" | "mismatch">;
-  readonly pinPeerKey: (regionId: string, publicKey: Uint8Array) => Fails<"pinned" | "matches" | "mismatch">;
+  /** Starts keeping replication progress for a peer the federation list admitted (no trust: progress only). */
+  readonly trackPeer: (regionId: string, publicKey: Uint8Array) => Fails<void>;
   readonly peerStates: () => Fails<PeerState[]>;
   readonly recordAcked: (regionId: string, seq: number, nowMs: number) => Fails<void, StoredPeerUnknown>;
   readonly recordApplied: (regionId: string, seq: number, nowMs: number) => Fails<void, StoredPeerUnknown>;
@@ -637,17 +637,10 @@ export const makeIdentityRegistry = (settings: IdentityRegistrySettings) =>
           }
           return out;
         }),
-      peerKeyStatus: (peerRegion, publicKey) =>
-        Effect.map(storage.peer(peerRegion), (peer) =>
-          peer === undefined ? "unknown" : Buffer.from(peer.publicKey).equals(Buffer.from(publicKey)) ? "matches" : "mismatch",
-        ),
-      pinPeerKey: (peerRegion, publicKey) =>
+      trackPeer: (peerRegion, publicKey) =>
         Effect.gen(function* () {
-          // Trust on first use: the first key seen for a region is kept; later ones must match it.
-          const peer = yield* storage.peer(peerRegion);
-          if (peer !== undefined) return Buffer.from(peer.publicKey).equals(Buffer.from(publicKey)) ? "matches" : "mismatch";
-          yield* storage.pinPeer(peerRegion, publicKey);
-          return "pinned";
+          // Who may link is the federation list's to say; this row only holds how far each feed got.
+          if ((yield* storage.peer(peerRegion)) === undefined) yield* storage.addPeer(peerRegion, publicKey);
         }),
       peerStates: () => storage.peers(),
       recordAcked: (peerRegion, seq, nowMs) => storage.advancePeer(peerRegion, "acked", seq, nowMs),

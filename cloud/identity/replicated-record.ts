@@ -19,7 +19,7 @@ export interface ReplicatedRecord {
   readonly created: HlcTimestamp;
   readonly lastSeenMs: number;
   readonly tombstone: HlcTimestamp | undefined;
-  /** 32 bytes, unwrapped, present iff live. Only ever travels inside the secure channel; the receiver re-wraps it with its own storage key. */
+  /** 32 bytes, unwrapped, present iff live. Travels only sealed to the receiving region (cloud/replication/sealed-data-key.ts); the receiver re-wraps it with its own storage key. */
   readonly dataKey: Uint8Array | undefined;
   /** Tombstoned records have none. */
   readonly fields: readonly ReplicatedField[];

@@ -1,11 +1,12 @@
-// Keeps one configured peer (`--peer URL`) linked: learns the peer's region id and identity key
-// from its GET /region, refuses a key other than the one pinned for that region, opens the secure
-// channel to <url>/replication insisting on that key, and hands the channel to a PeerLink. When
-// the link ends it dials again after a backoff with jitter, on the injected clock; refusals that
-// another attempt will not cure soon (not a member, key mismatch, duplicate link) wait longer.
+// Keeps one listed peer linked: opens the secure channel to <url>/replication insisting on the
+// identity key the federation list names for that region (nothing is learned from the peer
+// first), and hands the channel to a PeerLink. When the link ends it dials again after a backoff
+// with jitter, on the injected clock; refusals that another attempt will not cure soon (not a
+// member, key mismatch, duplicate link) wait longer.
 import { WebSocket } from "ws";
 import type { Clock, TimerHandle } from "../../core/clock.ts";
 import { closeCodeName, CloseCode, DEFAULT_MAX_FRAME_BYTES, openInitiatorChannel, type IdentityKeyPair, type SecureChannel } from "../../protocol/index.ts";
+import type { FederationMember } from "./federation-members.ts";
 import type { PeerLink } from "./peer-link.ts";
 
 export const RETRY_FIRST_MS = 250;
@@ -16,13 +17,12 @@ export const RETRY_FIRST_MS = 250;
 export const RETRY_MAX_MS = 2_000;
 /** After a refusal that needs an operator (or the other link) to change something. */
 export const RETRY_REFUSED_MS = 30_000;
-const REGION_LOOKUP_TIMEOUT_MS = 10_000;
 
 const SLOW_RETRY_CODES: ReadonlySet<number> = new Set([CloseCode.DuplicatePeerLink, CloseCode.NotFederationMember, CloseCode.PeerKeyMismatch]);
 
 export interface DialerState {
   readonly url: string;
-  readonly regionId: string | undefined;
+  readonly regionId: string;
   readonly state: "dialling" | "linked" | "waiting" | "stopped";
   /** The last reason the link ended or could not be made (close code name or error). */
   readonly lastError: string | undefined;
@@ -30,24 +30,14 @@ export interface DialerState {
 }
 
 export interface PeerDialerOptions {
-  /** The peer's WebSocket URL, as its "listening" line prints it. */
-  readonly url: string;
-  readonly regionId: string;
+  /** The peer as the federation list names it, with the URL to dial. */
+  readonly peer: FederationMember & { readonly url: string };
   readonly identity: IdentityKeyPair;
   readonly clock: Clock;
   readonly log: (line: string) => void;
-  /** Read only: the key is pinned by the link once the peer's federation proof holds, so a wrong --peer URL pins nothing. */
-  readonly peerKeyStatus: (regionId: string, publicKey: Uint8Array) => "unknown" | "matches" | "mismatch";
   readonly openLink: (channel: SecureChannel, peerRegionId: string) => PeerLink;
   readonly random?: () => number;
 }
-
-/** ws://host:port[/] -> http://host:port ; wss -> https. */
-export const httpUrlOf = (wsUrl: string): string => {
-  const url = new URL(wsUrl);
-  url.protocol = url.protocol === "wss:" ? "https:" : "http:";
-  return url.toString().replace(/\/+$/, "");
-};
 
 export const replicationUrlOf = (wsUrl: string): string => `${wsUrl.replace(/\/+$/, "")}/replication`;
 
@@ -55,7 +45,6 @@ export class PeerDialer {
   readonly #o: PeerDialerOptions;
   readonly #random: () => number;
   #state: DialerState["state"] = "waiting";
-  #regionId: string | undefined;
   #lastError: string | undefined;
   #lastCloseCode: number | undefined;
   #failures = 0;
@@ -75,7 +64,7 @@ export class PeerDialer {
 
   state(): DialerState {
     const state = this.#link?.isOpen === true ? "linked" : this.#state;
-    return { url: this.#o.url, regionId: this.#regionId, state, lastError: this.#lastError, lastCloseCode: this.#lastCloseCode };
+    return { url: this.#o.peer.url, regionId: this.#o.peer.regionId, state, lastError: this.#lastError, lastCloseCode: this.#lastCloseCode };
   }
 
   stop(): void {
@@ -109,22 +98,11 @@ export class PeerDialer {
   async #attempt(): Promise<void> {
     if (this.#stopped) return;
     this.#state = "dialling";
-    let peer: { regionId: string; publicKey: Uint8Array };
-    try {
-      peer = await this.#lookUpRegion();
-    } catch (error) {
-      return this.#retry(`GET /region failed: ${error instanceof Error ? error.message : String(error)}`, undefined, this.#backoff());
-    }
-    this.#regionId = peer.regionId;
-    if (peer.regionId === this.#o.regionId) return this.#retry(`${this.#o.url} is this region itself`, undefined, this.#slow());
-    if (this.#o.peerKeyStatus(peer.regionId, peer.publicKey) === "mismatch") {
-      return this.#retry(`region ${peer.regionId} now presents another identity key than the one pinned; refusing it`, CloseCode.PeerKeyMismatch, this.#slow());
-    }
-    if (this.#stopped) return;
+    const { peer } = this.#o;
     let link: PeerLink;
     try {
-      const socket = new WebSocket(replicationUrlOf(this.#o.url), { maxPayload: DEFAULT_MAX_FRAME_BYTES + 1 });
-      const channel = await openInitiatorChannel(socket, { identity: this.#o.identity, pinnedResponderKey: peer.publicKey, clock: this.#o.clock });
+      const socket = new WebSocket(replicationUrlOf(peer.url), { maxPayload: DEFAULT_MAX_FRAME_BYTES + 1 });
+      const channel = await openInitiatorChannel(socket, { identity: this.#o.identity, pinnedResponderKey: peer.identityPublicKey, clock: this.#o.clock });
       this.#channel = channel;
       if (this.#stopped) return channel.close(CloseCode.ServerShutdown, "region node shutting down");
       link = this.#o.openLink(channel, peer.regionId);
@@ -151,25 +129,7 @@ export class PeerDialer {
     this.#lastError = reason;
     this.#lastCloseCode = code;
     if (this.#stopped) return;
-    this.#o.log(`replication: peer ${this.#regionId ?? this.#o.url}: ${reason}; dialling again in ${delayMs} ms`);
+    this.#o.log(`replication: peer ${this.#o.peer.regionId}: ${reason}; dialling again in ${delayMs} ms`);
     this.#schedule(delayMs);
-  }
-
-  async #lookUpRegion(): Promise<{ regionId: string; publicKey: Uint8Array }> {
-    const abort = new AbortController();
-    const timer = this.#o.clock.setTimeout(() => abort.abort(), REGION_LOOKUP_TIMEOUT_MS);
-    try {
-      const response = await fetch(`${httpUrlOf(this.#o.url)}/region`, { signal: abort.signal });
-      if (!response.ok) throw new Error(`HTTP ${response.status}`);
-      const body = (await response.json()) as { regionId?: unknown; identityPublicKey?: unknown };
-      if (typeof body.regionId !== "string" || body.regionId.length === 0 || body.regionId.length > 64 || typeof body.identityPublicKey !== "string") {
-        throw new Error("not a palmline region");
-      }
-      const publicKey = new Uint8Array(Buffer.from(body.identityPublicKey, "base64"));
-      if (publicKey.byteLength !== 32) throw new Error("identity key is not 32 bytes");
-      return { regionId: body.regionId, publicKey };
-    } finally {
-      this.#o.clock.clearTimeout(timer);
-    }
   }
 }

@@ -1,7 +1,7 @@
 // One replication link with a peer region, over one secure channel, both directions at once:
-//   1. hello each way: region id, federation proof, and where to resume the other's feed. The
-//      initiator speaks first; the responder answers only once the proof verifies and the region
-//      id is pinned to the channel's authenticated key (trust on first use).
+//   1. hello each way: region id and where to resume the other's feed. The initiator speaks
+//      first; the responder answers only once the federation list (federation-members.ts) names
+//      that region id with the key the channel authenticated. Nothing is pinned from the network.
 //   2. feed: this region's change feed streamed in batches from the peer's resume point, at most
 //      FEED_WINDOW batches unacknowledged (the peer acks once a batch is applied and indexed);
 //      the peer's feed applied in arrival order, one batch at a time.
@@ -14,8 +14,10 @@
 //      is busy waits for it, and one that found differences is followed by a check round (at a
 //      growing interval while rounds keep finding some), until a round finds none.
 // Everything received has passed the Schema codec; what the schema cannot say (a tombstone with
-// a data key, a field twice) closes the link as MalformedMessage. The link never logs record
-// contents: data keys travel in them.
+// a data key, a field twice) closes the link as MalformedMessage. A record stamped further ahead
+// than MAX_CLOCK_SKEW_MS is refused alone (logged, not merged; the rest of its batch applies), and
+// this side never sends one: a forged or broken stamp cannot stop a feed. Data keys travel only
+// sealed to the receiving region (sealed-data-key.ts); the link never logs record contents.
 import { Effect } from "effect";
 import { randomUUID } from "node:crypto";
 import type { Clock, TimerHandle } from "../../core/clock.ts";
@@ -32,8 +34,9 @@ import {
   type WireMessage,
   type WireMessageOf,
 } from "../../protocol/index.ts";
-import { federationProof, verifyFederationProof, type LinkRole } from "./federation-key.ts";
-import type { IdentityRegistryShape, RepairPosition } from "../identity/identity-registry.ts";
+import { stampTooFarAhead } from "./clock-skew.ts";
+import { SealedDataKeyUnopenable } from "./sealed-data-key.ts";
+import type { IdentityRegistryShape, MergeOutcome, RepairPosition } from "../identity/identity-registry.ts";
 import { differingBuckets } from "../identity/record-digest.ts";
 import { ReplicatedRecordInvalid, type ReplicatedRecord } from "../identity/replicated-record.ts";
 
@@ -57,17 +60,23 @@ const MAX_QUEUED_INBOUND = FEED_WINDOW * 4;
 /** What a link needs of the registry: its feed, its merge, its digests and its record of peers. */
 export type RegistryForLinks = Pick<
   IdentityRegistryShape,
-  "latestSeq" | "changesSince" | "merge" | "bucketDigests" | "recordsInBuckets" | "pinPeerKey" | "recordAcked" | "recordApplied" | "appliedSeq"
+  "latestSeq" | "changesSince" | "merge" | "bucketDigests" | "recordsInBuckets" | "trackPeer" | "recordAcked" | "recordApplied" | "appliedSeq"
 >;
 
 export interface PeerLinkOptions {
   readonly regionId: string;
-  readonly identityPublicKey: Uint8Array;
-  readonly federationKey: Uint8Array;
+  /** Whether the federation list names this region id with this identity key, now. */
+  readonly admit: (regionId: string, publicKey: Uint8Array) => "member" | "not-listed" | "other-key";
+  /** Seals data keys to a peer's identity key, and opens those sealed to this region. */
+  readonly sealDataKeysTo: (peerPublicKey: Uint8Array) => (dataKey: Uint8Array) => Uint8Array;
+  readonly openDataKey: (identityId: string, sealed: Uint8Array) => Uint8Array;
   readonly registry: RegistryForLinks;
   /** Resolves once the shards have followed the registry up to a change number. */
   readonly indexed: (seq: number) => Promise<void>;
+  /** Timers of the link (hello timeout, repair rounds). */
   readonly clock: Clock;
+  /** The registry's wall time (what its stamps follow): received stamps are judged against it. */
+  readonly registryNow: () => number;
   readonly log: (line: string) => void;
   /** Decides, once the peer is known, whether this link stays (one link per peer region). */
   readonly register: (link: PeerLink) => boolean;
@@ -83,10 +92,12 @@ class LinkViolation extends Error {
 
 type Phase = "awaiting-hello" | "open" | "closed";
 
+export type LinkRole = "initiator" | "responder";
+
 export class PeerLink {
   readonly role: LinkRole;
   readonly closed: Promise<ChannelClosure>;
-  /** Set once the peer's hello verified (for a dialler: the region id it pinned). */
+  /** Set once the peer's hello was admitted (for a dialler: the listed region id it dialled). */
   peerRegionId: string | undefined;
   readonly #channel: SecureChannel;
   readonly #o: PeerLinkOptions;
@@ -117,13 +128,16 @@ export class PeerLink {
   readonly #echoes = new Map<string, number>();
   /** Feed batches received and not yet applied: applied together, in one transaction. */
   #pendingChanges: WireMessageOf<"replication.changes">[] = [];
+  /** Seals data keys to this peer's identity key (the one the channel authenticated). */
+  readonly #sealDataKey: (dataKey: Uint8Array) => Uint8Array;
 
-  /** A dialler passes the region id it fetched and pinned; a responder learns it from the hello. */
+  /** A dialler passes the listed region id it dialled; a responder learns it from the hello. */
   constructor(channel: SecureChannel, role: LinkRole, options: PeerLinkOptions, expectedRegionId?: string) {
     this.#channel = channel;
     this.role = role;
     this.#o = options;
     this.peerRegionId = expectedRegionId;
+    this.#sealDataKey = options.sealDataKeysTo(channel.peerPublicKey);
     this.closed = channel.closed.then((closure) => {
       this.#phase = "closed";
       if (this.#helloTimer !== undefined) options.clock.clearTimeout(this.#helloTimer);
@@ -164,18 +178,19 @@ export class PeerLink {
         if (batch.upToSeq <= this.#sentSeq) break;
         const records = batch.records.filter((record) => {
           const echo = this.#echoes.get(record.identityId);
-          if (echo === undefined) return true;
+          if (echo === undefined) return this.#sendable(record);
           this.#echoes.delete(record.identityId);
-          return echo !== record.changeSeq;
+          return echo !== record.changeSeq && this.#sendable(record);
         });
         // Sent even when every record was an echo: the ack moves the peer's position past them.
         const message: WireMessage = {
           type: "replication.changes",
           batchId: randomUUID(),
-          records: records.map(toWire),
+          records: records.map((record) => toWire(record, this.#sealDataKey)),
           upToSeq: batch.upToSeq,
           more: batch.more,
         };
+        for (const record of batch.records) record.dataKey?.fill(0);
         try {
           this.#channel.send(message);
         } catch (error) {
@@ -241,27 +256,19 @@ export class PeerLink {
   }
 
   #onHello(hello: WireMessageOf<"replication.hello">): void {
-    const peerRole: LinkRole = this.role === "initiator" ? "responder" : "initiator";
-    const ownKey = this.#o.identityPublicKey;
-    const peerKey = this.#channel.peerPublicKey;
-    const context = {
-      initiatorKey: this.role === "initiator" ? ownKey : peerKey,
-      responderKey: this.role === "initiator" ? peerKey : ownKey,
-      role: peerRole,
-      regionId: hello.regionId,
-    };
-    if (!verifyFederationProof(this.#o.federationKey, context, hello.proof)) {
-      throw new LinkViolation(CloseCode.NotFederationMember, "federation proof does not verify");
-    }
     if (hello.regionId === this.#o.regionId) throw new LinkViolation(CloseCode.UnexpectedMessage, "a region cannot link to itself");
     if (this.role === "initiator" && hello.regionId !== this.peerRegionId) {
-      // The channel proved the peer holds the key its GET /region announced for the id we dialled.
-      throw new LinkViolation(CloseCode.PeerKeyMismatch, `peer says it is ${hello.regionId}, its /region said ${this.peerRegionId}`);
+      throw new LinkViolation(CloseCode.PeerKeyMismatch, `peer says it is ${hello.regionId}, the federation list has its key as ${this.peerRegionId}'s`);
     }
-    // Pinned only now that the proof holds: a --peer pointing at a stranger pins nothing.
-    if (Effect.runSync(this.#o.registry.pinPeerKey(hello.regionId, peerKey)) === "mismatch") {
-      throw new LinkViolation(CloseCode.PeerKeyMismatch, `region ${hello.regionId} is pinned to another key`);
+    // The channel authenticated the peer's key; the operator's list says whose key it is.
+    switch (this.#o.admit(hello.regionId, this.#channel.peerPublicKey)) {
+      case "not-listed":
+        throw new LinkViolation(CloseCode.NotFederationMember, `region ${hello.regionId} is not on this region's federation list`);
+      case "other-key":
+        throw new LinkViolation(CloseCode.PeerKeyMismatch, `region ${hello.regionId} is listed with another identity key`);
     }
+    // Replication progress only: trust comes from the list, never from this row.
+    Effect.runSync(this.#o.registry.trackPeer(hello.regionId, this.#channel.peerPublicKey));
     this.peerRegionId = hello.regionId;
     if (!this.#o.register(this)) throw new LinkViolation(CloseCode.DuplicatePeerLink, `already linked with ${hello.regionId}`);
     if (this.role === "responder") this.#sendHello(hello.regionId);
@@ -281,15 +288,15 @@ export class PeerLink {
   }
 
   #sendHello(peerRegionId: string): void {
-    const ownKey = this.#o.identityPublicKey;
-    const peerKey = this.#channel.peerPublicKey;
-    const proof = federationProof(this.#o.federationKey, {
-      initiatorKey: this.role === "initiator" ? ownKey : peerKey,
-      responderKey: this.role === "initiator" ? peerKey : ownKey,
-      role: this.role,
-      regionId: this.#o.regionId,
-    });
-    this.#channel.send({ type: "replication.hello", regionId: this.#o.regionId, proof, appliedSeq: Effect.runSync(this.#o.registry.appliedSeq(peerRegionId)) });
+    this.#channel.send({ type: "replication.hello", regionId: this.#o.regionId, appliedSeq: Effect.runSync(this.#o.registry.appliedSeq(peerRegionId)) });
+  }
+
+  /** A record stamped too far ahead is never sent: the peer would refuse it, and it is not this region's to fix there. */
+  #sendable(record: ReplicatedRecord): boolean {
+    const ahead = stampTooFarAhead(record, this.#o.registryNow());
+    if (ahead === undefined) return true;
+    this.#o.log(`replication: not sending to ${this.peerRegionId}: ${ahead.message}`);
+    return false;
   }
 
   #onAck(ack: WireMessageOf<"replication.ack">): void {
@@ -387,7 +394,9 @@ export class PeerLink {
           break;
         }
       }
-      chunk.push(toWire(record));
+      if (!this.#sendable(record)) continue;
+      chunk.push(toWire(record, this.#sealDataKey));
+      record.dataKey?.fill(0);
       bytes += size;
       last = { bucket: record.bucket, identityId: record.identityId };
     }
@@ -402,9 +411,20 @@ export class PeerLink {
   }
 
   async #apply(wire: readonly ReplicatedRecordWire[]): Promise<void> {
-    if (wire.length === 0) return;
-    const records = wire.map(fromWire);
-    const outcome = await Effect.runPromise(this.#o.registry.merge(records));
+    const now = this.#o.registryNow();
+    const accepted = wire.filter((record) => {
+      const ahead = stampTooFarAhead(record, now);
+      if (ahead !== undefined) this.#o.log(`replication: refused a record from ${this.peerRegionId}: ${ahead.message}`);
+      return ahead === undefined;
+    });
+    if (accepted.length === 0) return;
+    const records = accepted.map((record) => fromWire(record, this.#o.openDataKey));
+    let outcome: MergeOutcome;
+    try {
+      outcome = await Effect.runPromise(this.#o.registry.merge(records));
+    } finally {
+      for (const record of records) record.dataKey?.fill(0);
+    }
     for (const [identityId, seq] of outcome.adopted) if (seq > this.#sentSeq) this.#echoes.set(identityId, seq);
     // Acknowledged once the index holds it too, as a local enrollment is answered.
     await this.#o.indexed(outcome.seq);
@@ -431,7 +451,7 @@ export class PeerLink {
       this.close(error.code, error.message);
       return;
     }
-    if (error instanceof ReplicatedRecordInvalid) {
+    if (error instanceof ReplicatedRecordInvalid || error instanceof SealedDataKeyUnopenable) {
       this.#o.log(`replication: closing link with ${this.peerRegionId}: ${error.message}`);
       this.close(CloseCode.MalformedMessage, error.message);
       return;
@@ -444,22 +464,23 @@ export class PeerLink {
   }
 }
 
-const toWire = (record: ReplicatedRecord): ReplicatedRecordWire => ({
+const toWire = (record: ReplicatedRecord, sealDataKey: (dataKey: Uint8Array) => Uint8Array): ReplicatedRecordWire => ({
   identityId: record.identityId,
   originRegion: record.originRegion,
   created: record.created,
   lastSeenMs: record.lastSeenMs,
   ...(record.tombstone !== undefined ? { tombstone: record.tombstone } : {}),
-  ...(record.dataKey !== undefined ? { dataKey: record.dataKey } : {}),
+  ...(record.dataKey !== undefined ? { sealedDataKey: sealDataKey(record.dataKey) } : {}),
   fields: record.fields.map((f) => ({ name: f.name, stamp: f.stamp, value: f.value })),
 });
 
 /** What the schema cannot check: a record is either live with a key, or a bare tombstone. */
-const fromWire = (wire: ReplicatedRecordWire): ReplicatedRecord => {
-  if (wire.tombstone !== undefined && (wire.dataKey !== undefined || wire.fields.length > 0)) {
+const fromWire = (wire: ReplicatedRecordWire, openDataKey: (identityId: string, sealed: Uint8Array) => Uint8Array): ReplicatedRecord => {
+  if (wire.tombstone !== undefined && (wire.sealedDataKey !== undefined || wire.fields.length > 0)) {
     throw new LinkViolation(CloseCode.MalformedMessage, "a tombstoned record carries fields or a data key");
   }
-  if (wire.tombstone === undefined && wire.dataKey === undefined) throw new LinkViolation(CloseCode.MalformedMessage, "a live record without its data key");
+  if (wire.tombstone === undefined && wire.sealedDataKey === undefined)
+    throw new LinkViolation(CloseCode.MalformedMessage, "a live record without its data key");
   if (new Set(wire.fields.map((f) => f.name)).size !== wire.fields.length)
     throw new LinkViolation(CloseCode.MalformedMessage, "a field appears twice in a record");
   return {
@@ -468,7 +489,7 @@ const fromWire = (wire: ReplicatedRecordWire): ReplicatedRecord => {
     created: wire.created,
     lastSeenMs: wire.lastSeenMs,
     tombstone: wire.tombstone,
-    dataKey: wire.dataKey,
+    dataKey: wire.sealedDataKey === undefined ? undefined : openDataKey(wire.identityId, wire.sealedDataKey),
     fields: wire.fields.map((f) => ({ name: f.name, stamp: f.stamp, value: f.value })),
   };
 };

@@ -1,12 +1,19 @@
-// The region's replication service: every link with a peer region (dialled from --peer, or
-// accepted on /replication), at most one per peer region, fed whenever the registry publishes a
-// change (registryChanged, from the registry's change stream), plus the periodic chores: anti-entropy rounds on every link and pruning of the
-// tombstones every pinned peer has acknowledged. It also answers for status and metrics.
+// The region's replication service: every link with a peer region (dialled at the URL the
+// federation list gives, or accepted on /replication), at most one per peer region and only with
+// regions the list names with the key the channel authenticated, fed whenever the registry
+// publishes a change (registryChanged, from the registry's change stream), plus the periodic
+// chores: anti-entropy rounds on every link and pruning of the tombstones every listed peer has
+// acknowledged. The list is re-read on reloadMembers() (`palmline cloud` calls it on SIGHUP): a
+// region taken off it is cut off at once and no longer holds back pruning. It also answers for
+// status and metrics.
 import { Effect } from "effect";
 import type { Clock, TimerHandle } from "../../core/clock.ts";
 import { CloseCode, type IdentityKeyPair, type SecureChannel } from "../../protocol/index.ts";
+import type { Sodium } from "../../protocol/sodium.ts";
+import { FederationMemberInvalid, loadFederationMembers, sameKey, type FederationMember, type FederationMembers } from "./federation-members.ts";
 import { PeerDialer, type DialerState } from "./peer-dialer.ts";
 import { PeerLink, type PeerLinkOptions } from "./peer-link.ts";
+import { dataKeyOpenerFor, dataKeySealerFor } from "./sealed-data-key.ts";
 import type { IdentityRegistryShape } from "../identity/identity-registry.ts";
 
 export const DEFAULT_ANTI_ENTROPY_EVERY_MS = 30_000;
@@ -33,20 +40,23 @@ export interface ReplicationStatus {
   readonly tombstones: number;
   readonly latestSeq: number;
   readonly peers: readonly PeerStatus[];
-  /** Each configured --peer and how dialling it goes. */
+  /** Each listed peer with a URL and how dialling it goes. */
   readonly dialers: readonly DialerState[];
 }
 
 export interface RegionReplicationOptions {
   readonly regionId: string;
   readonly identity: IdentityKeyPair;
-  /** Without one the region belongs to no federation: it dials nobody and refuses region links. */
-  readonly federationKey?: Uint8Array;
-  readonly peers: readonly string[];
+  readonly sodium: Sodium;
+  /** The federation list (federation-members.ts); without one the region dials nobody and refuses region links. */
+  readonly membersFile?: string;
   readonly registry: IdentityRegistryShape;
   /** Resolves once the shards have followed the registry up to a change number. */
   readonly indexed: (seq: number) => Promise<void>;
+  /** Timers: feed coalescing, redials, chores. */
   readonly clock: Clock;
+  /** The registry's wall time (its HLC follows it): what received stamps are judged against. */
+  readonly registryNow: () => number;
   readonly log: (line: string) => void;
   readonly antiEntropyEveryMs?: number;
 }
@@ -57,7 +67,9 @@ export class RegionReplication {
   readonly #links = new Map<string, PeerLink>();
   /** Every link, registered or not yet, so stop() can close them all. */
   readonly #allLinks = new Set<PeerLink>();
-  readonly #dialers: PeerDialer[] = [];
+  readonly #dialers = new Map<string, PeerDialer>();
+  #members: FederationMembers = new Map();
+  readonly #openDataKey: (identityId: string, sealed: Uint8Array) => Uint8Array;
   /** A pump is scheduled: changes committed meanwhile go out with it. */
   #pumpQueued = false;
   #choreTimer: TimerHandle | undefined;
@@ -67,33 +79,84 @@ export class RegionReplication {
   constructor(options: RegionReplicationOptions) {
     this.#o = options;
     this.regionId = options.regionId;
-    if (options.peers.length > 0 && options.federationKey === undefined) {
-      throw new RangeError("peers need a federation key: every region of a federation shares one");
-    }
+    this.#openDataKey = dataKeyOpenerFor(options.sodium, options.identity);
+    // Read at construction: a node with a list it cannot use does not start.
+    if (options.membersFile !== undefined) this.#members = this.#checkedMembers(loadFederationMembers(options.membersFile));
   }
 
   get federated(): boolean {
-    return this.#o.federationKey !== undefined;
+    return this.#o.membersFile !== undefined;
   }
 
   start(): void {
     if (!this.federated) return;
     const latest = Effect.runSync(this.#o.registry.latestSeq());
     if (latest > 0) this.#observations.push({ seq: latest, atMs: this.#o.clock.now() });
-    for (const url of this.#o.peers) {
+    this.#followMembers(new Map());
+    this.#scheduleChores();
+  }
+
+  /**
+   * Re-reads the federation list. A region taken off it (or listed with another key or URL now)
+   * has its link closed and its dialer stopped at once; a new one is dialled. A list that does not
+   * load leaves the one in force, and says why.
+   */
+  reloadMembers(): void {
+    if (this.#stopped || this.#o.membersFile === undefined) return;
+    let next: FederationMembers;
+    try {
+      next = this.#checkedMembers(loadFederationMembers(this.#o.membersFile));
+    } catch (error) {
+      this.#o.log(`replication: federation list not reloaded, the previous one stays: ${error instanceof Error ? error.message : String(error)}`);
+      return;
+    }
+    const before = this.#members;
+    this.#members = next;
+    this.#followMembers(before);
+    this.#o.log(`replication: federation list reloaded: ${[...next.keys()].join(", ") || "no peers"}`);
+  }
+
+  /** The list without this region's own entry, which must name this region's own key. */
+  #checkedMembers(listed: FederationMembers): FederationMembers {
+    const own = listed.get(this.regionId);
+    if (own !== undefined && !sameKey(own.identityPublicKey, this.#o.identity.publicKey)) {
+      throw new FederationMemberInvalid({ regionId: this.regionId, reason: "this region's own entry names another identity key than this region's" });
+    }
+    return new Map([...listed].filter(([regionId]) => regionId !== this.regionId));
+  }
+
+  /** Whether a region may link: listed, with this very key. */
+  #admit(regionId: string, publicKey: Uint8Array): "member" | "not-listed" | "other-key" {
+    const member = this.#members.get(regionId);
+    if (member === undefined) return "not-listed";
+    return sameKey(member.identityPublicKey, publicKey) ? "member" : "other-key";
+  }
+
+  /** Brings links and dialers in line with the list after it changed from `before`. */
+  #followMembers(before: FederationMembers): void {
+    const unchanged = (a: FederationMember | undefined, b: FederationMember | undefined) =>
+      a !== undefined && b !== undefined && sameKey(a.identityPublicKey, b.identityPublicKey) && a.url === b.url;
+    for (const [regionId, member] of before) {
+      if (unchanged(member, this.#members.get(regionId))) continue;
+      // Links first, so the peer reads why; then the dialer, which would close its channel as a shutdown.
+      for (const link of this.#allLinks) {
+        if (link.peerRegionId === regionId) link.close(CloseCode.NotFederationMember, `region ${regionId} was taken off the federation list or changed there`);
+      }
+      this.#dialers.get(regionId)?.stop();
+      this.#dialers.delete(regionId);
+    }
+    for (const [regionId, member] of this.#members) {
+      if (this.#dialers.has(regionId) || member.url === undefined) continue;
       const dialer = new PeerDialer({
-        url,
-        regionId: this.regionId,
+        peer: { ...member, url: member.url },
         identity: this.#o.identity,
         clock: this.#o.clock,
         log: this.#o.log,
-        peerKeyStatus: (regionId, key) => Effect.runSync(this.#o.registry.peerKeyStatus(regionId, key)),
         openLink: (channel, peerRegionId) => this.#open(channel, "initiator", peerRegionId),
       });
-      this.#dialers.push(dialer);
+      this.#dialers.set(regionId, dialer);
       dialer.start();
     }
-    this.#scheduleChores();
   }
 
   /** A channel a peer opened on /replication. */
@@ -108,9 +171,9 @@ export class RegionReplication {
     for (const link of this.#links.values()) link.antiEntropy();
   }
 
-  /** Drops the tombstones every pinned peer has acknowledged; how many went. */
+  /** Drops the tombstones every listed peer has acknowledged; how many went. */
   pruneNow(): number {
-    const required = Effect.runSync(this.#o.registry.peerStates()).map((p) => p.regionId);
+    const required = [...this.#members.keys()];
     return Effect.runSync(this.#o.registry.pruneTombstones(required));
   }
 
@@ -123,11 +186,11 @@ export class RegionReplication {
       tombstones: Effect.runSync(registry.tombstoneCount()),
       latestSeq: Effect.runSync(registry.latestSeq()),
       peers: this.#peerStatuses(),
-      dialers: this.#dialers.map((d) => d.state()),
+      dialers: [...this.#dialers.values()].map((d) => d.state()),
     };
   }
 
-  /** Per pinned peer, for palmline_replication_lag_seconds. */
+  /** Per listed peer, for palmline_replication_lag_seconds. */
   lagSeconds(): { peer: string; seconds: number }[] {
     return this.#peerStatuses().map((p) => ({ peer: p.regionId, seconds: p.lagMs / 1000 }));
   }
@@ -135,7 +198,7 @@ export class RegionReplication {
   async stop(): Promise<void> {
     this.#stopped = true;
     if (this.#choreTimer !== undefined) this.#o.clock.clearTimeout(this.#choreTimer);
-    for (const dialer of this.#dialers) dialer.stop();
+    for (const dialer of this.#dialers.values()) dialer.stop();
     const links = [...this.#allLinks];
     for (const link of links) link.close(CloseCode.ServerShutdown, "region node shutting down");
     // Let a batch being applied finish before the database closes under it.
@@ -145,7 +208,7 @@ export class RegionReplication {
   #peerStatuses(): PeerStatus[] {
     const latest = Effect.runSync(this.#o.registry.latestSeq());
     const now = this.#o.clock.now();
-    return Effect.runSync(this.#o.registry.peerStates()).map((p) => ({
+    return this.#listedPeerStates().map((p) => ({
       regionId: p.regionId,
       connected: this.#links.get(p.regionId)?.isOpen === true,
       ackedSeq: p.ackedSeq,
@@ -154,14 +217,21 @@ export class RegionReplication {
     }));
   }
 
+  /** Progress of the peers on the list: a region taken off it is no longer reported or waited for. */
+  #listedPeerStates() {
+    return Effect.runSync(this.#o.registry.peerStates()).filter((p) => this.#members.has(p.regionId));
+  }
+
   #open(channel: SecureChannel, role: "initiator" | "responder", peerRegionId: string | undefined): PeerLink {
     const options: PeerLinkOptions = {
       regionId: this.regionId,
-      identityPublicKey: this.#o.identity.publicKey,
-      federationKey: this.#o.federationKey!,
+      admit: (regionId, publicKey) => this.#admit(regionId, publicKey),
+      sealDataKeysTo: (peerPublicKey) => dataKeySealerFor(this.#o.sodium, peerPublicKey),
+      openDataKey: this.#openDataKey,
       registry: this.#o.registry,
       indexed: this.#o.indexed,
       clock: this.#o.clock,
+      registryNow: this.#o.registryNow,
       log: this.#o.log,
       register: (link) => this.#register(link),
     };
@@ -235,7 +305,7 @@ export class RegionReplication {
     const latest = Effect.runSync(this.#o.registry.latestSeq());
     const last = this.#observations.at(-1);
     if (last === undefined || latest > last.seq) this.#observations.push({ seq: latest, atMs: this.#o.clock.now() });
-    const acked = Effect.runSync(this.#o.registry.peerStates()).map((p) => p.ackedSeq);
+    const acked = this.#listedPeerStates().map((p) => p.ackedSeq);
     const floor = acked.length === 0 ? latest : Math.min(...acked);
     while (this.#observations.length > 1 && this.#observations[0]!.seq <= floor) this.#observations.shift();
     if (this.#observations.length > MAX_OBSERVATIONS) this.#observations = this.#observations.filter((_, i) => i % 2 === 0);

@@ -120,8 +120,8 @@ export const startRegionServer = async (options: RegionServerOptions): Promise<R
     return { kind: "provisioning-only" };
   };
 
-  // Region links: the same secure channel, but membership is proved inside it (the federation
-  // proof in replication.hello), so the handshake admits any key and the replication service decides.
+  // Region links: the same secure channel; the handshake admits any key and the replication
+  // service decides on the hello (the region id claimed must be listed with the channel's key).
   const acceptRegionLink = (socket: WebSocket) => {
     const replication = options.replication;
     acceptResponderChannel(socket, {

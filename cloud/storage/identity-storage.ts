@@ -71,7 +71,7 @@ export interface IdentityWrite {
   readonly deletionCompleted?: { readonly atMs: number; readonly record: boolean };
 }
 
-/** A region of the federation: its pinned key and how far each feed has gone. */
+/** A peer region's replication progress: how far each feed has gone (and the key it linked with; never trusted from here). */
 export interface StoredPeer {
   readonly regionId: string;
   readonly publicKey: Uint8Array;
@@ -114,10 +114,10 @@ export class IdentityStorageFailure extends Data.TaggedError("IdentityStorageFai
   }
 }
 
-/** A peer's progress was recorded before its key was pinned. */
+/** A peer's progress was recorded before the peer was added. */
 export class StoredPeerUnknown extends Data.TaggedError("StoredPeerUnknown")<{ readonly regionId: string }> {
   override get message() {
-    return `region ${this.regionId} has no pinned key: pin it before recording its progress`;
+    return `region ${this.regionId} is not a tracked peer: add it before recording its progress`;
   }
 }
 
@@ -191,7 +191,7 @@ export interface IdentityStorageShape {
   // Peers of the federation
   readonly peer: (regionId: string) => Op<StoredPeer | undefined>;
   readonly peers: () => Op<StoredPeer[]>;
-  readonly pinPeer: (regionId: string, publicKey: Uint8Array) => Op<void>;
+  readonly addPeer: (regionId: string, publicKey: Uint8Array) => Op<void>;
   /** Moves a peer's progress forward (never back); may skip waiting for the disk. */
   readonly advancePeer: (regionId: string, which: "acked" | "applied", seq: number, atMs: number) => Op<void, StoredPeerUnknown>;
 }

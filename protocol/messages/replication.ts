@@ -6,14 +6,16 @@
 // idempotent and commutative, so duplicates and reordering are harmless.
 //
 // A record's field values are ciphertexts under the identity's data key; the data key itself
-// travels unwrapped, inside the secure channel only, and the receiver re-wraps it at once.
+// travels sealed to the receiving region's identity key (crypto_box_seal), never in clear, and
+// the receiver re-wraps it with its own storage key at once.
 import { Schema } from "effect";
+import { MAX_HLC_COUNTER } from "../../core/hybrid-logical-clock.ts";
 import { boundedBytes, exactBytes, IdentityId, NonNegativeInt, RegionId, RequestId, Timestamp } from "./wire-fields.ts";
 
 /** Hybrid logical clock stamp (core/hybrid-logical-clock.ts): wall time, counter within the millisecond, stamping node. */
 export const HlcStamp = Schema.Struct({
   wallMs: Timestamp,
-  counter: Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 0x7fff_ffff })),
+  counter: Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: MAX_HLC_COUNTER })),
   nodeId: RegionId,
 });
 export type HlcStamp = typeof HlcStamp.Type;
@@ -23,6 +25,8 @@ export const MAX_REPLICATED_FIELD_BYTES = 16 * 1024;
 export const MAX_REPLICATED_FIELDS = 16;
 export const MAX_RECORDS_PER_MESSAGE = 256;
 export const REPLICA_BUCKET_COUNT = 256;
+/** A 32-byte data key inside crypto_box_seal (ephemeral public key and tag: 48 bytes). */
+export const SEALED_DATA_KEY_BYTES = 32 + 48;
 
 /** One last-writer-wins register; value null records a cleared field. */
 export const ReplicatedFieldWire = Schema.Struct({
@@ -38,8 +42,8 @@ export const ReplicatedRecordWire = Schema.Struct({
   lastSeenMs: Timestamp,
   /** Present once deleted; a tombstoned record carries no fields and no data key. */
   tombstone: Schema.optionalKey(HlcStamp),
-  /** The identity's data key, unwrapped (XChaCha20-Poly1305 key: exactly 32 bytes); present iff live. */
-  dataKey: Schema.optionalKey(exactBytes(32)),
+  /** The identity's 32-byte data key sealed to the receiver's identity key (crypto_box_seal: 32 + 48 bytes); present iff live. */
+  sealedDataKey: Schema.optionalKey(exactBytes(SEALED_DATA_KEY_BYTES)),
   fields: Schema.Array(ReplicatedFieldWire).check(Schema.isMaxLength(MAX_REPLICATED_FIELDS)),
 });
 export type ReplicatedRecordWire = typeof ReplicatedRecordWire.Type;
@@ -47,12 +51,13 @@ export type ReplicatedRecordWire = typeof ReplicatedRecordWire.Type;
 const Records = Schema.Array(ReplicatedRecordWire).check(Schema.isMaxLength(MAX_RECORDS_PER_MESSAGE));
 const Bucket = Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: REPLICA_BUCKET_COUNT - 1 }));
 
-/** First message each way: who I am, proof of federation membership, and where to resume my copy of your feed. */
+/**
+ * First message each way: who I am, and where to resume my copy of your feed. The receiver admits
+ * the link only if its federation list names this region id with the key the channel authenticated.
+ */
 export const ReplicationHello = Schema.Struct({
   type: Schema.Literal("replication.hello"),
   regionId: RegionId,
-  /** HMAC-SHA256 under the federation key over both static keys, the sender's role and region id. */
-  proof: exactBytes(32),
   /** The receiver's feed is applied here up to this sequence number: stream from just after it. */
   appliedSeq: NonNegativeInt,
 });

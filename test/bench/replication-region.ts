@@ -12,7 +12,6 @@
 //   close                        clean shutdown
 import { Effect, ManagedRuntime } from "effect";
 import { RegionServicesTag, RegionIndex, RegionNode, RegionStorage, regionNodeLayer, type RegionNodeSettings } from "../../cloud/region-node.ts";
-import { loadFederationKey } from "../../cloud/replication/federation-key.ts";
 import { systemClock } from "../../core/clock.ts";
 import { newIdentityId, type IdentityId } from "../../core/ids.ts";
 import { syntheticPalm, syntheticTemplate } from "../cloud/fixtures.ts";
@@ -24,7 +23,7 @@ type Command =
   | { id: number; op: "watch"; identityId: string; seed: number }
   | { id: number; op: "close" };
 
-const config = JSON.parse(process.argv[2]!) as { regionId: string; dataDir: string; federationKeyFile: string; peers: string[] };
+const config = JSON.parse(process.argv[2]!) as { regionId: string; dataDir: string; federationMembersFile: string };
 const settings: RegionNodeSettings = {
   regionId: config.regionId,
   dataDir: config.dataDir,
@@ -36,8 +35,7 @@ const settings: RegionNodeSettings = {
   log: (line) => {
     if (line.includes("replication")) process.stderr.write(`  ${config.regionId} | ${line}\n`);
   },
-  federationKey: loadFederationKey(config.federationKeyFile),
-  peers: config.peers,
+  federationMembersFile: config.federationMembersFile,
 };
 const runtime = ManagedRuntime.make(regionNodeLayer(settings));
 const { node, storage, index, flows } = await runtime.runPromise(

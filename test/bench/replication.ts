@@ -19,7 +19,7 @@ import { fork, type ChildProcess } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
-import { createFederationKeyFile } from "../../cloud/replication/federation-key.ts";
+import { regionKeyIn, writeFederationList } from "../support/federation-lists.ts";
 import { startPartitionProxy } from "../support/partition-proxy.ts";
 import { fetchReplication, type ReplicationStatus } from "../support/region-federation.ts";
 import { OPERATOR_TOKEN_FILE } from "../../cloud/region-node.ts";
@@ -42,9 +42,12 @@ interface Region {
   status(): Promise<ReplicationStatus>;
 }
 
-const startRegion = async (name: string, dataDir: string, federationKeyFile: string, peerUrl: string): Promise<Region> => {
-  mkdirSync(dataDir, { recursive: true });
-  const settings = { regionId: name, dataDir, federationKeyFile, peers: [peerUrl] };
+/** Starts a region whose federation list names `peer`, dialled through `peerUrl`. */
+const startRegion = async (name: string, dataDir: string, peer: { regionId: string; dataDir: string }, peerUrl: string): Promise<Region> => {
+  const federationMembersFile = writeFederationList(join(dataDir, "federation.json"), [
+    { regionId: peer.regionId, identityPublicKey: await regionKeyIn(peer.dataDir), url: peerUrl },
+  ]);
+  const settings = { regionId: name, dataDir, federationMembersFile };
   const child = fork(join(import.meta.dirname, "replication-region.ts"), [JSON.stringify(settings)], { stdio: ["ignore", "ignore", "inherit", "ipc"] });
   const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   let next = 0;
@@ -131,15 +134,14 @@ export const runReplicationBench = async (values: ReplicationBenchValues) => {
   const sharedNeeded = Math.max(perSide.deletions + perSide.lastSeen, 2 * perSide.deletions + deletions);
   if (shared < sharedNeeded) throw new UsageError({ reason: `--shared must be at least ${sharedNeeded} for --changes ${changes}` });
   const dataDir = mkdtempSync(join(tmpdir(), "palmline-bench-replication-"));
-  const keyFile = join(dataDir, "federation.key");
-  createFederationKeyFile(keyFile);
+  for (const side of ["a", "b"]) mkdirSync(join(dataDir, side), { recursive: true });
   progress(`changes/side=${changes} (${JSON.stringify(perSide)}) shared=${shared} steady=${steady}`);
 
   // One proxy per direction: A dials B through aToB, B dials A through bToA.
   const aToB = await startPartitionProxy();
   const bToA = await startPartitionProxy();
-  const a = await startRegion("bench-a", join(dataDir, "a"), keyFile, aToB.url);
-  const b = await startRegion("bench-b", join(dataDir, "b"), keyFile, bToA.url);
+  const a = await startRegion("bench-a", join(dataDir, "a"), { regionId: "bench-b", dataDir: join(dataDir, "b") }, aToB.url);
+  const b = await startRegion("bench-b", join(dataDir, "b"), { regionId: "bench-a", dataDir: join(dataDir, "a") }, bToA.url);
   aToB.retarget(Number(new URL(b.httpUrl).port));
   bToA.retarget(Number(new URL(a.httpUrl).port));
 

@@ -41,7 +41,7 @@ const expectOneLineRefusal = (result: Run, ...mentions: string[]) => {
 
 /** Every command a person can type, the entry point it lives behind, and how it is invoked. */
 const commands: readonly { readonly invocation: string; readonly entry: (...args: string[]) => Promise<Run>; readonly args: readonly string[] }[] = [
-  ...["demo", "cloud", "provision-code", "federation-key", "store", "gate", "kiosk", "eval"].map((name) => ({
+  ...["demo", "cloud", "provision-code", "federation", "store", "gate", "kiosk", "eval"].map((name) => ({
     invocation: `palmline ${name}`,
     entry: palmline,
     args: [name],
@@ -69,7 +69,7 @@ const badArguments: readonly { readonly entry: (...args: string[]) => Promise<Ru
   { entry: palmline, args: ["demo", "--once=yes"], says: "--once takes no value" },
   { entry: palmline, args: ["gate", "--visitors", "-3"], says: "--visitors needs a value" },
   { entry: palmline, args: ["kiosk", "--seed", "1.5"], says: "--seed must be an integer" },
-  { entry: palmline, args: ["federation-key"], says: "--out FILE is required" },
+  { entry: palmline, args: ["federation", "add"], says: "--file FILE is required" },
   { entry: palmline, args: ["eval"], says: "give exactly one of --dataset, --synthetic, --pad" },
   { entry: palmline, args: ["eval", "--synthetic", "10", "--channel", "infrared"], says: "--channel must be visible, nir or fused" },
   { entry: palmline, args: ["eval", "--synthetic", "10", "--sessions", "s1"], says: "--sessions needs --dataset" },
@@ -97,8 +97,7 @@ describe.concurrent("the entry points", () => {
   test("palmline --help lists every command", async () => {
     const result = await palmline("--help");
     expect(result.status).toBe(0);
-    for (const command of ["demo", "cloud", "provision-code", "federation-key", "store", "gate", "kiosk", "eval"])
-      expect(result.stdout).toContain(`  ${command} `);
+    for (const command of ["demo", "cloud", "provision-code", "federation", "store", "gate", "kiosk", "eval"]) expect(result.stdout).toContain(`  ${command} `);
   });
 
   test("npm run bench -- --help lists every bench", async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { compareHlc, decodeHlc, encodeHlc, HybridLogicalClock } from "../../core/hybrid-logical-clock.ts";
+import { compareHlc, decodeHlc, encodeHlc, HybridLogicalClock, MAX_HLC_COUNTER } from "../../core/hybrid-logical-clock.ts";
 
 describe("hybrid logical clock", () => {
   test("timestamps increase even when the wall clock stands still", () => {
@@ -22,6 +22,16 @@ describe("hybrid logical clock", () => {
     const remote = { wallMs: 9_000, counter: 4, nodeId: "us" };
     local.observe(remote);
     expect(compareHlc(remote, local.now())).toBeLessThan(0);
+  });
+
+  test("a remote counter at its bound moves the clock to the next millisecond instead of past the bound", () => {
+    const local = new HybridLogicalClock("eu", () => 1_000);
+    const remote = { wallMs: 1_000, counter: MAX_HLC_COUNTER, nodeId: "us" };
+    const observed = local.observe(remote);
+    const next = local.now();
+    expect(observed).toEqual({ wallMs: 1_001, counter: 0, nodeId: "eu" });
+    expect(next.counter).toBeLessThanOrEqual(MAX_HLC_COUNTER);
+    expect(compareHlc(remote, next)).toBeLessThan(0);
   });
 
   test("encoded timestamps sort as strings in timestamp order", () => {

@@ -3,12 +3,14 @@
 // finally comes reaches every region as a tombstone. Both regions' registries, sweepers and
 // last-seen run on one ManualClock; their replication links poll on real time (they are transport
 // cadence), so `flow()` waits for the records to cross.
-import { randomBytes } from "node:crypto";
+import { join } from "node:path";
 import { afterEach, beforeEach, expect, test } from "vitest";
 import { startProcessorSimulator } from "../../cloud/payments/processor-simulator.ts";
 import { FOREIGN_EXPIRY_GRACE_MS } from "../../cloud/lifecycle/expiry-sweeper.ts";
 import { ManualClock } from "../../core/clock.ts";
 import { EXPIRY_MS } from "../../core/identity-expiry.ts";
+import { tempDir } from "../cloud/fixtures.ts";
+import { regionKeyIn, writeFederationList } from "../support/federation-lists.ts";
 import { DAY_MS, START_MS, startLifecycleRegion, type LifecycleRegion } from "./lifecycle-region.ts";
 
 let clock: ManualClock;
@@ -45,9 +47,13 @@ const identifiedAt = async (region: LifecycleRegion, palmSeed: number) => {
 beforeEach(async () => {
   clock = new ManualClock(START_MS);
   processor = await startProcessorSimulator();
-  const key = new Uint8Array(randomBytes(32));
-  away = await startLifecycleRegion({ clock, processor, regionId: "away", federation: { key, peers: [] } });
-  home = await startLifecycleRegion({ clock, processor, regionId: "home", federation: { key, peers: [away.node.url] } });
+  // Each region's list names the other's identity key (created in its data directory up front).
+  const [awayDir, homeDir] = [tempDir("palmline-away-"), tempDir("palmline-home-")];
+  const [awayKey, homeKey] = await Promise.all([regionKeyIn(awayDir), regionKeyIn(homeDir)]);
+  const awayList = writeFederationList(join(awayDir, "federation.json"), [{ regionId: "home", identityPublicKey: homeKey }]);
+  away = await startLifecycleRegion({ clock, processor, regionId: "away", dataDir: awayDir, federation: { membersFile: awayList } });
+  const homeList = writeFederationList(join(homeDir, "federation.json"), [{ regionId: "away", identityPublicKey: awayKey, url: away.node.url }]);
+  home = await startLifecycleRegion({ clock, processor, regionId: "home", dataDir: homeDir, federation: { membersFile: homeList } });
   await flow(() => home!.node.replication.status().peers.some((p) => p.connected), "home and away linked");
 }, 60_000);
 

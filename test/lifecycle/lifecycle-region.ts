@@ -24,8 +24,8 @@ export const startLifecycleRegion = async (
     dataDir?: string;
     processor?: ProcessorSimulator;
     regionId?: string;
-    /** Joins a federation: the shared key, and the peers this region dials. */
-    federation?: { readonly key: Uint8Array; readonly peers: readonly string[] };
+    /** Joins a federation: the region's federation list (test/support/federation-lists.ts). */
+    federation?: { readonly membersFile: string };
   } = {},
 ) => {
   const clock = options.clock ?? new ManualClock(START_MS);
@@ -37,7 +37,7 @@ export const startLifecycleRegion = async (
     ...(options.dataDir !== undefined ? { dataDir: options.dataDir } : {}),
     ...(options.processor !== undefined ? { processor: options.processor } : {}),
     // The links' polls and redials on real time: years pass on `clock` in one advance().
-    ...(options.federation !== undefined ? { federationKey: options.federation.key, peers: options.federation.peers, replicationTimers: systemClock } : {}),
+    ...(options.federation !== undefined ? { federationMembersFile: options.federation.membersFile, replicationTimers: systemClock } : {}),
   });
 
   const seal = (link: RegionLink, palmSeed: number, capture: number) => sealSignature(syntheticPalm(palmSeed)(capture), link.templatePublicKey);

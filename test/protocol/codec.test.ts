@@ -87,9 +87,9 @@ describe("codec", () => {
     expect(decodeMessage(bytes)).not.toHaveProperty("amount");
   });
 
-  test("rejects a replicated record whose data key is not exactly 32 bytes", () => {
+  test("rejects a replicated record whose sealed data key is not exactly 80 bytes", () => {
     const sample = SAMPLE_MESSAGES["replication.changes"];
-    const bytes = encode({ ...sample, records: [{ ...sample.records[0]!, dataKey: new Uint8Array(31) }] });
+    const bytes = encode({ ...sample, records: [{ ...sample.records[0]!, sealedDataKey: new Uint8Array(79) }] });
     expect(() => decodeMessage(bytes)).toThrow(MalformedMessage);
   });
 

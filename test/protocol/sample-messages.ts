@@ -89,7 +89,7 @@ export const SAMPLE_MESSAGES: { readonly [T in WireMessageType]: WireMessageOf<T
     lastSeenAt: 1_704_067_200_000,
     expiresAt: 1_767_225_600_000,
   },
-  "replication.hello": { type: "replication.hello", regionId: "eu-central", proof: bytes(32, 0x5a), appliedSeq: 1_204 },
+  "replication.hello": { type: "replication.hello", regionId: "eu-central", appliedSeq: 1_204 },
   "replication.changes": {
     type: "replication.changes",
     batchId: "b_1",
@@ -99,7 +99,7 @@ export const SAMPLE_MESSAGES: { readonly [T in WireMessageType]: WireMessageOf<T
         originRegion: "eu-central",
         created: { wallMs: 1_767_225_600_001, counter: 0, nodeId: "eu-central" },
         lastSeenMs: 1_767_225_700_000,
-        dataKey: bytes(32, 0x42),
+        sealedDataKey: bytes(80, 0x42),
         fields: [
           { name: "palm_template", stamp: { wallMs: 1_767_225_600_001, counter: 0, nodeId: "eu-central" }, value: bytes(200, 3) },
           { name: "loyalty_card", stamp: { wallMs: 1_767_225_600_900, counter: 2, nodeId: "us-east" }, value: null },
@@ -136,7 +136,7 @@ export const SAMPLE_MESSAGES: { readonly [T in WireMessageType]: WireMessageOf<T
         originRegion: "us-east",
         created: { wallMs: 1_767_225_600_003, counter: 0, nodeId: "us-east" },
         lastSeenMs: 1_767_225_600_003,
-        dataKey: bytes(32, 0x43),
+        sealedDataKey: bytes(80, 0x43),
         fields: [{ name: "palm_template", stamp: { wallMs: 1_767_225_600_003, counter: 0, nodeId: "us-east" }, value: bytes(64, 9) }],
       },
     ],

@@ -1,6 +1,6 @@
 // A deletion waits for the person's open payments in every region, not only the one where it
 // was asked. Two real regions in this process (SQLite, shards, libsodium, WebSockets on port 0),
-// linked by a federation key, one real processor simulator over HTTP, each region with its own
+// each on the other's federation list, one real processor simulator over HTTP, each region with its own
 // simulated SMS gateway, and devices over real WebSockets presenting synthetic palms.
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { DELETION_MESSAGES } from "../../cloud/lifecycle/deletion-acknowledgement.ts";
@@ -9,6 +9,7 @@ import { startProcessorSimulator, type ProcessorSimulator } from "../../cloud/pa
 import type { RegionLink } from "../../edge/region-link.ts";
 import { sealSignature } from "../../protocol/index.ts";
 import { syntheticPalm } from "../cloud/fixtures.ts";
+import { federatedPair } from "../support/federation-lists.ts";
 import { waitUntil } from "../support/wait-until.ts";
 
 const STORE = "palmline-store";
@@ -82,9 +83,9 @@ let identityId: string;
 beforeEach(async () => {
   const processor = await startProcessorSimulator();
   cleanups.push(() => processor.close());
-  const federationKey = new Uint8Array(Buffer.from(Array.from({ length: 32 }, () => Math.floor(Math.random() * 256))));
-  b = await startRegion("b", processor, { federationKey });
-  a = await startRegion("a", processor, { federationKey, peers: [b.node.url] });
+  const pair = await federatedPair("b", "a");
+  b = await startRegion("b", processor, pair.listener);
+  a = await startRegion("a", processor, pair.dialler(b.node.url));
 
   const kiosk = await a.device();
   const card = await a.vaultCard("4242424242424242");

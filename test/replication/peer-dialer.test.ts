@@ -25,12 +25,10 @@ const unreachableDialer = async (random: () => number) => {
   const clock = new ManualClock(1_000);
   const retries: string[] = [];
   const dialer = new PeerDialer({
-    url: `ws://127.0.0.1:${await closedPort()}`,
-    regionId: "a",
+    peer: { regionId: "b", identityPublicKey: (await generateIdentityKeyPair()).publicKey, url: `ws://127.0.0.1:${await closedPort()}` },
     identity: await generateIdentityKeyPair(),
     clock,
     log: (line) => retries.push(line),
-    peerKeyStatus: () => "unknown",
     openLink: () => {
       throw new Error("never reached");
     },
@@ -54,7 +52,7 @@ test("an unreachable peer is dialled again after a doubling backoff, up to the c
   for (let i = 1; i <= 9; i++) delays.push(await nextRetryDelay());
   expect(delays.slice(0, 4)).toEqual([RETRY_FIRST_MS, RETRY_FIRST_MS * 2, RETRY_FIRST_MS * 4, RETRY_FIRST_MS * 8]);
   expect(delays.slice(-2)).toEqual([RETRY_MAX_MS, RETRY_MAX_MS]);
-  expect(dialer.state()).toMatchObject({ state: "waiting", lastError: expect.stringContaining("GET /region failed") });
+  expect(dialer.state()).toMatchObject({ state: "waiting", lastError: expect.any(String) });
 });
 
 test("jitter spreads a retry over the upper half of its backoff", async () => {

@@ -6,7 +6,8 @@ import { request } from "node:https";
 import { join } from "node:path";
 import { expect, test } from "vitest";
 import { tempDir } from "../cloud/fixtures.ts";
-import { createFederationKey, waitFor } from "../support/region-federation.ts";
+import { regionKeyIn, writeFederationList } from "../support/federation-lists.ts";
+import { waitFor } from "../support/region-federation.ts";
 import { startRegionProcess, type RegionProcess } from "../support/region-process.ts";
 import { makeTestCertificates } from "../support/test-certificates.ts";
 
@@ -31,15 +32,16 @@ test("a peer trusting the CA through NODE_EXTRA_CA_CERTS links with a region ove
     return join(dir, name);
   };
   const tls = ["--tls-cert", file("cert.pem", certificates.cert), "--tls-key", file("key.pem", certificates.key)];
-  const federationKey = join(dir, "federation.key");
-  createFederationKey(federationKey);
+  const [keyA, keyB] = await Promise.all([regionKeyIn(join(dir, "a")), regionKeyIn(join(dir, "b"))]);
+  const listOfA = writeFederationList(join(dir, "a.federation.json"), [{ regionId: "b", identityPublicKey: keyB }]);
   const previous = process.env.NODE_EXTRA_CA_CERTS;
   process.env.NODE_EXTRA_CA_CERTS = file("ca.pem", certificates.ca); // inherited by the regions started below
   const regions: RegionProcess[] = [];
   try {
-    regions.push(await startRegionProcess(join(dir, "a"), ["--region", "a", "--federation-key", federationKey, ...tls]));
+    regions.push(await startRegionProcess(join(dir, "a"), ["--region", "a", "--federation", listOfA, ...tls]));
     expect(regions[0]!.url).toMatch(/^wss:\/\//);
-    regions.push(await startRegionProcess(join(dir, "b"), ["--region", "b", "--federation-key", federationKey, "--peer", regions[0]!.url, ...tls]));
+    const listOfB = writeFederationList(join(dir, "b.federation.json"), [{ regionId: "a", identityPublicKey: keyA, url: regions[0]!.url }]);
+    regions.push(await startRegionProcess(join(dir, "b"), ["--region", "b", "--federation", listOfB, ...tls]));
     const linked = await waitFor(async () => ((await replicationStatus(regions[1]!)).peers.some((p) => p.regionId === "a" && p.connected) ? true : undefined), {
       timeoutMs: 20_000,
       describe: () => regions[1]!.output.slice(-5).join("\n"),

@@ -1,11 +1,12 @@
 // Two real region nodes in this process (real SQLite, shards on workers, WebSockets on port 0),
-// linked by `peers`: what one region's scanners do is seen by the other's, members only.
+// each on the other's federation list: what one region's scanners do is seen by the other's.
+// Who may link at all: federation-membership.test.ts.
 import { createServer } from "node:net";
+import { join } from "node:path";
 import { encode } from "@msgpack/msgpack";
 import { Effect } from "effect";
 import { afterEach, describe, expect, test } from "vitest";
 import { startRegionNode, type RegionNodeSettings } from "../../cloud/region-node.ts";
-import { federationProof } from "../../cloud/replication/federation-key.ts";
 import { BATCH_MAX_BYTES, REPAIR_MESSAGES_PER_ROUND } from "../../cloud/replication/peer-link.ts";
 import { makeIdentityRegistry } from "../../cloud/identity/identity-registry.ts";
 import { phoneHasher } from "../../cloud/identity/phone-hash.ts";
@@ -23,6 +24,7 @@ import { RegionLink } from "../../edge/region-link.ts";
 import { CloseCode, decodeMessage, encodeMessage, FrameKind, generateIdentityKeyPair, sealSignature } from "../../protocol/index.ts";
 import { syntheticPalm, syntheticTemplate, tempDir } from "../cloud/fixtures.ts";
 import { handshakeByHand, nextFrame } from "../protocol/loopback.ts";
+import { federatedPair, regionKeyIn, writeFederationList, type ListedRegion } from "../support/federation-lists.ts";
 import { waitUntil } from "../support/wait-until.ts";
 
 type Node = Awaited<ReturnType<typeof startRegionNode>>;
@@ -32,15 +34,12 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-const federation = () => new Uint8Array(Buffer.from(Array.from({ length: 32 }, () => Math.floor(Math.random() * 256))));
-
 const dataDirOf = new WeakMap<Node, string>();
 
 const startRegion = async (regionId: string, extra: Partial<RegionNodeSettings> = {}, logs: string[] = []) => {
-  const dataDir = tempDir(`palmline-${regionId}-`);
+  const dataDir = extra.dataDir ?? tempDir(`palmline-${regionId}-`);
   const node = await startRegionNode({
     regionId,
-    dataDir,
     host: "127.0.0.1",
     port: 0,
     shardCount: 1,
@@ -48,6 +47,7 @@ const startRegion = async (regionId: string, extra: Partial<RegionNodeSettings> 
     log: (line) => logs.push(line),
     antiEntropyEveryMs: 600_000,
     ...extra,
+    dataDir,
   });
   cleanups.push(() => node.close());
   dataDirOf.set(node, dataDir);
@@ -78,13 +78,19 @@ const scanner = async (node: Node) => {
 const linked = (from: Node, peer: string) => waitUntil(() => from.replication.status().peers.some((p) => p.regionId === peer && p.connected) || undefined);
 
 /** B listening, A dialling it: one link, both directions. */
-const linkedPair = async (key = federation()) => {
-  const b = await startRegion("b", { federationKey: key });
-  const a = await startRegion("a", { federationKey: key, peers: [b.url] });
+const linkedPair = async () => {
+  const pair = await federatedPair("b", "a");
+  const b = await startRegion("b", pair.listener);
+  const a = await startRegion("a", pair.dialler(b.url));
   await linked(a, "b");
   await linked(b, "a");
-  return { a, b, key };
+  return { a, b };
 };
+
+/** A region whose federation list names these regions. */
+const listing = (regions: readonly ListedRegion[]) => ({
+  federationMembersFile: writeFederationList(join(tempDir("palmline-list-"), "federation.json"), regions),
+});
 
 describe("replication between two regions", () => {
   test("an identity enrolled in A becomes identifiable in B", async () => {
@@ -127,12 +133,13 @@ describe("replication between two regions", () => {
   });
 
   test("two regions that dial each other keep one link, the one the smaller region id dialled", async () => {
-    const key = federation();
     const [portA, portB] = await Promise.all([freePort(), freePort()]);
+    const [dirA, dirB] = [tempDir("palmline-a-"), tempDir("palmline-b-")];
+    const [keyA, keyB] = await Promise.all([regionKeyIn(dirA), regionKeyIn(dirB)]);
     const aLogs: string[] = [];
     const [a, b] = await Promise.all([
-      startRegion("a", { federationKey: key, port: portA, peers: [`ws://127.0.0.1:${portB}`] }, aLogs),
-      startRegion("b", { federationKey: key, port: portB, peers: [`ws://127.0.0.1:${portA}`] }),
+      startRegion("a", { dataDir: dirA, port: portA, ...listing([{ regionId: "b", identityPublicKey: keyB, url: `ws://127.0.0.1:${portB}` }]) }, aLogs),
+      startRegion("b", { dataDir: dirB, port: portB, ...listing([{ regionId: "a", identityPublicKey: keyA, url: `ws://127.0.0.1:${portA}` }]) }),
     ]);
     await linked(a, "b");
     await linked(b, "a");
@@ -143,47 +150,16 @@ describe("replication between two regions", () => {
   });
 });
 
-describe("membership and trust", () => {
-  test("a region with another federation key is refused with NotFederationMember and nothing replicates", async () => {
-    const bLogs: string[] = [];
-    const b = await startRegion("b", { federationKey: federation() }, bLogs);
-    const a = await startRegion("a", { federationKey: federation(), peers: [b.url] });
-    await waitUntil(() => a.replication.status().dialers[0]?.lastCloseCode === CloseCode.NotFederationMember || undefined);
-    await (await scanner(a)).enroll(21);
-    await new Promise((r) => setTimeout(r, 300));
-    expect(b.replication.status()).toMatchObject({ live: 0, peers: [] });
-    // Keys are pinned only once a proof holds: A dialled a stranger and pinned nothing.
-    expect(a.replication.status().peers).toEqual([]);
-    expect(bLogs.some((l) => l.includes("federation proof does not verify"))).toBe(true);
-  });
-
-  test("a region id that comes back with another identity key is refused with PeerKeyMismatch", async () => {
-    const key = federation();
-    const a = await startRegion("a", { federationKey: key });
-    const original = await startRegion("b", { federationKey: key, peers: [a.url] });
-    await linked(a, "b");
-    await original.close();
-    cleanups.pop();
-    // Same region id, fresh data directory: a new identity key.
-    const impostor = await startRegion("b", { federationKey: key, peers: [a.url] });
-    await waitUntil(() => impostor.replication.status().dialers[0]?.lastCloseCode === CloseCode.PeerKeyMismatch || undefined);
-    await (await scanner(impostor)).enroll(22);
-    await new Promise((r) => setTimeout(r, 300));
-    expect(a.replication.status()).toMatchObject({ live: 0, peers: [{ regionId: "b", connected: false }] });
-  });
-});
-
 describe("hostile or broken peers", () => {
   test("a malformed replication message closes the link with MalformedMessage while device sessions keep working", async () => {
-    const key = federation();
-    const b = await startRegion("b", { federationKey: key });
-    const atB = await scanner(b);
+    // A listed region that turned hostile (or broke).
     const mallory = await generateIdentityKeyPair();
+    const b = await startRegion("b", listing([{ regionId: "mallory", identityPublicKey: mallory.publicKey }]));
+    const atB = await scanner(b);
     const raw = await handshakeByHand(`${b.url}/replication`, mallory, b.identityPublicKey, systemClock);
-    const proof = federationProof(key, { initiatorKey: mallory.publicKey, responderKey: b.identityPublicKey, role: "initiator", regionId: "mallory" });
-    raw.socket.send(raw.sealer.seal(FrameKind.Data, encodeMessage({ type: "replication.hello", regionId: "mallory", proof, appliedSeq: 0 })));
+    raw.socket.send(raw.sealer.seal(FrameKind.Data, encodeMessage({ type: "replication.hello", regionId: "mallory", appliedSeq: 0 })));
     expect(decodeMessage(raw.opener.open(await nextFrame(raw, 2)).plaintext)).toMatchObject({ type: "replication.hello", regionId: "b" });
-    // A record whose data key is 31 bytes: the schema says exactly 32.
+    // A record whose sealed data key is 31 bytes: the schema says exactly 80.
     const bad = encode({
       type: "replication.changes",
       batchId: "b_1",
@@ -193,7 +169,7 @@ describe("hostile or broken peers", () => {
           originRegion: "mallory",
           created: { wallMs: 1, counter: 0, nodeId: "mallory" },
           lastSeenMs: 1,
-          dataKey: new Uint8Array(31),
+          sealedDataKey: new Uint8Array(31),
           fields: [],
         },
       ],
@@ -208,7 +184,7 @@ describe("hostile or broken peers", () => {
   });
 
   test("a region link without a valid hello first is closed with UnexpectedMessage", async () => {
-    const b = await startRegion("b", { federationKey: federation() });
+    const b = await startRegion("b", listing([]));
     const raw = await handshakeByHand(`${b.url}/replication`, await generateIdentityKeyPair(), b.identityPublicKey, systemClock);
     raw.socket.send(raw.sealer.seal(FrameKind.Data, encodeMessage({ type: "replication.ack", upToSeq: 5 })));
     expect((await raw.closed).code).toBe(CloseCode.UnexpectedMessage);

@@ -1,4 +1,4 @@
-// What a replica keeps about the other regions (pinned keys, feed progress), and tombstone
+// What a replica keeps about the other regions (feed progress, never trust), and tombstone
 // pruning, which waits for every required peer to have acknowledged the tombstone.
 import { describe, expect, test } from "vitest";
 import { syntheticTemplate } from "../cloud/fixtures.ts";
@@ -7,18 +7,19 @@ import { enroll, failure, openReplicaRegion, run, ship } from "./replica-region.
 const key = (byte: number) => new Uint8Array(32).fill(byte);
 
 describe("replica peers", () => {
-  test("a peer's key is pinned on first use; later keys must match it, across a reopen", async () => {
+  test("tracking a peer again keeps its progress, across a reopen", async () => {
     const a = await openReplicaRegion("a");
-    expect(run(a.registry.pinPeerKey("b", key(1)))).toBe("pinned");
-    expect(run(a.registry.pinPeerKey("b", key(1)))).toBe("matches");
+    run(a.registry.trackPeer("b", key(1)));
+    run(a.registry.recordAcked("b", 3, 1_000));
     a.db.close();
     const reopened = await openReplicaRegion("a", { dataDir: a.dataDir });
-    expect(run(reopened.registry.pinPeerKey("b", key(2)))).toBe("mismatch");
+    run(reopened.registry.trackPeer("b", key(1)));
+    expect(run(reopened.registry.peerStates())).toMatchObject([{ regionId: "b", ackedSeq: 3 }]);
   });
 
   test("feed progress only moves forward, and is kept per peer", async () => {
     const a = await openReplicaRegion("a");
-    run(a.registry.pinPeerKey("b", key(1)));
+    run(a.registry.trackPeer("b", key(1)));
     run(a.registry.recordAcked("b", 10, 1_000));
     run(a.registry.recordAcked("b", 4, 2_000));
     run(a.registry.recordApplied("b", 7, 3_000));
@@ -27,12 +28,12 @@ describe("replica peers", () => {
     expect(run(a.registry.peerStates())).toEqual([{ regionId: "b", publicKey: key(1), ackedSeq: 10, appliedSeq: 7, lastContactMs: 3_000 }]);
   });
 
-  test("progress of a region whose key was never pinned is refused", async () => {
+  test("progress of a region never tracked is refused", async () => {
     const a = await openReplicaRegion("a");
     expect(failure(a.registry.recordAcked("stranger", 1, 1_000))).toMatchObject({
       _tag: "StoredPeerUnknown",
       regionId: "stranger",
-      message: expect.stringMatching(/no pinned key/),
+      message: expect.stringMatching(/not a tracked peer/),
     });
   });
 });
@@ -43,8 +44,8 @@ describe("tombstone pruning", () => {
     enroll(a, "id_1", syntheticTemplate(1));
     enroll(a, "id_2", syntheticTemplate(2));
     run(a.registry.tombstone("id_2", a.clock.now()));
-    run(a.registry.pinPeerKey("b", key(1)));
-    run(a.registry.pinPeerKey("c", key(2)));
+    run(a.registry.trackPeer("b", key(1)));
+    run(a.registry.trackPeer("c", key(2)));
     return a;
   };
 

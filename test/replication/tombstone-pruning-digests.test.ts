@@ -16,8 +16,8 @@ const clock = new ManualClock(1_700_000_000_000);
 const westAndEast = async () => {
   const west = await openReplicaRegion("west", { clock });
   const east = await openReplicaRegion("east", { clock });
-  run(west.registry.pinPeerKey("east", new Uint8Array(32).fill(1)));
-  run(east.registry.pinPeerKey("west", new Uint8Array(32).fill(2)));
+  run(west.registry.trackPeer("east", new Uint8Array(32).fill(1)));
+  run(east.registry.trackPeer("west", new Uint8Array(32).fill(2)));
   return { west, east };
 };
 

@@ -733,8 +733,8 @@ export const identityStorageConformance = (name: string, open: () => Promise<Sto
     });
 
     describe("peers", () => {
-      test("a pinned peer has its key, no progress and no contact yet", async () => {
-        await run(s.pinPeer("us-east", bytes(7, 7)));
+      test("an added peer has its key, no progress and no contact yet", async () => {
+        await run(s.addPeer("us-east", bytes(7, 7)));
         const peer = await run(s.peer("us-east"));
         expect({ ...peer!, publicKey: plain(peer!.publicKey) }).toEqual({
           regionId: "us-east",
@@ -747,27 +747,27 @@ export const identityStorageConformance = (name: string, open: () => Promise<Sto
       });
 
       test("peers are listed by region id", async () => {
-        await run(s.pinPeer("us-east", bytes(1)));
-        await run(s.pinPeer("ap-south", bytes(2)));
+        await run(s.addPeer("us-east", bytes(1)));
+        await run(s.addPeer("ap-south", bytes(2)));
         expect((await run(s.peers())).map((p) => p.regionId)).toEqual(["ap-south", "us-east"]);
       });
 
-      test("pinning a region already pinned fails and keeps its first key", async () => {
-        await run(s.pinPeer("us-east", bytes(1)));
-        const error = await failure(s.pinPeer("us-east", bytes(2)));
+      test("adding a region already added fails and keeps its first key", async () => {
+        await run(s.addPeer("us-east", bytes(1)));
+        const error = await failure(s.addPeer("us-east", bytes(2)));
         expect(error._tag).toBe("IdentityStorageFailure");
         expect(plain((await run(s.peer("us-east")))?.publicKey)).toEqual([1]);
       });
 
       test("advancePeer moves acked and applied progress apart and records the contact", async () => {
-        await run(s.pinPeer("us-east", bytes(1)));
+        await run(s.addPeer("us-east", bytes(1)));
         await run(s.advancePeer("us-east", "acked", 5, 1_000));
         await run(s.advancePeer("us-east", "applied", 7, 2_000));
         expect(await run(s.peer("us-east"))).toMatchObject({ ackedSeq: 5, appliedSeq: 7, lastContactMs: 2_000 });
       });
 
       test("advancePeer never moves progress back, though it records the contact", async () => {
-        await run(s.pinPeer("us-east", bytes(1)));
+        await run(s.addPeer("us-east", bytes(1)));
         await run(s.advancePeer("us-east", "acked", 5, 1_000));
         await run(s.advancePeer("us-east", "applied", 5, 1_000));
         await run(s.advancePeer("us-east", "acked", 3, 2_000));
@@ -775,7 +775,7 @@ export const identityStorageConformance = (name: string, open: () => Promise<Sto
         expect(await run(s.peer("us-east"))).toMatchObject({ ackedSeq: 5, appliedSeq: 5, lastContactMs: 3_000 });
       });
 
-      test("advancePeer of a region never pinned fails with StoredPeerUnknown and pins nothing", async () => {
+      test("advancePeer of a region never added fails with StoredPeerUnknown and adds nothing", async () => {
         const error = await failure(s.advancePeer("ap-south", "acked", 5, 1_000));
         expect(error).toMatchObject({ _tag: "StoredPeerUnknown", regionId: "ap-south" });
         expect(await run(s.peers())).toEqual([]);

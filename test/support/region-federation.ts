@@ -1,9 +1,8 @@
-// N real `palmline cloud` processes joined by one federation key, each peered with every other
-// through a partition proxy per direction (test/support/partition-proxy.ts), so a test can cut a
+// N real `palmline cloud` processes, each with a federation list naming every other region (its
+// identity key, and the partition proxy it dials it through: one per direction) (test/support/partition-proxy.ts), so a test can cut a
 // region off, heal it, kill -9 it and restart it on its data directory, and read each region's
 // replication state from GET /api/replication. Devices reach their regions directly: a region
 // cut off from its peers still serves its own scanners, which is what a partition looks like.
-import { spawnSync } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { PalmScanner } from "../../cli/palm-scanner.ts";
@@ -11,7 +10,8 @@ import type { SignatureExtractor } from "../../edge/biometrics/signature-extract
 import { DeviceAgent } from "../../edge/device-agent.ts";
 import { SimulatedPalmSensor } from "../../hardware/simulated-palm-sensor.ts";
 import { startPartitionProxy, type PartitionProxy } from "./partition-proxy.ts";
-import { cliEntry, issueProvisioningCode, repoRoot, startRegionProcess, type RegionProcess } from "./region-process.ts";
+import { regionKeyIn, writeFederationList } from "./federation-lists.ts";
+import { issueProvisioningCode, startRegionProcess, type RegionProcess } from "./region-process.ts";
 import type { ReplicationStatus } from "../../cloud/replication/region-replication.ts";
 
 /** GET /api/replication answers with the replication service's status. */
@@ -36,7 +36,8 @@ export interface FederatedRegion {
 export interface RegionFederation {
   readonly regions: readonly FederatedRegion[];
   region(name: string): FederatedRegion;
-  readonly federationKeyFile: string;
+  /** The federation list `name` runs with (`palmline cloud --federation`). */
+  federationList(name: string): string;
   /** Every link to and from `name` cut: it keeps serving its devices, alone. */
   cutOff(name: string): void;
   heal(name: string): void;
@@ -63,11 +64,6 @@ export const waitFor = async <T>(
   }
 };
 
-export const createFederationKey = (file: string): void => {
-  const run = spawnSync(process.execPath, [cliEntry, "federation-key", "--out", file], { cwd: repoRoot, encoding: "utf8" });
-  if (run.status !== 0) throw new Error(`palmline federation-key failed (${run.status}): ${run.stderr}`);
-};
-
 const portOf = (url: string) => Number(new URL(url).port);
 
 export const fetchReplication = async (httpUrl: string, operatorToken: string, timeoutMs = 10_000): Promise<ReplicationStatus> => {
@@ -85,8 +81,7 @@ export const startRegionFederation = async (options: {
   /** Regions whose links start cut (healed later by the test). */
   cutOffAtStart?: readonly string[];
 }): Promise<RegionFederation> => {
-  const federationKeyFile = join(options.baseDir, "federation.key");
-  createFederationKey(federationKeyFile);
+  const federationList = (name: string) => join(options.baseDir, `${name}.federation.json`);
   const links = new Map<string, PartitionProxy>();
   for (const from of options.names) for (const to of options.names) if (from !== to) links.set(`${from}->${to}`, await startPartitionProxy());
   const link = (from: string, to: string) => {
@@ -105,12 +100,24 @@ export const startRegionFederation = async (options: {
     }
   };
   for (const name of options.cutOffAtStart ?? []) setCutOff(name, true);
+  // Every region's identity key made in its data directory first, so each list can name them all.
+  const keys = new Map<string, Uint8Array>();
+  for (const name of options.names) {
+    mkdirSync(join(options.baseDir, name), { recursive: true });
+    keys.set(name, await regionKeyIn(join(options.baseDir, name)));
+  }
+  for (const name of options.names) {
+    const others = options.names.filter((n) => n !== name);
+    writeFederationList(
+      federationList(name),
+      others.map((to) => ({ regionId: to, identityPublicKey: keys.get(to)!, url: link(name, to).url })),
+    );
+  }
 
   const startOne = async (name: string, port: number) => {
     const dataDir = join(options.baseDir, name);
     mkdirSync(dataDir, { recursive: true });
-    const peers = options.names.filter((n) => n !== name).flatMap((to) => ["--peer", link(name, to).url]);
-    const p = await startRegionProcess(dataDir, ["--region", name, "--federation-key", federationKeyFile, ...peers, ...(options.extraArgs ?? [])], port);
+    const p = await startRegionProcess(dataDir, ["--region", name, "--federation", federationList(name), ...(options.extraArgs ?? [])], port);
     // Peers reach it through their proxies, now that its port is known.
     for (const from of options.names) if (from !== name) link(from, name).retarget(portOf(p.url));
     return p;
@@ -181,7 +188,7 @@ export const startRegionFederation = async (options: {
   return {
     regions,
     region,
-    federationKeyFile,
+    federationList,
     link,
     cutOff: (name) => setCutOff(name, true),
     heal: (name) => setCutOff(name, false),

@@ -386,9 +386,9 @@ export const memoryIdentityStorage = (): IdentityStorageShape => {
 
     peers: () => Effect.sync(() => [...peers.values()].sort((a, b) => (a.regionId < b.regionId ? -1 : a.regionId > b.regionId ? 1 : 0)).map(copyPeer)),
 
-    pinPeer: (regionId, publicKey) =>
-      attempt("pinPeer", () => {
-        if (peers.has(regionId)) throw new Error(`region ${regionId} is pinned already`);
+    addPeer: (regionId, publicKey) =>
+      attempt("addPeer", () => {
+        if (peers.has(regionId)) throw new Error(`region ${regionId} is a peer already`);
         peers.set(regionId, { regionId, publicKey: copyBytes(publicKey), ackedSeq: 0, appliedSeq: 0, lastContactMs: null });
       }),
 

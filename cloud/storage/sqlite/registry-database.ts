@@ -142,8 +142,8 @@ const MIGRATIONS: readonly Migration[] = [
             UPDATE change_counter SET seq = seq + 1;
             UPDATE identities SET change_seq = (SELECT seq FROM change_counter) WHERE identity_id = OLD.identity_id;
           END;
-          -- Other regions of the federation: identity key pinned on first use, and how far each
-          -- feed has been applied (acked_seq: theirs of mine; applied_seq: mine of theirs).
+          -- Other regions of the federation: the key each linked with (progress only: trust is the
+          -- federation list's), and how far each feed has been applied (acked_seq: theirs of mine; applied_seq: mine of theirs).
           CREATE TABLE replica_peers (
             region_id       TEXT PRIMARY KEY,
             public_key      BLOB NOT NULL,

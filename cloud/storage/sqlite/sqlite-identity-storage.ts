@@ -351,8 +351,8 @@ export const sqliteIdentityStorage = (db: DatabaseSync): IdentityStorageShape =>
           toPeer,
         ),
       ),
-    pinPeer: (regionId, publicKey) =>
-      run("pinPeer", () => {
+    addPeer: (regionId, publicKey) =>
+      run("addPeer", () => {
         statement("INSERT INTO replica_peers (region_id, public_key) VALUES (?, ?)").run(regionId, publicKey);
       }),
     advancePeer: (regionId, which, seq, atMs) =>
