@@ -141,6 +141,8 @@ const regionStorageLayer = (settings: RegionNodeSettings) =>
           return identityRegistryLayer({
             regionId: settings.regionId,
             vault,
+            sodium: yield* Effect.promise(loadSodium),
+            identityKey: keyring.identity,
             hlc: new HybridLogicalClock(settings.regionId, () => settings.clock.now()),
             phoneHash: phoneHasher(keyring.storageKey),
           });

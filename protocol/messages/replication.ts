@@ -7,6 +7,10 @@
 //
 // A record's field values are ciphertexts under the identity's data key; the data key itself
 // travels unwrapped, inside the secure channel only, and the receiver re-wraps it at once.
+//
+// Every field write and every tombstone is signed (Ed25519) by the region its stamp names, and
+// the signature travels with it: a record forwarded by any number of regions still proves who
+// wrote each part. A receiver refuses a write its writer did not sign or may not make.
 import { Schema } from "effect";
 import { boundedBytes, exactBytes, IdentityId, NonNegativeInt, RegionId, RequestId, Timestamp } from "./wire-fields.ts";
 
@@ -24,11 +28,16 @@ export const MAX_REPLICATED_FIELDS = 16;
 export const MAX_RECORDS_PER_MESSAGE = 256;
 export const REPLICA_BUCKET_COUNT = 256;
 
+/** Ed25519 detached signature. */
+const WriteSignature = exactBytes(64);
+
 /** One last-writer-wins register; value null records a cleared field. */
 export const ReplicatedFieldWire = Schema.Struct({
   name: Schema.String.check(Schema.isBetweenLength(1, 64)),
   stamp: HlcStamp,
   value: Schema.NullOr(boundedBytes(MAX_REPLICATED_FIELD_BYTES)),
+  /** By stamp.nodeId, over ("palmline/field-write/v1", identityId, name, encoded stamp, "cleared" or "value", value). */
+  signature: WriteSignature,
 });
 
 export const ReplicatedRecordWire = Schema.Struct({
@@ -38,6 +47,10 @@ export const ReplicatedRecordWire = Schema.Struct({
   lastSeenMs: Timestamp,
   /** Present once deleted; a tombstoned record carries no fields and no data key. */
   tombstone: Schema.optionalKey(HlcStamp),
+  /** With the tombstone: why ("requested", "expired", "unrecorded"), kept by every region. */
+  tombstoneReason: Schema.optionalKey(Schema.String.check(Schema.isBetweenLength(1, 32))),
+  /** With the tombstone: by tombstone.nodeId, over ("palmline/tombstone/v1", identityId, encoded stamp, reason). */
+  tombstoneSignature: Schema.optionalKey(WriteSignature),
   /** The identity's data key, unwrapped (XChaCha20-Poly1305 key: exactly 32 bytes); present iff live. */
   dataKey: Schema.optionalKey(exactBytes(32)),
   fields: Schema.Array(ReplicatedFieldWire).check(Schema.isMaxLength(MAX_REPLICATED_FIELDS)),

@@ -42,7 +42,7 @@ describe("tombstone pruning", () => {
     const a = await openReplicaRegion("a");
     enroll(a, "id_1", syntheticTemplate(1));
     enroll(a, "id_2", syntheticTemplate(2));
-    run(a.registry.tombstone("id_2", a.clock.now()));
+    run(a.registry.tombstone("id_2", a.clock.now(), "requested"));
     run(a.registry.pinPeerKey("b", key(1)));
     run(a.registry.pinPeerKey("c", key(2)));
     return a;
