@@ -181,7 +181,7 @@ test("any region may unlink the card (the person in another region's portal), an
 });
 
 test("a record claiming another origin than the one known is refused", async () => {
-  const { a, r, held } = await victimAndRogue();
+  const { a, held } = await victimAndRogue();
   expect(refusal(a, [{ ...held, originRegion: "r", created: { ...held.created, nodeId: "r" } }]).reason).toMatch(/enrolled in r, not a/);
 });
 
