@@ -31,6 +31,7 @@ afterEach(async () => {
 
 const VICTIM_PALM = 61;
 const ROGUE_PALM = 62;
+const HONEST_PALM = 63;
 
 const startRegion = async (regionId: string, federationKey: Uint8Array, logs: string[], peers: string[] = []) => {
   const dataDir = tempDir(`palmline-${regionId}-`);
@@ -73,6 +74,8 @@ const victimAndRogue = async () => {
   const key = new Uint8Array(32).fill(7);
   const aLogs: string[] = [];
   const a = await startRegion("a", key, aLogs);
+  /** An honest peer of A: what R sends must not cost it its link. */
+  const b = await startRegion("b", key, [], [a.node.url]);
   const r = await startRegion("r", key, [], [a.node.url]);
   const atA = await scanner(a.node);
   const victim = await atA.enroll(VICTIM_PALM);
@@ -86,7 +89,7 @@ const victimAndRogue = async () => {
   const signerAs = (regionId: string) => new WriteSignatures(sodium, regionId, keyring.identity, { publicKeyOf: () => undefined });
   const stamp = (nodeId: string): HlcTimestamp => ({ wallMs: Date.now() + 1_000, counter: 0, nodeId });
   const refused = () => waitUntil(() => aLogs.find((line) => line.includes("closing link with r") && line.includes("refused")));
-  return { a, r, atA, victim, db, keyring, sodium, signerAs, stamp, refused };
+  return { a, b, r, atA, victim, db, keyring, sodium, signerAs, stamp, refused };
 };
 
 test("a peer that puts its own palm on another region's identity is refused, and the person is still identified as themselves", async () => {
@@ -109,6 +112,23 @@ test("a peer that puts its own palm on another region's identity is refused, and
   expect(await atA.identify(VICTIM_PALM)).toBe(victim);
   expect(await atA.identify(ROGUE_PALM)).toBeUndefined();
   expect(Effect.runSync(a.node.flows.registry.templatesOf([victim]))[0]!.template).not.toEqual(syntheticTemplate(ROGUE_PALM));
+});
+
+test("while a rogue peer's records are refused, an honest peer's still arrive", async () => {
+  const { b, r, atA, victim, db, signerAs, stamp, refused } = await victimAndRogue();
+  const at = stamp("r");
+  db.prepare("UPDATE identities SET deleted_hlc = ?, deleted_reason = 'unknown', deleted_signature = ? WHERE identity_id = ?").run(
+    encodeHlc(at),
+    signerAs("r").signTombstone(victim, at, "unknown"),
+    victim,
+  );
+  db.prepare("DELETE FROM identity_fields WHERE identity_id = ?").run(victim);
+  r.node.replication.registryChanged();
+  expect(await refused()).toMatch(/without a known reason/);
+
+  const enrolledAtB = await (await scanner(b.node)).enroll(HONEST_PALM);
+  expect(await waitUntil(() => atA.identify(HONEST_PALM))).toBe(enrolledAtB);
+  expect(await atA.identify(VICTIM_PALM)).toBe(victim);
 });
 
 test("a peer's tombstone for another region's identity, forged in that region's name, is refused and the identity stays live", async () => {
