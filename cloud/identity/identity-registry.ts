@@ -7,8 +7,9 @@
 // applies the record's rules once: the CRDT merge (core/identity-record-crdt.ts), a tombstone
 // drops every field, the phone index and the entitlements and closes the deletion request, the
 // phone index follows the phone register, data keys are stored before their record and destroyed
-// after its tombstone. Every write is signed by this region (write-signatures.ts) and allowed by
-// write-authority.ts, here before it is stored and in every region before it is merged. Each commit is then published on `changes` (registry-change.ts): shards,
+// after its tombstone. Every write is signed by the region that makes it (write-signatures.ts)
+// and allowed by write-authority.ts: checked here before it is stored, and in every region before
+// it is merged. Each commit is then published on `changes` (registry-change.ts): shards,
 // deletion completion, the replication feed and metrics follow the registry from there.
 import { Context, Effect, Layer, PubSub, type Scope } from "effect";
 import { decodeHlc, encodeHlc, type HlcTimestamp, type HybridLogicalClock } from "../../core/hybrid-logical-clock.ts";
@@ -237,7 +238,7 @@ const toReplicated = (stored: StoredRecord, dataKey: Uint8Array | undefined): Re
   };
 };
 
-const compareHlcEncoded = (a: HlcTimestamp, b: HlcTimestamp) => encodeHlc(a) === encodeHlc(b);
+const sameStamp = (a: HlcTimestamp, b: HlcTimestamp) => encodeHlc(a) === encodeHlc(b);
 
 const sameBytes = (a: Uint8Array | null, b: Uint8Array | null) => (a === null || b === null ? a === b : Buffer.from(a).equals(Buffer.from(b)));
 
@@ -482,7 +483,7 @@ export const makeIdentityRegistry = (settings: IdentityRegistrySettings) =>
       }
       if (r.tombstone !== undefined) {
         const held = current?.record.tombstone;
-        if (held !== undefined && compareHlcEncoded(held, r.tombstone) && proofOf(current!.stored) !== null) return Effect.void;
+        if (held !== undefined && sameStamp(held, r.tombstone) && proofOf(current!.stored) !== null) return Effect.void;
         const refusal = tombstoneRefusal(r.tombstoneReason);
         if (refusal !== undefined) return refuse(refusal);
         if (r.tombstoneSignature === undefined || !signatures.tombstoneSigned(r.identityId, r.tombstone, r.tombstoneReason!, r.tombstoneSignature))
@@ -728,9 +729,13 @@ export const makeIdentityRegistry = (settings: IdentityRegistrySettings) =>
       merge: (records) =>
         Effect.gen(function* () {
           // Every record is checked before any is merged or observed: one refused record refuses the batch.
+          const claimedOrigins = new Map<string, string>();
           for (const r of records) {
             yield* validate(r);
             yield* authorise(r, yield* currentRecord(r.identityId));
+            if ((claimedOrigins.get(r.identityId) ?? r.originRegion) !== r.originRegion)
+              return yield* Effect.fail(new ReplicatedRecordInvalid({ identityId: r.identityId, reason: "a batch names two regions as its origin" }));
+            claimedOrigins.set(r.identityId, r.originRegion);
           }
           const incoming = new Map<string, { record: IdentityRecord; origin: string; dataKey: Uint8Array | undefined }>();
           /** Verified tombstone proofs, by identity and stamp: the merge keeps a stamp, the proof goes with it. */
@@ -765,7 +770,7 @@ export const makeIdentityRegistry = (settings: IdentityRegistrySettings) =>
             const tombstoneProof =
               merged.tombstone === undefined
                 ? null
-                : current?.record.tombstone !== undefined && compareHlcEncoded(current.record.tombstone, merged.tombstone) && proofOf(current.stored) !== null
+                : current?.record.tombstone !== undefined && sameStamp(current.record.tombstone, merged.tombstone) && proofOf(current.stored) !== null
                   ? proofOf(current.stored)
                   : (proofs.get(`${identityId} ${encodeHlc(merged.tombstone)}`) ?? null);
             const signaturesAdded =

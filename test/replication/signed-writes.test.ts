@@ -207,3 +207,13 @@ test("an upgraded registry signs at open the writes it made itself, and never se
   expect(run(c.registry.findByPhone("+15550100"))).toBe("id_own");
   expect(run(c.registry.isLive("id_gone"))).toBe(false);
 });
+
+test("a batch that names two origins for one identity is refused", async () => {
+  const a = await openReplicaRegion("a");
+  const r = await openReplicaRegion("r");
+  enroll(r, "id_new", syntheticTemplate(30));
+  const own = recordOf(run(r.registry.changesSince(0)).records, "id_new")!;
+  const claimed: ReplicatedRecord = { ...own, originRegion: "a", created: { ...own.created, nodeId: "a" }, fields: [] };
+  expect(refusal(a, [own, claimed]).reason).toMatch(/two regions as its origin/);
+  expect(run(a.registry.isLive("id_new"))).toBe(false);
+});
