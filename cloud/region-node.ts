@@ -18,6 +18,7 @@ import type { RateLimit } from "../protocol/token-bucket.ts";
 import { AuthorizationExpiry } from "./lifecycle/authorization-expiry.ts";
 import { ExpirySweeper } from "./lifecycle/expiry-sweeper.ts";
 import { RegionMetrics } from "./metrics/region-metrics.ts";
+import { FederationKeys } from "./replication/federation-keys.ts";
 import { RegionReplication } from "./replication/region-replication.ts";
 import { IdentityRegistry, identityRegistryLayer, type IdentityRegistryShape } from "./identity/identity-registry.ts";
 import { phoneHasher } from "./identity/phone-hash.ts";
@@ -97,6 +98,8 @@ export class RegionStorage extends Context.Service<
     readonly devices: DeviceDirectory;
     /** The payment ledger's rows live in the region database too. */
     readonly ledgerDatabase: RegionDatabase["Service"]["db"];
+    /** The federation list's keys, which replicated writes verify against (none without a list). */
+    readonly federationKeys: FederationKeys | undefined;
   }
 >()("palmline/RegionStorage") {}
 
@@ -137,7 +140,15 @@ export interface RegionNodeHandle {
 export class RegionNode extends Context.Service<RegionNode, RegionNodeHandle>()("palmline/RegionNode") {}
 
 /** The region's keys, loaded (or created) once: the storage key wraps every data key. */
-class RegionKeys extends Context.Service<RegionKeys, { readonly keyring: RegionKeyring; readonly vault: IdentityVault }>()("palmline/RegionKeys") {}
+class RegionKeys extends Context.Service<
+  RegionKeys,
+  {
+    readonly keyring: RegionKeyring;
+    readonly vault: IdentityVault;
+    /** The federation list's keys, which replicated writes verify against (none without a list). */
+    readonly federationKeys: FederationKeys | undefined;
+  }
+>()("palmline/RegionKeys") {}
 
 // The region database, identity storage over it (SQLite) and the registry over that. The
 // database closes after everything that uses it.
@@ -145,19 +156,22 @@ const regionStorageLayer = (settings: RegionNodeSettings) =>
   Layer.effect(
     RegionStorage,
     Effect.gen(function* () {
-      const { keyring } = yield* RegionKeys;
+      const { keyring, federationKeys } = yield* RegionKeys;
       const { db } = yield* RegionDatabase;
       const registry = yield* IdentityRegistry;
-      return { keyring, registry, devices: new DeviceDirectory(db), ledgerDatabase: db };
+      return { keyring, registry, devices: new DeviceDirectory(db), ledgerDatabase: db, federationKeys };
     }),
   ).pipe(
     Layer.provideMerge(
       Layer.unwrap(
         Effect.gen(function* () {
-          const { keyring, vault } = yield* RegionKeys;
+          const { keyring, vault, federationKeys } = yield* RegionKeys;
           return identityRegistryLayer({
+            ...(federationKeys !== undefined ? { regionKeys: federationKeys } : {}),
             regionId: settings.regionId,
             vault,
+            sodium: yield* Effect.promise(loadSodium),
+            identityKey: keyring.identity,
             hlc: new HybridLogicalClock(settings.regionId, () => settings.clock.now()),
             phoneHash: phoneHasher(keyring.storageKey),
           });
@@ -172,7 +186,10 @@ const regionStorageLayer = (settings: RegionNodeSettings) =>
         Effect.gen(function* () {
           const sodium = yield* Effect.promise(loadSodium);
           const keyring = yield* Effect.promise(() => loadOrCreateRegionKeyring(settings.dataDir));
-          return { keyring, vault: new IdentityVault(sodium, keyring.storageKey) };
+          // Filled from the list by RegionReplication, which loads and checks it (and reloads it).
+          const federationKeys =
+            settings.federationMembersFile !== undefined ? new FederationKeys(settings.regionId, keyring.identity.publicKey, new Map()) : undefined;
+          return { keyring, vault: new IdentityVault(sodium, keyring.storageKey), federationKeys };
         }),
       ),
     ),
@@ -217,7 +234,7 @@ const RegionReplicationLive = Layer.effect(
   RegionReplicationService,
   Effect.gen(function* () {
     const config = yield* RegionNodeConfig;
-    const { keyring, registry } = yield* RegionStorage;
+    const { keyring, registry, federationKeys } = yield* RegionStorage;
     const { metrics, index } = yield* RegionIndex;
     const flows = yield* RegionServicesTag;
     const sodium = yield* Effect.promise(loadSodium);
@@ -234,6 +251,7 @@ const RegionReplicationLive = Layer.effect(
           indexed: (seq) => index.reached(seq),
           clock: config.replicationTimers ?? config.clock,
           registryNow: () => config.clock.now(),
+          ...(federationKeys !== undefined ? { keys: federationKeys } : {}),
           log: config.log,
           ...(config.antiEntropyEveryMs !== undefined ? { antiEntropyEveryMs: config.antiEntropyEveryMs } : {}),
         });

@@ -13,6 +13,8 @@ export interface FieldRegister {
   readonly stamp: HlcTimestamp;
   /** Encrypted with the identity's data key; null records that the field was cleared. */
   readonly value: Uint8Array | null;
+  /** The writing region's signature over the write: opaque to the merge, it travels with the register it signs. */
+  readonly signature?: Uint8Array | null;
 }
 
 export interface IdentityRecord {

@@ -7,10 +7,12 @@
 // applies the record's rules once: the CRDT merge (core/identity-record-crdt.ts), a tombstone
 // drops every field, the phone index and the entitlements and closes the deletion request, the
 // phone index follows the phone register, data keys are stored before their record and destroyed
-// after its tombstone. Each commit is then published on `changes` (registry-change.ts): shards,
+// after its tombstone. Every write is signed by the region that makes it (write-signatures.ts)
+// and allowed by write-authority.ts: checked here before it is stored, and in every region before
+// it is merged. Each commit is then published on `changes` (registry-change.ts): shards,
 // deletion completion, the replication feed and metrics follow the registry from there.
 import { Context, Effect, Layer, PubSub, type Scope } from "effect";
-import { decodeHlc, encodeHlc, type HybridLogicalClock } from "../../core/hybrid-logical-clock.ts";
+import { decodeHlc, encodeHlc, type HlcTimestamp, type HybridLogicalClock } from "../../core/hybrid-logical-clock.ts";
 import { mergeIdentityRecords, tombstoneRecord, type FieldRegister, type IdentityRecord } from "../../core/identity-record-crdt.ts";
 import type { IdentityId } from "../../core/ids.ts";
 import { decodePalmTemplate, encodePalmTemplate, type PalmTemplate } from "../../core/palm-template.ts";
@@ -27,8 +29,20 @@ import type { IdentityVault } from "../storage/identity-vault.ts";
 import { decodeFieldValue, encodeFieldValue, PHONE_FIELD, PROFILE_FIELDS, TEMPLATE_FIELD, type IdentityProfileFields } from "./identity-fields.ts";
 import { bucketOf, recordDigest, RegistryDigests, type BucketDigest } from "./record-digest.ts";
 import type { RegistryChange } from "./registry-change.ts";
-import { DATA_KEY_BYTES, ReplicatedRecordInvalid, toIdentityRecord, type ReplicatedField, type ReplicatedRecord } from "./replicated-record.ts";
+import {
+  DATA_KEY_BYTES,
+  ReplicatedRecordInvalid,
+  toIdentityRecord,
+  type ReplicatedField,
+  type ReplicatedRecord,
+  type TombstoneReason,
+} from "./replicated-record.ts";
 import { IdentityNotLive } from "./identity-not-live.ts";
+import { fieldWriteRefusal, tombstoneRefusal, WriteNotAuthorised } from "./write-authority.ts";
+import { WriteSignatures } from "./write-signatures.ts";
+import { pinnedRegionKeys, type RegionKeys } from "./region-keys.ts";
+import type { IdentityKeyPair } from "../../protocol/index.ts";
+import type { Sodium } from "../../protocol/sodium.ts";
 
 export interface EnrolledTemplate {
   readonly identityId: IdentityId;
@@ -101,11 +115,12 @@ export interface IdentityRegistryShape {
   readonly sampleTemplates: (count: number, random?: () => number) => Fails<EnrolledTemplate[]>;
 
   // Profile and lifecycle registers
-  readonly writeProfile: (identityId: string, fields: IdentityProfileFields) => Fails<void, IdentityNotLive>;
-  readonly clearProfileField: (identityId: string, name: keyof IdentityProfileFields) => Fails<void>;
+  /** Profile values are this region's to write only for identities enrolled here (write-authority.ts). */
+  readonly writeProfile: (identityId: string, fields: IdentityProfileFields) => Fails<void, IdentityNotLive | WriteNotAuthorised>;
+  readonly clearProfileField: (identityId: string, name: keyof IdentityProfileFields) => Fails<void, WriteNotAuthorised>;
   readonly readProfile: (identityId: string) => Fails<IdentityProfileFields>;
   /** Writes one lifecycle register; false (nothing written) once the identity is not live. */
-  readonly writeRegister: (identityId: string, field: string, value: unknown) => Fails<boolean>;
+  readonly writeRegister: (identityId: string, field: string, value: unknown) => Fails<boolean, WriteNotAuthorised>;
   /** The registers whose name starts with `prefix`, decrypted; empty once the identity is deleted. */
   readonly readRegisters: (identityId: string, prefix: string) => Fails<Map<string, unknown>>;
   readonly findByPhone: (phone: string) => Fails<string | undefined>;
@@ -113,8 +128,8 @@ export interface IdentityRegistryShape {
   // Deletion
   readonly recordDeletionRequest: (identityId: string, nowMs: number) => Fails<void>;
   readonly openDeletionRequests: () => Fails<string[]>;
-  /** Tombstone (fields, phone index and entitlements dropped, request closed), then the data key destroyed. */
-  readonly tombstone: (identityId: string, nowMs: number) => Fails<RegistryChange>;
+  /** Tombstone (fields, phone index and entitlements dropped, request closed), signed with its reason, then the data key destroyed. */
+  readonly tombstone: (identityId: string, nowMs: number, reason: TombstoneReason) => Fails<RegistryChange>;
   /** Live identities not waiting on a deletion, least recently seen first (expiry). */
   readonly leastRecentlySeen: (q: { own: boolean; atMostMs: number; limit: number }) => Fails<{ identityId: string; lastSeenMs: number }[]>;
 
@@ -157,6 +172,11 @@ export interface IdentityRegistrySettings {
   readonly hlc: HybridLogicalClock;
   /** The phone index's keyed hash (phone-hash.ts). */
   readonly phoneHash: (phone: string) => string;
+  readonly sodium: Sodium;
+  /** This region's identity key: it signs every write made here. */
+  readonly identityKey: IdentityKeyPair;
+  /** The federation's keys, to check writes made elsewhere; the peers pinned in storage when absent. */
+  readonly regionKeys?: RegionKeys;
 }
 
 /** Overhead counted per record and per field when a feed batch is cut by size (ids, stamps, framing). */
@@ -171,7 +191,17 @@ interface RecordChange {
   readonly origin: string;
   readonly before: IdentityRecord | undefined;
   readonly after: IdentityRecord;
+  /** The after-state's tombstone's reason and signature (null while live, or on a tombstone from before signatures). */
+  readonly tombstoneProof: TombstoneProof | null;
 }
+
+interface TombstoneProof {
+  readonly reason: string;
+  readonly signature: Uint8Array;
+}
+
+const proofOf = (stored: StoredRecord): TombstoneProof | null =>
+  stored.tombstoneReason !== null && stored.tombstoneSignature !== null ? { reason: stored.tombstoneReason, signature: stored.tombstoneSignature } : null;
 
 const toRecord = (stored: StoredRecord): IdentityRecord => ({
   identityId: stored.identityId,
@@ -179,23 +209,36 @@ const toRecord = (stored: StoredRecord): IdentityRecord => ({
   lastSeenMs: stored.lastSeenMs,
   tombstone: stored.tombstone === null ? undefined : decodeHlc(stored.tombstone),
   // Canonical form: a tombstoned record has no fields, whatever rows a crash may have left.
-  fields: stored.tombstone === null ? Object.fromEntries(stored.fields.map((f) => [f.name, { stamp: decodeHlc(f.stamp), value: f.value }])) : {},
+  fields:
+    stored.tombstone === null
+      ? Object.fromEntries(stored.fields.map((f) => [f.name, { stamp: decodeHlc(f.stamp), value: f.value, signature: f.signature }]))
+      : {},
 });
 
-const toReplicated = (stored: StoredRecord, dataKey: Uint8Array | undefined): ReplicatedRecord => {
+/**
+ * A stored record as peers receive it. What carries no signature (stored before signatures, and
+ * not this region's to sign) stays here: registers are left out (their writer signs and sends
+ * them), a record whose tombstone is unsigned is not sent (undefined). Peers refuse unsigned writes.
+ */
+const toReplicated = (stored: StoredRecord, dataKey: Uint8Array | undefined): ReplicatedRecord | undefined => {
   const record = toRecord(stored);
+  const proof = proofOf(stored);
+  if (record.tombstone !== undefined && proof === null) return undefined;
   return {
     identityId: stored.identityId,
     originRegion: stored.originRegion,
     created: record.created,
     lastSeenMs: record.lastSeenMs,
     tombstone: record.tombstone,
+    ...(proof !== null ? { tombstoneReason: proof.reason, tombstoneSignature: proof.signature } : {}),
     dataKey: record.tombstone === undefined ? dataKey : undefined,
     fields: Object.entries(record.fields)
-      .map(([name, r]): ReplicatedField => ({ name, stamp: r.stamp, value: r.value }))
+      .flatMap(([name, r]): ReplicatedField[] => (r.signature == null ? [] : [{ name, stamp: r.stamp, value: r.value, signature: r.signature }]))
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
   };
 };
+
+const sameStamp = (a: HlcTimestamp, b: HlcTimestamp) => encodeHlc(a) === encodeHlc(b);
 
 const sameBytes = (a: Uint8Array | null, b: Uint8Array | null) => (a === null || b === null ? a === b : Buffer.from(a).equals(Buffer.from(b)));
 
@@ -207,10 +250,15 @@ const registerChanged = (before: IdentityRecord | undefined, after: IdentityReco
   return encodeHlc(a.stamp) !== encodeHlc(b.stamp) || !sameBytes(a.value, b.value);
 };
 
+/** Whether a change moved a register or only added its signature: either is stored. */
+const registerWritten = (before: IdentityRecord | undefined, after: IdentityRecord, name: string): boolean =>
+  registerChanged(before, after, name) || !sameBytes(before?.fields[name]?.signature ?? null, after.fields[name]?.signature ?? null);
+
 export const makeIdentityRegistry = (settings: IdentityRegistrySettings) =>
   Effect.gen(function* () {
     const storage = yield* IdentityStorage;
     const { regionId, vault, hlc, phoneHash } = settings;
+    const signatures = new WriteSignatures(settings.sodium, regionId, settings.identityKey, settings.regionKeys ?? pinnedRegionKeys(storage));
     const published = yield* PubSub.unbounded<RegistryChange>();
     /** Every live record's digest, folded into its bucket's, refreshed from the feed. */
     let digests = new RegistryDigests();
@@ -273,12 +321,14 @@ export const makeIdentityRegistry = (settings: IdentityRegistrySettings) =>
                 created: encodeHlc(after.created),
                 lastSeenMs: after.lastSeenMs,
                 tombstone: tombstoned ? encodeHlc(after.tombstone!) : null,
+                tombstoneReason: tombstoned ? (change.tombstoneProof?.reason ?? null) : null,
+                tombstoneSignature: tombstoned ? (change.tombstoneProof?.signature ?? null) : null,
               },
               fields: tombstoned
                 ? []
                 : Object.entries(after.fields)
-                    .filter(([name]) => registerChanged(before, after, name))
-                    .map(([name, r]) => ({ name, stamp: encodeHlc(r.stamp), value: r.value })),
+                    .filter(([name]) => registerWritten(before, after, name))
+                    .map(([name, r]) => ({ name, stamp: encodeHlc(r.stamp), value: r.value, signature: r.signature ?? null })),
               dropFields: tombstoned,
               phoneHash: phoneIndexOf(change, dataKey),
               ...(tombstoned
@@ -312,22 +362,34 @@ export const makeIdentityRegistry = (settings: IdentityRegistrySettings) =>
     const currentRecord = (identityId: string) =>
       Effect.map(storage.record(identityId), (stored) => (stored === undefined ? undefined : { stored, record: toRecord(stored) }));
 
+    /** A register written here, with this region's signature. */
+    const signed = (identityId: string, name: string, stamp: HlcTimestamp, value: Uint8Array | null): FieldRegister => ({
+      stamp,
+      value,
+      signature: signatures.signField(identityId, { name, stamp, value }),
+    });
+
     /** Sets registers of a live identity to new values stamped now (a local write, merged like any). */
     const writeRegisters = (identityId: string, values: ReadonlyMap<string, unknown | null>) =>
       Effect.gen(function* () {
         const current = yield* currentRecord(identityId);
         if (current === undefined || current.record.tombstone !== undefined) return false;
+        // Refused here as every peer would refuse it: a write this region may not make never enters its feed.
+        for (const [name, value] of values) {
+          const refusal = fieldWriteRefusal({ name, cleared: value === null, writer: regionId, origin: current.stored.originRegion });
+          if (refusal !== undefined) return yield* Effect.fail(new WriteNotAuthorised({ identityId, reason: refusal }));
+        }
         const stamp = hlc.now();
         const sealed = yield* withKey(identityId, (dataKey) => {
           const fields: Record<string, FieldRegister> = {};
           for (const [name, value] of values) {
             if (value === null) {
-              fields[name] = { stamp, value: null };
+              fields[name] = signed(identityId, name, stamp, null);
               continue;
             }
             const plain = encodeFieldValue(value);
             try {
-              fields[name] = { stamp, value: vault.encryptField(identityId, name, dataKey, plain) };
+              fields[name] = signed(identityId, name, stamp, vault.encryptField(identityId, name, dataKey, plain));
             } finally {
               plain.fill(0);
             }
@@ -336,7 +398,7 @@ export const makeIdentityRegistry = (settings: IdentityRegistrySettings) =>
         });
         if (sealed === undefined) return false;
         const after = mergeIdentityRecords(current.record, { ...current.record, tombstone: undefined, fields: sealed });
-        yield* commitRecords([{ identityId, origin: current.stored.originRegion, before: current.record, after }], "local", stamp.wallMs);
+        yield* commitRecords([{ identityId, origin: current.stored.originRegion, before: current.record, after, tombstoneProof: null }], "local", stamp.wallMs);
         return true;
       });
 
@@ -399,6 +461,100 @@ export const makeIdentityRegistry = (settings: IdentityRegistrySettings) =>
       for (const f of r.fields) hlc.observe(f.stamp);
     };
 
+    /**
+     * A peer's record holds only writes their writers signed and were allowed to make
+     * (write-authority.ts); what this region already holds as it is was checked when it arrived.
+     */
+    const authorise = (r: ReplicatedRecord, current: { stored: StoredRecord; record: IdentityRecord } | undefined) => {
+      const refuse = (reason: string) => Effect.fail(new ReplicatedRecordInvalid({ identityId: r.identityId, reason }));
+      if (r.created.nodeId !== r.originRegion) return refuse(`created by ${r.created.nodeId} but says it was enrolled in ${r.originRegion}`);
+      if (current !== undefined && current.stored.originRegion !== r.originRegion)
+        return refuse(`says it was enrolled in ${r.originRegion}, not ${current.stored.originRegion}`);
+      if (current !== undefined && current.stored.created !== encodeHlc(r.created)) return refuse("its creation stamp differs from the one known");
+      const origin = r.originRegion;
+      for (const f of r.fields) {
+        const held = current?.record.fields[f.name];
+        if (held?.signature != null && encodeHlc(held.stamp) === encodeHlc(f.stamp) && sameBytes(held.value, f.value) && sameBytes(held.signature, f.signature))
+          continue;
+        const refusal = fieldWriteRefusal({ name: f.name, cleared: f.value === null, writer: f.stamp.nodeId, origin });
+        if (refusal !== undefined) return refuse(refusal);
+        if (!signatures.fieldSigned(r.identityId, f, f.signature))
+          return refuse(`${f.name} is not signed by ${f.stamp.nodeId}${signatures.knows(f.stamp.nodeId) ? "" : " (a region the federation does not know)"}`);
+      }
+      if (r.tombstone !== undefined) {
+        const held = current?.record.tombstone;
+        if (held !== undefined && sameStamp(held, r.tombstone) && proofOf(current!.stored) !== null) return Effect.void;
+        const refusal = tombstoneRefusal(r.tombstoneReason);
+        if (refusal !== undefined) return refuse(refusal);
+        if (r.tombstoneSignature === undefined || !signatures.tombstoneSigned(r.identityId, r.tombstone, r.tombstoneReason!, r.tombstoneSignature))
+          return refuse(`its tombstone is not signed by ${r.tombstone.nodeId}, the region it names as deleting it`);
+      }
+      return Effect.void;
+    };
+
+    /**
+     * A register the merge kept from here that a peer sent signed, as it is (same stamp and value):
+     * its signature is taken, so a register stored before signatures gets one.
+     */
+    const withSignaturesOf = (merged: IdentityRecord, received: IdentityRecord): IdentityRecord => {
+      let fields: Record<string, FieldRegister> | undefined;
+      for (const [name, register] of Object.entries(merged.fields)) {
+        const theirs = received.fields[name];
+        if (register.signature != null || theirs?.signature == null) continue;
+        if (encodeHlc(theirs.stamp) !== encodeHlc(register.stamp) || !sameBytes(theirs.value, register.value)) continue;
+        fields ??= { ...merged.fields };
+        fields[name] = theirs;
+      }
+      return fields === undefined ? merged : { ...merged, fields };
+    };
+
+    /**
+     * Rows stored before writes were signed (an upgraded data directory): this region signs, at
+     * open, the registers and tombstones it stamped itself and was allowed to write; a tombstone's
+     * reason was not kept, so it reads "unrecorded". Each signature added is a change the feed
+     * carries, so peers take it too. Writes other regions stamped stay unsigned here, and are
+     * never sent on: their writer signs and sends its own.
+     */
+    const signOwnUnsignedWrites = Effect.gen(function* () {
+      const writes: IdentityWrite[] = [];
+      const unsigned: StoredRecord[] = [];
+      for (const identityId of yield* storage.unsignedIdentityIds()) {
+        const stored = yield* storage.record(identityId);
+        if (stored !== undefined) unsigned.push(stored);
+      }
+      // In feed order: the records keep their order in the feed, each moved to its end.
+      for (const stored of unsigned.sort((x, y) => x.changeSeq - y.changeSeq)) {
+        const { identityId } = stored;
+        let tombstoneProof = proofOf(stored);
+        if (stored.tombstone !== null && tombstoneProof === null) {
+          const stamp = decodeHlc(stored.tombstone);
+          if (stamp.nodeId === regionId) tombstoneProof = { reason: "unrecorded", signature: signatures.signTombstone(identityId, stamp, "unrecorded") };
+        }
+        const fields = stored.fields.flatMap((f) => {
+          const stamp = decodeHlc(f.stamp);
+          if (f.signature !== null || stamp.nodeId !== regionId) return [];
+          if (fieldWriteRefusal({ name: f.name, cleared: f.value === null, writer: regionId, origin: stored.originRegion }) !== undefined) return [];
+          return [{ ...f, signature: signatures.signField(identityId, { name: f.name, stamp, value: f.value }) }];
+        });
+        if (fields.length === 0 && tombstoneProof === proofOf(stored)) continue;
+        writes.push({
+          identityId,
+          identity: {
+            originRegion: stored.originRegion,
+            created: stored.created,
+            lastSeenMs: stored.lastSeenMs,
+            tombstone: stored.tombstone,
+            tombstoneReason: tombstoneProof?.reason ?? null,
+            tombstoneSignature: tombstoneProof?.signature ?? null,
+          },
+          fields,
+          dropFields: false,
+        });
+      }
+      yield* storage.commit(writes);
+    });
+    yield* signOwnUnsignedWrites;
+
     const shape: IdentityRegistryShape = {
       regionId,
       subscribeChanges: PubSub.subscribe(published),
@@ -414,7 +570,7 @@ export const makeIdentityRegistry = (settings: IdentityRegistrySettings) =>
               const fields: Record<string, FieldRegister> = {};
               const seal = (name: string, plain: Uint8Array) => {
                 try {
-                  fields[name] = { stamp, value: vault.encryptField(identityId, name, dataKey, plain) };
+                  fields[name] = signed(identityId, name, stamp, vault.encryptField(identityId, name, dataKey, plain));
                 } finally {
                   plain.fill(0);
                 }
@@ -428,6 +584,7 @@ export const makeIdentityRegistry = (settings: IdentityRegistrySettings) =>
                 origin: regionId,
                 before: undefined,
                 after: { identityId, created: stamp, lastSeenMs: nowMs, tombstone: undefined, fields },
+                tombstoneProof: null,
               });
             }
             const wrapped = keys.map(({ identityId, dataKey }) => ({ identityId, wrapped: vault.wrapDataKey(identityId, dataKey) }));
@@ -494,7 +651,7 @@ export const makeIdentityRegistry = (settings: IdentityRegistrySettings) =>
 
       recordDeletionRequest: (identityId, nowMs) => storage.recordDeletionRequest(identityId, nowMs),
       openDeletionRequests: () => storage.openDeletionRequests(),
-      tombstone: (identityId, nowMs) =>
+      tombstone: (identityId, nowMs, reason) =>
         Effect.gen(function* () {
           const current = yield* currentRecord(identityId);
           // Nothing to commit for an identity unknown or already tombstoned; change number 0 waits for nothing.
@@ -510,6 +667,8 @@ export const makeIdentityRegistry = (settings: IdentityRegistrySettings) =>
                   created: current.stored.created,
                   lastSeenMs: current.stored.lastSeenMs,
                   tombstone: current.stored.tombstone,
+                  tombstoneReason: current.stored.tombstoneReason,
+                  tombstoneSignature: current.stored.tombstoneSignature,
                 },
                 fields: [],
                 dropFields: true,
@@ -518,8 +677,10 @@ export const makeIdentityRegistry = (settings: IdentityRegistrySettings) =>
             ]);
             return none;
           }
-          const after = tombstoneRecord(current.record, hlc.now());
-          return yield* commitRecords([{ identityId, origin: current.stored.originRegion, before: current.record, after }], "local", nowMs);
+          const stamp = hlc.now();
+          const after = tombstoneRecord(current.record, stamp);
+          const tombstoneProof = { reason, signature: signatures.signTombstone(identityId, stamp, reason) };
+          return yield* commitRecords([{ identityId, origin: current.stored.originRegion, before: current.record, after, tombstoneProof }], "local", nowMs);
         }),
       leastRecentlySeen: ({ own, atMostMs, limit }) => storage.leastRecentlySeen({ regionId, own, atMostMs, limit }),
 
@@ -549,10 +710,12 @@ export const makeIdentityRegistry = (settings: IdentityRegistrySettings) =>
             for (const stored of page) {
               if (records.length >= maxRecords) return { records, upToSeq, more: true };
               const wrapped = stored.tombstone === null ? yield* storage.wrappedKey(stored.identityId) : undefined;
-              const record: ChangedRecord = {
-                ...toReplicated(stored, wrapped === undefined ? undefined : vault.unwrapDataKey(stored.identityId, wrapped)),
-                changeSeq: stored.changeSeq,
-              };
+              const replicated = toReplicated(stored, wrapped === undefined ? undefined : vault.unwrapDataKey(stored.identityId, wrapped));
+              if (replicated === undefined) {
+                upToSeq = stored.changeSeq;
+                continue;
+              }
+              const record: ChangedRecord = { ...replicated, changeSeq: stored.changeSeq };
               const size = RECORD_OVERHEAD_BYTES + record.fields.reduce((n, f) => n + FIELD_OVERHEAD_BYTES + (f.value?.byteLength ?? 0), 0);
               if (records.length > 0 && bytes + size > maxBytes) return { records, upToSeq, more: true };
               records.push(record);
@@ -565,11 +728,23 @@ export const makeIdentityRegistry = (settings: IdentityRegistrySettings) =>
         }),
       merge: (records) =>
         Effect.gen(function* () {
-          const incoming = new Map<string, { record: IdentityRecord; origin: string; dataKey: Uint8Array | undefined }>();
+          // Every record is checked before any is merged or observed: one refused record refuses the batch.
+          const claimedOrigins = new Map<string, string>();
           for (const r of records) {
             yield* validate(r);
+            yield* authorise(r, yield* currentRecord(r.identityId));
+            if ((claimedOrigins.get(r.identityId) ?? r.originRegion) !== r.originRegion)
+              return yield* Effect.fail(new ReplicatedRecordInvalid({ identityId: r.identityId, reason: "a batch names two regions as its origin" }));
+            claimedOrigins.set(r.identityId, r.originRegion);
+          }
+          const incoming = new Map<string, { record: IdentityRecord; origin: string; dataKey: Uint8Array | undefined }>();
+          /** Verified tombstone proofs, by identity and stamp: the merge keeps a stamp, the proof goes with it. */
+          const proofs = new Map<string, TombstoneProof>();
+          for (const r of records) {
             observe(r);
             const record = toIdentityRecord(r);
+            if (r.tombstone !== undefined && r.tombstoneReason !== undefined && r.tombstoneSignature !== undefined)
+              proofs.set(`${r.identityId} ${encodeHlc(r.tombstone)}`, { reason: r.tombstoneReason, signature: r.tombstoneSignature });
             const seen = incoming.get(r.identityId);
             incoming.set(
               r.identityId,
@@ -583,7 +758,7 @@ export const makeIdentityRegistry = (settings: IdentityRegistrySettings) =>
           const newKeys: { identityId: string; wrapped: Uint8Array }[] = [];
           for (const [identityId, { record, origin, dataKey }] of incoming) {
             const current = yield* currentRecord(identityId);
-            const merged = mergeIdentityRecords(current?.record ?? record, record);
+            const merged = withSignaturesOf(mergeIdentityRecords(current?.record ?? record, record), record);
             const mergedDigest = recordDigest(merged);
             const cached = current === undefined ? undefined : digests.get(identityId);
             const currentDigest =
@@ -592,7 +767,17 @@ export const makeIdentityRegistry = (settings: IdentityRegistrySettings) =>
                 : cached !== undefined && cached.seq === current.stored.changeSeq
                   ? cached.digest
                   : recordDigest(current.record);
-            const changed = currentDigest === undefined || !currentDigest.equals(mergedDigest);
+            const tombstoneProof =
+              merged.tombstone === undefined
+                ? null
+                : current?.record.tombstone !== undefined && sameStamp(current.record.tombstone, merged.tombstone) && proofOf(current.stored) !== null
+                  ? proofOf(current.stored)
+                  : (proofs.get(`${identityId} ${encodeHlc(merged.tombstone)}`) ?? null);
+            const signaturesAdded =
+              current !== undefined &&
+              (Object.keys(merged.fields).some((name) => registerWritten(current.record, merged, name)) ||
+                (merged.tombstone !== undefined && proofOf(current.stored) === null && tombstoneProof !== null));
+            const changed = currentDigest === undefined || !currentDigest.equals(mergedDigest) || signaturesAdded;
             // Nothing here that the sender lacks: its record is the merge, so sending it back would only echo.
             if (current === undefined || mergedDigest.equals(recordDigest(record))) adoptedIds.push(identityId);
             const live = merged.tombstone === undefined;
@@ -601,7 +786,7 @@ export const makeIdentityRegistry = (settings: IdentityRegistrySettings) =>
                 return yield* Effect.fail(new ReplicatedRecordInvalid({ identityId, reason: "a live record arrived without its data key" }));
               newKeys.push({ identityId, wrapped: vault.wrapDataKey(identityId, dataKey) });
             }
-            if (changed) changes.push({ identityId, origin: current?.stored.originRegion ?? origin, before: current?.record, after: merged });
+            if (changed) changes.push({ identityId, origin: current?.stored.originRegion ?? origin, before: current?.record, after: merged, tombstoneProof });
           }
           // Missing keys first (re-wrapped with this region's storage key), then the records, then the tombstones' keys destroyed.
           yield* storage.storeWrappedKeys(newKeys, { onlyMissing: true });
@@ -633,7 +818,8 @@ export const makeIdentityRegistry = (settings: IdentityRegistrySettings) =>
             const stored = yield* storage.record(identityId);
             if (stored === undefined) continue;
             const wrapped = stored.tombstone === null ? yield* storage.wrappedKey(identityId) : undefined;
-            out.push({ ...toReplicated(stored, wrapped === undefined ? undefined : vault.unwrapDataKey(identityId, wrapped)), bucket });
+            const replicated = toReplicated(stored, wrapped === undefined ? undefined : vault.unwrapDataKey(identityId, wrapped));
+            if (replicated !== undefined) out.push({ ...replicated, bucket });
           }
           return out;
         }),

@@ -35,6 +35,8 @@ export const openRegistryAtRest = async (o: {
   const registryLayer = identityRegistryLayer({
     regionId: o.regionId,
     vault: new IdentityVault(sodium, keyring.storageKey),
+    sodium,
+    identityKey: keyring.identity,
     hlc: new HybridLogicalClock(o.regionId, o.now ?? Date.now),
     phoneHash: phoneHasher(keyring.storageKey),
   });

@@ -470,8 +470,10 @@ const toWire = (record: ReplicatedRecord, sealDataKey: (dataKey: Uint8Array) => 
   created: record.created,
   lastSeenMs: record.lastSeenMs,
   ...(record.tombstone !== undefined ? { tombstone: record.tombstone } : {}),
+  ...(record.tombstoneReason !== undefined ? { tombstoneReason: record.tombstoneReason } : {}),
+  ...(record.tombstoneSignature !== undefined ? { tombstoneSignature: record.tombstoneSignature } : {}),
   ...(record.dataKey !== undefined ? { sealedDataKey: sealDataKey(record.dataKey) } : {}),
-  fields: record.fields.map((f) => ({ name: f.name, stamp: f.stamp, value: f.value })),
+  fields: record.fields.map((f) => ({ name: f.name, stamp: f.stamp, value: f.value, signature: f.signature })),
 });
 
 /** What the schema cannot check: a record is either live with a key, or a bare tombstone. */
@@ -489,8 +491,10 @@ const fromWire = (wire: ReplicatedRecordWire, openDataKey: (identityId: string, 
     created: wire.created,
     lastSeenMs: wire.lastSeenMs,
     tombstone: wire.tombstone,
+    ...(wire.tombstoneReason !== undefined ? { tombstoneReason: wire.tombstoneReason } : {}),
+    ...(wire.tombstoneSignature !== undefined ? { tombstoneSignature: wire.tombstoneSignature } : {}),
     dataKey: wire.sealedDataKey === undefined ? undefined : openDataKey(wire.identityId, wire.sealedDataKey),
-    fields: wire.fields.map((f) => ({ name: f.name, stamp: f.stamp, value: f.value })),
+    fields: wire.fields.map((f) => ({ name: f.name, stamp: f.stamp, value: f.value, signature: f.signature })),
   };
 };
 

@@ -10,6 +10,7 @@ import { Effect } from "effect";
 import type { Clock, TimerHandle } from "../../core/clock.ts";
 import { CloseCode, type IdentityKeyPair, type SecureChannel } from "../../protocol/index.ts";
 import type { Sodium } from "../../protocol/sodium.ts";
+import type { FederationKeys } from "./federation-keys.ts";
 import { FederationMemberInvalid, loadFederationMembers, sameKey, type FederationMember, type FederationMembers } from "./federation-members.ts";
 import { PeerDialer, type DialerState } from "./peer-dialer.ts";
 import { PeerLink, type PeerLinkOptions } from "./peer-link.ts";
@@ -59,6 +60,8 @@ export interface RegionReplicationOptions {
   readonly registryNow: () => number;
   readonly log: (line: string) => void;
   readonly antiEntropyEveryMs?: number;
+  /** The keys replicated writes are verified against: kept to the list as it is reloaded. */
+  readonly keys?: FederationKeys;
 }
 
 export class RegionReplication {
@@ -82,6 +85,7 @@ export class RegionReplication {
     this.#openDataKey = dataKeyOpenerFor(options.sodium, options.identity);
     // Read at construction: a node with a list it cannot use does not start.
     if (options.membersFile !== undefined) this.#members = this.#checkedMembers(loadFederationMembers(options.membersFile));
+    options.keys?.follow(this.#members);
   }
 
   get federated(): boolean {
@@ -112,6 +116,7 @@ export class RegionReplication {
     }
     const before = this.#members;
     this.#members = next;
+    this.#o.keys?.follow(next);
     this.#followMembers(before);
     this.#o.log(`replication: federation list reloaded: ${[...next.keys()].join(", ") || "no peers"}`);
   }

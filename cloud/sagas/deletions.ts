@@ -105,7 +105,7 @@ export class Deletions {
     if (!this.#isLive(identityId)) {
       // Already gone (a second request, or a tombstone that arrived from another region): only
       // a request still recorded as pending is closed.
-      if (this.#pending().includes(identityId)) await Effect.runPromise(registry.tombstone(identityId, clock.now()));
+      if (this.#pending().includes(identityId)) await Effect.runPromise(registry.tombstone(identityId, clock.now(), cause));
       return { outcome: "deleted", identityId };
     }
     const open = this.openTransactions(identityId);
@@ -126,7 +126,7 @@ export class Deletions {
     const { registry, registers, clock } = this.#o;
     if (!this.#pending().includes(identityId)) return false;
     if (!this.#isLive(identityId)) {
-      await Effect.runPromise(registry.tombstone(identityId, clock.now())); // deleted elsewhere meanwhile: close the row
+      await Effect.runPromise(registry.tombstone(identityId, clock.now(), "requested")); // deleted elsewhere meanwhile: close the row
       return true;
     }
     const note = registers.requested(identityId);
@@ -145,7 +145,7 @@ export class Deletions {
   async #delete(identityId: string, cause: DeletionCause): Promise<void> {
     const { registry, clock, log } = this.#o;
     const acknowledgement = this.#o.acknowledgement.address(identityId, cause);
-    const change = await Effect.runPromise(registry.tombstone(identityId, clock.now()));
+    const change = await Effect.runPromise(registry.tombstone(identityId, clock.now(), cause));
     await this.#o.index.reached(change.seq);
     log(`identity ${identityId} deleted (${cause}): tombstone written, data key destroyed, removed from the index`);
     await acknowledgement?.send();

@@ -2,6 +2,7 @@
 // refunds, voids of authorizations no device will settle, and revoking a scanner. JSON in and out;
 // every call must carry the operator token (a bearer token; the node always has one).
 import { Effect } from "effect";
+import { WriteNotAuthorised } from "../identity/write-authority.ts";
 import {
   HttpRoutes,
   json,
@@ -121,7 +122,12 @@ export const operatorApi = (
     operation((body, { identityId }) => {
       const card = str(body.loyaltyCard);
       if (card === undefined || !options.isLive(identityId!)) return json(422, { error: "a live identity and a loyaltyCard are required" });
-      Effect.runSync(flows.registry.writeProfile(identityId!, { loyaltyCard: card }));
+      const failed = Effect.runSync(
+        Effect.match(flows.registry.writeProfile(identityId!, { loyaltyCard: card }), { onFailure: (e) => e, onSuccess: () => undefined }),
+      );
+      // The loyalty card is the enrolling region's to write (cloud/identity/write-authority.ts).
+      if (failed instanceof WriteNotAuthorised) return json(409, { error: failed.message });
+      if (failed !== undefined) throw failed;
       return json(200, { identityId, loyaltyCard: card });
     }),
   );

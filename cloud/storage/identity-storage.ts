@@ -22,6 +22,9 @@ export interface StoredIdentity {
   readonly created: string;
   readonly lastSeenMs: number;
   readonly tombstone: string | null;
+  /** With a tombstone: why, and the deleting region's signature over it (null on tombstones from before signatures). */
+  readonly tombstoneReason: string | null;
+  readonly tombstoneSignature: Uint8Array | null;
   /** The region-wide change number of the identity's latest change (row or field). */
   readonly changeSeq: number;
 }
@@ -31,6 +34,8 @@ export interface StoredField {
   readonly name: string;
   readonly stamp: string;
   readonly value: Uint8Array | null;
+  /** The writing region's signature over the write; null on registers stored before signatures. */
+  readonly signature: Uint8Array | null;
 }
 
 export interface StoredRecord extends StoredIdentity {
@@ -57,6 +62,8 @@ export interface IdentityWrite {
     readonly created: string;
     readonly lastSeenMs: number;
     readonly tombstone: string | null;
+    readonly tombstoneReason: string | null;
+    readonly tombstoneSignature: Uint8Array | null;
   };
   readonly fields: readonly StoredField[];
   readonly dropFields: boolean;
@@ -155,6 +162,8 @@ export interface IdentityStorageShape {
   readonly changedIdsSince: (afterSeq: number) => Op<{ identityId: string; changeSeq: number }[]>;
   /** Live ids with their change numbers. */
   readonly liveChangeSeqs: () => Op<{ identityId: string; changeSeq: number }[]>;
+  /** Identities with a field or a tombstone stored without a signature (written before signatures), sorted. */
+  readonly unsignedIdentityIds: () => Op<string[]>;
   /** Tombstoned ids whose change number is at most `upToSeq`. */
   readonly tombstonesUpTo: (upToSeq: number) => Op<string[]>;
   /** Removes tombstoned identities for good, with any key left for them (their row ids are never reused); live ids are left alone. */

@@ -8,6 +8,10 @@
 // A record's field values are ciphertexts under the identity's data key; the data key itself
 // travels sealed to the receiving region's identity key (crypto_box_seal), never in clear, and
 // the receiver re-wraps it with its own storage key at once.
+//
+// Every field write and every tombstone is signed (Ed25519) by the region its stamp names, and
+// the signature travels with it: a record forwarded by any number of regions still proves who
+// wrote each part. A receiver refuses a write its writer did not sign or may not make.
 import { Schema } from "effect";
 import { MAX_HLC_COUNTER } from "../../core/hybrid-logical-clock.ts";
 import { boundedBytes, exactBytes, IdentityId, NonNegativeInt, RegionId, RequestId, Timestamp } from "./wire-fields.ts";
@@ -28,11 +32,16 @@ export const REPLICA_BUCKET_COUNT = 256;
 /** A 32-byte data key inside crypto_box_seal (ephemeral public key and tag: 48 bytes). */
 export const SEALED_DATA_KEY_BYTES = 32 + 48;
 
+/** Ed25519 detached signature. */
+const WriteSignature = exactBytes(64);
+
 /** One last-writer-wins register; value null records a cleared field. */
 export const ReplicatedFieldWire = Schema.Struct({
   name: Schema.String.check(Schema.isBetweenLength(1, 64)),
   stamp: HlcStamp,
   value: Schema.NullOr(boundedBytes(MAX_REPLICATED_FIELD_BYTES)),
+  /** By stamp.nodeId, over ("palmline/field-write/v1", identityId, name, encoded stamp, "cleared" or "value", value). */
+  signature: WriteSignature,
 });
 
 export const ReplicatedRecordWire = Schema.Struct({
@@ -42,6 +51,10 @@ export const ReplicatedRecordWire = Schema.Struct({
   lastSeenMs: Timestamp,
   /** Present once deleted; a tombstoned record carries no fields and no data key. */
   tombstone: Schema.optionalKey(HlcStamp),
+  /** With the tombstone: why ("requested", "expired", "unrecorded"), kept by every region. */
+  tombstoneReason: Schema.optionalKey(Schema.String.check(Schema.isBetweenLength(1, 32))),
+  /** With the tombstone: by tombstone.nodeId, over ("palmline/tombstone/v1", identityId, encoded stamp, reason). */
+  tombstoneSignature: Schema.optionalKey(WriteSignature),
   /** The identity's 32-byte data key sealed to the receiver's identity key (crypto_box_seal: 32 + 48 bytes); present iff live. */
   sealedDataKey: Schema.optionalKey(exactBytes(SEALED_DATA_KEY_BYTES)),
   fields: Schema.Array(ReplicatedFieldWire).check(Schema.isMaxLength(MAX_REPLICATED_FIELDS)),

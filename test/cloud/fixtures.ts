@@ -16,6 +16,7 @@ import { followRegistry, type RegistryFollower } from "../../cloud/shards/regist
 import type { ShardSet } from "../../cloud/shards/shard-set.ts";
 import { IdentityVault } from "../../cloud/storage/identity-vault.ts";
 import { loadSodium } from "../../protocol/sodium.ts";
+import { testRegionIdentityKey, testRegionKeys } from "../support/test-region-keys.ts";
 import { DeviceDirectory } from "../../cloud/storage/sqlite/device-directory.ts";
 import { RegionDatabase, regionDatabaseLayer } from "../../cloud/storage/sqlite/region-database.ts";
 import { SqliteIdentityStorageLive } from "../../cloud/storage/sqlite/sqlite-identity-storage.ts";
@@ -101,6 +102,9 @@ export const openTestRegistry = async (dataDir = tempDir(), now = () => 1_000, r
   const layer = identityRegistryLayer({
     regionId,
     vault: new IdentityVault(sodium, TEST_STORAGE_KEY),
+    sodium,
+    identityKey: testRegionIdentityKey(sodium, regionId),
+    regionKeys: testRegionKeys(sodium),
     hlc: new HybridLogicalClock(regionId, now),
     phoneHash: phoneHasher(TEST_STORAGE_KEY),
   }).pipe(Layer.provideMerge(SqliteIdentityStorageLive), Layer.provideMerge(regionDatabaseLayer(dataDir)));

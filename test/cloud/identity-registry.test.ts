@@ -116,7 +116,7 @@ describe("identity registry", () => {
       }),
     );
     const changes = watchChanges(registry);
-    const deleted = run(registry.tombstone("id_a", 2_000));
+    const deleted = run(registry.tombstone("id_a", 2_000, "requested"));
     expect(changes()).toEqual([{ source: "local", seq: deleted.seq, changed: ["id_a"], indexed: [], replaced: [], removed: ["id_a"] }]);
     expect(run(registry.isLive("id_a"))).toBe(false);
     expect(run(registry.readProfile("id_a"))).toEqual({});

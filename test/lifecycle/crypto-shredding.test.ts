@@ -51,7 +51,7 @@ test("a registry copy taken before a deletion cannot be decrypted after it, even
   // Control: before the deletion, the copy decrypts with the region's keys.
   expect(await recoverTemplate(copy, keyFile, region.storageKey, "id_deleted")).toEqual(deleted);
 
-  run(region.registry.tombstone("id_deleted", region.clock.now()));
+  run(region.registry.tombstone("id_deleted", region.clock.now(), "requested"));
 
   await expect(recoverTemplate(copy, keyFile, region.storageKey, "id_deleted")).rejects.toThrow(/no key|could not decrypt/);
   // The key's bytes are gone from the key file itself, not only unlinked from its table, and no

@@ -101,8 +101,8 @@ export const SAMPLE_MESSAGES: { readonly [T in WireMessageType]: WireMessageOf<T
         lastSeenMs: 1_767_225_700_000,
         sealedDataKey: bytes(80, 0x42),
         fields: [
-          { name: "palm_template", stamp: { wallMs: 1_767_225_600_001, counter: 0, nodeId: "eu-central" }, value: bytes(200, 3) },
-          { name: "loyalty_card", stamp: { wallMs: 1_767_225_600_900, counter: 2, nodeId: "us-east" }, value: null },
+          { name: "palm_template", stamp: { wallMs: 1_767_225_600_001, counter: 0, nodeId: "eu-central" }, value: bytes(200, 3), signature: bytes(64, 5) },
+          { name: "loyalty_card", stamp: { wallMs: 1_767_225_600_900, counter: 2, nodeId: "us-east" }, value: null, signature: bytes(64, 6) },
         ],
       },
       {
@@ -111,6 +111,8 @@ export const SAMPLE_MESSAGES: { readonly [T in WireMessageType]: WireMessageOf<T
         created: { wallMs: 1_704_067_200_000, counter: 0, nodeId: "us-east" },
         lastSeenMs: 1_704_067_200_000,
         tombstone: { wallMs: 1_767_225_600_002, counter: 1, nodeId: "eu-central" },
+        tombstoneReason: "requested",
+        tombstoneSignature: bytes(64, 7),
         fields: [],
       },
     ],
@@ -137,7 +139,7 @@ export const SAMPLE_MESSAGES: { readonly [T in WireMessageType]: WireMessageOf<T
         created: { wallMs: 1_767_225_600_003, counter: 0, nodeId: "us-east" },
         lastSeenMs: 1_767_225_600_003,
         sealedDataKey: bytes(80, 0x43),
-        fields: [{ name: "palm_template", stamp: { wallMs: 1_767_225_600_003, counter: 0, nodeId: "us-east" }, value: bytes(64, 9) }],
+        fields: [{ name: "palm_template", stamp: { wallMs: 1_767_225_600_003, counter: 0, nodeId: "us-east" }, value: bytes(64, 9), signature: bytes(64, 8) }],
       },
     ],
     wanted: [0, 17],

@@ -10,6 +10,7 @@ import { Effect } from "effect";
 import { afterEach, describe, expect, test } from "vitest";
 import { startRegionNode, type RegionNodeSettings } from "../../cloud/region-node.ts";
 import { makeIdentityRegistry } from "../../cloud/identity/identity-registry.ts";
+import { WriteSignatures } from "../../cloud/identity/write-signatures.ts";
 import { phoneHasher } from "../../cloud/identity/phone-hash.ts";
 import { MAX_CLOCK_SKEW_MS } from "../../cloud/replication/clock-skew.ts";
 import { dataKeySealerFor } from "../../cloud/replication/sealed-data-key.ts";
@@ -19,7 +20,7 @@ import { loadOrCreateRegionKeyring } from "../../cloud/storage/region-keyring.ts
 import { openRegistryDatabase } from "../../cloud/storage/sqlite/registry-database.ts";
 import { sqliteIdentityStorage } from "../../cloud/storage/sqlite/sqlite-identity-storage.ts";
 import { systemClock } from "../../core/clock.ts";
-import { HybridLogicalClock, MAX_HLC_COUNTER } from "../../core/hybrid-logical-clock.ts";
+import { HybridLogicalClock, MAX_HLC_COUNTER, type HlcTimestamp } from "../../core/hybrid-logical-clock.ts";
 import { createDeviceCredentials } from "../../edge/device-credentials.ts";
 import { RegionLink } from "../../edge/region-link.ts";
 import {
@@ -211,7 +212,13 @@ describe("taking a region off the list", () => {
 });
 
 /** A live record as a hostile listed peer would send it: its data key sealed to `to`, one field of junk. */
-const forgedRecord = async (to: Node, identityId: string, stamp: { wallMs: number; counter: number }) => {
+/** Mallory's signature on a write of its own: a listed region's honest record, but for its stamp. */
+const signedByMallory = async (mallory: IdentityKeyPair, identityId: string, field: { name: string; stamp: HlcTimestamp; value: Uint8Array }) => ({
+  ...field,
+  signature: new WriteSignatures(await loadSodium(), "mallory", mallory, { publicKeyOf: () => undefined }).signField(identityId, field),
+});
+
+const forgedRecord = async (to: Node, mallory: IdentityKeyPair, identityId: string, stamp: { wallMs: number; counter: number }) => {
   const seal = dataKeySealerFor(await loadSodium(), to.identityPublicKey);
   const hlc = { ...stamp, nodeId: "mallory" };
   return {
@@ -220,7 +227,7 @@ const forgedRecord = async (to: Node, identityId: string, stamp: { wallMs: numbe
     created: hlc,
     lastSeenMs: stamp.wallMs,
     sealedDataKey: seal(new Uint8Array(32).fill(5)),
-    fields: [{ name: "loyalty_card", stamp: hlc, value: new Uint8Array(48).fill(1) }],
+    fields: [await signedByMallory(mallory, identityId, { name: "loyalty_card", stamp: hlc, value: new Uint8Array(48).fill(1) })],
   };
 };
 
@@ -247,9 +254,9 @@ describe("clock stamps", () => {
       upToSeq: 1,
       more: false,
       records: [
-        await forgedRecord(b, "id_future", { wallMs: now + 100 * YEAR_MS, counter: 0 }),
+        await forgedRecord(b, mallory, "id_future", { wallMs: now + 100 * YEAR_MS, counter: 0 }),
         // Within the skew, but at the counter's bound: it must not push B's own stamps past it.
-        await forgedRecord(b, "id_bound", { wallMs: now + MAX_CLOCK_SKEW_MS / 2, counter: MAX_HLC_COUNTER }),
+        await forgedRecord(b, mallory, "id_bound", { wallMs: now + MAX_CLOCK_SKEW_MS / 2, counter: MAX_HLC_COUNTER }),
       ],
     });
     expect(await peer.until("replication.ack")).toMatchObject({ upToSeq: 1 });
@@ -270,12 +277,16 @@ describe("clock stamps", () => {
     // Written straight into B's registry (a second connection), as a region that took it in before
     // stamps were checked would hold it.
     const keyring = await loadOrCreateRegionKeyring(bDir);
+    const mallory = await generateIdentityKeyPair();
     const db = openRegistryDatabase(bDir);
     cleanups.push(() => db.close());
     const registry = Effect.runSync(
       makeIdentityRegistry({
         regionId: "b",
         vault: new IdentityVault(await loadSodium(), keyring.storageKey),
+        sodium: await loadSodium(),
+        identityKey: keyring.identity,
+        regionKeys: { publicKeyOf: (regionId) => (regionId === "mallory" ? mallory.publicKey : undefined) },
         hlc: new HybridLogicalClock("b-import", () => Date.now()),
         phoneHash: phoneHasher(keyring.storageKey),
       }).pipe(Effect.provideService(IdentityStorage, sqliteIdentityStorage(db))),
@@ -290,7 +301,7 @@ describe("clock stamps", () => {
           lastSeenMs: 1,
           tombstone: undefined,
           dataKey: new Uint8Array(32).fill(5),
-          fields: [{ name: "loyalty_card", stamp: far, value: new Uint8Array(48).fill(1) }],
+          fields: [await signedByMallory(mallory, "id_future", { name: "loyalty_card", stamp: far, value: new Uint8Array(48).fill(1) })],
         },
       ]),
     );

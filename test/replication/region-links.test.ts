@@ -206,6 +206,8 @@ const enrollBehindTheFeed = async (node: Node, palmSeeds: readonly number[]) => 
     makeIdentityRegistry({
       regionId: node.regionId,
       vault: new IdentityVault(await loadSodium(), keyring.storageKey),
+      sodium: await loadSodium(),
+      identityKey: keyring.identity,
       hlc: new HybridLogicalClock(node.regionId, () => Date.now()),
       phoneHash: phoneHasher(keyring.storageKey),
     }).pipe(Effect.provideService(IdentityStorage, sqliteIdentityStorage(db))),

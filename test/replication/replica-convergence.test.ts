@@ -3,6 +3,7 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { ManualClock } from "../../core/clock.ts";
+import { DELETION_REQUESTED_FIELD, openPaymentsField } from "../../cloud/identity/identity-fields.ts";
 import type { ReplicatedRecord } from "../../cloud/identity/replicated-record.ts";
 import { syntheticTemplate } from "../cloud/fixtures.ts";
 import { enroll, failure, id, mergeAt, openReplicaRegion, recordOf, recordsInBuckets, run, ship, syncBoth, wrappedKeyOf } from "./replica-region.ts";
@@ -15,7 +16,7 @@ describe("registry replicas", () => {
     run(a.registry.writeProfile("id_a1", { loyaltyCard: "LOY-A1" }));
     enroll(b, "id_b1", syntheticTemplate(2));
     enroll(b, "id_b2", syntheticTemplate(3));
-    run(b.registry.tombstone("id_b2", b.clock.now()));
+    run(b.registry.tombstone("id_b2", b.clock.now(), "requested"));
     const fromA = run(a.registry.changesSince(0)).records;
     const fromB = run(b.registry.changesSince(0)).records;
     run(b.registry.merge([...fromA].reverse()));
@@ -68,8 +69,8 @@ describe("registry replicas", () => {
     ship(a, b);
     a.clock.advance(1_000);
     b.clock.advance(2_000);
-    run(a.registry.tombstone("id_1", a.clock.now()));
-    run(b.registry.writeProfile("id_1", { loyaltyCard: "LOY-LATER" }));
+    run(a.registry.tombstone("id_1", a.clock.now(), "requested"));
+    run(b.registry.writeRegister("id_1", openPaymentsField("b"), 1));
     run(b.registry.recordSeen(id("id_1"), b.clock.now()));
     const outcome = ship(a, b);
     expect(outcome.removed).toEqual(["id_1"]);
@@ -162,12 +163,13 @@ describe("registry replicas, property", () => {
     ship(x, z);
     y.clock.advance(100);
     z.clock.advance(200);
-    run(y.registry.writeProfile("id_0", { loyaltyCard: "Y" }));
-    run(z.registry.writeProfile("id_0", { loyaltyCard: "Z" }));
+    // Concurrent writes of one register any region may write (a deletion request's announcement).
+    run(y.registry.writeRegister("id_0", DELETION_REQUESTED_FIELD, { region: "y" }));
+    run(z.registry.writeRegister("id_0", DELETION_REQUESTED_FIELD, { region: "z" }));
     run(y.registry.recordSeen(id("id_1"), y.clock.now()));
-    run(z.registry.tombstone("id_1", z.clock.now()));
-    run(y.registry.tombstone("id_2", y.clock.now()));
-    run(z.registry.writeProfile("id_2", { phone: "+1555" }));
+    run(z.registry.tombstone("id_1", z.clock.now(), "requested"));
+    run(y.registry.tombstone("id_2", y.clock.now(), "requested"));
+    run(z.registry.writeRegister("id_2", openPaymentsField("z"), 2));
     enroll(z, "id_z", syntheticTemplate(9));
     take(y);
     take(z);

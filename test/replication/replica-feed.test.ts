@@ -49,7 +49,7 @@ describe("registry change feed", () => {
     const a = await openReplicaRegion("a");
     enroll(a, "id_1", syntheticTemplate(1));
     run(a.registry.writeProfile("id_1", { phone: "+441234", loyaltyCard: "LOY-1" }));
-    run(a.registry.tombstone("id_1", a.clock.now()));
+    run(a.registry.tombstone("id_1", a.clock.now(), "requested"));
     const [record] = run(a.registry.changesSince(0)).records;
     expect(record!.tombstone).toBeDefined();
     expect(record!.fields).toEqual([]);

@@ -43,7 +43,7 @@ describe("tombstone pruning", () => {
     const a = await openReplicaRegion("a");
     enroll(a, "id_1", syntheticTemplate(1));
     enroll(a, "id_2", syntheticTemplate(2));
-    run(a.registry.tombstone("id_2", a.clock.now()));
+    run(a.registry.tombstone("id_2", a.clock.now(), "requested"));
     run(a.registry.trackPeer("b", key(1)));
     run(a.registry.trackPeer("c", key(2)));
     return a;

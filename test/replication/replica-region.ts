@@ -14,6 +14,7 @@ import { loadSodium } from "../../protocol/sodium.ts";
 import { openRegistryDatabase } from "../../cloud/storage/sqlite/registry-database.ts";
 import { sqliteIdentityStorage } from "../../cloud/storage/sqlite/sqlite-identity-storage.ts";
 import { tempDir } from "../cloud/fixtures.ts";
+import { testRegionIdentityKey, testRegionKeys } from "../support/test-region-keys.ts";
 
 export const id = (s: string) => s as IdentityId;
 
@@ -32,9 +33,15 @@ export const openReplicaRegion = async (regionId: string, o: { dataDir?: string;
   const storageKey = new Uint8Array(32).fill(o.storageKeyByte ?? regionId.charCodeAt(0));
   const hlc = new HybridLogicalClock(regionId, () => clock.now());
   const registry = run(
-    makeIdentityRegistry({ regionId, vault: new IdentityVault(sodium, storageKey), hlc, phoneHash: phoneHasher(storageKey) }).pipe(
-      Effect.provideService(IdentityStorage, sqliteIdentityStorage(db)),
-    ),
+    makeIdentityRegistry({
+      regionId,
+      vault: new IdentityVault(sodium, storageKey),
+      sodium,
+      identityKey: testRegionIdentityKey(sodium, regionId),
+      regionKeys: testRegionKeys(sodium),
+      hlc,
+      phoneHash: phoneHasher(storageKey),
+    }).pipe(Effect.provideService(IdentityStorage, sqliteIdentityStorage(db))),
   );
   return { regionId, dataDir, clock, db, storageKey, hlc, registry };
 };

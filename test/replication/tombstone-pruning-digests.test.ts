@@ -54,7 +54,7 @@ const adaDeletedInWest = async () => {
   feed(west, east);
   feed(east, west);
   clock.advance(5_000);
-  run(west.registry.tombstone("id_ada", clock.now()));
+  run(west.registry.tombstone("id_ada", clock.now(), "requested"));
   feed(west, east);
   feed(east, west);
   expect(run(east.registry.isLive("id_ada"))).toBe(false);
@@ -102,7 +102,7 @@ describe("with tombstones outside the digests", () => {
     enroll(west, "id_cem", syntheticTemplate(503));
     feed(west, east);
     clock.advance(1_000);
-    run(east.registry.tombstone("id_cem", clock.now())); // east's feed to west is lost
+    run(east.registry.tombstone("id_cem", clock.now(), "requested")); // east's feed to west is lost
     expect(run(west.registry.digest())).not.toBe(run(east.registry.digest()));
     expect(antiEntropyRound(west, east)).toHaveLength(1);
     expect(run(west.registry.isLive("id_cem"))).toBe(false);
@@ -119,7 +119,7 @@ describe("with tombstones outside the digests", () => {
     run(west.registry.recordSeen(id("id_1"), clock.now()));
     const seen = run(west.registry.digest());
     expect(seen).not.toBe(both);
-    run(west.registry.tombstone("id_2", clock.now()));
+    run(west.registry.tombstone("id_2", clock.now(), "requested"));
     const deleted = run(west.registry.digest());
     expect(deleted).not.toBe(seen);
     run(west.registry.pruneTombstones([]));

@@ -28,6 +28,8 @@ interface Identity {
   readonly created?: string;
   readonly lastSeenMs?: number;
   readonly tombstone?: string | null;
+  readonly tombstoneReason?: string | null;
+  readonly tombstoneSignature?: Uint8Array | null;
 }
 
 /** A write of one identity: a live row from this region unless told otherwise, no fields. */
@@ -38,13 +40,20 @@ const write = (identityId: string, identity: Identity = {}, rest: Partial<Omit<I
     created: identity.created ?? stamp(1),
     lastSeenMs: identity.lastSeenMs ?? 1_000,
     tombstone: identity.tombstone ?? null,
+    tombstoneReason: identity.tombstoneReason ?? null,
+    tombstoneSignature: identity.tombstoneSignature ?? null,
   },
   fields: [],
   dropFields: false,
   ...rest,
 });
 
-const field = (name: string, value: Uint8Array | null, at = 2): StoredField => ({ name, stamp: stamp(at), value });
+const field = (name: string, value: Uint8Array | null, at = 2, signature: Uint8Array | null = null): StoredField => ({
+  name,
+  stamp: stamp(at),
+  value,
+  signature,
+});
 
 /** A tombstone as the registry writes it: fields, phone entry and entitlements dropped. */
 const tombstoneOf = (identityId: string, identity: Identity = {}): IdentityWrite =>
@@ -115,6 +124,8 @@ export const identityStorageConformance = (name: string, open: () => Promise<Sto
           created: stamp(5),
           lastSeenMs: 7_000,
           tombstone: null,
+          tombstoneReason: null,
+          tombstoneSignature: null,
           changeSeq: a.changeSeq,
           fields: [
             { name: "card", stamp: stamp(2), value: [1] },
@@ -186,6 +197,46 @@ export const identityStorageConformance = (name: string, open: () => Promise<Sto
         const again = await record("a");
         expect(again.lastSeenMs).toBe(1_000);
         expect(again.fields).toHaveLength(1);
+      });
+    });
+
+    describe("signatures", () => {
+      test("a field keeps the signature written with it; one written without reads null", async () => {
+        await commit(write("a", {}, { fields: [field("card", bytes(1), 2, bytes(7, 7)), field("phone", bytes(2))] }));
+        const fields = (await record("a")).fields;
+        expect(fields.map((f) => [f.name, plain(f.signature)])).toEqual([
+          ["card", [7, 7]],
+          ["phone", null],
+        ]);
+      });
+
+      test("a signature added to a register as it is is a change", async () => {
+        await commit(write("a", {}, { fields: [field("card", bytes(1))] }));
+        const before = (await record("a")).changeSeq;
+        await commit(write("a", {}, { fields: [field("card", bytes(1), 2, bytes(9))] }));
+        const after = await record("a");
+        expect(after.changeSeq).toBeGreaterThan(before);
+        expect(plain(after.fields[0]!.signature)).toEqual([9]);
+      });
+
+      test("a tombstone keeps its reason and signature, and one added later is a change", async () => {
+        await commit(tombstoneOf("a"));
+        const unsigned = await record("a");
+        expect([unsigned.tombstoneReason, unsigned.tombstoneSignature]).toEqual([null, null]);
+        await commit(tombstoneOf("a", { tombstoneReason: "expired", tombstoneSignature: bytes(4, 2) }));
+        const signed = await record("a");
+        expect([signed.tombstoneReason, plain(signed.tombstoneSignature)]).toEqual(["expired", [4, 2]]);
+        expect(signed.changeSeq).toBeGreaterThan(unsigned.changeSeq);
+      });
+
+      test("unsignedIdentityIds lists identities with an unsigned field or tombstone, sorted, and no other", async () => {
+        await commit(
+          write("d", {}, { fields: [field("card", bytes(1), 2, bytes(1)), field("phone", bytes(2))] }),
+          write("c", {}, { fields: [field("card", bytes(1), 2, bytes(1))] }),
+          tombstoneOf("b"),
+          tombstoneOf("a", { tombstoneReason: "requested", tombstoneSignature: bytes(3) }),
+        );
+        expect(await run(s.unsignedIdentityIds())).toEqual(["b", "d"]);
       });
     });
 

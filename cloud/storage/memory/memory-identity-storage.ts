@@ -28,6 +28,8 @@ interface IdentityRow {
   created: string;
   lastSeenMs: number;
   tombstone: string | null;
+  tombstoneReason: string | null;
+  tombstoneSignature: Uint8Array | null;
   changeSeq: number;
   /** By name. */
   readonly fields: Map<string, StoredField>;
@@ -95,6 +97,8 @@ export const memoryIdentityStorage = (): IdentityStorageShape => {
     created: row.created,
     lastSeenMs: row.lastSeenMs,
     tombstone: row.tombstone,
+    tombstoneReason: row.tombstoneReason,
+    tombstoneSignature: row.tombstoneSignature,
     changeSeq: row.changeSeq,
     // A tombstoned record has no fields, whatever a write left.
     fields: row.tombstone !== null ? [] : [...row.fields.values()].map((f) => ({ ...f })).sort(byName),
@@ -126,6 +130,8 @@ export const memoryIdentityStorage = (): IdentityStorageShape => {
         created: identity.created,
         lastSeenMs: identity.lastSeenMs,
         tombstone: identity.tombstone,
+        tombstoneReason: identity.tombstoneReason,
+        tombstoneSignature: identity.tombstoneSignature === null ? null : copyBytes(identity.tombstoneSignature),
         changeSeq: 0,
         fields: new Map(),
       };
@@ -136,12 +142,16 @@ export const memoryIdentityStorage = (): IdentityStorageShape => {
       row.originRegion !== identity.originRegion ||
       row.created !== identity.created ||
       row.lastSeenMs !== identity.lastSeenMs ||
-      row.tombstone !== identity.tombstone
+      row.tombstone !== identity.tombstone ||
+      row.tombstoneReason !== identity.tombstoneReason ||
+      !sameBytes(row.tombstoneSignature, identity.tombstoneSignature)
     ) {
       row.originRegion = identity.originRegion;
       row.created = identity.created;
       row.lastSeenMs = identity.lastSeenMs;
       row.tombstone = identity.tombstone;
+      row.tombstoneReason = identity.tombstoneReason;
+      row.tombstoneSignature = identity.tombstoneSignature === null ? null : copyBytes(identity.tombstoneSignature);
       changed = true;
     }
     if (write.dropFields && row.fields.size > 0) {
@@ -150,8 +160,14 @@ export const memoryIdentityStorage = (): IdentityStorageShape => {
     }
     for (const field of write.fields) {
       const before = row.fields.get(field.name);
-      if (before !== undefined && before.stamp === field.stamp && sameBytes(before.value, field.value)) continue;
-      row.fields.set(field.name, { name: field.name, stamp: field.stamp, value: field.value === null ? null : copyBytes(field.value) });
+      if (before !== undefined && before.stamp === field.stamp && sameBytes(before.value, field.value) && sameBytes(before.signature, field.signature))
+        continue;
+      row.fields.set(field.name, {
+        name: field.name,
+        stamp: field.stamp,
+        value: field.value === null ? null : copyBytes(field.value),
+        signature: field.signature === null ? null : copyBytes(field.signature),
+      });
       changed = true;
     }
     if (write.phoneHash !== undefined) {
@@ -274,6 +290,13 @@ export const memoryIdentityStorage = (): IdentityStorageShape => {
     liveChangeSeqs: () =>
       Effect.sync(() => [...identities.values()].filter((r) => r.tombstone === null).map((r) => ({ identityId: r.identityId, changeSeq: r.changeSeq }))),
 
+    unsignedIdentityIds: () =>
+      Effect.sync(() =>
+        [...identities.values()]
+          .filter((r) => (r.tombstone !== null ? r.tombstoneSignature === null : [...r.fields.values()].some((f) => f.signature === null)))
+          .map((r) => r.identityId)
+          .sort(),
+      ),
     tombstonesUpTo: (upToSeq) =>
       Effect.sync(() => [...identities.values()].filter((r) => r.tombstone !== null && r.changeSeq <= upToSeq).map((r) => r.identityId)),
 

@@ -152,6 +152,28 @@ const MIGRATIONS: readonly Migration[] = [
             last_contact_ms INTEGER
           ) STRICT;`,
   },
+  // Signed writes (issue 15): each field register keeps its writer's signature, each tombstone its
+  // reason and its deleter's signature. Rows from before stay NULL until the registry signs its
+  // own at open; a signature added to a register is a change, so the feed carries it to peers.
+  `ALTER TABLE identity_fields ADD COLUMN signature BLOB;
+   ALTER TABLE identities ADD COLUMN deleted_reason TEXT;
+   ALTER TABLE identities ADD COLUMN deleted_signature BLOB;
+   DROP TRIGGER identity_field_updated;
+   CREATE TRIGGER identity_field_updated AFTER UPDATE ON identity_fields
+     WHEN NEW.hlc IS NOT OLD.hlc OR NEW.value IS NOT OLD.value OR NEW.signature IS NOT OLD.signature
+   BEGIN
+     UPDATE change_counter SET seq = seq + 1;
+     UPDATE identities SET change_seq = (SELECT seq FROM change_counter) WHERE identity_id = NEW.identity_id;
+   END;
+   DROP TRIGGER identity_updated;
+   CREATE TRIGGER identity_updated AFTER UPDATE OF origin_region, created_hlc, last_seen_ms, deleted_hlc, deleted_reason, deleted_signature ON identities
+     WHEN NEW.origin_region IS NOT OLD.origin_region OR NEW.created_hlc IS NOT OLD.created_hlc
+       OR NEW.last_seen_ms IS NOT OLD.last_seen_ms OR NEW.deleted_hlc IS NOT OLD.deleted_hlc
+       OR NEW.deleted_reason IS NOT OLD.deleted_reason OR NEW.deleted_signature IS NOT OLD.deleted_signature
+   BEGIN
+     UPDATE change_counter SET seq = seq + 1;
+     UPDATE identities SET change_seq = (SELECT seq FROM change_counter) WHERE row_id = NEW.row_id;
+   END;`,
 ];
 
 export interface RegistryOpenOptions {

@@ -22,7 +22,17 @@ import { prepared } from "./prepared-statements.ts";
 import { RegionDatabase } from "./region-database.ts";
 import { writeTransaction } from "./sqlite-transaction.ts";
 
-type IdentityRow = { id: string; rowId: number; origin: string; created: string; lastSeen: number; deleted: string | null; seq: number };
+type IdentityRow = {
+  id: string;
+  rowId: number;
+  origin: string;
+  created: string;
+  lastSeen: number;
+  deleted: string | null;
+  deletedReason: string | null;
+  deletedSignature: Uint8Array | null;
+  seq: number;
+};
 type EntitlementRow = {
   entitlement_id: string;
   identity_id: string;
@@ -38,7 +48,7 @@ type EntitlementRow = {
 };
 
 const IDENTITY_COLUMNS = `identity_id AS id, row_id AS rowId, origin_region AS origin, created_hlc AS created, last_seen_ms AS lastSeen,
-                          deleted_hlc AS deleted, change_seq AS seq`;
+                          deleted_hlc AS deleted, deleted_reason AS deletedReason, deleted_signature AS deletedSignature, change_seq AS seq`;
 const SEALED_FIELD = `SELECT i.identity_id AS identityId, i.row_id AS rowId, f.value AS value, k.wrapped AS wrappedKey
                         FROM identities i JOIN identity_fields f ON f.identity_id = i.identity_id AND f.field = ?
                                           JOIN keys.data_keys k ON k.identity_id = i.identity_id
@@ -54,6 +64,8 @@ const toIdentity = (row: IdentityRow): StoredIdentity => ({
   created: row.created,
   lastSeenMs: row.lastSeen,
   tombstone: row.deleted,
+  tombstoneReason: row.deletedReason,
+  tombstoneSignature: row.deletedSignature,
   changeSeq: row.seq,
 });
 
@@ -90,38 +102,32 @@ export const sqliteIdentityStorage = (db: DatabaseSync): IdentityStorageShape =>
     }
   };
   const fieldsOf = (id: string): StoredField[] =>
-    (statement("SELECT field AS name, hlc AS stamp, value FROM identity_fields WHERE identity_id = ? ORDER BY field").all(id) as unknown as StoredField[]).map(
-      (f) => ({ name: f.name, stamp: f.stamp, value: f.value }),
-    );
+    (
+      statement("SELECT field AS name, hlc AS stamp, value, signature FROM identity_fields WHERE identity_id = ? ORDER BY field").all(
+        id,
+      ) as unknown as StoredField[]
+    ).map((f) => ({ name: f.name, stamp: f.stamp, value: f.value, signature: f.signature }));
   const recordOf = (row: IdentityRow): StoredRecord => ({ ...toIdentity(row), fields: row.deleted === null ? fieldsOf(row.id) : [] });
   const identityRow = (id: string) => statement(`SELECT ${IDENTITY_COLUMNS} FROM identities WHERE identity_id = ?`).get(id) as IdentityRow | undefined;
   const sealed = (rows: unknown[]): StoredSealedField[] => rows as StoredSealedField[];
 
   const write = (w: IdentityWrite): void => {
-    const { originRegion, created, lastSeenMs, tombstone } = w.identity;
+    const { originRegion, created, lastSeenMs, tombstone, tombstoneReason, tombstoneSignature } = w.identity;
     if (identityRow(w.identityId) === undefined) {
-      statement("INSERT INTO identities (identity_id, origin_region, created_hlc, last_seen_ms, deleted_hlc) VALUES (?, ?, ?, ?, ?)").run(
-        w.identityId,
-        originRegion,
-        created,
-        lastSeenMs,
-        tombstone,
-      );
+      statement(
+        "INSERT INTO identities (identity_id, origin_region, created_hlc, last_seen_ms, deleted_hlc, deleted_reason, deleted_signature) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      ).run(w.identityId, originRegion, created, lastSeenMs, tombstone, tombstoneReason, tombstoneSignature);
     } else {
-      statement("UPDATE identities SET origin_region = ?, created_hlc = ?, last_seen_ms = ?, deleted_hlc = ? WHERE identity_id = ?").run(
-        originRegion,
-        created,
-        lastSeenMs,
-        tombstone,
-        w.identityId,
-      );
+      statement(
+        "UPDATE identities SET origin_region = ?, created_hlc = ?, last_seen_ms = ?, deleted_hlc = ?, deleted_reason = ?, deleted_signature = ? WHERE identity_id = ?",
+      ).run(originRegion, created, lastSeenMs, tombstone, tombstoneReason, tombstoneSignature, w.identityId);
     }
     if (w.dropFields) statement("DELETE FROM identity_fields WHERE identity_id = ?").run(w.identityId);
     const upsert = statement(
-      `INSERT INTO identity_fields (identity_id, field, hlc, value) VALUES (?, ?, ?, ?)
-       ON CONFLICT (identity_id, field) DO UPDATE SET hlc = excluded.hlc, value = excluded.value`,
+      `INSERT INTO identity_fields (identity_id, field, hlc, value, signature) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (identity_id, field) DO UPDATE SET hlc = excluded.hlc, value = excluded.value, signature = excluded.signature`,
     );
-    for (const f of w.fields) upsert.run(w.identityId, f.name, f.stamp, f.value);
+    for (const f of w.fields) upsert.run(w.identityId, f.name, f.stamp, f.value, f.signature);
     if (w.phoneHash !== undefined) {
       statement("DELETE FROM phone_index WHERE identity_id = ?").run(w.identityId);
       if (w.phoneHash !== null) statement("INSERT OR REPLACE INTO phone_index (phone_hash, identity_id) VALUES (?, ?)").run(w.phoneHash, w.identityId);
@@ -228,6 +234,17 @@ export const sqliteIdentityStorage = (db: DatabaseSync): IdentityStorageShape =>
             identityId: string;
             changeSeq: number;
           }[],
+      ),
+    unsignedIdentityIds: () =>
+      run("unsignedIdentityIds", () =>
+        (
+          statement(
+            `SELECT identity_id AS id FROM identities i
+              WHERE (i.deleted_hlc IS NOT NULL AND i.deleted_signature IS NULL)
+                 OR (i.deleted_hlc IS NULL AND EXISTS (SELECT 1 FROM identity_fields f WHERE f.identity_id = i.identity_id AND f.signature IS NULL))
+              ORDER BY identity_id`,
+          ).all() as { id: string }[]
+        ).map((r) => r.id),
       ),
     tombstonesUpTo: (upToSeq) =>
       run("tombstonesUpTo", () =>
