@@ -8,6 +8,8 @@ export const WIRE_ERROR_CODES = [
   "NotProvisioned",
   /** A message a region does not take from a device (one only a region sends). */
   "UnexpectedMessage",
+  /** The request is outside what the operator bound this device to (its roles, merchant or venue); nothing happened. */
+  "NotPermitted",
   /** Too many unrecognised palms or failed step-ups from this device: identification is paused. */
   "ProbingLimited",
   /** A sealed capture that does not open to a probe this region can decide on. */

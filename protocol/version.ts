@@ -38,10 +38,14 @@
 //      a version-5 region; but a version-4 region could send any class name, which a version-5
 //      decoder refuses (the session would close with MalformedMessage instead of answering), so
 //      narrowing the field is a retype and 5 is also the minimum, for the same reason as 3.
+//   6: the error code "NotPermitted": a request outside the roles, merchant or venue the operator
+//      bound the device to at provisioning. A new code is a retype of the closed list (a
+//      version-5 decoder refuses it), and a security fix should not leave a path around it, so
+//      6 is also the minimum, for the same reason as 3.
 import { UnsupportedVersion } from "./errors.ts";
 
-export const PROTOCOL_VERSION = 5;
-export const MIN_SUPPORTED_VERSION = 5;
+export const PROTOCOL_VERSION = 6;
+export const MIN_SUPPORTED_VERSION = 6;
 
 export interface VersionRange {
   readonly min: number;

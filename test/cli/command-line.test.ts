@@ -131,7 +131,10 @@ describe.concurrent("the entry points", () => {
   });
 
   test("provision-code on a directory with no region says how to create one", async () => {
-    expectOneLineRefusal(await palmline("provision-code", "--data", "/nonexistent/palmline"), "no region data in /nonexistent/palmline");
+    expectOneLineRefusal(
+      await palmline("provision-code", "--role", "service-point", "--data", "/nonexistent/palmline"),
+      "no region data in /nonexistent/palmline",
+    );
   });
 });
 

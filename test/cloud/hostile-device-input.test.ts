@@ -23,7 +23,7 @@ const setup = async () => {
   const node = await startRegionNode({ regionId: "t", dataDir: tempDir(), host: "127.0.0.1", port: 0, shardCount: 1, clock: systemClock, log: () => {} });
   cleanups.push(() => node.close());
   const credentials = await createDeviceCredentials({ regionUrl: node.url, pinnedRegionKey: node.identityPublicKey, deviceName: "lane" });
-  const provisioning = await RegionLink.connect({ credentials, provisioningCode: node.issueProvisioningCode() });
+  const provisioning = await RegionLink.connect({ credentials, provisioningCode: node.issueProvisioningCode({ roles: ["service-point"] }) });
   const templatePublicKey = provisioning.templatePublicKey;
   provisioning.close();
   await provisioning.closed;

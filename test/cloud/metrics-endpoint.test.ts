@@ -16,7 +16,7 @@ test("/metrics reports sessions, identifications by outcome, their latency and s
   const node = await startRegionNode({ regionId: "m", dataDir: tempDir(), host: "127.0.0.1", port: 0, shardCount: 2, clock: systemClock, log: () => {} });
   cleanups.push(() => node.close());
   const credentials = await createDeviceCredentials({ regionUrl: node.url, pinnedRegionKey: node.identityPublicKey, deviceName: "lane" });
-  const link = await RegionLink.connect({ credentials, provisioningCode: node.issueProvisioningCode() });
+  const link = await RegionLink.connect({ credentials, provisioningCode: node.issueProvisioningCode({ roles: ["service-point"] }) });
   cleanups.push(() => link.close());
   await link.identify(await sealSignature(syntheticPalm(4)(0), link.templatePublicKey));
 

@@ -25,7 +25,7 @@ const lane = async (
   merchantKind: "first-party" | "third-party" = "first-party",
   tap?: (m: WireMessage) => void,
 ) => {
-  const { agent } = await store.device(name, { tap });
+  const { agent } = await store.device(name, { tap, binding: { merchantId } });
   const sensor = new SimulatedPalmSensor({ seed: name.length * 31 });
   const display = new SimulatedDisplay();
   return { lane: new CheckoutLane({ agent, sensor, extractor: store.extractor, display, merchantId, merchantKind }), sensor, display, agent };

@@ -53,7 +53,7 @@ beforeAll(async () => {
     deviceName: "lane-crash",
     stateDir: tempDir("palmline-device-"),
     region: { url: region.url, identityPublicKey: region.identityPublicKey },
-    provisioningCode: issueProvisioningCode(dataDir),
+    provisioningCode: issueProvisioningCode(dataDir, ["--role", "checkout", "--merchant", "palmline-store"]),
   });
   const link = await agent.online();
   const sensor = new SimulatedPalmSensor({ seed: 7 });

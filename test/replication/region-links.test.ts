@@ -57,7 +57,7 @@ const startRegion = async (regionId: string, extra: Partial<RegionNodeSettings> 
 /** A provisioned scanner's link to a region. */
 const scanner = async (node: Node) => {
   const credentials = await createDeviceCredentials({ regionUrl: node.url, pinnedRegionKey: node.identityPublicKey, deviceName: "lane" });
-  const link = await RegionLink.connect({ credentials, provisioningCode: node.issueProvisioningCode() });
+  const link = await RegionLink.connect({ credentials, provisioningCode: node.issueProvisioningCode({ roles: ["enrollment-kiosk", "service-point"] }) });
   cleanups.push(() => link.close());
   const palm = (seed: number, capture: number) => sealSignature(syntheticPalm(seed)(capture), link.templatePublicKey);
   return {

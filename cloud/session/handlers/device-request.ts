@@ -8,6 +8,8 @@ import type { RegionServices } from "../region-services.ts";
 
 export interface DeviceRequestContext {
   readonly deviceId: DeviceId;
+  /** The address the device's WebSocket came from: phone codes are limited per address too. */
+  readonly sourceAddress: string;
   readonly deps: DeviceSessionDependencies;
   readonly reply: (answer: WireMessage) => void;
   /** The node's flows; fails with FlowUnavailable on a node without them. */
