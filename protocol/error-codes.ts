@@ -14,6 +14,8 @@ export const WIRE_ERROR_CODES = [
   "ProbingLimited",
   /** A sealed capture that does not open to a probe this region can decide on. */
   "SealedSignatureInvalid",
+  /** A capture not sealed to a challenge this session issued and has not used yet (a replay, or a stale capture): capture again. */
+  "CaptureChallengeInvalid",
   /** This region node does not run the flow asked for (enrollment, payments, gates, deletion, ...). */
   "FlowUnavailable",
   /** The payment processor could not be reached: the same request may succeed later. */

@@ -38,10 +38,13 @@
 //      a version-5 region; but a version-4 region could send any class name, which a version-5
 //      decoder refuses (the session would close with MalformedMessage instead of answering), so
 //      narrowing the field is a retype and 5 is also the minimum, for the same reason as 3.
-//   6: the error code "NotPermitted": a request outside the roles, merchant or venue the operator
-//      bound the device to at provisioning. A new code is a retype of the closed list (a
-//      version-5 decoder refuses it), and a security fix should not leave a path around it, so
-//      6 is also the minimum, for the same reason as 3.
+//   6: captures bound to a region challenge: new capture.challenge.request / .result, and a sealed
+//      signature holds the challenge (16 bytes) before the probe, so the region accepts each
+//      capture once, in the session that asked for its challenge. New error codes NotPermitted (a
+//      request outside the roles, merchant or venue the operator bound the device to) and
+//      CaptureChallengeInvalid. A version-5 scanner's seal has no challenge and a version-5
+//      decoder refuses the new codes; a replay fix with an old path around it fixes nothing, so 6
+//      is also the minimum.
 import { UnsupportedVersion } from "./errors.ts";
 
 export const PROTOCOL_VERSION = 6;

@@ -15,7 +15,7 @@ export class NotPermitted extends Data.TaggedError("NotPermitted")<{ readonly re
 }
 
 /** Requests any provisioned device may send. */
-const ANY_ROLE: ReadonlySet<WireMessageType> = new Set(["heartbeat", "stepup.digits.request"]);
+const ANY_ROLE: ReadonlySet<WireMessageType> = new Set(["heartbeat", "stepup.digits.request", "capture.challenge.request"]);
 
 /** The roles that may send each request; a request missing here is sent by no device. */
 const ROLES_FOR: { readonly [T in WireMessageType]?: readonly DeviceRole[] } = {

@@ -5,18 +5,21 @@
 // error (wire-error.ts). Devices learn outcomes only, never a score or a candidate. Every
 // identification-bearing request first passes the device's probe guard, and each no-match,
 // step-up or refused digits counts against it (probe-guard.ts). Every request is checked against
-// the device's binding (device-permissions.ts) before anything else.
+// the device's binding (device-permissions.ts) before anything else, and a request carrying palm
+// captures must have them sealed to a challenge this session issued (capture-challenges.ts).
 import { createActor } from "xstate";
 import type { DeviceId } from "../../core/ids.ts";
 import { CloseCode, type PeerAdmission, type SecureChannel, type WireErrorCode, type WireMessage, type WireMessageType } from "../../protocol/index.ts";
 import type { DeviceBinding } from "../storage/device-binding.ts";
 import { deviceSessionMachine } from "./device-session-machine.ts";
 import { checkPermitted } from "./device-permissions.ts";
+import { CaptureChallenges, capturesOf } from "./capture-challenges.ts";
 import type { DeviceSessionDependencies } from "./device-session-dependencies.ts";
 import { deletionHandlers } from "./handlers/deletion.ts";
 import type { DeviceRequestContext, DeviceRequestHandler, DeviceRequestHandlers } from "./handlers/device-request.ts";
 import { enrollmentHandlers } from "./handlers/enrollment.ts";
 import { gateHandlers } from "./handlers/gate.ts";
+import { captureChallengeHandlers } from "./handlers/capture-challenge.ts";
 import { heartbeatHandlers } from "./handlers/heartbeat.ts";
 import { identificationHandlers } from "./handlers/identification.ts";
 import { paymentHandlers } from "./handlers/payment.ts";
@@ -37,6 +40,7 @@ const HANDLERS: DeviceRequestHandlers = {
   ...gateHandlers,
   ...deletionHandlers,
   ...heartbeatHandlers,
+  ...captureChallengeHandlers,
 };
 
 /** Requests that may search the registry for a palm: the probe guard checks them first, and counts their failures. */
@@ -70,6 +74,7 @@ export const runDeviceSession = (channel: SecureChannel, admission: PeerAdmissio
   }).start();
   let currentDevice = admission.kind === "admit" ? deviceId : undefined;
   let binding: DeviceBinding = peer.device?.binding ?? { roles: [] };
+  const challenges = new CaptureChallenges(deps.now);
 
   const ready = (id: DeviceId) => channel.send({ type: "session.ready", deviceId: id, templatePublicKey: deps.templateKeys.publicKey, serverTime: deps.now() });
   if (currentDevice !== undefined) ready(currentDevice);
@@ -96,11 +101,15 @@ export const runDeviceSession = (channel: SecureChannel, admission: PeerAdmissio
     if (handler === undefined) throw new NotADeviceRequest({ received: message.type });
     const device = currentDevice!;
     checkPermitted(binding, message);
+    // A retried payment is found by its key: the attempt it retries was admitted with its capture.
+    const retriedPayment = message.type === "payment.authorize.request" && deps.flows?.payments.hasAttempt(device, message.idempotencyKey) === true;
+    if (!retriedPayment) await challenges.admit(capturesOf(message), deps.templateKeys);
     const probing = PROBING_REQUESTS.has(message.type);
     if (probing) deps.flows?.probes.check(device);
     const context: DeviceRequestContext = {
       deviceId: device,
       sourceAddress: peer.sourceAddress,
+      challenges,
       deps,
       flows,
       reply: (answer) => {

@@ -136,6 +136,14 @@ describe.concurrent("the entry points", () => {
       "no region data in /nonexistent/palmline",
     );
   });
+
+  test("provision-code without a role, or a checkout without its merchant, says what to name", async () => {
+    expectOneLineRefusal(
+      await palmline("provision-code", "--data", "/nonexistent/palmline"),
+      "name at least one role (checkout, gate, enrollment-kiosk, service-point)",
+    );
+    expectOneLineRefusal(await palmline("provision-code", "--role", "checkout"), "a checkout device needs its merchant");
+  });
 });
 
 test("cloud --inspector-port serves the inspector page on loopback and says where", async () => {

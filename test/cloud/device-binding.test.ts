@@ -8,8 +8,7 @@ import type { DeviceBinding } from "../../cloud/storage/device-binding.ts";
 import { systemClock } from "../../core/clock.ts";
 import { createDeviceCredentials } from "../../edge/device-credentials.ts";
 import { RegionLink } from "../../edge/region-link.ts";
-import { sealSignature } from "../../protocol/index.ts";
-import { syntheticPalm, tempDir } from "./fixtures.ts";
+import { sealForOneRequest, sealForRequest, syntheticPalm, tempDir } from "./fixtures.ts";
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -28,8 +27,9 @@ const device = async (node: Node, name: string, binding: DeviceBinding) => {
   const credentials = await createDeviceCredentials({ regionUrl: node.url, pinnedRegionKey: node.identityPublicKey, deviceName: name });
   const link = await RegionLink.connect({ credentials, provisioningCode: node.issueProvisioningCode(binding) });
   cleanups.push(() => link.close());
-  const palm = (seed: number, capture: number) => sealSignature(syntheticPalm(seed)(capture), link.templatePublicKey);
-  return { link, palm };
+  const palm = (seed: number, capture: number) => sealForOneRequest(link, syntheticPalm(seed)(capture));
+  const palms = (seed: number, captures: number[]) => sealForRequest(link, ...captures.map((c) => syntheticPalm(seed)(c)));
+  return { link, palm, palms };
 };
 
 const notPermitted = { _tag: "RegionRefused", code: "NotPermitted" };
@@ -56,8 +56,8 @@ test("a refused request leaves the session usable for what the device is bound t
 
 test("a gate device cannot enroll anyone", async () => {
   const node = await startNode();
-  const { link, palm } = await device(node, "gate-1", { roles: ["gate"], venueId: "stadium" });
-  await expect(link.enroll([await palm(2, 0), await palm(2, 1), await palm(2, 2)])).rejects.toMatchObject(notPermitted);
+  const { link, palms } = await device(node, "gate-1", { roles: ["gate"], venueId: "stadium" });
+  await expect(link.enroll(await palms(2, [0, 1, 2]))).rejects.toMatchObject(notPermitted);
   expect(node.enrolledCount()).toBe(0);
 });
 
@@ -79,6 +79,6 @@ test("a kiosk cannot take a payment or identify people", async () => {
 
 test("a kiosk enrolls", async () => {
   const node = await startNode();
-  const { link, palm } = await device(node, "kiosk-1", { roles: ["enrollment-kiosk"] });
-  expect((await link.enroll([await palm(5, 0), await palm(5, 1), await palm(5, 2)])).outcome).toBe("enrolled");
+  const { link, palms } = await device(node, "kiosk-1", { roles: ["enrollment-kiosk"] });
+  expect((await link.enroll(await palms(5, [0, 1, 2]))).outcome).toBe("enrolled");
 });

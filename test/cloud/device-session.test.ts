@@ -40,15 +40,21 @@ const sessionWithoutFlows = async () => {
     { identifier, devices, templateKeys, now: () => 1_000, log: () => {} },
   );
   expect((await next()).type).toBe("session.ready");
-  const seal = (seed: number, capture: number) => sealSignature(syntheticPalm(seed)(capture), templateKeys.publicKey);
+  /** Captures sealed for one request, to a fresh challenge of this session. */
+  const seal = async (seed: number, ...captures: number[]) => {
+    deviceSide.send({ type: "capture.challenge.request", requestId: "rq_challenge" });
+    const answer = await next();
+    if (answer.type !== "capture.challenge.result") throw new Error(`expected a challenge, got ${answer.type}`);
+    return Promise.all(captures.map((c) => sealSignature(syntheticPalm(seed)(c), { templatePublicKey: templateKeys.publicKey, challenge: answer.challenge })));
+  };
   return { deviceSide, next, seal };
 };
 
 test("a node without flows refuses enrollment with FlowUnavailable and enrolls nobody", async () => {
   const { deviceSide, next, seal } = await sessionWithoutFlows();
-  deviceSide.send({ type: "enroll.request", requestId: "rq_enroll", sealedSignatures: [await seal(1, 0), await seal(1, 1), await seal(1, 2)] });
+  deviceSide.send({ type: "enroll.request", requestId: "rq_enroll", sealedSignatures: await seal(1, 0, 1, 2) });
   expect(await next()).toMatchObject({ type: "error", requestId: "rq_enroll", code: "FlowUnavailable" });
-  deviceSide.send({ type: "identify.request", requestId: "rq_who", sealedSignature: await seal(1, 3) });
+  deviceSide.send({ type: "identify.request", requestId: "rq_who", sealedSignature: (await seal(1, 3))[0]! });
   expect(await next()).toMatchObject({ type: "identify.result", requestId: "rq_who", outcome: "no-match" });
 });
 

@@ -27,7 +27,7 @@ const payer = async (name: string, merchantId?: string) => {
   const link = await agent.online();
   const sensor = new SimulatedPalmSensor({ seed: 8_000 + name.length });
   sensor.present(hand(PAYER));
-  return { link, seal: () => captureSealedSignature(sensor, store.extractor, link.templatePublicKey) };
+  return { link, seal: async () => captureSealedSignature(sensor, store.extractor, await link.captureSeal()) };
 };
 
 test("a processor that does not answer in time: the saga reverses the authorization by its key", async () => {

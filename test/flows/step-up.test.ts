@@ -225,7 +225,7 @@ describe("the wire", () => {
     const sensor = new SimulatedPalmSensor({ seed: 5 });
     const answer = async (seed: number) => {
       sensor.present(hand(seed));
-      return link.identify(await captureSealedSignature(sensor, store.extractor, link.templatePublicKey));
+      return link.identify(await captureSealedSignature(sensor, store.extractor, await link.captureSeal()));
     };
     const stepUp = await answer(ALMA);
     const none = await answer(STRANGER);
@@ -237,7 +237,7 @@ describe("the wire", () => {
     expect(confirmed).toEqual({ type: "stepup.digits.result", requestId: expect.any(String), outcome: "confirmed", attemptsLeft: 2 });
     // The request goes again with the confirmed token (and a sealed capture, as every identify has).
     sensor.present(hand(ALMA));
-    const sealed = await captureSealedSignature(sensor, store.extractor, link.templatePublicKey);
+    const sealed = await captureSealedSignature(sensor, store.extractor, await link.captureSeal());
     const again = await link.identify(sealed, stepUp.stepUpToken!);
     expect(again).toMatchObject({ outcome: "match", identityId: ids.get(ALMA), stepUpToken: null });
     expect(Object.keys(again).sort()).toEqual(Object.keys(none).sort());
