@@ -74,7 +74,7 @@ export const runDeviceSession = (channel: SecureChannel, admission: PeerAdmissio
   }).start();
   let currentDevice = admission.kind === "admit" ? deviceId : undefined;
   let binding: DeviceBinding = peer.device?.binding ?? { roles: [] };
-  const challenges = new CaptureChallenges(deps.now);
+  const challenges = new CaptureChallenges({ now: deps.now, keys: deps.templateKeys });
 
   const ready = (id: DeviceId) => channel.send({ type: "session.ready", deviceId: id, templatePublicKey: deps.templateKeys.publicKey, serverTime: deps.now() });
   if (currentDevice !== undefined) ready(currentDevice);
@@ -101,9 +101,10 @@ export const runDeviceSession = (channel: SecureChannel, admission: PeerAdmissio
     if (handler === undefined) throw new NotADeviceRequest({ received: message.type });
     const device = currentDevice!;
     checkPermitted(binding, message);
-    // A retried payment is found by its key: the attempt it retries was admitted with its capture.
+    // A retried payment is found by its key and goes with its first capture, made for this device.
     const retriedPayment = message.type === "payment.authorize.request" && deps.flows?.payments.hasAttempt(device, message.idempotencyKey) === true;
-    if (!retriedPayment) await challenges.admit(capturesOf(message), deps.templateKeys);
+    if (retriedPayment) await challenges.admitRetry(capturesOf(message), device);
+    else await challenges.admit(capturesOf(message));
     const probing = PROBING_REQUESTS.has(message.type);
     if (probing) deps.flows?.probes.check(device);
     const context: DeviceRequestContext = {

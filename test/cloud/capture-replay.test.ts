@@ -91,3 +91,13 @@ test("a payment retried with its key after a reconnect is answered, its capture 
   const again = await (await connect(credentials, false)).authorize({ ...request, sealedSignature: sealed });
   expect(again.outcome).toBe(first.outcome);
 });
+
+test("a payment retried by its key with another device's capture is refused", async () => {
+  const { device } = await startNode();
+  const { link } = await device("lane-1");
+  const { link: other } = await device("lane-2");
+  const request = { idempotencyKey: "retry-0000-0002", merchantId: "palmline-store", amount: { amountMinor: 700, currency: "EUR" } };
+  await link.authorize({ ...request, sealedSignature: await sealForOneRequest(link, syntheticPalm(1)(0)) });
+  const someoneElses = await sealForOneRequest(other, syntheticPalm(2)(0));
+  await expect(link.authorize({ ...request, sealedSignature: someoneElses })).rejects.toMatchObject(refused);
+});

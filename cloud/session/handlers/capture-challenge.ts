@@ -3,6 +3,6 @@
 import type { DeviceRequestHandlers } from "./device-request.ts";
 
 export const captureChallengeHandlers: DeviceRequestHandlers = {
-  "capture.challenge.request": (request, { challenges, reply }) =>
-    reply({ type: "capture.challenge.result", requestId: request.requestId, ...challenges.issue() }),
+  "capture.challenge.request": (request, { deviceId, challenges, reply }) =>
+    reply({ type: "capture.challenge.result", requestId: request.requestId, ...challenges.issue(deviceId) }),
 };
