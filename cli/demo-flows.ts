@@ -63,8 +63,8 @@ export type RecordFlow = (who: string, expected: FlowResult["kind"], result: Flo
  * A device of the demo with its own display and simulated sensor. The sensor seeds are fixed per
  * device, so each scene (the fogged lane's step-up above all) sees the same captures every run.
  */
-const demoDevice = async (region: SimulatedRegion, name: string, mode: DeviceMode, sensorSeed: number) => {
-  const { agent, extractor } = await region.device(name, { mode });
+const demoDevice = async (region: SimulatedRegion, name: string, mode: DeviceMode, sensorSeed: number, merchantId?: string) => {
+  const { agent, extractor } = await region.device(name, { mode, ...(merchantId !== undefined ? { binding: { merchantId } } : {}) });
   return { agent, extractor, sensor: new SimulatedPalmSensor({ seed: sensorSeed }), display: new SimulatedDisplay() };
 };
 
@@ -128,7 +128,7 @@ export const runDemoFlows = async (region: SimulatedRegion, run: DemoFlowRun): P
   );
 
   console.log("\ncheckout, third-party cafe: a single-use credential bound to the cafe; the amount stays at the cafe");
-  const c = await demoDevice(region, "lane-cafe", "checkout", 404);
+  const c = await demoDevice(region, "lane-cafe", "checkout", 404, "m_partner_cafe");
   const cafe = new CheckoutLane({ ...c, merchantId: "m_partner_cafe", merchantKind: "third-party" });
   stops.push(() => cafe.stop());
   cafe.begin(380, "EUR", randomBytes(16));

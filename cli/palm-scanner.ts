@@ -67,12 +67,13 @@ export class PalmScanner {
     this.agent.stop();
   }
 
-  /** `captures` signatures of the person's palm, each sealed to the link's region. */
+  /** `captures` signatures of the person's palm for one request, sealed to one challenge of the link's region. */
   async sealedCaptures(link: RegionLink, subjectSeed: number, captures: number): Promise<Uint8Array[]> {
     this.#sensor.present({ subjectSeed, side: "right" });
     try {
+      const to = await link.captureSeal();
       const sealed: Uint8Array[] = [];
-      for (let i = 0; i < captures; i++) sealed.push(await captureSealedSignature(this.#sensor, this.#extractor, link.templatePublicKey));
+      for (let i = 0; i < captures; i++) sealed.push(await captureSealedSignature(this.#sensor, this.#extractor, to));
       return sealed;
     } finally {
       this.#sensor.present(undefined);

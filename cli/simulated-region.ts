@@ -11,6 +11,7 @@ import { Data } from "effect";
 import { startProcessorSimulator, type ProcessorSimulator } from "../cloud/payments/processor-simulator.ts";
 import { SimulatedSmsGateway } from "../cloud/phone/phone-verifier.ts";
 import { startRegionNode, type RegionNodeSettings } from "../cloud/region-node.ts";
+import { DEVICE_ROLES, deviceBinding, type DeviceBinding, type DeviceRole } from "../cloud/storage/device-binding.ts";
 import { systemClock, type Clock } from "../core/clock.ts";
 import { SignatureExtractor } from "../edge/biometrics/signature-extractor.ts";
 import { DeviceAgent } from "../edge/device-agent.ts";
@@ -40,8 +41,31 @@ export interface SimulatedRegionOptions extends Partial<Omit<RegionNodeSettings,
   readonly extractorPerDevice?: boolean;
 }
 
+/** The merchant and venue a simulated device is bound to unless it names its own. */
+export const SIMULATED_MERCHANT = "palmline-store";
+export const SIMULATED_VENUE = "stadium";
+
+/** What the region lets a simulated device do (cloud/storage/device-binding.ts). */
+export interface SimulatedBinding {
+  /** Its roles; default its mode's, or every role for a device set up for any flow. */
+  readonly roles?: readonly DeviceRole[];
+  /** Default SIMULATED_MERCHANT. */
+  readonly merchantId?: string;
+  /** Default SIMULATED_VENUE. */
+  readonly venueId?: string;
+}
+
+const bindingFor = (mode: DeviceMode | undefined, b: SimulatedBinding = {}): DeviceBinding =>
+  deviceBinding({
+    roles: b.roles ?? (mode !== undefined ? [mode] : DEVICE_ROLES),
+    merchantId: b.merchantId ?? SIMULATED_MERCHANT,
+    venueId: b.venueId ?? SIMULATED_VENUE,
+  });
+
 export interface DeviceOptions {
   readonly mode?: DeviceMode;
+  /** What the region binds the device to; by default what its mode does, at the simulation's store and venue. */
+  readonly binding?: SimulatedBinding;
   readonly clock?: Clock;
   /** Sees every message the device sends (before encryption). */
   readonly tap?: (message: WireMessage) => void;
@@ -121,7 +145,7 @@ export const startSimulatedRegion = async (options: SimulatedRegionOptions = {})
       deviceName: name,
       stateDir,
       region: { url: node.url, identityPublicKey: node.identityPublicKey },
-      provisioningCode: node.issueProvisioningCode(),
+      provisioningCode: node.issueProvisioningCode(bindingFor(o.mode, o.binding)),
       ...(o.mode !== undefined ? { mode: o.mode } : {}),
       ...(clock !== undefined ? { clock } : {}),
       ...(o.tap !== undefined ? { tap: o.tap } : {}),
@@ -142,11 +166,11 @@ export const startSimulatedRegion = async (options: SimulatedRegionOptions = {})
   };
 
   /** A provisioned device's bare link, no agent: for requests a test sends itself. */
-  const link = async (name: string, o: { clock?: Clock } = {}): Promise<RegionLink> => {
+  const link = async (name: string, o: { clock?: Clock; binding?: SimulatedBinding } = {}): Promise<RegionLink> => {
     const credentials = await createDeviceCredentials({ regionUrl: node.url, pinnedRegionKey: node.identityPublicKey, deviceName: name });
     const connected = await RegionLink.connect({
       credentials,
-      provisioningCode: node.issueProvisioningCode(),
+      provisioningCode: node.issueProvisioningCode(bindingFor(undefined, o.binding)),
       ...(o.clock !== undefined ? { clock: o.clock } : {}),
     });
     links.push(connected);

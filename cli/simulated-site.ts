@@ -6,7 +6,7 @@ import { InspectionHub } from "../inspector/inspection-hub.ts";
 import { startInspectorServer } from "../inspector/inspector-server.ts";
 import type { DeviceMode } from "../edge/device-mode.ts";
 import type { FlowResult } from "../edge/flows/flow-result.ts";
-import { startSimulatedRegion } from "./simulated-region.ts";
+import { startSimulatedRegion, type SimulatedBinding } from "./simulated-region.ts";
 
 /** Luhn-valid test cards; the simulator declines the second. */
 export const GOOD_CARD = "4242424242424242";
@@ -64,7 +64,7 @@ export const startSite = async (options: { dataDir?: string; quiet: boolean; res
     resultShown,
     inspectorUrl: inspector?.pageUrl,
     /** A device set up for one mode: its flow binding refuses any other (edge/device-mode.ts). */
-    device: (name: string, mode: DeviceMode) => region.device(name, { mode }),
+    device: (name: string, mode: DeviceMode, binding?: SimulatedBinding) => region.device(name, { mode, ...(binding !== undefined ? { binding } : {}) }),
     kiosk: (name: string) => region.kiosk(name, resultShown),
     close: async () => {
       await inspector?.close();

@@ -25,10 +25,11 @@ import { phoneHasher } from "./identity/phone-hash.ts";
 import type { RegistryChange } from "./identity/registry-change.ts";
 import { followRegistry, type RegistryFollower } from "./shards/registry-follower.ts";
 import { DeviceDirectory } from "./storage/sqlite/device-directory.ts";
+import type { DeviceBinding } from "./storage/device-binding.ts";
 import { RegionDatabase, regionDatabaseLayer } from "./storage/sqlite/region-database.ts";
 import { SqliteIdentityStorageLive } from "./storage/sqlite/sqlite-identity-storage.ts";
 import { operatorApi } from "./server/operator-api.ts";
-import { PhoneVerifier, type SmsGateway } from "./phone/phone-verifier.ts";
+import type { SmsGateway } from "./phone/phone-verifier.ts";
 import { RegionPortalDirectory } from "./portal/region-portal-directory.ts";
 import { portalRoutes } from "./portal/portal-routes.ts";
 import { PortalSignIn } from "./portal/portal-sign-in.ts";
@@ -124,7 +125,8 @@ export interface RegionNodeHandle {
   /** The file the token was read from or created in; undefined when the settings gave it. */
   readonly operatorTokenFile: string | undefined;
   readonly enrolledCount: () => number;
-  readonly issueProvisioningCode: () => string;
+  /** A one-time code for one device, bound as named (roles, merchant, venue). */
+  readonly issueProvisioningCode: (binding: DeviceBinding) => string;
   /** Marks the device revoked and closes its live sessions immediately. */
   readonly revokeDevice: (deviceId: DeviceId) => boolean;
   readonly server: RegionServer;
@@ -320,7 +322,7 @@ const RegionNodeServerLive = Layer.effect(
     const flows = yield* RegionServicesTag;
     const replication = yield* RegionReplicationService;
     const portalSignIn = new PortalSignIn({
-      verifier: new PhoneVerifier(flows.sms, config.clock),
+      verifier: flows.phones, // one budget per number, whether the kiosk or the portal asks
       clock: config.clock,
       identityByPhone: (phone) => Effect.runSync(flows.registry.findByPhone(phone)),
     });
@@ -428,7 +430,7 @@ const RegionNodeServerLive = Layer.effect(
       operatorToken,
       operatorTokenFile,
       enrolledCount: () => Effect.runSync(registry.liveCount()),
-      issueProvisioningCode: () => devices.issueProvisioningCode(config.clock.now()),
+      issueProvisioningCode: (binding: DeviceBinding) => devices.issueProvisioningCode(binding, config.clock.now()),
       revokeDevice,
       server,
       flows,

@@ -1,10 +1,11 @@
 // One palm capture as the flows use it: frame -> probe (quality, ROI, liveness, ONNX, template and
-// its variants) -> sealed to the region's template key. Pixels and the clear probe are zeroed
+// its variants) -> sealed to the region's template key with the region's challenge for this
+// request (RegionLink.captureSeal). Pixels and the clear probe are zeroed
 // before it returns; a blurred or badly lit frame is retried a few times. A frame judged not live gets one
 // second look (a live hand at a bad angle can fail once; a print or replica fails every time).
 import type { PalmSensor } from "../hardware/palm-sensor.ts";
 import { wipePalmProbe } from "../core/palm-template.ts";
-import { sealSignature } from "../protocol/index.ts";
+import { sealSignature, type CaptureSeal } from "../protocol/index.ts";
 import type { SignatureExtractor } from "./biometrics/signature-extractor.ts";
 import { InvalidFrame, PoorQuality, PresentationAttackSuspected } from "./biometrics/capture-errors.ts";
 
@@ -17,12 +18,7 @@ const isSuspectedAttack = (error: unknown) => error instanceof PresentationAttac
 
 const isRetryable = (error: unknown) => error instanceof PoorQuality || error instanceof InvalidFrame;
 
-export const captureSealedSignature = async (
-  sensor: PalmSensor,
-  extractor: SignatureExtractor,
-  templatePublicKey: Uint8Array,
-  signal?: AbortSignal,
-): Promise<Uint8Array> => {
+export const captureSealedSignature = async (sensor: PalmSensor, extractor: SignatureExtractor, to: CaptureSeal, signal?: AbortSignal): Promise<Uint8Array> => {
   let livenessRetries = 0;
   for (let attempt = 0; ; attempt++) {
     if (signal?.aborted === true) throw new Error("capture cancelled");
@@ -30,7 +26,7 @@ export const captureSealedSignature = async (
     try {
       const probe = await extractor.extract(frame);
       try {
-        return await sealSignature(probe, templatePublicKey);
+        return await sealSignature(probe, to);
       } finally {
         wipePalmProbe(probe);
       }

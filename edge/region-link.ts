@@ -8,7 +8,7 @@ import { Data } from "effect";
 import { systemClock, type Clock } from "../core/clock.ts";
 import { newRequestId } from "../core/ids.ts";
 import { PendingReplies } from "../core/pending-replies.ts";
-import { ConnectionClosed, openInitiatorChannel, type SecureChannel, type WireErrorCode, type WireMessage } from "../protocol/index.ts";
+import { ConnectionClosed, openInitiatorChannel, type CaptureSeal, type SecureChannel, type WireErrorCode, type WireMessage } from "../protocol/index.ts";
 import type { DeviceCredentials } from "./device-credentials.ts";
 
 export class RegionUnavailable extends Data.TaggedError("RegionUnavailable")<{ readonly reason: string }> {
@@ -154,6 +154,15 @@ export class RegionLink {
 
   get isOpen(): boolean {
     return this.#closed === undefined;
+  }
+
+  /**
+   * What the next palm capture is sealed to: the region's template key and a fresh single-use
+   * challenge of this session. A capture is good for one request on this link only.
+   */
+  async captureSeal(): Promise<CaptureSeal> {
+    const { challenge } = await this.#request({ type: "capture.challenge.request", requestId: newRequestId() }, "capture.challenge.result");
+    return { templatePublicKey: this.templatePublicKey, challenge };
   }
 
   /** `stepUpToken`: a step-up the region confirmed, answered for that identity once. */

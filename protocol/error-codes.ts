@@ -8,10 +8,14 @@ export const WIRE_ERROR_CODES = [
   "NotProvisioned",
   /** A message a region does not take from a device (one only a region sends). */
   "UnexpectedMessage",
+  /** The request is outside what the operator bound this device to (its roles, merchant or venue); nothing happened. */
+  "NotPermitted",
   /** Too many unrecognised palms or failed step-ups from this device: identification is paused. */
   "ProbingLimited",
   /** A sealed capture that does not open to a probe this region can decide on. */
   "SealedSignatureInvalid",
+  /** A capture not sealed to a challenge this session issued and has not used yet (a replay, or a stale capture): capture again. */
+  "CaptureChallengeInvalid",
   /** This region node does not run the flow asked for (enrollment, payments, gates, deletion, ...). */
   "FlowUnavailable",
   /** The payment processor could not be reached: the same request may succeed later. */

@@ -38,18 +38,26 @@
 //      a version-5 region; but a version-4 region could send any class name, which a version-5
 //      decoder refuses (the session would close with MalformedMessage instead of answering), so
 //      narrowing the field is a retype and 5 is also the minimum, for the same reason as 3.
-//   6: a merchant's lane learns outcomes, not who paid: payment.authorize.result drops identityId,
-//      payment.credential.result drops loyaltyCard (a third-party merchant is not in the
-//      operator's loyalty programme), and its credential gains merchantNonce, the request's nonce
-//      echoed, which the processor also requires to redeem it. The new field is required, so a
-//      version-6 lane cannot decode a version-5 region's credential.
+//   6: captures bound to a region challenge: new capture.challenge.request / .result, and a sealed
+//      signature holds the challenge (16 bytes) before the probe, so the region accepts each
+//      capture once, in the session that asked for its challenge. New error codes NotPermitted (a
+//      request outside the roles, merchant or venue the operator bound the device to),
+//      CaptureChallengeInvalid, and RegionResyncing (a region restored from a backup decides on no
+//      palm until it has re-synced with a peer). A merchant's lane learns outcomes, not who paid:
+//      payment.authorize.result drops identityId, payment.credential.result drops loyaltyCard (a
+//      third-party merchant is not in the operator's loyalty programme), and its credential gains
+//      merchantNonce, the request's nonce echoed, which the processor also requires to redeem it.
 //      Region links: replication.hello drops `proof`: a link is admitted by the receiver's
 //      federation list of region identity keys, not a shared key; a record's `dataKey` (32 bytes in
-//      clear) becomes `sealedDataKey` (80 bytes, crypto_box_seal to the receiving region's key).
+//      clear) becomes `sealedDataKey` (80 bytes, crypto_box_seal to the receiving region's key),
+//      and every field register and tombstone carries its writer's Ed25519 signature (a tombstone
+//      also its reason). A version-5 scanner's seal has no challenge, a version-5 decoder refuses
+//      the new codes and fields, and a replay fix with an old path around it fixes nothing, so 6
+//      is also the minimum.
 import { UnsupportedVersion } from "./errors.ts";
 
-export const PROTOCOL_VERSION = 5;
-export const MIN_SUPPORTED_VERSION = 5;
+export const PROTOCOL_VERSION = 6;
+export const MIN_SUPPORTED_VERSION = 6;
 
 export interface VersionRange {
   readonly min: number;

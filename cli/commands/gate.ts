@@ -78,7 +78,7 @@ export const gateCommand = defineCommand(gateSpec, async (values) => {
     const gates = await Promise.all(
       Array.from({ length: gatesWanted }, async (_, i) => {
         const name = `gate-${i + 1}`;
-        const { agent, extractor } = await site.device(name, "gate");
+        const { agent, extractor } = await site.device(name, "gate", { venueId: VENUE });
         const sensor = new SimulatedPalmSensor({ seed: 300 + i });
         const display = new SimulatedDisplay();
         const relay = new SimulatedGateRelay();

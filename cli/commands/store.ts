@@ -59,7 +59,7 @@ export const storeCommand = defineCommand(storeSpec, async (values) => {
       Array.from({ length: lanesWanted }, async (_, i) => {
         const name = `lane-${i + 1}`;
         const thirdParty = i % 3 === 2;
-        const { agent, extractor } = await site.device(name, "checkout");
+        const { agent, extractor } = await site.device(name, "checkout", { merchantId: thirdParty ? "m_partner_cafe" : "palmline-store" });
         const sensor = new SimulatedPalmSensor({ seed: 200 + i });
         const display = new SimulatedDisplay();
         const lane = new CheckoutLane({

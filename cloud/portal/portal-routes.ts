@@ -22,6 +22,9 @@ const COOKIE = "palmline_portal";
 const MAX_BODY_BYTES = 4 * 1024;
 const CODE = /^[0-9]{6}$/;
 
+/** The peer of the HTTP connection: phone codes are limited per address (behind a proxy, the proxy's). */
+const sourceAddress = (req: IncomingMessage): string => req.socket.remoteAddress ?? "unknown";
+
 const cookieToken = (req: IncomingMessage): string | undefined =>
   (req.headers.cookie ?? "")
     .split(";")
@@ -66,7 +69,7 @@ export const portalRoutes = (options: PortalRoutesOptions): HttpRoutes => {
     const { phone } = await request.body();
     if (typeof phone !== "string" || !isPhoneNumber(phone)) return json(400, { error: "enter the phone number in international form, e.g. +447700900123" });
     // The same answer whether or not the number is enrolled: the portal does not tell strangers who uses palmline.
-    if (!(await signIn.requestCode(phone))) return json(429, { error: "too many codes asked for this number; try again in a few minutes" });
+    if (!(await signIn.requestCode(phone, sourceAddress(request.req)))) return json(429, { error: "too many codes asked for; try again in a few minutes" });
     return json(202, { sent: true });
   });
   routes.post("/portal/api/session", async (request) => {
@@ -74,7 +77,7 @@ export const portalRoutes = (options: PortalRoutesOptions): HttpRoutes => {
     if (typeof phone !== "string" || !isPhoneNumber(phone) || typeof code !== "string" || !CODE.test(code)) {
       return json(400, { error: "enter your phone number and the 6-digit code" });
     }
-    const outcome = signIn.signIn(phone, code);
+    const outcome = signIn.signIn(phone, code, sourceAddress(request.req));
     if (outcome.kind === "wrong-code") return json(401, { error: "that code is wrong or has expired" });
     if (outcome.kind === "not-enrolled") return json(404, { error: "no palmline identity is enrolled with this phone number" });
     const cookie = `${COOKIE}=${outcome.token}; ${cookieAttributes}; Max-Age=${PORTAL_SESSION_TTL_MS / 1000}`;

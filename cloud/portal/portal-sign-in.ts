@@ -26,13 +26,13 @@ export class PortalSignIn {
     this.#identityByPhone = options.identityByPhone;
   }
 
-  /** False when this phone asked too often (the verifier's budget); the code itself goes out by SMS. */
-  requestCode(phone: string): Promise<boolean> {
-    return this.#verifier.sendCode(phone);
+  /** False when this phone or this address asked too often (the verifier's budgets); the code itself goes out by SMS. */
+  requestCode(phone: string, address: string): Promise<boolean> {
+    return this.#verifier.sendCode(phone, { address });
   }
 
-  signIn(phone: string, code: string): SignInOutcome {
-    if (!this.#verifier.verify(phone, code)) return { kind: "wrong-code" };
+  signIn(phone: string, code: string, address: string): SignInOutcome {
+    if (!this.#verifier.verify(phone, code, { address })) return { kind: "wrong-code" };
     const identityId = this.#identityByPhone(phone);
     if (identityId === undefined) return { kind: "not-enrolled" };
     const token = randomBytes(32).toString("base64url");

@@ -15,7 +15,7 @@ import { wipePalmProbe, type PalmProbe } from "../../core/palm-template.ts";
 import { openSealedSignatures, type EnrollRequest, type EnrollResult, type TemplateKeyPair } from "../../protocol/index.ts";
 import type { PalmIdentifier } from "../identification/palm-identifier.ts";
 import { ProcessorUnavailable, type ProcessorAdapter } from "../payments/processor-adapter.ts";
-import type { PhoneVerifier } from "../phone/phone-verifier.ts";
+import type { CodeAsker, PhoneVerifier } from "../phone/phone-verifier.ts";
 import { Effect } from "effect";
 import type { IdentityRegistryShape } from "../identity/identity-registry.ts";
 import type { SameAsCandidate } from "../identification/palm-identifier.ts";
@@ -40,7 +40,7 @@ export class KioskEnrollments {
     this.#o = options;
   }
 
-  async enroll(request: EnrollRequest): Promise<Omit<EnrollResult, "type" | "requestId">> {
+  async enroll(request: EnrollRequest, asker: CodeAsker): Promise<Omit<EnrollResult, "type" | "requestId">> {
     const { identifier, registry, processor, phones, templateKeys, clock } = this.#o;
     const captures: PalmProbe[] = await openSealedSignatures(request.sealedSignatures, templateKeys);
     const digits = phoneLastFour(request.phone?.number);
@@ -61,7 +61,7 @@ export class KioskEnrollments {
         actors: {
           // Not an identification: nobody is marked as seen, nothing counts in the metrics.
           checkDuplicate: fromPromise(async () => (await readingCaptures(identifier.checkDuplicate(captures, sameAs))).duplicate),
-          verifyPhone: fromPromise(async () => request.phone === undefined || phones.verify(request.phone.number, request.phone.verificationCode)),
+          verifyPhone: fromPromise(async () => request.phone === undefined || phones.verify(request.phone.number, request.phone.verificationCode, asker)),
           tokeniseCard: fromPromise(async ({ signal }) => {
             if (request.card === undefined) return undefined;
             if (processor === undefined) throw new ProcessorUnavailable({ reason: "none is configured for this region" });

@@ -60,6 +60,12 @@ export class Payments {
     this.#o = options;
   }
 
+  /** Whether this device already began a payment with this key (a retry finds it by the key, not by its capture). */
+  hasAttempt(deviceId: string, idempotencyKey: string): boolean {
+    const key = `${deviceId}:${idempotencyKey}`;
+    return this.#running.has(key) || this.#o.ledger.find(key) !== undefined;
+  }
+
   authorize(deviceId: string, request: PaymentAuthorizeRequest): Promise<AuthorizeAnswer> {
     // Keys are per device: two lanes can never collide, and one cannot replay another's key.
     const key = `${deviceId}:${request.idempotencyKey}`;

@@ -148,7 +148,8 @@ export const startRegionServer = async (options: RegionServerOptions): Promise<R
       (channel) => {
         channels.add(channel);
         const standing = options.devices.standing(channel.peerPublicKey);
-        const session = runDeviceSession(channel, channel.admission, standing.kind === "active" ? standing.deviceId : undefined, options);
+        const device = standing.kind === "active" ? { deviceId: standing.deviceId, binding: standing.binding } : undefined;
+        const session = runDeviceSession(channel, channel.admission, { device, sourceAddress: req.socket.remoteAddress ?? "unknown" }, options);
         sessions.add(session);
         void channel.closed.then(() => sessions.delete(session));
         if (channel.admission.kind === "provisioning-only") {

@@ -4,16 +4,22 @@
 // handler of each message family (handlers/), the probe guard, and turning a failure into a wire
 // error (wire-error.ts). Devices learn outcomes only, never a score or a candidate. Every
 // identification-bearing request first passes the device's probe guard, and each no-match,
-// step-up or refused digits counts against it (probe-guard.ts).
+// step-up or refused digits counts against it (probe-guard.ts). Every request is checked against
+// the device's binding (device-permissions.ts) before anything else, and a request carrying palm
+// captures must have them sealed to a challenge this session issued (capture-challenges.ts).
 import { createActor } from "xstate";
 import type { DeviceId } from "../../core/ids.ts";
 import { CloseCode, type PeerAdmission, type SecureChannel, type WireErrorCode, type WireMessage, type WireMessageType } from "../../protocol/index.ts";
+import type { DeviceBinding } from "../storage/device-binding.ts";
 import { deviceSessionMachine } from "./device-session-machine.ts";
+import { checkPermitted } from "./device-permissions.ts";
+import { CaptureChallenges, capturesOf } from "./capture-challenges.ts";
 import type { DeviceSessionDependencies } from "./device-session-dependencies.ts";
 import { deletionHandlers } from "./handlers/deletion.ts";
 import type { DeviceRequestContext, DeviceRequestHandler, DeviceRequestHandlers } from "./handlers/device-request.ts";
 import { enrollmentHandlers } from "./handlers/enrollment.ts";
 import { gateHandlers } from "./handlers/gate.ts";
+import { captureChallengeHandlers } from "./handlers/capture-challenge.ts";
 import { heartbeatHandlers } from "./handlers/heartbeat.ts";
 import { identificationHandlers } from "./handlers/identification.ts";
 import { paymentHandlers } from "./handlers/payment.ts";
@@ -34,6 +40,7 @@ const HANDLERS: DeviceRequestHandlers = {
   ...gateHandlers,
   ...deletionHandlers,
   ...heartbeatHandlers,
+  ...captureChallengeHandlers,
 };
 
 /** Requests that may search the registry for a palm: the probe guard checks them first, and counts their failures. */
@@ -51,7 +58,14 @@ const FAILED_OUTCOMES: ReadonlySet<string> = new Set(["no-match", "step-up-requi
 /** Answered without a log line: the device's own mistakes, and the probe guard logs a limited device once itself. */
 const UNLOGGED: ReadonlySet<WireErrorCode> = new Set(["NotProvisioned", "UnexpectedMessage", "ProbingLimited"]);
 
-export const runDeviceSession = (channel: SecureChannel, admission: PeerAdmission, deviceId: DeviceId | undefined, deps: DeviceSessionDependencies) => {
+/** Who is at the other end: the provisioned device (absent for a key the region does not know yet) and the address it connected from. */
+export interface DevicePeer {
+  readonly device: { readonly deviceId: DeviceId; readonly binding: DeviceBinding } | undefined;
+  readonly sourceAddress: string;
+}
+
+export const runDeviceSession = (channel: SecureChannel, admission: PeerAdmission, peer: DevicePeer, deps: DeviceSessionDependencies) => {
+  const deviceId = peer.device?.deviceId;
   const peerKeyHex = Buffer.from(channel.peerPublicKey).toString("hex");
   const actor = createActor(deviceSessionMachine, {
     input: { peerKeyHex, deviceId: admission.kind === "admit" ? deviceId : undefined },
@@ -59,6 +73,8 @@ export const runDeviceSession = (channel: SecureChannel, admission: PeerAdmissio
     ...(deps.inspectSessions !== undefined ? { inspect: deps.inspectSessions } : {}),
   }).start();
   let currentDevice = admission.kind === "admit" ? deviceId : undefined;
+  let binding: DeviceBinding = peer.device?.binding ?? { roles: [] };
+  const challenges = new CaptureChallenges({ now: deps.now, keys: deps.templateKeys });
 
   const ready = (id: DeviceId) => channel.send({ type: "session.ready", deviceId: id, templatePublicKey: deps.templateKeys.publicKey, serverTime: deps.now() });
   if (currentDevice !== undefined) ready(currentDevice);
@@ -73,6 +89,8 @@ export const runDeviceSession = (channel: SecureChannel, admission: PeerAdmissio
       if (message.type !== "provision.request") throw new DeviceNotProvisioned({ received: message.type });
       const id = provisionDevice(message, channel.peerPublicKey, deps, (answer) => channel.send(answer));
       if (id !== undefined) {
+        const standing = deps.devices.standing(channel.peerPublicKey);
+        binding = standing.kind === "active" ? standing.binding : { roles: [] };
         currentDevice = id;
         actor.send({ type: "PROVISIONED", deviceId: id });
         ready(id);
@@ -82,10 +100,17 @@ export const runDeviceSession = (channel: SecureChannel, admission: PeerAdmissio
     const handler = HANDLERS[message.type] as DeviceRequestHandler<typeof message.type> | undefined;
     if (handler === undefined) throw new NotADeviceRequest({ received: message.type });
     const device = currentDevice!;
+    checkPermitted(binding, message);
+    // A retried payment is found by its key and goes with its first capture, made for this device.
+    const retriedPayment = message.type === "payment.authorize.request" && deps.flows?.payments.hasAttempt(device, message.idempotencyKey) === true;
+    if (retriedPayment) await challenges.admitRetry(capturesOf(message), device);
+    else await challenges.admit(capturesOf(message));
     const probing = PROBING_REQUESTS.has(message.type);
     if (probing) deps.flows?.probes.check(device);
     const context: DeviceRequestContext = {
       deviceId: device,
+      sourceAddress: peer.sourceAddress,
+      challenges,
       deps,
       flows,
       reply: (answer) => {

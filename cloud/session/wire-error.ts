@@ -8,6 +8,8 @@ import type { InvalidPalmTemplate } from "../../core/palm-template.ts";
 import { REASON_MAX_LENGTH, type SealedSignatureInvalid, type WireErrorCode } from "../../protocol/index.ts";
 import type { ProcessorRefused, ProcessorUnavailable } from "../payments/processor-adapter.ts";
 import type { ProbingLimited } from "./probe-guard.ts";
+import type { CaptureChallengeInvalid } from "./capture-challenges.ts";
+import type { NotPermitted } from "./device-permissions.ts";
 import type { DeviceNotProvisioned, FlowUnavailable, NotADeviceRequest } from "./session-failures.ts";
 
 export interface WireError {
@@ -19,6 +21,8 @@ export interface WireError {
 type TellableFailure =
   | DeviceNotProvisioned
   | NotADeviceRequest
+  | NotPermitted
+  | CaptureChallengeInvalid
   | ProbingLimited
   | SealedSignatureInvalid
   | InvalidSignature
@@ -32,6 +36,8 @@ type WireErrorTable = { readonly [Tag in TellableFailure["_tag"]]: (failure: Ext
 const WIRE_ERRORS: WireErrorTable = {
   DeviceNotProvisioned: (f) => ({ code: "NotProvisioned", message: f.message }),
   NotADeviceRequest: (f) => ({ code: "UnexpectedMessage", message: f.message }),
+  NotPermitted: (f) => ({ code: "NotPermitted", message: f.message }),
+  CaptureChallengeInvalid: (f) => ({ code: "CaptureChallengeInvalid", message: f.message }),
   // The device's own id stays in the node's log; the device knows who it is.
   ProbingLimited: () => ({ code: "ProbingLimited", message: "too many unrecognised palms from this device: identification paused, try again later" }),
   // About the device's own bytes (wrong key, altered, not a probe, a channel missing).

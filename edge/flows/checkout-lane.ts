@@ -59,7 +59,7 @@ export class CheckoutLane {
     const machine = checkoutMachine.provide({
       ...(options.resultShownMs !== undefined ? { delays: { resultShown: options.resultShownMs } } : {}),
       actors: {
-        capture: fromPromise(async ({ signal }) => captureSealedSignature(sensor, extractor, (await agent.online()).templatePublicKey, signal)),
+        capture: fromPromise(async ({ signal }) => captureSealedSignature(sensor, extractor, await (await agent.online()).captureSeal(), signal)),
         authorize: fromPromise(async ({ input, signal }): Promise<FlowResult> => {
           const answer = await onEveryLink(agent, signal, (link) =>
             link.authorize({

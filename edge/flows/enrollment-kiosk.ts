@@ -47,9 +47,10 @@ export class EnrollmentKiosk {
           if (answer.outcome !== "sent") throw new Error(answer.reason ?? "refused");
         }),
         captureSeries: fromPromise(async ({ input, signal }) => {
-          const templateKey = (await agent.online()).templatePublicKey;
+          // One challenge for the series: the captures go to the region in one request.
+          const to = await (await agent.online()).captureSeal();
           const sealed: Uint8Array[] = [];
-          for (let i = 0; i < input.count; i++) sealed.push(await captureSealedSignature(sensor, extractor, templateKey, signal));
+          for (let i = 0; i < input.count; i++) sealed.push(await captureSealedSignature(sensor, extractor, to, signal));
           return sealed;
         }),
         submit: fromPromise(async ({ input }): Promise<FlowResult> => {

@@ -39,7 +39,7 @@ export class GateLane {
     const machine = gateMachine.provide({
       ...(options.resultShownMs !== undefined ? { delays: { resultShown: options.resultShownMs } } : {}),
       actors: {
-        capture: fromPromise(async ({ signal }) => captureSealedSignature(sensor, extractor, (await agent.online()).templatePublicKey, signal)),
+        capture: fromPromise(async ({ signal }) => captureSealedSignature(sensor, extractor, await (await agent.online()).captureSeal(), signal)),
         requestEntry: fromPromise(async ({ input }): Promise<EntryAnswer> => {
           const answer = await (await agent.online()).enterGate({
             venueId,

@@ -30,7 +30,9 @@ export class ServicePoint {
     agent.requireMode("service-point");
     this.#agent = agent;
     const clock = agent.clock;
-    const capture = fromPromise<Uint8Array>(async ({ signal }) => captureSealedSignature(sensor, extractor, (await agent.online()).templatePublicKey, signal));
+    const capture = fromPromise<Uint8Array>(async ({ signal }) =>
+      captureSealedSignature(sensor, extractor, await (await agent.online()).captureSeal(), signal),
+    );
     this.deletion = createActor(
       deletionMachine.provide({
         actors: {

@@ -1,6 +1,7 @@
 // The catalogue: every message the wire can carry, as one Schema union discriminated by `type`,
 // and for each type the version that introduced it and who sends it on which kind of link.
 import { Schema } from "effect";
+import { captureChallengeMessages } from "./capture-challenge.ts";
 import { deletionMessages } from "./deletion.ts";
 import { enrollmentMessages } from "./enrollment.ts";
 import { errorMessages } from "./error.ts";
@@ -15,6 +16,7 @@ import { replicationMessages } from "./replication.ts";
 import { sessionMessages } from "./session.ts";
 import { stepUpMessages } from "./step-up.ts";
 
+export * from "./capture-challenge.ts";
 export * from "./deletion.ts";
 export * from "./enrollment.ts";
 export * from "./error.ts";
@@ -37,6 +39,7 @@ export const WireMessage = Schema.Union([
   ...errorMessages,
   ...identificationMessages,
   ...stepUpMessages,
+  ...captureChallengeMessages,
   ...enrollmentMessages,
   ...phoneVerificationMessages,
   ...paymentMessages,
@@ -71,6 +74,8 @@ export const MESSAGE_CATALOGUE: { readonly [T in WireMessageType]: MessageEntry 
   "identify.result": entry("region", "device"),
   "stepup.digits.request": entry("device", "device", 3),
   "stepup.digits.result": entry("region", "device", 3),
+  "capture.challenge.request": entry("device", "device", 6),
+  "capture.challenge.result": entry("region", "device", 6),
   "enroll.request": entry("device", "device"),
   "enroll.result": entry("region", "device"),
   "phone.verify.request": entry("device", "device"),

@@ -131,7 +131,18 @@ describe.concurrent("the entry points", () => {
   });
 
   test("provision-code on a directory with no region says how to create one", async () => {
-    expectOneLineRefusal(await palmline("provision-code", "--data", "/nonexistent/palmline"), "no region data in /nonexistent/palmline");
+    expectOneLineRefusal(
+      await palmline("provision-code", "--role", "service-point", "--data", "/nonexistent/palmline"),
+      "no region data in /nonexistent/palmline",
+    );
+  });
+
+  test("provision-code without a role, or a checkout without its merchant, says what to name", async () => {
+    expectOneLineRefusal(
+      await palmline("provision-code", "--data", "/nonexistent/palmline"),
+      "name at least one role (checkout, gate, enrollment-kiosk, service-point)",
+    );
+    expectOneLineRefusal(await palmline("provision-code", "--role", "checkout"), "a checkout device needs its merchant");
   });
 });
 

@@ -35,7 +35,7 @@ const startNode = async () => {
 
 const connect = async (node: Awaited<ReturnType<typeof startNode>>, name: string) => {
   const credentials = await createDeviceCredentials({ regionUrl: node.url, pinnedRegionKey: node.identityPublicKey, deviceName: name });
-  const link = await RegionLink.connect({ credentials, provisioningCode: node.issueProvisioningCode() });
+  const link = await RegionLink.connect({ credentials, provisioningCode: node.issueProvisioningCode({ roles: ["checkout"], merchantId: "palmline-store" }) });
   cleanups.push(() => link.close());
   return { link, credentials };
 };

@@ -17,6 +17,7 @@ import type { ShardSet } from "../../cloud/shards/shard-set.ts";
 import { IdentityVault } from "../../cloud/storage/identity-vault.ts";
 import { loadSodium } from "../../protocol/sodium.ts";
 import { testRegionIdentityKey, testRegionKeys } from "../support/test-region-keys.ts";
+import { sealSignature, type CaptureSeal } from "../../protocol/template-seal.ts";
 import { DeviceDirectory } from "../../cloud/storage/sqlite/device-directory.ts";
 import { RegionDatabase, regionDatabaseLayer } from "../../cloud/storage/sqlite/region-database.ts";
 import { SqliteIdentityStorageLive } from "../../cloud/storage/sqlite/sqlite-identity-storage.ts";
@@ -69,6 +70,16 @@ export const syntheticPalm = (identitySeed: number) => {
   const code = randomCode(seededRandom(identitySeed));
   return (captureSeed: number, noise = 0.15): PalmProbe => [captureOf(code, seededRandom(identitySeed * 7_919 + captureSeed), noise)];
 };
+
+/** Probes sealed for one request on a link: one fresh challenge of its session seals them all. */
+export const sealForRequest = async (link: { captureSeal(): Promise<CaptureSeal> }, ...probes: PalmProbe[]): Promise<Uint8Array[]> => {
+  const to = await link.captureSeal();
+  return Promise.all(probes.map((p) => sealSignature(p, to)));
+};
+
+/** One probe sealed for one request on a link. */
+export const sealForOneRequest = async (link: { captureSeal(): Promise<CaptureSeal> }, probe: PalmProbe): Promise<Uint8Array> =>
+  (await sealForRequest(link, probe))[0]!;
 
 /** The template of one capture of a synthetic palm (what a registry stores). */
 export const syntheticTemplate = (identitySeed: number, captureSeed = 0): PalmTemplate => syntheticPalm(identitySeed)(captureSeed)[0]!;

@@ -4,6 +4,7 @@ import { afterEach, expect, test } from "vitest";
 import { WebSocket } from "ws";
 import { startRegionNode } from "../../cloud/region-node.ts";
 import { systemClock } from "../../core/clock.ts";
+import type { PalmProbe } from "../../core/palm-template.ts";
 import { createDeviceCredentials } from "../../edge/device-credentials.ts";
 import { RegionLink } from "../../edge/region-link.ts";
 import { openInitiatorChannel, SEALED_SIGNATURE_MAX_BYTES, sealSignature } from "../../protocol/index.ts";
@@ -23,7 +24,7 @@ const setup = async () => {
   const node = await startRegionNode({ regionId: "t", dataDir: tempDir(), host: "127.0.0.1", port: 0, shardCount: 1, clock: systemClock, log: () => {} });
   cleanups.push(() => node.close());
   const credentials = await createDeviceCredentials({ regionUrl: node.url, pinnedRegionKey: node.identityPublicKey, deviceName: "lane" });
-  const provisioning = await RegionLink.connect({ credentials, provisioningCode: node.issueProvisioningCode() });
+  const provisioning = await RegionLink.connect({ credentials, provisioningCode: node.issueProvisioningCode({ roles: ["service-point"] }) });
   const templatePublicKey = provisioning.templatePublicKey;
   provisioning.close();
   await provisioning.closed;
@@ -32,7 +33,14 @@ const setup = async () => {
   cleanups.push(() => channel.close(1000, "done"));
   const next = messageQueue(channel);
   expect((await next()).type).toBe("session.ready");
-  return { node, channel, next, templatePublicKey };
+  /** A probe sealed to a fresh challenge of this session, as a scanner seals it. */
+  const sealFresh = async (probe: PalmProbe) => {
+    channel.send({ type: "capture.challenge.request", requestId: "rq_challenge" });
+    const answer = await next();
+    if (answer.type !== "capture.challenge.result") throw new Error(`expected a challenge, got ${answer.type}`);
+    return sealSignature(probe, { templatePublicKey, challenge: answer.challenge });
+  };
+  return { node, channel, next, sealFresh };
 };
 
 test("a sealed signature that does not open gets a typed error for that request", async () => {
@@ -42,10 +50,10 @@ test("a sealed signature that does not open gets a typed error for that request"
 });
 
 test("the session keeps answering after a bad request", async () => {
-  const { channel, next, templatePublicKey } = await setup();
+  const { channel, next, sealFresh } = await setup();
   channel.send({ type: "identify.request", requestId: "rq_bad", sealedSignature: garbageSealedSignature(0) });
   await next();
-  channel.send({ type: "identify.request", requestId: "rq_good", sealedSignature: await sealSignature(syntheticPalm(1)(0), templatePublicKey) });
+  channel.send({ type: "identify.request", requestId: "rq_good", sealedSignature: await sealFresh(syntheticPalm(1)(0)) });
   expect(await next()).toMatchObject({ type: "identify.result", requestId: "rq_good", outcome: "no-match" });
 });
 

@@ -4,8 +4,7 @@ import { startRegionNode } from "../../cloud/region-node.ts";
 import { systemClock } from "../../core/clock.ts";
 import { createDeviceCredentials } from "../../edge/device-credentials.ts";
 import { RegionLink } from "../../edge/region-link.ts";
-import { sealSignature } from "../../protocol/index.ts";
-import { syntheticPalm, tempDir } from "./fixtures.ts";
+import { sealForOneRequest, syntheticPalm, tempDir } from "./fixtures.ts";
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -16,9 +15,9 @@ test("/metrics reports sessions, identifications by outcome, their latency and s
   const node = await startRegionNode({ regionId: "m", dataDir: tempDir(), host: "127.0.0.1", port: 0, shardCount: 2, clock: systemClock, log: () => {} });
   cleanups.push(() => node.close());
   const credentials = await createDeviceCredentials({ regionUrl: node.url, pinnedRegionKey: node.identityPublicKey, deviceName: "lane" });
-  const link = await RegionLink.connect({ credentials, provisioningCode: node.issueProvisioningCode() });
+  const link = await RegionLink.connect({ credentials, provisioningCode: node.issueProvisioningCode({ roles: ["service-point"] }) });
   cleanups.push(() => link.close());
-  await link.identify(await sealSignature(syntheticPalm(4)(0), link.templatePublicKey));
+  await link.identify(await sealForOneRequest(link, syntheticPalm(4)(0)));
 
   const res = await fetch(`${node.httpUrl}/metrics`);
   expect(res.headers.get("content-type")).toBe("text/plain; version=0.0.4; charset=utf-8");

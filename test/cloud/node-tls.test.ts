@@ -63,7 +63,7 @@ test("a node with a certificate serves its HTTP and WebSocket port over TLS", as
 test("a scanner trusting the node's CA dials wss:// and is provisioned", async () => {
   const link = await RegionLink.connect({
     credentials: await credentialsFor(node.url, "lane-1"),
-    provisioningCode: node.issueProvisioningCode(),
+    provisioningCode: node.issueProvisioningCode({ roles: ["service-point"] }),
     tlsCa: certificates.ca,
   });
   try {
@@ -74,14 +74,20 @@ test("a scanner trusting the node's CA dials wss:// and is provisioned", async (
 });
 
 test("a scanner that does not trust the node's certificate is refused at the TLS handshake", async () => {
-  const dialled = RegionLink.connect({ credentials: await credentialsFor(node.url, "lane-2"), provisioningCode: node.issueProvisioningCode() });
+  const dialled = RegionLink.connect({
+    credentials: await credentialsFor(node.url, "lane-2"),
+    provisioningCode: node.issueProvisioningCode({ roles: ["service-point"] }),
+  });
   await expect(dialled).rejects.toBeInstanceOf(RegionUnavailable);
   await expect(dialled).rejects.toThrow(/certificate/);
 });
 
 test("a scanner dialling plain ws:// to the TLS port fails, told to dial wss://", async () => {
   const plainUrl = node.url.replace(/^wss:/, "ws:");
-  const dialled = RegionLink.connect({ credentials: await credentialsFor(plainUrl, "lane-3"), provisioningCode: node.issueProvisioningCode() });
+  const dialled = RegionLink.connect({
+    credentials: await credentialsFor(plainUrl, "lane-3"),
+    provisioningCode: node.issueProvisioningCode({ roles: ["service-point"] }),
+  });
   await expect(dialled).rejects.toThrow(`dial wss:// instead of ${plainUrl}`);
 });
 
@@ -118,7 +124,11 @@ test("palmline cloud --tls-cert --tls-key serves wss://, and palmline device rev
   try {
     expect(region.url).toMatch(/^wss:\/\/127\.0\.0\.1:\d+$/);
     const credentials = await createDeviceCredentials({ regionUrl: region.url, pinnedRegionKey: region.identityPublicKey, deviceName: "lane-1" });
-    const link = await RegionLink.connect({ credentials, provisioningCode: issueProvisioningCode(dataDir), tlsCa: certificates.ca });
+    const link = await RegionLink.connect({
+      credentials,
+      provisioningCode: issueProvisioningCode(dataDir, ["--role", "service-point"]),
+      tlsCa: certificates.ca,
+    });
     const revoked = await new Promise<number | null>((resolve) =>
       execFile(
         process.execPath,

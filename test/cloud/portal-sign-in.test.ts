@@ -14,40 +14,42 @@ const setup = () => {
   return { clock, sms, signIn };
 };
 
+const ADDRESS = "198.51.100.7";
+
 describe("portal sign-in", () => {
   test("the code sent by SMS signs the person in to their identity", async () => {
     const { sms, signIn } = setup();
-    await signIn.requestCode(PHONE);
-    const outcome = signIn.signIn(PHONE, sms.lastCodeFor(PHONE)!);
+    await signIn.requestCode(PHONE, ADDRESS);
+    const outcome = signIn.signIn(PHONE, sms.lastCodeFor(PHONE)!, ADDRESS);
     expect(outcome.kind).toBe("signed-in");
     if (outcome.kind === "signed-in") expect(signIn.identityFor(outcome.token)).toBe("id_alice");
   });
 
   test("a wrong code does not sign in", async () => {
     const { sms, signIn } = setup();
-    await signIn.requestCode(PHONE);
+    await signIn.requestCode(PHONE, ADDRESS);
     const wrong = sms.lastCodeFor(PHONE) === "000000" ? "111111" : "000000";
-    expect(signIn.signIn(PHONE, wrong)).toEqual({ kind: "wrong-code" });
+    expect(signIn.signIn(PHONE, wrong, ADDRESS)).toEqual({ kind: "wrong-code" });
   });
 
   test("a correct code for a number nobody enrolled with says so", async () => {
     const { sms, signIn } = setup();
-    await signIn.requestCode("+15550001111");
-    expect(signIn.signIn("+15550001111", sms.lastCodeFor("+15550001111")!)).toEqual({ kind: "not-enrolled" });
+    await signIn.requestCode("+15550001111", ADDRESS);
+    expect(signIn.signIn("+15550001111", sms.lastCodeFor("+15550001111")!, ADDRESS)).toEqual({ kind: "not-enrolled" });
   });
 
   test("a phone may ask only a few codes per window", async () => {
     const { clock, signIn } = setup();
-    for (let i = 0; i < CODE_SENDS_PER_WINDOW; i++) expect(await signIn.requestCode(PHONE)).toBe(true);
-    expect(await signIn.requestCode(PHONE)).toBe(false);
+    for (let i = 0; i < CODE_SENDS_PER_WINDOW; i++) expect(await signIn.requestCode(PHONE, ADDRESS)).toBe(true);
+    expect(await signIn.requestCode(PHONE, ADDRESS)).toBe(false);
     clock.advance(CODE_WINDOW_MS + 1);
-    expect(await signIn.requestCode(PHONE)).toBe(true);
+    expect(await signIn.requestCode(PHONE, ADDRESS)).toBe(true);
   });
 
   test("a session ends when it expires", async () => {
     const { clock, sms, signIn } = setup();
-    await signIn.requestCode(PHONE);
-    const outcome = signIn.signIn(PHONE, sms.lastCodeFor(PHONE)!);
+    await signIn.requestCode(PHONE, ADDRESS);
+    const outcome = signIn.signIn(PHONE, sms.lastCodeFor(PHONE)!, ADDRESS);
     if (outcome.kind !== "signed-in") throw new Error("expected to sign in");
     clock.advance(PORTAL_SESSION_TTL_MS + 1);
     expect(signIn.identityFor(outcome.token)).toBeUndefined();
@@ -55,8 +57,8 @@ describe("portal sign-in", () => {
 
   test("signing out ends the session", async () => {
     const { sms, signIn } = setup();
-    await signIn.requestCode(PHONE);
-    const outcome = signIn.signIn(PHONE, sms.lastCodeFor(PHONE)!);
+    await signIn.requestCode(PHONE, ADDRESS);
+    const outcome = signIn.signIn(PHONE, sms.lastCodeFor(PHONE)!, ADDRESS);
     if (outcome.kind !== "signed-in") throw new Error("expected to sign in");
     signIn.signOut(outcome.token);
     expect(signIn.identityFor(outcome.token)).toBeUndefined();

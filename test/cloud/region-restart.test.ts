@@ -8,6 +8,9 @@ import { SimulatedPalmSensor } from "../../hardware/simulated-palm-sensor.ts";
 import { tempDir } from "./fixtures.ts";
 import { issueProvisioningCode, startRegionProcess, type RegionProcess } from "../support/region-process.ts";
 
+/** A desk scanner: it enrolls people and identifies them. */
+const ENROLS_AND_IDENTIFIES = ["--role", "enrollment-kiosk,service-point"];
+
 let extractor: SignatureExtractor;
 const running: RegionProcess[] = [];
 const open: PalmScanner[] = [];
@@ -58,7 +61,7 @@ describe("a region node restarted over the same data directory", () => {
     const dataDir = tempDir();
     const stateDir = tempDir("palmline-device-");
     const first = await start(dataDir);
-    const kiosk = scanner(first, stateDir, 11, issueProvisioningCode(dataDir));
+    const kiosk = scanner(first, stateDir, 11, issueProvisioningCode(dataDir, ENROLS_AND_IDENTIFIES));
     const enrolled = new Map<number, string>();
     for (const person of [1, 2, 3]) {
       const outcome = await kiosk.enroll(person);
@@ -80,7 +83,7 @@ describe("a region node restarted over the same data directory", () => {
     const dataDir = tempDir();
     const stateDir = tempDir("palmline-device-");
     const first = await start(dataDir);
-    const outcome = await scanner(first, stateDir, 33, issueProvisioningCode(dataDir)).enroll(7);
+    const outcome = await scanner(first, stateDir, 33, issueProvisioningCode(dataDir, ENROLS_AND_IDENTIFIES)).enroll(7);
     expect(outcome.kind).toBe("enrolled");
     for (const s of open.splice(0)) s.stop();
     expect(await stopped(first, "SIGKILL")).toBe("SIGKILL");

@@ -6,7 +6,7 @@ import { SignatureExtractor } from "../../edge/biometrics/signature-extractor.ts
 import { captureSealedSignature, MAX_LIVENESS_RETRIES, MAX_QUALITY_RETRIES } from "../../edge/palm-capture.ts";
 import type { PalmFrame, PalmSensor } from "../../hardware/palm-sensor.ts";
 import { SimulatedPalmSensor } from "../../hardware/simulated-palm-sensor.ts";
-import { generateTemplateKeyPair, openSealedSignature, type TemplateKeyPair } from "../../protocol/index.ts";
+import { CAPTURE_CHALLENGE_BYTES, generateTemplateKeyPair, openSealedSignature, type TemplateKeyPair } from "../../protocol/index.ts";
 
 let extractor: SignatureExtractor;
 let region: TemplateKeyPair;
@@ -32,7 +32,10 @@ describe("palm capture", () => {
   test("a live palm becomes a probe sealed to the region, which only the region opens", async () => {
     const recording = new RecordingSensor();
     recording.sensor.present({ subjectSeed: 3, side: "right" });
-    const sealed = await captureSealedSignature(recording, extractor, region.publicKey);
+    const sealed = await captureSealedSignature(recording, extractor, {
+      templatePublicKey: region.publicKey,
+      challenge: new Uint8Array(CAPTURE_CHALLENGE_BYTES),
+    });
     const opened = await openSealedSignature(sealed, region);
     expect(opened).toHaveLength(PROBE_VARIANTS.length);
     expect(opened[0]!.channels).toEqual(["surface", "veins"]);
@@ -41,7 +44,7 @@ describe("palm capture", () => {
   test("the frame's pixels are zeroed once the capture returns", async () => {
     const recording = new RecordingSensor();
     recording.sensor.present({ subjectSeed: 3, side: "right" });
-    await captureSealedSignature(recording, extractor, region.publicKey);
+    await captureSealedSignature(recording, extractor, { templatePublicKey: region.publicKey, challenge: new Uint8Array(CAPTURE_CHALLENGE_BYTES) });
     for (const frame of recording.frames) {
       expect(frame.visible.every((p) => p === 0)).toBe(true);
       expect(frame.nir?.every((p) => p === 0) ?? true).toBe(true);
@@ -50,21 +53,27 @@ describe("palm capture", () => {
 
   test("with no hand in view it retries a few times, then says why", async () => {
     const recording = new RecordingSensor();
-    await expect(captureSealedSignature(recording, extractor, region.publicKey)).rejects.toMatchObject({ _tag: "PoorQuality" });
+    await expect(
+      captureSealedSignature(recording, extractor, { templatePublicKey: region.publicKey, challenge: new Uint8Array(CAPTURE_CHALLENGE_BYTES) }),
+    ).rejects.toMatchObject({ _tag: "PoorQuality" });
     expect(recording.frames).toHaveLength(MAX_QUALITY_RETRIES + 1);
   });
 
   test("a printed photo gets one second look and is then refused as an attack", async () => {
     const recording = new RecordingSensor();
     recording.sensor.present({ subjectSeed: 3, side: "right", attack: "printed-photo" });
-    await expect(captureSealedSignature(recording, extractor, region.publicKey)).rejects.toMatchObject({ _tag: "PresentationAttackSuspected" });
+    await expect(
+      captureSealedSignature(recording, extractor, { templatePublicKey: region.publicKey, challenge: new Uint8Array(CAPTURE_CHALLENGE_BYTES) }),
+    ).rejects.toMatchObject({ _tag: "PresentationAttackSuspected" });
     expect(recording.frames).toHaveLength(MAX_LIVENESS_RETRIES + 1);
   });
 
   test("a cancelled capture stops before taking a frame", async () => {
     const recording = new RecordingSensor();
     const cancelled = AbortSignal.abort();
-    await expect(captureSealedSignature(recording, extractor, region.publicKey, cancelled)).rejects.toThrow(/cancelled/);
+    await expect(
+      captureSealedSignature(recording, extractor, { templatePublicKey: region.publicKey, challenge: new Uint8Array(CAPTURE_CHALLENGE_BYTES) }, cancelled),
+    ).rejects.toThrow(/cancelled/);
     expect(recording.frames).toHaveLength(0);
   });
 });

@@ -38,17 +38,13 @@ const leaveInFlight = async (payer: number, idempotencyKey: string, amountMinor:
   const link = await agent.online();
   const sensor = new SimulatedPalmSensor({ seed: payer * 7 });
   sensor.present(hand(payer));
-  const seal = () => captureSealedSignature(sensor, store.extractor, link.templatePublicKey);
+  const sealed = await captureSealedSignature(sensor, store.extractor, await link.captureSeal());
   // Two failures: the authorization itself, then the saga's reversal by the same key.
   store.processor.faults.failAfterRecording = 2;
-  const answer = await link.authorize({
-    idempotencyKey,
-    merchantId: "palmline-store",
-    amount: { amountMinor, currency: "EUR" },
-    sealedSignature: await seal(),
-  });
+  const answer = await link.authorize({ idempotencyKey, merchantId: "palmline-store", amount: { amountMinor, currency: "EUR" }, sealedSignature: sealed });
   expect(answer.outcome).toBe("failed");
-  return { agent, seal };
+  // The lane keeps the capture it sent: a retry by the same key goes with it.
+  return { agent, sealed };
 };
 
 test("attempts the processor left hanging are settled after a restart: approved ones voided, declines recorded, nothing charged twice", async () => {
@@ -81,7 +77,7 @@ test("attempts the processor left hanging are settled after a restart: approved 
     idempotencyKey: "hanging-retried-1",
     merchantId: "palmline-store",
     amount: { amountMinor: 4_103, currency: "EUR" },
-    sealedSignature: await retried.seal(),
+    sealedSignature: retried.sealed,
   });
   expect(retry.outcome).toBe("approved");
   // Nothing else is touched before the window ends.

@@ -26,7 +26,7 @@ const lane = async (
   merchantKind: "first-party" | "third-party" = "first-party",
   tap?: (m: WireMessage) => void,
 ) => {
-  const { agent } = await store.device(name, { tap });
+  const { agent } = await store.device(name, { tap, binding: { merchantId } });
   const sensor = new SimulatedPalmSensor({ seed: name.length * 31 });
   const display = new SimulatedDisplay();
   return { lane: new CheckoutLane({ agent, sensor, extractor: store.extractor, display, merchantId, merchantKind }), sensor, display, agent };
@@ -151,16 +151,16 @@ const redeemCredential = (body: Record<string, unknown>) =>
   });
 
 /** A bare device link with Alice's palm under its sensor: the answers it gets are the decoded wire messages. */
-const payerLink = async (name: string) => {
-  const { agent } = await store.device(name);
+const payerLink = async (name: string, merchantId = "palmline-store") => {
+  const { agent } = await store.device(name, { binding: { roles: ["checkout"], merchantId } });
   const link = await agent.online();
   const sensor = new SimulatedPalmSensor({ seed: 9_000 + name.length });
   sensor.present(hand(ALICE));
-  return { link, seal: () => captureSealedSignature(sensor, store.extractor, link.templatePublicKey) };
+  return { link, seal: async () => captureSealedSignature(sensor, store.extractor, await link.captureSeal()) };
 };
 
 test("a third-party lane's answer names no payer: no identity id and no loyalty card of the operator's programme", async () => {
-  const { link, seal } = await payerLink("lane-partner");
+  const { link, seal } = await payerLink("lane-partner", "m_partner_bakery");
   const answer = await link.requestCredential({ merchantId: "m_partner_bakery", merchantNonce: new Uint8Array(16).fill(7), sealedSignature: await seal() });
   expect(answer.outcome).toBe("issued");
   const received = JSON.stringify(answer, (_k, v: unknown) => (v instanceof Uint8Array ? Buffer.from(v).toString("hex") : v));
@@ -184,7 +184,7 @@ test("a first-party lane's receipt carries the card and the operator's loyalty c
 });
 
 test("a credential is bound to its checkout's nonce: the answer echoes it, and another checkout's nonce cannot redeem it", async () => {
-  const { link, seal } = await payerLink("lane-nonce");
+  const { link, seal } = await payerLink("lane-nonce", "m_partner_bakery");
   const nonce = new Uint8Array(24).fill(9);
   const answer = await link.requestCredential({ merchantId: "m_partner_bakery", merchantNonce: nonce, sealedSignature: await seal() });
   expect(answer.credential?.merchantNonce).toEqual(nonce);

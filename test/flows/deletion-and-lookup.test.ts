@@ -84,7 +84,7 @@ test("deletion waits for an open payment, and completes when it settles", async 
     idempotencyKey: "open-payment-404",
     merchantId: "palmline-store",
     amount: { amountMinor: 900, currency: "EUR" },
-    sealedSignature: await captureSealedSignature(sensor, store.extractor, link.templatePublicKey),
+    sealedSignature: await captureSealedSignature(sensor, store.extractor, await link.captureSeal()),
   });
   expect(auth.outcome).toBe("approved");
 

@@ -28,6 +28,8 @@ const startRegion = async () => {
   return { node, relay };
 };
 
+const LANE = { roles: ["checkout" as const], merchantId: "palmline-store" };
+
 const startAgent = (node: RegionNodeHandle, relay: PartitionProxy, stateDir: string, clock: ManualClock, provisioningCode?: string) => {
   const agent = new DeviceAgent({
     deviceName: "lane-1",
@@ -73,7 +75,7 @@ const letBackoffsElapse = async (clock: ManualClock) => {
 test("a device revoked while online ends in revoked and stops dialling", async () => {
   const { node, relay } = await startRegion();
   const clock = new ManualClock(Date.now());
-  const agent = startAgent(node, relay, tempDir("palmline-device-"), clock, node.issueProvisioningCode());
+  const agent = startAgent(node, relay, tempDir("palmline-device-"), clock, node.issueProvisioningCode(LANE));
   await reached(agent, "online");
   const deviceId = agent.actor.getSnapshot().context.link!.deviceId as DeviceId;
 
@@ -94,7 +96,7 @@ test("a device revoked before it dials is refused once, ends in revoked and neve
   const { node, relay } = await startRegion();
   const clock = new ManualClock(Date.now());
   const stateDir = tempDir("palmline-device-");
-  const first = startAgent(node, relay, stateDir, clock, node.issueProvisioningCode());
+  const first = startAgent(node, relay, stateDir, clock, node.issueProvisioningCode(LANE));
   await reached(first, "online");
   const deviceId = first.actor.getSnapshot().context.link!.deviceId as DeviceId;
   first.stop();

@@ -53,13 +53,14 @@ beforeAll(async () => {
     deviceName: "lane-crash",
     stateDir: tempDir("palmline-device-"),
     region: { url: region.url, identityPublicKey: region.identityPublicKey },
-    provisioningCode: issueProvisioningCode(dataDir),
+    provisioningCode: issueProvisioningCode(dataDir, ["--role", "enrollment-kiosk,checkout", "--merchant", "palmline-store"]),
   });
   const link = await agent.online();
   const sensor = new SimulatedPalmSensor({ seed: 7 });
   sensor.present(hand(701));
   const sealed = [];
-  for (let i = 0; i < 4; i++) sealed.push(await captureSealedSignature(sensor, extractor, link.templatePublicKey));
+  const to = await link.captureSeal();
+  for (let i = 0; i < 4; i++) sealed.push(await captureSealedSignature(sensor, extractor, to));
   const card = await new CardVaultClient(processor.url).vault({ pan: TEST_PANS.visa, expiryMonth: 10, expiryYear: 2032 });
   const enrolled = await link.enroll(sealed, {
     card: { processorToken: card.vaultToken, brand: card.brand, last4: card.last4, expiryMonth: card.expiryMonth, expiryYear: card.expiryYear },

@@ -33,7 +33,7 @@ const grant = async (body: Record<string, unknown>) => {
 
 const gate = async (name: string, venueId: string) => {
   const clock = new ManualClock(Date.now());
-  const { agent } = await store.device(name, { clock });
+  const { agent } = await store.device(name, { clock, binding: { venueId } });
   const sensor = new SimulatedPalmSensor({ seed: 500 + name.length });
   const relay = new SimulatedGateRelay();
   const display = new SimulatedDisplay();

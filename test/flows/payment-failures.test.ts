@@ -22,12 +22,12 @@ const faults = (body: Record<string, number>) =>
   fetch(`${store.processor.url}/v1/faults`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
 const received = async () => Number(((await (await fetch(`${store.processor.url}/v1/stats`)).json()) as { received: number }).received);
 
-const payer = async (name: string) => {
-  const { agent } = await store.device(name);
+const payer = async (name: string, merchantId?: string) => {
+  const { agent } = await store.device(name, merchantId !== undefined ? { binding: { merchantId } } : {});
   const link = await agent.online();
   const sensor = new SimulatedPalmSensor({ seed: 8_000 + name.length });
   sensor.present(hand(PAYER));
-  return { link, seal: () => captureSealedSignature(sensor, store.extractor, link.templatePublicKey) };
+  return { link, seal: async () => captureSealedSignature(sensor, store.extractor, await link.captureSeal()) };
 };
 
 test("a processor that does not answer in time: the saga reverses the authorization by its key", async () => {
@@ -109,7 +109,7 @@ test("a voided authorization is released and cannot be captured afterwards", asy
 });
 
 test("a third-party merchant cannot send amounts through the region", async () => {
-  const { link, seal } = await payer("lane-3p");
+  const { link, seal } = await payer("lane-3p", "m_elsewhere");
   const answer = await link.authorize({
     idempotencyKey: "thirdparty-1",
     merchantId: "m_elsewhere",

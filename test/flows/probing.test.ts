@@ -18,7 +18,7 @@ test("a scanner presenting unknown palms is refused after its allowance, logged 
   const sensor = new SimulatedPalmSensor({ seed: 3 });
   const probe = async (seed: number) => {
     sensor.present(hand(seed));
-    return link.identify(await captureSealedSignature(sensor, store.extractor, link.templatePublicKey));
+    return link.identify(await captureSealedSignature(sensor, store.extractor, await link.captureSeal()));
   };
   expect((await probe(15_001)).outcome).toBe("no-match");
   expect((await probe(15_002)).outcome).toBe("no-match");
@@ -36,5 +36,5 @@ test("another scanner at the same node is not limited by the prober", async () =
   const link = await agent.online();
   const sensor = new SimulatedPalmSensor({ seed: 4 });
   sensor.present(hand(51));
-  expect((await link.identify(await captureSealedSignature(sensor, store.extractor, link.templatePublicKey))).outcome).toBe("match");
+  expect((await link.identify(await captureSealedSignature(sensor, store.extractor, await link.captureSeal()))).outcome).toBe("match");
 });

@@ -50,11 +50,11 @@ afterAll(() => store?.close());
 
 const checkoutLane = async (name: string, merchantKind: "first-party" | "third-party" = "first-party") => {
   const sent: WireMessage[] = [];
-  const { agent, stateDir } = await store.device(name, { tap: (m) => sent.push(m) });
+  const merchantId = merchantKind === "first-party" ? "palmline-store" : "m_partner_cafe";
+  const { agent, stateDir } = await store.device(name, { tap: (m) => sent.push(m), binding: { merchantId } });
   const sensor = new SimulatedPalmSensor({ seed: name.length * 37 });
   const display = new SimulatedDisplay();
   const keypad = new SimulatedKeypad();
-  const merchantId = merchantKind === "first-party" ? "palmline-store" : "m_partner_cafe";
   return {
     lane: new CheckoutLane({ agent, sensor, extractor: store.extractor, display, keypad, merchantId, merchantKind }),
     sensor,
@@ -134,7 +134,7 @@ describe("checkout", () => {
 describe("gate", () => {
   const gate = async (name: string) => {
     const clock = new ManualClock(Date.now());
-    const { agent } = await store.device(name, { clock });
+    const { agent } = await store.device(name, { clock, binding: { venueId: "arena" } });
     const sensor = new SimulatedPalmSensor({ seed: 600 + name.length });
     const keypad = new SimulatedKeypad();
     const display = new SimulatedDisplay();
@@ -225,7 +225,7 @@ describe("the wire", () => {
     const sensor = new SimulatedPalmSensor({ seed: 5 });
     const answer = async (seed: number) => {
       sensor.present(hand(seed));
-      return link.identify(await captureSealedSignature(sensor, store.extractor, link.templatePublicKey));
+      return link.identify(await captureSealedSignature(sensor, store.extractor, await link.captureSeal()));
     };
     const stepUp = await answer(ALMA);
     const none = await answer(STRANGER);
@@ -237,7 +237,7 @@ describe("the wire", () => {
     expect(confirmed).toEqual({ type: "stepup.digits.result", requestId: expect.any(String), outcome: "confirmed", attemptsLeft: 2 });
     // The request goes again with the confirmed token (and a sealed capture, as every identify has).
     sensor.present(hand(ALMA));
-    const sealed = await captureSealedSignature(sensor, store.extractor, link.templatePublicKey);
+    const sealed = await captureSealedSignature(sensor, store.extractor, await link.captureSeal());
     const again = await link.identify(sealed, stepUp.stepUpToken!);
     expect(again).toMatchObject({ outcome: "match", identityId: ids.get(ALMA), stepUpToken: null });
     expect(Object.keys(again).sort()).toEqual(Object.keys(none).sort());

@@ -56,7 +56,7 @@ const entersGate = async (identityId: string, palmSeed: number) => {
     entries: null,
   });
   expect(granted.status).toBe(201);
-  const link = await region.link(`gate-${region.clock.now()}`);
+  const link = await region.link(`gate-${region.clock.now()}`, { binding: { venueId: "arena" } });
   const entry = await link.enterGate({ venueId: "arena", gateId: "north-1", sealedSignature: await region.seal(link, palmSeed, 9) });
   expect(entry.outcome).toBe("open");
   link.close();

@@ -8,8 +8,7 @@ import { startSimulatedRegion } from "../../cli/simulated-region.ts";
 import type { ProcessorSimulator } from "../../cloud/payments/processor-simulator.ts";
 import { ManualClock, systemClock } from "../../core/clock.ts";
 import type { RegionLink } from "../../edge/region-link.ts";
-import { sealSignature } from "../../protocol/index.ts";
-import { syntheticPalm } from "../cloud/fixtures.ts";
+import { sealForOneRequest, sealForRequest, syntheticPalm } from "../cloud/fixtures.ts";
 
 /** A fixed start, so tests read in calendar terms: 1 March 2030, noon UTC. */
 export const START_MS = Date.UTC(2030, 2, 1, 12);
@@ -40,12 +39,13 @@ export const startLifecycleRegion = async (
     ...(options.federation !== undefined ? { federationMembersFile: options.federation.membersFile, replicationTimers: systemClock } : {}),
   });
 
-  const seal = (link: RegionLink, palmSeed: number, capture: number) => sealSignature(syntheticPalm(palmSeed)(capture), link.templatePublicKey);
+  /** One capture sealed for one request on the link. */
+  const seal = (link: RegionLink, palmSeed: number, capture: number) => sealForOneRequest(link, syntheticPalm(palmSeed)(capture));
 
   /** Enrolls a person (synthetic palm `palmSeed`) with a card and, if given, a verified phone. */
   const enroll = async (palmSeed: number, phone?: string): Promise<string> => {
     const link = await region.link(`kiosk-${palmSeed}`);
-    const sealed = await Promise.all([0, 1, 2, 3].map((capture) => seal(link, palmSeed, capture)));
+    const sealed = await sealForRequest(link, ...[0, 1, 2, 3].map((capture) => syntheticPalm(palmSeed)(capture)));
     const card = await region.vaultCard("4242424242424242");
     let verified: { number: string; verificationCode: string } | undefined;
     if (phone !== undefined) {

@@ -22,6 +22,8 @@ export const SAMPLE_MESSAGES: { readonly [T in WireMessageType]: WireMessageOf<T
   "identify.result": { type: "identify.result", requestId: "rq_3", outcome: "match", identityId: "id_xyz", stepUpToken: null, loyaltyCard: null },
   "stepup.digits.request": { type: "stepup.digits.request", requestId: "rq_3s", stepUpToken: "AAAAAAAAAAAAAAAAAAAAAA", digits: "0501" },
   "stepup.digits.result": { type: "stepup.digits.result", requestId: "rq_3s", outcome: "retry", attemptsLeft: 2 },
+  "capture.challenge.request": { type: "capture.challenge.request", requestId: "rq_3c" },
+  "capture.challenge.result": { type: "capture.challenge.result", requestId: "rq_3c", challenge: bytes(16, 5), expiresAt: 1_767_225_900_000 },
   "enroll.request": {
     type: "enroll.request",
     requestId: "rq_4",

@@ -7,8 +7,7 @@ import { DELETION_MESSAGES } from "../../cloud/lifecycle/deletion-acknowledgemen
 import { startSimulatedRegion, type SimulatedRegionOptions } from "../../cli/simulated-region.ts";
 import { startProcessorSimulator, type ProcessorSimulator } from "../../cloud/payments/processor-simulator.ts";
 import type { RegionLink } from "../../edge/region-link.ts";
-import { sealSignature } from "../../protocol/index.ts";
-import { syntheticPalm } from "../cloud/fixtures.ts";
+import { sealForOneRequest, sealForRequest, syntheticPalm } from "../cloud/fixtures.ts";
 import { federatedPair } from "../support/federation-lists.ts";
 import { waitUntil } from "../support/wait-until.ts";
 
@@ -30,7 +29,7 @@ const startRegion = async (regionId: string, processor: ProcessorSimulator, extr
   /** A provisioned device with a live session to this region. */
   const device = () => region.link(`${regionId}-${++devices}`);
   let captures = 0;
-  const palm = (link: RegionLink) => sealSignature(syntheticPalm(PALM)(++captures + 10), link.templatePublicKey);
+  const palm = (link: RegionLink) => sealForOneRequest(link, syntheticPalm(PALM)(++captures + 10));
 
   const identify = async () => {
     const link = await device();
@@ -90,7 +89,7 @@ beforeEach(async () => {
   const kiosk = await a.device();
   const card = await a.vaultCard("4242424242424242");
   await kiosk.verifyPhone(PHONE);
-  const sealed = await Promise.all([0, 1, 2, 3].map((capture) => sealSignature(syntheticPalm(PALM)(capture), kiosk.templatePublicKey)));
+  const sealed = await sealForRequest(kiosk, ...[0, 1, 2, 3].map((capture) => syntheticPalm(PALM)(capture)));
   const enrolled = await kiosk.enroll(sealed, {
     card: { processorToken: card.vaultToken, brand: card.brand, last4: card.last4, expiryMonth: card.expiryMonth, expiryYear: card.expiryYear },
     phone: { number: PHONE, verificationCode: a.sms.lastCodeFor(PHONE)! },

@@ -30,12 +30,11 @@ import {
   FrameKind,
   generateIdentityKeyPair,
   SEALED_DATA_KEY_BYTES,
-  sealSignature,
   type IdentityKeyPair,
   type WireMessage,
 } from "../../protocol/index.ts";
 import { loadSodium } from "../../protocol/sodium.ts";
-import { syntheticPalm, tempDir } from "../cloud/fixtures.ts";
+import { sealForOneRequest, sealForRequest, syntheticPalm, tempDir } from "../cloud/fixtures.ts";
 import { handshakeByHand, nextFrame, type ManualInitiator } from "../protocol/loopback.ts";
 import { federatedPair, regionKeyIn, writeFederationList, type ListedRegion } from "../support/federation-lists.ts";
 import { waitUntil } from "../support/wait-until.ts";
@@ -85,12 +84,12 @@ const linked = (from: Node, peer: string) => waitUntil(() => from.replication.st
 
 const scanner = async (node: Node) => {
   const credentials = await createDeviceCredentials({ regionUrl: node.url, pinnedRegionKey: node.identityPublicKey, deviceName: "lane" });
-  const link = await RegionLink.connect({ credentials, provisioningCode: node.issueProvisioningCode() });
+  const link = await RegionLink.connect({ credentials, provisioningCode: node.issueProvisioningCode({ roles: ["enrollment-kiosk", "service-point"] }) });
   cleanups.push(() => link.close());
-  const palm = (seed: number, capture: number) => sealSignature(syntheticPalm(seed)(capture), link.templatePublicKey);
+  const palm = (seed: number, capture: number) => sealForOneRequest(link, syntheticPalm(seed)(capture));
   return {
     enroll: async (seed: number) => {
-      const result = await link.enroll([await palm(seed, 0), await palm(seed, 1), await palm(seed, 2)]);
+      const result = await link.enroll(await sealForRequest(link, syntheticPalm(seed)(0), syntheticPalm(seed)(1), syntheticPalm(seed)(2)));
       if (result.outcome !== "enrolled") throw new Error(`enrollment failed: ${result.outcome}`);
       return result.identityId!;
     },

@@ -21,8 +21,8 @@ import { HybridLogicalClock } from "../../core/hybrid-logical-clock.ts";
 import { newIdentityId } from "../../core/ids.ts";
 import { createDeviceCredentials } from "../../edge/device-credentials.ts";
 import { RegionLink } from "../../edge/region-link.ts";
-import { CloseCode, decodeMessage, encodeMessage, FrameKind, generateIdentityKeyPair, sealSignature } from "../../protocol/index.ts";
-import { syntheticPalm, syntheticTemplate, tempDir } from "../cloud/fixtures.ts";
+import { CloseCode, decodeMessage, encodeMessage, FrameKind, generateIdentityKeyPair } from "../../protocol/index.ts";
+import { sealForOneRequest, sealForRequest, syntheticPalm, syntheticTemplate, tempDir } from "../cloud/fixtures.ts";
 import { handshakeByHand, nextFrame } from "../protocol/loopback.ts";
 import { federatedPair, regionKeyIn, writeFederationList, type ListedRegion } from "../support/federation-lists.ts";
 import { waitUntil } from "../support/wait-until.ts";
@@ -57,13 +57,13 @@ const startRegion = async (regionId: string, extra: Partial<RegionNodeSettings> 
 /** A provisioned scanner's link to a region. */
 const scanner = async (node: Node) => {
   const credentials = await createDeviceCredentials({ regionUrl: node.url, pinnedRegionKey: node.identityPublicKey, deviceName: "lane" });
-  const link = await RegionLink.connect({ credentials, provisioningCode: node.issueProvisioningCode() });
+  const link = await RegionLink.connect({ credentials, provisioningCode: node.issueProvisioningCode({ roles: ["enrollment-kiosk", "service-point"] }) });
   cleanups.push(() => link.close());
-  const palm = (seed: number, capture: number) => sealSignature(syntheticPalm(seed)(capture), link.templatePublicKey);
+  const palm = (seed: number, capture: number) => sealForOneRequest(link, syntheticPalm(seed)(capture));
   return {
     link,
     enroll: async (seed: number) => {
-      const result = await link.enroll([await palm(seed, 0), await palm(seed, 1), await palm(seed, 2)]);
+      const result = await link.enroll(await sealForRequest(link, ...[0, 1, 2].map((c) => syntheticPalm(seed)(c))));
       if (result.outcome !== "enrolled") throw new Error(`enrollment failed: ${result.outcome}`);
       return result.identityId!;
     },

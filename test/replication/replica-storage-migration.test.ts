@@ -10,7 +10,7 @@ import { encodePalmTemplate } from "../../core/palm-template.ts";
 import { syntheticTemplate, tempDir } from "../cloud/fixtures.ts";
 import { enroll, openReplicaRegion, run } from "./replica-region.ts";
 
-/** The schema of user_version 2, the tables this migration touches. */
+/** The schema of user_version 2, the tables this migration and the later ones touch. */
 const writeVersion2 = async (dataDir: string, storageKey: Uint8Array) => {
   const sodium = await loadSodium();
   const vault = new IdentityVault(sodium, storageKey);
@@ -22,6 +22,8 @@ const writeVersion2 = async (dataDir: string, storageKey: Uint8Array) => {
     CREATE TABLE phone_index (phone_hash TEXT PRIMARY KEY, identity_id TEXT NOT NULL) STRICT;
     CREATE TABLE entitlements (entitlement_id TEXT PRIMARY KEY, identity_id TEXT NOT NULL) STRICT;
     CREATE TABLE deletion_requests (identity_id TEXT PRIMARY KEY, requested_ms INTEGER NOT NULL, completed_ms INTEGER) STRICT;
+    CREATE TABLE devices (device_id TEXT PRIMARY KEY, public_key BLOB NOT NULL UNIQUE, name TEXT NOT NULL, provisioned_ms INTEGER NOT NULL, revoked_ms INTEGER) STRICT;
+    CREATE TABLE provisioning_codes (code_hash TEXT PRIMARY KEY, expires_ms INTEGER NOT NULL, used_ms INTEGER) STRICT;
     PRAGMA user_version = 2;`);
   const template = syntheticTemplate(5);
   const dataKey = vault.newDataKey();

@@ -18,9 +18,8 @@ import { openRegistryDatabase } from "../../cloud/storage/sqlite/registry-databa
 import { systemClock } from "../../core/clock.ts";
 import { createDeviceCredentials } from "../../edge/device-credentials.ts";
 import { RegionLink } from "../../edge/region-link.ts";
-import { sealSignature } from "../../protocol/index.ts";
 import { loadSodium } from "../../protocol/sodium.ts";
-import { syntheticPalm, syntheticTemplate, tempDir } from "../cloud/fixtures.ts";
+import { sealForOneRequest, sealForRequest, syntheticPalm, syntheticTemplate, tempDir } from "../cloud/fixtures.ts";
 import { regionKeyIn, writeFederationList } from "../support/federation-lists.ts";
 import { waitUntil } from "../support/wait-until.ts";
 
@@ -53,12 +52,12 @@ const startRegion = async (regionId: string, dataDir: string, federationMembersF
 
 const scanner = async (node: Node) => {
   const credentials = await createDeviceCredentials({ regionUrl: node.url, pinnedRegionKey: node.identityPublicKey, deviceName: "lane" });
-  const link = await RegionLink.connect({ credentials, provisioningCode: node.issueProvisioningCode() });
+  const link = await RegionLink.connect({ credentials, provisioningCode: node.issueProvisioningCode({ roles: ["enrollment-kiosk", "service-point"] }) });
   cleanups.push(() => link.close());
-  const palm = (seed: number, capture: number) => sealSignature(syntheticPalm(seed)(capture), link.templatePublicKey);
+  const palm = (seed: number, capture: number) => sealForOneRequest(link, syntheticPalm(seed)(capture));
   return {
     enroll: async (seed: number) => {
-      const result = await link.enroll([await palm(seed, 0), await palm(seed, 1), await palm(seed, 2)]);
+      const result = await link.enroll(await sealForRequest(link, syntheticPalm(seed)(0), syntheticPalm(seed)(1), syntheticPalm(seed)(2)));
       if (result.outcome !== "enrolled") throw new Error(`enrollment failed: ${result.outcome}`);
       return result.identityId!;
     },

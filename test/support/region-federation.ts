@@ -239,7 +239,8 @@ export class RegionScanner {
       deviceName: options.name,
       stateDir: options.stateDir,
       region: { url: region.url, identityPublicKey: region.identityPublicKey },
-      provisioningCode: issueProvisioningCode(region.dataDir),
+      // A scanner that enrolls and then identifies people.
+      provisioningCode: issueProvisioningCode(region.dataDir, ["--role", "enrollment-kiosk,service-point"]),
     });
     this.#scanner = new PalmScanner({ agent, sensor: new SimulatedPalmSensor({ seed: options.sensorSeed }), extractor: options.extractor });
   }

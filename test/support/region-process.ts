@@ -52,8 +52,9 @@ export const startRegionProcess = (dataDir: string, extraArgs: string[] = [], po
   });
 };
 
-export const issueProvisioningCode = (dataDir: string): string => {
-  const run = spawnSync(process.execPath, [cliEntry, "provision-code", "--data", dataDir, "--json"], { cwd: repoRoot, encoding: "utf8" });
+/** A one-time code from `palmline provision-code`, bound as `binding` says (its flags: --role ROLE, --merchant ID, --venue ID). */
+export const issueProvisioningCode = (dataDir: string, binding: readonly string[]): string => {
+  const run = spawnSync(process.execPath, [cliEntry, "provision-code", "--data", dataDir, "--json", ...binding], { cwd: repoRoot, encoding: "utf8" });
   if (run.status !== 0) throw new Error(`provision-code failed: ${run.stderr}`);
   return (JSON.parse(run.stdout) as { code: string }).code;
 };

@@ -3,8 +3,8 @@
 import type { DeviceRequestHandlers } from "./device-request.ts";
 
 export const enrollmentHandlers: DeviceRequestHandlers = {
-  "enroll.request": async (request, { deviceId, deps, flows, reply }) => {
-    const result = await flows().enrollment.enroll(request);
+  "enroll.request": async (request, { deviceId, sourceAddress, deps, flows, reply }) => {
+    const result = await flows().enrollment.enroll(request, { deviceId, address: sourceAddress });
     if (result.outcome === "enrolled") deps.log(`enrolled ${result.identityId} from device ${deviceId}`);
     reply({ type: "enroll.result", requestId: request.requestId, ...result });
   },

@@ -174,6 +174,14 @@ const MIGRATIONS: readonly Migration[] = [
      UPDATE change_counter SET seq = seq + 1;
      UPDATE identities SET change_seq = (SELECT seq FROM change_counter) WHERE row_id = NEW.row_id;
    END;`,
+  // Devices bound to roles, a merchant and a venue (cloud/storage/device-binding.ts), named by
+  // the provisioning code. Devices provisioned before have no role: they must be provisioned anew.
+  `ALTER TABLE provisioning_codes ADD COLUMN roles TEXT NOT NULL DEFAULT '';  -- comma-separated
+   ALTER TABLE provisioning_codes ADD COLUMN merchant_id TEXT;
+   ALTER TABLE provisioning_codes ADD COLUMN venue_id TEXT;
+   ALTER TABLE devices ADD COLUMN roles TEXT NOT NULL DEFAULT '';
+   ALTER TABLE devices ADD COLUMN merchant_id TEXT;
+   ALTER TABLE devices ADD COLUMN venue_id TEXT;`,
 ];
 
 export interface RegistryOpenOptions {
