@@ -155,10 +155,6 @@ export interface IdentityStorageShape {
   readonly changedIdsSince: (afterSeq: number) => Op<{ identityId: string; changeSeq: number }[]>;
   /** Live ids with their change numbers. */
   readonly liveChangeSeqs: () => Op<{ identityId: string; changeSeq: number }[]>;
-  /** Tombstoned ids whose change number is at most `upToSeq`. */
-  readonly tombstonesUpTo: (upToSeq: number) => Op<string[]>;
-  /** Removes tombstoned identities for good, with any key left for them (their row ids are never reused); live ids are left alone. */
-  readonly removeTombstones: (identityIds: readonly string[]) => Op<void>;
 
   // Expiry
   /**

@@ -274,22 +274,6 @@ export const memoryIdentityStorage = (): IdentityStorageShape => {
     liveChangeSeqs: () =>
       Effect.sync(() => [...identities.values()].filter((r) => r.tombstone === null).map((r) => ({ identityId: r.identityId, changeSeq: r.changeSeq }))),
 
-    tombstonesUpTo: (upToSeq) =>
-      Effect.sync(() => [...identities.values()].filter((r) => r.tombstone !== null && r.changeSeq <= upToSeq).map((r) => r.identityId)),
-
-    removeTombstones: (identityIds) =>
-      Effect.sync(() => {
-        for (const id of identityIds) {
-          const row = identities.get(id);
-          if (row === undefined || row.tombstone === null) continue;
-          identities.delete(id);
-          byRowId.delete(row.rowId);
-          feed.delete(row.changeSeq);
-          // A key a crash left behind goes with its identity.
-          keys.delete(id);
-        }
-      }),
-
     leastRecentlySeen: ({ regionId, own, atMostMs, limit }) =>
       Effect.sync(() =>
         [...identities.values()]
