@@ -20,6 +20,7 @@ import { ExpirySweeper } from "./lifecycle/expiry-sweeper.ts";
 import { RegionMetrics } from "./metrics/region-metrics.ts";
 import { FederationKeys } from "./replication/federation-keys.ts";
 import { RegionReplication } from "./replication/region-replication.ts";
+import { ResyncHold } from "./replication/resync-hold.ts";
 import { IdentityRegistry, identityRegistryLayer, type IdentityRegistryShape } from "./identity/identity-registry.ts";
 import { phoneHasher } from "./identity/phone-hash.ts";
 import type { RegistryChange } from "./identity/registry-change.ts";
@@ -73,8 +74,13 @@ export interface RegionNodeSettings {
   readonly inspection?: InspectionHub;
   /** The federation list (cloud/replication/federation-members.ts): who may link, and where to dial; without it the region replicates with nobody. */
   readonly federationMembersFile?: string;
-  /** How often each link runs anti-entropy and tombstones are pruned (default 30 s). */
+  /** How often each link runs anti-entropy (default 30 s). */
   readonly antiEntropyEveryMs?: number;
+  /**
+   * The data directory was restored from a backup: serve no identification or enrollment until
+   * re-synced with a peer (cloud/replication/resync-hold.ts). A restore a peer notices holds too.
+   */
+  readonly restored?: boolean;
   /**
    * What the replication links' polls, redials and chores wait on; defaults to `clock`. These are
    * transport cadence (a feed poll every 50 ms), not the registry's time: a test that moves the
@@ -112,6 +118,8 @@ export class RegionIndex extends Context.Service<
     readonly identifier: PalmIdentifier;
     readonly metrics: RegionMetrics;
     readonly index: RegistryFollower;
+    /** Held while a restored region has not re-synced: the identifier decides on no palm. */
+    readonly resync: ResyncHold;
   }
 >()("palmline/RegionIndex") {}
 
@@ -216,7 +224,9 @@ const RegionIndexLive = Layer.effect(
     const metrics = new RegionMetrics();
     // Every registry commit reaches the index in order (cloud/shards/registry-follower.ts).
     const index = yield* followRegistry(registry, region.shards, config.log);
+    const resync = new ResyncHold(config.restored === true ? "started as restored from a backup" : undefined);
     const identifier = new PalmIdentifier({
+      resync,
       registry,
       shards: region.shards,
       index,
@@ -224,7 +234,7 @@ const RegionIndexLive = Layer.effect(
       observe: (outcome, seconds) => metrics.recordIdentification(outcome, seconds),
       ...(config.identificationPolicy !== undefined ? { policy: config.identificationPolicy } : {}),
     });
-    return { shards: region.shards, buildMs: region.report.ms, identifier, metrics, index };
+    return { shards: region.shards, buildMs: region.report.ms, identifier, metrics, index, resync };
   }),
 );
 
@@ -237,7 +247,7 @@ const RegionReplicationLive = Layer.effect(
   Effect.gen(function* () {
     const config = yield* RegionNodeConfig;
     const { keyring, registry, federationKeys } = yield* RegionStorage;
-    const { metrics, index } = yield* RegionIndex;
+    const { metrics, index, resync } = yield* RegionIndex;
     const flows = yield* RegionServicesTag;
     const sodium = yield* Effect.promise(loadSodium);
     // Subscribed before anything can commit, so no change is missed.
@@ -254,6 +264,7 @@ const RegionReplicationLive = Layer.effect(
           clock: config.replicationTimers ?? config.clock,
           registryNow: () => config.clock.now(),
           ...(federationKeys !== undefined ? { keys: federationKeys } : {}),
+          resync,
           log: config.log,
           ...(config.antiEntropyEveryMs !== undefined ? { antiEntropyEveryMs: config.antiEntropyEveryMs } : {}),
         });

@@ -18,6 +18,8 @@ export const WIRE_ERROR_CODES = [
   "CaptureChallengeInvalid",
   /** This region node does not run the flow asked for (enrollment, payments, gates, deletion, ...). */
   "FlowUnavailable",
+  /** The region was restored from a backup and is re-syncing with its peers: the same request may succeed shortly. */
+  "RegionResyncing",
   /** The payment processor could not be reached: the same request may succeed later. */
   "ProcessorUnavailable",
   /** The payment processor refused the request (card, token or amount): repeating it will not help. */

@@ -11,7 +11,7 @@ const cloudSpec = {
   name: "cloud",
   summary: "start a regional cloud node (WebSocket sessions for scanners, /healthz over HTTP)",
   usage:
-    "palmline cloud [--port P] [--host H] [--data DIR] [--region NAME] [--shards N] [--processor URL] [--operator-token-file FILE] [--metrics-token-file FILE] [--tls-cert FILE --tls-key FILE] [--inspector-port P [--inspector-token-file FILE]] [--federation FILE]",
+    "palmline cloud [--port P] [--host H] [--data DIR] [--region NAME] [--shards N] [--processor URL] [--operator-token-file FILE] [--metrics-token-file FILE] [--tls-cert FILE --tls-key FILE] [--inspector-port P [--inspector-token-file FILE]] [--federation FILE [--restored]]",
   options: {
     port: { type: "string" },
     host: { type: "string" },
@@ -26,6 +26,7 @@ const cloudSpec = {
     "inspector-port": { type: "string" },
     "inspector-token-file": { type: "string" },
     federation: { type: "string" },
+    restored: { type: "boolean" },
   },
   optionHelp: {
     port: "TCP port for WebSocket and HTTP (default 7400; 0 picks a free one)",
@@ -40,6 +41,7 @@ const cloudSpec = {
     "tls-key": "the certificate's PEM private key (mode 0600)",
     "inspector-port": "serve the inspector (sessions, sagas) on 127.0.0.1 at this port (0: any free port)",
     "inspector-token-file": `file (mode 0600) holding the inspector's token; else ${INSPECTOR_TOKEN_VARIABLE}, else a fresh one each start, shown in its URL`,
+    restored: "DIR was restored from a backup: identify and enroll nobody until re-synced with a peer region (people deleted since the backup are live in it)",
     federation: "the federation list: peer region ids, identity keys and URLs to dial (palmline federation add); re-read on SIGHUP; needed to replicate",
   },
 } as const satisfies CommandSpec<Record<string, { type: "string" | "boolean"; multiple?: boolean }>>;
@@ -115,6 +117,7 @@ const startCloud = defineCommand(cloudSpec, async (values) => {
     ...(tls !== undefined ? { tls } : {}),
     ...(inspection !== undefined ? { inspection } : {}),
     ...(federationFile !== undefined ? { federationMembersFile: federationFile } : {}),
+    ...(values.restored === true ? { restored: true } : {}),
   };
   /** Set once the node is up: what SIGHUP calls. */
   let reloadFederation: (() => void) | undefined;

@@ -32,6 +32,7 @@ import type { IdentityProfileFields } from "../identity/identity-fields.ts";
 import type { IdentityRegistryShape } from "../identity/identity-registry.ts";
 import type { RegistryFollower } from "../shards/registry-follower.ts";
 import type { ShardSet } from "../shards/shard-set.ts";
+import type { ResyncHold } from "../replication/resync-hold.ts";
 
 /** Candidates the template matcher scores per identification (docs/architecture.md, "Identification at scale"). */
 export const RERANK_CANDIDATES = 32;
@@ -59,6 +60,7 @@ export class PalmIdentifier {
   readonly #now: () => number;
   readonly #candidates: number;
   readonly #observe: (outcome: IdentificationDecision["outcome"], seconds: number) => void;
+  readonly #resync: ResyncHold | undefined;
   /** One enrollment at a time, from the duplicate check until the index holds the new palm. */
   readonly #enrolling = Semaphore.makeUnsafe(1);
 
@@ -73,7 +75,10 @@ export class PalmIdentifier {
     candidates?: number;
     /** Told of every identification's outcome and cloud-side latency (metrics). */
     observe?: (outcome: IdentificationDecision["outcome"], seconds: number) => void;
+    /** While held (a region restored from a backup, not yet re-synced), no palm is decided on. */
+    resync?: ResyncHold;
   }) {
+    this.#resync = options.resync;
     this.#observe = options.observe ?? (() => {});
     this.#registry = options.registry;
     this.#shards = options.shards;
@@ -84,6 +89,7 @@ export class PalmIdentifier {
   }
 
   async identify(probe: PalmProbe): Promise<IdentificationDecision> {
+    this.#resync?.check();
     const started = performance.now();
     const outcome = this.policy.decide(await this.#scored(probe), this.#enrolled());
     const decision = this.#typed(outcome);
@@ -97,6 +103,7 @@ export class PalmIdentifier {
    * `enroll` makes again when it persists. Not an identification: no last-seen, no metrics.
    */
   async checkDuplicate(captures: readonly PalmProbe[], sameAs?: SameAsCandidate): Promise<{ duplicate: boolean }> {
+    this.#resync?.check();
     const chosen = this.#enrollmentCapture(captures);
     return { duplicate: this.#isDuplicate(this.policy.checkDuplicate(await this.#scored(chosen.probe), this.#enrolled()), sameAs) };
   }
@@ -176,6 +183,7 @@ export class PalmIdentifier {
     // Read again after each wait: the signal may be aborted meanwhile.
     const withdrawn = () => signal?.aborted === true;
     if (withdrawn()) throw new EnrollmentWithdrawn();
+    this.#resync?.check();
     const chosen = this.#enrollmentCapture(captures);
     const scored = await this.#scored(chosen.probe);
     if (withdrawn()) throw new EnrollmentWithdrawn();

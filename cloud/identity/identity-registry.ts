@@ -160,7 +160,6 @@ export interface IdentityRegistryShape {
   readonly recordAcked: (regionId: string, seq: number, nowMs: number) => Fails<void, StoredPeerUnknown>;
   readonly recordApplied: (regionId: string, seq: number, nowMs: number) => Fails<void, StoredPeerUnknown>;
   readonly appliedSeq: (regionId: string) => Fails<number>;
-  readonly pruneTombstones: (requiredPeers: readonly string[]) => Fails<number>;
   readonly tombstoneCount: () => Fails<number>;
 }
 
@@ -832,15 +831,6 @@ export const makeIdentityRegistry = (settings: IdentityRegistrySettings) =>
       recordAcked: (peerRegion, seq, nowMs) => storage.advancePeer(peerRegion, "acked", seq, nowMs),
       recordApplied: (peerRegion, seq, nowMs) => storage.advancePeer(peerRegion, "applied", seq, nowMs),
       appliedSeq: (peerRegion) => Effect.map(storage.peer(peerRegion), (peer) => peer?.appliedSeq ?? 0),
-      pruneTombstones: (requiredPeers) =>
-        Effect.gen(function* () {
-          // A tombstone every required peer has acknowledged: none of them can send the live record back.
-          let upTo = Number.MAX_SAFE_INTEGER;
-          for (const p of requiredPeers) upTo = Math.min(upTo, (yield* storage.peer(p))?.ackedSeq ?? 0);
-          const ids = yield* storage.tombstonesUpTo(upTo);
-          yield* storage.removeTombstones(ids);
-          return ids.length;
-        }),
       tombstoneCount: () => Effect.map(storage.counts(), (c) => c.tombstones),
     };
     return shape;

@@ -3,13 +3,11 @@
 // same content whatever order fields were written in), a whole-registry digest, and one digest
 // per bucket of ids, so anti-entropy ships only the buckets that differ.
 //
-// Tombstones stay out of the registry's digests. Each region prunes a tombstone on its own
-// schedule, once its peers have acknowledged it, so a tombstone kept here and pruned there is no
-// difference of state (the identity is gone in both) and must not read as one: when it did, two
-// equal registries showed different digests for up to an anti-entropy period, and anti-entropy
-// "repaired" them by shipping the tombstone back to the region that had pruned it. A deletion
-// still changes the digest (a live record leaves it), so a region that missed one is found and
-// repaired: the differing bucket's records, tombstones included, are exchanged.
+// Tombstones stay out of the registry's digests: a tombstone here and no record at all there is
+// no difference of state (the identity is gone in both; registries written before tombstones
+// were kept for good may have pruned some). A deletion still changes the digest (a live record
+// leaves it), so a region that missed one, or was restored from a backup taken before it, is
+// found and repaired: the differing bucket's records, tombstones included, are exchanged.
 import { createHash, type Hash } from "node:crypto";
 import { encodeHlc, type HlcTimestamp } from "../../core/hybrid-logical-clock.ts";
 import type { IdentityRecord } from "../../core/identity-record-crdt.ts";

@@ -80,6 +80,10 @@ export interface PeerLinkOptions {
   readonly log: (line: string) => void;
   /** Decides, once the peer is known, whether this link stays (one link per peer region). */
   readonly register: (link: PeerLink) => boolean;
+  /** The peer has applied more of this region's feed than this region has: it was restored from a backup. */
+  readonly restoreNoticed: (link: PeerLink) => void;
+  /** An anti-entropy round between quiet feeds found both live registries equal. */
+  readonly inSync: (link: PeerLink) => void;
 }
 
 class LinkViolation extends Error {
@@ -280,6 +284,7 @@ export class PeerLink {
       // The peer has more of our feed than we have (we were restored from a backup): resend it all.
       this.#o.log(`replication: ${hello.regionId} resumes at ${hello.appliedSeq}, beyond this feed's ${latest}; streaming from the start`);
       this.#sentSeq = 0;
+      this.#o.restoreNoticed(this);
     } else {
       this.#sentSeq = hello.appliedSeq;
     }
@@ -340,6 +345,7 @@ export class PeerLink {
     if (theirs.size !== digest.buckets.length) throw new LinkViolation(CloseCode.MalformedMessage, "a bucket appears twice in a digest");
     const differing = differingBuckets(theirs, new Map(Effect.runSync(this.#o.registry.bucketDigests()).map((b) => [b.bucket, b])));
     this.#sendRepair(digest.requestId, differing, differing);
+    if (differing.length === 0) this.#o.inSync(this);
   }
 
   async #onRepair(repair: WireMessageOf<"replication.repair">): Promise<void> {
@@ -351,7 +357,11 @@ export class PeerLink {
       this.#digestRequest = undefined;
       foundDifferences = repair.wanted.length > 0;
       if (foundDifferences) again = this.#sendRepair(repair.requestId, repair.wanted, []) || again;
-      else if (!repair.more) this.#checkDelayMs = REPAIR_FOLLOW_UP_MS; // the digests agreed
+      else if (!repair.more) {
+        // The digests agreed.
+        this.#checkDelayMs = REPAIR_FOLLOW_UP_MS;
+        this.#o.inSync(this);
+      }
     }
     // A round that left records out, or was put off, is followed by the next one shortly; one
     // that repaired differences, by a check that the digests now agree (whatever changed while

@@ -2,10 +2,11 @@
 // federation list gives, or accepted on /replication), at most one per peer region and only with
 // regions the list names with the key the channel authenticated, fed whenever the registry
 // publishes a change (registryChanged, from the registry's change stream), plus the periodic
-// chores: anti-entropy rounds on every link and pruning of the tombstones every listed peer has
-// acknowledged. The list is re-read on reloadMembers() (`palmline cloud` calls it on SIGHUP): a
-// region taken off it is cut off at once and no longer holds back pruning. It also answers for
-// status and metrics.
+// chore: anti-entropy rounds on every link. Tombstones are kept for good (a few hundred bytes,
+// nothing personal): a region restored from a backup taken before a deletion gets the tombstone
+// back from any peer, and holds identification until it has (resync-hold.ts). The list is re-read
+// on reloadMembers() (`palmline cloud` calls it on SIGHUP): a region taken off it is cut off at
+// once. It also answers for status and metrics.
 import { Effect } from "effect";
 import type { Clock, TimerHandle } from "../../core/clock.ts";
 import { CloseCode, type IdentityKeyPair, type SecureChannel } from "../../protocol/index.ts";
@@ -16,6 +17,7 @@ import { PeerDialer, type DialerState } from "./peer-dialer.ts";
 import { PeerLink, type PeerLinkOptions } from "./peer-link.ts";
 import { dataKeyOpenerFor, dataKeySealerFor } from "./sealed-data-key.ts";
 import type { IdentityRegistryShape } from "../identity/identity-registry.ts";
+import type { ResyncHold } from "./resync-hold.ts";
 
 export const DEFAULT_ANTI_ENTROPY_EVERY_MS = 30_000;
 /** How long the feed waits after a change for others to join it in one batch. */
@@ -62,6 +64,8 @@ export interface RegionReplicationOptions {
   readonly antiEntropyEveryMs?: number;
   /** The keys replicated writes are verified against: kept to the list as it is reloaded. */
   readonly keys?: FederationKeys;
+  /** Held while this region, restored from a backup, has not re-synced with a peer. */
+  readonly resync?: ResyncHold;
 }
 
 export class RegionReplication {
@@ -92,7 +96,15 @@ export class RegionReplication {
     return this.#o.membersFile !== undefined;
   }
 
+  /** Whether identification waits for a re-sync after a restore (resync-hold.ts). */
+  get resyncing(): boolean {
+    return this.#o.resync?.held ?? false;
+  }
+
   start(): void {
+    if (this.#members.size === 0 && this.#o.resync?.release()) {
+      this.#o.log("replication: started as restored, with no peer region to re-sync from: identifying from the backup as it is");
+    }
     if (!this.federated) return;
     const latest = Effect.runSync(this.#o.registry.latestSeq());
     if (latest > 0) this.#observations.push({ seq: latest, atMs: this.#o.clock.now() });
@@ -176,12 +188,6 @@ export class RegionReplication {
     for (const link of this.#links.values()) link.antiEntropy();
   }
 
-  /** Drops the tombstones every listed peer has acknowledged; how many went. */
-  pruneNow(): number {
-    const required = [...this.#members.keys()];
-    return Effect.runSync(this.#o.registry.pruneTombstones(required));
-  }
-
   status(): ReplicationStatus {
     const { registry } = this.#o;
     return {
@@ -239,6 +245,14 @@ export class RegionReplication {
       registryNow: this.#o.registryNow,
       log: this.#o.log,
       register: (link) => this.#register(link),
+      restoreNoticed: (link) => {
+        if (this.#o.resync?.hold(`${link.peerRegionId} holds more of this region's feed than it has`))
+          this.#o.log(`replication: restored from a backup, by what ${link.peerRegionId} holds: no identification until re-synced`);
+        link.antiEntropy();
+      },
+      inSync: (link) => {
+        if (this.#o.resync?.release()) this.#o.log(`replication: re-synced with ${link.peerRegionId}: identifying again`);
+      },
     };
     const link = new PeerLink(channel, role, options, peerRegionId);
     this.#allLinks.add(link);
@@ -296,10 +310,8 @@ export class RegionReplication {
         // change stream only carries this node's own commits.
         this.registryChanged();
         this.antiEntropyNow();
-        const pruned = this.pruneNow();
-        if (pruned > 0) this.#o.log(`replication: pruned ${pruned} tombstone(s) every peer has`);
       } catch (error) {
-        this.#o.log(`replication: periodic anti-entropy or pruning failed: ${error instanceof Error ? error.message : String(error)}`);
+        this.#o.log(`replication: periodic anti-entropy failed: ${error instanceof Error ? error.message : String(error)}`);
       }
       this.#scheduleChores();
     }, this.#o.antiEntropyEveryMs ?? DEFAULT_ANTI_ENTROPY_EVERY_MS);

@@ -7,6 +7,7 @@ import type { InvalidSignature } from "../../core/errors.ts";
 import type { InvalidPalmTemplate } from "../../core/palm-template.ts";
 import { REASON_MAX_LENGTH, type SealedSignatureInvalid, type WireErrorCode } from "../../protocol/index.ts";
 import type { ProcessorRefused, ProcessorUnavailable } from "../payments/processor-adapter.ts";
+import type { RegionResyncing } from "../replication/resync-hold.ts";
 import type { ProbingLimited } from "./probe-guard.ts";
 import type { CaptureChallengeInvalid } from "./capture-challenges.ts";
 import type { NotPermitted } from "./device-permissions.ts";
@@ -28,6 +29,7 @@ type TellableFailure =
   | InvalidSignature
   | InvalidPalmTemplate
   | FlowUnavailable
+  | RegionResyncing
   | ProcessorUnavailable
   | ProcessorRefused;
 
@@ -45,6 +47,8 @@ const WIRE_ERRORS: WireErrorTable = {
   InvalidSignature: (f) => ({ code: "SealedSignatureInvalid", message: f.message }),
   InvalidPalmTemplate: (f) => ({ code: "SealedSignatureInvalid", message: f.message }),
   FlowUnavailable: (f) => ({ code: "FlowUnavailable", message: f.message }),
+  // Why the region holds back (which peer noticed) stays in its log.
+  RegionResyncing: () => ({ code: "RegionResyncing", message: "the region is re-syncing with its peers after a restore: try again shortly" }),
   // The processor's address and its own codes stay in the region.
   ProcessorUnavailable: () => ({ code: "ProcessorUnavailable", message: "the payment processor cannot be reached: try again later" }),
   ProcessorRefused: () => ({ code: "ProcessorRefused", message: "the payment processor refused the request" }),

@@ -164,10 +164,6 @@ export interface IdentityStorageShape {
   readonly liveChangeSeqs: () => Op<{ identityId: string; changeSeq: number }[]>;
   /** Identities with a field or a tombstone stored without a signature (written before signatures), sorted. */
   readonly unsignedIdentityIds: () => Op<string[]>;
-  /** Tombstoned ids whose change number is at most `upToSeq`. */
-  readonly tombstonesUpTo: (upToSeq: number) => Op<string[]>;
-  /** Removes tombstoned identities for good, with any key left for them (their row ids are never reused); live ids are left alone. */
-  readonly removeTombstones: (identityIds: readonly string[]) => Op<void>;
 
   // Expiry
   /**

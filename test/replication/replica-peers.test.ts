@@ -1,8 +1,6 @@
-// What a replica keeps about the other regions (feed progress, never trust), and tombstone
-// pruning, which waits for every required peer to have acknowledged the tombstone.
+// What a replica keeps about the other regions: feed progress, never trust.
 import { describe, expect, test } from "vitest";
-import { syntheticTemplate } from "../cloud/fixtures.ts";
-import { enroll, failure, openReplicaRegion, run, ship } from "./replica-region.ts";
+import { failure, openReplicaRegion, run } from "./replica-region.ts";
 
 const key = (byte: number) => new Uint8Array(32).fill(byte);
 
@@ -35,52 +33,5 @@ describe("replica peers", () => {
       regionId: "stranger",
       message: expect.stringMatching(/not a tracked peer/),
     });
-  });
-});
-
-describe("tombstone pruning", () => {
-  const withTombstone = async () => {
-    const a = await openReplicaRegion("a");
-    enroll(a, "id_1", syntheticTemplate(1));
-    enroll(a, "id_2", syntheticTemplate(2));
-    run(a.registry.tombstone("id_2", a.clock.now(), "requested"));
-    run(a.registry.trackPeer("b", key(1)));
-    run(a.registry.trackPeer("c", key(2)));
-    return a;
-  };
-
-  test("keeps a tombstone until every required peer has acknowledged it", async () => {
-    const a = await withTombstone();
-    run(a.registry.recordAcked("b", run(a.registry.latestSeq()), 1_000));
-    expect(run(a.registry.pruneTombstones(["b", "c"]))).toBe(0);
-    expect(run(a.registry.tombstoneCount())).toBe(1);
-    run(a.registry.recordAcked("c", run(a.registry.latestSeq()) - 1, 1_000));
-    expect(run(a.registry.pruneTombstones(["b", "c"]))).toBe(0);
-    run(a.registry.recordAcked("c", run(a.registry.latestSeq()), 1_000));
-    expect(run(a.registry.pruneTombstones(["b", "c"]))).toBe(1);
-    expect(run(a.registry.tombstoneCount())).toBe(0);
-    expect(run(a.registry.liveIdentityIds())).toEqual(["id_1"]);
-  });
-
-  test("a pruned tombstone's rowid is never given to a later identity", async () => {
-    const a = await withTombstone();
-    const top = run(a.registry.watermark());
-    run(a.registry.recordAcked("b", run(a.registry.latestSeq()), 1_000));
-    run(a.registry.recordAcked("c", run(a.registry.latestSeq()), 1_000));
-    expect(run(a.registry.pruneTombstones(["b", "c"]))).toBe(1);
-    a.db.close();
-    const reopened = await openReplicaRegion("a", { dataDir: a.dataDir });
-    enroll(reopened, "id_3", syntheticTemplate(3));
-    const [added] = run(reopened.registry.templatesOf(["id_3"]));
-    expect(added!.rowid).toBe(top + 1);
-  });
-
-  test("the feed resumes past a pruned tombstone", async () => {
-    const a = await withTombstone();
-    const b = await openReplicaRegion("b");
-    const { upToSeq } = ship(a, b);
-    run(a.registry.recordAcked("b", upToSeq, 1_000));
-    expect(run(a.registry.pruneTombstones(["b"]))).toBe(1);
-    expect(run(a.registry.changesSince(upToSeq))).toEqual({ records: [], upToSeq, more: false });
   });
 });

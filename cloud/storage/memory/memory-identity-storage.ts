@@ -297,21 +297,6 @@ export const memoryIdentityStorage = (): IdentityStorageShape => {
           .map((r) => r.identityId)
           .sort(),
       ),
-    tombstonesUpTo: (upToSeq) =>
-      Effect.sync(() => [...identities.values()].filter((r) => r.tombstone !== null && r.changeSeq <= upToSeq).map((r) => r.identityId)),
-
-    removeTombstones: (identityIds) =>
-      Effect.sync(() => {
-        for (const id of identityIds) {
-          const row = identities.get(id);
-          if (row === undefined || row.tombstone === null) continue;
-          identities.delete(id);
-          byRowId.delete(row.rowId);
-          feed.delete(row.changeSeq);
-          // A key a crash left behind goes with its identity.
-          keys.delete(id);
-        }
-      }),
 
     leastRecentlySeen: ({ regionId, own, atMostMs, limit }) =>
       Effect.sync(() =>

@@ -246,27 +246,6 @@ export const sqliteIdentityStorage = (db: DatabaseSync): IdentityStorageShape =>
           ).all() as { id: string }[]
         ).map((r) => r.id),
       ),
-    tombstonesUpTo: (upToSeq) =>
-      run("tombstonesUpTo", () =>
-        (statement("SELECT identity_id AS id FROM identities WHERE deleted_hlc IS NOT NULL AND change_seq <= ?").all(upToSeq) as { id: string }[]).map(
-          (r) => r.id,
-        ),
-      ),
-    removeTombstones: (identityIds) =>
-      run("removeTombstones", () => {
-        if (identityIds.length === 0) return;
-        // Only tombstones: a live identity named here keeps its fields and its key.
-        const removed: string[] = [];
-        writeTransaction(db, () => {
-          for (const id of identityIds) {
-            if (identityRow(id)?.deleted == null) continue;
-            statement("DELETE FROM identity_fields WHERE identity_id = ?").run(id);
-            statement("DELETE FROM identities WHERE identity_id = ?").run(id);
-            removed.push(id);
-          }
-        });
-        destroyDataKeys(db, removed);
-      }),
 
     leastRecentlySeen: ({ regionId, own, atMostMs, limit }) =>
       run(
