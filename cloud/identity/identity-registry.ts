@@ -39,6 +39,7 @@ import {
 } from "./replicated-record.ts";
 import { IdentityNotLive } from "./identity-not-live.ts";
 import { fieldWriteRefusal, tombstoneRefusal, WriteNotAuthorised } from "./write-authority.ts";
+import { PhoneAlreadyLinked } from "./phone-already-linked.ts";
 import { WriteSignatures } from "./write-signatures.ts";
 import { pinnedRegionKeys, type RegionKeys } from "./region-keys.ts";
 import type { IdentityKeyPair } from "../../protocol/index.ts";
@@ -97,7 +98,7 @@ export interface IdentityRegistryShape {
 
   // Enrollment and use
   /** New identities with their templates and profiles: data keys first, then every record in one commit. */
-  readonly enroll: (enrollments: readonly Enrollment[], nowMs: number) => Fails<RegistryChange>;
+  readonly enroll: (enrollments: readonly Enrollment[], nowMs: number) => Fails<RegistryChange, PhoneAlreadyLinked>;
   /** Raises last-seen (a max-register); a use, so it keeps the identity from expiring. */
   readonly recordSeen: (identityId: string, nowMs: number) => Fails<void>;
   readonly isLive: (identityId: string) => Fails<boolean>;
@@ -116,7 +117,7 @@ export interface IdentityRegistryShape {
 
   // Profile and lifecycle registers
   /** Profile values are this region's to write only for identities enrolled here (write-authority.ts). */
-  readonly writeProfile: (identityId: string, fields: IdentityProfileFields) => Fails<void, IdentityNotLive | WriteNotAuthorised>;
+  readonly writeProfile: (identityId: string, fields: IdentityProfileFields) => Fails<void, IdentityNotLive | WriteNotAuthorised | PhoneAlreadyLinked>;
   readonly clearProfileField: (identityId: string, name: keyof IdentityProfileFields) => Fails<void, WriteNotAuthorised>;
   readonly readProfile: (identityId: string) => Fails<IdentityProfileFields>;
   /** Writes one lifecycle register; false (nothing written) once the identity is not live. */
@@ -300,6 +301,18 @@ export const makeIdentityRegistry = (settings: IdentityRegistrySettings) =>
         plain.fill(0);
       }
     };
+
+    /**
+     * A number finds one person: this region gives no identity a number another live identity
+     * holds. (A peer's write is indexed as it comes: its region refused a taken number already;
+     * two regions enrolling one number at the same moment leave the index to the later write.)
+     */
+    const refuseTakenPhone = (identityId: string, phone: string | undefined) =>
+      Effect.gen(function* () {
+        if (phone === undefined) return;
+        const holder = yield* storage.findByPhoneHash(phoneHash(phone));
+        if (holder !== undefined && holder !== identityId) return yield* Effect.fail(new PhoneAlreadyLinked({ identityId }));
+      });
 
     /** The one commit every change goes through: the record's rules, applied once. */
     const commitRecords = (changes: readonly RecordChange[], source: RegistryChange["source"], nowMs: number) =>
@@ -560,6 +573,7 @@ export const makeIdentityRegistry = (settings: IdentityRegistrySettings) =>
 
       enroll: (enrollments, nowMs) =>
         Effect.gen(function* () {
+          for (const { identityId, profile } of enrollments) yield* refuseTakenPhone(identityId, profile?.phone);
           const keys = enrollments.map(({ identityId }) => ({ identityId, dataKey: vault.newDataKey() }));
           const changes: RecordChange[] = [];
           try {
@@ -628,6 +642,7 @@ export const makeIdentityRegistry = (settings: IdentityRegistrySettings) =>
 
       writeProfile: (identityId, fields) =>
         Effect.gen(function* () {
+          yield* refuseTakenPhone(identityId, fields.phone);
           const values = new Map<string, unknown>();
           for (const [name, field] of Object.entries(PROFILE_FIELDS) as [keyof IdentityProfileFields, string][]) {
             if (fields[name] !== undefined) values.set(field, fields[name]);
