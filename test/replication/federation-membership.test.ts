@@ -226,7 +226,13 @@ describe("clock stamps", () => {
       { regionId: "mallory", identityPublicKey: mallory.publicKey },
     ]);
     const b = await startRegion("b", pair.listener, logs);
-    const a = await startRegion("a", pair.dialler(b.url));
+    // A lists Mallory too: what B forwards of Mallory's verifies against the key A's list names.
+    const aSettings = pair.dialler(b.url);
+    writeFederationList(aSettings.federationMembersFile, [
+      { regionId: "b", identityPublicKey: pair.listenerKey, url: b.url },
+      { regionId: "mallory", identityPublicKey: mallory.publicKey },
+    ]);
+    const a = await startRegion("a", aSettings);
     await linked(a, "b");
 
     const peer = await rawPeer(b, mallory);
