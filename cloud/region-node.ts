@@ -168,10 +168,17 @@ const RegionIndexLive = Layer.effect(
   RegionIndex,
   Effect.gen(function* () {
     const config = yield* RegionNodeConfig;
-    const { registry } = yield* RegionStorage;
+    const { registry, keyring } = yield* RegionStorage;
     const region = yield* Effect.acquireRelease(
       Effect.promise(() =>
-        openRegionShards({ registry, dataDir: config.dataDir, shardCount: config.shardCount, dimension: PALM_VECTOR_DIMENSION, log: config.log }),
+        openRegionShards({
+          registry,
+          dataDir: config.dataDir,
+          storageKey: keyring.storageKey,
+          shardCount: config.shardCount,
+          dimension: PALM_VECTOR_DIMENSION,
+          log: config.log,
+        }),
       ),
       (opened) => Effect.promise(() => opened.close()),
     );
@@ -179,7 +186,7 @@ const RegionIndexLive = Layer.effect(
     // across every path that enrolls (device sessions and the enrollment saga alike).
     const metrics = new RegionMetrics();
     // Every registry commit reaches the index in order (cloud/shards/registry-follower.ts).
-    const index = yield* followRegistry(registry, region.shards, config.log);
+    const index = yield* followRegistry(registry, region.shards, config.log, region.snapshot);
     const identifier = new PalmIdentifier({
       registry,
       shards: region.shards,

@@ -4,10 +4,11 @@
 // Labels are the shard's own sequence numbers, given to faiss with add_with_ids (palmline's
 // faiss-node patch), so removing an identity removes its entry from the index for real and no
 // label is ever reused: no tombstones to skip at search time, nothing to compact.
-import { closeSync, fsyncSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import type { IdentityId } from "../../core/ids.ts";
+import type { Sodium } from "../../protocol/sodium.ts";
 import { faiss, METRIC_INNER_PRODUCT, METRIC_L2, type FaissIndex } from "./faiss-index.ts";
 import { metricOf, type IndexLayout } from "./index-layout.ts";
+import { readSealedShard, writeSealedShard, type SealedShardFile } from "./sealed-shard-file.ts";
 
 const faissMetric = (layout: IndexLayout) => (metricOf(layout) === "l2" ? METRIC_L2 : METRIC_INNER_PRODUCT);
 
@@ -16,20 +17,6 @@ export interface ShardCandidate {
   /** Similarity in the index's space: exact cosine for flat layouts, approximate otherwise. */
   readonly score: number;
 }
-
-export interface ShardSnapshotFiles {
-  readonly indexFile: string;
-  readonly labelsFile: string;
-}
-
-const fsyncFile = (path: string): void => {
-  const fd = openSync(path, "r");
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-};
 
 export class SignatureShard {
   readonly dimension: number;
@@ -67,10 +54,17 @@ export class SignatureShard {
     return new Uint8Array(index.toBuffer());
   }
 
-  static load(layout: IndexLayout, files: ShardSnapshotFiles): SignatureShard {
-    const index = faiss.Index.read(files.indexFile);
-    const identities = (JSON.parse(readFileSync(files.labelsFile, "utf8")) as (IdentityId | null)[]).map((id) => id ?? undefined);
-    return new SignatureShard(index, layout, identities);
+  /** A shard from its sealed snapshot (refused with SealedShardUnreadable if it does not open). */
+  static load(sodium: Sodium, layout: IndexLayout, file: SealedShardFile): SignatureShard {
+    const contents = readSealedShard(sodium, file);
+    const index = faiss.Index.fromBuffer(Buffer.from(contents.index.buffer, contents.index.byteOffset, contents.index.byteLength));
+    // The clear index bytes are faiss's own copy from here on.
+    contents.index.fill(0);
+    return new SignatureShard(
+      index,
+      layout,
+      contents.identities.map((id) => id ?? undefined),
+    );
   }
 
   get size(): number {
@@ -150,11 +144,14 @@ export class SignatureShard {
     return [...this.#labels.keys()];
   }
 
-  /** Writes the index and its label map to the given files and flushes them to disk. */
-  writeSnapshot(files: ShardSnapshotFiles): void {
-    this.#index.write(files.indexFile);
-    writeFileSync(files.labelsFile, JSON.stringify(this.#identities.map((id) => id ?? null)));
-    fsyncFile(files.indexFile);
-    fsyncFile(files.labelsFile);
+  /** Writes the index and its label map, sealed, to the file and flushes it to disk. */
+  writeSnapshot(sodium: Sodium, file: SealedShardFile): void {
+    // Serialised in memory, never to a clear file: the index holds every identity's vector.
+    const index = this.#index.toBuffer();
+    try {
+      writeSealedShard(sodium, file, { identities: this.#identities.map((id) => id ?? null), index });
+    } finally {
+      index.fill(0);
+    }
   }
 }

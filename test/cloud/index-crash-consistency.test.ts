@@ -9,9 +9,10 @@ import type { IdentityId } from "../../core/ids.ts";
 import { PALM_VECTOR_DIMENSION } from "../../core/palm-template-vector.ts";
 import { PalmIdentifier } from "../../cloud/identification/palm-identifier.ts";
 import { openRegionShards } from "../../cloud/shards/region-shards.ts";
-import { readSnapshotManifest } from "../../cloud/shards/shard-snapshot.ts";
+import { IndexSnapshots } from "../../cloud/shards/shard-snapshot.ts";
+import { loadSodium } from "../../protocol/sodium.ts";
 import { repoRoot } from "../support/region-process.ts";
-import { openTestRegistry, seededRandom, syntheticPalm, tempDir } from "./fixtures.ts";
+import { openTestRegistry, seededRandom, syntheticPalm, TEST_STORAGE_KEY, tempDir } from "./fixtures.ts";
 
 const ROUNDS = 12;
 
@@ -47,8 +48,16 @@ describe("index crash consistency", () => {
 
       const testRegistry = await openTestRegistry(dataDir);
       const { registry } = testRegistry;
-      const hadSnapshot = readSnapshotManifest(join(dataDir, "index")) !== undefined;
-      const region = await openRegionShards({ registry, dataDir, shardCount: 2, dimension: PALM_VECTOR_DIMENSION, log: () => {} });
+      const hadSnapshot =
+        new IndexSnapshots({ dir: join(dataDir, "index"), sodium: await loadSodium(), storageKey: TEST_STORAGE_KEY }).read().kind === "usable";
+      const region = await openRegionShards({
+        registry,
+        dataDir,
+        storageKey: TEST_STORAGE_KEY,
+        shardCount: 2,
+        dimension: PALM_VECTOR_DIMENSION,
+        log: () => {},
+      });
       try {
         // An index entry is only ever added after its registry commit, so a snapshot never holds one the registry lacks.
         expect(region.report.repairedExtra).toBe(0);
@@ -70,7 +79,7 @@ describe("index crash consistency", () => {
     // Every acknowledged enrollment is found again by a fresh capture.
     const testRegistry = await openTestRegistry(dataDir);
     const { registry } = testRegistry;
-    const region = await openRegionShards({ registry, dataDir, shardCount: 2, dimension: PALM_VECTOR_DIMENSION, log: () => {} });
+    const region = await openRegionShards({ registry, dataDir, storageKey: TEST_STORAGE_KEY, shardCount: 2, dimension: PALM_VECTOR_DIMENSION, log: () => {} });
     try {
       const identifier = new PalmIdentifier({ registry, shards: region.shards, index: await testRegistry.follow(region.shards), now: () => 1_000 });
       for (const { id, seed } of acknowledged) expect(await identifier.identify(syntheticPalm(seed)(7))).toMatchObject({ outcome: "match", identityId: id });
