@@ -220,7 +220,8 @@ const RegionReplicationLive = Layer.effect(
           ...(config.federationKey !== undefined ? { federationKey: config.federationKey } : {}),
           peers: config.peers ?? [],
           registry,
-          indexed: (seq) => index.reached(seq),
+          // A batch is acknowledged once applied, indexed and, for tombstones, erased from disk.
+          indexed: (seq) => index.erased(seq),
           clock: config.replicationTimers ?? config.clock,
           log: config.log,
           ...(config.antiEntropyEveryMs !== undefined ? { antiEntropyEveryMs: config.antiEntropyEveryMs } : {}),

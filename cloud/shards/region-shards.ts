@@ -8,8 +8,8 @@
 // registry, then snapshot.
 //
 // Snapshots are sealed (shard-snapshot.ts). A removal must leave no file holding the removed
-// vector: erase() writes a snapshot begun after it was called, which replaces (and destroys)
-// the generation that still held it; calls arriving while one is queued share it.
+// vector: the registry follower asks snapshot() for one begun after the removal, which replaces
+// (and destroys) the generation that still held it.
 import { join } from "node:path";
 import { Effect } from "effect";
 import type { EnrolledTemplate, IdentityRegistryShape } from "../identity/identity-registry.ts";

@@ -17,7 +17,6 @@ import {
   chmodSync,
   closeSync,
   existsSync,
-  fstatSync,
   fsyncSync,
   mkdirSync,
   openSync,
@@ -27,7 +26,6 @@ import {
   rmSync,
   statSync,
   writeFileSync,
-  writeSync,
 } from "node:fs";
 import { join } from "node:path";
 import type { Sodium } from "../../protocol/sodium.ts";
@@ -35,6 +33,7 @@ import { exposedKeyFile } from "../storage/region-keyring.ts";
 import type { IndexLayout } from "./index-layout.ts";
 import type { SealedShardFile } from "./sealed-shard-file.ts";
 import type { ShardSet } from "./shard-set.ts";
+import { shredFile } from "./shred-file.ts";
 
 export interface SnapshotManifest {
   readonly format: 2;
@@ -66,20 +65,6 @@ const fsyncPath = (path: string): void => {
   } finally {
     closeSync(fd);
   }
-};
-
-/** Overwrites a file with zeros, flushes, then unlinks it. */
-const shred = (path: string): void => {
-  const fd = openSync(path, "r+");
-  try {
-    const size = fstatSync(fd).size;
-    const zeros = new Uint8Array(Math.min(size, 2 ** 20));
-    for (let at = 0; at < size; at += zeros.byteLength) writeSync(fd, zeros, 0, Math.min(zeros.byteLength, size - at), at);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  rmSync(path, { force: true });
 };
 
 export class IndexSnapshots {
@@ -171,10 +156,11 @@ export class IndexSnapshots {
     }
     const stale = readdirSync(this.dir).filter((name) => !keep.has(name));
     if (stale.length === 0) return;
-    // Keys first: once a generation's key is gone its sealed files are noise. Clear files from
-    // before snapshots were sealed (format 1) hold vectors themselves, so they are overwritten too.
+    // Keys first: once a generation's key is gone its sealed files are noise. Clear index files
+    // (format 1, or a shard's transient file a kill left: signature-shard.ts) hold vectors
+    // themselves, so they are overwritten too.
     const inClear = (name: string) => name.endsWith(".key") || name.endsWith(".faiss") || name.endsWith(".labels.json");
-    for (const name of stale.filter(inClear)) shred(join(this.dir, name));
+    for (const name of stale.filter(inClear)) shredFile(join(this.dir, name));
     for (const name of stale.filter((n) => !inClear(n))) rmSync(join(this.dir, name), { force: true, recursive: true });
     fsyncPath(this.dir);
   }

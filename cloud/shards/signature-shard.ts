@@ -4,13 +4,22 @@
 // Labels are the shard's own sequence numbers, given to faiss with add_with_ids (palmline's
 // faiss-node patch), so removing an identity removes its entry from the index for real and no
 // label is ever reused: no tombstones to skip at search time, nothing to compact.
+import { readFileSync, writeFileSync } from "node:fs";
 import type { IdentityId } from "../../core/ids.ts";
 import type { Sodium } from "../../protocol/sodium.ts";
 import { faiss, METRIC_INNER_PRODUCT, METRIC_L2, type FaissIndex } from "./faiss-index.ts";
 import { metricOf, type IndexLayout } from "./index-layout.ts";
 import { readSealedShard, writeSealedShard, type SealedShardFile } from "./sealed-shard-file.ts";
+import { shredFile } from "./shred-file.ts";
 
 const faissMetric = (layout: IndexLayout) => (metricOf(layout) === "l2" ? METRIC_L2 : METRIC_INNER_PRODUCT);
+
+// faiss serialises to and from a path only: its in-memory buffers (toBuffer, fromBuffer) leak
+// the whole serialised index on every call in faiss-node 0.5.1. So the index passes through a
+// file of its own next to the sealed one (0600, in the 0700 index directory), never fsynced and
+// shredded as soon as it is read, for the moment faiss takes to write or read it; one a kill
+// leaves behind is shredded at the next open (shard-snapshot.ts).
+const transientOf = (file: SealedShardFile) => `${file.path}.transient.faiss`;
 
 export interface ShardCandidate {
   readonly identityId: IdentityId;
@@ -57,9 +66,15 @@ export class SignatureShard {
   /** A shard from its sealed snapshot (refused with SealedShardUnreadable if it does not open). */
   static load(sodium: Sodium, layout: IndexLayout, file: SealedShardFile): SignatureShard {
     const contents = readSealedShard(sodium, file);
-    const index = faiss.Index.fromBuffer(Buffer.from(contents.index.buffer, contents.index.byteOffset, contents.index.byteLength));
-    // The clear index bytes are faiss's own copy from here on.
-    contents.index.fill(0);
+    const transient = transientOf(file);
+    let index: FaissIndex;
+    try {
+      writeFileSync(transient, contents.index, { mode: 0o600 });
+      contents.index.fill(0);
+      index = faiss.Index.read(transient);
+    } finally {
+      shredFile(transient);
+    }
     return new SignatureShard(
       index,
       layout,
@@ -146,8 +161,14 @@ export class SignatureShard {
 
   /** Writes the index and its label map, sealed, to the file and flushes it to disk. */
   writeSnapshot(sodium: Sodium, file: SealedShardFile): void {
-    // Serialised in memory, never to a clear file: the index holds every identity's vector.
-    const index = this.#index.toBuffer();
+    const transient = transientOf(file);
+    let index: Uint8Array;
+    try {
+      this.#index.write(transient);
+      index = readFileSync(transient);
+    } finally {
+      shredFile(transient);
+    }
     try {
       writeSealedShard(sodium, file, { identities: this.#identities.map((id) => id ?? null), index });
     } finally {

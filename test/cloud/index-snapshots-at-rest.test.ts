@@ -179,4 +179,14 @@ describe("index snapshots at rest", () => {
     await region.snapshot();
     expect(indexFiles(dataDir).filter((name) => name.endsWith(".faiss") || name.endsWith(".labels.json"))).toEqual([]);
   });
+
+  test("a clear index file a kill left while faiss wrote it is destroyed at the next start", async () => {
+    const { region, registry, dataDir } = await regionWith(4);
+    await closed(region);
+    const sealed = indexFiles(dataDir).find((name) => name.endsWith(".sealed"))!;
+    writeFileSync(join(dataDir, "index", `${sealed}.transient.faiss`), vectorBytes(1), { mode: 0o600 });
+    const reopened = await open(registry, dataDir);
+    expect(reopened.report.source).toBe("snapshot");
+    expect(indexFiles(dataDir).filter((name) => name.endsWith(".faiss"))).toEqual([]);
+  });
 });
