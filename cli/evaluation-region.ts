@@ -67,13 +67,14 @@ export const openEvaluationRegion = async (o: {
   const region = await openRegionShards({
     registry,
     dataDir: o.dataDir,
+    storageKey: atRest.storageKey,
     shardCount: o.shardCount,
     dimension: PALM_VECTOR_DIMENSION,
     log: o.log,
     ...(o.layout === undefined ? {} : { layout: o.layout }),
   });
   const buildMs = performance.now() - started;
-  const index = await atRest.follow(region.shards, o.log);
+  const index = await atRest.follow(region.shards, o.log, region.snapshot);
   const identifier = new PalmIdentifier({
     registry,
     shards: region.shards,

@@ -212,10 +212,17 @@ const RegionIndexLive = Layer.effect(
   RegionIndex,
   Effect.gen(function* () {
     const config = yield* RegionNodeConfig;
-    const { registry } = yield* RegionStorage;
+    const { registry, keyring } = yield* RegionStorage;
     const region = yield* Effect.acquireRelease(
       Effect.promise(() =>
-        openRegionShards({ registry, dataDir: config.dataDir, shardCount: config.shardCount, dimension: PALM_VECTOR_DIMENSION, log: config.log }),
+        openRegionShards({
+          registry,
+          dataDir: config.dataDir,
+          storageKey: keyring.storageKey,
+          shardCount: config.shardCount,
+          dimension: PALM_VECTOR_DIMENSION,
+          log: config.log,
+        }),
       ),
       (opened) => Effect.promise(() => opened.close()),
     );
@@ -223,7 +230,7 @@ const RegionIndexLive = Layer.effect(
     // across every path that enrolls (device sessions and the enrollment saga alike).
     const metrics = new RegionMetrics();
     // Every registry commit reaches the index in order (cloud/shards/registry-follower.ts).
-    const index = yield* followRegistry(registry, region.shards, config.log);
+    const index = yield* followRegistry(registry, region.shards, config.log, region.snapshot);
     const resync = new ResyncHold(config.restored === true ? "started as restored from a backup" : undefined);
     const identifier = new PalmIdentifier({
       resync,
@@ -260,7 +267,8 @@ const RegionReplicationLive = Layer.effect(
           sodium,
           ...(config.federationMembersFile !== undefined ? { membersFile: config.federationMembersFile } : {}),
           registry,
-          indexed: (seq) => index.reached(seq),
+          // A batch is acknowledged once applied, indexed and, for tombstones, erased from disk.
+          indexed: (seq) => index.erased(seq),
           clock: config.replicationTimers ?? config.clock,
           registryNow: () => config.clock.now(),
           ...(federationKeys !== undefined ? { keys: federationKeys } : {}),

@@ -17,8 +17,10 @@ import { phoneHasher } from "./phone-hash.ts";
 
 export interface RegistryAtRest {
   readonly registry: IdentityRegistryShape;
+  /** The region's storage key (index snapshots wrap their keys with it). */
+  readonly storageKey: Uint8Array;
   /** Keeps shards following the registry until close() (cloud/shards/registry-follower.ts). */
-  follow(shards: Pick<ShardSet, "add" | "remove">, log?: (line: string) => void): Promise<RegistryFollower>;
+  follow(shards: Pick<ShardSet, "add" | "remove">, log?: (line: string) => void, snapshot?: () => Promise<void>): Promise<RegistryFollower>;
   close(): Promise<void>;
 }
 
@@ -50,7 +52,9 @@ export const openRegistryAtRest = async (o: {
   const scope = Effect.runSync(Scope.make());
   return {
     registry,
-    follow: (shards, log = () => {}) => Effect.runPromise(followRegistry(registry, shards, log).pipe(Effect.provideService(Scope.Scope, scope))),
+    storageKey: keyring.storageKey,
+    follow: (shards, log = () => {}, snapshot) =>
+      Effect.runPromise(followRegistry(registry, shards, log, snapshot).pipe(Effect.provideService(Scope.Scope, scope))),
     close: async () => {
       await Effect.runPromise(Scope.close(scope, Exit.void));
       await runtime.dispose();

@@ -156,17 +156,22 @@ export class ExpirySweeper {
         return;
       }
       let deleted = 0;
-      for (const identityId of batch) {
-        if (!this.#running) return;
-        try {
-          // Read again when its turn comes: it may have been used, here or elsewhere, meanwhile.
-          const stillDue = () => this.#isDue(identityId, expiryCutoff(this.#o.clock.now()));
-          if ((await this.#o.deletions.expire(identityId, stillDue))?.outcome === "deleted") deleted++;
-        } catch (error) {
-          failures.add(identityId);
-          this.#o.log(`expiry of ${identityId} failed: ${error instanceof Error ? error.message : String(error)}`);
-        }
-      }
+      // Asked together: Deletions decides them one at a time, and they share the index snapshot
+      // that takes their palms off the disk before each is complete.
+      await Promise.all(
+        batch.map(async (identityId) => {
+          try {
+            // Read again when its turn comes: it may have been used, here or elsewhere, meanwhile
+            // (and a sweeper stopped meanwhile deletes nothing more).
+            const stillDue = () => this.#running && this.#isDue(identityId, expiryCutoff(this.#o.clock.now()));
+            if ((await this.#o.deletions.expire(identityId, stillDue))?.outcome === "deleted") deleted++;
+          } catch (error) {
+            failures.add(identityId);
+            this.#o.log(`expiry of ${identityId} failed: ${error instanceof Error ? error.message : String(error)}`);
+          }
+        }),
+      );
+      if (!this.#running) return;
       if (deleted > 0) {
         this.#o.expired?.(deleted);
         this.#o.log(`expiry: ${deleted} identit${deleted === 1 ? "y" : "ies"} unused for two years deleted`);

@@ -12,7 +12,10 @@
 // holds a pending row while another region's later request names that one leaves it to that one.
 //
 // Every decision runs one at a time: two paths settling the same identity's payments at once
-// must not both delete it (nor both tell the person).
+// must not both delete it (nor both tell the person). A deletion is complete, answered and
+// acknowledged only once no file on disk holds the palm (the index snapshot that still held it
+// replaced and destroyed: RegistryFollower.erased); that wait runs after the decision's turn, so
+// deletions decided meanwhile share one snapshot rather than writing one each.
 import { Effect, Semaphore } from "effect";
 import type { Clock } from "../../core/clock.ts";
 import type { DeletionRequest, DeletionResult } from "../../protocol/index.ts";
@@ -28,7 +31,7 @@ export interface DeletionsOptions {
   readonly ledger: PaymentLedger;
   /** What the other regions publish about their open payments and deletion requests. */
   readonly registers: DeletionRegisters;
-  /** The shards' follower: a deletion is acknowledged once the index has dropped the palm. */
+  /** The shards' follower: a deletion is acknowledged once the palm has left the index and its snapshot on disk. */
   readonly index: RegistryFollower;
   readonly lookup: PalmLookup;
   readonly acknowledgement: DeletionAcknowledgement;
@@ -37,6 +40,9 @@ export interface DeletionsOptions {
 }
 
 type DeletionAnswer = Omit<DeletionResult, "type" | "requestId">;
+
+/** What a decision leaves to finish after its turn: each deletion's erasure and acknowledgement. */
+type Completions = Promise<void>[];
 
 export class Deletions {
   readonly #o: DeletionsOptions;
@@ -56,7 +62,7 @@ export class Deletions {
   }
 
   deleteOrDefer(identityId: string): Promise<DeletionAnswer> {
-    return this.#oneAtATime(() => this.#deleteOrDefer(identityId, "requested"));
+    return this.#oneAtATime((completions) => this.#deleteOrDefer(identityId, "requested", completions));
   }
 
   /**
@@ -64,12 +70,12 @@ export class Deletions {
    * identity may have been used, here or in another region, since the sweeper chose it).
    */
   expire(identityId: string, stillExpired: () => boolean): Promise<DeletionAnswer | undefined> {
-    return this.#oneAtATime(() => (stillExpired() ? this.#deleteOrDefer(identityId, "expired") : Promise.resolve(undefined)));
+    return this.#oneAtATime((completions) => (stillExpired() ? this.#deleteOrDefer(identityId, "expired", completions) : Promise.resolve(undefined)));
   }
 
   /** Completes the identity's pending deletion if its last open payment has settled. */
   completeIfSettled(identityId: string): Promise<boolean> {
-    return this.#oneAtATime(() => this.#completeIfDue(identityId));
+    return this.#oneAtATime((completions) => this.#completeIfDue(identityId, completions));
   }
 
   /**
@@ -78,10 +84,10 @@ export class Deletions {
    * dropping to 0).
    */
   settlePending(): Promise<number> {
-    return this.#oneAtATime(async () => {
+    return this.#oneAtATime(async (completions) => {
       let done = 0;
       for (const identityId of this.#pending()) {
-        if (await this.#completeIfDue(identityId)) done++;
+        if (await this.#completeIfDue(identityId, completions)) done++;
       }
       return done;
     });
@@ -100,7 +106,7 @@ export class Deletions {
     return this.#o.ledger.openTransactions(identityId) + this.#o.registers.openElsewhere(identityId);
   }
 
-  async #deleteOrDefer(identityId: string, cause: DeletionCause): Promise<DeletionAnswer> {
+  async #deleteOrDefer(identityId: string, cause: DeletionCause, completions: Completions): Promise<DeletionAnswer> {
     const { registry, registers, clock, log } = this.#o;
     if (!this.#isLive(identityId)) {
       // Already gone (a second request, or a tombstone that arrived from another region): only
@@ -118,11 +124,11 @@ export class Deletions {
       log(`deletion of ${identityId} (${cause}) pending: ${open} open transaction(s)`);
       return { outcome: "pending", identityId, openTransactions: open };
     }
-    await this.#delete(identityId, cause);
+    await this.#delete(identityId, cause, completions);
     return { outcome: "deleted", identityId };
   }
 
-  async #completeIfDue(identityId: string): Promise<boolean> {
+  async #completeIfDue(identityId: string, completions: Completions): Promise<boolean> {
     const { registry, registers, clock } = this.#o;
     if (!this.#pending().includes(identityId)) return false;
     if (!this.#isLive(identityId)) {
@@ -138,17 +144,21 @@ export class Deletions {
       if (note === undefined) registers.announceRequest(identityId, clock.now(), "requested");
       return false;
     }
-    await this.#delete(identityId, note?.cause ?? "requested");
+    await this.#delete(identityId, note?.cause ?? "requested", completions);
     return true;
   }
 
-  async #delete(identityId: string, cause: DeletionCause): Promise<void> {
-    const { registry, clock, log } = this.#o;
+  async #delete(identityId: string, cause: DeletionCause, completions: Completions): Promise<void> {
+    const { registry, clock, log, index } = this.#o;
     const acknowledgement = this.#o.acknowledgement.address(identityId, cause);
     const change = await Effect.runPromise(registry.tombstone(identityId, clock.now(), cause));
-    await this.#o.index.reached(change.seq);
-    log(`identity ${identityId} deleted (${cause}): tombstone written, data key destroyed, removed from the index`);
-    await acknowledgement?.send();
+    await index.reached(change.seq);
+    completions.push(
+      index.erased(change.seq).then(async () => {
+        log(`identity ${identityId} deleted (${cause}): tombstone written, data key destroyed, removed from the index and its snapshot`);
+        await acknowledgement?.send();
+      }),
+    );
   }
 
   /** Resolves once every deletion decided so far has run to its end, acknowledgement included. */
@@ -156,8 +166,13 @@ export class Deletions {
     while (this.#underway.size > 0) await Promise.allSettled(this.#underway);
   }
 
-  #oneAtATime<T>(work: () => Promise<T>): Promise<T> {
-    const result = Effect.runPromise(this.#turn.withPermits(1)(Effect.promise(work)));
+  #oneAtATime<T>(work: (completions: Completions) => Promise<T>): Promise<T> {
+    const completions: Completions = [];
+    const decided = Effect.runPromise(this.#turn.withPermits(1)(Effect.promise(() => work(completions))));
+    const result = decided.then(async (answer) => {
+      await Promise.all(completions);
+      return answer;
+    });
     this.#underway.add(result);
     const forget = () => this.#underway.delete(result);
     result.then(forget, forget);

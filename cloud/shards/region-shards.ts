@@ -4,14 +4,20 @@
 // rows after its watermark, then check the shards against the registry's live ids (adding what is
 // missing, removing what is not live), so whatever moment a kill happened at, the index ends up
 // holding exactly the live registry. No usable snapshot (first start, corrupt files, a dimension
-// or layout class that no longer fits): rebuild from the registry, then snapshot.
+// or layout class that no longer fits, a sealed file that does not open): rebuild from the
+// registry, then snapshot.
+//
+// Snapshots are sealed (shard-snapshot.ts). A removal must leave no file holding the removed
+// vector: the registry follower asks snapshot() for one begun after the removal, which replaces
+// (and destroys) the generation that still held it.
 import { join } from "node:path";
 import { Effect } from "effect";
 import type { EnrolledTemplate, IdentityRegistryShape } from "../identity/identity-registry.ts";
 import { palmIndexVector } from "../../core/palm-template-vector.ts";
 import { chooseIndexLayout, exactLayout, metricOf, type IndexLayout } from "./index-layout.ts";
 import { ShardSet } from "./shard-set.ts";
-import { readSnapshotManifest, writeSnapshot } from "./shard-snapshot.ts";
+import { loadSodium } from "../../protocol/sodium.ts";
+import { IndexSnapshots } from "./shard-snapshot.ts";
 
 const BATCH = 2_048;
 /** Index changes after which a fresh snapshot is written, so replay at start stays short. */
@@ -28,7 +34,11 @@ export interface ShardStartReport {
 export interface RegionShards {
   readonly shards: ShardSet;
   readonly report: ShardStartReport;
-  /** Writes a snapshot now (one at a time; a call during one waits for it and writes another). */
+  /**
+   * Writes a snapshot begun after this call (one at a time; a call during one waits for it and
+   * the next; calls while the next is still queued share it). Resolves once it replaced the
+   * previous generation, which is destroyed: no index file then holds what was removed before.
+   */
   snapshot(): Promise<void>;
   /** Final snapshot, then the workers stop. */
   close(): Promise<void>;
@@ -90,6 +100,8 @@ const isExact = (layout: IndexLayout) => layout.description === exactLayout.desc
 export const openRegionShards = async (options: {
   registry: IdentityRegistryShape;
   dataDir: string;
+  /** The region's storage key: it wraps each snapshot generation's key. */
+  storageKey: Uint8Array;
   shardCount: number;
   dimension: number;
   log: (line: string) => void;
@@ -100,13 +112,17 @@ export const openRegionShards = async (options: {
   const { registry, shardCount, dimension, log } = options;
   const dir = join(options.dataDir, "index");
   const started = performance.now();
-  const manifest = readSnapshotManifest(dir);
+  const snapshots = new IndexSnapshots({ dir, sodium: await loadSodium(), storageKey: options.storageKey });
+  const onDisk = snapshots.read();
+  if (onDisk.kind === "refused") log(`index snapshot refused (${onDisk.reason}); rebuilding from the registry`);
+  const manifest = onDisk.kind === "usable" ? onDisk.manifest : undefined;
   const live = Effect.runSync(registry.liveCount());
   const wanted = options.layout ?? chooseIndexLayout(live, shardCount, dimension);
   let shards: ShardSet | undefined;
   let replayed = 0;
   let watermark = 0;
   if (
+    onDisk.kind === "usable" &&
     manifest !== undefined &&
     manifest.dimension === dimension &&
     manifest.shards.length === shardCount &&
@@ -115,7 +131,7 @@ export const openRegionShards = async (options: {
   ) {
     try {
       watermark = Effect.runSync(registry.watermark());
-      shards = await ShardSet.load({ dimension, layout: manifest.layout, files: manifest.shards });
+      shards = await ShardSet.load({ dimension, layout: manifest.layout, files: onDisk.files });
       replayed = await addStream(shards, liveTemplatesAfter(registry, manifest.watermark), log);
     } catch (error) {
       log(`index snapshot unusable (${error instanceof Error ? error.message : String(error)}); rebuilding from the registry`);
@@ -124,6 +140,8 @@ export const openRegionShards = async (options: {
     }
   }
   const source = shards === undefined ? "rebuild" : "snapshot";
+  // What a kill left behind (a half-written or a not yet destroyed generation) goes now.
+  if (onDisk.kind === "usable" && source === "snapshot") snapshots.destroyAllBut(onDisk.manifest.generation);
   if (shards === undefined) {
     watermark = Effect.runSync(registry.watermark());
     shards = await rebuild(registry, shardCount, dimension, wanted, log);
@@ -146,19 +164,25 @@ export const openRegionShards = async (options: {
 
   const open = shards;
   let running: Promise<void> = Promise.resolve();
+  let queued: Promise<void> | undefined;
+  const after = (write: () => Promise<unknown>): Promise<void> => {
+    const next = running
+      .catch(() => {})
+      .then(async () => {
+        if (queued === next) queued = undefined;
+        await write();
+      });
+    running = next;
+    return next;
+  };
   const snapshot = (): Promise<void> => {
-    running = running.then(async () => {
-      await writeSnapshot(dir, open, Effect.runSync(registry.watermark()));
-    });
-    return running;
+    queued ??= after(() => snapshots.write(open, Effect.runSync(registry.watermark())));
+    return queued;
   };
   if (source === "rebuild" || replayed + missing.length + extra.length > 0) {
     // Written in the background at the watermark read before the shards were filled; serving starts now.
     const covered = watermark;
-    running = running.then(async () => {
-      await writeSnapshot(dir, open, covered);
-    });
-    running.catch((error: unknown) => log(`index snapshot failed: ${String(error)}`));
+    after(() => snapshots.write(open, covered)).catch((error: unknown) => log(`index snapshot failed: ${String(error)}`));
   }
   let changes = 0;
   const every = options.snapshotEvery ?? SNAPSHOT_EVERY;

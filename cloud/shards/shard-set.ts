@@ -8,7 +8,8 @@ import { palmIndexVector } from "../../core/palm-template-vector.ts";
 import type { PalmTemplate } from "../../core/palm-template.ts";
 import type { IndexLayout } from "./index-layout.ts";
 import { ShardThread } from "./shard-thread.ts";
-import type { ShardCandidate, ShardSnapshotFiles } from "./signature-shard.ts";
+import type { SealedShardFile } from "./sealed-shard-file.ts";
+import type { ShardCandidate } from "./signature-shard.ts";
 
 export type { ShardCandidate } from "./signature-shard.ts";
 
@@ -59,8 +60,8 @@ export class ShardSet {
     );
   }
 
-  /** Shards loaded from snapshot files, one pair per shard. */
-  static async load(options: { dimension: number; layout: IndexLayout; files: readonly ShardSnapshotFiles[] }): Promise<ShardSet> {
+  /** Shards loaded from their sealed snapshot files, one per shard. */
+  static async load(options: { dimension: number; layout: IndexLayout; files: readonly SealedShardFile[] }): Promise<ShardSet> {
     const actors = ShardSet.#spawn(options.files.length);
     try {
       const sizes = await Promise.all(actors.map((a, i) => a.load(options.layout, options.files[i]!)));
@@ -135,9 +136,9 @@ export class ShardSet {
     return (await this.#actors[shardOf(identityId, this.#actors.length)]!.identityIds()).includes(identityId);
   }
 
-  /** Writes every shard's files; returns how many identities they hold. */
-  async snapshot(files: readonly ShardSnapshotFiles[]): Promise<number> {
-    if (files.length !== this.#actors.length) throw new RangeError("one pair of snapshot files per shard");
+  /** Writes every shard's sealed file; returns how many identities they hold. */
+  async snapshot(files: readonly SealedShardFile[]): Promise<number> {
+    if (files.length !== this.#actors.length) throw new RangeError("one snapshot file per shard");
     const counts = await Promise.all(this.#actors.map((a, i) => a.snapshot(files[i]!)));
     return counts.reduce((n, c) => n + c, 0);
   }

@@ -5,7 +5,8 @@ import type { IdentityId } from "../../core/ids.ts";
 import { PendingReplies } from "../../core/pending-replies.ts";
 import type { IndexLayout } from "./index-layout.ts";
 import type { ShardEnvelope, ShardReplies, ShardReplyEnvelope, ShardRequest } from "./shard-messages.ts";
-import type { ShardCandidate, ShardSnapshotFiles } from "./signature-shard.ts";
+import type { SealedShardFile } from "./sealed-shard-file.ts";
+import type { ShardCandidate } from "./signature-shard.ts";
 
 export class ShardThread {
   readonly #worker: Worker;
@@ -45,8 +46,8 @@ export class ShardThread {
     return this.#ask<"create">(trained === undefined ? { op: "create", layout, dimension } : { op: "create", layout, dimension, trained });
   }
 
-  load(layout: IndexLayout, files: ShardSnapshotFiles): Promise<number> {
-    return this.#ask<"load">({ op: "load", layout, files });
+  load(layout: IndexLayout, file: SealedShardFile): Promise<number> {
+    return this.#ask<"load">({ op: "load", layout, file });
   }
 
   /** Trains the layout on samples (transferred: the caller's buffer is detached). */
@@ -71,8 +72,8 @@ export class ShardThread {
     return this.#ask<"identityIds">({ op: "identityIds" });
   }
 
-  snapshot(files: ShardSnapshotFiles): Promise<number> {
-    return this.#ask<"snapshot">({ op: "snapshot", files });
+  snapshot(file: SealedShardFile): Promise<number> {
+    return this.#ask<"snapshot">({ op: "snapshot", file });
   }
 
   /** The process's RSS as seen from the worker (one process: the same for every shard). */

@@ -1,11 +1,14 @@
 // The worker thread behind a ShardThread: owns one SignatureShard and answers its requests one at
 // a time. faiss runs single-threaded here; parallelism comes from one worker per shard.
 import { parentPort } from "node:worker_threads";
+import { loadSodium } from "../../protocol/sodium.ts";
 import { faiss } from "./faiss-index.ts";
 import type { ShardEnvelope, ShardReplies, ShardReplyEnvelope, ShardRequest } from "./shard-messages.ts";
 import { SignatureShard } from "./signature-shard.ts";
 
 faiss.Index.setThreads(1);
+// Before the first message is handled (messages wait in the port until the listener below).
+const sodium = await loadSodium();
 let shard: SignatureShard | undefined;
 
 const current = (): SignatureShard => {
@@ -19,7 +22,7 @@ const handle = (request: ShardRequest): ShardReplies[ShardRequest["op"]] => {
       shard = SignatureShard.create(request.layout, request.dimension, request.trained);
       return shard.size;
     case "load":
-      shard = SignatureShard.load(request.layout, request.files);
+      shard = SignatureShard.load(sodium, request.layout, request.file);
       return shard.size;
     case "train":
       // Training is the one job worth both cores; the other worker is idle while shards build.
@@ -38,7 +41,7 @@ const handle = (request: ShardRequest): ShardReplies[ShardRequest["op"]] => {
     case "identityIds":
       return current().identityIds();
     case "snapshot":
-      current().writeSnapshot(request.files);
+      current().writeSnapshot(sodium, request.file);
       return current().size;
     case "memory":
       return process.memoryUsage().rss;

@@ -4,32 +4,28 @@
 // Labels are the shard's own sequence numbers, given to faiss with add_with_ids (palmline's
 // faiss-node patch), so removing an identity removes its entry from the index for real and no
 // label is ever reused: no tombstones to skip at search time, nothing to compact.
-import { closeSync, fsyncSync, openSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import type { IdentityId } from "../../core/ids.ts";
+import type { Sodium } from "../../protocol/sodium.ts";
 import { faiss, METRIC_INNER_PRODUCT, METRIC_L2, type FaissIndex } from "./faiss-index.ts";
 import { metricOf, type IndexLayout } from "./index-layout.ts";
+import { readSealedShard, writeSealedShard, type SealedShardFile } from "./sealed-shard-file.ts";
+import { shredFile } from "./shred-file.ts";
 
 const faissMetric = (layout: IndexLayout) => (metricOf(layout) === "l2" ? METRIC_L2 : METRIC_INNER_PRODUCT);
+
+// faiss serialises to and from a path only: its in-memory buffers (toBuffer, fromBuffer) leak
+// the whole serialised index on every call in faiss-node 0.5.1. So the index passes through a
+// file of its own next to the sealed one (0600, in the 0700 index directory), never fsynced and
+// shredded as soon as it is read, for the moment faiss takes to write or read it; one a kill
+// leaves behind is shredded at the next open (shard-snapshot.ts).
+const transientOf = (file: SealedShardFile) => `${file.path}.transient.faiss`;
 
 export interface ShardCandidate {
   readonly identityId: IdentityId;
   /** Similarity in the index's space: exact cosine for flat layouts, approximate otherwise. */
   readonly score: number;
 }
-
-export interface ShardSnapshotFiles {
-  readonly indexFile: string;
-  readonly labelsFile: string;
-}
-
-const fsyncFile = (path: string): void => {
-  const fd = openSync(path, "r");
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-};
 
 export class SignatureShard {
   readonly dimension: number;
@@ -67,10 +63,23 @@ export class SignatureShard {
     return new Uint8Array(index.toBuffer());
   }
 
-  static load(layout: IndexLayout, files: ShardSnapshotFiles): SignatureShard {
-    const index = faiss.Index.read(files.indexFile);
-    const identities = (JSON.parse(readFileSync(files.labelsFile, "utf8")) as (IdentityId | null)[]).map((id) => id ?? undefined);
-    return new SignatureShard(index, layout, identities);
+  /** A shard from its sealed snapshot (refused with SealedShardUnreadable if it does not open). */
+  static load(sodium: Sodium, layout: IndexLayout, file: SealedShardFile): SignatureShard {
+    const contents = readSealedShard(sodium, file);
+    const transient = transientOf(file);
+    let index: FaissIndex;
+    try {
+      writeFileSync(transient, contents.index, { mode: 0o600 });
+      contents.index.fill(0);
+      index = faiss.Index.read(transient);
+    } finally {
+      shredFile(transient);
+    }
+    return new SignatureShard(
+      index,
+      layout,
+      contents.identities.map((id) => id ?? undefined),
+    );
   }
 
   get size(): number {
@@ -150,11 +159,20 @@ export class SignatureShard {
     return [...this.#labels.keys()];
   }
 
-  /** Writes the index and its label map to the given files and flushes them to disk. */
-  writeSnapshot(files: ShardSnapshotFiles): void {
-    this.#index.write(files.indexFile);
-    writeFileSync(files.labelsFile, JSON.stringify(this.#identities.map((id) => id ?? null)));
-    fsyncFile(files.indexFile);
-    fsyncFile(files.labelsFile);
+  /** Writes the index and its label map, sealed, to the file and flushes it to disk. */
+  writeSnapshot(sodium: Sodium, file: SealedShardFile): void {
+    const transient = transientOf(file);
+    let index: Uint8Array;
+    try {
+      this.#index.write(transient);
+      index = readFileSync(transient);
+    } finally {
+      shredFile(transient);
+    }
+    try {
+      writeSealedShard(sodium, file, { identities: this.#identities.map((id) => id ?? null), index });
+    } finally {
+      index.fill(0);
+    }
   }
 }

@@ -23,6 +23,19 @@ export class KeyringUnreadable extends Data.TaggedError("KeyringUnreadable")<{ r
   }
 }
 
+/**
+ * Like ssh with a private key: a key file another user could have read is refused, not used.
+ * Every key file of the region is checked here when it is loaded.
+ */
+export const exposedKeyFile = (path: string): KeyringUnreadable | undefined => {
+  const mode = statSync(path).mode & 0o777;
+  if ((mode & 0o077) === 0) return undefined;
+  return new KeyringUnreadable({
+    path,
+    reason: `its mode ${mode.toString(8).padStart(4, "0")} lets other users read it (chmod 600 ${path}, and rotate the keys if anyone may have)`,
+  });
+};
+
 const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString("base64");
 const unb64 = (text: unknown, path: string, field: string): Uint8Array => {
   if (typeof text !== "string") throw new KeyringUnreadable({ path, reason: `${field} is missing` });
@@ -33,14 +46,8 @@ export const loadOrCreateRegionKeyring = async (dataDir: string): Promise<Region
   const dir = join(dataDir, "keys");
   const path = join(dir, "region-keys.json");
   if (existsSync(path)) {
-    // Like ssh with a private key: secrets another user could have read are refused, not used.
-    const mode = statSync(path).mode & 0o777;
-    if ((mode & 0o077) !== 0) {
-      throw new KeyringUnreadable({
-        path,
-        reason: `its mode ${mode.toString(8).padStart(4, "0")} lets other users read it (chmod 600 ${path}, and rotate the keys if anyone may have)`,
-      });
-    }
+    const exposed = exposedKeyFile(path);
+    if (exposed !== undefined) throw exposed;
     let parsed: Record<string, unknown>;
     try {
       parsed = JSON.parse(readFileSync(path, "utf8")) as Record<string, unknown>;

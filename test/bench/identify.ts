@@ -16,7 +16,7 @@
 // (backgroundTailCheck): where it is lighter, the impostor and newcomer figures understate false
 // accepts. Progress on stderr; one JSON line on stdout.
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -237,10 +237,8 @@ export const runIdentifyBench = async (values: IdentifyBenchValues) => {
   const empty = await timeRegionStart(emptyDir, shardCount);
   rmSync(emptyDir, { recursive: true, force: true });
   const bytesPerIdentity = (restart.rssBytes - empty.rssBytes) / enrolled;
-  const snapshotBytes = (() => {
-    const manifest = JSON.parse(readFileSync(join(dataDir, "index", "manifest.json"), "utf8")) as { shards: { indexFile: string; labelsFile: string }[] };
-    return manifest.shards.reduce((n, s) => n + statSync(s.indexFile).size + statSync(s.labelsFile).size, 0);
-  })();
+  // The index directory holds one sealed generation (shard files, its wrapped key, the manifest).
+  const snapshotBytes = readdirSync(join(dataDir, "index")).reduce((n, name) => n + statSync(join(dataDir, "index", name)).size, 0);
   if (!values.keep && values.data === undefined) rmSync(dataDir, { recursive: true, force: true });
 
   const result = {

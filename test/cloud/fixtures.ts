@@ -131,8 +131,8 @@ export const openTestRegistry = async (dataDir = tempDir(), now = () => 1_000, r
     registry,
     devices: new DeviceDirectory(db),
     dataDir,
-    follow: (shards: Pick<ShardSet, "add" | "remove">): Promise<RegistryFollower> =>
-      Effect.runPromise(followRegistry(registry, shards, () => {}).pipe(Effect.provideService(Scope.Scope, scope))),
+    follow: (shards: Pick<ShardSet, "add" | "remove">, snapshot?: () => Promise<void>): Promise<RegistryFollower> =>
+      Effect.runPromise(followRegistry(registry, shards, () => {}, snapshot).pipe(Effect.provideService(Scope.Scope, scope))),
     close: async () => {
       await Effect.runPromise(Scope.close(scope, Exit.void));
       await runtime.dispose();

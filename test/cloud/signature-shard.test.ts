@@ -1,9 +1,12 @@
+import { readFileSync, writeFileSync } from "node:fs";
 import { afterEach, describe, expect, test } from "vitest";
 import { join } from "node:path";
 import type { IdentityId } from "../../core/ids.ts";
 import { PALM_VECTOR_DIMENSION, palmIndexVector } from "../../core/palm-template-vector.ts";
 import { exactLayout, type IndexLayout } from "../../cloud/shards/index-layout.ts";
+import { SealedShardUnreadable, type SealedShardFile } from "../../cloud/shards/sealed-shard-file.ts";
 import { SignatureShard } from "../../cloud/shards/signature-shard.ts";
+import { loadSodium } from "../../protocol/sodium.ts";
 import { ShardSet, shardOf } from "../../cloud/shards/shard-set.ts";
 import { syntheticTemplate, tempDir } from "./fixtures.ts";
 
@@ -22,6 +25,13 @@ const shardWith = (ns: number[]) => {
   return shard;
 };
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+const sodium = await loadSodium();
+const sealedFile = (generation = 1, shard = 0, key = new Uint8Array(32).fill(9)): SealedShardFile => ({
+  path: join(tempDir(), "s.sealed"),
+  key,
+  generation,
+  shard,
+});
 
 describe("signature shard", () => {
   test("finds the enrolled identity closest to a new capture", () => {
@@ -63,12 +73,51 @@ describe("signature shard", () => {
   test("a snapshot loads back with the same identities and answers", () => {
     const shard = shardWith(range(20));
     shard.remove([id(3)]);
-    const dir = tempDir();
-    const files = { indexFile: join(dir, "s.faiss"), labelsFile: join(dir, "s.labels.json") };
-    shard.writeSnapshot(files);
-    const loaded = SignatureShard.load(exactLayout, files);
+    const file = sealedFile();
+    shard.writeSnapshot(sodium, file);
+    const loaded = SignatureShard.load(sodium, exactLayout, file);
     expect(loaded.identityIds().sort()).toEqual(shard.identityIds().sort());
     expect(loaded.search(vectorOf(7, 2), 1)[0]?.identityId).toBe(id(7));
+  });
+
+  test("a snapshot file holds neither a template's vector nor an identity id in clear", () => {
+    const file = sealedFile();
+    shardWith([0, 1]).writeSnapshot(sodium, file);
+    const bytes = readFileSync(file.path);
+    const vector = Buffer.from(templates([1]).buffer);
+    // Any 64 bytes of the vector would do; its middle is never all zeros (masked cells).
+    expect(bytes.indexOf(vector.subarray(vector.length / 2, vector.length / 2 + 64))).toBe(-1);
+    expect(bytes.indexOf(Buffer.from(id(1)))).toBe(-1);
+  });
+
+  test("a snapshot file with one byte changed is refused", () => {
+    const file = sealedFile();
+    shardWith(range(5)).writeSnapshot(sodium, file);
+    const bytes = readFileSync(file.path);
+    bytes[bytes.length - 100]! ^= 1;
+    writeFileSync(file.path, bytes);
+    expect(() => SignatureShard.load(sodium, exactLayout, file)).toThrow(SealedShardUnreadable);
+  });
+
+  test("a snapshot file cut short is refused", () => {
+    const file = sealedFile();
+    shardWith(range(5)).writeSnapshot(sodium, file);
+    const bytes = readFileSync(file.path);
+    writeFileSync(file.path, bytes.subarray(0, bytes.length - 1_000));
+    expect(() => SignatureShard.load(sodium, exactLayout, file)).toThrow(SealedShardUnreadable);
+  });
+
+  test("a snapshot file does not open as another shard's or another generation's", () => {
+    const file = sealedFile(4, 0);
+    shardWith(range(5)).writeSnapshot(sodium, file);
+    expect(() => SignatureShard.load(sodium, exactLayout, { ...file, shard: 1 })).toThrow(SealedShardUnreadable);
+    expect(() => SignatureShard.load(sodium, exactLayout, { ...file, generation: 3 })).toThrow(SealedShardUnreadable);
+  });
+
+  test("a snapshot file does not open under another key", () => {
+    const file = sealedFile();
+    shardWith(range(5)).writeSnapshot(sodium, file);
+    expect(() => SignatureShard.load(sodium, exactLayout, { ...file, key: new Uint8Array(32).fill(8) })).toThrow(SealedShardUnreadable);
   });
 
   test("a trained projected layout finds the closest identity", () => {

@@ -5,7 +5,7 @@
 import { PALM_VECTOR_DIMENSION } from "../../core/palm-template-vector.ts";
 import { PalmIdentifier } from "../../cloud/identification/palm-identifier.ts";
 import { openRegionShards } from "../../cloud/shards/region-shards.ts";
-import { openTestRegistry, syntheticPalm } from "../cloud/fixtures.ts";
+import { openTestRegistry, syntheticPalm, TEST_STORAGE_KEY } from "../cloud/fixtures.ts";
 
 const [dataDir, seedArg, everyArg] = process.argv.slice(2);
 const testRegistry = await openTestRegistry(dataDir);
@@ -13,6 +13,7 @@ const { registry } = testRegistry;
 const region = await openRegionShards({
   registry,
   dataDir: dataDir!,
+  storageKey: TEST_STORAGE_KEY,
   shardCount: 2,
   dimension: PALM_VECTOR_DIMENSION,
   log: () => {},

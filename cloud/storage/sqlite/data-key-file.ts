@@ -13,6 +13,7 @@
 import { closeSync, existsSync, mkdirSync, openSync } from "node:fs";
 import { join } from "node:path";
 import type { DatabaseSync } from "node:sqlite";
+import { exposedKeyFile } from "../region-keyring.ts";
 import { prepared } from "./prepared-statements.ts";
 import { writeTransaction } from "./sqlite-transaction.ts";
 
@@ -26,6 +27,8 @@ export const attachDataKeyStore = (db: DatabaseSync, dataDir: string): void => {
   // SQLite would create it with the process umask; the keys are secrets, so the file is private
   // (its journal inherits the file's mode).
   if (!existsSync(path)) closeSync(openSync(path, "a", 0o600));
+  const exposed = exposedKeyFile(path);
+  if (exposed !== undefined) throw exposed;
   db.prepare("ATTACH DATABASE ? AS keys").run(path);
   db.exec(`PRAGMA keys.journal_mode = DELETE;
            PRAGMA keys.synchronous = FULL;
