@@ -4,10 +4,10 @@
 // expiry, the deadline is data: the ledger's oldest unsettled approval says when the next one is
 // due, one clock timer waits for it, and each firing reads the ledger again. It also sweeps at
 // start, so approvals that fell due while the node was down are voided then.
-import type { Clock, TimerHandle } from "../../core/clock.ts";
+import type { Clock } from "../../core/clock.ts";
 import type { Payments } from "../sagas/payments.ts";
 import type { PaymentLedger } from "../storage/sqlite/payment-ledger.ts";
-import { EXPIRY_RECHECK_MS, EXPIRY_RETRY_MS } from "./expiry-sweeper.ts";
+import { DeadlineSweeper } from "./deadline-sweeper.ts";
 
 /**
  * How long an approval may stay uncaptured. Card networks let an issuer release an uncaptured
@@ -29,32 +29,29 @@ export interface AuthorizationExpiryOptions {
 
 export class AuthorizationExpiry {
   readonly #o: AuthorizationExpiryOptions;
-  #timer: TimerHandle | undefined;
-  #sweep: Promise<void> | undefined;
-  #running = false;
-  /** The last sweep left approvals it could not void (processor not reached): retry soon. */
-  #unfinished = false;
+  readonly #sweeper: DeadlineSweeper;
 
   constructor(options: AuthorizationExpiryOptions) {
     this.#o = options;
+    this.#sweeper = new DeadlineSweeper(
+      { name: "authorization expiry", nextDeadline: () => this.nextExpiry(), sweep: (running) => this.#voidDue(running) },
+      options.clock,
+      options.log,
+    );
   }
 
   /** Voids what is due now, then keeps following the next deadline until stopped. */
   start(): void {
-    this.#running = true;
-    this.#fire();
+    this.#sweeper.start();
   }
 
-  async stop(): Promise<void> {
-    this.#running = false;
-    if (this.#timer !== undefined) this.#o.clock.clearTimeout(this.#timer);
-    this.#timer = undefined;
-    await this.settled();
+  stop(): Promise<void> {
+    return this.#sweeper.stop();
   }
 
   /** Resolves once no sweep is under way. */
-  async settled(): Promise<void> {
-    while (this.#sweep !== undefined) await this.#sweep;
+  settled(): Promise<void> {
+    return this.#sweeper.settled();
   }
 
   /** When the oldest unsettled approval expires, from the ledger as it is now. */
@@ -63,35 +60,7 @@ export class AuthorizationExpiry {
     return oldest === undefined ? undefined : oldest + AUTHORIZATION_LIFETIME_MS;
   }
 
-  #fire(): void {
-    this.#timer = undefined;
-    if (!this.#running || this.#sweep !== undefined) return;
-    this.#sweep = this.#voidDue()
-      .catch((error: unknown) => {
-        this.#unfinished = true;
-        this.#o.log(`authorization expiry failed: ${error instanceof Error ? error.message : String(error)}`);
-      })
-      .finally(() => {
-        this.#sweep = undefined;
-        this.#schedule();
-      });
-  }
-
-  #schedule(): void {
-    if (!this.#running) return;
-    const now = this.#o.clock.now();
-    const next = this.nextExpiry();
-    if (next !== undefined && next <= now && !this.#unfinished) {
-      this.#fire(); // fell due while the last sweep ran
-      return;
-    }
-    // A timer measures elapsed time and deadlines are wall time: look again at least daily.
-    const wait = this.#unfinished ? EXPIRY_RETRY_MS : Math.min(next === undefined ? EXPIRY_RECHECK_MS : next - now, EXPIRY_RECHECK_MS);
-    this.#unfinished = false;
-    this.#timer = this.#o.clock.setTimeout(() => this.#fire(), wait);
-  }
-
-  async #voidDue(): Promise<void> {
+  async #voidDue(running: () => boolean): Promise<{ unfinished: boolean }> {
     // Approvals the processor could not be asked about in this sweep: left for the retry, so one
     // unreachable processor neither stops the others nor makes the sweep spin.
     const notReached = new Set<string>();
@@ -104,11 +73,11 @@ export class AuthorizationExpiry {
         .slice(0, EXPIRY_BATCH);
       if (due.length === 0) break;
       for (const authorizationId of due) {
-        if (!this.#running) return;
+        if (!running()) return { unfinished: false };
         if ((await this.#o.payments.expireAuthorization(authorizationId)) === "not-reached") notReached.add(authorizationId);
       }
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
-    this.#unfinished = notReached.size > 0;
+    return { unfinished: notReached.size > 0 };
   }
 }

@@ -13,22 +13,14 @@
 // its own region normally expires it first, the tombstone arrives by replication, and the person
 // gets one message, not one per region.
 import { Effect } from "effect";
-import type { Clock, TimerHandle } from "../../core/clock.ts";
+import type { Clock } from "../../core/clock.ts";
 import { expiresAt, expiryCutoff } from "../../core/identity-expiry.ts";
 import type { IdentityRegistryShape } from "../identity/identity-registry.ts";
 import type { Deletions } from "../sagas/deletions.ts";
+import { DeadlineSweeper } from "./deadline-sweeper.ts";
 
 /** Identities deleted per batch; between batches the node serves everything else. */
 export const EXPIRY_BATCH = 256;
-/**
- * The longest one timer waits before the registry is read again. Node timers cannot wait longer
- * than about 24.8 days, and a timer measures elapsed time while deadlines are wall time, so a
- * daily look keeps both honest.
- */
-export const EXPIRY_RECHECK_MS = 24 * 60 * 60 * 1000;
-/** After a sweep that could not delete what was due, how long until it tries again. */
-export const EXPIRY_RETRY_MS = 60_000;
-
 /** How much later than its own region a region expires an identity enrolled elsewhere. */
 export const FOREIGN_EXPIRY_GRACE_MS = 7 * 24 * 60 * 60 * 1000;
 
@@ -46,15 +38,16 @@ export interface ExpirySweeperOptions {
 export class ExpirySweeper {
   readonly #o: ExpirySweeperOptions;
   readonly #batchSize: number;
-  #timer: TimerHandle | undefined;
-  #sweep: Promise<void> | undefined;
-  #again = false;
-  #failed = false;
-  #running = false;
+  readonly #sweeper: DeadlineSweeper;
 
   constructor(options: ExpirySweeperOptions) {
     this.#o = options;
     this.#batchSize = options.batchSize ?? EXPIRY_BATCH;
+    this.#sweeper = new DeadlineSweeper(
+      { name: "expiry sweep", nextDeadline: () => this.nextExpiry(), sweep: (running) => this.#sweepDue(running) },
+      options.clock,
+      options.log,
+    );
   }
 
   /**
@@ -70,21 +63,17 @@ export class ExpirySweeper {
 
   /** Sweeps what is due now, then keeps sweeping at each deadline until stopped. */
   start(): void {
-    this.#running = true;
-    this.#fire();
+    this.#sweeper.start();
   }
 
   /** Cancels the timer and waits for a sweep under way to finish its identity. */
-  async stop(): Promise<void> {
-    this.#running = false;
-    if (this.#timer !== undefined) this.#o.clock.clearTimeout(this.#timer);
-    this.#timer = undefined;
-    await this.settled();
+  stop(): Promise<void> {
+    return this.#sweeper.stop();
   }
 
   /** Resolves once no sweep is under way (and none follows at once). */
-  async settled(): Promise<void> {
-    while (this.#sweep !== undefined) await this.#sweep;
+  settled(): Promise<void> {
+    return this.#sweeper.settled();
   }
 
   /** One identity's deadline against the cutoff, read now: live, unused since, no deletion waiting. */
@@ -107,41 +96,7 @@ export class ExpirySweeper {
     return deadlines.length === 0 ? undefined : Math.min(...deadlines);
   }
 
-  #fire(): void {
-    this.#timer = undefined;
-    if (!this.#running) return;
-    if (this.#sweep !== undefined) {
-      this.#again = true;
-      return;
-    }
-    this.#sweep = this.#sweepDue()
-      .catch((error: unknown) => {
-        this.#failed = true;
-        this.#o.log(`expiry sweep failed: ${error instanceof Error ? error.message : String(error)}`);
-      })
-      .finally(() => {
-        this.#sweep = undefined;
-        if (this.#again) {
-          this.#again = false;
-          this.#fire();
-        } else this.#schedule();
-      });
-  }
-
-  #schedule(): void {
-    if (!this.#running) return;
-    const now = this.#o.clock.now();
-    const next = this.nextExpiry();
-    if (next !== undefined && next <= now && !this.#failed) {
-      this.#fire(); // fell due while the last sweep ran
-      return;
-    }
-    const wait = this.#failed ? EXPIRY_RETRY_MS : Math.min(next === undefined ? EXPIRY_RECHECK_MS : next - now, EXPIRY_RECHECK_MS);
-    this.#failed = false;
-    this.#timer = this.#o.clock.setTimeout(() => this.#fire(), wait);
-  }
-
-  async #sweepDue(): Promise<void> {
+  async #sweepDue(running: () => boolean): Promise<{ unfinished: boolean }> {
     // Identities whose deletion threw in this sweep: logged and left for the next one, so one
     // bad record neither stops the others nor makes the sweep spin on it.
     const failures = new Set<string>();
@@ -151,10 +106,7 @@ export class ExpirySweeper {
         .map((r) => r.identityId)
         .filter((id) => !failures.has(id))
         .slice(0, this.#batchSize);
-      if (batch.length === 0) {
-        this.#failed = failures.size > 0;
-        return;
-      }
+      if (batch.length === 0) return { unfinished: failures.size > 0 };
       let deleted = 0;
       // Asked together: Deletions decides them one at a time, and they share the index snapshot
       // that takes their palms off the disk before each is complete.
@@ -163,7 +115,7 @@ export class ExpirySweeper {
           try {
             // Read again when its turn comes: it may have been used, here or elsewhere, meanwhile
             // (and a sweeper stopped meanwhile deletes nothing more).
-            const stillDue = () => this.#running && this.#isDue(identityId, expiryCutoff(this.#o.clock.now()));
+            const stillDue = () => running() && this.#isDue(identityId, expiryCutoff(this.#o.clock.now()));
             if ((await this.#o.deletions.expire(identityId, stillDue))?.outcome === "deleted") deleted++;
           } catch (error) {
             failures.add(identityId);
@@ -171,7 +123,7 @@ export class ExpirySweeper {
           }
         }),
       );
-      if (!this.#running) return;
+      if (!running()) return { unfinished: false };
       if (deleted > 0) {
         this.#o.expired?.(deleted);
         this.#o.log(`expiry: ${deleted} identit${deleted === 1 ? "y" : "ies"} unused for two years deleted`);

@@ -5,7 +5,7 @@
 import { afterEach, beforeEach, expect, test } from "vitest";
 import { AUTHORIZATION_LIFETIME_MS } from "../../cloud/lifecycle/authorization-expiry.ts";
 import { DELETION_MESSAGES } from "../../cloud/lifecycle/deletion-acknowledgement.ts";
-import { EXPIRY_RETRY_MS } from "../../cloud/lifecycle/expiry-sweeper.ts";
+import { DEADLINE_RETRY_MS } from "../../cloud/lifecycle/deadline-sweeper.ts";
 import { ManualClock } from "../../core/clock.ts";
 import { START_MS, STORE, startLifecycleRegion, type LifecycleRegion } from "./lifecycle-region.ts";
 
@@ -94,7 +94,7 @@ test("an expired authorization the processor cannot be reached for stays open an
   await afterAdvance(region, AUTHORIZATION_LIFETIME_MS);
   expect(processorState(authorizationId)).toBe("authorized");
   expect(isDeleted(region)).toBe(false);
-  await afterAdvance(region, EXPIRY_RETRY_MS);
+  await afterAdvance(region, DEADLINE_RETRY_MS);
   expect(processorState(authorizationId)).toBe("voided");
   expect(isDeleted(region)).toBe(true);
 });
