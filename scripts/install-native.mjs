@@ -30,7 +30,7 @@ const addonWorks = () => {
     process.execPath,
     [
       "-e",
-      `const f=require(${JSON.stringify(faissDir)});const i=new f.IndexFlatIP(2);i.addFloat32(new Float32Array([1,0]));const m=f.Index.fromFactory(2,"IDMap,Flat",0);m.addWithIdsFloat32(new Float32Array([1,0]),new Float64Array([7]));process.exit(m.searchFloat32(new Float32Array([1,0]),1).labels[0]===7&&i.searchFloat32(new Float32Array([1,0]),1).labels[0]===0?0:1)`,
+      `const f=require(${JSON.stringify(faissDir)});const i=new f.IndexFlatIP(2);i.addFloat32(new Float32Array([1,0]));const m=f.Index.fromFactory(2,"IDMap,Flat",0);m.addWithIdsFloat32(new Float32Array([1,0]),new Float64Array([7]));const c=f.Index.fromBytes(m.toBytes());process.exit(c.searchFloat32(new Float32Array([1,0]),1).labels[0]===7&&i.searchFloat32(new Float32Array([1,0]),1).labels[0]===0?0:1)`,
     ],
     { stdio: "ignore" },
   );
@@ -112,8 +112,11 @@ patched = splice(
 );
 for (const cls of ["Index", "IndexFlatL2", "IndexFlatIP"]) {
   const anchor = `InstanceMethod("toBuffer", &${cls}::toBuffer),`;
-  const added = ["addFloat32", "addWithIdsFloat32", "trainFloat32", "searchFloat32", "setParameter"].map((m) => `InstanceMethod("${m}", &${cls}::${m}),`);
-  patched = splice(patched, anchor, [anchor, ...added, `StaticMethod("setThreads", &${cls}::setThreads),`].join("\n      "));
+  const added = ["addFloat32", "addWithIdsFloat32", "trainFloat32", "searchFloat32", "setParameter", "toBytes"].map(
+    (m) => `InstanceMethod("${m}", &${cls}::${m}),`,
+  );
+  const statics = ["setThreads", "fromBytes"].map((m) => `StaticMethod("${m}", &${cls}::${m}),`);
+  patched = splice(patched, anchor, [anchor, ...added, ...statics].join("\n      "));
 }
 writeFileSync(source, patched);
 // npm's own node-gyp (npm names it to every install script): a node-gyp of our own in

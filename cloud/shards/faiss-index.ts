@@ -17,15 +17,15 @@ export interface FaissIndex {
   searchFloat32(queries: Float32Array, k: number): FaissSearchResult;
   setParameter(name: string, value: number): void;
   removeIds(ids: number[]): number;
-  write(path: string): void;
-  toBuffer(): Buffer;
+  /** The index serialised in memory (palmline's patch: faiss-node's own toBuffer leaks a copy per call). */
+  toBytes(): Buffer;
 }
 
 interface FaissModule {
   readonly Index: {
     fromFactory(dimension: number, description: string, metric: number): FaissIndex;
-    read(path: string): FaissIndex;
-    fromBuffer(buffer: Buffer): FaissIndex;
+    /** An index from toBytes's bytes (palmline's patch: faiss-node's own fromBuffer leaks a copy per call). */
+    fromBytes(bytes: Uint8Array): FaissIndex;
     setThreads(count: number): void;
   };
 }

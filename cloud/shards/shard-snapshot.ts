@@ -157,8 +157,8 @@ export class IndexSnapshots {
     const stale = readdirSync(this.dir).filter((name) => !keep.has(name));
     if (stale.length === 0) return;
     // Keys first: once a generation's key is gone its sealed files are noise. Clear index files
-    // (format 1, or a shard's transient file a kill left: signature-shard.ts) hold vectors
-    // themselves, so they are overwritten too.
+    // (format 1, or the transient file an earlier version passed each index through and a kill
+    // left behind) hold vectors themselves, so they are overwritten too.
     const inClear = (name: string) => name.endsWith(".key") || name.endsWith(".faiss") || name.endsWith(".labels.json");
     for (const name of stale.filter(inClear)) shredFile(join(this.dir, name));
     for (const name of stale.filter((n) => !inClear(n))) rmSync(join(this.dir, name), { force: true, recursive: true });

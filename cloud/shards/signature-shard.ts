@@ -4,22 +4,13 @@
 // Labels are the shard's own sequence numbers, given to faiss with add_with_ids (palmline's
 // faiss-node patch), so removing an identity removes its entry from the index for real and no
 // label is ever reused: no tombstones to skip at search time, nothing to compact.
-import { readFileSync, writeFileSync } from "node:fs";
 import type { IdentityId } from "../../core/ids.ts";
 import type { Sodium } from "../../protocol/sodium.ts";
 import { faiss, METRIC_INNER_PRODUCT, METRIC_L2, type FaissIndex } from "./faiss-index.ts";
 import { metricOf, type IndexLayout } from "./index-layout.ts";
 import { readSealedShard, writeSealedShard, type SealedShardFile } from "./sealed-shard-file.ts";
-import { shredFile } from "./shred-file.ts";
 
 const faissMetric = (layout: IndexLayout) => (metricOf(layout) === "l2" ? METRIC_L2 : METRIC_INNER_PRODUCT);
-
-// faiss serialises to and from a path only: its in-memory buffers (toBuffer, fromBuffer) leak
-// the whole serialised index on every call in faiss-node 0.5.1. So the index passes through a
-// file of its own next to the sealed one (0600, in the 0700 index directory), never fsynced and
-// shredded as soon as it is read, for the moment faiss takes to write or read it; one a kill
-// leaves behind is shredded at the next open (shard-snapshot.ts).
-const transientOf = (file: SealedShardFile) => `${file.path}.transient.faiss`;
 
 export interface ShardCandidate {
   readonly identityId: IdentityId;
@@ -48,10 +39,7 @@ export class SignatureShard {
 
   /** An empty shard; a layout that needs training takes an already trained, empty index. */
   static create(layout: IndexLayout, dimension: number, trained?: Uint8Array): SignatureShard {
-    const index =
-      trained !== undefined
-        ? faiss.Index.fromBuffer(Buffer.from(trained.buffer, trained.byteOffset, trained.byteLength))
-        : faiss.Index.fromFactory(dimension, layout.description, faissMetric(layout));
+    const index = trained !== undefined ? faiss.Index.fromBytes(trained) : faiss.Index.fromFactory(dimension, layout.description, faissMetric(layout));
     if (!index.isTrained()) throw new Error(`index "${layout.description}" needs training before it can hold templates`);
     return new SignatureShard(index, layout, []);
   }
@@ -60,20 +48,18 @@ export class SignatureShard {
   static train(layout: IndexLayout, dimension: number, samples: Float32Array): Uint8Array {
     const index = faiss.Index.fromFactory(dimension, layout.description, faissMetric(layout));
     if (!index.isTrained()) index.trainFloat32(samples);
-    return new Uint8Array(index.toBuffer());
+    return index.toBytes();
   }
 
   /** A shard from its sealed snapshot (refused with SealedShardUnreadable if it does not open). */
   static load(sodium: Sodium, layout: IndexLayout, file: SealedShardFile): SignatureShard {
     const contents = readSealedShard(sodium, file);
-    const transient = transientOf(file);
     let index: FaissIndex;
     try {
-      writeFileSync(transient, contents.index, { mode: 0o600 });
-      contents.index.fill(0);
-      index = faiss.Index.read(transient);
+      // In memory only: the index in clear never touches the disk.
+      index = faiss.Index.fromBytes(contents.index);
     } finally {
-      shredFile(transient);
+      contents.index.fill(0);
     }
     return new SignatureShard(
       index,
@@ -161,14 +147,7 @@ export class SignatureShard {
 
   /** Writes the index and its label map, sealed, to the file and flushes it to disk. */
   writeSnapshot(sodium: Sodium, file: SealedShardFile): void {
-    const transient = transientOf(file);
-    let index: Uint8Array;
-    try {
-      this.#index.write(transient);
-      index = readFileSync(transient);
-    } finally {
-      shredFile(transient);
-    }
+    const index = this.#index.toBytes();
     try {
       writeSealedShard(sodium, file, { identities: this.#identities.map((id) => id ?? null), index });
     } finally {

@@ -180,7 +180,8 @@ describe("index snapshots at rest", () => {
     expect(indexFiles(dataDir).filter((name) => name.endsWith(".faiss") || name.endsWith(".labels.json"))).toEqual([]);
   });
 
-  test("a clear index file a kill left while faiss wrote it is destroyed at the next start", async () => {
+  // Earlier versions passed each index through a clear file beside the sealed one; a kill could leave it.
+  test("a clear index file a kill left beside a sealed one is destroyed at the next start", async () => {
     const { region, registry, dataDir } = await regionWith(4);
     await closed(region);
     const sealed = indexFiles(dataDir).find((name) => name.endsWith(".sealed"))!;
