@@ -1,7 +1,7 @@
 // `npm run bench -- checkout`: a store the way it runs, with N enrolled (default 100,000), timed
 // in figures that do not mix machines:
 //  - the node: `palmline cloud` in a child process of its own (test/support/region-process.ts),
-//    the payment processor simulator in another (test/support/processor-process.ts);
+//    the payment processor simulator in another (cli/processor-process.ts);
 //  - the scanner: a worker thread of its own with one ONNX thread (checkout-scanner.ts), timed
 //    alone on one core: frame -> sealed signature (capture, extraction, seal);
 //  - the lanes: provisioned devices on their own encrypted links in this process, replaying
@@ -37,7 +37,7 @@ import { SimulatedPalmSensor } from "../../hardware/simulated-palm-sensor.ts";
 import { CAPTURE_CHALLENGE_BYTES } from "../../protocol/index.ts";
 import { parseNumberInRange, parsePositiveInt, parseWholeNumber, UsageError } from "../../cli/command-line.ts";
 import { SCANNER_ENROLLMENT_CAPTURES } from "../../cli/palm-scanner.ts";
-import { startProcessorProcess } from "../support/processor-process.ts";
+import { startProcessorProcess } from "../../cli/processor-process.ts";
 import { startRegionProcess } from "../support/region-process.ts";
 import { BackgroundPalms, renderedBackground, renderedPalmsFor } from "./background-palms.ts";
 import type { CheckoutBenchValues } from "./bench-commands.ts";
