@@ -56,7 +56,7 @@ export const checkoutBenchSpec = {
     shards: "FAISS shards of the node (default 2)",
     "pace-ms": "a customer every MS per lane for node time; 0 is back to back (default 2,000)",
     "scanner-captures": "captures the scanner times, frame -> sealed signature, in its worker thread (default 200)",
-    ramp: "checkouts/s offered in turn for saturation, rising; none skips it (default 20,40,60,80,100,120,150,200)",
+    ramp: "checkouts/s offered in turn for saturation, rising; none skips it (default 5,10,20,40,60,80,100,120,150,200)",
     "step-ms": "milliseconds of arrivals per saturation rate (default 6,000)",
     "saturation-lanes": "lanes the saturation arrivals are served by, one checkout in flight each (default 64)",
   },

@@ -62,7 +62,7 @@ const GOOD_CARD = "4242424242424242";
 const SATURATION_P99_MS = 300;
 
 const parseRamp = (value: string | undefined): number[] => {
-  if (value === undefined) return [20, 40, 60, 80, 100, 120, 150, 200];
+  if (value === undefined) return [5, 10, 20, 40, 60, 80, 100, 120, 150, 200];
   const rates = value.split(",").map(Number);
   if (rates.length === 0 || rates.some((r) => !Number.isFinite(r) || r <= 0) || rates.some((r, i) => i > 0 && r <= rates[i - 1]!))
     throw new UsageError({ reason: `--ramp takes rising checkouts/s, comma-separated (got ${value})` });
