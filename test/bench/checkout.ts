@@ -19,7 +19,7 @@
 // Progress on stderr; one JSON line on stdout.
 import { Effect } from "effect";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { openRegistryAtRest } from "../../cloud/identity/registry-at-rest.ts";
@@ -55,6 +55,23 @@ const count = (outcomes: Record<string, number>, outcome: string) => {
   outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
 };
 const sleep = (wait: number) => (wait > 0 ? new Promise((r) => setTimeout(r, wait)) : Promise.resolve());
+
+/**
+ * CPU a process has used, user and system, in ms, from /proc (Linux; undefined elsewhere): what a
+ * checkout costs the node whatever else the machine runs, unlike its latency.
+ */
+const cpuMsOf = (pid: number | undefined): number | undefined => {
+  if (pid === undefined) return undefined;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+    // utime and stime, fields 14 and 15 of stat(5), in ticks of 1/100 s (CLK_TCK on Linux).
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return undefined;
+  }
+};
+const perCheckout = (before: number | undefined, after: number | undefined, checkouts: number) =>
+  before !== undefined && after !== undefined && checkouts > 0 ? ms((after - before) / checkouts) : undefined;
 
 const MERCHANT = "palmline-store";
 const GOOD_CARD = "4242424242424242";
@@ -193,6 +210,7 @@ export const runCheckoutBench = async (values: CheckoutBenchValues) => {
     const outcomes: Record<string, number> = {};
     let lateStarts = 0;
     const loadBeforePaced = loadavg()[0]!;
+    const cpuBefore = { node: cpuMsOf(node.child.pid), processor: cpuMsOf(processor.child.pid), lanes: process.cpuUsage() };
     t = performance.now();
     await Promise.all(
       lanes.slice(0, devices).map(async (lane, index) => {
@@ -212,6 +230,14 @@ export const runCheckoutBench = async (values: CheckoutBenchValues) => {
       }),
     );
     const pacedWallMs = performance.now() - t;
+    const lanesCpu = process.cpuUsage(cpuBefore.lanes);
+    const paced = devices * perLane;
+    const cpuMsPerCheckout = {
+      node: perCheckout(cpuBefore.node, cpuMsOf(node.child.pid), paced),
+      processor: perCheckout(cpuBefore.processor, cpuMsOf(processor.child.pid), paced),
+      lanes: ms((lanesCpu.user + lanesCpu.system) / 1_000 / paced),
+    };
+    progress(`CPU per checkout: ${JSON.stringify(cpuMsPerCheckout)}`);
     const nodeMs = spread(nodeTimes);
     const challengeMs = spread(challengeTimes);
     progress(`node time at ${devices} lanes: p50 ${nodeMs.p50} ms, p99 ${nodeMs.p99} ms; outcomes ${JSON.stringify(outcomes)}`);
@@ -302,6 +328,9 @@ export const runCheckoutBench = async (values: CheckoutBenchValues) => {
         ...nodeMs,
       },
       captureChallengeMs: challengeMs,
+      // CPU each process spent per checkout over the paced run (challenge, authorization,
+      // capture of the payment): 2 cores / the node's figure bounds its throughput on 2 cores.
+      cpuMsPerCheckout,
       saturation: {
         p99LimitMs: SATURATION_P99_MS,
         stepMs,
