@@ -1,4 +1,5 @@
-// One region as the demo, the site commands, the benches and the tests run it, in this process:
+// One region as the demo, the gate and kiosk commands and the tests run it, in this process (the
+// store runs its node and processor apart: simulated-region-apart.ts, on simulatedDevices below):
 // the region node on 127.0.0.1 (real SQLite, shards, libsodium), the payment processor simulator
 // over HTTP, the simulated SMS gateway, and devices provisioned with one-time codes over real
 // encrypted WebSockets, each capturing simulated palms through the real ONNX extractor.
@@ -27,6 +28,7 @@ import { SimulatedDisplay } from "../hardware/display.ts";
 import { SimulatedKeypad } from "../hardware/keypad.ts";
 import { SimulatedPalmSensor, type PresentationAttack } from "../hardware/simulated-palm-sensor.ts";
 import type { WireMessage } from "../protocol/index.ts";
+import type { InspectionEvent } from "xstate";
 import { PalmScanner, SCANNER_ENROLLMENT_CAPTURES } from "./palm-scanner.ts";
 
 /** The node's own settings, each defaulted (region "site", any free port, 2 shards, system clock), plus what the simulation adds. */
@@ -103,38 +105,41 @@ export class DirectEnrollmentRefused extends Data.TaggedError("DirectEnrollmentR
   }
 }
 
-export const startSimulatedRegion = async (options: SimulatedRegionOptions = {}) => {
-  const { processor: sharedProcessor, sms: sharedSms, deviceClock, extractorPerDevice, ...settings } = options;
-  const regionId = settings.regionId ?? "site";
-  const scratch = mkdtempSync(join(tmpdir(), `palmline-${regionId}-`));
-  const processor = sharedProcessor ?? (await startProcessorSimulator());
-  const sms = sharedSms ?? new SimulatedSmsGateway();
-  const logs: string[] = [];
-  const dataDir = settings.dataDir ?? join(scratch, "region");
-  const node = await startRegionNode({
-    port: 0,
-    shardCount: 2,
-    clock: systemClock,
-    log: (line) => logs.push(line),
-    ...settings,
-    regionId,
-    dataDir,
-    host: "127.0.0.1",
-    processorUrl: processor.url,
-    sms,
-  }).catch(async (error: unknown) => {
-    if (sharedProcessor === undefined) await processor.close();
-    rmSync(scratch, { recursive: true, force: true });
-    throw error;
-  });
+/** Where simulated devices find their region: its address, its pinned key, and its one-time codes. */
+export interface RegionEndpoint {
+  readonly url: string;
+  readonly identityPublicKey: Uint8Array;
+  issueProvisioningCode(binding: DeviceBinding): string;
+}
+
+/** Where the simulation reads the code the region last texted to a number (cloud/phone/phone-verifier.ts). */
+export interface SmsInbox {
+  codeFor(number: string): Promise<string | undefined>;
+}
+
+/**
+ * The simulation's devices on a region, wherever the region runs (this process, or processes of
+ * their own: simulated-region-apart.ts): agents provisioned with one-time codes, bare links,
+ * scanners, kiosks and direct enrollment; close() ends the devices, not the region.
+ */
+export const simulatedDevices = async (options: {
+  readonly endpoint: RegionEndpoint;
+  readonly processorUrl: string;
+  readonly sms: SmsInbox;
+  /** A directory of the caller's, removed by the caller, under which devices keep their state. */
+  readonly scratch: string;
+  readonly deviceClock?: Clock;
+  readonly extractorPerDevice?: boolean;
+  readonly inspect?: (event: InspectionEvent) => void;
+}) => {
+  const { endpoint, processorUrl, sms, scratch, deviceClock, extractorPerDevice, inspect } = options;
   const extractor = await SignatureExtractor.load();
   const extractors: SignatureExtractor[] = [];
   const agents: DeviceAgent[] = [];
   const links: RegionLink[] = [];
   /** Flows and other things to stop before the devices under them. */
   const stops: (() => void)[] = [];
-  const inspect = settings.inspection?.inspectAs("devices");
-  const vault = new CardVaultClient(processor.url);
+  const vault = new CardVaultClient(processorUrl);
 
   /** A device agent provisioned with a one-time code and online; its own state directory each time. */
   const onlineAgent = async (name: string, o: DeviceOptions) => {
@@ -144,8 +149,8 @@ export const startSimulatedRegion = async (options: SimulatedRegionOptions = {})
     const agent = new DeviceAgent({
       deviceName: name,
       stateDir,
-      region: { url: node.url, identityPublicKey: node.identityPublicKey },
-      provisioningCode: node.issueProvisioningCode(bindingFor(o.mode, o.binding)),
+      region: { url: endpoint.url, identityPublicKey: endpoint.identityPublicKey },
+      provisioningCode: endpoint.issueProvisioningCode(bindingFor(o.mode, o.binding)),
       ...(o.mode !== undefined ? { mode: o.mode } : {}),
       ...(clock !== undefined ? { clock } : {}),
       ...(o.tap !== undefined ? { tap: o.tap } : {}),
@@ -167,10 +172,10 @@ export const startSimulatedRegion = async (options: SimulatedRegionOptions = {})
 
   /** A provisioned device's bare link, no agent: for requests a test sends itself. */
   const link = async (name: string, o: { clock?: Clock; binding?: SimulatedBinding } = {}): Promise<RegionLink> => {
-    const credentials = await createDeviceCredentials({ regionUrl: node.url, pinnedRegionKey: node.identityPublicKey, deviceName: name });
+    const credentials = await createDeviceCredentials({ regionUrl: endpoint.url, pinnedRegionKey: endpoint.identityPublicKey, deviceName: name });
     const connected = await RegionLink.connect({
       credentials,
-      provisioningCode: node.issueProvisioningCode(bindingFor(undefined, o.binding)),
+      provisioningCode: endpoint.issueProvisioningCode(bindingFor(undefined, o.binding)),
       ...(o.clock !== undefined ? { clock: o.clock } : {}),
     });
     links.push(connected);
@@ -208,7 +213,7 @@ export const startSimulatedRegion = async (options: SimulatedRegionOptions = {})
       cardReader.insert({ pan: person.pan, expiryMonth: 12, expiryYear: 2031 });
       keypad.type(person.phone);
       await reach("enteringCode");
-      const code = sms.lastCodeFor(person.phone) ?? "000000";
+      const code = (await sms.codeFor(person.phone)) ?? "000000";
       keypad.type(twist.wrongCode === true ? (code === "000000" ? "111111" : "000000") : code);
       await Promise.race([reach("awaitingPalm"), done]);
       sensor.present({ subjectSeed: person.seed, side: "right", ...(twist.attack !== undefined ? { attack: twist.attack } : {}) });
@@ -239,8 +244,9 @@ export const startSimulatedRegion = async (options: SimulatedRegionOptions = {})
       const sealed = await scan.sealedCaptures(link, subjectSeed, SCANNER_ENROLLMENT_CAPTURES);
       const card = await vaultCard(o.pan ?? "4242424242424242");
       if (o.phone !== undefined) await link.verifyPhone(o.phone);
+      const verificationCode = o.phone !== undefined ? ((await sms.codeFor(o.phone)) ?? "000000") : undefined;
       const result = await link.enroll(sealed, {
-        ...(o.phone !== undefined ? { phone: { number: o.phone, verificationCode: sms.lastCodeFor(o.phone) ?? "000000" } } : {}),
+        ...(o.phone !== undefined && verificationCode !== undefined ? { phone: { number: o.phone, verificationCode } } : {}),
         card: { processorToken: card.vaultToken, brand: card.brand, last4: card.last4, expiryMonth: card.expiryMonth, expiryYear: card.expiryYear },
         ...(o.loyaltyCard !== undefined ? { loyaltyCard: o.loyaltyCard } : {}),
       });
@@ -254,7 +260,7 @@ export const startSimulatedRegion = async (options: SimulatedRegionOptions = {})
 
   /** The processor's authorizations as its HTTP API lists them. */
   const charges = async () => {
-    const response = await fetch(`${processor.url}/v1/authorizations`);
+    const response = await fetch(`${processorUrl}/v1/authorizations`);
     return (
       (await response.json()) as {
         authorizations: { authorizationId: string; idempotencyKey: string; state: string; amountMinor: number; merchantId: string }[];
@@ -267,12 +273,53 @@ export const startSimulatedRegion = async (options: SimulatedRegionOptions = {})
     for (const a of agents.splice(0)) a.stop();
     for (const l of links.splice(0)) l.close();
     for (const e of [extractor, ...extractors.splice(0)]) await e.close();
+  };
+
+  return { extractor, stops, device, link, scanner, kiosk, vaultCard, enroll, charges, close };
+};
+
+export const startSimulatedRegion = async (options: SimulatedRegionOptions = {}) => {
+  const { processor: sharedProcessor, sms: sharedSms, deviceClock, extractorPerDevice, ...settings } = options;
+  const regionId = settings.regionId ?? "site";
+  const scratch = mkdtempSync(join(tmpdir(), `palmline-${regionId}-`));
+  const processor = sharedProcessor ?? (await startProcessorSimulator());
+  const sms = sharedSms ?? new SimulatedSmsGateway();
+  const logs: string[] = [];
+  const dataDir = settings.dataDir ?? join(scratch, "region");
+  const node = await startRegionNode({
+    port: 0,
+    shardCount: 2,
+    clock: systemClock,
+    log: (line) => logs.push(line),
+    ...settings,
+    regionId,
+    dataDir,
+    host: "127.0.0.1",
+    processorUrl: processor.url,
+    sms,
+  }).catch(async (error: unknown) => {
+    if (sharedProcessor === undefined) await processor.close();
+    rmSync(scratch, { recursive: true, force: true });
+    throw error;
+  });
+  const devices = await simulatedDevices({
+    endpoint: node,
+    processorUrl: processor.url,
+    sms: { codeFor: async (number) => sms.lastCodeFor(number) },
+    scratch,
+    ...(deviceClock !== undefined ? { deviceClock } : {}),
+    ...(extractorPerDevice !== undefined ? { extractorPerDevice } : {}),
+    ...(settings.inspection !== undefined ? { inspect: settings.inspection.inspectAs("devices") } : {}),
+  });
+
+  const close = async () => {
+    await devices.close();
     await node.close().catch(() => {}); // a test may have closed it already
     if (sharedProcessor === undefined) await processor.close();
     rmSync(scratch, { recursive: true, force: true });
   };
 
-  return { regionId, node, processor, sms, logs, dataDir, extractor, stops, device, link, scanner, kiosk, vaultCard, enroll, charges, close };
+  return { ...devices, regionId, node, processor, sms, logs, dataDir, close };
 };
 
 export type SimulatedRegion = Awaited<ReturnType<typeof startSimulatedRegion>>;

@@ -7,6 +7,7 @@ import { startInspectorServer } from "../inspector/inspector-server.ts";
 import type { DeviceMode } from "../edge/device-mode.ts";
 import type { FlowResult } from "../edge/flows/flow-result.ts";
 import { startSimulatedRegion, type SimulatedBinding } from "./simulated-region.ts";
+import { startSimulatedRegionApart } from "./simulated-region-apart.ts";
 
 /** Luhn-valid test cards; the simulator declines the second. */
 export const GOOD_CARD = "4242424242424242";
@@ -185,18 +186,23 @@ export const summary = (decisions: readonly Decision[]) => {
   return { decisions: decisions.length, right: decisions.length - wrong.length, wrong: wrong.length, p50Ms: p(0.5), p99Ms: p(0.99) };
 };
 
-/**
- * What `palmline store`, `gate` and `kiosk` open with: the site, announced inspector, status board
- * and the decision log. A scripted run (--once) moves on quickly; a watched one leaves each result
- * on screen a moment. With --json, stdout carries only the summary.
- */
-export const openSiteRun = async (options: { title: string; once: boolean; json: boolean; inspectorPort: string | undefined }) => {
-  const site = await startSite({
-    quiet: true,
-    resultShownMs: options.once ? 100 : 1_500,
-    title: options.title,
-    ...(options.inspectorPort !== undefined ? { inspectorPort: parsePort(options.inspectorPort, 0) } : {}),
-  });
+/** What `palmline store`, `gate` and `kiosk` open with: a scripted run (--once) moves on quickly; a watched one leaves each result on screen a moment. */
+interface SiteRunOptions {
+  readonly title: string;
+  readonly once: boolean;
+  readonly json: boolean;
+  readonly inspectorPort: string | undefined;
+}
+
+const siteOptions = (options: SiteRunOptions) => ({
+  quiet: true,
+  resultShownMs: options.once ? 100 : 1_500,
+  title: options.title,
+  ...(options.inspectorPort !== undefined ? { inspectorPort: parsePort(options.inspectorPort, 0) } : {}),
+});
+
+/** The site, its inspector announced, the status board and the decision log. With --json, stdout carries only the summary. */
+const openRunOn = <S extends { readonly inspectorUrl: string | undefined }>(site: S, options: SiteRunOptions) => {
   if (site.inspectorUrl !== undefined) (options.json ? console.error : console.log)(`inspector: ${site.inspectorUrl}`);
   const board = new StatusBoard(!options.json);
   const decisions: Decision[] = [];
@@ -206,3 +212,33 @@ export const openSiteRun = async (options: { title: string; once: boolean; json:
   };
   return { site, board, decisions, record };
 };
+
+/** `palmline gate` and `kiosk`: the region in this process (startSite). */
+export const openSiteRun = async (options: SiteRunOptions) => openRunOn(await startSite(siteOptions(options)), options);
+
+/**
+ * `palmline store`: the node and the processor in processes of their own, the lanes and the kiosk
+ * in this one (simulated-region-apart.ts), so a decision's time is the node's, not the
+ * simulation's. With an inspector the region runs in this process instead: the inspector watches
+ * the devices' flows and the node's sessions and sagas in one hub.
+ */
+export const startStoreSite = async (options: ReturnType<typeof siteOptions>) => {
+  const resultShown = options.resultShownMs !== undefined ? { resultShownMs: options.resultShownMs } : {};
+  if (options.inspectorPort !== undefined) {
+    const site = await startSite(options);
+    return { ...site, layout: "one process (with the inspector)", charges: async () => site.processor.authorizations.size };
+  }
+  const region = await startSimulatedRegionApart({ regionId: "site", extractorPerDevice: true });
+  return {
+    stops: region.stops,
+    resultShown,
+    inspectorUrl: undefined,
+    layout: `node pid ${region.pids.node}, processor pid ${region.pids.processor}, devices pid ${process.pid}`,
+    device: (name: string, mode: DeviceMode, binding?: SimulatedBinding) => region.device(name, { mode, ...(binding !== undefined ? { binding } : {}) }),
+    kiosk: (name: string) => region.kiosk(name, resultShown),
+    charges: async () => (await region.charges()).length,
+    close: region.close,
+  };
+};
+
+export const openStoreRun = async (options: SiteRunOptions) => openRunOn(await startStoreSite(siteOptions(options)), options);

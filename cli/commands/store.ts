@@ -1,7 +1,9 @@
 // `palmline store --devices N`: a store with an enrollment kiosk and N checkout lanes, driven by
 // seeded simulated people: they enroll (card, phone, palm), then shop; strangers come too, and
 // every fifth person's card is declined. Some lanes belong to a third-party merchant and only
-// get payment credentials. A live status line per lane; `--once --json` for scripts.
+// get payment credentials. A live status line per lane; `--once --json` for scripts. The node and
+// the processor simulator run in processes of their own, the lanes and the kiosk in this one
+// (cli/simulated-region-apart.ts), unless --inspector-port asks for everything in one.
 import { randomBytes } from "node:crypto";
 import { defineCommand, parsePositiveInt, type CommandSpec } from "../command-line.ts";
 
@@ -39,11 +41,11 @@ export const storeCommand = defineCommand(storeSpec, async (values) => {
   const { whenState } = await import("../../edge/flows/flow-driver.ts");
   const { SimulatedDisplay } = await import("../../hardware/display.ts");
   const { SimulatedPalmSensor } = await import("../../hardware/simulated-palm-sensor.ts");
-  const { DECLINING_CARD, simulatedPeople, stopSignal, summary, openSiteRun } = await import("../simulated-site.ts");
+  const { DECLINING_CARD, simulatedPeople, stopSignal, summary, openStoreRun } = await import("../simulated-site.ts");
   const people = simulatedPeople(peopleCount, seed);
   const json = values.json === true;
   const signal = stopSignal();
-  const { site, board, decisions, record } = await openSiteRun({ title: "store", once: values.once === true, json, inspectorPort: values["inspector-port"] });
+  const { site, board, decisions, record } = await openStoreRun({ title: "store", once: values.once === true, json, inspectorPort: values["inspector-port"] });
   try {
     const kiosk = await site.kiosk("kiosk-1");
     board.track("kiosk-1", kiosk.agent, kiosk.display);
@@ -103,7 +105,9 @@ export const storeCommand = defineCommand(storeSpec, async (values) => {
     board.stop();
     const totals = summary(decisions);
     if (json)
-      console.log(JSON.stringify({ command: "store", lanes: lanesWanted, enrolled: enrolled.length, ...totals, charges: site.processor.authorizations.size }));
+      console.log(
+        JSON.stringify({ command: "store", lanes: lanesWanted, enrolled: enrolled.length, ...totals, charges: await site.charges(), layout: site.layout }),
+      );
     else console.log(`\n${totals.right} of ${totals.decisions} decisions right; p50 ${totals.p50Ms} ms, p99 ${totals.p99Ms} ms (hand -> answer)`);
     return totals.wrong === 0 ? 0 : 1;
   } finally {

@@ -30,8 +30,9 @@ export const cryptoBenchSpec = {
 export const checkoutBenchSpec = {
   name: "checkout",
   program: "npm run bench --",
-  summary: "hand -> approved with N enrolled and D lanes busy",
-  usage: "npm run bench -- checkout [--enrolled N] [--rendered R] [--devices D] [--checkouts C] [--payers P] [--shards S] [--pace-ms MS]",
+  summary: "a store as it runs (node, processor, scanner apart): scanner time, node time at D paced lanes, saturation, hand -> approved",
+  usage:
+    "npm run bench -- checkout [--enrolled N] [--rendered R] [--devices D] [--checkouts C] [--pace-ms MS] [--payers P] [--shards S] [--scanner-captures K] [--ramp R1,R2,...|none] [--step-ms MS] [--saturation-lanes L]",
   options: {
     enrolled: { type: "string" },
     rendered: { type: "string" },
@@ -40,16 +41,24 @@ export const checkoutBenchSpec = {
     payers: { type: "string" },
     shards: { type: "string" },
     "pace-ms": { type: "string" },
+    "scanner-captures": { type: "string" },
+    ramp: { type: "string" },
+    "step-ms": { type: "string" },
+    "saturation-lanes": { type: "string" },
   },
   optionHelp: {
-    enrolled: "background identities in the registry (default 100,000)",
+    enrolled: "background identities in the registry (default 100,000; 1,000,000 takes about 10x the fill and the node's memory)",
     rendered:
       "of them, palms rendered through the simulated sensor and the extractor (cached in .cache/open-set): up to 20,000 enrolled from three captures, the rest single-capture palms; the others are their mirror images (default: half, and room for failures to acquire, so mirrors fill the rest)",
-    devices: "checkout lanes, each a device agent with its own extractor (default 20)",
-    checkouts: "checkouts per lane (default 10)",
+    devices: "checkout lanes timed for node time, each a provisioned device on its own link (default 20)",
+    checkouts: "checkouts per lane for node time (default 10)",
     payers: "payers enrolled through the real path, with cards (default 40)",
-    shards: "FAISS shards (default 2)",
-    "pace-ms": "a customer every MS per lane; 0 is back to back (default 0)",
+    shards: "FAISS shards of the node (default 2)",
+    "pace-ms": "a customer every MS per lane for node time; 0 is back to back (default 2,000)",
+    "scanner-captures": "captures the scanner times, frame -> sealed signature, in its worker thread (default 200)",
+    ramp: "checkouts/s offered in turn for saturation, rising; none skips it (default 5,10,20,40,60,80,100,120,150,200)",
+    "step-ms": "milliseconds of arrivals per saturation rate (default 6,000)",
+    "saturation-lanes": "lanes the saturation arrivals are served by, one checkout in flight each (default 64)",
   },
 } as const satisfies CommandSpec<Record<string, { type: "string" }>>;
 
