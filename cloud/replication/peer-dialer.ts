@@ -2,7 +2,9 @@
 // identity key the federation list names for that region (nothing is learned from the peer
 // first), and hands the channel to a PeerLink. When the link ends it dials again after a backoff
 // with jitter, on the injected clock; refusals that another attempt will not cure soon (not a
-// member, key mismatch, duplicate link) wait longer.
+// member, key mismatch) wait longer. A duplicate-link refusal says another link with that peer
+// serves: the dialer stands by while that link is open and dials again as soon as it closes, so a
+// heal never waits out a long refusal delay.
 import { WebSocket } from "ws";
 import type { Clock, TimerHandle } from "../../core/clock.ts";
 import { closeCodeName, CloseCode, DEFAULT_MAX_FRAME_BYTES, openInitiatorChannel, type IdentityKeyPair, type SecureChannel } from "../../protocol/index.ts";
@@ -11,14 +13,15 @@ import type { PeerLink } from "./peer-link.ts";
 
 export const RETRY_FIRST_MS = 250;
 /**
- * Short on purpose: a region has a handful of peers, so redialling one every couple of seconds
- * costs nothing, while every second a healed link stays down is a second longer to converge.
+ * Short on purpose, under a second: a region has a handful of peers, so redialling one that is
+ * down a few times a second costs nothing, while a healed link must be back within a second of
+ * the peer (jitter keeps each retry in [RETRY_MAX_MS / 2, RETRY_MAX_MS]).
  */
-export const RETRY_MAX_MS = 2_000;
-/** After a refusal that needs an operator (or the other link) to change something. */
+export const RETRY_MAX_MS = 800;
+/** After a refusal that needs an operator to change something. */
 export const RETRY_REFUSED_MS = 30_000;
 
-const SLOW_RETRY_CODES: ReadonlySet<number> = new Set([CloseCode.DuplicatePeerLink, CloseCode.NotFederationMember, CloseCode.PeerKeyMismatch]);
+const SLOW_RETRY_CODES: ReadonlySet<number> = new Set([CloseCode.NotFederationMember, CloseCode.PeerKeyMismatch]);
 
 export interface DialerState {
   readonly url: string;
@@ -36,6 +39,12 @@ export interface PeerDialerOptions {
   readonly clock: Clock;
   readonly log: (line: string) => void;
   readonly openLink: (channel: SecureChannel, peerRegionId: string) => PeerLink;
+  /**
+   * The other link with this peer that is open here, if one is: a duplicate-link refusal waits
+   * for it to close instead of redialling. None known here (the peer holds one this side has lost)
+   * means redialling on the ordinary backoff until the peer drops it.
+   */
+  readonly servingLink?: () => Pick<PeerLink, "closed"> | undefined;
   readonly random?: () => number;
 }
 
@@ -108,11 +117,7 @@ export class PeerDialer {
       link = this.#o.openLink(channel, peer.regionId);
     } catch (error) {
       const code = (error as { closeCode?: number }).closeCode;
-      return this.#retry(
-        error instanceof Error ? error.message : String(error),
-        code,
-        code !== undefined && SLOW_RETRY_CODES.has(code) ? this.#slow() : this.#backoff(),
-      );
+      return this.#retry(error instanceof Error ? error.message : String(error), code);
     }
     this.#link = link;
     const closure = await link.closed;
@@ -122,13 +127,26 @@ export class PeerDialer {
     // A link that got as far as open has proven the peer reachable: start the backoff afresh.
     if (link.peerRegionId !== undefined && closure.code !== CloseCode.DuplicatePeerLink) this.#failures = 0;
     const reason = `${closeCodeName(closure.code) ?? closure.code}${closure.reason ? `: ${closure.reason}` : ""}`;
-    this.#retry(`link closed (${reason})`, closure.code, SLOW_RETRY_CODES.has(closure.code) ? this.#slow() : this.#backoff());
+    this.#retry(`link closed (${reason})`, closure.code);
   }
 
-  #retry(reason: string, code: number | undefined, delayMs: number): void {
+  #retry(reason: string, code: number | undefined): void {
     this.#lastError = reason;
     this.#lastCloseCode = code;
     if (this.#stopped) return;
+    const serving = code === CloseCode.DuplicatePeerLink ? this.#o.servingLink?.() : undefined;
+    if (serving !== undefined) {
+      this.#o.log(`replication: peer ${this.#o.peer.regionId}: ${reason}; the other link serves, dialling again once it closes`);
+      this.#state = "waiting";
+      void serving.closed.then(() => {
+        if (this.#stopped || this.#timer !== undefined) return;
+        // The peer was reachable a moment ago: dial as a fresh start, within RETRY_FIRST_MS.
+        this.#failures = 0;
+        this.#schedule(this.#backoff());
+      });
+      return;
+    }
+    const delayMs = code !== undefined && SLOW_RETRY_CODES.has(code) ? this.#slow() : this.#backoff();
     this.#o.log(`replication: peer ${this.#o.peer.regionId}: ${reason}; dialling again in ${delayMs} ms`);
     this.#schedule(delayMs);
   }

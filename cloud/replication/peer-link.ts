@@ -40,8 +40,8 @@ import type { IdentityRegistryShape, MergeOutcome, RepairPosition } from "../ide
 import { differingBuckets } from "../identity/record-digest.ts";
 import { ReplicatedRecordInvalid, type ReplicatedRecord } from "../identity/replicated-record.ts";
 
-/** Batches of the feed in flight before the sender waits for an ack. */
-export const FEED_WINDOW = 4;
+/** Batches of the feed in flight before the sender waits for an ack: enough to cover an ack that waits for an erasure snapshot. */
+export const FEED_WINDOW = 16;
 /** A batch is cut at this many bytes of records (inside a frame's 1 MiB, with room for msgpack). */
 export const BATCH_MAX_BYTES = 768 * 1024;
 /** Repair messages one side sends in one anti-entropy round; the rest waits for the next round. */
@@ -114,6 +114,8 @@ export class PeerLink {
   /** Inbound work (batches, repairs) runs strictly in arrival order. */
   #work: Promise<void> = Promise.resolve();
   #queued = 0;
+  /** Feed acks, in order, each once its merge is indexed and erased. */
+  #acks: Promise<void> = Promise.resolve();
   /** The digest this side sent and still awaits the answer to. */
   #digestRequest: string | undefined;
   /** This side's latest digest: only answers to it may make this side run another round. */
@@ -325,13 +327,25 @@ export class PeerLink {
     if (this.#pendingChanges.length === 1) this.#enqueue(() => this.#onChanges());
   }
 
+  /**
+   * Merged here, acknowledged once indexed and erased: the ack waits for that, the next batches'
+   * merge does not (the shards and the erasure snapshot catch up with several merges at once).
+   * The peer's window bounds how many merged batches await their ack.
+   */
   async #onChanges(): Promise<void> {
     const batches = this.#pendingChanges.splice(0);
     if (batches.length === 0) return;
-    await this.#apply(batches.flatMap((b) => b.records));
+    const seq = await this.#merge(batches.flatMap((b) => b.records));
     const upToSeq = Math.max(...batches.map((b) => b.upToSeq));
-    Effect.runSync(this.#o.registry.recordApplied(this.peerRegionId!, upToSeq, this.#o.clock.now()));
-    this.#channel.send({ type: "replication.ack", upToSeq });
+    const peer = this.peerRegionId!;
+    this.#acks = this.#acks
+      .then(async () => {
+        await this.#o.indexed(seq);
+        if (!this.isOpen) return;
+        Effect.runSync(this.#o.registry.recordApplied(peer, upToSeq, this.#o.clock.now()));
+        this.#channel.send({ type: "replication.ack", upToSeq });
+      })
+      .catch((error: unknown) => this.#fail(error, "acknowledging the feed"));
   }
 
   #onDigest(digest: WireMessageOf<"replication.digest">): void {
@@ -420,14 +434,21 @@ export class PeerLink {
     return more;
   }
 
+  /** Merges records and waits until the index holds them (and no index file holds what they removed). */
   async #apply(wire: readonly ReplicatedRecordWire[]): Promise<void> {
+    // Acknowledged once the index holds it too, as a local enrollment is answered.
+    await this.#o.indexed(await this.#merge(wire));
+  }
+
+  /** Merges records into the registry; answers the merge's change number (0 when nothing was accepted or changed). */
+  async #merge(wire: readonly ReplicatedRecordWire[]): Promise<number> {
     const now = this.#o.registryNow();
     const accepted = wire.filter((record) => {
       const ahead = stampTooFarAhead(record, now);
       if (ahead !== undefined) this.#o.log(`replication: refused a record from ${this.peerRegionId}: ${ahead.message}`);
       return ahead === undefined;
     });
-    if (accepted.length === 0) return;
+    if (accepted.length === 0) return 0;
     const records = accepted.map((record) => fromWire(record, this.#o.openDataKey));
     let outcome: MergeOutcome;
     try {
@@ -436,8 +457,7 @@ export class PeerLink {
       for (const record of records) record.dataKey?.fill(0);
     }
     for (const [identityId, seq] of outcome.adopted) if (seq > this.#sentSeq) this.#echoes.set(identityId, seq);
-    // Acknowledged once the index holds it too, as a local enrollment is answered.
-    await this.#o.indexed(outcome.seq);
+    return outcome.seq;
   }
 
   #enqueue(task: () => Promise<void> | void): void {

@@ -170,6 +170,10 @@ export class RegionReplication {
         clock: this.#o.clock,
         log: this.#o.log,
         openLink: (channel, peerRegionId) => this.#open(channel, "initiator", peerRegionId),
+        servingLink: () => {
+          const link = this.#links.get(regionId);
+          return link?.isOpen === true ? link : undefined;
+        },
       });
       this.#dialers.set(regionId, dialer);
       dialer.start();
