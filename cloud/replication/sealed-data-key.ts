@@ -2,7 +2,7 @@
 // X25519 form of the peer's Ed25519 identity key (the key the federation list names for it and
 // the channel authenticated), opened with the X25519 form of this region's identity secret. A
 // captured frame, or a link the channel layer got wrong, never shows a data key in clear.
-import { randomBytes } from "node:crypto";
+import { randomFillSync } from "node:crypto";
 import { Data } from "effect";
 import type { IdentityKeyPair } from "../../protocol/index.ts";
 import type { Sodium } from "../../protocol/sodium.ts";
@@ -23,7 +23,7 @@ export class SealedDataKeyUnopenable extends Data.TaggedError("SealedDataKeyUnop
 export const dataKeySealerFor = (sodium: Sodium, peerIdentityPublicKey: Uint8Array) => {
   const peerBoxKey = sodium.crypto_sign_ed25519_pk_to_curve25519(peerIdentityPublicKey);
   return (dataKey: Uint8Array): Uint8Array => {
-    const ephemeralSecret = new Uint8Array(randomBytes(sodium.crypto_box_SECRETKEYBYTES));
+    const ephemeralSecret = randomFillSync(new Uint8Array(sodium.crypto_box_SECRETKEYBYTES));
     try {
       const ephemeralPublic = sodium.crypto_scalarmult_base(ephemeralSecret);
       const nonceInput = new Uint8Array(ephemeralPublic.length + peerBoxKey.length);
